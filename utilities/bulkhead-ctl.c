@@ -1,0 +1,1103 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* bulkhead-ctl: the Tenant DB's command-line client.
+ *
+ * Every command that changes the database works the same way: read the
+ * database into a policy (tenant-db.h), change that policy as the command
+ * says (a whole document for "load", one object for the row commands),
+ * validate the tenants it touches against the rest of the database with
+ * the very code that validates documents (policy.h), then apply them in one
+ * OVSDB transaction.  So a row command can never store what a document
+ * could not say, and bad input changes nothing. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "command-line.h"
+#include "dirs.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "policies/policy.h"
+#include "openvswitch/poll-loop.h"
+#include "schema/bulkhead-idl.h"
+#include "smap.h"
+#include "timeval.h"
+#include "util.h"
+#include "utilities/tenant-db.h"
+
+VLOG_DEFINE_THIS_MODULE(bulkhead_ctl);
+
+/* Global options. */
+static char *db;                /* --db: the Tenant DB's remote. */
+static bool dry_run;            /* --dry-run: print changes, apply none. */
+static unsigned int timeout = 30;   /* --timeout: seconds, 0 for none. */
+
+/* One command being run. */
+struct ctl_ctx {
+    const struct ctl_command *cmd;  /* What it is. */
+    int argc;                   /* Number of arguments, with the name. */
+    char **argv;                /* Arguments; argv[0] is the command. */
+    struct smap options;        /* "--key[=value]" after the command. */
+    struct ovsdb_idl *idl;      /* Connected Tenant DB, or NULL. */
+    struct policy *policy;      /* The DB as a policy (commands that edit
+                                 * it). */
+    char *tenant;               /* The tenant an edit changes. */
+    bool delete_tenant;         /* The edit deletes 'tenant'. */
+    bool no_change;             /* The edit found nothing to do. */
+};
+
+/* A command of bulkhead-ctl. */
+struct ctl_command {
+    const char *name;           /* As typed. */
+    int min_args;               /* Fewest arguments after the name. */
+    int max_args;               /* Most arguments, INT_MAX for any. */
+    const char *args;           /* Usage of its arguments. */
+    const char *options;        /* Options it takes, space-separated. */
+    enum { CMD_OFFLINE, CMD_READ, CMD_EDIT } kind;  /* What it needs. */
+    void (*run)(struct ctl_ctx *);  /* Does the work. */
+    const char *help;           /* One line of help. */
+};
+
+static const struct ctl_command *find_command(const char *name);
+static void usage(void) OVS_NO_RETURN;
+
+/* Prints an error about the command in 'ctx' and exits with status 1. */
+static void
+ctl_fatal(const struct ctl_ctx *ctx, const char *format, ...)
+    __attribute__((format(printf, 2, 3))) OVS_NO_RETURN;
+static void
+ctl_fatal(const struct ctl_ctx *ctx, const char *format, ...)
+{
+    va_list args;
+
+    fprintf(stderr, "%s: %s: ", program_name, ctx->cmd->name);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    putc('\n', stderr);
+    exit(1);
+}
+
+/* Returns the value of option 'name' of the command, or NULL. */
+static const char *
+opt(const struct ctl_ctx *ctx, const char *name)
+{
+    return smap_get(&ctx->options, name);
+}
+
+/* Returns the tenant of the policy in 'ctx' named 'name', or fails. */
+static struct policy_tenant *
+need_tenant(const struct ctl_ctx *ctx, const char *name)
+{
+    struct policy_tenant *t = policy_find_tenant(ctx->policy, name);
+    if (!t) {
+        ctl_fatal(ctx, "no tenant \"%s\"", name);
+    }
+    return t;
+}
+
+/* Returns the index of 'name' among the 'n' objects of 'size' bytes at
+ * 'base' whose name is at offset 'name_ofs', or SIZE_MAX. */
+static size_t
+find_index(const void *base, size_t n, size_t size, size_t name_ofs,
+           const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *obj = (const char *) base + i * size;
+        if (!strcmp(*(char *const *) (obj + name_ofs), name)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+#define FIND_INDEX(ARRAY, N, NAME)                                      \
+    find_index(ARRAY, N, sizeof *(ARRAY),                               \
+               offsetof(__typeof__(*(ARRAY)), name), NAME)
+
+/* Handles --may-exist for an object of kind 'kind' named 'name' that
+ * already exists: returns if the option was given (nothing to do), fails
+ * otherwise. */
+static void
+already_exists(struct ctl_ctx *ctx, const char *kind, const char *name)
+{
+    if (!opt(ctx, "may-exist")) {
+        ctl_fatal(ctx, "%s \"%s\" already exists", kind, name);
+    }
+    ctx->no_change = true;
+}
+
+/* Handles --if-exists for an object of kind 'kind' named 'name' that does
+ * not exist, like already_exists(). */
+static void
+not_found(struct ctl_ctx *ctx, const char *kind, const char *name)
+{
+    if (!opt(ctx, "if-exists")) {
+        ctl_fatal(ctx, "no %s \"%s\" in tenant \"%s\"", kind, name,
+                  ctx->tenant);
+    }
+    ctx->no_change = true;
+}
+
+/* Database access. */
+
+/* Connects to the Tenant DB and waits until its contents have arrived. */
+static struct ovsdb_idl *
+connect_db(void)
+{
+    struct ovsdb_idl *idl = ovsdb_idl_create(db, &bhrec_idl_class, true,
+                                             false);
+    for (;;) {
+        ovsdb_idl_run(idl);
+        if (!ovsdb_idl_is_alive(idl)) {
+            int retval = ovsdb_idl_get_last_error(idl);
+            ovs_fatal(0, "%s: database connection failed (%s)", db,
+                      retval ? ovs_retval_to_string(retval)
+                      : "connection closed");
+        }
+        if (ovsdb_idl_has_ever_connected(idl)) {
+            return idl;
+        }
+        ovsdb_idl_wait(idl);
+        poll_block();
+    }
+}
+
+/* Waits until the contents of 'idl' change (after a transaction had to be
+ * tried again). */
+static void
+wait_for_change(struct ovsdb_idl *idl)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(idl);
+
+    for (;;) {
+        ovsdb_idl_run(idl);
+        if (!ovsdb_idl_is_alive(idl)) {
+            ovs_fatal(0, "%s: database connection lost", db);
+        }
+        if (ovsdb_idl_get_seqno(idl) != seqno) {
+            return;
+        }
+        ovsdb_idl_wait(idl);
+        poll_block();
+    }
+}
+
+/* Moves the tenants of 'all' named in 'names' into 'named' and the others
+ * into 'rest', in their order, and frees 'all'. */
+static void
+split_policy(struct policy *all, const struct sset *names,
+             struct policy *named, struct policy *rest)
+{
+    memset(named, 0, sizeof *named);
+    memset(rest, 0, sizeof *rest);
+    for (size_t i = 0; i < all->n_tenants; i++) {
+        struct policy *dst = (sset_contains(names, all->tenants[i].name)
+                              ? named : rest);
+        dst->tenants = xrealloc(dst->tenants, (dst->n_tenants + 1)
+                                * sizeof *dst->tenants);
+        dst->tenants[dst->n_tenants++] = all->tenants[i];
+        dst->allocated_tenants = dst->n_tenants;
+    }
+    free(all->tenants);
+    free(all);
+}
+
+/* Frees the tenants of a policy that lives on the stack. */
+static void
+policy_clear(struct policy *policy)
+{
+    struct policy *heap = xmemdup(policy, sizeof *policy);
+    policy_destroy(heap);
+    memset(policy, 0, sizeof *policy);
+}
+
+/* Prints the changes of a dry run, or a summary of applied ones. */
+static void
+report_changes(const struct tenant_db_changes *changes)
+{
+    if (dry_run) {
+        for (size_t i = 0; i < changes->lines.n; i++) {
+            printf("%s\n", changes->lines.names[i]);
+        }
+        printf("dry run: %"PRIuSIZE" to create, %"PRIuSIZE" to update, "
+               "%"PRIuSIZE" to delete; nothing applied\n",
+               changes->n_created, changes->n_updated, changes->n_deleted);
+    } else if (changes->lines.n) {
+        printf("%"PRIuSIZE" created, %"PRIuSIZE" updated, %"PRIuSIZE
+               " deleted\n", changes->n_created, changes->n_updated,
+               changes->n_deleted);
+    } else {
+        printf("no changes\n");
+    }
+}
+
+/* Commits 'txn'.  Returns true on success, false if it must be tried
+ * again; fails on any other outcome. */
+static bool
+commit(struct ovsdb_idl_txn *txn, const char *what)
+{
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit_block(txn);
+
+    switch (status) {
+    case TXN_SUCCESS:
+    case TXN_UNCHANGED:
+        return true;
+    case TXN_TRY_AGAIN:
+        return false;
+    case TXN_ERROR:
+        ovs_fatal(0, "%s: transaction failed: %s", what,
+                  ovsdb_idl_txn_get_error(txn));
+    case TXN_UNCOMMITTED:
+    case TXN_INCOMPLETE:
+    case TXN_ABORTED:
+    case TXN_NOT_LOCKED:
+    default:
+        ovs_fatal(0, "%s: transaction failed (%s)", what,
+                  ovsdb_idl_txn_status_to_string(status));
+    }
+}
+
+/* Validates the tenants 'doc' against 'context' (the rest of the DB),
+ * printing every error and failing if there is one; 'errors' names the
+ * source. */
+static void
+validate_or_fail(const struct policy *doc, const struct policy *context,
+                 struct policy_errors *errors)
+{
+    policy_validate(doc, context, errors);
+    if (errors->n) {
+        policy_errors_sort(errors);
+        policy_errors_print(errors, stderr);
+        exit(1);
+    }
+}
+
+/* Applies 'doc' (already validated) and, if 'delete' is nonnull, deletes
+ * tenant 'delete', in one transaction.  Returns false if the transaction
+ * must be tried again. */
+static bool
+apply(struct ovsdb_idl *idl, const struct policy *doc, const char *delete,
+      const char *what)
+{
+    struct tenant_db_changes changes;
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    bool done = true;
+
+    ovsdb_idl_txn_add_comment(txn, "bulkhead-ctl: %s", what);
+    tenant_db_changes_init(&changes);
+    tenant_db_apply(txn, idl, doc, &changes);
+    if (delete) {
+        tenant_db_delete_tenant(txn, idl, delete, &changes);
+    }
+    if (dry_run) {
+        ovsdb_idl_txn_abort(txn);
+    } else {
+        done = commit(txn, what);
+    }
+    if (done) {
+        report_changes(&changes);
+    }
+    ovsdb_idl_txn_destroy(txn);
+    tenant_db_changes_destroy(&changes);
+    return done;
+}
+
+/* Commands. */
+
+/* "load FILE": makes the DB hold exactly the tenants of document FILE. */
+static void
+cmd_load(struct ctl_ctx *ctx)
+{
+    const char *file = ctx->argv[1];
+    struct policy_errors errors;
+
+    policy_errors_init(&errors, file);
+    struct policy *doc = policy_parse_file(file, &errors);
+    if (errors.n) {
+        policy_errors_sort(&errors);
+        policy_errors_print(&errors, stderr);
+        exit(1);
+    }
+
+    struct sset names = SSET_INITIALIZER(&names);
+    for (size_t i = 0; i < doc->n_tenants; i++) {
+        sset_add(&names, doc->tenants[i].name);
+    }
+    for (;;) {
+        struct policy named, rest;
+        split_policy(tenant_db_read(ctx->idl), &names, &named, &rest);
+        validate_or_fail(doc, &rest, &errors);
+        policy_clear(&named);
+        policy_clear(&rest);
+        if (apply(ctx->idl, doc, NULL, file)) {
+            break;
+        }
+        wait_for_change(ctx->idl);
+    }
+    sset_destroy(&names);
+    policy_destroy(doc);
+    policy_errors_destroy(&errors);
+}
+
+/* "check FILE": validates document FILE without a database. */
+static void
+cmd_check(struct ctl_ctx *ctx)
+{
+    const char *file = ctx->argv[1];
+    struct policy_errors errors;
+
+    policy_errors_init(&errors, file);
+    struct policy *doc = policy_parse_file(file, &errors);
+    if (doc) {
+        policy_validate(doc, NULL, &errors);
+    }
+    if (errors.n) {
+        policy_errors_sort(&errors);
+        policy_errors_print(&errors, stderr);
+        exit(1);
+    }
+    printf("%s: valid, %"PRIuSIZE" tenant%s\n", file, doc->n_tenants,
+           doc->n_tenants == 1 ? "" : "s");
+    policy_destroy(doc);
+    policy_errors_destroy(&errors);
+}
+
+/* "export [TENANT...]": prints the DB's tenants as a document. */
+static void
+cmd_export(struct ctl_ctx *ctx)
+{
+    struct policy *all = tenant_db_read(ctx->idl);
+    struct sset names = SSET_INITIALIZER(&names);
+    struct policy named, rest;
+
+    for (int i = 1; i < ctx->argc; i++) {
+        if (!policy_find_tenant(all, ctx->argv[i])) {
+            ctl_fatal(ctx, "no tenant \"%s\"", ctx->argv[i]);
+        }
+        sset_add(&names, ctx->argv[i]);
+    }
+    if (ctx->argc > 1) {
+        split_policy(all, &names, &named, &rest);
+        policy_renumber(&named);
+        char *text = policy_to_string(&named);
+        fputs(text, stdout);
+        free(text);
+        policy_clear(&named);
+        policy_clear(&rest);
+    } else {
+        char *text = policy_to_string(all);
+        fputs(text, stdout);
+        free(text);
+        policy_destroy(all);
+    }
+    sset_destroy(&names);
+}
+
+/* Returns the Port row whose iface_id is 'iface_id', or NULL. */
+static const struct bhrec_port *
+find_port_row(const struct shash *ports, const char *iface_id)
+{
+    return shash_find_data(ports, iface_id);
+}
+
+/* Prints port 'port' of 'row' for "show". */
+static void
+show_port(const struct policy_port *port, const struct bhrec_port *row)
+{
+    printf("        port %s", port->name);
+    if (port->iface_id && strcmp(port->iface_id, port->name)) {
+        printf(" (iface-id %s)", port->iface_id);
+    }
+    printf("\n            addresses: %s", port->mac);
+    for (size_t i = 0; i < port->ips.n; i++) {
+        printf(" %s", port->ips.names[i]);
+    }
+    putchar('\n');
+    for (size_t i = 0; i < port->n_allowed; i++) {
+        printf("            allowed: %s%s%s\n",
+               port->allowed[i].mac ? port->allowed[i].mac : "",
+               port->allowed[i].mac ? " " : "", port->allowed[i].ip);
+    }
+    if (!port->port_security) {
+        printf("            port security: off\n");
+    } else if (port->groups.n) {
+        printf("            security groups:");
+        for (size_t i = 0; i < port->groups.n; i++) {
+            printf(" %s", port->groups.names[i]);
+        }
+        putchar('\n');
+    } else {
+        printf("            security groups: none (sends and receives "
+               "nothing)\n");
+    }
+    if (row && row->chassis) {
+        printf("            chassis: %s, %s\n", row->chassis->name,
+               row->n_up && row->up[0] ? "up" : "down");
+    } else {
+        printf("            chassis: none (not bound)\n");
+    }
+}
+
+/* "show [TENANT]": prints the DB as a tree. */
+static void
+cmd_show(struct ctl_ctx *ctx)
+{
+    struct policy *all = tenant_db_read(ctx->idl);
+    struct shash ports = SHASH_INITIALIZER(&ports);
+    const struct bhrec_port *prow;
+
+    BHREC_PORT_FOR_EACH (prow, ctx->idl) {
+        shash_add(&ports, prow->iface_id, prow);
+    }
+    if (ctx->argc > 1 && !policy_find_tenant(all, ctx->argv[1])) {
+        ctl_fatal(ctx, "no tenant \"%s\"", ctx->argv[1]);
+    }
+    for (size_t i = 0; i < all->n_tenants; i++) {
+        const struct policy_tenant *t = &all->tenants[i];
+        if (ctx->argc > 1 && strcmp(t->name, ctx->argv[1])) {
+            continue;
+        }
+        printf("tenant %s\n", t->name);
+        for (size_t j = 0; j < t->n_networks; j++) {
+            const struct policy_network *n = &t->networks[j];
+            printf("    network %s (%s %"PRId64, n->name,
+                   policy_net_type_to_string(n->type), n->segment);
+            for (size_t k = 0; k < n->cidrs.n; k++) {
+                printf(", %s", n->cidrs.names[k]);
+            }
+            if (n->mtu) {
+                printf(", mtu %"PRId64, n->mtu);
+            }
+            printf(")\n");
+            for (size_t k = 0; k < t->n_ports; k++) {
+                const struct policy_port *p = &t->ports[k];
+                if (!strcmp(p->network, n->name)) {
+                    show_port(p, find_port_row(&ports,
+                                               policy_port_iface_id(p)));
+                }
+            }
+        }
+        for (size_t j = 0; j < t->n_groups; j++) {
+            const struct policy_group *g = &t->groups[j];
+            printf("    security group %s\n", g->name);
+            if (!g->n_rules) {
+                printf("        (no rules: allows nothing)\n");
+            }
+            for (size_t k = 0; k < g->n_rules; k++) {
+                char *text = policy_rule_to_string(&g->rules[k]);
+                printf("        %"PRIuSIZE": %s\n", k + 1, text);
+                free(text);
+            }
+        }
+    }
+    shash_destroy(&ports);
+    policy_destroy(all);
+}
+
+/* "chassis-list": prints the hypervisors that registered. */
+static void
+cmd_chassis_list(struct ctl_ctx *ctx)
+{
+    const struct bhrec_chassis *ch;
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+
+    BHREC_CHASSIS_FOR_EACH (ch, ctx->idl) {
+        svec_add_nocopy(&lines, xasprintf(
+                            "%s encap_ip=%s hostname=%s version=%s",
+                            ch->name, ch->encap_ip ? ch->encap_ip : "none",
+                            ch->hostname, ch->version));
+    }
+    svec_sort(&lines);
+    for (size_t i = 0; i < lines.n; i++) {
+        printf("%s\n", lines.names[i]);
+    }
+    svec_destroy(&lines);
+}
+
+/* "tenant-add TENANT". */
+static void
+edit_tenant_add(struct ctl_ctx *ctx)
+{
+    if (policy_find_tenant(ctx->policy, ctx->tenant)) {
+        already_exists(ctx, "tenant", ctx->tenant);
+        return;
+    }
+    policy_add_tenant(ctx->policy, ctx->tenant);
+}
+
+/* "tenant-del TENANT". */
+static void
+edit_tenant_del(struct ctl_ctx *ctx)
+{
+    if (!policy_find_tenant(ctx->policy, ctx->tenant)) {
+        if (!opt(ctx, "if-exists")) {
+            ctl_fatal(ctx, "no tenant \"%s\"", ctx->tenant);
+        }
+        ctx->no_change = true;
+        return;
+    }
+    ctx->delete_tenant = true;
+}
+
+/* Parses 's' as an integer option or argument named 'what'. */
+static int64_t
+parse_int(const struct ctl_ctx *ctx, const char *what, const char *s)
+{
+    long long int value;
+
+    if (!str_to_llong(s, 10, &value)) {
+        ctl_fatal(ctx, "%s \"%s\" is not an integer", what, s);
+    }
+    return value;
+}
+
+/* "net-add TENANT NETWORK TYPE SEGMENT [CIDR...] [--mtu=N]". */
+static void
+edit_net_add(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    const char *name = ctx->argv[2];
+    enum policy_net_type type;
+
+    if (!policy_net_type_from_string(ctx->argv[3], &type)) {
+        ctl_fatal(ctx, "network type \"%s\" is not \"vlan\" or \"vxlan\"",
+                  ctx->argv[3]);
+    }
+    int64_t segment = parse_int(ctx, "segment", ctx->argv[4]);
+    if (policy_find_network(t, name)) {
+        already_exists(ctx, "network", name);
+        return;
+    }
+    struct policy_network *n = policy_tenant_add_network(t, name);
+    n->type = type;
+    n->segment = segment;
+    for (int i = 5; i < ctx->argc; i++) {
+        svec_add(&n->cidrs, ctx->argv[i]);
+    }
+    if (opt(ctx, "mtu")) {
+        n->mtu = parse_int(ctx, "mtu", opt(ctx, "mtu"));
+        if (!n->mtu) {
+            n->mtu = -1;        /* Let the validator refuse it. */
+        }
+    }
+}
+
+/* "net-del TENANT NETWORK". */
+static void
+edit_net_del(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    size_t i = FIND_INDEX(t->networks, t->n_networks, ctx->argv[2]);
+
+    if (i == SIZE_MAX) {
+        not_found(ctx, "network", ctx->argv[2]);
+        return;
+    }
+    for (size_t j = 0; j < t->n_ports; j++) {
+        if (!strcmp(t->ports[j].network, ctx->argv[2])) {
+            ctl_fatal(ctx, "network \"%s\" still has port \"%s\"; delete "
+                      "its ports first", ctx->argv[2], t->ports[j].name);
+        }
+    }
+    policy_tenant_remove_network(t, i);
+}
+
+/* Sets the security groups of 'port' to the comma-separated list 'list'
+ * (or to the arguments from 'argv[first]' on if 'list' is NULL). */
+static void
+set_port_groups(struct ctl_ctx *ctx, struct policy_port *port,
+                const char *list, int first)
+{
+    svec_clear(&port->groups);
+    if (list) {
+        char *copy = xstrdup(list);
+        char *save = NULL;
+        for (char *g = strtok_r(copy, ",", &save); g;
+             g = strtok_r(NULL, ",", &save)) {
+            svec_add(&port->groups, g);
+        }
+        free(copy);
+    } else {
+        for (int i = first; i < ctx->argc; i++) {
+            svec_add(&port->groups, ctx->argv[i]);
+        }
+    }
+}
+
+/* "port-add TENANT NETWORK PORT MAC [IP...] [--iface-id=ID] [--sg=G,...]
+ * [--allow=[MAC,]IP] [--no-port-security]". */
+static void
+edit_port_add(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    const char *name = ctx->argv[3];
+
+    if (policy_find_port(t, name)) {
+        already_exists(ctx, "port", name);
+        return;
+    }
+    struct policy_port *p = policy_tenant_add_port(t, name);
+    p->network = xstrdup(ctx->argv[2]);
+    p->mac = xstrdup(ctx->argv[4]);
+    for (int i = 5; i < ctx->argc; i++) {
+        svec_add(&p->ips, ctx->argv[i]);
+    }
+    p->iface_id = nullable_xstrdup(opt(ctx, "iface-id"));
+    if (opt(ctx, "sg")) {
+        set_port_groups(ctx, p, opt(ctx, "sg"), 0);
+    }
+    if (opt(ctx, "no-port-security")) {
+        p->port_security = false;
+    }
+    const char *allow = opt(ctx, "allow");
+    if (allow) {
+        const char *comma = strchr(allow, ',');
+        p->allowed = xzalloc(sizeof *p->allowed);
+        p->allowed[0].mac = comma ? xmemdup0(allow, comma - allow) : NULL;
+        p->allowed[0].ip = xstrdup(comma ? comma + 1 : allow);
+        p->n_allowed = 1;
+    }
+}
+
+/* "port-del TENANT PORT". */
+static void
+edit_port_del(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    size_t i = FIND_INDEX(t->ports, t->n_ports, ctx->argv[2]);
+
+    if (i == SIZE_MAX) {
+        not_found(ctx, "port", ctx->argv[2]);
+        return;
+    }
+    policy_tenant_remove_port(t, i);
+}
+
+/* "port-set-sg TENANT PORT [GROUP...]". */
+static void
+edit_port_set_sg(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    struct policy_port *p = policy_find_port(t, ctx->argv[2]);
+
+    if (!p) {
+        ctl_fatal(ctx, "no port \"%s\" in tenant \"%s\"", ctx->argv[2],
+                  ctx->tenant);
+    }
+    set_port_groups(ctx, p, NULL, 3);
+}
+
+/* "sg-add TENANT GROUP". */
+static void
+edit_sg_add(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+
+    if (policy_find_group(t, ctx->argv[2])) {
+        already_exists(ctx, "security group", ctx->argv[2]);
+        return;
+    }
+    policy_tenant_add_group(t, ctx->argv[2]);
+}
+
+/* "sg-del TENANT GROUP". */
+static void
+edit_sg_del(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    const char *name = ctx->argv[2];
+    size_t i = FIND_INDEX(t->groups, t->n_groups, name);
+
+    if (i == SIZE_MAX) {
+        not_found(ctx, "security group", name);
+        return;
+    }
+    for (size_t j = 0; j < t->n_ports; j++) {
+        const struct policy_port *p = &t->ports[j];
+        if (svec_contains_unsorted(&p->groups, name)) {
+            ctl_fatal(ctx, "security group \"%s\" is used by port \"%s\"",
+                      name, p->name);
+        }
+    }
+    policy_tenant_remove_group(t, i);
+}
+
+/* Fills 'rule' from the rule specification "DIRECTION PROTOCOL [PORTS]
+ * REMOTE" in the 'n' arguments at 'args' and the options --log and
+ * --ethertype. */
+static void
+parse_rule_spec(struct ctl_ctx *ctx, struct policy_rule *rule, char **args,
+                int n)
+{
+    if (n < 3 || n > 4) {
+        ctl_fatal(ctx, "a rule is DIRECTION PROTOCOL [PORTS] REMOTE");
+    }
+    if (!policy_direction_from_string(args[0], &rule->direction)) {
+        ctl_fatal(ctx, "direction \"%s\" is not \"ingress\" or \"egress\"",
+                  args[0]);
+    }
+    free(rule->protocol);
+    rule->protocol = xstrdup(args[1]);
+    rule->ports = n == 4 ? xstrdup(args[2]) : NULL;
+    free(rule->remote);
+    rule->remote = xstrdup(args[n - 1]);
+    rule->log = opt(ctx, "log") != NULL;
+    rule->ethertype = nullable_xstrdup(opt(ctx, "ethertype"));
+}
+
+/* Returns the group named by argv[2] of the tenant of 'ctx', or fails. */
+static struct policy_group *
+need_group(struct ctl_ctx *ctx)
+{
+    struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
+    struct policy_group *g = policy_find_group(t, ctx->argv[2]);
+
+    if (!g) {
+        ctl_fatal(ctx, "no security group \"%s\" in tenant \"%s\"",
+                  ctx->argv[2], ctx->tenant);
+    }
+    return g;
+}
+
+/* "rule-add TENANT GROUP DIRECTION PROTOCOL [PORTS] REMOTE [--log]
+ * [--ethertype=E]". */
+static void
+edit_rule_add(struct ctl_ctx *ctx)
+{
+    struct policy_group *g = need_group(ctx);
+    struct policy_rule *rule = policy_group_add_rule(g);
+
+    parse_rule_spec(ctx, rule, &ctx->argv[3], ctx->argc - 3);
+    for (size_t i = 0; i + 1 < g->n_rules; i++) {
+        if (policy_rule_equal(&g->rules[i], rule)) {
+            policy_group_remove_rule(g, g->n_rules - 1);
+            already_exists(ctx, "rule", ctx->argv[3]);
+            return;
+        }
+    }
+}
+
+/* "rule-del TENANT GROUP INDEX" or "rule-del TENANT GROUP DIRECTION
+ * PROTOCOL [PORTS] REMOTE". */
+static void
+edit_rule_del(struct ctl_ctx *ctx)
+{
+    struct policy_group *g = need_group(ctx);
+    size_t index = SIZE_MAX;
+
+    if (ctx->argc == 4) {
+        int64_t n = parse_int(ctx, "rule number", ctx->argv[3]);
+        if (n < 1 || n > g->n_rules) {
+            if (!opt(ctx, "if-exists")) {
+                ctl_fatal(ctx, "security group \"%s\" has no rule #%s "
+                          "(it has %"PRIuSIZE")", g->name, ctx->argv[3],
+                          g->n_rules);
+            }
+            ctx->no_change = true;
+            return;
+        }
+        index = n - 1;
+    } else {
+        struct policy_rule spec;
+        memset(&spec, 0, sizeof spec);
+        spec.protocol = xstrdup("any");
+        spec.remote = xstrdup("any");
+        parse_rule_spec(ctx, &spec, &ctx->argv[3], ctx->argc - 3);
+        for (size_t i = 0; i < g->n_rules && index == SIZE_MAX; i++) {
+            if (policy_rule_equal(&g->rules[i], &spec)) {
+                index = i;
+            }
+        }
+        free(spec.protocol);
+        free(spec.remote);
+        free(spec.ports);
+        free(spec.ethertype);
+        if (index == SIZE_MAX) {
+            not_found(ctx, "rule like that in group", g->name);
+            return;
+        }
+    }
+    policy_group_remove_rule(g, index);
+}
+
+/* Runs an editing command: reads the DB, lets the command's 'run' change
+ * one tenant, validates that tenant against the rest and applies it. */
+static void
+run_edit(struct ctl_ctx *ctx)
+{
+    struct ds what = DS_EMPTY_INITIALIZER;
+
+    for (int i = 0; i < ctx->argc; i++) {
+        ds_put_format(&what, "%s%s", i ? " " : "", ctx->argv[i]);
+    }
+    for (;;) {
+        ctx->policy = tenant_db_read(ctx->idl);
+        ctx->tenant = ctx->argv[1];
+        ctx->delete_tenant = ctx->no_change = false;
+        ctx->cmd->run(ctx);
+        if (ctx->no_change) {
+            policy_destroy(ctx->policy);
+            break;
+        }
+
+        struct sset names = SSET_INITIALIZER(&names);
+        struct policy named, rest;
+        struct policy_errors errors;
+        char *prefix = xasprintf("%s: %s", program_name, ctx->cmd->name);
+
+        sset_add(&names, ctx->tenant);
+        split_policy(ctx->policy, &names, &named, &rest);
+        if (ctx->delete_tenant) {
+            policy_clear(&named);
+        }
+        policy_renumber(&named);
+        policy_errors_init(&errors, prefix);
+        validate_or_fail(&named, &rest, &errors);
+        bool done = apply(ctx->idl, &named,
+                          ctx->delete_tenant ? ctx->tenant : NULL,
+                          ds_cstr(&what));
+        policy_errors_destroy(&errors);
+        free(prefix);
+        policy_clear(&named);
+        policy_clear(&rest);
+        sset_destroy(&names);
+        if (done) {
+            break;
+        }
+        wait_for_change(ctx->idl);
+    }
+    ds_destroy(&what);
+}
+
+/* All the commands. */
+static const struct ctl_command commands[] = {
+    {"load", 1, 1, "FILE", "", CMD_READ, cmd_load,
+     "make the DB hold exactly the tenants of document FILE"},
+    {"check", 1, 1, "FILE", "", CMD_OFFLINE, cmd_check,
+     "validate document FILE without a database"},
+    {"export", 0, INT_MAX, "[TENANT...]", "", CMD_READ, cmd_export,
+     "print tenants as a policy document"},
+    {"show", 0, 1, "[TENANT]", "", CMD_READ, cmd_show,
+     "print tenants, networks, ports and groups as a tree"},
+    {"chassis-list", 0, 0, "", "", CMD_READ, cmd_chassis_list,
+     "list the hypervisors that registered"},
+    {"tenant-add", 1, 1, "TENANT", "may-exist", CMD_EDIT, edit_tenant_add,
+     "create a tenant"},
+    {"tenant-del", 1, 1, "TENANT", "if-exists", CMD_EDIT, edit_tenant_del,
+     "delete a tenant and everything it owns"},
+    {"net-add", 4, INT_MAX, "TENANT NETWORK vlan|vxlan SEGMENT [CIDR...]",
+     "may-exist mtu", CMD_EDIT, edit_net_add, "create a network"},
+    {"net-del", 2, 2, "TENANT NETWORK", "if-exists", CMD_EDIT, edit_net_del,
+     "delete a network that has no ports"},
+    {"port-add", 4, INT_MAX, "TENANT NETWORK PORT MAC [IP...]",
+     "may-exist iface-id sg allow no-port-security", CMD_EDIT,
+     edit_port_add, "create a port (vNIC)"},
+    {"port-del", 2, 2, "TENANT PORT", "if-exists", CMD_EDIT, edit_port_del,
+     "delete a port"},
+    {"port-set-sg", 2, INT_MAX, "TENANT PORT [GROUP...]", "", CMD_EDIT,
+     edit_port_set_sg, "set the security groups of a port"},
+    {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, edit_sg_add,
+     "create a security group"},
+    {"sg-del", 2, 2, "TENANT GROUP", "if-exists", CMD_EDIT, edit_sg_del,
+     "delete a security group no port uses"},
+    {"rule-add", 5, 6, "TENANT GROUP DIRECTION PROTOCOL [PORTS] REMOTE",
+     "may-exist log ethertype", CMD_EDIT, edit_rule_add,
+     "add a rule to a security group"},
+    {"rule-del", 3, 6, "TENANT GROUP NUMBER|DIRECTION PROTOCOL [PORTS] "
+     "REMOTE", "if-exists log ethertype", CMD_EDIT, edit_rule_del,
+     "delete a rule, by its number in \"show\" or by its content"},
+};
+
+/* Returns the command named 'name', or NULL. */
+static const struct ctl_command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (!strcmp(commands[i].name, name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* Returns the default Tenant DB remote. */
+static char *
+default_db(void)
+{
+    const char *env = getenv("BULKHEAD_DB");
+    return (env && *env
+            ? xstrdup(env)
+            : xasprintf("unix:%s/bulkhead.sock", ovs_rundir()));
+}
+
+static void
+usage(void)
+{
+    printf("%s: Bulkhead Tenant DB client\n"
+           "usage: %s [OPTIONS] COMMAND [ARG...] [--COMMAND-OPTION...]\n"
+           "\nCommands:\n", program_name, program_name);
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        const struct ctl_command *c = &commands[i];
+        printf("  %s %s\n      %s", c->name, c->args, c->help);
+        if (*c->options) {
+            printf(" (options:");
+            char *copy = xstrdup(c->options);
+            char *save = NULL;
+            for (char *o = strtok_r(copy, " ", &save); o;
+                 o = strtok_r(NULL, " ", &save)) {
+                printf(" --%s", o);
+            }
+            free(copy);
+            printf(")");
+        }
+        putchar('\n');
+    }
+    printf("\nOptions:\n"
+           "  --db=REMOTE      Tenant DB (default: $BULKHEAD_DB, or\n"
+           "                   unix:$OVS_RUNDIR/bulkhead.sock)\n"
+           "  --dry-run        print what would change, change nothing\n"
+           "  --timeout=SECS   give up after SECS seconds (default 30, "
+           "0 for never)\n"
+           "  -h, --help       print this help\n"
+           "  -V, --version    print the version\n");
+    exit(EXIT_SUCCESS);
+}
+
+/* Parses the global options in 'argv' and returns the index of the
+ * command. */
+static int
+parse_options(int argc, char *argv[])
+{
+    enum { OPT_DB = UCHAR_MAX + 1, OPT_DRY_RUN, OPT_TIMEOUT };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+
+    for (;;) {
+        int c = getopt_long(argc, argv, "+hV", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB:
+            free(db);
+            db = xstrdup(optarg);
+            break;
+        case OPT_DRY_RUN:
+            dry_run = true;
+            break;
+        case OPT_TIMEOUT:
+            if (!str_to_uint(optarg, 10, &timeout)) {
+                ovs_fatal(0, "--timeout: \"%s\" is not a number of seconds",
+                          optarg);
+            }
+            break;
+        case 'h':
+            usage();
+        case 'V':
+            printf("%s (Bulkhead) 0.1.0\n", program_name);
+            exit(EXIT_SUCCESS);
+        case '?':
+        default:
+            ovs_fatal(0, "try --help for usage");
+        }
+    }
+    if (!db) {
+        db = default_db();
+    }
+    return optind;
+}
+
+/* Takes the "--key[=value]" arguments after the command name out of
+ * 'ctx''s arguments into its options, checking them against the command's
+ * list. */
+static void
+take_command_options(struct ctl_ctx *ctx)
+{
+    int n = 1;
+
+    smap_init(&ctx->options);
+    for (int i = 1; i < ctx->argc; i++) {
+        const char *arg = ctx->argv[i];
+        if (strncmp(arg, "--", 2) || !arg[2]) {
+            ctx->argv[n++] = ctx->argv[i];
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        char *key = eq ? xmemdup0(arg + 2, eq - arg - 2) : xstrdup(arg + 2);
+        struct sset allowed = SSET_INITIALIZER(&allowed);
+        sset_from_delimited_string(&allowed, ctx->cmd->options, " ");
+        if (!sset_contains(&allowed, key)) {
+            ctl_fatal(ctx, "unknown option \"--%s\" (try --help)", key);
+        }
+        sset_destroy(&allowed);
+        smap_replace(&ctx->options, key, eq ? eq + 1 : "");
+        free(key);
+    }
+    ctx->argc = n;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct ctl_ctx ctx;
+
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    int first = parse_options(argc, argv);
+    if (first >= argc) {
+        ovs_fatal(0, "missing command name (try --help)");
+    }
+
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cmd = find_command(argv[first]);
+    if (!ctx.cmd) {
+        ovs_fatal(0, "unknown command \"%s\" (try --help)", argv[first]);
+    }
+    ctx.argc = argc - first;
+    ctx.argv = &argv[first];
+    take_command_options(&ctx);
+    if (ctx.argc - 1 < ctx.cmd->min_args
+        || ctx.argc - 1 > ctx.cmd->max_args) {
+        ctl_fatal(&ctx, "wrong number of arguments; usage: %s %s",
+                  ctx.cmd->name, ctx.cmd->args);
+    }
+    if (dry_run && ctx.cmd->kind != CMD_EDIT
+        && strcmp(ctx.cmd->name, "load")) {
+        ctl_fatal(&ctx, "--dry-run applies only to commands that change "
+                  "the database");
+    }
+
+    if (timeout) {
+        time_alarm(timeout);
+    }
+    if (ctx.cmd->kind != CMD_OFFLINE) {
+        ctx.idl = connect_db();
+    }
+    if (ctx.cmd->kind == CMD_EDIT) {
+        run_edit(&ctx);
+    } else {
+        ctx.cmd->run(&ctx);
+    }
+
+    ovsdb_idl_destroy(ctx.idl);
+    smap_destroy(&ctx.options);
+    free(db);
+    return 0;
+}
