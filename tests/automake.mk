@@ -1,0 +1,1 @@
+# Tests: Check unit tests and the autotest suite.
