@@ -1,1 +1,41 @@
 # Tests: Check unit tests and the autotest suite.
+
+# The autotest suite: real ovsdb-server (and, later, ovs-vswitchd), the real
+# bulkhead-ctl.  It includes OVS's ovs-macros.at and ovsdb-macros.at from
+# the OVS source tree, found through -I $(OVS_SRCDIR).
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/bulkhead-macros.at \
+	tests/ctl.at
+EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
+TESTSUITE = tests/testsuite
+TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
+AUTOTEST = $(AUTOM4TE) -language=autotest
+AUTOTEST_PATH = $(abs_top_builddir)/utilities:$(abs_top_builddir)/controller
+DISTCLEANFILES += tests/atconfig tests/atlocal
+CLEANFILES += $(TESTSUITE) tests/package.m4
+
+tests/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN){ \
+	  echo '# Signature of the current package.'; \
+	  echo 'm4_define([AT_PACKAGE_NAME],      [$(PACKAGE_NAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_TARNAME],   [$(PACKAGE_TARNAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_VERSION],   [$(PACKAGE_VERSION)])'; \
+	  echo 'm4_define([AT_PACKAGE_STRING],    [$(PACKAGE_STRING)])'; \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} > $@
+
+$(TESTSUITE): tests/package.m4 $(TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I tests -I '$(OVS_SRCDIR)' \
+	    -o $@.tmp $(srcdir)/tests/testsuite.at && mv $@.tmp $@
+
+check-local: tests/atconfig tests/atlocal $(TESTSUITE) all
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+	    $(TESTSUITEFLAGS)
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+
+# Only the unit tests (CI runs them in the sanitizer build).
+check-unit: $(check_PROGRAMS)
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS
