@@ -1059,7 +1059,10 @@ main(int argc, char *argv[])
     struct ctl_ctx ctx;
 
     set_program_name(argv[0]);
-    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    /* Errors are reported by bulkhead-ctl itself; library warnings (a
+     * slow poll interval, a transaction error it reports anyway) would
+     * only add noise. */
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_ERR);
     int first = parse_options(argc, argv);
     if (first >= argc) {
         ovs_fatal(0, "missing command name (try --help)");

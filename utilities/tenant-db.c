@@ -243,8 +243,9 @@ read_ports(struct policy_tenant *tenant, const struct tdb_tenant *t)
             pa->ip = xstrdup(space ? space + 1 : a);
         }
         const struct bhrec_security_group **groups
-            = xmemdup(row->security_groups,
-                      row->n_security_groups * sizeof *groups + 1);
+            = xmalloc(row->n_security_groups * sizeof *groups + 1);
+        memcpy(groups, row->security_groups,
+               row->n_security_groups * sizeof *groups);
         qsort(groups, row->n_security_groups, sizeof *groups,
               compare_group_names);
         for (size_t j = 0; j < row->n_security_groups; j++) {
@@ -441,6 +442,20 @@ rule_remote(const struct policy_rule *rule, const struct shash *groups,
     }
 }
 
+/* Lets go of Rule row 'rule', which its group no longer holds.  The
+ * server deletes such an orphan itself (the IDL never sends a delete for a
+ * row of a non-root table), but it checks references first: a rule that
+ * still names a group deleted in the same transaction, its own group
+ * included, would make the transaction fail.  So the reference goes
+ * first. */
+static void
+release_rule(const struct bhrec_rule *rule)
+{
+    if (rule->remote_group) {
+        bhrec_rule_set_remote_group(rule, NULL);
+    }
+}
+
 /* Makes the rules of Security_Group row 'grow' those of 'group': rules are
  * matched by content, so an unchanged rule keeps its row. */
 static void
@@ -508,6 +523,7 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
             memset(&old, 0, sizeof old);
             rule_from_row(&old, grow->rules[j]);
             char *text = policy_rule_to_string(&old);
+            release_rule(grow->rules[j]);
             note(changes, '-', "rule %s/%s: %s", tname, grow->name, text);
             free(text);
             free(old.ethertype);
@@ -685,7 +701,11 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
         }
         SHASH_FOR_EACH (node, &t->groups) {
             if (!policy_find_group(tenant, node->name)) {
-                bhrec_security_group_delete(node->data);
+                const struct bhrec_security_group *g = node->data;
+                for (size_t i = 0; i < g->n_rules; i++) {
+                    release_rule(g->rules[i]);
+                }
+                bhrec_security_group_delete(g);
                 note(changes, '-', "security group %s/%s", tname,
                      node->name);
             }
