@@ -39,3 +39,21 @@ clean-local:
 # Only the unit tests (CI runs them in the sanitizer build).
 check-unit: $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS
+
+# Check unit tests (tests/unit/).  Each is a program that "make check"
+# builds and runs; CK_FORK=no and CK_RUN_CASE=NAME help when debugging one.
+check_PROGRAMS += tests/unit/test-policy
+TESTS += tests/unit/test-policy
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
+tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DEXAMPLES_DIR='"$(abs_top_srcdir)/policies/examples"'
+tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_policy_LDADD = \
+	policies/libpolicy.a \
+	$(JANSSON_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
+EXTRA_DIST += \
+	policies/examples/demo.json \
+	policies/examples/ipv6.json \
+	policies/examples/three-tier.json
