@@ -1,0 +1,27 @@
+# bulkhead-controller: the per-hypervisor daemon.
+noinst_LIBRARIES += controller/libcontroller.a
+controller_libcontroller_a_SOURCES = \
+	controller/flow-table.c \
+	controller/flow-table.h \
+	controller/pipeline.c \
+	controller/pipeline.h
+controller_libcontroller_a_SOURCES += \
+	controller/ofctrl.c \
+	controller/ofctrl.h
+controller_libcontroller_a_SOURCES += \
+	controller/ct-zone.c \
+	controller/ct-zone.h
+controller_libcontroller_a_SOURCES += \
+	controller/binding.c \
+	controller/binding.h
+
+bin_PROGRAMS += controller/bulkhead-controller
+controller_bulkhead_controller_SOURCES = controller/bulkhead-controller.c
+controller_bulkhead_controller_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DBULKHEAD_VERSION='"$(PACKAGE_VERSION)"'
+controller_bulkhead_controller_LDADD = \
+	controller/libcontroller.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(OVS_LIBS)

@@ -1,0 +1,340 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/pipeline.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include "controller/flow-table.h"
+#include "openvswitch/dynamic-string.h"
+#include "packets.h"
+#include "util.h"
+
+/* The owner of the flows that do not depend on any vNIC or network. */
+#define STATIC_OWNER "pipeline"
+
+/* Returns the key of the network of 'type' with 'segment'. */
+uint32_t
+pipeline_network_key(enum policy_net_type type, int64_t segment)
+{
+    return (type == POLICY_NET_VXLAN ? 1u << 24 : 0) | (uint32_t) segment;
+}
+
+/* Returns the cookie for a flow of 'kind' serving the object 'id'. */
+uint64_t
+pipeline_cookie(enum pipeline_cookie_kind kind, uint32_t id)
+{
+    return ((uint64_t) kind << 56) | id;
+}
+
+/* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
+ * frees it. */
+char *
+pipeline_vnic_owner(const char *iface_id)
+{
+    return xasprintf("vnic:%s", iface_id);
+}
+
+/* Returns the owner name of the flows of network 'net_key'.  The caller
+ * frees it. */
+char *
+pipeline_network_owner(uint32_t net_key)
+{
+    return xasprintf("net:%#"PRIx32, net_key);
+}
+
+/* Adds the flows that every br-int has: a drop at the bottom of each table
+ * (so that nothing unknown passes) and the pass-through of the firewall
+ * tables. */
+void
+pipeline_add_static(struct flow_table *ft)
+{
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_PIPELINE, 0);
+    static const uint8_t drop_tables[] = {
+        PL_T_CLASSIFY, PL_T_PORT_SECURITY, PL_T_L2_LOOKUP, PL_T_OUTPUT,
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(drop_tables); i++) {
+        flow_table_add(ft, STATIC_OWNER, drop_tables[i], 0, cookie, "",
+                       "drop");
+    }
+
+    /* A VM may not be a DHCP or DHCPv6 server, nor a router.  Ports
+     * without port security have a flow above these. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "udp,tp_src=67,tp_dst=68", "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "udp6,tp_src=547,tp_dst=546", "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "icmp6,icmp_type=134,icmp_code=0", "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "icmp6,icmp_type=137,icmp_code=0", "drop");
+
+    /* No firewall yet: both firewall tables pass. */
+    char *actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
+    flow_table_add(ft, STATIC_OWNER, PL_T_EGRESS_FW, 0, cookie, "", actions);
+    free(actions);
+    actions = xasprintf("goto_table:%d", PL_T_OUTPUT);
+    flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_FW, 0, cookie, "",
+                   actions);
+    free(actions);
+}
+
+/* Adds one flow for 'vnic', formatting its match from 'format'. */
+static void
+add_vnic_flow(struct flow_table *ft, const char *owner, uint8_t table,
+              uint16_t priority, uint64_t cookie, const char *actions,
+              const char *format, ...)
+    __attribute__((format(printf, 7, 8)));
+static void
+add_vnic_flow(struct flow_table *ft, const char *owner, uint8_t table,
+              uint16_t priority, uint64_t cookie, const char *actions,
+              const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    char *match = xvasprintf(format, args);
+    va_end(args);
+    flow_table_add(ft, owner, table, priority, cookie, match, actions);
+    free(match);
+}
+
+/* Returns true if 's' (an address or prefix) is IPv6. */
+static bool
+is_ipv6(const char *s)
+{
+    return strchr(s, ':') != NULL;
+}
+
+/* Adds the port security flows that let 'vnic' (its flows owned by
+ * 'owner') send from 'mac' and the address or prefix 'ip'. */
+static void
+add_source_flows(struct flow_table *ft, const char *owner,
+                 const struct pl_vnic *vnic, uint64_t cookie,
+                 const char *mac, const char *ip)
+{
+    char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+    uint8_t t = PL_T_PORT_SECURITY;
+
+    if (!is_ipv6(ip)) {
+        add_vnic_flow(ft, owner, t, 100, cookie, pass,
+                      "reg6=%"PRIu32",dl_src=%s,ip,nw_src=%s",
+                      vnic->key, mac, ip);
+        add_vnic_flow(ft, owner, t, 100, cookie, pass,
+                      "reg6=%"PRIu32",dl_src=%s,arp,arp_sha=%s,arp_spa=%s",
+                      vnic->key, mac, mac, ip);
+    } else {
+        add_vnic_flow(ft, owner, t, 100, cookie, pass,
+                      "reg6=%"PRIu32",dl_src=%s,ipv6,ipv6_src=%s",
+                      vnic->key, mac, ip);
+        /* A neighbor advertisement must be about one of its own
+         * addresses and name its own MAC (or none). */
+        if (!strchr(ip, '/')) {
+            add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                          "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=136,"
+                          "icmp_code=0,nd_target=%s,nd_tll=%s",
+                          vnic->key, mac, ip, mac);
+            add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                          "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=136,"
+                          "icmp_code=0,nd_target=%s,"
+                          "nd_tll=00:00:00:00:00:00", vnic->key, mac, ip);
+        }
+    }
+    free(pass);
+}
+
+/* Adds the port security flows that IPv6 needs for 'mac' whatever the
+ * addresses: the link-local address derived from the MAC, neighbor
+ * solicitations that name the MAC (or none), and the duplicate address
+ * detection and MLD messages sent from "::". */
+static void
+add_ipv6_basics(struct flow_table *ft, const char *owner,
+                const struct pl_vnic *vnic, uint64_t cookie, const char *mac)
+{
+    char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+    uint8_t t = PL_T_PORT_SECURITY;
+    struct eth_addr ea;
+    struct in6_addr lla;
+    char lla_s[INET6_ADDRSTRLEN];
+
+    if (eth_addr_from_string(mac, &ea)) {
+        in6_generate_lla(ea, &lla);
+        inet_ntop(AF_INET6, &lla, lla_s, sizeof lla_s);
+        add_source_flows(ft, owner, vnic, cookie, mac, lla_s);
+    }
+    add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                  "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=135,icmp_code=0,"
+                  "nd_sll=%s", vnic->key, mac, mac);
+    add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                  "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=135,icmp_code=0,"
+                  "nd_sll=00:00:00:00:00:00", vnic->key, mac);
+    add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                  "reg6=%"PRIu32",dl_src=%s,icmp6,ipv6_src=::,icmp_type=143,"
+                  "icmp_code=0", vnic->key, mac);
+    free(pass);
+}
+
+/* Adds the flows of 'vnic': classification, port security, L2 lookup and
+ * output. */
+void
+pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
+{
+    char *owner = pipeline_vnic_owner(vnic->iface_id);
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_VNIC, vnic->key);
+    struct ds actions = DS_EMPTY_INITIALIZER;
+
+    /* Classification: only untagged frames; a VM's 802.1Q frame is
+     * dropped rather than double-tagged. */
+    ds_put_format(&actions, "set_field:%#"PRIx32"->metadata,"
+                  "set_field:%"PRIu32"->reg6,goto_table:%d",
+                  vnic->net_key, vnic->key, PL_T_PORT_SECURITY);
+    add_vnic_flow(ft, owner, PL_T_CLASSIFY, 100, cookie, ds_cstr(&actions),
+                  "in_port=%"PRId64",vlan_tci=0x0000/0x1000", vnic->ofport);
+
+    /* Port security. */
+    if (!vnic->port_security) {
+        char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 300, cookie, pass,
+                      "reg6=%"PRIu32, vnic->key);
+        free(pass);
+    } else {
+        bool has_ipv6 = false;
+        for (size_t i = 0; i < vnic->ips->n; i++) {
+            const char *ip = vnic->ips->names[i];
+            add_source_flows(ft, owner, vnic, cookie, vnic->mac, ip);
+            has_ipv6 = has_ipv6 || is_ipv6(ip);
+        }
+        for (size_t i = 0; i < vnic->n_allowed; i++) {
+            const struct policy_address *a = &vnic->allowed[i];
+            const char *mac = a->mac ? a->mac : vnic->mac;
+            add_source_flows(ft, owner, vnic, cookie, mac, a->ip);
+            has_ipv6 = has_ipv6 || is_ipv6(a->ip);
+        }
+
+        /* DHCP discovery and ARP probes come from 0.0.0.0. */
+        char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
+                      "reg6=%"PRIu32",dl_src=%s,udp,nw_src=0.0.0.0,"
+                      "nw_dst=255.255.255.255,tp_src=68,tp_dst=67",
+                      vnic->key, vnic->mac);
+        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
+                      "reg6=%"PRIu32",dl_src=%s,arp,arp_sha=%s,"
+                      "arp_spa=0.0.0.0", vnic->key, vnic->mac, vnic->mac);
+        free(pass);
+
+        if (has_ipv6) {
+            add_ipv6_basics(ft, owner, vnic, cookie, vnic->mac);
+            /* Any other neighbor discovery from it is a lie. */
+            add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 105, cookie, "drop",
+                          "reg6=%"PRIu32",icmp6,icmp_type=135,icmp_code=0",
+                          vnic->key);
+            add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 105, cookie, "drop",
+                          "reg6=%"PRIu32",icmp6,icmp_type=136,icmp_code=0",
+                          vnic->key);
+        }
+    }
+
+    /* L2 lookup: frames to its MAC, or to an allowed address's MAC. */
+    ds_clear(&actions);
+    ds_put_format(&actions, "set_field:%"PRIu32"->reg7,goto_table:%d",
+                  vnic->key, PL_T_INGRESS_FW);
+    add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
+                  "metadata=%#"PRIx32",dl_dst=%s", vnic->net_key, vnic->mac);
+    for (size_t i = 0; i < vnic->n_allowed; i++) {
+        const char *mac = vnic->allowed[i].mac;
+        bool seen = !mac || !strcasecmp(mac, vnic->mac);
+        for (size_t j = 0; !seen && j < i; j++) {
+            seen = (vnic->allowed[j].mac
+                    && !strcasecmp(vnic->allowed[j].mac, mac));
+        }
+        if (!seen) {
+            add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie,
+                          ds_cstr(&actions), "metadata=%#"PRIx32",dl_dst=%s",
+                          vnic->net_key, mac);
+        }
+    }
+
+    /* Output. */
+    ds_clear(&actions);
+    ds_put_format(&actions, "output:%"PRId64, vnic->ofport);
+    add_vnic_flow(ft, owner, PL_T_OUTPUT, 100, cookie, ds_cstr(&actions),
+                  "reg7=%"PRIu32, vnic->key);
+
+    ds_destroy(&actions);
+    free(owner);
+}
+
+/* Adds the flows of network 'net': flooding of broadcast and multicast to
+ * its local vNICs (each through its own ingress firewall) and, for a VLAN
+ * network with an uplink, the uplink's classification, output and unknown
+ * unicast. */
+void
+pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
+{
+    char *owner = pipeline_network_owner(net->key);
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_NETWORK, net->key);
+    bool uplink = net->uplink_ofport > 0 && net->type == POLICY_NET_VLAN;
+    struct ds actions = DS_EMPTY_INITIALIZER;
+    char *match;
+
+    /* Flooding: a clone per member, so that each copy goes through its
+     * destination's ingress firewall on its own.  OpenFlow never outputs
+     * a packet to the port it came in on. */
+    for (size_t i = 0; i < net->n_members; i++) {
+        ds_put_format(&actions, "%sclone(set_field:%"PRIu32"->reg7,"
+                      "resubmit(,%d))", i ? "," : "", net->members[i],
+                      PL_T_INGRESS_FW);
+    }
+    if (uplink) {
+        ds_put_format(&actions, "%sclone(set_field:%d->reg7,resubmit(,%d))",
+                      net->n_members ? "," : "", PL_UPLINK_KEY,
+                      PL_T_INGRESS_FW);
+    }
+    if (actions.length) {
+        match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
+                          "01:00:00:00:00:00", net->key);
+        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
+                       ds_cstr(&actions));
+        free(match);
+    }
+
+    if (uplink) {
+        /* Tagged frames from the uplink join the network untagged. */
+        ds_clear(&actions);
+        ds_put_format(&actions, "strip_vlan,set_field:%#"PRIx32"->metadata,"
+                      "set_field:%d->reg6,goto_table:%d", net->key,
+                      PL_UPLINK_KEY, PL_T_L2_LOOKUP);
+        match = xasprintf("in_port=%"PRId64",dl_vlan=%"PRId64,
+                          net->uplink_ofport, net->segment);
+        flow_table_add(ft, owner, PL_T_CLASSIFY, 100, cookie, match,
+                       ds_cstr(&actions));
+        free(match);
+
+        /* Unknown unicast may live behind the uplink, and only there. */
+        ds_clear(&actions);
+        ds_put_format(&actions, "set_field:%d->reg7,goto_table:%d",
+                      PL_UPLINK_KEY, PL_T_INGRESS_FW);
+        match = xasprintf("metadata=%#"PRIx32, net->key);
+        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 10, cookie, match,
+                       ds_cstr(&actions));
+        free(match);
+
+        /* Out on the uplink, with the network's tag. */
+        ds_clear(&actions);
+        ds_put_format(&actions, "push_vlan:0x8100,set_field:%"PRId64
+                      "->vlan_vid,output:%"PRId64,
+                      net->segment | OFPVID12_PRESENT, net->uplink_ofport);
+        match = xasprintf("metadata=%#"PRIx32",reg7=%d", net->key,
+                          PL_UPLINK_KEY);
+        flow_table_add(ft, owner, PL_T_OUTPUT, 100, cookie, match,
+                       ds_cstr(&actions));
+        free(match);
+    }
+    ds_destroy(&actions);
+    free(owner);
+}

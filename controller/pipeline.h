@@ -1,0 +1,110 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef PIPELINE_H
+#define PIPELINE_H 1
+
+/* The OpenFlow pipeline of br-int.
+ *
+ * This module turns what the controller knows (vNICs bound on this host,
+ * the networks they are on, the uplink) into OpenFlow flows, as text, in a
+ * flow_table (flow-table.h).  It is a pure function of its inputs: no
+ * database, no switch, so it is unit-tested on its own and incremental
+ * processing can recompute any one vNIC or network at will.
+ *
+ * Tables (Documentation/pipeline.md has the whole story):
+ *
+ *    0  CLASSIFY        vNIC ofport (untagged frames only) -> network and
+ *                       input port; uplink + VLAN tag -> strip the tag,
+ *                       network; everything else is dropped.
+ *   10  PORT_SECURITY   source MAC, IPv4/IPv6 source, ARP sha/spa, ND
+ *                       sll/tll/target checked against the vNIC's
+ *                       addresses; DHCP client allowed; DHCP/DHCPv6 server
+ *                       replies and router advertisements from a VM
+ *                       dropped; everything else dropped.
+ *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
+ *   30  L2_LOOKUP       (network, destination MAC) -> output port;
+ *                       broadcast and multicast flooded to the network's
+ *                       local vNICs and its uplink; unknown unicast to the
+ *                       uplink only; nothing crosses networks.
+ *   40  INGRESS_FW      the destination vNIC's ingress firewall (passes).
+ *   50  OUTPUT          output port -> ofport; uplink -> push the
+ *                       network's VLAN tag.
+ *
+ * Registers: metadata = network key, reg6 = input port key, reg7 = output
+ * port key.  A network's key is its segment, with bit 24 set for VXLAN
+ * (segments are unique per type, so keys are unique, and the same on every
+ * host and across restarts).  A vNIC's port key is its conntrack zone
+ * (ct-zone.h), unique on the host and kept across restarts.
+ *
+ * Cookies say what a flow serves, so that statistics and diagnostics can
+ * map a flow back to policy:
+ *
+ *    bits 63-56  kind: 1 vNIC, 2 network, 15 the pipeline itself
+ *    bits 55-32  zero (rules will use them)
+ *    bits 31-0   the vNIC's port key or the network's key; 0 for kind 15
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "policies/policy.h"
+
+struct flow_table;
+
+/* OpenFlow tables. */
+enum pipeline_table {
+    PL_T_CLASSIFY = 0,
+    PL_T_PORT_SECURITY = 10,
+    PL_T_EGRESS_FW = 20,
+    PL_T_L2_LOOKUP = 30,
+    PL_T_INGRESS_FW = 40,
+    PL_T_OUTPUT = 50,
+};
+
+/* Cookie kinds (bits 63-56). */
+enum pipeline_cookie_kind {
+    PL_COOKIE_VNIC = 1,
+    PL_COOKIE_NETWORK = 2,
+    PL_COOKIE_PIPELINE = 15,
+};
+
+/* The port key of the uplink in reg6/reg7 (vNIC keys are zones, below
+ * 65536). */
+#define PL_UPLINK_KEY 0x10000
+
+/* A vNIC bound on this host. */
+struct pl_vnic {
+    const char *iface_id;       /* Its iface-id; names its flows' owner. */
+    uint32_t key;               /* Port key (its conntrack zone). */
+    int64_t ofport;             /* OpenFlow port on br-int. */
+    uint32_t net_key;           /* Its network's key. */
+    const char *mac;            /* Its MAC. */
+    const struct svec *ips;     /* Its IPv4/IPv6 addresses. */
+    const struct policy_address *allowed;  /* Extra address pairs. */
+    size_t n_allowed;           /* Number of 'allowed'. */
+    bool port_security;         /* Anti-spoofing on. */
+};
+
+/* A network with vNICs on this host. */
+struct pl_network {
+    uint32_t key;               /* Network key. */
+    enum policy_net_type type;  /* VLAN or VXLAN. */
+    int64_t segment;            /* VLAN ID or VNI. */
+    const uint32_t *members;    /* Port keys of its local vNICs. */
+    size_t n_members;           /* Number of 'members'. */
+    int64_t uplink_ofport;      /* Uplink for a VLAN network, or 0. */
+};
+
+uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
+uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
+char *pipeline_vnic_owner(const char *iface_id);
+char *pipeline_network_owner(uint32_t net_key);
+
+void pipeline_add_static(struct flow_table *);
+void pipeline_add_vnic(struct flow_table *, const struct pl_vnic *);
+void pipeline_add_network(struct flow_table *, const struct pl_network *);
+
+#endif /* pipeline.h */
