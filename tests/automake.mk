@@ -53,6 +53,16 @@ tests_unit_test_policy_LDADD = \
 	$(JANSSON_LIBS) \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-pipeline
+TESTS += tests/unit/test-pipeline
+tests_unit_test_pipeline_SOURCES = tests/unit/test-pipeline.c
+tests_unit_test_pipeline_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_pipeline_LDADD = \
+	controller/libcontroller.a \
+	policies/libpolicy.a \
+	$(JANSSON_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \

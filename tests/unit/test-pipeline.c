@@ -1,0 +1,430 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Check unit tests of the pipeline compiler (controller/pipeline.h), the
+ * flow table (controller/flow-table.h) and the conntrack zone allocator
+ * (controller/ct-zone.h).
+ *
+ * The pipeline tests give the compiler a vNIC or a network and compare the
+ * flows it writes, as sorted text, with the flows expected: a change in the
+ * pipeline shows up here line by line. */
+
+#include <config.h>
+#include "controller/ct-zone.h"
+#include "controller/flow-table.h"
+#include "controller/pipeline.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "smap.h"
+#include "svec.h"
+#include "util.h"
+
+/* Returns the flows of 'ft' owned by 'owner' (all if NULL), sorted, one a
+ * line.  The caller frees it. */
+static char *
+flows(const struct flow_table *ft, const char *owner)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_table_format(ft, owner, &s);
+    return ds_steal_cstr(&s);
+}
+
+/* Checks that the flows of 'owner' in 'ft' are exactly 'expected'. */
+static void
+check_flows(const struct flow_table *ft, const char *owner,
+            const char *expected)
+{
+    char *actual = flows(ft, owner);
+    ck_assert_str_eq(actual, expected);
+    free(actual);
+}
+
+/* A vNIC with one IPv4 address, port key 1 at ofport 5 on VLAN 101. */
+static void
+make_vnic(struct pl_vnic *v, struct svec *ips)
+{
+    memset(v, 0, sizeof *v);
+    v->iface_id = "vm1";
+    v->key = 1;
+    v->ofport = 5;
+    v->net_key = pipeline_network_key(POLICY_NET_VLAN, 101);
+    v->mac = "02:00:0a:01:00:0b";
+    v->ips = ips;
+    v->port_security = true;
+}
+
+START_TEST(test_network_keys_and_cookies)
+{
+    ck_assert_uint_eq(pipeline_network_key(POLICY_NET_VLAN, 101), 0x65);
+    ck_assert_uint_eq(pipeline_network_key(POLICY_NET_VXLAN, 101),
+                      0x1000065);
+    ck_assert_uint_eq(pipeline_network_key(POLICY_NET_VXLAN, 16777215),
+                      0x1ffffff);
+    ck_assert(pipeline_cookie(PL_COOKIE_VNIC, 7) == 0x0100000000000007ULL);
+    ck_assert(pipeline_cookie(PL_COOKIE_NETWORK, 0x65)
+              == 0x0200000000000065ULL);
+    ck_assert(pipeline_cookie(PL_COOKIE_PIPELINE, 0)
+              == 0x0f00000000000000ULL);
+}
+END_TEST
+
+START_TEST(test_vnic_ipv4)
+{
+    struct flow_table ft;
+    struct svec ips = SVEC_EMPTY_INITIALIZER;
+    struct pl_vnic v;
+
+    svec_add(&ips, "10.1.0.11");
+    make_vnic(&v, &ips);
+    flow_table_init(&ft);
+    pipeline_add_vnic(&ft, &v);
+    check_flows(&ft, "vnic:vm1",
+        "table=0,priority=100,in_port=5,vlan_tci=0x0000/0x1000,"
+        "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
+        "set_field:1->reg6,goto_table:10\n"
+        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,arp,"
+        "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
+        "cookie=0x100000000000001,actions=goto_table:20\n"
+        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,arp,"
+        "arp_sha=02:00:0a:01:00:0b,arp_spa=10.1.0.11,"
+        "cookie=0x100000000000001,actions=goto_table:20\n"
+        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,ip,"
+        "nw_src=10.1.0.11,cookie=0x100000000000001,actions=goto_table:20\n"
+        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,udp,"
+        "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67,"
+        "cookie=0x100000000000001,actions=goto_table:20\n"
+        "table=30,priority=100,metadata=0x65,dl_dst=02:00:0a:01:00:0b,"
+        "cookie=0x100000000000001,actions=set_field:1->reg7,"
+        "goto_table:40\n"
+        "table=50,priority=100,reg7=1,cookie=0x100000000000001,"
+        "actions=output:5\n");
+    flow_table_destroy(&ft);
+    svec_destroy(&ips);
+}
+END_TEST
+
+START_TEST(test_vnic_no_port_security)
+{
+    struct flow_table ft;
+    struct svec ips = SVEC_EMPTY_INITIALIZER;
+    struct pl_vnic v;
+
+    svec_add(&ips, "10.1.0.11");
+    make_vnic(&v, &ips);
+    v.port_security = false;
+    flow_table_init(&ft);
+    pipeline_add_vnic(&ft, &v);
+
+    /* One flow in table 10 lets everything through, above the static
+     * DHCP-server and RA drops (priority 200). */
+    char *all = flows(&ft, "vnic:vm1");
+    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=300,reg6=1,"
+                                 "cookie=0x100000000000001,"
+                                 "actions=goto_table:20\n"));
+    ck_assert_ptr_null(strstr(all, "nw_src="));
+    free(all);
+    flow_table_destroy(&ft);
+    svec_destroy(&ips);
+}
+END_TEST
+
+START_TEST(test_vnic_ipv6)
+{
+    struct flow_table ft;
+    struct svec ips = SVEC_EMPTY_INITIALIZER;
+    struct pl_vnic v;
+
+    svec_add(&ips, "2001:db8::11");
+    make_vnic(&v, &ips);
+    flow_table_init(&ft);
+    pipeline_add_vnic(&ft, &v);
+    char *all = flows(&ft, "vnic:vm1");
+
+    /* Its address and the link-local one derived from its MAC. */
+    ck_assert_ptr_nonnull(strstr(all, "ipv6,ipv6_src=2001:db8::11,"));
+    ck_assert_ptr_nonnull(strstr(all, "ipv6,ipv6_src=fe80::aff:fe01:b,"));
+    /* Neighbor advertisements only for its own addresses. */
+    ck_assert_ptr_nonnull(strstr(all, "icmp_type=136,icmp_code=0,"
+                                 "nd_target=2001:db8::11,"
+                                 "nd_tll=02:00:0a:01:00:0b,"));
+    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=105,reg6=1,icmp6,"
+                                 "icmp_type=136,icmp_code=0,"
+                                 "cookie=0x100000000000001,"
+                                 "actions=drop\n"));
+    /* Solicitations only with its own MAC, or none (DAD). */
+    ck_assert_ptr_nonnull(strstr(all, "icmp_type=135,icmp_code=0,"
+                                 "nd_sll=02:00:0a:01:00:0b,"));
+    ck_assert_ptr_nonnull(strstr(all, "icmp_type=135,icmp_code=0,"
+                                 "nd_sll=00:00:00:00:00:00,"));
+    free(all);
+    flow_table_destroy(&ft);
+    svec_destroy(&ips);
+}
+END_TEST
+
+START_TEST(test_vnic_allowed_addresses)
+{
+    struct flow_table ft;
+    struct svec ips = SVEC_EMPTY_INITIALIZER;
+    struct policy_address allowed[] = {
+        { .mac = "00:00:5e:00:01:0a", .ip = "10.1.0.10" },
+        { .mac = NULL, .ip = "10.1.0.128/25" },
+    };
+    struct pl_vnic v;
+
+    svec_add(&ips, "10.1.0.11");
+    make_vnic(&v, &ips);
+    v.allowed = allowed;
+    v.n_allowed = ARRAY_SIZE(allowed);
+    flow_table_init(&ft);
+    pipeline_add_vnic(&ft, &v);
+    char *all = flows(&ft, "vnic:vm1");
+
+    /* The VRRP pair: its MAC and IP may be sent from, and the MAC is
+     * delivered to the port. */
+    ck_assert_ptr_nonnull(strstr(all, "dl_src=00:00:5e:00:01:0a,ip,"
+                                 "nw_src=10.1.0.10,"));
+    ck_assert_ptr_nonnull(strstr(all, "arp_sha=00:00:5e:00:01:0a,"
+                                 "arp_spa=10.1.0.10,"));
+    ck_assert_ptr_nonnull(strstr(all, "table=30,priority=100,metadata=0x65,"
+                                 "dl_dst=00:00:5e:00:01:0a,"));
+    /* A prefix with the port's own MAC. */
+    ck_assert_ptr_nonnull(strstr(all, "dl_src=02:00:0a:01:00:0b,ip,"
+                                 "nw_src=10.1.0.128/25,"));
+    free(all);
+    flow_table_destroy(&ft);
+    svec_destroy(&ips);
+}
+END_TEST
+
+START_TEST(test_network_without_uplink)
+{
+    struct flow_table ft;
+    uint32_t members[] = { 1, 2 };
+    struct pl_network n = {
+        .key = 0x65, .type = POLICY_NET_VLAN, .segment = 101,
+        .members = members, .n_members = 2,
+    };
+
+    flow_table_init(&ft);
+    pipeline_add_network(&ft, &n);
+    check_flows(&ft, "net:0x65",
+        "table=30,priority=50,metadata=0x65,"
+        "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        "cookie=0x200000000000065,actions=clone(set_field:1->reg7,"
+        "resubmit(,40)),clone(set_field:2->reg7,resubmit(,40))\n");
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_network_with_uplink)
+{
+    struct flow_table ft;
+    uint32_t members[] = { 3 };
+    struct pl_network n = {
+        .key = 0x66, .type = POLICY_NET_VLAN, .segment = 102,
+        .members = members, .n_members = 1, .uplink_ofport = 9,
+    };
+
+    flow_table_init(&ft);
+    pipeline_add_network(&ft, &n);
+    check_flows(&ft, "net:0x66",
+        "table=0,priority=100,in_port=9,dl_vlan=102,"
+        "cookie=0x200000000000066,actions=strip_vlan,"
+        "set_field:0x66->metadata,set_field:65536->reg6,goto_table:30\n"
+        "table=30,priority=10,metadata=0x66,cookie=0x200000000000066,"
+        "actions=set_field:65536->reg7,goto_table:40\n"
+        "table=30,priority=50,metadata=0x66,"
+        "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        "cookie=0x200000000000066,actions=clone(set_field:3->reg7,"
+        "resubmit(,40)),clone(set_field:65536->reg7,resubmit(,40))\n"
+        "table=50,priority=100,metadata=0x66,reg7=65536,"
+        "cookie=0x200000000000066,actions=push_vlan:0x8100,"
+        "set_field:4198->vlan_vid,output:9\n");
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_vxlan_network_stays_off_the_uplink)
+{
+    struct flow_table ft;
+    uint32_t members[] = { 3 };
+    struct pl_network n = {
+        .key = pipeline_network_key(POLICY_NET_VXLAN, 102),
+        .type = POLICY_NET_VXLAN, .segment = 102,
+        .members = members, .n_members = 1, .uplink_ofport = 9,
+    };
+
+    flow_table_init(&ft);
+    pipeline_add_network(&ft, &n);
+    char *all = flows(&ft, NULL);
+    ck_assert_ptr_null(strstr(all, "in_port=9"));
+    ck_assert_ptr_null(strstr(all, "output:9"));
+    ck_assert_ptr_null(strstr(all, "65536"));
+    free(all);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_static_flows_drop_by_default)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    pipeline_add_static(&ft);
+    char *all = flows(&ft, NULL);
+    static const char *const drops[] = {
+        "table=0,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=10,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=30,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=50,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=10,priority=200,udp,tp_src=67,tp_dst=68,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=10,priority=200,icmp6,icmp_type=134,icmp_code=0,"
+        "cookie=0xf00000000000000,actions=drop\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(drops); i++) {
+        ck_assert_msg(strstr(all, drops[i]), "missing: %s", drops[i]);
+    }
+    free(all);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_flow_table_clash_and_owners)
+{
+    struct flow_table ft;
+    struct sset changed = SSET_INITIALIZER(&changed);
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "a", 30, 100, 1, "dl_dst=02:00:00:00:00:01",
+                   "output:1");
+    flow_table_add(&ft, "b", 30, 100, 2, "dl_dst=02:00:00:00:00:01",
+                   "output:2");
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert_uint_eq(ft.n_clashes, 1);
+
+    /* The first owner wins while it is there... */
+    const struct bh_flow *f = flow_table_find(
+        &ft, "table=30,priority=100,dl_dst=02:00:00:00:00:01");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(f->actions, "output:1");
+
+    /* ...and the other takes over when it goes. */
+    flow_table_take_changes(&ft, &changed);
+    ck_assert_uint_eq(sset_count(&changed), 1);
+    sset_clear(&changed);
+    flow_table_clear_owner(&ft, "a");
+    f = flow_table_find(&ft, "table=30,priority=100,"
+                        "dl_dst=02:00:00:00:00:01");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(f->actions, "output:2");
+    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert(!flow_table_has_owner(&ft, "a"));
+    ck_assert(flow_table_has_owner(&ft, "b"));
+    flow_table_take_changes(&ft, &changed);
+    ck_assert(sset_contains(&changed, "table=30,priority=100,"
+                            "dl_dst=02:00:00:00:00:01"));
+
+    flow_table_clear_owner(&ft, "b");
+    ck_assert_uint_eq(flow_table_count(&ft), 0);
+    sset_destroy(&changed);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_flow_table_equal)
+{
+    struct flow_table a, b;
+    struct ds diff = DS_EMPTY_INITIALIZER;
+
+    flow_table_init(&a);
+    flow_table_init(&b);
+    flow_table_add(&a, "x", 0, 1, 1, "in_port=1", "drop");
+    flow_table_add(&b, "y", 0, 1, 1, "in_port=1", "drop");
+    ck_assert(flow_table_equal(&a, &b, NULL));
+    flow_table_add(&b, "y", 0, 2, 1, "in_port=2", "drop");
+    ck_assert(!flow_table_equal(&a, &b, &diff));
+    ck_assert_str_eq(ds_cstr(&diff), "+ table=0,priority=2,in_port=2,"
+                     "cookie=0x1,actions=drop\n");
+    ds_destroy(&diff);
+    flow_table_destroy(&a);
+    flow_table_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_ct_zones)
+{
+    struct ct_zones z;
+    struct smap ids = SMAP_INITIALIZER(&ids);
+
+    /* Kept assignments are taken; bad and repeated ones are not. */
+    smap_add(&ids, "ct-zone-vm1", "2");
+    smap_add(&ids, "ct-zone-vm2", "0");
+    smap_add(&ids, "ct-zone-vm3", "2");
+    smap_add(&ids, "ct-zone-vm4", "x");
+    smap_add(&ids, "other", "5");
+    ct_zones_init(&z);
+    ct_zones_load(&z, &ids);
+    ck_assert_uint_eq(ct_zones_get(&z, "vm1") + ct_zones_get(&z, "vm3"), 2);
+    ck_assert_uint_eq(ct_zones_get(&z, "vm2"), 0);
+    ck_assert_uint_eq(ct_zones_get(&z, "vm4"), 0);
+
+    /* New vNICs get the lowest free zones. */
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm5"), 1);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm6"), 3);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm5"), 1);
+    ck_assert_uint_eq(shash_count(&z.pending), 2);
+
+    /* A released zone is flushed before it is given again. */
+    ct_zones_release(&z, "vm5");
+    ck_assert_uint_eq(simap_get(&z.flush, "1"), 1);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm7"), 1);
+    ck_assert_ptr_null(shash_find_data(&z.pending, "ct-zone-vm5"));
+    ck_assert(shash_find(&z.pending, "ct-zone-vm5"));
+    ck_assert_str_eq(shash_find_data(&z.pending, "ct-zone-vm7"), "1");
+
+    ct_zones_destroy(&z);
+    smap_destroy(&ids);
+}
+END_TEST
+
+static Suite *
+pipeline_suite(void)
+{
+    Suite *s = suite_create("pipeline");
+    TCase *tc = tcase_create("pipeline");
+
+    tcase_add_test(tc, test_network_keys_and_cookies);
+    tcase_add_test(tc, test_vnic_ipv4);
+    tcase_add_test(tc, test_vnic_no_port_security);
+    tcase_add_test(tc, test_vnic_ipv6);
+    tcase_add_test(tc, test_vnic_allowed_addresses);
+    tcase_add_test(tc, test_network_without_uplink);
+    tcase_add_test(tc, test_network_with_uplink);
+    tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
+    tcase_add_test(tc, test_static_flows_drop_by_default);
+    tcase_add_test(tc, test_flow_table_clash_and_owners);
+    tcase_add_test(tc, test_flow_table_equal);
+    tcase_add_test(tc, test_ct_zones);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(pipeline_suite());
+
+    srunner_run_all(sr, CK_ENV);
+    int n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
