@@ -6,7 +6,9 @@
 TESTSUITE_AT = \
 	tests/testsuite.at \
 	tests/bulkhead-macros.at \
-	tests/ctl.at
+	tests/ctl.at \
+	tests/ctl-load.at \
+	tests/ctl-rows.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

@@ -31,6 +31,7 @@
 #include "openvswitch/poll-loop.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
+#include "stream.h"
 #include "timeval.h"
 #include "util.h"
 #include "utilities/tenant-db.h"
@@ -41,6 +42,7 @@ VLOG_DEFINE_THIS_MODULE(bulkhead_ctl);
 static char *db;                /* --db: the Tenant DB's remote. */
 static bool dry_run;            /* --dry-run: print changes, apply none. */
 static unsigned int timeout = 30;   /* --timeout: seconds, 0 for none. */
+static long long int deadline = LLONG_MAX;  /* When to give up (msec). */
 
 /* One command being run. */
 struct ctl_ctx {
@@ -151,10 +153,27 @@ not_found(struct ctl_ctx *ctx, const char *kind, const char *name)
 
 /* Database access. */
 
+/* Waits for the poll loop, giving up with an error naming 'what' once the
+ * deadline (--timeout) has passed. */
+static void
+block_until_deadline(const char *what)
+{
+    if (time_msec() >= deadline) {
+        ovs_fatal(0, "%s: no answer within %u seconds (--timeout)", what,
+                  timeout);
+    }
+    poll_timer_wait_until(deadline);
+    poll_block();
+}
+
 /* Connects to the Tenant DB and waits until its contents have arrived. */
 static struct ovsdb_idl *
 connect_db(void)
 {
+    if (stream_verify_name(db)) {
+        ovs_fatal(0, "--db: \"%s\" is not a database remote (expected "
+                  "unix:FILE, tcp:IP:PORT or ssl:IP:PORT)", db);
+    }
     struct ovsdb_idl *idl = ovsdb_idl_create(db, &bhrec_idl_class, true,
                                              false);
     for (;;) {
@@ -169,7 +188,7 @@ connect_db(void)
             return idl;
         }
         ovsdb_idl_wait(idl);
-        poll_block();
+        block_until_deadline(db);
     }
 }
 
@@ -189,7 +208,7 @@ wait_for_change(struct ovsdb_idl *idl)
             return;
         }
         ovsdb_idl_wait(idl);
-        poll_block();
+        block_until_deadline(db);
     }
 }
 
@@ -245,9 +264,17 @@ report_changes(const struct tenant_db_changes *changes)
 /* Commits 'txn'.  Returns true on success, false if it must be tried
  * again; fails on any other outcome. */
 static bool
-commit(struct ovsdb_idl_txn *txn, const char *what)
+commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, const char *what)
 {
-    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit_block(txn);
+    enum ovsdb_idl_txn_status status;
+
+    /* ovsdb_idl_txn_commit_block(), with a deadline. */
+    while ((status = ovsdb_idl_txn_commit(txn)) == TXN_INCOMPLETE) {
+        ovsdb_idl_run(idl);
+        ovsdb_idl_wait(idl);
+        ovsdb_idl_txn_wait(txn);
+        block_until_deadline(db);
+    }
 
     switch (status) {
     case TXN_SUCCESS:
@@ -303,7 +330,7 @@ apply(struct ovsdb_idl *idl, const struct policy *doc, const char *delete,
     if (dry_run) {
         ovsdb_idl_txn_abort(txn);
     } else {
-        done = commit(txn, what);
+        done = commit(idl, txn, what);
     }
     if (done) {
         report_changes(&changes);
@@ -324,15 +351,17 @@ cmd_load(struct ctl_ctx *ctx)
 
     policy_errors_init(&errors, file);
     struct policy *doc = policy_parse_file(file, &errors);
-    if (errors.n) {
-        policy_errors_sort(&errors);
+    if (!doc) {
+        /* Not JSON at all: nothing more can be checked. */
         policy_errors_print(&errors, stderr);
         exit(1);
     }
 
     struct sset names = SSET_INITIALIZER(&names);
     for (size_t i = 0; i < doc->n_tenants; i++) {
-        sset_add(&names, doc->tenants[i].name);
+        if (doc->tenants[i].name) {
+            sset_add(&names, doc->tenants[i].name);
+        }
     }
     for (;;) {
         struct policy named, rest;
@@ -588,7 +617,10 @@ edit_net_add(struct ctl_ctx *ctx)
     if (opt(ctx, "mtu")) {
         n->mtu = parse_int(ctx, "mtu", opt(ctx, "mtu"));
         if (!n->mtu) {
-            n->mtu = -1;        /* Let the validator refuse it. */
+            /* 0 means "not given" in the model: refuse it here, in the
+             * validator's words. */
+            ctl_fatal(ctx, "network \"%s\": mtu 0 is outside %d-%d", name,
+                      POLICY_MTU_MIN, POLICY_MTU_MAX);
         }
     }
 }
@@ -730,6 +762,18 @@ edit_sg_del(struct ctl_ctx *ctx)
                       name, p->name);
         }
     }
+    for (size_t j = 0; j < t->n_groups; j++) {
+        const struct policy_group *g = &t->groups[j];
+        for (size_t k = 0; k < g->n_rules; k++) {
+            const char *remote = g->rules[k].remote;
+            if (j != i && remote[0] == '@' && !strcmp(remote + 1, name)) {
+                ctl_fatal(ctx, "security group \"%s\" is named by rule "
+                          "#%"PRIuSIZE" of security group \"%s\"; change "
+                          "or delete that rule first", name, k + 1,
+                          g->name);
+            }
+        }
+    }
     policy_tenant_remove_group(t, i);
 }
 
@@ -781,8 +825,14 @@ edit_rule_add(struct ctl_ctx *ctx)
     parse_rule_spec(ctx, rule, &ctx->argv[3], ctx->argc - 3);
     for (size_t i = 0; i + 1 < g->n_rules; i++) {
         if (policy_rule_equal(&g->rules[i], rule)) {
+            char *text = policy_rule_to_string(rule);
             policy_group_remove_rule(g, g->n_rules - 1);
-            already_exists(ctx, "rule", ctx->argv[3]);
+            if (!opt(ctx, "may-exist")) {
+                ctl_fatal(ctx, "security group \"%s\" already has rule "
+                          "#%"PRIuSIZE" \"%s\"", g->name, i + 1, text);
+            }
+            free(text);
+            ctx->no_change = true;
             return;
         }
     }
@@ -1088,7 +1138,7 @@ main(int argc, char *argv[])
     }
 
     if (timeout) {
-        time_alarm(timeout);
+        deadline = time_msec() + timeout * 1000LL;
     }
     if (ctx.cmd->kind != CMD_OFFLINE) {
         ctx.idl = connect_db();

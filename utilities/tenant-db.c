@@ -456,6 +456,25 @@ release_rule(const struct bhrec_rule *rule)
     }
 }
 
+/* Records the deletion of Rule row 'rule' of group 'gname' of tenant
+ * 'tname'. */
+static void
+note_rule_deleted(struct tenant_db_changes *changes, const char *tname,
+                  const char *gname, const struct bhrec_rule *rule)
+{
+    struct policy_rule old;
+
+    memset(&old, 0, sizeof old);
+    rule_from_row(&old, rule);
+    char *text = policy_rule_to_string(&old);
+    note(changes, '-', "rule %s/%s: %s", tname, gname, text);
+    free(text);
+    free(old.ethertype);
+    free(old.protocol);
+    free(old.ports);
+    free(old.remote);
+}
+
 /* Makes the rules of Security_Group row 'grow' those of 'group': rules are
  * matched by content, so an unchanged rule keeps its row. */
 static void
@@ -519,17 +538,8 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
     }
     for (size_t j = 0; j < n_old; j++) {
         if (!used[j]) {
-            struct policy_rule old;
-            memset(&old, 0, sizeof old);
-            rule_from_row(&old, grow->rules[j]);
-            char *text = policy_rule_to_string(&old);
+            note_rule_deleted(changes, tname, grow->name, grow->rules[j]);
             release_rule(grow->rules[j]);
-            note(changes, '-', "rule %s/%s: %s", tname, grow->name, text);
-            free(text);
-            free(old.ethertype);
-            free(old.protocol);
-            free(old.ports);
-            free(old.remote);
             modified = true;
         }
     }
@@ -635,7 +645,6 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
     const struct bhrec_tenant *trow = t ? t->row : NULL;
     struct shash networks = SHASH_INITIALIZER(&networks);
     struct shash groups = SHASH_INITIALIZER(&groups);
-    struct shash_node *node;
 
     if (!trow) {
         trow = bhrec_tenant_insert(txn);
@@ -691,31 +700,41 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
         apply_port(txn, tname, row, port, i, &networks, &groups, changes);
     }
 
-    /* Whatever the tenant no longer has. */
+    /* Whatever the tenant no longer has, in name order. */
     if (t) {
-        SHASH_FOR_EACH (node, &t->ports) {
-            if (!policy_find_port(tenant, node->name)) {
-                bhrec_port_delete(node->data);
-                note(changes, '-', "port %s/%s", tname, node->name);
+        const struct shash_node **nodes = shash_sort(&t->ports);
+        for (size_t i = 0; i < shash_count(&t->ports); i++) {
+            if (!policy_find_port(tenant, nodes[i]->name)) {
+                bhrec_port_delete(nodes[i]->data);
+                note(changes, '-', "port %s/%s", tname, nodes[i]->name);
             }
         }
-        SHASH_FOR_EACH (node, &t->groups) {
-            if (!policy_find_group(tenant, node->name)) {
-                const struct bhrec_security_group *g = node->data;
-                for (size_t i = 0; i < g->n_rules; i++) {
-                    release_rule(g->rules[i]);
+        free(nodes);
+
+        nodes = shash_sort(&t->groups);
+        for (size_t i = 0; i < shash_count(&t->groups); i++) {
+            if (!policy_find_group(tenant, nodes[i]->name)) {
+                const struct bhrec_security_group *g = nodes[i]->data;
+                note(changes, '-', "security group %s/%s", tname, g->name);
+                const struct bhrec_rule **rules = sorted_rules(g);
+                for (size_t j = 0; j < g->n_rules; j++) {
+                    note_rule_deleted(changes, tname, g->name, rules[j]);
+                    release_rule(rules[j]);
                 }
+                free(rules);
                 bhrec_security_group_delete(g);
-                note(changes, '-', "security group %s/%s", tname,
-                     node->name);
             }
         }
-        SHASH_FOR_EACH (node, &t->networks) {
-            if (!policy_find_network(tenant, node->name)) {
-                bhrec_network_delete(node->data);
-                note(changes, '-', "network %s/%s", tname, node->name);
+        free(nodes);
+
+        nodes = shash_sort(&t->networks);
+        for (size_t i = 0; i < shash_count(&t->networks); i++) {
+            if (!policy_find_network(tenant, nodes[i]->name)) {
+                bhrec_network_delete(nodes[i]->data);
+                note(changes, '-', "network %s/%s", tname, nodes[i]->name);
             }
         }
+        free(nodes);
     }
     shash_destroy(&networks);
     shash_destroy(&groups);
