@@ -39,6 +39,16 @@ enum vnic_state {
 /* A vNIC on the integration bridge. */
 struct local_vnic {
     struct hmap_node node;      /* In binding's 'vnics', by iface-id. */
+    struct hmap_node port_node; /* In 'vnics_by_port', if 'by_port'. */
+    struct ovs_list mark_node;  /* In 'marks', if 'marking'. */
+    bool by_port;               /* In 'vnics_by_port'. */
+    bool marking;               /* In 'marks'. */
+    const struct ovsrec_interface *iface;  /* Its row, as of this run. */
+    bool dirty;                 /* A Tenant DB change may concern it. */
+    bool claim_pending;         /* Its Port still needs claiming. */
+    bool iface_marked;          /* bulkhead-installed written. */
+    bool clear_mark;            /* bulkhead-installed must go first. */
+    bool port_marked;           /* Port.up written. */
     char *iface_id;             /* external_ids:iface-id. */
     char *iface_name;           /* The OVS Interface's name. */
     int64_t ofport;             /* Its OpenFlow port. */
@@ -71,6 +81,8 @@ void
 binding_init(struct binding *b)
 {
     hmap_init(&b->vnics);
+    hmap_init(&b->vnics_by_port);
+    ovs_list_init(&b->marks);
     hmap_init(&b->networks);
     ct_zones_init(&b->zones);
     flow_table_init(&b->desired);
@@ -110,6 +122,7 @@ binding_destroy(struct binding *b)
         vnic_free(v);
     }
     hmap_destroy(&b->vnics);
+    hmap_destroy(&b->vnics_by_port);
     HMAP_FOR_EACH_POP (n, node, &b->networks) {
         net_free(n);
     }
@@ -130,6 +143,51 @@ find_vnic(const struct binding *b, const char *iface_id)
         }
     }
     return NULL;
+}
+
+/* Returns the vNIC bound to the Port with 'uuid', or NULL. */
+static struct local_vnic *
+find_vnic_by_port(const struct binding *b, const struct uuid *uuid)
+{
+    struct local_vnic *v;
+
+    HMAP_FOR_EACH_WITH_HASH (v, port_node, uuid_hash(uuid),
+                             &b->vnics_by_port) {
+        if (uuid_equals(&v->port_uuid, uuid)) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Indexes 'v' by the Port it is bound to ('bound'), or not. */
+static void
+index_by_port(struct binding *b, struct local_vnic *v, bool bound)
+{
+    if (v->by_port) {
+        hmap_remove(&b->vnics_by_port, &v->port_node);
+        v->by_port = false;
+    }
+    if (bound) {
+        hmap_insert(&b->vnics_by_port, &v->port_node,
+                    uuid_hash(&v->port_uuid));
+        v->by_port = true;
+    }
+}
+
+/* Puts 'v' in the list of vNICs awaiting installed marks, or takes it out
+ * ('want' false). */
+static void
+want_mark(struct binding *b, struct local_vnic *v, bool want)
+{
+    if (want && !v->marking) {
+        ovs_list_push_back(&b->marks, &v->mark_node);
+        v->marking = true;
+        v->iface_marked = v->port_marked = false;
+    } else if (!want && v->marking) {
+        ovs_list_remove(&v->mark_node);
+        v->marking = false;
+    }
 }
 
 /* Returns the vNIC named 'name' (an iface-id, a port name, or an OVS
@@ -348,7 +406,10 @@ vnic_update(struct binding *b, const struct binding_input *in,
         if (v->state == VNIC_BOUND
             && (state != VNIC_BOUND
                 || !uuid_equals(&v->port_uuid, &port->header_.uuid))) {
+            /* Unbound, or bound to another Port: the old Port is let go
+             * and the Interface's mark must not vouch for the new state. */
             release_port(in, v);
+            v->clear_mark = true;
         }
     }
     char *owner = pipeline_vnic_owner(v->iface_id);
@@ -365,6 +426,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
     if (state == VNIC_BOUND) {
         const struct bhrec_network *bn = port->network;
         v->port_uuid = port->header_.uuid;
+        index_by_port(b, v, true);
+        want_mark(b, v, true);
         enum policy_net_type type;
         policy_net_type_from_string(bn->type, &type);
         v->net_key = pipeline_network_key(type, bn->segment);
@@ -374,6 +437,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
         simap_put(&n->members, v->iface_id, zone);
         n->dirty = true;
     } else {
+        index_by_port(b, v, false);
+        want_mark(b, v, v->clear_mark);
         ct_zones_release(&b->zones, v->iface_id);
     }
     free(reason);
@@ -382,9 +447,14 @@ vnic_update(struct binding *b, const struct binding_input *in,
 /* Claims the Port of bound vNIC 'v' for this chassis if another (or none)
  * holds it. */
 static void
-vnic_claim(const struct binding_input *in, const struct local_vnic *v)
+vnic_claim(const struct binding_input *in, struct local_vnic *v)
 {
-    if (v->state != VNIC_BOUND || !in->tdb_txn || !in->chassis) {
+    v->claim_pending = false;
+    if (v->state != VNIC_BOUND) {
+        return;
+    }
+    if (!in->tdb_txn || !in->chassis) {
+        v->claim_pending = true;    /* Try again next run. */
         return;
     }
     const struct bhrec_port *port = find_port(in->port_by_iface_id,
@@ -414,6 +484,8 @@ vnic_remove(struct binding *b, const struct binding_input *in,
     if (v->state == VNIC_BOUND) {
         release_port(in, v);
     }
+    index_by_port(b, v, false);
+    want_mark(b, v, false);
     hmap_remove(&b->vnics, &v->node);
     vnic_free(v);
 }
@@ -488,12 +560,56 @@ binding_recompute(struct binding *b)
     b->need_recompute = true;
 }
 
+/* Returns true if Interface 'iface' changed in a way that matters to its
+ * binding since the last run (tracked changes). */
+static bool
+iface_changed(const struct ovsrec_interface *iface)
+{
+    return (ovsrec_interface_is_new(iface)
+            || ovsrec_interface_is_updated(iface,
+                                           OVSREC_INTERFACE_COL_EXTERNAL_IDS)
+            || ovsrec_interface_is_updated(iface, OVSREC_INTERFACE_COL_OFPORT)
+            || ovsrec_interface_is_updated(iface, OVSREC_INTERFACE_COL_NAME));
+}
+
+/* Marks dirty the vNICs that the Tenant DB's tracked changes may concern.
+ * Returns false if a change concerns so many that every vNIC must be
+ * looked at. */
+static bool
+mark_dirty(struct binding *b, const struct binding_input *in)
+{
+    const struct bhrec_network *net;
+    const struct bhrec_tenant *tenant;
+    const struct bhrec_port *port;
+
+    BHREC_NETWORK_FOR_EACH_TRACKED (net, in->tdb_idl) {
+        return false;
+    }
+    BHREC_TENANT_FOR_EACH_TRACKED (tenant, in->tdb_idl) {
+        return false;
+    }
+    BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
+        struct local_vnic *v = find_vnic_by_port(b, &port->header_.uuid);
+        if (v) {
+            v->dirty = true;
+        }
+        if (!bhrec_port_is_deleted(port)) {
+            v = find_vnic(b, port->iface_id);
+            if (v) {
+                v->dirty = true;
+            }
+        }
+    }
+    return true;
+}
+
 /* Brings the vNICs and the desired flows up to date with 'in'. */
 void
 binding_run(struct binding *b, const struct binding_input *in)
 {
     const struct ovsrec_bridge *br = in->br_int;
     struct local_vnic *v;
+    bool full = b->need_recompute || !in->tracked;
 
     if (!b->zones_loaded) {
         ct_zones_load(&b->zones, &br->external_ids);
@@ -525,6 +641,9 @@ binding_run(struct binding *b, const struct binding_input *in)
         }
     }
 
+    if (!full && !mark_dirty(b, in)) {
+        full = true;
+    }
     HMAP_FOR_EACH (v, node, &b->vnics) {
         v->seen = false;
     }
@@ -542,6 +661,12 @@ binding_run(struct binding *b, const struct binding_input *in)
 
             bool new = false;
             v = find_vnic(b, iface_id);
+            if (v && !full && !v->dirty && !v->claim_pending
+                && v->iface == iface && !iface_changed(iface)) {
+                /* Nothing it depends on changed. */
+                v->seen = true;
+                continue;
+            }
             if (v && v->seen) {
                 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1,
                                                                         5);
@@ -565,6 +690,8 @@ binding_run(struct binding *b, const struct binding_input *in)
                 }
             }
             v->seen = true;
+            v->dirty = false;
+            v->iface = iface;
             vnic_update(b, in, v, iface, ofport, new);
             vnic_claim(in, v);
         }
@@ -597,39 +724,50 @@ binding_note_put(struct binding *b, uint64_t seqno)
 
 /* Marks installed the bound vNICs whose flows the switch confirmed up to
  * 'acked_seqno': external_ids:bulkhead-installed=true on the Interface and
- * up=true on the Port. */
+ * up=true on the Port.  Only vNICs waiting for it are looked at. */
 void
 binding_mark_installed(struct binding *b, const struct binding_input *in,
                        uint64_t acked_seqno)
 {
-    const struct ovsrec_bridge *br = in->br_int;
+    struct local_vnic *v;
 
-    for (size_t i = 0; i < br->n_ports; i++) {
-        const struct ovsrec_port *p = br->ports[i];
-        for (size_t j = 0; j < p->n_interfaces; j++) {
-            const struct ovsrec_interface *iface = p->interfaces[j];
-            const char *iface_id = smap_get(&iface->external_ids,
-                                            "iface-id");
-            const struct local_vnic *v = (iface_id
-                                          ? find_vnic(b, iface_id) : NULL);
-            if (!v || v->state != VNIC_BOUND || v->pending
-                || !v->put_seqno || v->put_seqno > acked_seqno
-                || strcmp(v->iface_name, iface->name)) {
+    LIST_FOR_EACH_SAFE (v, mark_node, &b->marks) {
+        if (v->clear_mark && in->ovs_txn) {
+            if (smap_get(&v->iface->external_ids, "bulkhead-installed")) {
+                ovsrec_interface_update_external_ids_delkey(
+                    v->iface, "bulkhead-installed");
+            }
+            v->clear_mark = false;
+            if (v->state != VNIC_BOUND) {
+                want_mark(b, v, false);
                 continue;
             }
-            if (in->ovs_txn && !smap_get_bool(&iface->external_ids,
-                                              "bulkhead-installed", false)) {
+        }
+        if (v->clear_mark || v->state != VNIC_BOUND || v->pending
+            || !v->put_seqno || v->put_seqno > acked_seqno) {
+            continue;
+        }
+        /* Each database gets its mark as soon as it can take a write. */
+        if (!v->iface_marked && in->ovs_txn) {
+            if (!smap_get_bool(&v->iface->external_ids,
+                               "bulkhead-installed", false)) {
                 ovsrec_interface_update_external_ids_setkey(
-                    iface, "bulkhead-installed", "true");
+                    v->iface, "bulkhead-installed", "true");
             }
-            const struct bhrec_port *port = find_port(in->port_by_iface_id,
-                                                      v->iface_id);
-            if (port && in->tdb_txn && in->chassis
-                && port->chassis == in->chassis
+            v->iface_marked = true;
+        }
+        if (!v->port_marked && in->tdb_txn && in->chassis) {
+            const struct bhrec_port *port = bhrec_port_get_for_uuid(
+                in->tdb_idl, &v->port_uuid);
+            if (port && port->chassis == in->chassis
                 && !(port->n_up && port->up[0])) {
                 bool up = true;
                 bhrec_port_set_up(port, &up, 1);
             }
+            v->port_marked = true;
+        }
+        if (v->iface_marked && v->port_marked) {
+            want_mark(b, v, false);
         }
     }
 }

@@ -22,13 +22,18 @@
  *   - unbinds it when its Interface, its iface-id or its Port goes away:
  *     its flows go, its zone is flushed and freed, and the Port is released.
  *
- * Incremental processing: every vNIC keeps a signature of everything its
- * flows depend on (ofport, MAC, addresses, port security, network).  Only a
- * vNIC whose signature changed has its flows recomputed, and only a network
- * whose membership or uplink changed has its flooding flows recomputed, so
- * the work done for a change is proportional to the change.  A full
- * recompute (binding_recompute()) must always give the same flows; the
- * "recompute" command checks it.
+ * Incremental processing: binding_run() looks only at the Interfaces and
+ * Ports that the databases report as changed (OVSDB IDL change tracking);
+ * the rest of the walk over br-int's ports is pointer chasing.  A vNIC
+ * looked at keeps a signature of everything its flows depend on (ofport,
+ * MAC, addresses, port security, network): only if the signature changed
+ * are its flows recomputed, and only a network whose membership or uplink
+ * changed has its flooding flows recomputed.  Installed marks wait in a
+ * list of their own.  So the work done for a change is proportional to the
+ * change, not to the host.  Changes to networks or tenants, which touch
+ * many vNICs at once, and anything the caller could not track, fall back
+ * to looking at every vNIC.  A full recompute (binding_recompute()) must
+ * always give the same flows; the "recompute" command checks it.
  *
  * Once the switch confirms a vNIC's flows (ofctrl_acked_seqno()), the
  * Interface gets external_ids:bulkhead-installed=true and the Port up=true. */
@@ -38,6 +43,7 @@
 #include "controller/ct-zone.h"
 #include "controller/flow-table.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 
 struct ds;
 struct ovsdb_idl;
@@ -53,6 +59,8 @@ struct binding_input {
     struct ovsdb_idl *tdb_idl;                 /* The Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB Port index. */
     const char *uplink;         /* Name of the uplink interface, or NULL. */
+    bool tracked;               /* The IDLs' change tracking holds every
+                                 * change since the last run. */
     struct ovsdb_idl_txn *ovs_txn;   /* For Interface marks, or NULL. */
     struct ovsdb_idl_txn *tdb_txn;   /* For Port claims and up, or NULL. */
 };
@@ -60,6 +68,8 @@ struct binding_input {
 /* The vNICs of this host and the flows they need. */
 struct binding {
     struct hmap vnics;          /* Contains struct local_vnic, by iface-id. */
+    struct hmap vnics_by_port;  /* Bound local_vnics, by Port UUID. */
+    struct ovs_list marks;      /* local_vnics awaiting installed marks. */
     struct hmap networks;       /* Contains struct local_net, by key. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct flow_table desired;  /* The flows the switch should hold. */

@@ -69,6 +69,7 @@ struct controller {
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct binding binding;     /* vNICs and desired flows. */
     bool exiting;               /* "exit" was requested. */
+    bool tracked;               /* No tracked change was dropped. */
 };
 
 static char *ovs_remote;        /* Local OVSDB, from the command line. */
@@ -292,8 +293,13 @@ controller_run(struct controller *c)
             .uplink = c->cfg.uplink,
             .ovs_txn = ovs_txn,
             .tdb_txn = tdb_txn,
+            .tracked = c->tracked,
         };
         binding_run(&c->binding, &in);
+        /* binding_run() took every change so far. */
+        ovsdb_idl_track_clear(c->ovs.idl);
+        ovsdb_idl_track_clear(c->tdb.idl);
+        c->tracked = true;
 
         if (ofctrl_is_connected(c->ofctrl)) {
             struct simap_node *node;
@@ -354,11 +360,15 @@ main(int argc, char *argv[])
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_type);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_name);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_ofport);
 
     c.tdb = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create_unconnected(&bhrec_idl_class, true));
     c.port_by_iface_id = ovsdb_idl_index_create1(c.tdb.idl,
                                                  &bhrec_port_col_iface_id);
+    ovsdb_idl_track_add_all(c.tdb.idl);
     c.ofctrl = ofctrl_create();
     binding_init(&c.binding);
     register_commands(&c);
