@@ -802,9 +802,9 @@ binding_list(const struct binding *b, struct ds *s)
         svec_add_nocopy(&lines, ds_steal_cstr(&line));
     }
     svec_sort(&lines);
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(s, "%s\n", lines.names[i]);
-    }
+    char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
+    ds_put_cstr(s, text);
+    free(text);
     svec_destroy(&lines);
 }
 

@@ -221,43 +221,8 @@ flow_table_format(const struct flow_table *ft, const char *owner,
         }
     }
     svec_sort(&lines);
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(s, "%s\n", lines.names[i]);
-    }
+    char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
+    ds_put_cstr(s, text);
+    free(text);
     svec_destroy(&lines);
-}
-
-/* Returns true if 'a' and 'b' hold the same active flows (key, cookie and
- * actions).  If not and 'diff' is nonnull, describes the difference
- * there. */
-bool
-flow_table_equal(const struct flow_table *a, const struct flow_table *b,
-                 struct ds *diff)
-{
-    const struct bh_flow *f;
-    bool equal = true;
-
-    FLOW_TABLE_FOR_EACH (f, a) {
-        const struct bh_flow *g = flow_table_find(b, f->key);
-        if (!g || g->cookie != f->cookie || strcmp(g->actions, f->actions)) {
-            equal = false;
-            if (diff) {
-                ds_put_cstr(diff, "- ");
-                bh_flow_format(f, diff);
-                ds_put_char(diff, '\n');
-            }
-        }
-    }
-    FLOW_TABLE_FOR_EACH (f, b) {
-        const struct bh_flow *g = flow_table_find(a, f->key);
-        if (!g || g->cookie != f->cookie || strcmp(g->actions, f->actions)) {
-            equal = false;
-            if (diff) {
-                ds_put_cstr(diff, "+ ");
-                bh_flow_format(f, diff);
-                ds_put_char(diff, '\n');
-            }
-        }
-    }
-    return equal;
 }

@@ -77,8 +77,6 @@ void flow_table_take_changes(struct flow_table *, struct sset *keys);
 void bh_flow_format(const struct bh_flow *, struct ds *);
 void flow_table_format(const struct flow_table *, const char *owner,
                        struct ds *);
-bool flow_table_equal(const struct flow_table *, const struct flow_table *,
-                      struct ds *diff);
 
 /* Iterates over the active flows of FT. */
 #define FLOW_TABLE_FOR_EACH(FLOW, FT) \

@@ -548,9 +548,9 @@ cmd_chassis_list(struct ctl_ctx *ctx)
                             ch->hostname, ch->version));
     }
     svec_sort(&lines);
-    for (size_t i = 0; i < lines.n; i++) {
-        printf("%s\n", lines.names[i]);
-    }
+    char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
+    fputs(text, stdout);
+    free(text);
     svec_destroy(&lines);
 }
 

@@ -340,26 +340,6 @@ START_TEST(test_flow_table_clash_and_owners)
 }
 END_TEST
 
-START_TEST(test_flow_table_equal)
-{
-    struct flow_table a, b;
-    struct ds diff = DS_EMPTY_INITIALIZER;
-
-    flow_table_init(&a);
-    flow_table_init(&b);
-    flow_table_add(&a, "x", 0, 1, 1, "in_port=1", "drop");
-    flow_table_add(&b, "y", 0, 1, 1, "in_port=1", "drop");
-    ck_assert(flow_table_equal(&a, &b, NULL));
-    flow_table_add(&b, "y", 0, 2, 1, "in_port=2", "drop");
-    ck_assert(!flow_table_equal(&a, &b, &diff));
-    ck_assert_str_eq(ds_cstr(&diff), "+ table=0,priority=2,in_port=2,"
-                     "cookie=0x1,actions=drop\n");
-    ds_destroy(&diff);
-    flow_table_destroy(&a);
-    flow_table_destroy(&b);
-}
-END_TEST
-
 START_TEST(test_ct_zones)
 {
     struct ct_zones z;
@@ -412,7 +392,6 @@ pipeline_suite(void)
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
     tcase_add_test(tc, test_static_flows_drop_by_default);
     tcase_add_test(tc, test_flow_table_clash_and_owners);
-    tcase_add_test(tc, test_flow_table_equal);
     tcase_add_test(tc, test_ct_zones);
     suite_add_tcase(s, tc);
     return s;
