@@ -69,3 +69,33 @@ EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \
 	policies/examples/three-tier.json
+
+# The system test suite (root only): network namespaces as VMs, veths,
+# ovs-vswitchd with the userspace datapath and the real controller, set up
+# by utilities/bulkhead-sandbox as the demo is.  "make check-system" runs
+# it; like the main suite, it includes OVS's ovs-macros.at through
+# -I $(OVS_SRCDIR).
+SYSTEM_TESTSUITE_AT = \
+	tests/system-testsuite.at \
+	tests/system-macros.at \
+	tests/system-isolation.at \
+	tests/system-restart.at
+EXTRA_DIST += $(SYSTEM_TESTSUITE_AT)
+SYSTEM_TESTSUITE = tests/system-testsuite
+SYSTEM_AUTOTEST_PATH = $(AUTOTEST_PATH):$(abs_top_srcdir)/utilities
+CLEANFILES += $(SYSTEM_TESTSUITE)
+
+$(SYSTEM_TESTSUITE): tests/package.m4 $(SYSTEM_TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I tests -I '$(OVS_SRCDIR)' \
+	    -o $@.tmp $(srcdir)/tests/system-testsuite.at && mv $@.tmp $@
+
+check-system: tests/atconfig tests/atlocal $(SYSTEM_TESTSUITE) all
+	$(SHELL) '$(SYSTEM_TESTSUITE)' -C tests \
+	    AUTOTEST_PATH='$(SYSTEM_AUTOTEST_PATH)' $(TESTSUITEFLAGS)
+
+clean-local: clean-system-testsuite
+clean-system-testsuite:
+	test ! -f '$(SYSTEM_TESTSUITE)' || \
+	    $(SHELL) '$(SYSTEM_TESTSUITE)' -C tests --clean
+
+.PHONY: check-system clean-system-testsuite

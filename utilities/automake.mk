@@ -12,4 +12,5 @@ utilities_bulkhead_ctl_LDADD = \
 
 EXTRA_DIST += \
 	utilities/build-ovs \
+	utilities/bulkhead-sandbox \
 	utilities/quickstart
