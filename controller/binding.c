@@ -89,6 +89,7 @@ binding_init(struct binding *b)
     b->uplink_ofport = 0;
     b->zones_loaded = false;
     b->need_recompute = true;
+    b->strays_released = false;
 }
 
 static void
@@ -603,6 +604,44 @@ mark_dirty(struct binding *b, const struct binding_input *in)
     return true;
 }
 
+/* Lets go of what this chassis holds for vNICs that are not here (any
+ * more): Ports still claimed by this chassis, and conntrack zones still
+ * assigned, for instance of a vNIC unplugged while the controller was
+ * down.  Looks at every Port, so it runs only with a full run. */
+static void
+release_strays(struct binding *b, const struct binding_input *in)
+{
+    const struct bhrec_port *port;
+
+    if (in->chassis && in->tdb_txn) {
+        b->strays_released = true;
+        BHREC_PORT_FOR_EACH (port, in->tdb_idl) {
+            const struct local_vnic *v = find_vnic_by_port(
+                b, &port->header_.uuid);
+            if (port->chassis == in->chassis
+                && (!v || v->state != VNIC_BOUND)) {
+                VLOG_INFO("%s: releasing port %s, whose vNIC is not here",
+                          port->iface_id, port->name);
+                bhrec_port_set_chassis(port, NULL);
+                bool up = false;
+                bhrec_port_set_up(port, &up, 1);
+            }
+        }
+    }
+
+    const struct simap_node **zones = simap_sort(&b->zones.zones);
+    size_t n = simap_count(&b->zones.zones);
+    for (size_t i = 0; i < n; i++) {
+        const struct local_vnic *v = find_vnic(b, zones[i]->name);
+        if (!v || v->state != VNIC_BOUND) {
+            VLOG_INFO("%s: freeing conntrack zone %u, whose vNIC is not "
+                      "here", zones[i]->name, zones[i]->data);
+            ct_zones_release(&b->zones, zones[i]->name);
+        }
+    }
+    free(zones);
+}
+
 /* Brings the vNICs and the desired flows up to date with 'in'. */
 void
 binding_run(struct binding *b, const struct binding_input *in)
@@ -700,6 +739,9 @@ binding_run(struct binding *b, const struct binding_input *in)
         if (!v->seen) {
             vnic_remove(b, in, v);
         }
+    }
+    if (full || !b->strays_released) {
+        release_strays(b, in);
     }
     update_networks(b);
 }

@@ -76,6 +76,7 @@ struct binding {
     int64_t uplink_ofport;      /* The uplink's ofport, or 0. */
     bool zones_loaded;          /* 'zones' read from the bridge. */
     bool need_recompute;        /* Next run recomputes everything. */
+    bool strays_released;       /* Stray Port claims were let go. */
 };
 
 void binding_init(struct binding *);

@@ -65,7 +65,7 @@ struct controller {
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB index. */
     struct config cfg;          /* Current configuration. */
     char *tdb_remote;           /* Remote the Tenant DB IDL uses. */
-    bool tdb_was_connected;     /* For logging state changes. */
+    enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct binding binding;     /* vNICs and desired flows. */
     bool exiting;               /* "exit" was requested. */
@@ -235,7 +235,7 @@ ensure_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
 }
 
 /* Points the Tenant DB IDL at the configured remote, and logs connection
- * state changes (once each). */
+ * state changes (once each, the first failure to connect included). */
 static void
 update_tdb_remote(struct controller *c)
 {
@@ -244,16 +244,20 @@ update_tdb_remote(struct controller *c)
         free(c->tdb_remote);
         c->tdb_remote = xstrdup(c->cfg.remote);
         ovsdb_idl_set_remote(c->tdb.idl, c->tdb_remote, true);
+        c->tdb_state = TDB_UNKNOWN;
     }
-    bool connected = ovsdb_idl_is_connected(c->tdb.idl);
-    if (connected != c->tdb_was_connected) {
-        c->tdb_was_connected = connected;
-        if (connected) {
+    if (ovsdb_idl_is_connected(c->tdb.idl)) {
+        if (c->tdb_state != TDB_UP) {
+            c->tdb_state = TDB_UP;
             VLOG_INFO("%s: connected to the Tenant DB", c->tdb_remote);
-        } else {
-            VLOG_WARN("%s: not connected to the Tenant DB; keeping the "
-                      "installed flows and retrying", c->tdb_remote);
         }
+    } else if (c->tdb_state != TDB_DOWN
+               && (c->tdb_state == TDB_UP
+                   || ovsdb_idl_get_last_error(c->tdb.idl))) {
+        /* Down after being up, or a first attempt that failed. */
+        c->tdb_state = TDB_DOWN;
+        VLOG_WARN("%s: not connected to the Tenant DB; keeping the "
+                  "installed flows and retrying", c->tdb_remote);
     }
 }
 
@@ -267,7 +271,11 @@ controller_run(struct controller *c)
         = ovsrec_open_vswitch_first(c->ovs.idl);
 
     config_read(&c->cfg, ovs);
-    update_tdb_remote(c);
+    /* Until the local OVSDB was read, the configuration is unknown: connect
+     * to no Tenant DB rather than to the default one. */
+    if (ovsdb_idl_has_ever_connected(c->ovs.idl)) {
+        update_tdb_remote(c);
+    }
 
     const struct ovsrec_bridge *br = NULL;
     if (ovsdb_idl_has_ever_connected(c->ovs.idl)) {
