@@ -111,8 +111,9 @@ ct_zones_release(struct ct_zones *z, const char *iface_id)
         simap_put(&z->flush, name, zone);
         free(name);
         bitmap_set0(z->used, zone);
-        simap_find_and_delete(&z->zones, iface_id);
+        /* 'iface_id' may be the very key about to be freed. */
         set_pending(z, iface_id, NULL);
+        simap_find_and_delete(&z->zones, iface_id);
     }
 }
 
