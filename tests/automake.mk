@@ -8,7 +8,9 @@ TESTSUITE_AT = \
 	tests/bulkhead-macros.at \
 	tests/ctl.at \
 	tests/ctl-load.at \
-	tests/ctl-rows.at
+	tests/ctl-rows.at \
+	tests/controller-macros.at \
+	tests/controller.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
