@@ -40,6 +40,12 @@ check-local: tests/atconfig tests/atlocal $(TESTSUITE) all
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 
+# Only the autotest suite (quickstart runs it in the sanitizer build too).
+check-autotest: tests/atconfig tests/atlocal $(TESTSUITE) all
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+	    $(TESTSUITEFLAGS)
+.PHONY: check-autotest
+
 # Only the unit tests (CI runs them in the sanitizer build).
 check-unit: $(check_PROGRAMS)
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS
