@@ -544,7 +544,7 @@ policy_parse_file(const char *file_name, struct policy_errors *errors)
     if (stream != stdin) {
         fclose(stream);
     }
-    if (memchr(text.string, '\0', text.length)) {
+    if (text.length && memchr(text.string, '\0', text.length)) {
         policy_error(errors, NULL, "contains a NUL byte: not a JSON text");
         ds_destroy(&text);
         return NULL;

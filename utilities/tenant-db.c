@@ -244,8 +244,8 @@ read_ports(struct policy_tenant *tenant, const struct tdb_tenant *t)
         }
         const struct bhrec_security_group **groups
             = xmalloc(row->n_security_groups * sizeof *groups + 1);
-        memcpy(groups, row->security_groups,
-               row->n_security_groups * sizeof *groups);
+        nullable_memcpy(groups, row->security_groups,
+                        row->n_security_groups * sizeof *groups);
         qsort(groups, row->n_security_groups, sizeof *groups,
               compare_group_names);
         for (size_t j = 0; j < row->n_security_groups; j++) {
