@@ -72,7 +72,7 @@ struct local_net {
     uint32_t key;               /* Network key. */
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
-    struct simap members;       /* iface-id -> port key of bound vNICs. */
+    struct simap members;       /* iface-id -> ofport of bound vNICs. */
     bool dirty;                 /* Flooding flows need recomputing. */
 };
 
@@ -435,7 +435,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
         vnic_add_flows(b, v, port);
         struct local_net *n = find_net(b, v->net_key, true, type,
                                        bn->segment);
-        simap_put(&n->members, v->iface_id, zone);
+        simap_put(&n->members, v->iface_id, ofport);
         n->dirty = true;
     } else {
         index_by_port(b, v, false);
@@ -516,7 +516,7 @@ update_networks(struct binding *b)
         /* Members in a stable order, so that the flood flow does not change
          * when nothing did. */
         size_t n_members = simap_count(&n->members);
-        uint32_t *members = xmalloc(n_members * sizeof *members);
+        int64_t *members = xmalloc(n_members * sizeof *members);
         const struct simap_node **sorted = simap_sort(&n->members);
         for (size_t i = 0; i < n_members; i++) {
             members[i] = sorted[i]->data;
@@ -764,14 +764,23 @@ binding_note_put(struct binding *b, uint64_t seqno)
     }
 }
 
+/* Returns true if some vNIC still waits for its installed marks. */
+bool
+binding_marks_pending(const struct binding *b)
+{
+    return !ovs_list_is_empty(&b->marks);
+}
+
 /* Marks installed the bound vNICs whose flows the switch confirmed up to
  * 'acked_seqno': external_ids:bulkhead-installed=true on the Interface and
- * up=true on the Port.  Only vNICs waiting for it are looked at. */
-void
+ * up=true on the Port.  Only vNICs waiting for it are looked at.  Returns
+ * true if it wrote an Interface mark in 'in->ovs_txn'. */
+bool
 binding_mark_installed(struct binding *b, const struct binding_input *in,
                        uint64_t acked_seqno)
 {
     struct local_vnic *v;
+    bool wrote = false;
 
     LIST_FOR_EACH_SAFE (v, mark_node, &b->marks) {
         if (v->clear_mark && in->ovs_txn) {
@@ -795,6 +804,7 @@ binding_mark_installed(struct binding *b, const struct binding_input *in,
                                "bulkhead-installed", false)) {
                 ovsrec_interface_update_external_ids_setkey(
                     v->iface, "bulkhead-installed", "true");
+                wrote = true;
             }
             v->iface_marked = true;
         }
@@ -812,6 +822,7 @@ binding_mark_installed(struct binding *b, const struct binding_input *in,
             want_mark(b, v, false);
         }
     }
+    return wrote;
 }
 
 static const char *

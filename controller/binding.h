@@ -84,8 +84,9 @@ void binding_destroy(struct binding *);
 void binding_run(struct binding *, const struct binding_input *);
 void binding_recompute(struct binding *);
 void binding_note_put(struct binding *, uint64_t seqno);
-void binding_mark_installed(struct binding *, const struct binding_input *,
+bool binding_mark_installed(struct binding *, const struct binding_input *,
                             uint64_t acked_seqno);
+bool binding_marks_pending(const struct binding *);
 
 void binding_list(const struct binding *, struct ds *);
 bool binding_show(const struct binding *, const char *name, struct ds *);

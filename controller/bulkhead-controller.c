@@ -318,9 +318,13 @@ controller_run(struct controller *c)
         }
         binding_note_put(&c->binding, ofctrl_put(c->ofctrl,
                                                  &c->binding.desired));
-        binding_mark_installed(&c->binding, &in,
-                               ofctrl_acked_seqno(c->ofctrl));
-        if (ovs_txn) {
+        bool marked = binding_mark_installed(&c->binding, &in,
+                                             ofctrl_acked_seqno(c->ofctrl));
+        /* Zones are written with the installed marks, after the switch
+         * confirmed the flows: any write to the bridge's external_ids makes
+         * ovs-vswitchd reconfigure the whole bridge, which would otherwise
+         * come between a new vNIC's flows and their confirmation. */
+        if (ovs_txn && (marked || !binding_marks_pending(&c->binding))) {
             ct_zones_commit(&c->binding.zones, br);
         }
     }

@@ -55,13 +55,31 @@ pipeline_add_static(struct flow_table *ft)
 {
     uint64_t cookie = pipeline_cookie(PL_COOKIE_PIPELINE, 0);
     static const uint8_t drop_tables[] = {
-        PL_T_CLASSIFY, PL_T_PORT_SECURITY, PL_T_L2_LOOKUP, PL_T_OUTPUT,
+        PL_T_PORT_SECURITY, PL_T_L2_LOOKUP,
     };
+    char *actions;
 
     for (size_t i = 0; i < ARRAY_SIZE(drop_tables); i++) {
         flow_table_add(ft, STATIC_OWNER, drop_tables[i], 0, cookie, "",
                        "drop");
     }
+
+    /* Classification: a tagged frame is dropped unless it is the uplink's
+     * (higher-priority flows of each VLAN network), so a VM's 802.1Q frame
+     * is never double-tagged; everything else goes to port security, which
+     * knows every vNIC by its in_port and drops what comes from any other
+     * port. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 50, cookie,
+                   "vlan_tci=0x1000/0x1000", "drop");
+    actions = xasprintf("goto_table:%d", PL_T_PORT_SECURITY);
+    flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 0, cookie, "", actions);
+    free(actions);
+
+    /* Output: reg7 holds the destination's ofport (0: none). */
+    flow_table_add(ft, STATIC_OWNER, PL_T_OUTPUT, 10, cookie, "reg7=0",
+                   "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_OUTPUT, 0, cookie, "",
+                   "output:NXM_NX_REG7[0..15]");
 
     /* A VM may not be a DHCP or DHCPv6 server, nor a router.  Ports
      * without port security have a flow above these. */
@@ -75,7 +93,7 @@ pipeline_add_static(struct flow_table *ft)
                    "icmp6,icmp_type=137,icmp_code=0", "drop");
 
     /* No firewall yet: both firewall tables pass. */
-    char *actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
+    actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
     flow_table_add(ft, STATIC_OWNER, PL_T_EGRESS_FW, 0, cookie, "", actions);
     free(actions);
     actions = xasprintf("goto_table:%d", PL_T_OUTPUT);
@@ -113,36 +131,47 @@ is_ipv6(const char *s)
 
 /* Adds the port security flows that let 'vnic' (its flows owned by
  * 'owner') send from 'mac' and the address or prefix 'ip'. */
+/* Returns the actions of a port security flow that lets a frame of 'vnic'
+ * in: it joins the vNIC's network, with the vNIC as input port.  The caller
+ * frees it. */
+static char *
+pass_actions(const struct pl_vnic *vnic)
+{
+    return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
+                     "->reg6,goto_table:%d", vnic->net_key, vnic->key,
+                     PL_T_EGRESS_FW);
+}
+
 static void
 add_source_flows(struct flow_table *ft, const char *owner,
                  const struct pl_vnic *vnic, uint64_t cookie,
                  const char *mac, const char *ip)
 {
-    char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+    char *pass = pass_actions(vnic);
     uint8_t t = PL_T_PORT_SECURITY;
 
     if (!is_ipv6(ip)) {
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
-                      "reg6=%"PRIu32",dl_src=%s,ip,nw_src=%s",
-                      vnic->key, mac, ip);
+                      "in_port=%"PRId64",dl_src=%s,ip,nw_src=%s",
+                      vnic->ofport, mac, ip);
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
-                      "reg6=%"PRIu32",dl_src=%s,arp,arp_sha=%s,arp_spa=%s",
-                      vnic->key, mac, mac, ip);
+                      "in_port=%"PRId64",dl_src=%s,arp,arp_sha=%s,arp_spa=%s",
+                      vnic->ofport, mac, mac, ip);
     } else {
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
-                      "reg6=%"PRIu32",dl_src=%s,ipv6,ipv6_src=%s",
-                      vnic->key, mac, ip);
+                      "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s",
+                      vnic->ofport, mac, ip);
         /* A neighbor advertisement must be about one of its own
          * addresses and name its own MAC (or none). */
         if (!strchr(ip, '/')) {
             add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                          "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=136,"
+                          "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=136,"
                           "icmp_code=0,nd_target=%s,nd_tll=%s",
-                          vnic->key, mac, ip, mac);
+                          vnic->ofport, mac, ip, mac);
             add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                          "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=136,"
+                          "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=136,"
                           "icmp_code=0,nd_target=%s,"
-                          "nd_tll=00:00:00:00:00:00", vnic->key, mac, ip);
+                          "nd_tll=00:00:00:00:00:00", vnic->ofport, mac, ip);
         }
     }
     free(pass);
@@ -156,7 +185,7 @@ static void
 add_ipv6_basics(struct flow_table *ft, const char *owner,
                 const struct pl_vnic *vnic, uint64_t cookie, const char *mac)
 {
-    char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+    char *pass = pass_actions(vnic);
     uint8_t t = PL_T_PORT_SECURITY;
     struct eth_addr ea;
     struct in6_addr lla;
@@ -168,14 +197,14 @@ add_ipv6_basics(struct flow_table *ft, const char *owner,
         add_source_flows(ft, owner, vnic, cookie, mac, lla_s);
     }
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=135,icmp_code=0,"
-                  "nd_sll=%s", vnic->key, mac, mac);
+                  "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=135,"
+                  "icmp_code=0,nd_sll=%s", vnic->ofport, mac, mac);
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "reg6=%"PRIu32",dl_src=%s,icmp6,icmp_type=135,icmp_code=0,"
-                  "nd_sll=00:00:00:00:00:00", vnic->key, mac);
+                  "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=135,"
+                  "icmp_code=0,nd_sll=00:00:00:00:00:00", vnic->ofport, mac);
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "reg6=%"PRIu32",dl_src=%s,icmp6,ipv6_src=::,icmp_type=143,"
-                  "icmp_code=0", vnic->key, mac);
+                  "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
+                  "icmp_type=143,icmp_code=0", vnic->ofport, mac);
     free(pass);
 }
 
@@ -188,19 +217,11 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
     uint64_t cookie = pipeline_cookie(PL_COOKIE_VNIC, vnic->key);
     struct ds actions = DS_EMPTY_INITIALIZER;
 
-    /* Classification: only untagged frames; a VM's 802.1Q frame is
-     * dropped rather than double-tagged. */
-    ds_put_format(&actions, "set_field:%#"PRIx32"->metadata,"
-                  "set_field:%"PRIu32"->reg6,goto_table:%d",
-                  vnic->net_key, vnic->key, PL_T_PORT_SECURITY);
-    add_vnic_flow(ft, owner, PL_T_CLASSIFY, 100, cookie, ds_cstr(&actions),
-                  "in_port=%"PRId64",vlan_tci=0x0000/0x1000", vnic->ofport);
-
     /* Port security. */
     if (!vnic->port_security) {
-        char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+        char *pass = pass_actions(vnic);
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 300, cookie, pass,
-                      "reg6=%"PRIu32, vnic->key);
+                      "in_port=%"PRId64, vnic->ofport);
         free(pass);
     } else {
         bool has_ipv6 = false;
@@ -217,32 +238,32 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
         }
 
         /* DHCP discovery and ARP probes come from 0.0.0.0. */
-        char *pass = xasprintf("goto_table:%d", PL_T_EGRESS_FW);
+        char *pass = pass_actions(vnic);
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
-                      "reg6=%"PRIu32",dl_src=%s,udp,nw_src=0.0.0.0,"
+                      "in_port=%"PRId64",dl_src=%s,udp,nw_src=0.0.0.0,"
                       "nw_dst=255.255.255.255,tp_src=68,tp_dst=67",
-                      vnic->key, vnic->mac);
+                      vnic->ofport, vnic->mac);
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
-                      "reg6=%"PRIu32",dl_src=%s,arp,arp_sha=%s,"
-                      "arp_spa=0.0.0.0", vnic->key, vnic->mac, vnic->mac);
+                      "in_port=%"PRId64",dl_src=%s,arp,arp_sha=%s,"
+                      "arp_spa=0.0.0.0", vnic->ofport, vnic->mac, vnic->mac);
         free(pass);
 
         if (has_ipv6) {
             add_ipv6_basics(ft, owner, vnic, cookie, vnic->mac);
             /* Any other neighbor discovery from it is a lie. */
             add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 105, cookie, "drop",
-                          "reg6=%"PRIu32",icmp6,icmp_type=135,icmp_code=0",
-                          vnic->key);
+                          "in_port=%"PRId64",icmp6,icmp_type=135,"
+                          "icmp_code=0", vnic->ofport);
             add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 105, cookie, "drop",
-                          "reg6=%"PRIu32",icmp6,icmp_type=136,icmp_code=0",
-                          vnic->key);
+                          "in_port=%"PRId64",icmp6,icmp_type=136,"
+                          "icmp_code=0", vnic->ofport);
         }
     }
 
-    /* L2 lookup: frames to its MAC, or to an allowed address's MAC. */
-    ds_clear(&actions);
-    ds_put_format(&actions, "set_field:%"PRIu32"->reg7,goto_table:%d",
-                  vnic->key, PL_T_INGRESS_FW);
+    /* L2 lookup: frames to its MAC, or to an allowed address's MAC, go to
+     * its ofport. */
+    ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
+                  vnic->ofport, PL_T_INGRESS_FW);
     add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
                   "metadata=%#"PRIx32",dl_dst=%s", vnic->net_key, vnic->mac);
     for (size_t i = 0; i < vnic->n_allowed; i++) {
@@ -258,12 +279,6 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                           vnic->net_key, mac);
         }
     }
-
-    /* Output. */
-    ds_clear(&actions);
-    ds_put_format(&actions, "output:%"PRId64, vnic->ofport);
-    add_vnic_flow(ft, owner, PL_T_OUTPUT, 100, cookie, ds_cstr(&actions),
-                  "reg7=%"PRIu32, vnic->key);
 
     ds_destroy(&actions);
     free(owner);
@@ -286,14 +301,14 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
      * destination's ingress firewall on its own.  OpenFlow never outputs
      * a packet to the port it came in on. */
     for (size_t i = 0; i < net->n_members; i++) {
-        ds_put_format(&actions, "%sclone(set_field:%"PRIu32"->reg7,"
+        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
                       "resubmit(,%d))", i ? "," : "", net->members[i],
                       PL_T_INGRESS_FW);
     }
     if (uplink) {
-        ds_put_format(&actions, "%sclone(set_field:%d->reg7,resubmit(,%d))",
-                      net->n_members ? "," : "", PL_UPLINK_KEY,
-                      PL_T_INGRESS_FW);
+        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
+                      "resubmit(,%d))", net->n_members ? "," : "",
+                      net->uplink_ofport, PL_T_INGRESS_FW);
     }
     if (actions.length) {
         match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
@@ -317,8 +332,8 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
 
         /* Unknown unicast may live behind the uplink, and only there. */
         ds_clear(&actions);
-        ds_put_format(&actions, "set_field:%d->reg7,goto_table:%d",
-                      PL_UPLINK_KEY, PL_T_INGRESS_FW);
+        ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
+                      net->uplink_ofport, PL_T_INGRESS_FW);
         match = xasprintf("metadata=%#"PRIx32, net->key);
         flow_table_add(ft, owner, PL_T_L2_LOOKUP, 10, cookie, match,
                        ds_cstr(&actions));
@@ -329,8 +344,8 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
         ds_put_format(&actions, "push_vlan:0x8100,set_field:%"PRId64
                       "->vlan_vid,output:%"PRId64,
                       net->segment | OFPVID12_PRESENT, net->uplink_ofport);
-        match = xasprintf("metadata=%#"PRIx32",reg7=%d", net->key,
-                          PL_UPLINK_KEY);
+        match = xasprintf("metadata=%#"PRIx32",reg7=%"PRId64, net->key,
+                          net->uplink_ofport);
         flow_table_add(ft, owner, PL_T_OUTPUT, 100, cookie, match,
                        ds_cstr(&actions));
         free(match);

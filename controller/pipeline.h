@@ -17,25 +17,27 @@
  *
  * Tables (Documentation/pipeline.md has the whole story):
  *
- *    0  CLASSIFY        vNIC ofport (untagged frames only) -> network and
- *                       input port; uplink + VLAN tag -> strip the tag,
- *                       network; everything else is dropped.
- *   10  PORT_SECURITY   source MAC, IPv4/IPv6 source, ARP sha/spa, ND
- *                       sll/tll/target checked against the vNIC's
- *                       addresses; DHCP client allowed; DHCP/DHCPv6 server
- *                       replies and router advertisements from a VM
- *                       dropped; everything else dropped.
+ *    0  CLASSIFY        uplink + VLAN tag -> strip the tag, network; any
+ *                       other tagged frame dropped (no double tagging);
+ *                       the rest goes on to port security.
+ *   10  PORT_SECURITY   in_port, source MAC, IPv4/IPv6 source, ARP sha/spa,
+ *                       ND sll/tll/target checked against the vNIC's
+ *                       addresses, and the frame joins the vNIC's network
+ *                       with the vNIC as input port; DHCP client allowed;
+ *                       DHCP/DHCPv6 server replies and router
+ *                       advertisements from a VM dropped; everything else,
+ *                       frames of unbound ports included, dropped.
  *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
- *   30  L2_LOOKUP       (network, destination MAC) -> output port;
+ *   30  L2_LOOKUP       (network, destination MAC) -> output ofport;
  *                       broadcast and multicast flooded to the network's
  *                       local vNICs and its uplink; unknown unicast to the
  *                       uplink only; nothing crosses networks.
  *   40  INGRESS_FW      the destination vNIC's ingress firewall (passes).
- *   50  OUTPUT          output port -> ofport; uplink -> push the
- *                       network's VLAN tag.
+ *   50  OUTPUT          output to the ofport in reg7; to the uplink, with
+ *                       the network's VLAN tag pushed first.
  *
  * Registers: metadata = network key, reg6 = input port key, reg7 = output
- * port key.  A network's key is its segment, with bit 24 set for VXLAN
+ * ofport.  A network's key is its segment, with bit 24 set for VXLAN
  * (segments are unique per type, so keys are unique, and the same on every
  * host and across restarts).  A vNIC's port key is its conntrack zone
  * (ct-zone.h), unique on the host and kept across restarts.
@@ -71,8 +73,8 @@ enum pipeline_cookie_kind {
     PL_COOKIE_PIPELINE = 15,
 };
 
-/* The port key of the uplink in reg6/reg7 (vNIC keys are zones, below
- * 65536). */
+/* The input port key (reg6) of frames from the uplink (vNIC keys are
+ * zones, below 65536). */
 #define PL_UPLINK_KEY 0x10000
 
 /* A vNIC bound on this host. */
@@ -93,7 +95,7 @@ struct pl_network {
     uint32_t key;               /* Network key. */
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
-    const uint32_t *members;    /* Port keys of its local vNICs. */
+    const int64_t *members;     /* Ofports of its local vNICs. */
     size_t n_members;           /* Number of 'members'. */
     int64_t uplink_ofport;      /* Uplink for a VLAN network, or 0. */
 };

@@ -85,26 +85,27 @@ START_TEST(test_vnic_ipv4)
     make_vnic(&v, &ips);
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
+    /* Five flows: four of port security, one of L2 lookup. */
     check_flows(&ft, "vnic:vm1",
-        "table=0,priority=100,in_port=5,vlan_tci=0x0000/0x1000,"
-        "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
-        "set_field:1->reg6,goto_table:10\n"
-        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,arp,"
+        "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
-        "cookie=0x100000000000001,actions=goto_table:20\n"
-        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,arp,"
+        "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
+        "set_field:1->reg6,goto_table:20\n"
+        "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=10.1.0.11,"
-        "cookie=0x100000000000001,actions=goto_table:20\n"
-        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,ip,"
-        "nw_src=10.1.0.11,cookie=0x100000000000001,actions=goto_table:20\n"
-        "table=10,priority=100,reg6=1,dl_src=02:00:0a:01:00:0b,udp,"
+        "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
+        "set_field:1->reg6,goto_table:20\n"
+        "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,ip,"
+        "nw_src=10.1.0.11,cookie=0x100000000000001,"
+        "actions=set_field:0x65->metadata,set_field:1->reg6,"
+        "goto_table:20\n"
+        "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,udp,"
         "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67,"
-        "cookie=0x100000000000001,actions=goto_table:20\n"
+        "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
+        "set_field:1->reg6,goto_table:20\n"
         "table=30,priority=100,metadata=0x65,dl_dst=02:00:0a:01:00:0b,"
-        "cookie=0x100000000000001,actions=set_field:1->reg7,"
-        "goto_table:40\n"
-        "table=50,priority=100,reg7=1,cookie=0x100000000000001,"
-        "actions=output:5\n");
+        "cookie=0x100000000000001,actions=set_field:5->reg7,"
+        "goto_table:40\n");
     flow_table_destroy(&ft);
     svec_destroy(&ips);
 }
@@ -125,9 +126,10 @@ START_TEST(test_vnic_no_port_security)
     /* One flow in table 10 lets everything through, above the static
      * DHCP-server and RA drops (priority 200). */
     char *all = flows(&ft, "vnic:vm1");
-    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=300,reg6=1,"
+    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=300,in_port=5,"
                                  "cookie=0x100000000000001,"
-                                 "actions=goto_table:20\n"));
+                                 "actions=set_field:0x65->metadata,"
+                                 "set_field:1->reg6,goto_table:20\n"));
     ck_assert_ptr_null(strstr(all, "nw_src="));
     free(all);
     flow_table_destroy(&ft);
@@ -154,8 +156,8 @@ START_TEST(test_vnic_ipv6)
     ck_assert_ptr_nonnull(strstr(all, "icmp_type=136,icmp_code=0,"
                                  "nd_target=2001:db8::11,"
                                  "nd_tll=02:00:0a:01:00:0b,"));
-    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=105,reg6=1,icmp6,"
-                                 "icmp_type=136,icmp_code=0,"
+    ck_assert_ptr_nonnull(strstr(all, "table=10,priority=105,in_port=5,"
+                                 "icmp6,icmp_type=136,icmp_code=0,"
                                  "cookie=0x100000000000001,"
                                  "actions=drop\n"));
     /* Solicitations only with its own MAC, or none (DAD). */
@@ -207,7 +209,7 @@ END_TEST
 START_TEST(test_network_without_uplink)
 {
     struct flow_table ft;
-    uint32_t members[] = { 1, 2 };
+    int64_t members[] = { 1, 2 };
     struct pl_network n = {
         .key = 0x65, .type = POLICY_NET_VLAN, .segment = 101,
         .members = members, .n_members = 2,
@@ -227,7 +229,7 @@ END_TEST
 START_TEST(test_network_with_uplink)
 {
     struct flow_table ft;
-    uint32_t members[] = { 3 };
+    int64_t members[] = { 3 };
     struct pl_network n = {
         .key = 0x66, .type = POLICY_NET_VLAN, .segment = 102,
         .members = members, .n_members = 1, .uplink_ofport = 9,
@@ -240,12 +242,12 @@ START_TEST(test_network_with_uplink)
         "cookie=0x200000000000066,actions=strip_vlan,"
         "set_field:0x66->metadata,set_field:65536->reg6,goto_table:30\n"
         "table=30,priority=10,metadata=0x66,cookie=0x200000000000066,"
-        "actions=set_field:65536->reg7,goto_table:40\n"
+        "actions=set_field:9->reg7,goto_table:40\n"
         "table=30,priority=50,metadata=0x66,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000000000066,actions=clone(set_field:3->reg7,"
-        "resubmit(,40)),clone(set_field:65536->reg7,resubmit(,40))\n"
-        "table=50,priority=100,metadata=0x66,reg7=65536,"
+        "resubmit(,40)),clone(set_field:9->reg7,resubmit(,40))\n"
+        "table=50,priority=100,metadata=0x66,reg7=9,"
         "cookie=0x200000000000066,actions=push_vlan:0x8100,"
         "set_field:4198->vlan_vid,output:9\n");
     flow_table_destroy(&ft);
@@ -255,7 +257,7 @@ END_TEST
 START_TEST(test_vxlan_network_stays_off_the_uplink)
 {
     struct flow_table ft;
-    uint32_t members[] = { 3 };
+    int64_t members[] = { 3 };
     struct pl_network n = {
         .key = pipeline_network_key(POLICY_NET_VXLAN, 102),
         .type = POLICY_NET_VXLAN, .segment = 102,
@@ -268,6 +270,7 @@ START_TEST(test_vxlan_network_stays_off_the_uplink)
     ck_assert_ptr_null(strstr(all, "in_port=9"));
     ck_assert_ptr_null(strstr(all, "output:9"));
     ck_assert_ptr_null(strstr(all, "65536"));
+    ck_assert_ptr_null(strstr(all, "reg7=9"));
     free(all);
     flow_table_destroy(&ft);
 }
@@ -281,10 +284,16 @@ START_TEST(test_static_flows_drop_by_default)
     pipeline_add_static(&ft);
     char *all = flows(&ft, NULL);
     static const char *const drops[] = {
-        "table=0,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=0,priority=50,vlan_tci=0x1000/0x1000,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=0,priority=0,cookie=0xf00000000000000,"
+        "actions=goto_table:10\n",
         "table=10,priority=0,cookie=0xf00000000000000,actions=drop\n",
         "table=30,priority=0,cookie=0xf00000000000000,actions=drop\n",
-        "table=50,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=50,priority=10,reg7=0,cookie=0xf00000000000000,"
+        "actions=drop\n",
+        "table=50,priority=0,cookie=0xf00000000000000,"
+        "actions=output:NXM_NX_REG7[0..15]\n",
         "table=10,priority=200,udp,tp_src=67,tp_dst=68,"
         "cookie=0xf00000000000000,actions=drop\n",
         "table=10,priority=200,icmp6,icmp_type=134,icmp_code=0,"
