@@ -83,6 +83,8 @@ binding_init(struct binding *b)
     hmap_init(&b->vnics);
     hmap_init(&b->vnics_by_port);
     ovs_list_init(&b->marks);
+    hmapx_init(&b->claim_retry);
+    b->uplink_name = NULL;
     hmap_init(&b->networks);
     ct_zones_init(&b->zones);
     flow_table_init(&b->desired);
@@ -124,6 +126,8 @@ binding_destroy(struct binding *b)
     }
     hmap_destroy(&b->vnics);
     hmap_destroy(&b->vnics_by_port);
+    hmapx_destroy(&b->claim_retry);
+    free(b->uplink_name);
     HMAP_FOR_EACH_POP (n, node, &b->networks) {
         net_free(n);
     }
@@ -448,14 +452,17 @@ vnic_update(struct binding *b, const struct binding_input *in,
 /* Claims the Port of bound vNIC 'v' for this chassis if another (or none)
  * holds it. */
 static void
-vnic_claim(const struct binding_input *in, struct local_vnic *v)
+vnic_claim(struct binding *b, const struct binding_input *in,
+           struct local_vnic *v)
 {
     v->claim_pending = false;
+    hmapx_find_and_delete(&b->claim_retry, v);
     if (v->state != VNIC_BOUND) {
         return;
     }
     if (!in->tdb_txn || !in->chassis) {
         v->claim_pending = true;    /* Try again next run. */
+        hmapx_add(&b->claim_retry, v);
         return;
     }
     const struct bhrec_port *port = find_port(in->port_by_iface_id,
@@ -487,6 +494,7 @@ vnic_remove(struct binding *b, const struct binding_input *in,
     }
     index_by_port(b, v, false);
     want_mark(b, v, false);
+    hmapx_find_and_delete(&b->claim_retry, v);
     hmap_remove(&b->vnics, &v->node);
     vnic_free(v);
 }
@@ -577,7 +585,8 @@ iface_changed(const struct ovsrec_interface *iface)
  * Returns false if a change concerns so many that every vNIC must be
  * looked at. */
 static bool
-mark_dirty(struct binding *b, const struct binding_input *in)
+mark_dirty(struct binding *b, const struct binding_input *in,
+           struct hmapx *dirty)
 {
     const struct bhrec_network *net;
     const struct bhrec_tenant *tenant;
@@ -593,11 +602,13 @@ mark_dirty(struct binding *b, const struct binding_input *in)
         struct local_vnic *v = find_vnic_by_port(b, &port->header_.uuid);
         if (v) {
             v->dirty = true;
+            hmapx_add(dirty, v);
         }
         if (!bhrec_port_is_deleted(port)) {
             v = find_vnic(b, port->iface_id);
             if (v) {
                 v->dirty = true;
+                hmapx_add(dirty, v);
             }
         }
     }
@@ -642,6 +653,40 @@ release_strays(struct binding *b, const struct binding_input *in)
     free(zones);
 }
 
+/* Returns true if the local OVSDB reports a change to a Bridge's ports, a
+ * Port's interfaces or an Interface's name, ofport or external_ids since
+ * the last run. */
+static bool
+ovs_changed(struct ovsdb_idl *idl)
+{
+    const struct ovsrec_interface *iface;
+    const struct ovsrec_port *port;
+    const struct ovsrec_bridge *br;
+
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
+        return true;
+    }
+    OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
+        return true;
+    }
+    OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
+        return true;
+    }
+    return false;
+}
+
+/* Brings the vNIC 'v' (dirty or awaiting a claim) up to date when the
+ * switch's database did not change: its Interface row and ofport are the
+ * ones it had. */
+static void
+refresh_vnic(struct binding *b, const struct binding_input *in,
+             struct local_vnic *v)
+{
+    v->dirty = false;
+    vnic_update(b, in, v, v->iface, v->ofport, false);
+    vnic_claim(b, in, v);
+}
+
 /* Brings the vNICs and the desired flows up to date with 'in'. */
 void
 binding_run(struct binding *b, const struct binding_input *in)
@@ -669,6 +714,38 @@ binding_run(struct binding *b, const struct binding_input *in)
         }
     }
 
+    /* Walking br-int's ports is needed only if the switch's database
+     * changed; otherwise only the vNICs that Tenant DB changes concern (and
+     * claims to retry) are looked at, so that a run costs what changed, not
+     * what is bound. */
+    bool walk = full || ovs_changed(in->ovs_idl)
+                || !nullable_string_is_equal(in->uplink, b->uplink_name);
+    struct hmapx dirty = HMAPX_INITIALIZER(&dirty);
+    if (!full && !mark_dirty(b, in, &dirty)) {
+        full = walk = true;
+    }
+    if (!walk) {
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH (node, &dirty) {
+            refresh_vnic(b, in, node->data);
+        }
+        HMAPX_FOR_EACH_SAFE (node, &b->claim_retry) {
+            struct local_vnic *rv = node->data;
+            if (!hmapx_contains(&dirty, rv)) {
+                refresh_vnic(b, in, rv);
+            }
+        }
+        hmapx_destroy(&dirty);
+        if (!b->strays_released) {
+            release_strays(b, in);
+        }
+        update_networks(b);
+        return;
+    }
+    hmapx_destroy(&dirty);
+
+    free(b->uplink_name);
+    b->uplink_name = nullable_xstrdup(in->uplink);
     int64_t uplink = find_uplink(br, in->uplink);
     if (uplink != b->uplink_ofport) {
         VLOG_INFO("uplink %s: ofport %"PRId64, in->uplink ? in->uplink
@@ -680,9 +757,6 @@ binding_run(struct binding *b, const struct binding_input *in)
         }
     }
 
-    if (!full && !mark_dirty(b, in)) {
-        full = true;
-    }
     HMAP_FOR_EACH (v, node, &b->vnics) {
         v->seen = false;
     }
@@ -732,7 +806,7 @@ binding_run(struct binding *b, const struct binding_input *in)
             v->dirty = false;
             v->iface = iface;
             vnic_update(b, in, v, iface, ofport, new);
-            vnic_claim(in, v);
+            vnic_claim(b, in, v);
         }
     }
     HMAP_FOR_EACH_SAFE (v, node, &b->vnics) {
@@ -756,7 +830,9 @@ binding_note_put(struct binding *b, uint64_t seqno)
     if (!seqno) {
         return;
     }
-    HMAP_FOR_EACH (v, node, &b->vnics) {
+    /* A bound vNIC whose flows changed waits in 'marks'; an unbound one
+     * needs no sequence number. */
+    LIST_FOR_EACH (v, mark_node, &b->marks) {
         if (v->pending) {
             v->pending = false;
             v->put_seqno = seqno;

@@ -44,6 +44,7 @@
 #include "controller/flow-table.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
+#include "hmapx.h"
 
 struct ds;
 struct ovsdb_idl;
@@ -56,6 +57,7 @@ struct bhrec_chassis;
 struct binding_input {
     const struct ovsrec_bridge *br_int;        /* The integration bridge. */
     const struct bhrec_chassis *chassis;       /* This host, or NULL. */
+    struct ovsdb_idl *ovs_idl;                 /* The local OVSDB. */
     struct ovsdb_idl *tdb_idl;                 /* The Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB Port index. */
     const char *uplink;         /* Name of the uplink interface, or NULL. */
@@ -70,6 +72,8 @@ struct binding {
     struct hmap vnics;          /* Contains struct local_vnic, by iface-id. */
     struct hmap vnics_by_port;  /* Bound local_vnics, by Port UUID. */
     struct ovs_list marks;      /* local_vnics awaiting installed marks. */
+    struct hmapx claim_retry;   /* local_vnics whose claim must be retried. */
+    char *uplink_name;          /* Name the uplink was looked up by. */
     struct hmap networks;       /* Contains struct local_net, by key. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct flow_table desired;  /* The flows the switch should hold. */

@@ -296,6 +296,7 @@ controller_run(struct controller *c)
         struct binding_input in = {
             .br_int = br,
             .chassis = chassis,
+            .ovs_idl = c->ovs.idl,
             .tdb_idl = c->tdb.idl,
             .port_by_iface_id = c->port_by_iface_id,
             .uplink = c->cfg.uplink,
@@ -375,6 +376,8 @@ main(int argc, char *argv[])
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_name);
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_port_col_interfaces);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_bridge_col_ports);
 
     c.tdb = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create_unconnected(&bhrec_idl_class, true));
