@@ -137,6 +137,16 @@ ct_zones_commit(struct ct_zones *z, const struct ovsrec_bridge *br)
     return any;
 }
 
+/* Orders simap nodes by value (zone). */
+static int
+compare_zones(const void *a_, const void *b_)
+{
+    const struct simap_node *a = *(const struct simap_node *const *) a_;
+    const struct simap_node *b = *(const struct simap_node *const *) b_;
+
+    return a->data < b->data ? -1 : a->data > b->data;
+}
+
 /* Appends "IFACE_ID ZONE" lines, sorted by zone, to 's'. */
 void
 ct_zones_format(const struct ct_zones *z, struct ds *s)
@@ -144,18 +154,11 @@ ct_zones_format(const struct ct_zones *z, struct ds *s)
     const struct simap_node **nodes = simap_sort(&z->zones);
     size_t n = simap_count(&z->zones);
 
-    /* simap_sort() sorts by name; print by zone. */
-    for (size_t zone = CT_ZONE_MIN; zone <= CT_ZONE_MAX && n; zone++) {
-        if (!bitmap_is_set(z->used, zone)) {
-            continue;
-        }
-        for (size_t i = 0; i < simap_count(&z->zones); i++) {
-            if (nodes[i]->data == zone) {
-                ds_put_format(s, "%s %"PRIuSIZE"\n", nodes[i]->name, zone);
-                n--;
-                break;
-            }
-        }
+    if (n) {
+        qsort(nodes, n, sizeof *nodes, compare_zones);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s %u\n", nodes[i]->name, nodes[i]->data);
     }
     free(nodes);
 }

@@ -165,8 +165,9 @@ policy_create(void)
     return xzalloc(sizeof(struct policy));
 }
 
-static void
-rule_destroy(struct policy_rule *rule)
+/* Frees what 'rule' holds (not 'rule' itself). */
+void
+policy_rule_destroy(struct policy_rule *rule)
 {
     free(rule->path);
     free(rule->ethertype);
@@ -179,7 +180,7 @@ static void
 group_destroy(struct policy_group *group)
 {
     for (size_t i = 0; i < group->n_rules; i++) {
-        rule_destroy(&group->rules[i]);
+        policy_rule_destroy(&group->rules[i]);
     }
     free(group->rules);
     free(group->path);
@@ -345,7 +346,7 @@ policy_tenant_remove_port(struct policy_tenant *tenant, size_t index)
 void
 policy_group_remove_rule(struct policy_group *group, size_t index)
 {
-    rule_destroy(&group->rules[index]);
+    policy_rule_destroy(&group->rules[index]);
     remove_elem(group->rules, &group->n_rules, sizeof *group->rules, index);
 }
 

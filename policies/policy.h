@@ -204,6 +204,7 @@ void policy_validate(const struct policy *, const struct policy *context,
 
 char *policy_to_string(const struct policy *);
 
+void policy_rule_destroy(struct policy_rule *);
 bool policy_rule_equal(const struct policy_rule *,
                        const struct policy_rule *);
 char *policy_rule_to_string(const struct policy_rule *);

@@ -108,25 +108,6 @@ need_tenant(const struct ctl_ctx *ctx, const char *name)
     return t;
 }
 
-/* Returns the index of 'name' among the 'n' objects of 'size' bytes at
- * 'base' whose name is at offset 'name_ofs', or SIZE_MAX. */
-static size_t
-find_index(const void *base, size_t n, size_t size, size_t name_ofs,
-           const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *obj = (const char *) base + i * size;
-        if (!strcmp(*(char *const *) (obj + name_ofs), name)) {
-            return i;
-        }
-    }
-    return SIZE_MAX;
-}
-
-#define FIND_INDEX(ARRAY, N, NAME)                                      \
-    find_index(ARRAY, N, sizeof *(ARRAY),                               \
-               offsetof(__typeof__(*(ARRAY)), name), NAME)
-
 /* Handles --may-exist for an object of kind 'kind' named 'name' that
  * already exists: returns if the option was given (nothing to do), fails
  * otherwise. */
@@ -630,9 +611,9 @@ static void
 edit_net_del(struct ctl_ctx *ctx)
 {
     struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
-    size_t i = FIND_INDEX(t->networks, t->n_networks, ctx->argv[2]);
+    const struct policy_network *n = policy_find_network(t, ctx->argv[2]);
 
-    if (i == SIZE_MAX) {
+    if (!n) {
         not_found(ctx, "network", ctx->argv[2]);
         return;
     }
@@ -642,7 +623,7 @@ edit_net_del(struct ctl_ctx *ctx)
                       "its ports first", ctx->argv[2], t->ports[j].name);
         }
     }
-    policy_tenant_remove_network(t, i);
+    policy_tenant_remove_network(t, n - t->networks);
 }
 
 /* Sets the security groups of 'port' to the comma-separated list 'list'
@@ -707,13 +688,13 @@ static void
 edit_port_del(struct ctl_ctx *ctx)
 {
     struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
-    size_t i = FIND_INDEX(t->ports, t->n_ports, ctx->argv[2]);
+    const struct policy_port *p = policy_find_port(t, ctx->argv[2]);
 
-    if (i == SIZE_MAX) {
+    if (!p) {
         not_found(ctx, "port", ctx->argv[2]);
         return;
     }
-    policy_tenant_remove_port(t, i);
+    policy_tenant_remove_port(t, p - t->ports);
 }
 
 /* "port-set-sg TENANT PORT [GROUP...]". */
@@ -749,9 +730,9 @@ edit_sg_del(struct ctl_ctx *ctx)
 {
     struct policy_tenant *t = need_tenant(ctx, ctx->tenant);
     const char *name = ctx->argv[2];
-    size_t i = FIND_INDEX(t->groups, t->n_groups, name);
+    const struct policy_group *group = policy_find_group(t, name);
 
-    if (i == SIZE_MAX) {
+    if (!group) {
         not_found(ctx, "security group", name);
         return;
     }
@@ -766,7 +747,8 @@ edit_sg_del(struct ctl_ctx *ctx)
         const struct policy_group *g = &t->groups[j];
         for (size_t k = 0; k < g->n_rules; k++) {
             const char *remote = g->rules[k].remote;
-            if (j != i && remote[0] == '@' && !strcmp(remote + 1, name)) {
+            if (g != group && remote[0] == '@'
+                && !strcmp(remote + 1, name)) {
                 ctl_fatal(ctx, "security group \"%s\" is named by rule "
                           "#%"PRIuSIZE" of security group \"%s\"; change "
                           "or delete that rule first", name, k + 1,
@@ -774,7 +756,7 @@ edit_sg_del(struct ctl_ctx *ctx)
             }
         }
     }
-    policy_tenant_remove_group(t, i);
+    policy_tenant_remove_group(t, group - t->groups);
 }
 
 /* Fills 'rule' from the rule specification "DIRECTION PROTOCOL [PORTS]
@@ -869,10 +851,7 @@ edit_rule_del(struct ctl_ctx *ctx)
                 index = i;
             }
         }
-        free(spec.protocol);
-        free(spec.remote);
-        free(spec.ports);
-        free(spec.ethertype);
+        policy_rule_destroy(&spec);
         if (index == SIZE_MAX) {
             not_found(ctx, "rule like that in group", g->name);
             return;

@@ -469,10 +469,7 @@ note_rule_deleted(struct tenant_db_changes *changes, const char *tname,
     char *text = policy_rule_to_string(&old);
     note(changes, '-', "rule %s/%s: %s", tname, gname, text);
     free(text);
-    free(old.ethertype);
-    free(old.protocol);
-    free(old.ports);
-    free(old.remote);
+    policy_rule_destroy(&old);
 }
 
 /* Makes the rules of Security_Group row 'grow' those of 'group': rules are
@@ -503,10 +500,7 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
                 match = grow->rules[j];
                 used[j] = true;
             }
-            free(old.ethertype);
-            free(old.protocol);
-            free(old.ports);
-            free(old.remote);
+            policy_rule_destroy(&old);
         }
 
         char *text = policy_rule_to_string(rule);
