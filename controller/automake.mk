@@ -21,6 +21,7 @@ controller_bulkhead_controller_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DBULKHEAD_VERSION='"$(PACKAGE_VERSION)"'
 controller_bulkhead_controller_LDADD = \
 	controller/libcontroller.a \
+	lib/libbulkhead.a \
 	policies/libpolicy.a \
 	schema/libbulkhead-idl.a \
 	$(JANSSON_LIBS) \

@@ -1,10 +1,8 @@
 # bulkhead-ctl and the scripts that set up, demo and test Bulkhead.
 bin_PROGRAMS += utilities/bulkhead-ctl
-utilities_bulkhead_ctl_SOURCES = \
-	utilities/bulkhead-ctl.c \
-	utilities/tenant-db.c \
-	utilities/tenant-db.h
+utilities_bulkhead_ctl_SOURCES = utilities/bulkhead-ctl.c
 utilities_bulkhead_ctl_LDADD = \
+	lib/libbulkhead.a \
 	policies/libpolicy.a \
 	schema/libbulkhead-idl.a \
 	$(JANSSON_LIBS) \

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "command-line.h"
 #include "dirs.h"
+#include "lib/tenant-db.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -34,7 +35,6 @@
 #include "stream.h"
 #include "timeval.h"
 #include "util.h"
-#include "utilities/tenant-db.h"
 
 VLOG_DEFINE_THIS_MODULE(bulkhead_ctl);
 

@@ -5,7 +5,7 @@
  */
 
 #include <config.h>
-#include "utilities/tenant-db.h"
+#include "lib/tenant-db.h"
 
 #include <stdlib.h>
 #include <string.h>
