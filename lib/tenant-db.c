@@ -174,9 +174,11 @@ tenant_position(const void *row)
     return ((const struct tdb_tenant *) row)->row->position;
 }
 
-/* Fills 'rule' from Rule row 'row'. */
-static void
-rule_from_row(struct policy_rule *rule, const struct bhrec_rule *row)
+/* Fills 'rule', zero-initialized or fresh from policy_group_add_rule(),
+ * from Rule row 'row'.  Leaves 'rule->path' alone. */
+void
+tenant_db_rule_from_row(const struct bhrec_rule *row,
+                        struct policy_rule *rule)
 {
     policy_direction_from_string(row->direction, &rule->direction);
     rule->ethertype = nullable_xstrdup(row->ethertype);
@@ -188,6 +190,14 @@ rule_from_row(struct policy_rule *rule, const struct bhrec_rule *row)
                     ? xasprintf("@%s", row->remote_group->name)
                     : xstrdup(row->remote_cidr ? row->remote_cidr : "any"));
     rule->log = row->log;
+}
+
+/* Frees what 'rule' holds and zeroes it. */
+void
+tenant_db_rule_clear(struct policy_rule *rule)
+{
+    policy_rule_destroy(rule);
+    memset(rule, 0, sizeof *rule);
 }
 
 /* Returns the rules of 'group' sorted by position. */
@@ -216,7 +226,114 @@ compare_group_names(const void *a, const void *b)
                   (*(const struct bhrec_security_group *const *) b)->name);
 }
 
-/* Adds the ports of 't' to 'tenant'. */
+/* Fills 'port', zero-initialized or fresh from policy_tenant_add_port()
+ * with a null name, from Port row 'row'.  Leaves 'port->path' alone. */
+void
+tenant_db_port_from_row(const struct bhrec_port *row,
+                        struct policy_port *port)
+{
+    port->name = xstrdup(row->name);
+    port->iface_id = xstrdup(row->iface_id);
+    port->network = xstrdup(row->network->name);
+    port->mac = xstrdup(row->mac);
+    for (size_t i = 0; i < row->n_ips; i++) {
+        svec_add(&port->ips, row->ips[i]);
+    }
+
+    /* "MAC IP", or "IP" alone for the port's own MAC. */
+    port->allowed = xcalloc(row->n_allowed_addresses + 1,
+                            sizeof *port->allowed);
+    for (size_t i = 0; i < row->n_allowed_addresses; i++) {
+        const char *a = row->allowed_addresses[i];
+        const char *space = strchr(a, ' ');
+        struct policy_address *pa = &port->allowed[port->n_allowed++];
+        pa->mac = space ? xmemdup0(a, space - a) : NULL;
+        pa->ip = xstrdup(space ? space + 1 : a);
+    }
+
+    const struct bhrec_security_group **groups
+        = xmalloc(row->n_security_groups * sizeof *groups + 1);
+    nullable_memcpy(groups, row->security_groups,
+                    row->n_security_groups * sizeof *groups);
+    qsort(groups, row->n_security_groups, sizeof *groups,
+          compare_group_names);
+    for (size_t i = 0; i < row->n_security_groups; i++) {
+        svec_add(&port->groups, groups[i]->name);
+    }
+    free(groups);
+
+    port->port_security = row->port_security;
+}
+
+/* Frees what 'port' holds and zeroes it. */
+void
+tenant_db_port_clear(struct policy_port *port)
+{
+    policy_port_destroy(port);
+    memset(port, 0, sizeof *port);
+}
+
+/* Fills 'net', zero-initialized or fresh from policy_tenant_add_network()
+ * with a null name, from Network row 'row'.  Leaves 'net->path' alone. */
+void
+tenant_db_network_from_row(const struct bhrec_network *row,
+                           struct policy_network *net)
+{
+    net->name = xstrdup(row->name);
+    policy_net_type_from_string(row->type, &net->type);
+    net->segment = row->segment;
+    for (size_t i = 0; i < row->n_cidrs; i++) {
+        svec_add(&net->cidrs, row->cidrs[i]);
+    }
+    net->mtu = row->n_mtu ? row->mtu[0] : 0;
+}
+
+/* Frees what 'net' holds and zeroes it. */
+void
+tenant_db_network_clear(struct policy_network *net)
+{
+    policy_network_destroy(net);
+    memset(net, 0, sizeof *net);
+}
+
+/* Adds the networks of 't' to 'tenant', in their order. */
+static void
+read_networks(struct policy_tenant *tenant, const struct tdb_tenant *t)
+{
+    size_t n;
+    struct sort_item *items = sorted_rows(&t->networks, network_position,
+                                          &n);
+
+    for (size_t i = 0; i < n; i++) {
+        tenant_db_network_from_row(items[i].row,
+                                   policy_tenant_add_network(tenant, NULL));
+    }
+    free(items);
+}
+
+/* Adds the security groups of 't', with their rules, to 'tenant', in
+ * their order. */
+static void
+read_groups(struct policy_tenant *tenant, const struct tdb_tenant *t)
+{
+    size_t n;
+    struct sort_item *items = sorted_rows(&t->groups, group_position, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct bhrec_security_group *row = items[i].row;
+        struct policy_group *group = policy_tenant_add_group(tenant,
+                                                             row->name);
+        const struct bhrec_rule **rules = sorted_rules(row);
+
+        for (size_t j = 0; j < row->n_rules; j++) {
+            tenant_db_rule_from_row(rules[j], policy_group_add_rule(group));
+        }
+        free(rules);
+    }
+    free(items);
+}
+
+/* Adds the ports of 't' to 'tenant', in their order. */
 static void
 read_ports(struct policy_tenant *tenant, const struct tdb_tenant *t)
 {
@@ -224,35 +341,8 @@ read_ports(struct policy_tenant *tenant, const struct tdb_tenant *t)
     struct sort_item *items = sorted_rows(&t->ports, port_position, &n);
 
     for (size_t i = 0; i < n; i++) {
-        const struct bhrec_port *row = items[i].row;
-        struct policy_port *port = policy_tenant_add_port(tenant, row->name);
-
-        port->iface_id = xstrdup(row->iface_id);
-        port->network = xstrdup(row->network->name);
-        port->mac = xstrdup(row->mac);
-        for (size_t j = 0; j < row->n_ips; j++) {
-            svec_add(&port->ips, row->ips[j]);
-        }
-        port->allowed = xcalloc(row->n_allowed_addresses + 1,
-                                sizeof *port->allowed);
-        for (size_t j = 0; j < row->n_allowed_addresses; j++) {
-            const char *a = row->allowed_addresses[j];
-            const char *space = strchr(a, ' ');
-            struct policy_address *pa = &port->allowed[port->n_allowed++];
-            pa->mac = space ? xmemdup0(a, space - a) : NULL;
-            pa->ip = xstrdup(space ? space + 1 : a);
-        }
-        const struct bhrec_security_group **groups
-            = xmalloc(row->n_security_groups * sizeof *groups + 1);
-        nullable_memcpy(groups, row->security_groups,
-                        row->n_security_groups * sizeof *groups);
-        qsort(groups, row->n_security_groups, sizeof *groups,
-              compare_group_names);
-        for (size_t j = 0; j < row->n_security_groups; j++) {
-            svec_add(&port->groups, groups[j]->name);
-        }
-        free(groups);
-        port->port_security = row->port_security;
+        tenant_db_port_from_row(items[i].row,
+                                policy_tenant_add_port(tenant, NULL));
     }
     free(items);
 }
@@ -273,37 +363,9 @@ tenant_db_read(const struct ovsdb_idl *idl)
         const struct tdb_tenant *t = tenants[i].row;
         struct policy_tenant *tenant = policy_add_tenant(policy,
                                                          t->row->name);
-        size_t n;
 
-        struct sort_item *nets = sorted_rows(&t->networks, network_position,
-                                             &n);
-        for (size_t j = 0; j < n; j++) {
-            const struct bhrec_network *row = nets[j].row;
-            struct policy_network *net
-                = policy_tenant_add_network(tenant, row->name);
-            policy_net_type_from_string(row->type, &net->type);
-            net->segment = row->segment;
-            for (size_t k = 0; k < row->n_cidrs; k++) {
-                svec_add(&net->cidrs, row->cidrs[k]);
-            }
-            net->mtu = row->n_mtu ? row->mtu[0] : 0;
-        }
-        free(nets);
-
-        struct sort_item *groups = sorted_rows(&t->groups, group_position,
-                                               &n);
-        for (size_t j = 0; j < n; j++) {
-            const struct bhrec_security_group *row = groups[j].row;
-            struct policy_group *group
-                = policy_tenant_add_group(tenant, row->name);
-            const struct bhrec_rule **rules = sorted_rules(row);
-            for (size_t k = 0; k < row->n_rules; k++) {
-                rule_from_row(policy_group_add_rule(group), rules[k]);
-            }
-            free(rules);
-        }
-        free(groups);
-
+        read_networks(tenant, t);
+        read_groups(tenant, t);
         read_ports(tenant, t);
     }
     free(tenants);
@@ -465,11 +527,11 @@ note_rule_deleted(struct tenant_db_changes *changes, const char *tname,
     struct policy_rule old;
 
     memset(&old, 0, sizeof old);
-    rule_from_row(&old, rule);
+    tenant_db_rule_from_row(rule, &old);
     char *text = policy_rule_to_string(&old);
     note(changes, '-', "rule %s/%s: %s", tname, gname, text);
     free(text);
-    policy_rule_destroy(&old);
+    tenant_db_rule_clear(&old);
 }
 
 /* Makes the rules of Security_Group row 'grow' those of 'group': rules are
@@ -495,12 +557,12 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
                 continue;
             }
             memset(&old, 0, sizeof old);
-            rule_from_row(&old, grow->rules[j]);
+            tenant_db_rule_from_row(grow->rules[j], &old);
             if (policy_rule_equal(&old, rule)) {
                 match = grow->rules[j];
                 used[j] = true;
             }
-            policy_rule_destroy(&old);
+            tenant_db_rule_clear(&old);
         }
 
         char *text = policy_rule_to_string(rule);

@@ -21,14 +21,38 @@
  * kept in each row's "position" column, so that an export gives them back
  * in the order they were loaded.  Lists that the database holds as sets
  * (a network's CIDRs, a port's IPs, allowed addresses and groups) come back
- * sorted. */
+ * sorted.
+ *
+ * tenant_db_read() is built from converters of one row each, which a reader
+ * of single rows (bulkhead-controller) uses as they are, so that a row
+ * means the same model object to everyone:
+ *
+ *   - tenant_db_network_from_row(), tenant_db_port_from_row() and
+ *     tenant_db_rule_from_row() fill a model object that is zero-initialized
+ *     or has just been added to a policy by policy_tenant_add_network() or
+ *     policy_tenant_add_port() with a null name, or policy_group_add_rule().
+ *     They set every member but 'path', which they leave alone (NULL, or the
+ *     path policy_*_add_*() gave).  Names of referenced rows are copied: a
+ *     port's network and groups (sorted), a rule's remote group ("@name").
+ *     A port's 'iface_id' is always set, as the row has it, even where it
+ *     equals the port's name (policy_to_string() leaves it out then).
+ *
+ *   - tenant_db_network_clear(), tenant_db_port_clear() and
+ *     tenant_db_rule_clear() free what such an object holds ('path'
+ *     included) and leave it zeroed, ready to be filled again. */
 
 #include <stddef.h>
 #include "svec.h"
 
+struct bhrec_network;
+struct bhrec_port;
+struct bhrec_rule;
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct policy;
+struct policy_network;
+struct policy_port;
+struct policy_rule;
 
 /* What tenant_db_apply() changed, or would change. */
 struct tenant_db_changes {
@@ -40,6 +64,14 @@ struct tenant_db_changes {
 
 void tenant_db_changes_init(struct tenant_db_changes *);
 void tenant_db_changes_destroy(struct tenant_db_changes *);
+
+void tenant_db_network_from_row(const struct bhrec_network *,
+                                struct policy_network *);
+void tenant_db_network_clear(struct policy_network *);
+void tenant_db_port_from_row(const struct bhrec_port *, struct policy_port *);
+void tenant_db_port_clear(struct policy_port *);
+void tenant_db_rule_from_row(const struct bhrec_rule *, struct policy_rule *);
+void tenant_db_rule_clear(struct policy_rule *);
 
 struct policy *tenant_db_read(const struct ovsdb_idl *);
 void tenant_db_apply(struct ovsdb_idl_txn *, const struct ovsdb_idl *,

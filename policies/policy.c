@@ -187,16 +187,18 @@ group_destroy(struct policy_group *group)
     free(group->name);
 }
 
-static void
-network_destroy(struct policy_network *net)
+/* Frees what 'net' holds (not 'net' itself). */
+void
+policy_network_destroy(struct policy_network *net)
 {
     free(net->path);
     free(net->name);
     svec_destroy(&net->cidrs);
 }
 
-static void
-port_destroy(struct policy_port *port)
+/* Frees what 'port' holds (not 'port' itself). */
+void
+policy_port_destroy(struct policy_port *port)
 {
     free(port->path);
     free(port->name);
@@ -216,13 +218,13 @@ static void
 tenant_destroy(struct policy_tenant *tenant)
 {
     for (size_t i = 0; i < tenant->n_networks; i++) {
-        network_destroy(&tenant->networks[i]);
+        policy_network_destroy(&tenant->networks[i]);
     }
     for (size_t i = 0; i < tenant->n_groups; i++) {
         group_destroy(&tenant->groups[i]);
     }
     for (size_t i = 0; i < tenant->n_ports; i++) {
-        port_destroy(&tenant->ports[i]);
+        policy_port_destroy(&tenant->ports[i]);
     }
     free(tenant->networks);
     free(tenant->groups);
@@ -319,7 +321,7 @@ policy_tenant_add_port(struct policy_tenant *tenant, const char *name)
 void
 policy_tenant_remove_network(struct policy_tenant *tenant, size_t index)
 {
-    network_destroy(&tenant->networks[index]);
+    policy_network_destroy(&tenant->networks[index]);
     remove_elem(tenant->networks, &tenant->n_networks,
                 sizeof *tenant->networks, index);
 }
@@ -337,7 +339,7 @@ policy_tenant_remove_group(struct policy_tenant *tenant, size_t index)
 void
 policy_tenant_remove_port(struct policy_tenant *tenant, size_t index)
 {
-    port_destroy(&tenant->ports[index]);
+    policy_port_destroy(&tenant->ports[index]);
     remove_elem(tenant->ports, &tenant->n_ports, sizeof *tenant->ports,
                 index);
 }

@@ -204,6 +204,8 @@ void policy_validate(const struct policy *, const struct policy *context,
 
 char *policy_to_string(const struct policy *);
 
+void policy_network_destroy(struct policy_network *);
+void policy_port_destroy(struct policy_port *);
 void policy_rule_destroy(struct policy_rule *);
 bool policy_rule_equal(const struct policy_rule *,
                        const struct policy_rule *);
