@@ -271,6 +271,14 @@ START_TEST(test_vxlan_network_stays_off_the_uplink)
     ck_assert_ptr_null(strstr(all, "output:9"));
     ck_assert_ptr_null(strstr(all, "65536"));
     ck_assert_ptr_null(strstr(all, "reg7=9"));
+
+    /* The network itself is there: it floods to its member, only. */
+    static const char flood[] =
+        "table=30,priority=50,metadata=0x1000066,"
+        "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        "cookie=0x200000001000066,actions=clone(set_field:3->reg7,"
+        "resubmit(,40))\n";
+    ck_assert_msg(strstr(all, flood), "missing: %s\nin:\n%s", flood, all);
     free(all);
     flow_table_destroy(&ft);
 }
