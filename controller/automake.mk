@@ -13,7 +13,17 @@ controller_libcontroller_a_SOURCES += \
 	controller/ct-zone.h
 controller_libcontroller_a_SOURCES += \
 	controller/binding.c \
-	controller/binding.h
+	controller/binding.h \
+	controller/chassis.c \
+	controller/chassis.h \
+	controller/engine.c \
+	controller/engine.h \
+	controller/if-status.c \
+	controller/if-status.h \
+	controller/local-nets.c \
+	controller/local-nets.h \
+	controller/vnic-flows.c \
+	controller/vnic-flows.h
 
 bin_PROGRAMS += controller/bulkhead-controller
 controller_bulkhead_controller_SOURCES = controller/bulkhead-controller.c

@@ -7,53 +7,93 @@
 #ifndef BINDING_H
 #define BINDING_H 1
 
-/* vNIC binding and incremental flow computation.
+/* vNIC binding: iface-id to Port, claims and releases.
  *
  * A vNIC is an Interface on the integration bridge whose external_ids
- * carry "iface-id".  binding_run() finds them, looks each one up in the
- * Tenant DB by Port.iface_id (never by the OVS port's name: libvirt names
- * taps vnet0, vnet1, ... and reuses the names), and:
+ * carry "iface-id" and that has an ofport.  The binding module finds them,
+ * looks each one up in the Tenant DB by Port.iface_id (never by the OVS
+ * port's name: libvirt names taps vnet0, vnet1, ... and reuses the names),
+ * and:
  *
  *   - binds it if a Port has that iface-id and, when the hypervisor wrote
- *     "attached-mac", the MAC agrees: claims the Port for this chassis,
- *     gives the vNIC a conntrack zone, and computes its flows;
- *   - reports it as "unknown" (no Port) or "refused" (MAC mismatch) and
- *     gives it no flow at all;
+ *     "attached-mac", the MAC agrees: converts the Port through the Tenant
+ *     DB library (tenant-db.h) into the policy model, gives the vNIC a
+ *     conntrack zone (ct-zone.h), claims the Port for this chassis;
+ *   - reports it as "unknown" (no Port) or "refused" (MAC mismatch);
  *   - unbinds it when its Interface, its iface-id or its Port goes away:
- *     its flows go, its zone is flushed and freed, and the Port is released.
+ *     its zone is freed and the Port is released.
  *
- * Incremental processing: binding_run() looks only at the Interfaces and
- * Ports that the databases report as changed (OVSDB IDL change tracking);
- * the rest of the walk over br-int's ports is pointer chasing.  A vNIC
- * looked at keeps a signature of everything its flows depend on (ofport,
- * MAC, addresses, port security, network): only if the signature changed
- * are its flows recomputed, and only a network whose membership or uplink
- * changed has its flooding flows recomputed.  Installed marks wait in a
- * list of their own.  So the work done for a change is proportional to the
- * change, not to the host.  Changes to networks or tenants, which touch
- * many vNICs at once, and anything the caller could not track, fall back
- * to looking at every vNIC.  A full recompute (binding_recompute()) must
- * always give the same flows; the "recompute" command checks it.
- *
- * Once the switch confirms a vNIC's flows (ofctrl_acked_seqno()), the
- * Interface gets external_ids:bulkhead-installed=true and the Port up=true. */
+ * It computes no flow.  What it changed in a run is tracked: one
+ * binding_change per vNIC whose binding or flow inputs changed, which the
+ * nodes after it (vnic-flows.h, local-nets.h) consume, and which
+ * binding_clear_tracked() forgets after the run.  A vNIC keeps a signature
+ * of everything its flows depend on, so a change is tracked only if it
+ * matters.  Installed marks are if-status.h's job; binding tells it what
+ * changed. */
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "controller/ct-zone.h"
-#include "controller/flow-table.h"
 #include "openvswitch/hmap.h"
-#include "openvswitch/list.h"
 #include "hmapx.h"
+#include "policies/policy.h"
+#include "uuid.h"
 
+struct ct_zones;
 struct ds;
+struct flow_table;
+struct if_status;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
 struct bhrec_chassis;
 
-/* What binding_run() works from. */
+/* What became of a vNIC. */
+enum vnic_state {
+    VNIC_BOUND,                 /* Bound to a Port: has flows. */
+    VNIC_UNKNOWN,               /* No Port has its iface-id. */
+    VNIC_REFUSED,               /* attached-mac disagrees with Port.mac. */
+};
+
+/* A vNIC on the integration bridge.  Other modules read it; only binding.c
+ * writes it. */
+struct vnic {
+    struct hmap_node node;      /* In binding's 'vnics', by iface-id. */
+    struct hmap_node port_node; /* In 'vnics_by_port', if 'by_port'. */
+    char *iface_id;             /* external_ids:iface-id. */
+    char *iface_name;           /* The OVS Interface's name. */
+    struct uuid iface_uuid;     /* The Interface row. */
+    int64_t ofport;             /* Its OpenFlow port. */
+    enum vnic_state state;      /* Bound, unknown or refused. */
+    char *reason;               /* Why refused, or NULL. */
+
+    /* If bound. */
+    struct uuid port_uuid;      /* Tenant DB Port. */
+    char *tenant;               /* Tenant name. */
+    struct policy_port port;    /* The Port, in the policy model. */
+    enum policy_net_type net_type;  /* Its network's type. */
+    int64_t segment;            /* Its network's VLAN ID or VNI. */
+    uint32_t net_key;           /* Its network's key (pipeline.h). */
+    uint16_t zone;              /* Conntrack zone and port key. */
+
+    /* Bookkeeping. */
+    char *signature;            /* Inputs of its flows; NULL: recompute. */
+    bool by_port;               /* In 'vnics_by_port'. */
+    bool dirty;                 /* A Tenant DB change may concern it. */
+    bool claim_pending;         /* Its Port still needs claiming. */
+    bool seen;                  /* Found in this walk. */
+};
+
+/* What changed for one vNIC in this run. */
+struct binding_change {
+    struct hmap_node node;      /* In 'changes', by iface-id. */
+    char *iface_id;             /* The vNIC. */
+    bool was_bound;             /* Bound before the change... */
+    uint32_t old_net_key;       /* ...on this network. */
+    int64_t old_ofport;         /* ...at this ofport. */
+};
+
+/* What the binding module works from, in one run. */
 struct binding_input {
     const struct ovsrec_bridge *br_int;        /* The integration bridge. */
     const struct bhrec_chassis *chassis;       /* This host, or NULL. */
@@ -61,40 +101,46 @@ struct binding_input {
     struct ovsdb_idl *tdb_idl;                 /* The Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB Port index. */
     const char *uplink;         /* Name of the uplink interface, or NULL. */
-    bool tracked;               /* The IDLs' change tracking holds every
-                                 * change since the last run. */
-    struct ovsdb_idl_txn *ovs_txn;   /* For Interface marks, or NULL. */
-    struct ovsdb_idl_txn *tdb_txn;   /* For Port claims and up, or NULL. */
+    struct ovsdb_idl_txn *ovs_txn;   /* For stale marks, or NULL. */
+    struct ovsdb_idl_txn *tdb_txn;   /* For Port claims, or NULL. */
+    struct ct_zones *zones;          /* Conntrack zones. */
+    struct if_status *ifs;           /* Installed marks. */
 };
 
-/* The vNICs of this host and the flows they need. */
+/* The vNICs of this host. */
 struct binding {
-    struct hmap vnics;          /* Contains struct local_vnic, by iface-id. */
-    struct hmap vnics_by_port;  /* Bound local_vnics, by Port UUID. */
-    struct ovs_list marks;      /* local_vnics awaiting installed marks. */
-    struct hmapx claim_retry;   /* local_vnics whose claim must be retried. */
-    char *uplink_name;          /* Name the uplink was looked up by. */
-    struct hmap networks;       /* Contains struct local_net, by key. */
-    struct ct_zones zones;      /* Conntrack zones. */
-    struct flow_table desired;  /* The flows the switch should hold. */
-    int64_t uplink_ofport;      /* The uplink's ofport, or 0. */
-    bool zones_loaded;          /* 'zones' read from the bridge. */
-    bool need_recompute;        /* Next run recomputes everything. */
+    struct hmap vnics;          /* Contains struct vnic, by iface-id. */
+    struct hmap vnics_by_port;  /* Bound vnics, by Port UUID. */
+    struct hmapx claim_retry;   /* vnics whose claim must be retried. */
+    struct hmap changes;        /* struct binding_change of this run. */
     bool strays_released;       /* Stray Port claims were let go. */
 };
 
 void binding_init(struct binding *);
 void binding_destroy(struct binding *);
-void binding_run(struct binding *, const struct binding_input *);
-void binding_recompute(struct binding *);
-void binding_note_put(struct binding *, uint64_t seqno);
-bool binding_mark_installed(struct binding *, const struct binding_input *,
-                            uint64_t acked_seqno);
-bool binding_marks_pending(const struct binding *);
 
-void binding_list(const struct binding *, struct ds *);
-bool binding_show(const struct binding *, const char *name, struct ds *);
-bool binding_flows(const struct binding *, const char *name, struct ds *);
-void binding_tenants(const struct binding *, struct ds *);
+void binding_recompute(struct binding *, const struct binding_input *);
+bool binding_handle_ovs_changes(struct binding *,
+                                const struct binding_input *);
+bool binding_handle_tdb_changes(struct binding *,
+                                const struct binding_input *);
+void binding_clear_tracked(struct binding *);
+
+const struct vnic *binding_find(const struct binding *, const char *iface_id);
+const struct vnic *binding_lookup(const struct binding *, const char *name);
+
+/* Iterates over the vNICs of binding B. */
+#define BINDING_FOR_EACH_VNIC(VNIC, B) \
+    HMAP_FOR_EACH (VNIC, node, &(B)->vnics)
+
+/* Iterates over the changes of this run of binding B. */
+#define BINDING_FOR_EACH_CHANGE(CHANGE, B) \
+    HMAP_FOR_EACH (CHANGE, node, &(B)->changes)
+
+const char *vnic_state_name(enum vnic_state);
+
+void binding_register_commands(const struct binding *,
+                               const struct if_status *,
+                               const struct flow_table *);
 
 #endif /* binding.h */

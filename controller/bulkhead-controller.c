@@ -6,16 +6,22 @@
 
 /* bulkhead-controller: the per-hypervisor daemon.
  *
- * It reads its configuration from the local Open_vSwitch database
- * (external_ids of the Open_vSwitch row, DESIGN.md section 5), registers
- * this host as a Chassis in the Tenant DB, makes sure the integration
- * bridge exists with fail_mode=secure, and then loops: find and bind vNICs
- * (binding.h), compute their flows (pipeline.h), keep the switch in step
- * (ofctrl.h), and mark vNICs installed once the switch confirms them.
+ * The main loop keeps the order ovn-controller's has:
  *
- * Nothing is sent to the switch before both databases have been read once:
- * a restarted controller leaves the switch's flows alone until it knows
- * what they should be, and then replaces them in one atomic bundle. */
+ *   1. read both databases (the local Open_vSwitch DB and the Tenant DB);
+ *   2. make sure this host is set up: its configuration, br-int with
+ *      fail_mode=secure, its Chassis row (chassis.h);
+ *   3. run the incremental engine (engine.h), whose nodes, below, bind
+ *      vNICs and compute the desired flows;
+ *   4. flush the conntrack zones that changed hands, send the switch the
+ *      difference between the desired flows and what it holds (ofctrl.h),
+ *      and write installed marks for what it confirmed (if-status.h);
+ *   5. commit both databases' transactions and wait.
+ *
+ * Nothing is computed, nor sent to the switch, before both databases have
+ * been read once: a restarted controller leaves the switch's flows alone
+ * until it knows what they should be, and then sends only the difference.
+ * This file wires modules together; it reads none of their internals. */
 
 #include <config.h>
 
@@ -26,7 +32,14 @@
 #include <unistd.h>
 #include "command-line.h"
 #include "controller/binding.h"
+#include "controller/chassis.h"
+#include "controller/ct-zone.h"
+#include "controller/engine.h"
+#include "controller/if-status.h"
+#include "controller/local-nets.h"
 #include "controller/ofctrl.h"
+#include "controller/pipeline.h"
+#include "controller/vnic-flows.h"
 #include "coverage.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -41,6 +54,7 @@
 #include "simap.h"
 #include "smap.h"
 #include "stream.h"
+#include "svec.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -48,14 +62,18 @@
 
 VLOG_DEFINE_THIS_MODULE(bulkhead_controller);
 
-/* The controller's configuration, from the Open_vSwitch row. */
-struct config {
-    char *system_id;            /* "system-id": chassis name. */
-    char *remote;               /* "bulkhead-remote": Tenant DB. */
-    char *encap_ip;             /* "bulkhead-encap-ip", or NULL. */
-    char *bridge;               /* "bulkhead-bridge": integration bridge. */
-    char *uplink;               /* "bulkhead-uplink", or NULL. */
-    char *datapath_type;        /* "bulkhead-datapath-type", or NULL. */
+/* What the engine's nodes work from in one run, and their state. */
+struct engine_ctx {
+    /* Set by the main loop for each run. */
+    struct binding_input in;    /* Databases, rows and transactions. */
+    bool ovs_changed;           /* The switch's database changed. */
+
+    /* The nodes' state. */
+    struct flow_table *flows;   /* The engine's desired flows. */
+    struct binding binding;     /* vNICs. */
+    struct local_nets nets;     /* Local networks. */
+    struct ct_zones zones;      /* Conntrack zones. */
+    struct if_status *ifs;      /* Installed marks. */
 };
 
 /* Everything the daemon has. */
@@ -63,11 +81,14 @@ struct controller {
     struct ovsdb_idl_loop ovs;  /* Local Open_vSwitch database. */
     struct ovsdb_idl_loop tdb;  /* Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB index. */
-    struct config cfg;          /* Current configuration. */
+    struct chassis_config cfg;  /* Current configuration. */
     char *tdb_remote;           /* Remote the Tenant DB IDL uses. */
     enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
     struct ofctrl *ofctrl;      /* The flow installer. */
-    struct binding binding;     /* vNICs and desired flows. */
+    struct engine engine;       /* Incremental processing. */
+    struct engine_ctx ctx;      /* The engine's nodes' context. */
+    struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
+                                           * NULL. */
     bool exiting;               /* "exit" was requested. */
     bool tracked;               /* No tracked change was dropped. */
 };
@@ -79,160 +100,121 @@ static void parse_options(int argc, char *argv[]);
 static void usage(void) OVS_NO_RETURN;
 static void register_commands(struct controller *);
 
-/* Configuration. */
+/* The engine's nodes. */
 
-static void
-config_clear(struct config *cfg)
+/* Returns true if the local OVSDB reports a change to a Bridge, a Port or
+ * an Interface since the last run. */
+static bool
+ovs_tables_changed(struct ovsdb_idl *idl)
 {
-    free(cfg->system_id);
-    free(cfg->remote);
-    free(cfg->encap_ip);
-    free(cfg->bridge);
-    free(cfg->uplink);
-    free(cfg->datapath_type);
-    memset(cfg, 0, sizeof *cfg);
-}
-
-/* Returns the Tenant DB remote used when none is configured. */
-static char *
-default_tdb_remote(void)
-{
-    return xasprintf("unix:%s/bulkhead.sock", ovs_rundir());
-}
-
-/* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
- * NULL) into 'cfg'. */
-static void
-config_read(struct config *cfg, const struct ovsrec_open_vswitch *cfg_row)
-{
-    const struct smap *ids = cfg_row ? &cfg_row->external_ids : NULL;
-    const char *remote = ids ? smap_get(ids, "bulkhead-remote") : NULL;
-    const char *bridge = ids ? smap_get(ids, "bulkhead-bridge") : NULL;
-
-    config_clear(cfg);
-    cfg->system_id = ids ? nullable_xstrdup(smap_get(ids, "system-id"))
-                         : NULL;
-    cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
-    cfg->encap_ip = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-encap-ip"))
-                        : NULL;
-    cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
-    cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))
-                      : NULL;
-    cfg->datapath_type = (ids
-                          ? nullable_xstrdup(smap_get(
-                                                 ids,
-                                                 "bulkhead-datapath-type"))
-                          : NULL);
-}
-
-/* The integration bridge. */
-
-/* Returns the bridge named 'name', or NULL. */
-static const struct ovsrec_bridge *
-find_bridge(struct ovsdb_idl *idl, const char *name)
-{
+    const struct ovsrec_interface *iface;
+    const struct ovsrec_port *port;
     const struct ovsrec_bridge *br;
 
-    OVSREC_BRIDGE_FOR_EACH (br, idl) {
-        if (!strcmp(br->name, name)) {
-            return br;
-        }
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
+        return true;
     }
-    return NULL;
+    OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
+        return true;
+    }
+    OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
+        return true;
+    }
+    return false;
 }
 
-/* Makes sure the integration bridge exists, with fail_mode=secure (so that
- * a switch without its controller forwards nothing) and the configured
- * datapath type.  Returns it, or NULL if it is being created. */
-static const struct ovsrec_bridge *
-ensure_bridge(struct controller *c, const struct ovsrec_open_vswitch *ovs,
-              struct ovsdb_idl_txn *txn)
+/* Node "pipeline": the flows that depend on nothing. */
+static void
+pipeline_node_recompute(struct engine_ctx *ctx)
 {
-    const struct ovsrec_bridge *br = find_bridge(c->ovs.idl, c->cfg.bridge);
-    const char *dp_type = c->cfg.datapath_type;
-
-    if (!txn) {
-        return br;
-    }
-    if (!br) {
-        if (!ovs) {
-            return NULL;
-        }
-        VLOG_INFO("creating integration bridge %s", c->cfg.bridge);
-        struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
-        ovsrec_interface_set_name(iface, c->cfg.bridge);
-        ovsrec_interface_set_type(iface, "internal");
-        struct ovsrec_port *port = ovsrec_port_insert(txn);
-        ovsrec_port_set_name(port, c->cfg.bridge);
-        ovsrec_port_set_interfaces(port, &iface, 1);
-        struct ovsrec_bridge *nbr = ovsrec_bridge_insert(txn);
-        ovsrec_bridge_set_name(nbr, c->cfg.bridge);
-        ovsrec_bridge_set_fail_mode(nbr, "secure");
-        if (dp_type) {
-            ovsrec_bridge_set_datapath_type(nbr, dp_type);
-        }
-        ovsrec_bridge_set_ports(nbr, &port, 1);
-        ovsrec_open_vswitch_update_bridges_addvalue(ovs, nbr);
-        return NULL;
-    }
-    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
-        VLOG_WARN("%s: setting fail_mode=secure", br->name);
-        ovsrec_bridge_set_fail_mode(br, "secure");
-    }
-    if (dp_type && strcmp(br->datapath_type, dp_type)) {
-        VLOG_INFO("%s: setting datapath_type=%s", br->name, dp_type);
-        ovsrec_bridge_set_datapath_type(br, dp_type);
-    }
-    return br;
+    pipeline_add_static(ctx->flows);
 }
 
-/* The chassis. */
-
-/* Returns this host's Chassis row, creating or updating it in 'txn'.
- * Returns NULL until it exists. */
-static const struct bhrec_chassis *
-ensure_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
+/* Node "binding". */
+static void
+binding_node_recompute(struct engine_ctx *ctx)
 {
-    const struct bhrec_chassis *ch;
-    const char *name = c->cfg.system_id;
-    char hostname[256];
-
-    if (!name) {
-        return NULL;
-    }
-    if (gethostname(hostname, sizeof hostname)) {
-        hostname[0] = '\0';
-    }
-    hostname[sizeof hostname - 1] = '\0';
-
-    BHREC_CHASSIS_FOR_EACH (ch, c->tdb.idl) {
-        if (!strcmp(ch->name, name)) {
-            break;
-        }
-    }
-    if (!txn) {
-        return ch;
-    }
-    if (!ch) {
-        VLOG_INFO("registering chassis %s", name);
-        struct bhrec_chassis *nch = bhrec_chassis_insert(txn);
-        bhrec_chassis_set_name(nch, name);
-        bhrec_chassis_set_hostname(nch, hostname);
-        bhrec_chassis_set_version(nch, BULKHEAD_VERSION);
-        bhrec_chassis_set_encap_ip(nch, c->cfg.encap_ip);
-        return NULL;
-    }
-    if (strcmp(ch->hostname, hostname)) {
-        bhrec_chassis_set_hostname(ch, hostname);
-    }
-    if (strcmp(ch->version, BULKHEAD_VERSION)) {
-        bhrec_chassis_set_version(ch, BULKHEAD_VERSION);
-    }
-    if (!nullable_string_is_equal(ch->encap_ip, c->cfg.encap_ip)) {
-        bhrec_chassis_set_encap_ip(ch, c->cfg.encap_ip);
-    }
-    return ch;
+    binding_recompute(&ctx->binding, &ctx->in);
 }
+
+static bool
+binding_node_ovs(struct engine_ctx *ctx)
+{
+    return (!ctx->ovs_changed
+            || binding_handle_ovs_changes(&ctx->binding, &ctx->in));
+}
+
+static bool
+binding_node_tdb(struct engine_ctx *ctx)
+{
+    return binding_handle_tdb_changes(&ctx->binding, &ctx->in);
+}
+
+static void
+binding_node_clear(struct engine_ctx *ctx)
+{
+    binding_clear_tracked(&ctx->binding);
+}
+
+/* Node "vnic_flows". */
+static void
+vnic_flows_node_recompute(struct engine_ctx *ctx)
+{
+    vnic_flows_recompute(&ctx->binding, ctx->flows);
+}
+
+static bool
+vnic_flows_node_binding(struct engine_ctx *ctx)
+{
+    return vnic_flows_handle_binding(&ctx->binding, ctx->flows);
+}
+
+/* Node "local_nets". */
+static void
+local_nets_node_recompute(struct engine_ctx *ctx)
+{
+    local_nets_recompute(&ctx->nets, &ctx->binding, ctx->in.br_int,
+                         ctx->in.uplink, ctx->flows);
+}
+
+static bool
+local_nets_node_uplink(struct engine_ctx *ctx)
+{
+    return local_nets_handle_uplink(&ctx->nets, ctx->in.br_int,
+                                    ctx->in.uplink, ctx->ovs_changed);
+}
+
+static bool
+local_nets_node_binding(struct engine_ctx *ctx)
+{
+    return local_nets_handle_binding(&ctx->nets, &ctx->binding, ctx->flows);
+}
+
+static const struct engine_handler binding_handlers[] = {
+    { "ovs", binding_node_ovs },
+    { "tdb", binding_node_tdb },
+};
+static const struct engine_handler vnic_flows_handlers[] = {
+    { "binding", vnic_flows_node_binding },
+};
+static const struct engine_handler local_nets_handlers[] = {
+    { "uplink", local_nets_node_uplink },
+    { "binding", local_nets_node_binding },
+};
+
+/* The nodes, in the order they run.  A node reads only the nodes before
+ * it. */
+static const struct engine_node nodes[] = {
+    { "pipeline", "pipeline", pipeline_node_recompute, NULL, 0, NULL },
+    { "binding", NULL, binding_node_recompute, binding_handlers,
+      ARRAY_SIZE(binding_handlers), binding_node_clear },
+    { "vnic_flows", VNIC_FLOWS_OWNERS, vnic_flows_node_recompute,
+      vnic_flows_handlers, ARRAY_SIZE(vnic_flows_handlers), NULL },
+    { "local_nets", "net:", local_nets_node_recompute, local_nets_handlers,
+      ARRAY_SIZE(local_nets_handlers), NULL },
+};
+
+/* The Tenant DB connection. */
 
 /* Points the Tenant DB IDL at the configured remote, and logs connection
  * state changes (once each, the first failure to connect included). */
@@ -261,39 +243,96 @@ update_tdb_remote(struct controller *c)
     }
 }
 
+/* "recompute". */
+
+/* Appends the flows of every node to 's', node by node. */
+static void
+format_node_flows(const struct engine *e, struct svec *per_node)
+{
+    for (size_t i = 0; i < e->n_nodes; i++) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        if (e->nodes[i].owners) {
+            engine_format_node_flows(e, &e->nodes[i], &s);
+        }
+        svec_add_nocopy(per_node, ds_steal_cstr(&s));
+    }
+}
+
+/* Runs the engine again with every node recomputing, and answers the
+ * waiting "recompute" with whether each node's flows came out as
+ * incremental processing had left them. */
+static void
+finish_recompute(struct controller *c)
+{
+    struct svec before = SVEC_EMPTY_INITIALIZER;
+    struct svec after = SVEC_EMPTY_INITIALIZER;
+    struct ds changed = DS_EMPTY_INITIALIZER;
+
+    format_node_flows(&c->engine, &before);
+    engine_force_recompute(&c->engine);
+    engine_run(&c->engine, &c->ctx, true);
+    format_node_flows(&c->engine, &after);
+
+    for (size_t i = 0; i < c->engine.n_nodes; i++) {
+        if (strcmp(before.names[i], after.names[i])) {
+            VLOG_ERR("node %s: incremental processing had diverged from a "
+                     "full recompute:\nbefore:\n%s\nafter:\n%s",
+                     c->engine.nodes[i].name, before.names[i],
+                     after.names[i]);
+            ds_put_format(&changed, " %s", c->engine.nodes[i].name);
+        }
+    }
+    if (changed.length) {
+        char *reply = xasprintf("recomputed: flows CHANGED in%s (see log)",
+                                ds_cstr(&changed));
+        unixctl_command_reply(c->recompute_conn, reply);
+        free(reply);
+    } else {
+        unixctl_command_reply(c->recompute_conn,
+                              "recomputed: flows unchanged");
+    }
+    c->recompute_conn = NULL;
+    svec_destroy(&before);
+    svec_destroy(&after);
+    ds_destroy(&changed);
+}
+
+/* The main loop. */
+
 /* One turn of the main loop. */
 static void
 controller_run(struct controller *c)
 {
+    /* 1. Read both databases. */
     struct ovsdb_idl_txn *ovs_txn = ovsdb_idl_loop_run(&c->ovs);
     struct ovsdb_idl_txn *tdb_txn = ovsdb_idl_loop_run(&c->tdb);
     const struct ovsrec_open_vswitch *ovs
         = ovsrec_open_vswitch_first(c->ovs.idl);
 
-    config_read(&c->cfg, ovs);
+    /* 2. This host. */
+    chassis_config_read(&c->cfg, ovs);
     /* Until the local OVSDB was read, the configuration is unknown: connect
      * to no Tenant DB rather than to the default one. */
-    if (ovsdb_idl_has_ever_connected(c->ovs.idl)) {
-        update_tdb_remote(c);
-    }
-
     const struct ovsrec_bridge *br = NULL;
     if (ovsdb_idl_has_ever_connected(c->ovs.idl)) {
-        br = ensure_bridge(c, ovs, ovs_txn);
+        update_tdb_remote(c);
+        br = chassis_ensure_bridge(c->ovs.idl, &c->cfg, ovs, ovs_txn);
     }
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
     }
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
-        chassis = ensure_chassis(c, tdb_txn);
+        chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_txn,
+                                     BULKHEAD_VERSION);
     }
     ofctrl_run(c->ofctrl);
 
     /* Nothing is computed, nor sent to the switch, before both databases
      * were read once. */
     if (br && ovsdb_idl_has_ever_connected(c->tdb.idl)) {
-        struct binding_input in = {
+        /* 3. The engine. */
+        c->ctx.in = (struct binding_input) {
             .br_int = br,
             .chassis = chassis,
             .ovs_idl = c->ovs.idl,
@@ -302,36 +341,69 @@ controller_run(struct controller *c)
             .uplink = c->cfg.uplink,
             .ovs_txn = ovs_txn,
             .tdb_txn = tdb_txn,
-            .tracked = c->tracked,
+            .zones = &c->ctx.zones,
+            .ifs = c->ctx.ifs,
         };
-        binding_run(&c->binding, &in);
-        /* binding_run() took every change so far. */
+        c->ctx.ovs_changed = ovs_tables_changed(c->ovs.idl);
+        engine_run(&c->engine, &c->ctx, c->tracked);
+        if (c->recompute_conn) {
+            finish_recompute(c);
+        }
+        /* The engine took every change so far. */
         ovsdb_idl_track_clear(c->ovs.idl);
         ovsdb_idl_track_clear(c->tdb.idl);
         c->tracked = true;
 
+        /* 4. The switch, then the marks. */
         if (ofctrl_is_connected(c->ofctrl)) {
             struct simap_node *node;
-            SIMAP_FOR_EACH (node, &c->binding.zones.flush) {
+            SIMAP_FOR_EACH (node, &c->ctx.zones.flush) {
                 ofctrl_flush_zone(c->ofctrl, node->data);
             }
-            simap_clear(&c->binding.zones.flush);
+            simap_clear(&c->ctx.zones.flush);
         }
-        binding_note_put(&c->binding, ofctrl_put(c->ofctrl,
-                                                 &c->binding.desired));
-        bool marked = binding_mark_installed(&c->binding, &in,
-                                             ofctrl_acked_seqno(c->ofctrl));
-        /* Zones are written with the installed marks, after the switch
-         * confirmed the flows: any write to the bridge's external_ids makes
-         * ovs-vswitchd reconfigure the whole bridge, which would otherwise
-         * come between a new vNIC's flows and their confirmation. */
-        if (ovs_txn && (marked || !binding_marks_pending(&c->binding))) {
-            ct_zones_commit(&c->binding.zones, br);
-        }
+        if_status_note_put(c->ctx.ifs, ofctrl_put(c->ofctrl,
+                                                  engine_flows(&c->engine)));
+        struct if_status_ctx ifs_ctx = {
+            .ovs_idl = c->ovs.idl,
+            .tdb_idl = c->tdb.idl,
+            .chassis = chassis,
+            .ovs_txn = ovs_txn,
+            .tdb_txn = tdb_txn,
+        };
+        if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
     }
 
+    /* 5. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
+}
+
+/* Subscribes the local OVSDB IDL to what the controller reads. */
+static void
+ovs_idl_register(struct ovsdb_idl *ovs_idl)
+{
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_external_ids);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_bridges);
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_bridge);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_name);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_ports);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_datapath_type);
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_port);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_interfaces);
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_interface);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_type);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_name);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_port_col_interfaces);
+    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_bridge_col_ports);
 }
 
 int
@@ -355,29 +427,7 @@ main(int argc, char *argv[])
     memset(&c, 0, sizeof c);
     c.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(ovs_remote, &ovsrec_idl_class, false, true));
-    struct ovsdb_idl *ovs_idl = c.ovs.idl;
-    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_open_vswitch);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_external_ids);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_bridges);
-    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_bridge);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_name);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_ports);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_fail_mode);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_datapath_type);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_external_ids);
-    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_port);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_name);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_interfaces);
-    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_interface);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_name);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_type);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
-    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
-    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_name);
-    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
-    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_ofport);
-    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_port_col_interfaces);
-    ovsdb_idl_track_add_column(ovs_idl, &ovsrec_bridge_col_ports);
+    ovs_idl_register(c.ovs.idl);
 
     c.tdb = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create_unconnected(&bhrec_idl_class, true));
@@ -385,8 +435,18 @@ main(int argc, char *argv[])
                                                  &bhrec_port_col_iface_id);
     ovsdb_idl_track_add_all(c.tdb.idl);
     c.ofctrl = ofctrl_create();
-    binding_init(&c.binding);
+
+    engine_init(&c.engine, nodes, ARRAY_SIZE(nodes));
+    c.ctx.flows = engine_flows(&c.engine);
+    binding_init(&c.ctx.binding);
+    local_nets_init(&c.ctx.nets);
+    ct_zones_init(&c.ctx.zones);
+    c.ctx.ifs = if_status_create();
+
     register_commands(&c);
+    engine_register_commands(&c.engine);
+    binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows);
+    ct_zones_register_commands(&c.ctx.zones);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -396,9 +456,9 @@ main(int argc, char *argv[])
         memory_run();
         if (memory_should_report()) {
             struct simap usage = SIMAP_INITIALIZER(&usage);
-            simap_increase(&usage, "vnics", hmap_count(&c.binding.vnics));
+            simap_increase(&usage, "vnics", hmap_count(&c.ctx.binding.vnics));
             simap_increase(&usage, "desired-flows",
-                           flow_table_count(&c.binding.desired));
+                           flow_table_count(c.ctx.flows));
             memory_report(&usage);
             simap_destroy(&usage);
         }
@@ -409,24 +469,29 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         memory_wait();
-        if (c.exiting) {
+        if (c.exiting || c.recompute_conn) {
             poll_immediate_wake();
         }
         poll_block();
     }
 
     unixctl_server_destroy(unixctl);
-    binding_destroy(&c.binding);
+    binding_destroy(&c.ctx.binding);
+    local_nets_destroy(&c.ctx.nets);
+    ct_zones_destroy(&c.ctx.zones);
+    if_status_destroy(c.ctx.ifs);
+    engine_destroy(&c.engine);
     ofctrl_destroy(c.ofctrl);
     ovsdb_idl_loop_destroy(&c.ovs);
     ovsdb_idl_loop_destroy(&c.tdb);
-    config_clear(&c.cfg);
+    chassis_config_clear(&c.cfg);
     free(c.tdb_remote);
     service_stop();
     return 0;
 }
 
-/* Diagnostics (ovs-appctl -t bulkhead-controller ...). */
+/* Diagnostics (ovs-appctl -t bulkhead-controller ...).  The modules
+ * register their own; these are the daemon's. */
 
 /* "exit": stops the daemon, leaving every flow and binding in place, so
  * that a restart is hitless. */
@@ -438,67 +503,6 @@ cmd_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
     c->exiting = true;
     unixctl_command_reply(conn, NULL);
-}
-
-/* "vnic/list". */
-static void
-cmd_vnic_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    binding_list(&c->binding, &s);
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-/* "vnic/show PORT" and "vnic/flows PORT". */
-static void
-cmd_vnic_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[], void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-    bool flows = !strcmp(argv[0], "vnic/flows");
-    bool found = (flows
-                  ? binding_flows(&c->binding, argv[1], &s)
-                  : binding_show(&c->binding, argv[1], &s));
-
-    if (found) {
-        unixctl_command_reply(conn, ds_cstr(&s));
-    } else {
-        ds_put_format(&s, "no vNIC \"%s\" on this host (give an iface-id, "
-                      "a port name or an interface name)", argv[1]);
-        unixctl_command_reply_error(conn, ds_cstr(&s));
-    }
-    ds_destroy(&s);
-}
-
-/* "tenant/show". */
-static void
-cmd_tenant_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    binding_tenants(&c->binding, &s);
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-/* "ct-zone/list". */
-static void
-cmd_ct_zone_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                 const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    ct_zones_format(&c->binding.zones, &s);
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
 }
 
 /* "connection-status". */
@@ -521,59 +525,30 @@ cmd_connection_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
-/* "recompute": computes every flow anew and checks that incremental
- * processing had come to the same flows. */
+/* "recompute": the next turn of the main loop recomputes every node and
+ * checks, node by node, that incremental processing had come to the same
+ * flows.  The reply waits for it. */
 static void
 cmd_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
               const char *argv[] OVS_UNUSED, void *c_)
 {
     struct controller *c = c_;
-    struct ds before = DS_EMPTY_INITIALIZER;
-    struct ds after = DS_EMPTY_INITIALIZER;
 
-    flow_table_format(&c->binding.desired, NULL, &before);
-    binding_recompute(&c->binding);
-    controller_run(c);
-    flow_table_format(&c->binding.desired, NULL, &after);
-
-    if (!strcmp(ds_cstr(&before), ds_cstr(&after))) {
-        unixctl_command_reply(conn, "recomputed: flows unchanged");
-    } else {
-        VLOG_ERR("incremental processing had diverged from a full "
-                 "recompute:\nbefore:\n%s\nafter:\n%s", ds_cstr(&before),
-                 ds_cstr(&after));
-        unixctl_command_reply(conn, "recomputed: flows CHANGED (see log)");
+    if (c->recompute_conn) {
+        unixctl_command_reply_error(conn, "a recompute is already waiting");
+        return;
     }
-    ds_destroy(&before);
-    ds_destroy(&after);
-}
-
-/* "flows/dump": the desired flow table. */
-static void
-cmd_flows_dump(struct unixctl_conn *conn, int argc OVS_UNUSED,
-               const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    flow_table_format(&c->binding.desired, NULL, &s);
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
+    c->recompute_conn = conn;
+    poll_immediate_wake();
 }
 
 static void
 register_commands(struct controller *c)
 {
     unixctl_command_register("exit", "", 0, 0, cmd_exit, c);
-    unixctl_command_register("vnic/list", "", 0, 0, cmd_vnic_list, c);
-    unixctl_command_register("vnic/show", "PORT", 1, 1, cmd_vnic_show, c);
-    unixctl_command_register("vnic/flows", "PORT", 1, 1, cmd_vnic_show, c);
-    unixctl_command_register("tenant/show", "", 0, 0, cmd_tenant_show, c);
-    unixctl_command_register("ct-zone/list", "", 0, 0, cmd_ct_zone_list, c);
     unixctl_command_register("connection-status", "", 0, 0,
                              cmd_connection_status, c);
     unixctl_command_register("recompute", "", 0, 0, cmd_recompute, c);
-    unixctl_command_register("flows/dump", "", 0, 0, cmd_flows_dump, c);
 }
 
 /* Command line. */

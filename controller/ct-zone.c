@@ -12,8 +12,8 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
+#include "unixctl.h"
 #include "util.h"
-#include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(ct_zone);
 
@@ -23,7 +23,6 @@ ct_zones_init(struct ct_zones *z)
 {
     simap_init(&z->zones);
     z->used = bitmap_allocate(CT_ZONE_MAX + 1);
-    shash_init(&z->pending);
     simap_init(&z->flush);
 }
 
@@ -33,32 +32,7 @@ ct_zones_destroy(struct ct_zones *z)
 {
     simap_destroy(&z->zones);
     bitmap_free(z->used);
-    shash_destroy_free_data(&z->pending);
     simap_destroy(&z->flush);
-}
-
-/* Takes the assignments recorded in a bridge's 'external_ids'.  Entries
- * that are not valid zones, or that repeat a zone, are ignored (and so
- * reassigned when their vNIC asks). */
-void
-ct_zones_load(struct ct_zones *z, const struct smap *external_ids)
-{
-    struct smap_node *node;
-
-    SMAP_FOR_EACH (node, external_ids) {
-        unsigned int zone;
-        if (strncmp(node->key, CT_ZONE_PREFIX, strlen(CT_ZONE_PREFIX))
-            || !str_to_uint(node->value, 10, &zone)
-            || zone < CT_ZONE_MIN || zone > CT_ZONE_MAX
-            || bitmap_is_set(z->used, zone)) {
-            continue;
-        }
-        const char *iface_id = node->key + strlen(CT_ZONE_PREFIX);
-        if (!simap_contains(&z->zones, iface_id)) {
-            simap_put(&z->zones, iface_id, zone);
-            bitmap_set1(z->used, zone);
-        }
-    }
 }
 
 /* Returns the zone of 'iface_id', or 0 if it has none. */
@@ -68,23 +42,36 @@ ct_zones_get(const struct ct_zones *z, const char *iface_id)
     return simap_get(&z->zones, iface_id);
 }
 
-/* Records a change of the external_ids key for 'iface_id' to write. */
+/* Schedules a flush of 'zone'. */
 static void
-set_pending(struct ct_zones *z, const char *iface_id, char *value)
+flush_zone(struct ct_zones *z, uint16_t zone)
 {
-    char *key = xasprintf(CT_ZONE_PREFIX "%s", iface_id);
-    free(shash_replace(&z->pending, key, value));
-    free(key);
+    char *name = xasprintf("%"PRIu16, zone);
+    simap_put(&z->flush, name, zone);
+    free(name);
 }
 
-/* Returns the zone of 'iface_id', assigning the lowest free one if it has
- * none.  Returns 0 if every zone is taken. */
+/* Returns the zone of 'iface_id', assigning one if it has none: the zone
+ * its Interface's 'iface_external_ids' (may be NULL) record, if valid and
+ * free, or else the lowest free one, which is flushed before use.  Returns
+ * 0 if every zone is taken. */
 uint16_t
-ct_zones_assign(struct ct_zones *z, const char *iface_id)
+ct_zones_assign(struct ct_zones *z, const char *iface_id,
+                const struct smap *iface_external_ids)
 {
     uint16_t zone = ct_zones_get(z, iface_id);
+    unsigned int kept;
 
-    if (!zone) {
+    if (zone) {
+        return zone;
+    }
+    const char *value = (iface_external_ids
+                         ? smap_get(iface_external_ids, CT_ZONE_KEY) : NULL);
+    if (value && str_to_uint(value, 10, &kept) && kept >= CT_ZONE_MIN
+        && kept <= CT_ZONE_MAX && !bitmap_is_set(z->used, kept)) {
+        /* The zone it had: its connections are its own. */
+        zone = kept;
+    } else {
         size_t free_zone = bitmap_scan(z->used, 0, CT_ZONE_MIN,
                                        CT_ZONE_MAX + 1);
         if (free_zone > CT_ZONE_MAX) {
@@ -93,48 +80,25 @@ ct_zones_assign(struct ct_zones *z, const char *iface_id)
             return 0;
         }
         zone = free_zone;
-        bitmap_set1(z->used, zone);
-        simap_put(&z->zones, iface_id, zone);
-        set_pending(z, iface_id, xasprintf("%"PRIu16, zone));
+        /* Whoever had it last may have left connections behind. */
+        flush_zone(z, zone);
     }
+    bitmap_set1(z->used, zone);
+    simap_put(&z->zones, iface_id, zone);
     return zone;
 }
 
-/* Frees the zone of 'iface_id': it will be flushed, then forgotten. */
+/* Frees the zone of 'iface_id': it is flushed, then forgotten. */
 void
 ct_zones_release(struct ct_zones *z, const char *iface_id)
 {
     uint16_t zone = ct_zones_get(z, iface_id);
 
     if (zone) {
-        char *name = xasprintf("%"PRIu16, zone);
-        simap_put(&z->flush, name, zone);
-        free(name);
+        flush_zone(z, zone);
         bitmap_set0(z->used, zone);
-        /* 'iface_id' may be the very key about to be freed. */
-        set_pending(z, iface_id, NULL);
         simap_find_and_delete(&z->zones, iface_id);
     }
-}
-
-/* Writes the pending assignments to 'br''s external_ids in the current
- * transaction.  Returns true if there was anything to write. */
-bool
-ct_zones_commit(struct ct_zones *z, const struct ovsrec_bridge *br)
-{
-    struct shash_node *node;
-    bool any = !shash_is_empty(&z->pending);
-
-    SHASH_FOR_EACH (node, &z->pending) {
-        if (node->data) {
-            ovsrec_bridge_update_external_ids_setkey(br, node->name,
-                                                     node->data);
-        } else {
-            ovsrec_bridge_update_external_ids_delkey(br, node->name);
-        }
-    }
-    shash_clear_free_data(&z->pending);
-    return any;
 }
 
 /* Orders simap nodes by value (zone). */
@@ -161,4 +125,25 @@ ct_zones_format(const struct ct_zones *z, struct ds *s)
         ds_put_format(s, "%s %u\n", nodes[i]->name, nodes[i]->data);
     }
     free(nodes);
+}
+
+/* "ct-zone/list". */
+static void
+cmd_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
+         const char *argv[] OVS_UNUSED, void *z_)
+{
+    const struct ct_zones *z = z_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ct_zones_format(z, &s);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Registers "ct-zone/list", which reads 'z'. */
+void
+ct_zones_register_commands(const struct ct_zones *z)
+{
+    unixctl_command_register("ct-zone/list", "", 0, 0, cmd_list,
+                             CONST_CAST(struct ct_zones *, z));
 }

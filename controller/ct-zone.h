@@ -10,46 +10,47 @@
 /* Conntrack zones, one per vNIC.
  *
  * Every vNIC bound on the host gets a zone of its own, 1 to 65534, which is
- * also its port key in the pipeline (pipeline.h).  Assignments are kept in
- * the integration bridge's external_ids as "ct-zone-IFACE_ID=N", so that a
- * restarted controller gives every vNIC the zone it had and the switch's
- * flows and connections stay valid.  A zone freed by a vNIC that went away
- * is flushed before it is forgotten, so that a new vNIC never inherits its
- * connections. */
+ * also its port key in the pipeline (pipeline.h).  A vNIC's zone is kept on
+ * its own Interface row, as external_ids:bulkhead-ct-zone=N, written with
+ * its installed mark (if-status.h): a restarted controller gives every vNIC
+ * the zone it had, so the switch's flows and connections stay valid, and
+ * writing one vNIC's zone is one small write, not a rewrite of a map of
+ * every zone of the host.
+ *
+ * A zone is flushed (ct_zones_take_flushes()) before its first use by a vNIC
+ * that did not have it already, and when it is freed, so that a vNIC never
+ * inherits another's connections, not even those of a vNIC that went away
+ * while the controller was down. */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "bitmap.h"
-#include "openvswitch/shash.h"
 #include "simap.h"
 
 struct ds;
-struct ovsrec_bridge;
 struct smap;
 
 /* Zone numbers handed out. */
 #define CT_ZONE_MIN 1
 #define CT_ZONE_MAX 65534
 
-/* The external_ids key prefix. */
-#define CT_ZONE_PREFIX "ct-zone-"
+/* The Interface external_ids key that keeps a vNIC's zone. */
+#define CT_ZONE_KEY "bulkhead-ct-zone"
 
 /* The zones of this host. */
 struct ct_zones {
     struct simap zones;         /* iface-id -> zone. */
     unsigned long *used;        /* Bitmap of zones in 'zones'. */
-    struct shash pending;       /* "ct-zone-ID" -> NULL (delete) or
-                                 * "N" (set), not yet written. */
     struct simap flush;         /* Zones to flush: "N" -> zone. */
 };
 
 void ct_zones_init(struct ct_zones *);
 void ct_zones_destroy(struct ct_zones *);
-void ct_zones_load(struct ct_zones *, const struct smap *external_ids);
 uint16_t ct_zones_get(const struct ct_zones *, const char *iface_id);
-uint16_t ct_zones_assign(struct ct_zones *, const char *iface_id);
+uint16_t ct_zones_assign(struct ct_zones *, const char *iface_id,
+                         const struct smap *iface_external_ids);
 void ct_zones_release(struct ct_zones *, const char *iface_id);
-bool ct_zones_commit(struct ct_zones *, const struct ovsrec_bridge *);
 void ct_zones_format(const struct ct_zones *, struct ds *);
+void ct_zones_register_commands(const struct ct_zones *);
 
 #endif /* ct-zone.h */

@@ -11,7 +11,11 @@
 #include <string.h>
 #include "coverage.h"
 #include "hash.h"
+#include "nx-match.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "svec.h"
 #include "util.h"
@@ -19,6 +23,182 @@
 VLOG_DEFINE_THIS_MODULE(flow_table);
 
 COVERAGE_DEFINE(flow_table_clash);
+COVERAGE_DEFINE(flow_table_parse_error);
+
+/* The version whose encoding normalizes matches and actions: the one the
+ * installer speaks (ofctrl.c). */
+#define FLOW_TABLE_VERSION OFP15_VERSION
+
+/* An owner: a name and the flows it wants. */
+struct flow_owner {
+    char *name;                 /* Owner name (the shash's key too). */
+    struct ovs_list wants;      /* struct flow_want, by 'owner_node'. */
+};
+
+/* What one owner wants for one key. */
+struct flow_want {
+    struct ovs_list flow_node;  /* In the flow's 'wants'. */
+    struct ovs_list owner_node; /* In the owner's 'wants'. */
+    struct bh_flow *flow;       /* The flow (key) it is about. */
+    struct flow_owner *owner;   /* Who wants it. */
+    uint64_t cookie;            /* Cookie it asks for. */
+    struct ofpact *ofpacts;     /* Normalized actions. */
+    size_t ofpacts_len;         /* Length of 'ofpacts' in bytes. */
+    char *key_text;             /* "table=T,priority=P,MATCH" as written. */
+    char *actions_text;         /* Actions as written. */
+    bool conj_only;             /* 'ofpacts' are all conjunction(). */
+};
+
+/* Flow keys. */
+
+/* Returns the hash of 'key'. */
+uint32_t
+bh_flow_key_hash(const struct bh_flow_key *key)
+{
+    return minimatch_hash(&key->match,
+                          ((uint32_t) key->table_id << 16) | key->priority);
+}
+
+/* Returns true if 'a' and 'b' are the same key. */
+bool
+bh_flow_key_equals(const struct bh_flow_key *a, const struct bh_flow_key *b)
+{
+    return (a->table_id == b->table_id && a->priority == b->priority
+            && minimatch_equal(&a->match, &b->match));
+}
+
+/* Initializes 'dst' as a copy of 'src' (not in any table). */
+void
+bh_flow_key_clone(struct bh_flow_key *dst, const struct bh_flow_key *src)
+{
+    dst->table_id = src->table_id;
+    dst->priority = src->priority;
+    minimatch_clone(&dst->match, &src->match);
+}
+
+/* Frees what 'key' holds. */
+void
+bh_flow_key_destroy(struct bh_flow_key *key)
+{
+    minimatch_destroy(&key->match);
+}
+
+/* Frees every key in 'keys' (struct bh_flow_key, malloc'd) and 'keys'. */
+void
+bh_flow_keys_destroy(struct hmap *keys)
+{
+    struct bh_flow_key *key;
+
+    HMAP_FOR_EACH_POP (key, node, keys) {
+        bh_flow_key_destroy(key);
+        free(key);
+    }
+    hmap_destroy(keys);
+}
+
+/* Normalizing. */
+
+/* Replaces 'match' by what it becomes after a trip through OpenFlow
+ * encoding.  Returns false if it does not survive the trip. */
+static bool
+normalize_match(struct match *match)
+{
+    struct ofpbuf b;
+    uint64_t stub[1024 / 8];
+
+    ofpbuf_use_stub(&b, stub, sizeof stub);
+    oxm_put_match(&b, match, FLOW_TABLE_VERSION);
+    enum ofperr error = oxm_pull_match(&b, false, NULL, NULL, match);
+    ofpbuf_uninit(&b);
+    return !error;
+}
+
+/* Stores in 'out' (cleared first) what 'ofpacts' become after one trip
+ * through OpenFlow encoding.  Returns false if they do not survive it. */
+static bool
+ofpacts_round_trip(const struct ofpact *ofpacts, size_t len,
+                   struct ofpbuf *out)
+{
+    struct ofpbuf b;
+    uint64_t stub[1024 / 8];
+
+    ofpbuf_use_stub(&b, stub, sizeof stub);
+    ofpacts_put_openflow_instructions(ofpacts, len, &b, FLOW_TABLE_VERSION);
+    enum ofperr error = ofpacts_pull_openflow_instructions(
+        &b, b.size, FLOW_TABLE_VERSION, NULL, NULL, out);
+    ofpbuf_uninit(&b);
+    return !error;
+}
+
+/* Stores in 'out' (cleared first) what 'ofpacts' become once encoding and
+ * decoding no longer change them: what a flow dump gives back.  Some actions
+ * need two trips (an action parsed from text remembers its text form, which
+ * picks its first encoding; decoding remembers the wire form, which may pick
+ * another).  Returns false if they do not survive it. */
+static bool
+normalize_ofpacts(const struct ofpact *ofpacts, size_t len,
+                  struct ofpbuf *out)
+{
+    struct ofpbuf once;
+    bool ok;
+
+    ofpbuf_init(&once, len);
+    ok = (ofpacts_round_trip(ofpacts, len, &once)
+          && ofpacts_round_trip(once.data, once.size, out));
+    ofpbuf_uninit(&once);
+    return ok;
+}
+
+/* Stores in '*wire' (which the caller frees) and '*wire_len' 'ofpacts'
+ * encoded as OpenFlow 1.5 instructions.  Two sets of actions do the same
+ * thing exactly when their encodings are equal, whatever padding bytes
+ * their decoded forms carry. */
+void
+bh_ofpacts_to_wire(const struct ofpact *ofpacts, size_t ofpacts_len,
+                   void **wire, size_t *wire_len)
+{
+    struct ofpbuf b;
+
+    ofpbuf_init(&b, ofpacts_len + 16);
+    ofpacts_put_openflow_instructions(ofpacts, ofpacts_len, &b,
+                                      FLOW_TABLE_VERSION);
+    *wire_len = b.size;
+    *wire = ofpbuf_steal_data(&b);
+}
+
+/* Returns true if 'ofpacts' holds only conjunction() actions (and at least
+ * one). */
+static bool
+ofpacts_are_conjunctions(const struct ofpact *ofpacts, size_t len)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, ofpacts, len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            return false;
+        }
+    }
+    return len > 0;
+}
+
+/* Owners. */
+
+/* Returns the owner 'name' of 'ft', creating it if 'create'. */
+static struct flow_owner *
+find_owner(struct flow_table *ft, const char *name, bool create)
+{
+    struct flow_owner *o = shash_find_data(&ft->owners, name);
+
+    if (!o && create) {
+        o = xmalloc(sizeof *o);
+        o->name = xstrdup(name);
+        ovs_list_init(&o->wants);
+        shash_add(&ft->owners, name, o);
+    }
+    return o;
+}
+
+/* The table. */
 
 /* Initializes 'ft' as empty. */
 void
@@ -27,15 +207,44 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->flows);
     shash_init(&ft->owners);
     ft->n_clashes = 0;
-    sset_init(&ft->changed);
+    ft->n_errors = 0;
+    hmap_init(&ft->changed);
+}
+
+/* Records that the result for 'key' changed. */
+static void
+note_changed(struct flow_table *ft, const struct bh_flow_key *key)
+{
+    uint32_t hash = bh_flow_key_hash(key);
+    struct bh_flow_key *k;
+
+    HMAP_FOR_EACH_WITH_HASH (k, node, hash, &ft->changed) {
+        if (bh_flow_key_equals(k, key)) {
+            return;
+        }
+    }
+    k = xmalloc(sizeof *k);
+    bh_flow_key_clone(k, key);
+    hmap_insert(&ft->changed, &k->node, hash);
+}
+
+static void
+want_free(struct flow_want *w)
+{
+    free(w->ofpacts);
+    free(w->key_text);
+    free(w->actions_text);
+    free(w);
 }
 
 static void
 flow_free(struct bh_flow *f)
 {
-    free(f->owner);
-    free(f->key);
-    free(f->actions);
+    bh_flow_key_destroy(&f->key);
+    free(f->ofpacts);
+    free(f->wire);
+    free(f->key_text);
+    free(f->actions_text);
     free(f);
 }
 
@@ -46,19 +255,20 @@ flow_table_clear(struct flow_table *ft)
     struct shash_node *node;
     struct bh_flow *f;
 
-    HMAP_FOR_EACH (f, node, &ft->flows) {
-        sset_add(&ft->changed, f->key);
-    }
-
-    SHASH_FOR_EACH (node, &ft->owners) {
-        struct ovs_list *list = node->data;
-        LIST_FOR_EACH_POP (f, owner_node, list) {
-            flow_free(f);
+    HMAP_FOR_EACH_POP (f, key.node, &ft->flows) {
+        note_changed(ft, &f->key);
+        struct flow_want *w;
+        LIST_FOR_EACH_POP (w, flow_node, &f->wants) {
+            want_free(w);
         }
-        free(list);
+        flow_free(f);
+    }
+    SHASH_FOR_EACH (node, &ft->owners) {
+        struct flow_owner *o = node->data;
+        free(o->name);
+        free(o);
     }
     shash_clear(&ft->owners);
-    hmap_clear(&ft->flows);
     ft->n_clashes = 0;
 }
 
@@ -69,142 +279,327 @@ flow_table_destroy(struct flow_table *ft)
     flow_table_clear(ft);
     hmap_destroy(&ft->flows);
     shash_destroy(&ft->owners);
-    sset_destroy(&ft->changed);
+    bh_flow_keys_destroy(&ft->changed);
 }
 
-/* Returns the active flow of 'ft' whose key is 'key' ("table=T,priority=P,
- * MATCH"), or NULL. */
+/* Returns the flow of 'ft' with 'key', or NULL. */
 const struct bh_flow *
-flow_table_find(const struct flow_table *ft, const char *key)
+flow_table_find(const struct flow_table *ft, const struct bh_flow_key *key)
 {
     const struct bh_flow *f;
 
-    HMAP_FOR_EACH_WITH_HASH (f, node, hash_string(key, 0), &ft->flows) {
-        if (!strcmp(f->key, key)) {
+    HMAP_FOR_EACH_WITH_HASH (f, key.node, bh_flow_key_hash(key),
+                             &ft->flows) {
+        if (bh_flow_key_equals(&f->key, key)) {
             return f;
         }
     }
     return NULL;
 }
 
-/* Adds to 'ft' a flow owned by 'owner' in OpenFlow table 'table' with
- * 'priority', 'cookie', the match 'match' (ovs-ofctl syntax, "" for all) and
- * the actions 'actions'. */
-void
+/* Orders conjunction actions by id, clause and number of clauses. */
+static int
+compare_conjunctions(const void *a_, const void *b_)
+{
+    const struct ofpact_conjunction *a = *(const void *const *) a_;
+    const struct ofpact_conjunction *b = *(const void *const *) b_;
+
+    if (a->id != b->id) {
+        return a->id < b->id ? -1 : 1;
+    }
+    if (a->clause != b->clause) {
+        return a->clause < b->clause ? -1 : 1;
+    }
+    return a->n_clauses < b->n_clauses ? -1 : a->n_clauses > b->n_clauses;
+}
+
+/* Stores in 'out' the union of the conjunction() clauses of every owner of
+ * 'f', sorted and without duplicates, normalized. */
+static void
+merge_conjunctions(const struct bh_flow *f, struct ofpbuf *out)
+{
+    const struct ofpact_conjunction **conjs = NULL;
+    size_t n = 0, allocated = 0;
+    const struct flow_want *w;
+
+    LIST_FOR_EACH (w, flow_node, &f->wants) {
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, w->ofpacts, w->ofpacts_len) {
+            if (n >= allocated) {
+                conjs = x2nrealloc(conjs, &allocated, sizeof *conjs);
+            }
+            conjs[n++] = ofpact_get_CONJUNCTION(a);
+        }
+    }
+    qsort(conjs, n, sizeof *conjs, compare_conjunctions);
+
+    struct ofpbuf merged;
+    ofpbuf_init(&merged, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i && !compare_conjunctions(&conjs[i - 1], &conjs[i])) {
+            continue;
+        }
+        struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(&merged);
+        c->id = conjs[i]->id;
+        c->clause = conjs[i]->clause;
+        c->n_clauses = conjs[i]->n_clauses;
+    }
+    normalize_ofpacts(merged.data, merged.size, out);
+    ofpbuf_uninit(&merged);
+    free(conjs);
+}
+
+/* Recomputes what the switch should hold for 'f' from its owners' wants,
+ * and records a change if that differs from before. */
+static void
+flow_update_result(struct flow_table *ft, struct bh_flow *f)
+{
+    const struct flow_want *first = CONTAINER_OF(ovs_list_front(&f->wants),
+                                                 struct flow_want,
+                                                 flow_node);
+    bool all_conj = true, clash = false;
+    const struct flow_want *w;
+
+    LIST_FOR_EACH (w, flow_node, &f->wants) {
+        all_conj = all_conj && w->conj_only;
+        if (!ofpacts_equal(w->ofpacts, w->ofpacts_len, first->ofpacts,
+                           first->ofpacts_len)) {
+            clash = true;
+        }
+    }
+
+    struct ofpbuf result;
+    char *text;
+    ofpbuf_init(&result, 0);
+    if (all_conj && clash) {
+        merge_conjunctions(f, &result);
+        struct ds s = DS_EMPTY_INITIALIZER;
+        struct ofpact_format_params fp = { .s = &s };
+        ofpacts_format(result.data, result.size, &fp);
+        text = ds_steal_cstr(&s);
+        clash = false;
+    } else {
+        ofpbuf_put(&result, first->ofpacts, first->ofpacts_len);
+        text = xstrdup(first->actions_text);
+    }
+
+    if (clash && !f->clash) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        const struct flow_want *last = CONTAINER_OF(ovs_list_back(&f->wants),
+                                                    struct flow_want,
+                                                    flow_node);
+        VLOG_WARN_RL(&rl, "%s and %s want flow %s with different actions; "
+                     "%s wins", first->owner->name, last->owner->name,
+                     first->key_text, first->owner->name);
+        COVERAGE_INC(flow_table_clash);
+    }
+    ft->n_clashes += (int) clash - (int) f->clash;
+    f->clash = clash;
+
+    void *wire;
+    size_t wire_len;
+    bh_ofpacts_to_wire(result.data, result.size, &wire, &wire_len);
+    if (f->cookie != first->cookie || f->wire_len != wire_len
+        || memcmp(f->wire, wire, wire_len) || !f->actions_text) {
+        note_changed(ft, &f->key);
+    }
+    free(f->wire);
+    f->wire = wire;
+    f->wire_len = wire_len;
+    f->cookie = first->cookie;
+    free(f->ofpacts);
+    f->ofpacts_len = result.size;
+    f->ofpacts = ofpbuf_steal_data(&result);
+    free(f->actions_text);
+    f->actions_text = text;
+    if (strcmp(f->key_text, first->key_text)) {
+        free(f->key_text);
+        f->key_text = xstrdup(first->key_text);
+    }
+}
+
+/* Parses the flow "KEY_TEXT,actions=ACTIONS" into a normalized key and
+ * actions ('ofpacts', which the caller initialized).  Returns false, with a
+ * log line, if it does not parse. */
+static bool
+parse_flow(const char *key_text, const char *actions, struct bh_flow_key *key,
+           struct ofpbuf *ofpacts)
+{
+    char *text = xasprintf("%s,actions=%s", key_text, actions);
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
+    bool ok = !error;
+
+    if (ok) {
+        struct match match;
+        minimatch_expand(&fm.match, &match);
+        ok = (normalize_match(&match)
+              && normalize_ofpacts(fm.ofpacts, fm.ofpacts_len, ofpacts));
+        if (ok) {
+            key->table_id = fm.table_id;
+            key->priority = fm.priority;
+            minimatch_init(&key->match, &match);
+        } else {
+            error = xstrdup("does not survive OpenFlow 1.5 encoding");
+        }
+        minimatch_destroy(&fm.match);
+        free(fm.ofpacts);
+    }
+    if (!ok) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        VLOG_ERR_RL(&rl, "flow \"%s\" refused: %s", text, error);
+        COVERAGE_INC(flow_table_parse_error);
+        free(error);
+    }
+    free(text);
+    return ok;
+}
+
+/* Adds to 'ft' that 'owner' wants, in OpenFlow table 'table' with
+ * 'priority', a flow with 'cookie', the match 'match' (ovs-ofctl syntax, ""
+ * for all) and the actions 'actions'.  Returns false if the flow does not
+ * parse (a bug: logged, counted, and nothing is added). */
+bool
 flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
                uint16_t priority, uint64_t cookie, const char *match,
                const char *actions)
 {
-    struct bh_flow *f = xzalloc(sizeof *f);
-    f->owner = xstrdup(owner);
-    f->key = (*match
-              ? xasprintf("table=%"PRIu8",priority=%"PRIu16",%s",
-                          table, priority, match)
-              : xasprintf("table=%"PRIu8",priority=%"PRIu16,
-                          table, priority));
-    f->actions = xstrdup(actions);
-    f->cookie = cookie;
-    ovs_list_init(&f->same_key);
+    char *key_text = (*match
+                      ? xasprintf("table=%"PRIu8",priority=%"PRIu16",%s",
+                                  table, priority, match)
+                      : xasprintf("table=%"PRIu8",priority=%"PRIu16,
+                                  table, priority));
+    struct bh_flow_key key;
+    struct ofpbuf ofpacts;
 
-    struct ovs_list *list = shash_find_data(&ft->owners, owner);
-    if (!list) {
-        list = xmalloc(sizeof *list);
-        ovs_list_init(list);
-        shash_add(&ft->owners, owner, list);
+    ofpbuf_init(&ofpacts, 64);
+    if (!parse_flow(key_text, actions, &key, &ofpacts)) {
+        ft->n_errors++;
+        ofpbuf_uninit(&ofpacts);
+        free(key_text);
+        return false;
     }
-    ovs_list_push_back(list, &f->owner_node);
 
-    struct bh_flow *active = CONST_CAST(struct bh_flow *,
-                                        flow_table_find(ft, f->key));
-    if (active) {
-        /* Someone else has this key: wait behind it. */
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-        VLOG_WARN_RL(&rl, "%s and %s both want flow %s; %s wins",
-                     active->owner, owner, f->key, active->owner);
-        COVERAGE_INC(flow_table_clash);
-        ovs_list_push_back(&active->same_key, &f->same_key);
-        ft->n_clashes++;
+    struct flow_want *w = xzalloc(sizeof *w);
+    w->cookie = cookie;
+    w->ofpacts_len = ofpacts.size;
+    w->conj_only = ofpacts_are_conjunctions(ofpacts.data, ofpacts.size);
+    w->ofpacts = ofpbuf_steal_data(&ofpacts);
+    w->key_text = key_text;
+    w->actions_text = xstrdup(actions);
+    w->owner = find_owner(ft, owner, true);
+    ovs_list_push_back(&w->owner->wants, &w->owner_node);
+
+    struct bh_flow *f = CONST_CAST(struct bh_flow *,
+                                   flow_table_find(ft, &key));
+    if (f) {
+        bh_flow_key_destroy(&key);
     } else {
-        f->active = true;
-        hmap_insert(&ft->flows, &f->node, hash_string(f->key, 0));
-        sset_add(&ft->changed, f->key);
+        f = xzalloc(sizeof *f);
+        f->key = key;
+        f->key_text = xstrdup(key_text);
+        ovs_list_init(&f->wants);
+        hmap_insert(&ft->flows, &f->key.node, bh_flow_key_hash(&f->key));
     }
+    w->flow = f;
+    ovs_list_push_back(&f->wants, &w->flow_node);
+    flow_update_result(ft, f);
+    return true;
 }
 
-/* Removes flow 'f', which is in 'ft', promoting a flow that waited behind
- * it. */
+/* Removes want 'w' from its flow, and the flow if nobody wants it any
+ * more.  Leaves 'w''s owner list alone. */
 static void
-flow_table_remove(struct flow_table *ft, struct bh_flow *f)
+flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
 {
-    if (f->active) {
-        hmap_remove(&ft->flows, &f->node);
-        sset_add(&ft->changed, f->key);
-        if (!ovs_list_is_empty(&f->same_key)) {
-            struct bh_flow *next = CONTAINER_OF(ovs_list_pop_front(
-                                                    &f->same_key),
-                                                struct bh_flow, same_key);
-            /* The others now wait behind 'next'. */
-            ovs_list_init(&next->same_key);
-            ovs_list_splice(&next->same_key, f->same_key.next,
-                            &f->same_key);
-            next->active = true;
-            hmap_insert(&ft->flows, &next->node, hash_string(next->key, 0));
-            ft->n_clashes--;
-        }
+    struct bh_flow *f = w->flow;
+
+    ovs_list_remove(&w->flow_node);
+    want_free(w);
+    if (ovs_list_is_empty(&f->wants)) {
+        note_changed(ft, &f->key);
+        ft->n_clashes -= f->clash;
+        hmap_remove(&ft->flows, &f->key.node);
+        flow_free(f);
     } else {
-        ovs_list_remove(&f->same_key);
-        ft->n_clashes--;
+        flow_update_result(ft, f);
     }
-    flow_free(f);
 }
 
-/* Removes every flow of 'owner' from 'ft'. */
+/* Removes the wants of owner 'o' (which is removed from 'owners'). */
+static void
+flow_table_drop_owner(struct flow_table *ft, struct flow_owner *o)
+{
+    struct flow_want *w;
+
+    LIST_FOR_EACH_POP (w, owner_node, &o->wants) {
+        flow_table_remove_want(ft, w);
+    }
+    free(o->name);
+    free(o);
+}
+
+/* Removes every flow that 'owner' wants from 'ft' (flows that other owners
+ * want too stay). */
 void
 flow_table_clear_owner(struct flow_table *ft, const char *owner)
 {
-    struct ovs_list *list = shash_find_and_delete(&ft->owners, owner);
+    struct flow_owner *o = shash_find_and_delete(&ft->owners, owner);
 
-    if (list) {
-        struct bh_flow *f;
-        LIST_FOR_EACH_POP (f, owner_node, list) {
-            flow_table_remove(ft, f);
-        }
-        free(list);
+    if (o) {
+        flow_table_drop_owner(ft, o);
     }
 }
 
-/* Returns true if 'owner' has any flow in 'ft'. */
+/* Removes what every owner whose name starts with 'prefix' wants. */
+void
+flow_table_clear_owner_prefix(struct flow_table *ft, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    struct shash_node *node;
+
+    SHASH_FOR_EACH_SAFE (node, &ft->owners) {
+        if (!strncmp(node->name, prefix, len)) {
+            struct flow_owner *o = node->data;
+            shash_delete(&ft->owners, node);
+            flow_table_drop_owner(ft, o);
+        }
+    }
+}
+
+/* Returns true if 'owner' wants any flow in 'ft'. */
 bool
 flow_table_has_owner(const struct flow_table *ft, const char *owner)
 {
     return shash_find(&ft->owners, owner) != NULL;
 }
 
-/* Returns the number of active flows in 'ft'. */
+/* Returns the number of flows (distinct keys) in 'ft'. */
 size_t
 flow_table_count(const struct flow_table *ft)
 {
     return hmap_count(&ft->flows);
 }
 
-/* Moves the keys whose active flow was added, removed or replaced since
- * the last call into 'keys' (which the caller initialized). */
+/* Moves the keys whose result changed since the last call into 'keys' (an
+ * initialized, empty hmap), as malloc'd struct bh_flow_key; free them with
+ * bh_flow_keys_destroy(). */
 void
-flow_table_take_changes(struct flow_table *ft, struct sset *keys)
+flow_table_take_changes(struct flow_table *ft, struct hmap *keys)
 {
-    sset_swap(&ft->changed, keys);
-    sset_clear(&ft->changed);
+    hmap_swap(&ft->changed, keys);
 }
 
 /* Appends 'f' to 's' in ovs-ofctl add-flow syntax. */
 void
 bh_flow_format(const struct bh_flow *f, struct ds *s)
 {
-    ds_put_format(s, "%s,cookie=%#"PRIx64",actions=%s", f->key, f->cookie,
-                  f->actions);
+    ds_put_format(s, "%s,cookie=%#"PRIx64",actions=%s", f->key_text,
+                  f->cookie, f->actions_text);
 }
 
-/* Appends the active flows of 'ft' (only those of 'owner', if nonnull) to
+/* Appends the flows of 'ft' (only those that 'owner' wants, if nonnull) to
  * 's', one a line, sorted. */
 void
 flow_table_format(const struct flow_table *ft, const char *owner,
@@ -213,8 +608,18 @@ flow_table_format(const struct flow_table *ft, const char *owner,
     struct svec lines = SVEC_EMPTY_INITIALIZER;
     const struct bh_flow *f;
 
-    FLOW_TABLE_FOR_EACH (f, ft) {
-        if (!owner || !strcmp(f->owner, owner)) {
+    if (owner) {
+        const struct flow_owner *o = shash_find_data(&ft->owners, owner);
+        const struct flow_want *w;
+        if (o) {
+            LIST_FOR_EACH (w, owner_node, &o->wants) {
+                struct ds line = DS_EMPTY_INITIALIZER;
+                bh_flow_format(w->flow, &line);
+                svec_add_nocopy(&lines, ds_steal_cstr(&line));
+            }
+        }
+    } else {
+        FLOW_TABLE_FOR_EACH (f, ft) {
             struct ds line = DS_EMPTY_INITIALIZER;
             bh_flow_format(f, &line);
             svec_add_nocopy(&lines, ds_steal_cstr(&line));
@@ -224,5 +629,35 @@ flow_table_format(const struct flow_table *ft, const char *owner,
     char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
     ds_put_cstr(s, text);
     free(text);
+    svec_destroy(&lines);
+}
+
+/* Appends the flows wanted by owners whose name starts with 'prefix' to
+ * 's', one a line ("OWNER: FLOW"), sorted. */
+void
+flow_table_format_prefix(const struct flow_table *ft, const char *prefix,
+                         struct ds *s)
+{
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    size_t len = strlen(prefix);
+    const struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &ft->owners) {
+        const struct flow_owner *o = node->data;
+        const struct flow_want *w;
+        if (strncmp(o->name, prefix, len)) {
+            continue;
+        }
+        LIST_FOR_EACH (w, owner_node, &o->wants) {
+            struct ds line = DS_EMPTY_INITIALIZER;
+            ds_put_format(&line, "%s: ", o->name);
+            bh_flow_format(w->flow, &line);
+            svec_add_nocopy(&lines, ds_steal_cstr(&line));
+        }
+    }
+    svec_sort(&lines);
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(s, "%s\n", lines.names[i]);
+    }
     svec_destroy(&lines);
 }

@@ -7,79 +7,120 @@
 #ifndef FLOW_TABLE_H
 #define FLOW_TABLE_H 1
 
-/* A table of OpenFlow flows, as text.
+/* The desired flow table: the flows the switch should hold, with their
+ * owners.
  *
- * The pipeline compiler (pipeline.h) writes the flows it wants into a
- * flow_table, the "desired" table; the flow installer (ofctrl.h) keeps
- * another, the "installed" table, with what the switch holds, and sends the
- * difference.  A flow is kept as text in ovs-ofctl(8) syntax: its table,
- * priority and match (together its "key", unique in a table), its cookie and
- * its actions.  Text keeps the compiler simple and testable (flows compare as
- * sorted text), and the installer parses a flow only when it sends it.
+ * The pipeline compiler and the controller's nodes write the flows they
+ * want into a flow_table with flow_table_add(), in ovs-ofctl(8) syntax; the
+ * flow installer (ofctrl.h) sends the switch what changed.
  *
- * Every flow has an "owner", a string that names the object it serves
- * ("vnic:ID", "net:KEY", "global").  Incremental processing replaces all the
- * flows of one owner at a time: flow_table_clear_owner() then adding them
- * anew.  Two owners may ask for the same key (a misconfiguration, such as one
- * MAC on two ports of a network): the first one added wins, the other waits
- * behind it and takes over if the first goes away, and the clash is
- * counted.
+ * Identity.  A flow's identity is its key: (table, priority, match), where
+ * the match is the parsed one, normalized by one trip through OpenFlow 1.5
+ * encoding, exactly as the switch will hold it and give it back in a flow
+ * dump.  So "ip,nw_src=10.0.0.1,in_port=1" and "in_port=1,ip,nw_src=10.0.0.1"
+ * are one flow, and a flow the switch reports compares equal to the desired
+ * one.  Actions are kept parsed and normalized the same way.  Text is kept
+ * only to show flows (as the first owner wrote them).
  *
- * A flow_table remembers the keys whose active flow changed since the last
- * flow_table_take_changes(), so that the installer's work is proportional
- * to the change, not to the table. */
+ * Owners.  Every flow is wanted by one or more owners, strings that name
+ * what the flow serves ("vnic:ID", "net:KEY", "pipeline").  Incremental
+ * processing replaces all the flows of one owner at a time:
+ * flow_table_clear_owner() and then adding them anew.  A flow stays in the
+ * table as long as one owner wants it, and goes with its last owner.  What
+ * the switch gets for a key with several owners:
+ *
+ *   - if every owner's actions are only conjunction() actions, the union of
+ *     all their clauses, in a canonical order (one installed flow, as OVN
+ *     merges them), which shrinks again when an owner leaves;
+ *
+ *   - otherwise the first owner's actions and cookie.  Owners that want other
+ *     actions for the same key are a clash (a misconfiguration, such as one
+ *     MAC on two ports of a network): counted, logged, and they take over, in
+ *     order, when the first goes away.
+ *
+ * A flow_table records the keys whose result (actions or cookie, or
+ * presence) changed since the last flow_table_take_changes(), so that the
+ * installer's work is proportional to the change, not to the table. */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
+#include "openvswitch/match.h"
 #include "openvswitch/shash.h"
-#include "sset.h"
 
 struct ds;
+struct ofpact;
 
-/* One flow. */
-struct bh_flow {
-    struct hmap_node node;      /* In flow_table's 'flows', by key; only the
-                                 * flow that is active for its key. */
-    struct ovs_list owner_node; /* In its owner's list. */
-    struct ovs_list same_key;   /* Other flows with the same key, waiting. */
-    char *owner;                /* Owner name. */
-    char *key;                  /* "table=T,priority=P,MATCH". */
-    char *actions;              /* "actions" text, without "actions=". */
-    uint64_t cookie;            /* OpenFlow cookie (see pipeline.h). */
-    bool active;                /* In 'flows' (not waiting behind another). */
+/* A flow's identity: table, priority and normalized match. */
+struct bh_flow_key {
+    struct hmap_node node;      /* In a table of keys, by bh_flow_key_hash. */
+    uint8_t table_id;           /* OpenFlow table. */
+    uint16_t priority;          /* Priority. */
+    struct minimatch match;     /* Normalized match. */
 };
 
-/* A set of flows, indexed by key and by owner. */
+uint32_t bh_flow_key_hash(const struct bh_flow_key *);
+bool bh_flow_key_equals(const struct bh_flow_key *,
+                        const struct bh_flow_key *);
+void bh_flow_key_clone(struct bh_flow_key *dst, const struct bh_flow_key *);
+void bh_flow_key_destroy(struct bh_flow_key *);
+void bh_flow_keys_destroy(struct hmap *keys);
+
+/* One desired flow (one key), with what its owners want. */
+struct bh_flow {
+    struct bh_flow_key key;     /* Identity; 'key.node' is in the table. */
+    struct ovs_list wants;      /* struct flow_want, in order of addition. */
+    char *key_text;             /* "table=T,priority=P,MATCH" as the first
+                                 * owner wrote it, for showing. */
+    /* What the switch should hold for this key. */
+    uint64_t cookie;            /* Cookie. */
+    struct ofpact *ofpacts;     /* Actions (merged, if conjunctions). */
+    size_t ofpacts_len;         /* Length of 'ofpacts' in bytes. */
+    void *wire;                 /* 'ofpacts' as OpenFlow 1.5 instructions:
+                                 * what comparisons use, since decoded
+                                 * ofpacts may differ in padding. */
+    size_t wire_len;            /* Length of 'wire' in bytes. */
+    char *actions_text;         /* Actions, for showing. */
+    bool clash;                 /* Owners want different actions. */
+};
+
+/* A set of desired flows, indexed by key and by owner. */
 struct flow_table {
-    struct hmap flows;          /* Active flows, by hash of key. */
-    struct shash owners;        /* Owner name -> struct ovs_list of flows. */
-    size_t n_clashes;           /* Flows waiting behind another. */
-    struct sset changed;        /* Keys whose active flow changed. */
+    struct hmap flows;          /* Contains struct bh_flow, by key hash. */
+    struct shash owners;        /* Owner name -> struct flow_owner. */
+    size_t n_clashes;           /* Flows whose owners disagree. */
+    size_t n_errors;            /* Flows refused: they did not parse. */
+    struct hmap changed;        /* struct bh_flow_key copies: keys whose
+                                 * result changed. */
 };
 
 void flow_table_init(struct flow_table *);
 void flow_table_destroy(struct flow_table *);
 void flow_table_clear(struct flow_table *);
 
-void flow_table_add(struct flow_table *, const char *owner, uint8_t table,
+bool flow_table_add(struct flow_table *, const char *owner, uint8_t table,
                     uint16_t priority, uint64_t cookie, const char *match,
                     const char *actions);
 void flow_table_clear_owner(struct flow_table *, const char *owner);
+void flow_table_clear_owner_prefix(struct flow_table *, const char *prefix);
 bool flow_table_has_owner(const struct flow_table *, const char *owner);
 
 const struct bh_flow *flow_table_find(const struct flow_table *,
-                                      const char *key);
+                                      const struct bh_flow_key *);
 size_t flow_table_count(const struct flow_table *);
-void flow_table_take_changes(struct flow_table *, struct sset *keys);
+void flow_table_take_changes(struct flow_table *, struct hmap *keys);
 
 void bh_flow_format(const struct bh_flow *, struct ds *);
+void bh_ofpacts_to_wire(const struct ofpact *, size_t ofpacts_len,
+                        void **wire, size_t *wire_len);
 void flow_table_format(const struct flow_table *, const char *owner,
                        struct ds *);
+void flow_table_format_prefix(const struct flow_table *, const char *prefix,
+                              struct ds *);
 
-/* Iterates over the active flows of FT. */
+/* Iterates over the flows of FT. */
 #define FLOW_TABLE_FOR_EACH(FLOW, FT) \
-    HMAP_FOR_EACH (FLOW, node, &(FT)->flows)
+    HMAP_FOR_EACH (FLOW, key.node, &(FT)->flows)
 
 #endif /* flow-table.h */

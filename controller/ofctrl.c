@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include "controller/flow-table.h"
+#include "controller/pipeline.h"
 #include "coverage.h"
 #include "dirs.h"
 #include "hash.h"
@@ -22,10 +23,12 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
+#include "byte-order.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -33,8 +36,10 @@
 VLOG_DEFINE_THIS_MODULE(ofctrl);
 
 COVERAGE_DEFINE(ofctrl_bundle);
-COVERAGE_DEFINE(ofctrl_full_replace);
+COVERAGE_DEFINE(ofctrl_full_sync);
+COVERAGE_DEFINE(ofctrl_dump);
 COVERAGE_DEFINE(ofctrl_flow_add);
+COVERAGE_DEFINE(ofctrl_flow_mod);
 COVERAGE_DEFINE(ofctrl_flow_del);
 
 /* The OpenFlow version spoken to the switch. */
@@ -42,10 +47,10 @@ COVERAGE_DEFINE(ofctrl_flow_del);
 
 /* A flow the switch holds (as far as we know). */
 struct installed_flow {
-    struct hmap_node node;      /* In 'installed', by hash of key. */
-    char *key;                  /* "table=T,priority=P,MATCH". */
-    char *actions;              /* Its actions. */
+    struct bh_flow_key key;     /* Identity; 'key.node' in 'installed'. */
     uint64_t cookie;            /* Its cookie. */
+    void *wire;                 /* Its actions, encoded (see bh_flow). */
+    size_t wire_len;            /* Length of 'wire' in bytes. */
 };
 
 /* A barrier sent after a bundle, whose reply confirms it. */
@@ -55,12 +60,21 @@ struct pending_barrier {
     uint64_t seqno;             /* The put it confirms. */
 };
 
+/* Where reading the switch's table after a (re)connection stands. */
+enum dump_state {
+    DUMP_NEEDED,                /* Not asked yet. */
+    DUMP_WAITING,               /* Asked, replies coming in. */
+    DUMP_DONE,                  /* 'installed' is the switch's table. */
+};
+
 /* The flow installer (see ofctrl.h). */
 struct ofctrl {
     struct rconn *rconn;        /* Connection to the bridge. */
     char *target;               /* "unix:RUNDIR/BRIDGE.mgmt", or NULL. */
     unsigned int conn_seqno;    /* rconn's seqno at the last full put. */
-    bool need_full;             /* Next put replaces the whole table. */
+    bool need_full;             /* Next put compares the whole table. */
+    enum dump_state dump;       /* Reading the switch's table. */
+    ovs_be32 dump_xid;          /* xid of the flow stats request. */
     long long int retry_at;     /* After a refused bundle: not before. */
     struct hmap installed;      /* Contains struct installed_flow. */
     struct ovs_list barriers;   /* Contains struct pending_barrier. */
@@ -69,6 +83,8 @@ struct ofctrl {
     uint32_t bundle_id;         /* Id of the last bundle. */
     uint64_t n_bundles;         /* Bundles sent. */
     uint64_t n_errors;          /* Errors received. */
+    uint64_t n_dumps;           /* Times the switch's table was read. */
+    uint64_t n_foreign;         /* Flows found that we did not want. */
 };
 
 /* Returns a new flow installer, not connected yet. */
@@ -85,14 +101,21 @@ ofctrl_create(void)
 }
 
 static void
+installed_free(struct installed_flow *f)
+{
+    bh_flow_key_destroy(&f->key);
+    free(f->wire);
+    free(f);
+}
+
+/* Forgets every installed flow. */
+static void
 installed_clear(struct ofctrl *c)
 {
     struct installed_flow *f;
 
-    HMAP_FOR_EACH_POP (f, node, &c->installed) {
-        free(f->key);
-        free(f->actions);
-        free(f);
+    HMAP_FOR_EACH_POP (f, key.node, &c->installed) {
+        installed_free(f);
     }
 }
 
@@ -137,6 +160,55 @@ ofctrl_set_bridge(struct ofctrl *c, const char *bridge)
     }
 }
 
+/* Forgets what the switch holds: the next put reads its table first and
+ * then sends the whole difference. */
+static void
+ofctrl_restart_sync(struct ofctrl *c)
+{
+    c->need_full = true;
+    c->dump = DUMP_NEEDED;
+    installed_clear(c);
+}
+
+/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
+static void
+ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
+{
+    struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf ofpacts;
+    uint64_t stub[1024 / 8];
+
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int error = ofputil_decode_flow_stats_reply(&fs, &msg, false,
+                                                    &ofpacts);
+        if (error) {
+            if (error != EOF) {
+                VLOG_WARN("bad flow stats reply from the switch: %s",
+                          ofperr_to_string(error));
+            }
+            break;
+        }
+        struct installed_flow *f = xzalloc(sizeof *f);
+        f->key.table_id = fs.table_id;
+        f->key.priority = fs.priority;
+        minimatch_init(&f->key.match, &fs.match);
+        f->cookie = ntohll(fs.cookie);
+        bh_ofpacts_to_wire(fs.ofpacts, fs.ofpacts_len, &f->wire,
+                           &f->wire_len);
+        hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (!ofpmp_more(oh)) {
+        c->dump = DUMP_DONE;
+        c->n_dumps++;
+        COVERAGE_INC(ofctrl_dump);
+        VLOG_INFO("the switch holds %"PRIuSIZE" flows",
+                  hmap_count(&c->installed));
+    }
+}
+
 /* Handles one message 'msg' from the switch. */
 static void
 ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
@@ -149,6 +221,12 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
     switch (type) {
     case OFPTYPE_ECHO_REQUEST:
         rconn_send(c->rconn, ofputil_encode_echo_reply(oh), NULL);
+        break;
+
+    case OFPTYPE_FLOW_STATS_REPLY:
+        if (c->dump == DUMP_WAITING && oh->xid == c->dump_xid) {
+            ofctrl_recv_dump(c, oh);
+        }
         break;
 
     case OFPTYPE_BARRIER_REPLY:
@@ -170,19 +248,40 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
     case OFPTYPE_ERROR: {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
         char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
-        VLOG_ERR_RL(&rl, "switch refused a change, will replace the whole "
-                    "table: %s", s);
+        VLOG_ERR_RL(&rl, "switch refused a change; reading its table "
+                    "again: %s", s);
         free(s);
         c->n_errors++;
         /* The bundle was refused as a whole: the switch holds what it held
-         * before, which the installed copy no longer says. */
-        c->need_full = true;
+         * before, which the installed copy no longer says.  Read it again
+         * and compare. */
+        ofctrl_restart_sync(c);
         c->retry_at = time_msec() + 2000;
         break;
     }
 
     default:
         break;
+    }
+}
+
+/* Asks the switch for every flow it holds, unless already asked. */
+static void
+ofctrl_send_dump(struct ofctrl *c)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .table_id = OFPTT_ALL,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+    };
+
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, OFPUTIL_P_OF15_OXM);
+    c->dump_xid = ((struct ofp_header *) msg->data)->xid;
+    if (!rconn_send(c->rconn, msg, NULL)) {
+        c->dump = DUMP_WAITING;
     }
 }
 
@@ -194,8 +293,11 @@ ofctrl_run(struct ofctrl *c)
     if (rconn_get_connection_seqno(c->rconn) != c->conn_seqno) {
         /* A new connection: the switch's table is unknown. */
         c->conn_seqno = rconn_get_connection_seqno(c->rconn);
-        c->need_full = true;
+        ofctrl_restart_sync(c);
         barriers_clear(c);
+    }
+    if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED) {
+        ofctrl_send_dump(c);
     }
     for (int i = 0; i < 50; i++) {
         struct ofpbuf *msg = rconn_recv(c->rconn);
@@ -237,22 +339,26 @@ ofctrl_acked_seqno(const struct ofctrl *c)
     return c->acked_seqno;
 }
 
-/* Appends to 'msgs' the flow_mod that does 'command' on the flow described
- * by 'text' (ovs-ofctl syntax), wrapped for the bundle 'c->bundle_id'.
- * Returns false if the text does not parse, which is a bug. */
-static bool
+/* Appends to 'msgs' the flow_mod that does 'command' on the flow with
+ * 'key', 'cookie' and actions 'ofpacts', wrapped for the bundle
+ * 'c->bundle_id'. */
+static void
 bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
-                const char *text)
+                const struct bh_flow_key *key, uint64_t cookie,
+                const struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    struct ofputil_flow_mod fm;
-    enum ofputil_protocol usable;
-    char *error = parse_ofp_flow_mod_str(&fm, text, NULL, NULL, command,
-                                         &usable);
-    if (error) {
-        VLOG_ERR("bad flow \"%s\": %s", text, error);
-        free(error);
-        return false;
-    }
+    struct ofputil_flow_mod fm = {
+        .priority = key->priority,
+        .new_cookie = htonll(cookie),
+        .table_id = key->table_id,
+        .command = command,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .ofpacts = CONST_CAST(struct ofpact *, ofpacts),
+        .ofpacts_len = ofpacts_len,
+    };
+    fm.match = key->match;
 
     struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm,
                                                     OFPUTIL_P_OF15_OXM);
@@ -264,19 +370,17 @@ bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
     ovs_list_push_back(msgs, &ofputil_encode_bundle_add(OFCTRL_VERSION,
                                                         &bam)->list_node);
     ofpbuf_delete(fm_msg);
-    minimatch_destroy(&fm.match);
-    free(CONST_CAST(struct ofpact *, fm.ofpacts));
-    return true;
 }
 
 /* Returns the installed flow with 'key', or NULL. */
 static struct installed_flow *
-installed_find(const struct ofctrl *c, const char *key)
+installed_find(const struct ofctrl *c, const struct bh_flow_key *key)
 {
     struct installed_flow *f;
 
-    HMAP_FOR_EACH_WITH_HASH (f, node, hash_string(key, 0), &c->installed) {
-        if (!strcmp(f->key, key)) {
+    HMAP_FOR_EACH_WITH_HASH (f, key.node, bh_flow_key_hash(key),
+                             &c->installed) {
+        if (bh_flow_key_equals(&f->key, key)) {
             return f;
         }
     }
@@ -284,87 +388,153 @@ installed_find(const struct ofctrl *c, const char *key)
 }
 
 /* Makes the installed copy of 'key' be 'want' (NULL: absent), and adds to
- * 'msgs' what tells the switch so. */
+ * 'msgs' what tells the switch so.  A flow that stays gets its actions
+ * changed in place (modify), which keeps its counters and its age; only a
+ * new cookie needs an add, which keeps the counters. */
 static void
-sync_key(struct ofctrl *c, struct ovs_list *msgs, const char *key,
-         const struct bh_flow *want)
+sync_key(struct ofctrl *c, struct ovs_list *msgs,
+         const struct bh_flow_key *key, const struct bh_flow *want)
 {
     struct installed_flow *have = installed_find(c, key);
 
     if (want) {
         if (have && have->cookie == want->cookie
-            && !strcmp(have->actions, want->actions)) {
+            && have->wire_len == want->wire_len
+            && !memcmp(have->wire, want->wire, want->wire_len)) {
             return;
         }
-        struct ds text = DS_EMPTY_INITIALIZER;
-        bh_flow_format(want, &text);
-        /* An add replaces a flow with the same match and priority. */
-        if (bundle_flow_mod(c, msgs, OFPFC_ADD, ds_cstr(&text))) {
+        if (VLOG_IS_DBG_ENABLED()) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            bh_flow_format(want, &s);
+            VLOG_DBG("%s: %s", have ? "changed" : "missing", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+        if (have && have->cookie == want->cookie) {
+            bundle_flow_mod(c, msgs, OFPFC_MODIFY_STRICT, key, want->cookie,
+                            want->ofpacts, want->ofpacts_len);
+            COVERAGE_INC(ofctrl_flow_mod);
+        } else {
+            /* An add replaces a flow with the same match and priority. */
+            bundle_flow_mod(c, msgs, OFPFC_ADD, key, want->cookie,
+                            want->ofpacts, want->ofpacts_len);
             COVERAGE_INC(ofctrl_flow_add);
-            if (!have) {
-                have = xzalloc(sizeof *have);
-                have->key = xstrdup(key);
-                hmap_insert(&c->installed, &have->node, hash_string(key, 0));
-            }
-            free(have->actions);
-            have->actions = xstrdup(want->actions);
-            have->cookie = want->cookie;
         }
-        ds_destroy(&text);
+        if (!have) {
+            have = xzalloc(sizeof *have);
+            bh_flow_key_clone(&have->key, key);
+            hmap_insert(&c->installed, &have->key.node,
+                        bh_flow_key_hash(key));
+        }
+        free(have->wire);
+        have->wire = xmemdup(want->wire, want->wire_len);
+        have->wire_len = want->wire_len;
+        have->cookie = want->cookie;
     } else if (have) {
-        if (bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key)) {
-            COVERAGE_INC(ofctrl_flow_del);
+        if (VLOG_IS_DBG_ENABLED()) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            minimatch_format(&have->key.match, NULL, NULL, &s,
+                             have->key.priority);
+            VLOG_DBG("not wanted: table=%d,%s", have->key.table_id,
+                     ds_cstr(&s));
+            ds_destroy(&s);
         }
-        hmap_remove(&c->installed, &have->node);
-        free(have->key);
-        free(have->actions);
-        free(have);
+        bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key, 0, NULL, 0);
+        COVERAGE_INC(ofctrl_flow_del);
+        hmap_remove(&c->installed, &have->key.node);
+        installed_free(have);
+    }
+}
+
+static void ofctrl_send_bundle(struct ofctrl *, struct ovs_list *msgs);
+
+/* Adds to 'msgs' what makes the switch hold exactly 'desired', comparing
+ * every flow: the deletion of every installed flow not desired (flows that
+ * someone else added included), and every desired flow missing or
+ * different. */
+static void
+sync_all(struct ofctrl *c, struct ovs_list *msgs,
+         const struct flow_table *desired)
+{
+    struct installed_flow *have;
+    const struct bh_flow *f;
+    size_t n_foreign = 0;
+
+    HMAP_FOR_EACH_SAFE (have, key.node, &c->installed) {
+        if (!flow_table_find(desired, &have->key)) {
+            if (!pipeline_cookie_is_ours(have->cookie)) {
+                n_foreign++;
+            }
+            sync_key(c, msgs, &have->key, NULL);
+        }
+    }
+    FLOW_TABLE_FOR_EACH (f, desired) {
+        sync_key(c, msgs, &f->key, f);
+    }
+    if (n_foreign) {
+        VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not add "
+                  "(foreign cookie)", n_foreign);
+        c->n_foreign += n_foreign;
     }
 }
 
 /* Brings the switch to 'desired' (see ofctrl.h) and returns the sequence
  * number that ofctrl_acked_seqno() reaches once it is done, or 0 if nothing
- * could be sent (not connected).  Takes the changes recorded in 'desired'
- * (flow_table_take_changes()). */
+ * could be sent (not connected, or the switch's table not read yet).  Takes
+ * the changes recorded in 'desired' (flow_table_take_changes()). */
 uint64_t
 ofctrl_put(struct ofctrl *c, struct flow_table *desired)
 {
-    struct sset changed = SSET_INITIALIZER(&changed);
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     bool full = c->need_full;
 
     if (!rconn_is_connected(c->rconn)
-        || (full && time_msec() < c->retry_at)) {
+        || (full && (c->dump != DUMP_DONE || time_msec() < c->retry_at))) {
         return 0;
     }
+    struct hmap changed = HMAP_INITIALIZER(&changed);
     flow_table_take_changes(desired, &changed);
 
     c->bundle_id++;
     if (full) {
-        /* Replace the whole table in one bundle. */
-        COVERAGE_INC(ofctrl_full_replace);
-        installed_clear(c);
-        bundle_flow_mod(c, &msgs, OFPFC_DELETE, "");
-        const struct bh_flow *f;
-        FLOW_TABLE_FOR_EACH (f, desired) {
-            sync_key(c, &msgs, f->key, f);
-        }
+        /* Compare everything with what the switch holds. */
+        COVERAGE_INC(ofctrl_full_sync);
+        sync_all(c, &msgs, desired);
         c->need_full = false;
-        VLOG_INFO("replacing the switch's flow table: %"PRIuSIZE" flows",
-                  hmap_count(&c->installed));
+        VLOG_INFO("synchronized the switch's flow table: %"PRIuSIZE
+                  " flows, %"PRIuSIZE" changes", hmap_count(&c->installed),
+                  ovs_list_size(&msgs));
     } else {
-        const char *key;
-        SSET_FOR_EACH (key, &changed) {
+        const struct bh_flow_key *key;
+        HMAP_FOR_EACH (key, node, &changed) {
             sync_key(c, &msgs, key, flow_table_find(desired, key));
         }
     }
-    sset_destroy(&changed);
+    bh_flow_keys_destroy(&changed);
 
-    if (ovs_list_is_empty(&msgs)) {
+    if (ovs_list_is_empty(&msgs) && !full && c->put_seqno) {
         /* Nothing to change: the last put stands for this one too. */
         return c->put_seqno;
     }
 
+    if (!ovs_list_is_empty(&msgs)) {
+        ofctrl_send_bundle(c, &msgs);
+    }
+    /* The barrier confirms the bundle, or, after a reconnection that found
+     * the table as wanted, that the switch holds what it was read to hold:
+     * either way vNICs waiting for their installed marks get them. */
+    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
+    struct pending_barrier *b = xmalloc(sizeof *b);
+    b->xid = ((struct ofp_header *) barrier->data)->xid;
+    b->seqno = ++c->put_seqno;
+    ovs_list_push_back(&c->barriers, &b->node);
+    rconn_send(c->rconn, barrier, NULL);
+    return c->put_seqno;
+}
+
+/* Sends the flow_mods in 'msgs' as one atomic, ordered bundle. */
+static void
+ofctrl_send_bundle(struct ofctrl *c, struct ovs_list *msgs)
+{
     struct ofputil_bundle_ctrl_msg bc = {
         .bundle_id = c->bundle_id,
         .type = OFPBCT_OPEN_REQUEST,
@@ -373,23 +543,14 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     rconn_send(c->rconn, ofputil_encode_bundle_ctrl_request(OFCTRL_VERSION,
                                                             &bc), NULL);
     struct ofpbuf *msg;
-    LIST_FOR_EACH_POP (msg, list_node, &msgs) {
+    LIST_FOR_EACH_POP (msg, list_node, msgs) {
         rconn_send(c->rconn, msg, NULL);
     }
     bc.type = OFPBCT_COMMIT_REQUEST;
     rconn_send(c->rconn, ofputil_encode_bundle_ctrl_request(OFCTRL_VERSION,
                                                             &bc), NULL);
-
-    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
-    struct pending_barrier *b = xmalloc(sizeof *b);
-    b->xid = ((struct ofp_header *) barrier->data)->xid;
-    b->seqno = ++c->put_seqno;
-    ovs_list_push_back(&c->barriers, &b->node);
-    rconn_send(c->rconn, barrier, NULL);
-
     c->n_bundles++;
     COVERAGE_INC(ofctrl_bundle);
-    return c->put_seqno;
 }
 
 /* Asks the switch to flush conntrack zone 'zone'. */
@@ -415,7 +576,9 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
                   hmap_count(&c->installed));
     ds_put_format(s, "  bundles sent: %"PRIu64", errors: %"PRIu64"\n",
                   c->n_bundles, c->n_errors);
+    ds_put_format(s, "  table reads: %"PRIu64", foreign flows removed: %"
+                  PRIu64"\n", c->n_dumps, c->n_foreign);
     ds_put_format(s, "  put seqno: %"PRIu64", acked: %"PRIu64"%s\n",
                   c->put_seqno, c->acked_seqno,
-                  c->need_full ? ", full replacement pending" : "");
+                  c->need_full ? ", full comparison pending" : "");
 }

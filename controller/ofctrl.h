@@ -10,23 +10,35 @@
 /* The flow installer: keeps br-int's flow table equal to a desired one.
  *
  * ofctrl holds one OpenFlow 1.5 connection to the bridge's management
- * socket and a copy of what it installed.  ofctrl_put() sends the
- * difference between the desired table and the installed one as one
- * atomic, ordered bundle, followed by a barrier, and returns a sequence
- * number; ofctrl_acked_seqno() tells which sequence number the switch has
+ * socket and a copy of what the switch holds.  ofctrl_put() sends the
+ * difference between the desired table and that copy as one atomic,
+ * ordered bundle, followed by a barrier, and returns a sequence number;
+ * ofctrl_acked_seqno() tells which sequence number the switch has
  * confirmed, so that the caller can mark a vNIC installed only once its
  * flows are really in place.
  *
  * After every (re)connection (the controller restarted, ovs-vswitchd
- * restarted, the bridge was recreated) the switch's table is unknown: the
- * next ofctrl_put() replaces it whole, "delete all flows" and "add every
- * desired flow" in the same bundle, so that no packet ever meets an empty
- * or half-written table.  The caller must not call ofctrl_put() before its
- * databases are in sync: an empty desired table would wipe the switch.
+ * restarted, the bridge was recreated) the switch's table is unknown:
+ * ofctrl reads it with a flow stats request, and the next ofctrl_put()
+ * compares the desired table with every flow the switch reported.  Flows
+ * that stay are left alone, so they keep their counters and their age;
+ * flows whose actions changed are modified in place; flows nobody wants,
+ * including flows someone added by hand with a foreign cookie, are deleted;
+ * missing ones are added; all of it in one bundle.  A controller restarted
+ * with an unchanged configuration so sends no flow modification at all,
+ * and no packet ever meets an empty or half-written table.  The caller must
+ * not call ofctrl_put() before its databases are in sync: an empty desired
+ * table would empty the switch.
+ *
+ * Flows are compared by identity (table, priority, normalized match) and
+ * content (cookie, normalized actions): see flow-table.h.  A flow whose
+ * cookie changes is re-added (which OVS does without clearing its counters);
+ * one whose actions change is modified.
  *
  * Invariants: every bundle is atomic (all of it or none of it); a bundle the
- * switch refuses makes the next put a full replacement; the installed copy
- * describes the switch whenever no bundle is outstanding. */
+ * switch refuses makes ofctrl read the switch's table again and compare it
+ * whole; the installed copy describes the switch whenever no bundle is
+ * outstanding. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -31,6 +31,16 @@ pipeline_cookie(enum pipeline_cookie_kind kind, uint32_t id)
     return ((uint64_t) kind << 56) | id;
 }
 
+/* Returns true if 'cookie' is of a kind that Bulkhead writes. */
+bool
+pipeline_cookie_is_ours(uint64_t cookie)
+{
+    unsigned int kind = cookie >> 56;
+
+    return (kind == PL_COOKIE_VNIC || kind == PL_COOKIE_NETWORK
+            || kind == PL_COOKIE_PIPELINE);
+}
+
 /* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
  * frees it. */
 char *

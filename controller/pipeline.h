@@ -102,6 +102,7 @@ struct pl_network {
 
 uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
+bool pipeline_cookie_is_ours(uint64_t cookie);
 char *pipeline_vnic_owner(const char *iface_id);
 char *pipeline_network_owner(uint32_t net_key);
 

@@ -73,6 +73,14 @@ tests_unit_test_pipeline_LDADD = \
 	$(JANSSON_LIBS) \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-flow-table
+TESTS += tests/unit/test-flow-table
+tests_unit_test_flow_table_SOURCES = tests/unit/test-flow-table.c
+tests_unit_test_flow_table_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_flow_table_LDADD = \
+	controller/libcontroller.a \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \

@@ -315,81 +315,41 @@ START_TEST(test_static_flows_drop_by_default)
 }
 END_TEST
 
-START_TEST(test_flow_table_clash_and_owners)
-{
-    struct flow_table ft;
-    struct sset changed = SSET_INITIALIZER(&changed);
-
-    flow_table_init(&ft);
-    flow_table_add(&ft, "a", 30, 100, 1, "dl_dst=02:00:00:00:00:01",
-                   "output:1");
-    flow_table_add(&ft, "b", 30, 100, 2, "dl_dst=02:00:00:00:00:01",
-                   "output:2");
-    ck_assert_uint_eq(flow_table_count(&ft), 1);
-    ck_assert_uint_eq(ft.n_clashes, 1);
-
-    /* The first owner wins while it is there... */
-    const struct bh_flow *f = flow_table_find(
-        &ft, "table=30,priority=100,dl_dst=02:00:00:00:00:01");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_str_eq(f->actions, "output:1");
-
-    /* ...and the other takes over when it goes. */
-    flow_table_take_changes(&ft, &changed);
-    ck_assert_uint_eq(sset_count(&changed), 1);
-    sset_clear(&changed);
-    flow_table_clear_owner(&ft, "a");
-    f = flow_table_find(&ft, "table=30,priority=100,"
-                        "dl_dst=02:00:00:00:00:01");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_str_eq(f->actions, "output:2");
-    ck_assert_uint_eq(ft.n_clashes, 0);
-    ck_assert(!flow_table_has_owner(&ft, "a"));
-    ck_assert(flow_table_has_owner(&ft, "b"));
-    flow_table_take_changes(&ft, &changed);
-    ck_assert(sset_contains(&changed, "table=30,priority=100,"
-                            "dl_dst=02:00:00:00:00:01"));
-
-    flow_table_clear_owner(&ft, "b");
-    ck_assert_uint_eq(flow_table_count(&ft), 0);
-    sset_destroy(&changed);
-    flow_table_destroy(&ft);
-}
-END_TEST
-
 START_TEST(test_ct_zones)
 {
+    struct smap ids1 = SMAP_INITIALIZER(&ids1);
+    struct smap ids2 = SMAP_INITIALIZER(&ids2);
+    struct smap bad = SMAP_INITIALIZER(&bad);
     struct ct_zones z;
-    struct smap ids = SMAP_INITIALIZER(&ids);
 
-    /* Kept assignments are taken; bad and repeated ones are not. */
-    smap_add(&ids, "ct-zone-vm1", "2");
-    smap_add(&ids, "ct-zone-vm2", "0");
-    smap_add(&ids, "ct-zone-vm3", "2");
-    smap_add(&ids, "ct-zone-vm4", "x");
-    smap_add(&ids, "other", "5");
+    /* A vNIC gets back the zone its Interface kept, without a flush; a
+     * zone already taken, or not a zone, is not taken again. */
+    smap_add(&ids1, CT_ZONE_KEY, "2");
+    smap_add(&ids2, CT_ZONE_KEY, "2");
+    smap_add(&bad, CT_ZONE_KEY, "0");
     ct_zones_init(&z);
-    ct_zones_load(&z, &ids);
-    ck_assert_uint_eq(ct_zones_get(&z, "vm1") + ct_zones_get(&z, "vm3"), 2);
-    ck_assert_uint_eq(ct_zones_get(&z, "vm2"), 0);
-    ck_assert_uint_eq(ct_zones_get(&z, "vm4"), 0);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm1", &ids1), 2);
+    ck_assert(simap_is_empty(&z.flush));
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm1", NULL), 2);
 
-    /* New vNICs get the lowest free zones. */
-    ck_assert_uint_eq(ct_zones_assign(&z, "vm5"), 1);
-    ck_assert_uint_eq(ct_zones_assign(&z, "vm6"), 3);
-    ck_assert_uint_eq(ct_zones_assign(&z, "vm5"), 1);
-    ck_assert_uint_eq(shash_count(&z.pending), 2);
-
-    /* A released zone is flushed before it is given again. */
-    ct_zones_release(&z, "vm5");
+    /* New vNICs get the lowest free zones, flushed before their first
+     * use: whoever had them may have left connections behind. */
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm3", &ids2), 1);
     ck_assert_uint_eq(simap_get(&z.flush, "1"), 1);
-    ck_assert_uint_eq(ct_zones_assign(&z, "vm7"), 1);
-    ck_assert_ptr_null(shash_find_data(&z.pending, "ct-zone-vm5"));
-    ck_assert(shash_find(&z.pending, "ct-zone-vm5"));
-    ck_assert_str_eq(shash_find_data(&z.pending, "ct-zone-vm7"), "1");
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm4", &bad), 3);
+    ck_assert_uint_eq(ct_zones_get(&z, "vm4"), 3);
+    simap_clear(&z.flush);
+
+    /* A released zone is flushed, and given again. */
+    ct_zones_release(&z, "vm1");
+    ck_assert_uint_eq(simap_get(&z.flush, "2"), 2);
+    ck_assert_uint_eq(ct_zones_get(&z, "vm1"), 0);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm5", NULL), 2);
 
     ct_zones_destroy(&z);
-    smap_destroy(&ids);
+    smap_destroy(&ids1);
+    smap_destroy(&ids2);
+    smap_destroy(&bad);
 }
 END_TEST
 
@@ -408,7 +368,6 @@ pipeline_suite(void)
     tcase_add_test(tc, test_network_with_uplink);
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
     tcase_add_test(tc, test_static_flows_drop_by_default);
-    tcase_add_test(tc, test_flow_table_clash_and_owners);
     tcase_add_test(tc, test_ct_zones);
     suite_add_tcase(s, tc);
     return s;

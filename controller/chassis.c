@@ -1,0 +1,182 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/chassis.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dirs.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "schema/bulkhead-idl.h"
+#include "smap.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(chassis);
+
+/* Configuration. */
+
+/* Frees what 'cfg' holds and zeroes it. */
+void
+chassis_config_clear(struct chassis_config *cfg)
+{
+    free(cfg->system_id);
+    free(cfg->remote);
+    free(cfg->encap_ip);
+    free(cfg->bridge);
+    free(cfg->uplink);
+    free(cfg->datapath_type);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* Returns the Tenant DB remote used when none is configured. */
+static char *
+default_tdb_remote(void)
+{
+    return xasprintf("unix:%s/bulkhead.sock", ovs_rundir());
+}
+
+/* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
+ * NULL) into 'cfg'. */
+void
+chassis_config_read(struct chassis_config *cfg,
+                    const struct ovsrec_open_vswitch *cfg_row)
+{
+    const struct smap *ids = cfg_row ? &cfg_row->external_ids : NULL;
+    const char *remote = ids ? smap_get(ids, "bulkhead-remote") : NULL;
+    const char *bridge = ids ? smap_get(ids, "bulkhead-bridge") : NULL;
+
+    chassis_config_clear(cfg);
+    cfg->system_id = ids ? nullable_xstrdup(smap_get(ids, "system-id"))
+                         : NULL;
+    cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
+    cfg->encap_ip = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-encap-ip"))
+                        : NULL;
+    cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
+    cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))
+                      : NULL;
+    cfg->datapath_type = (ids
+                          ? nullable_xstrdup(smap_get(
+                                                 ids,
+                                                 "bulkhead-datapath-type"))
+                          : NULL);
+}
+
+/* The integration bridge. */
+
+/* Returns the bridge named 'name', or NULL. */
+static const struct ovsrec_bridge *
+find_bridge(struct ovsdb_idl *idl, const char *name)
+{
+    const struct ovsrec_bridge *br;
+
+    OVSREC_BRIDGE_FOR_EACH (br, idl) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+/* Makes sure the integration bridge exists, with fail_mode=secure (so that
+ * a switch without its controller forwards nothing) and the configured
+ * datapath type.  Returns it, or NULL if it is being created. */
+const struct ovsrec_bridge *
+chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
+                      const struct chassis_config *cfg,
+                      const struct ovsrec_open_vswitch *ovs,
+                      struct ovsdb_idl_txn *txn)
+{
+    const struct ovsrec_bridge *br = find_bridge(ovs_idl, cfg->bridge);
+    const char *dp_type = cfg->datapath_type;
+
+    if (!txn) {
+        return br;
+    }
+    if (!br) {
+        if (!ovs) {
+            return NULL;
+        }
+        VLOG_INFO("creating integration bridge %s", cfg->bridge);
+        struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+        ovsrec_interface_set_name(iface, cfg->bridge);
+        ovsrec_interface_set_type(iface, "internal");
+        struct ovsrec_port *port = ovsrec_port_insert(txn);
+        ovsrec_port_set_name(port, cfg->bridge);
+        ovsrec_port_set_interfaces(port, &iface, 1);
+        struct ovsrec_bridge *nbr = ovsrec_bridge_insert(txn);
+        ovsrec_bridge_set_name(nbr, cfg->bridge);
+        ovsrec_bridge_set_fail_mode(nbr, "secure");
+        if (dp_type) {
+            ovsrec_bridge_set_datapath_type(nbr, dp_type);
+        }
+        ovsrec_bridge_set_ports(nbr, &port, 1);
+        ovsrec_open_vswitch_update_bridges_addvalue(ovs, nbr);
+        return NULL;
+    }
+    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
+        VLOG_WARN("%s: setting fail_mode=secure", br->name);
+        ovsrec_bridge_set_fail_mode(br, "secure");
+    }
+    if (dp_type && strcmp(br->datapath_type, dp_type)) {
+        VLOG_INFO("%s: setting datapath_type=%s", br->name, dp_type);
+        ovsrec_bridge_set_datapath_type(br, dp_type);
+    }
+    return br;
+}
+
+/* The chassis. */
+
+/* Returns this host's Chassis row, creating or updating it in 'txn'.
+ * Returns NULL until it exists. */
+const struct bhrec_chassis *
+chassis_ensure_row(struct ovsdb_idl *tdb_idl,
+                   const struct chassis_config *cfg,
+                   struct ovsdb_idl_txn *txn, const char *version)
+{
+    const struct bhrec_chassis *ch;
+    const char *name = cfg->system_id;
+    char hostname[256];
+
+    if (!name) {
+        return NULL;
+    }
+    if (gethostname(hostname, sizeof hostname)) {
+        hostname[0] = '\0';
+    }
+    hostname[sizeof hostname - 1] = '\0';
+
+    BHREC_CHASSIS_FOR_EACH (ch, tdb_idl) {
+        if (!strcmp(ch->name, name)) {
+            break;
+        }
+    }
+    if (!txn) {
+        return ch;
+    }
+    if (!ch) {
+        VLOG_INFO("registering chassis %s", name);
+        struct bhrec_chassis *nch = bhrec_chassis_insert(txn);
+        bhrec_chassis_set_name(nch, name);
+        bhrec_chassis_set_hostname(nch, hostname);
+        bhrec_chassis_set_version(nch, version);
+        bhrec_chassis_set_encap_ip(nch, cfg->encap_ip);
+        return NULL;
+    }
+    if (strcmp(ch->hostname, hostname)) {
+        bhrec_chassis_set_hostname(ch, hostname);
+    }
+    if (strcmp(ch->version, version)) {
+        bhrec_chassis_set_version(ch, version);
+    }
+    if (!nullable_string_is_equal(ch->encap_ip, cfg->encap_ip)) {
+        bhrec_chassis_set_encap_ip(ch, cfg->encap_ip);
+    }
+    return ch;
+}

@@ -1,0 +1,47 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef CHASSIS_H
+#define CHASSIS_H 1
+
+/* This host: its configuration, its integration bridge and its Chassis row.
+ *
+ * The configuration lives in the Open_vSwitch row's external_ids, as OVN's
+ * does (Documentation/controller.md): system-id, bulkhead-remote,
+ * bulkhead-bridge, bulkhead-uplink, bulkhead-datapath-type,
+ * bulkhead-encap-ip.  chassis_ensure_bridge() makes sure the integration
+ * bridge exists with fail_mode=secure (a switch without its controller then
+ * forwards nothing); chassis_ensure_row() registers this host in the Tenant
+ * DB and keeps its row up to date. */
+
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct ovsrec_bridge;
+struct ovsrec_open_vswitch;
+struct bhrec_chassis;
+
+/* The host's configuration, from the Open_vSwitch row. */
+struct chassis_config {
+    char *system_id;            /* "system-id": chassis name, or NULL. */
+    char *remote;               /* "bulkhead-remote": Tenant DB. */
+    char *encap_ip;             /* "bulkhead-encap-ip", or NULL. */
+    char *bridge;               /* "bulkhead-bridge": integration bridge. */
+    char *uplink;               /* "bulkhead-uplink", or NULL. */
+    char *datapath_type;        /* "bulkhead-datapath-type", or NULL. */
+};
+
+void chassis_config_read(struct chassis_config *,
+                         const struct ovsrec_open_vswitch *);
+void chassis_config_clear(struct chassis_config *);
+
+const struct ovsrec_bridge *chassis_ensure_bridge(
+    struct ovsdb_idl *, const struct chassis_config *,
+    const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+const struct bhrec_chassis *chassis_ensure_row(
+    struct ovsdb_idl *tdb_idl, const struct chassis_config *,
+    struct ovsdb_idl_txn *, const char *version);
+
+#endif /* chassis.h */

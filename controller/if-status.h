@@ -1,0 +1,75 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef IF_STATUS_H
+#define IF_STATUS_H 1
+
+/* Installed marks: telling the hypervisor and the control plane that a
+ * vNIC's flows are in place.
+ *
+ * A vNIC whose flows changed is "installed" only once the switch confirmed,
+ * by a barrier reply, the bundle that carried them.  Then its Interface gets
+ * external_ids:bulkhead-installed=true (hypervisor hooks wait on it) and its
+ * conntrack zone (ct-zone.h), and its Tenant DB Port gets up=true.  A vNIC
+ * that is unbound, or bound to another Port, loses the mark first, so that a
+ * mark never vouches for flows that are not there.
+ *
+ * Each vNIC known here goes through an explicit state machine:
+ *
+ *   IFS_FLOWS_CHANGED --put--> IFS_FLOWS_SENT --barrier reply-->
+ *   IFS_MARK_IFACE --ovs txn--> IFS_MARK_PORT --Tenant DB txn--> IFS_UP
+ *
+ * and IFS_UNMARK (remove a stale mark, then forget) for a vNIC that is not
+ * bound.  Each database gets its write as soon as it can take one; the
+ * Tenant DB being away delays only Port.up. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ds;
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+struct bhrec_chassis;
+struct uuid;
+
+/* Where a vNIC's marks stand. */
+enum if_state {
+    IFS_FLOWS_CHANGED,          /* Flows changed, not sent yet. */
+    IFS_FLOWS_SENT,             /* Sent, waiting for the barrier reply. */
+    IFS_MARK_IFACE,             /* Confirmed: Interface mark to write. */
+    IFS_MARK_PORT,              /* Interface marked: Port.up to write. */
+    IFS_UP,                     /* Both marks written. */
+    IFS_UNMARK,                 /* Not bound: stale mark to remove. */
+};
+
+/* What if_status_run() writes with. */
+struct if_status_ctx {
+    struct ovsdb_idl *ovs_idl;          /* Local OVSDB. */
+    struct ovsdb_idl *tdb_idl;          /* Tenant DB. */
+    const struct bhrec_chassis *chassis;  /* This host, or NULL. */
+    struct ovsdb_idl_txn *ovs_txn;      /* For Interface marks, or NULL. */
+    struct ovsdb_idl_txn *tdb_txn;      /* For Port.up, or NULL. */
+};
+
+struct if_status *if_status_create(void);
+void if_status_destroy(struct if_status *);
+
+void if_status_flows_changed(struct if_status *, const char *iface_id,
+                             const struct uuid *iface,
+                             const struct uuid *port, uint16_t zone);
+void if_status_unbound(struct if_status *, const char *iface_id,
+                       const struct uuid *iface);
+void if_status_gone(struct if_status *, const char *iface_id);
+
+void if_status_note_put(struct if_status *, uint64_t seqno);
+void if_status_run(struct if_status *, const struct if_status_ctx *,
+                   uint64_t acked_seqno);
+bool if_status_pending(const struct if_status *);
+enum if_state if_status_get(const struct if_status *, const char *iface_id);
+bool if_status_is_installed(const struct if_status *, const char *iface_id);
+const char *if_state_name(enum if_state);
+
+#endif /* if-status.h */

@@ -1,0 +1,254 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/local-nets.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "controller/binding.h"
+#include "controller/flow-table.h"
+#include "controller/pipeline.h"
+#include "coverage.h"
+#include "hash.h"
+#include "openvswitch/vlog.h"
+#include "simap.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(local_nets);
+
+COVERAGE_DEFINE(local_nets_net_flows);
+COVERAGE_DEFINE(local_nets_recompute);
+
+/* A network with vNICs bound on this host. */
+struct local_net {
+    struct hmap_node node;      /* In 'nets', by key. */
+    uint32_t key;               /* Network key. */
+    enum policy_net_type type;  /* VLAN or VXLAN. */
+    int64_t segment;            /* VLAN ID or VNI. */
+    struct simap members;       /* iface-id -> ofport of bound vNICs. */
+    bool dirty;                 /* Flooding flows need recomputing. */
+};
+
+/* Initializes 'ln' with no networks. */
+void
+local_nets_init(struct local_nets *ln)
+{
+    hmap_init(&ln->nets);
+    ln->uplink_name = NULL;
+    ln->uplink_ofport = 0;
+}
+
+static void
+net_free(struct local_net *n)
+{
+    simap_destroy(&n->members);
+    free(n);
+}
+
+/* Forgets every network of 'ln' (not their flows). */
+static void
+local_nets_clear(struct local_nets *ln)
+{
+    struct local_net *n;
+
+    HMAP_FOR_EACH_POP (n, node, &ln->nets) {
+        net_free(n);
+    }
+}
+
+/* Frees what 'ln' holds. */
+void
+local_nets_destroy(struct local_nets *ln)
+{
+    local_nets_clear(ln);
+    hmap_destroy(&ln->nets);
+    free(ln->uplink_name);
+}
+
+/* Returns the number of local networks. */
+size_t
+local_nets_count(const struct local_nets *ln)
+{
+    return hmap_count(&ln->nets);
+}
+
+/* Returns the local network with 'key', or NULL. */
+static struct local_net *
+find_net(const struct local_nets *ln, uint32_t key)
+{
+    struct local_net *n;
+
+    HMAP_FOR_EACH_WITH_HASH (n, node, hash_int(key, 0), &ln->nets) {
+        if (n->key == key) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Adds bound vNIC 'v' to its network's members, creating the network. */
+static void
+join(struct local_nets *ln, const struct vnic *v)
+{
+    struct local_net *n = find_net(ln, v->net_key);
+
+    if (!n) {
+        n = xzalloc(sizeof *n);
+        n->key = v->net_key;
+        n->type = v->net_type;
+        n->segment = v->segment;
+        simap_init(&n->members);
+        hmap_insert(&ln->nets, &n->node, hash_int(n->key, 0));
+    }
+    simap_put(&n->members, v->iface_id, v->ofport);
+    n->dirty = true;
+}
+
+/* Removes 'iface_id' from the members of network 'key'. */
+static void
+leave(struct local_nets *ln, const char *iface_id, uint32_t key)
+{
+    struct local_net *n = find_net(ln, key);
+
+    if (n && simap_find_and_delete(&n->members, iface_id)) {
+        n->dirty = true;
+    }
+}
+
+/* Returns the ofport of the interface named 'name' on 'br', or 0. */
+static int64_t
+find_uplink(const struct ovsrec_bridge *br, const char *name)
+{
+    for (size_t i = 0; name && i < br->n_ports; i++) {
+        const struct ovsrec_port *p = br->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            if (!strcmp(iface->name, name) && iface->n_ofport
+                && iface->ofport[0] > 0) {
+                return iface->ofport[0];
+            }
+        }
+    }
+    return 0;
+}
+
+/* Recomputes the flows of every dirty network into 'flows', and forgets
+ * networks left without members. */
+static void
+update_flows(struct local_nets *ln, struct flow_table *flows)
+{
+    struct local_net *n;
+
+    HMAP_FOR_EACH_SAFE (n, node, &ln->nets) {
+        if (!n->dirty) {
+            continue;
+        }
+        COVERAGE_INC(local_nets_net_flows);
+        n->dirty = false;
+
+        char *owner = pipeline_network_owner(n->key);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+        if (simap_is_empty(&n->members)) {
+            hmap_remove(&ln->nets, &n->node);
+            net_free(n);
+            continue;
+        }
+
+        /* Members in a stable order, so that the flood flow does not change
+         * when nothing did. */
+        size_t n_members = simap_count(&n->members);
+        int64_t *members = xmalloc(n_members * sizeof *members);
+        const struct simap_node **sorted = simap_sort(&n->members);
+        for (size_t i = 0; i < n_members; i++) {
+            members[i] = sorted[i]->data;
+        }
+        free(sorted);
+
+        struct pl_network pn = {
+            .key = n->key,
+            .type = n->type,
+            .segment = n->segment,
+            .members = members,
+            .n_members = n_members,
+            .uplink_ofport = ln->uplink_ofport,
+        };
+        pipeline_add_network(flows, &pn);
+        free(members);
+    }
+}
+
+/* Handles a possible change of the uplink (its configured name 'uplink',
+ * or its ofport on 'br' if the switch's database changed,
+ * 'ovs_changed'): every network's flows depend on it. */
+bool
+local_nets_handle_uplink(struct local_nets *ln,
+                         const struct ovsrec_bridge *br, const char *uplink,
+                         bool ovs_changed)
+{
+    if (!ovs_changed && nullable_string_is_equal(uplink, ln->uplink_name)) {
+        return true;
+    }
+    free(ln->uplink_name);
+    ln->uplink_name = nullable_xstrdup(uplink);
+    int64_t ofport = find_uplink(br, uplink);
+    if (ofport != ln->uplink_ofport) {
+        VLOG_INFO("uplink %s: ofport %"PRId64, uplink ? uplink : "(none)",
+                  ofport);
+        ln->uplink_ofport = ofport;
+        struct local_net *n;
+        HMAP_FOR_EACH (n, node, &ln->nets) {
+            n->dirty = true;
+        }
+    }
+    return true;
+}
+
+/* Follows the binding module's tracked changes: vNICs that left or joined
+ * a network, or moved to another ofport.  Recomputes the flows of the
+ * networks concerned. */
+bool
+local_nets_handle_binding(struct local_nets *ln, const struct binding *b,
+                          struct flow_table *flows)
+{
+    const struct binding_change *c;
+
+    BINDING_FOR_EACH_CHANGE (c, b) {
+        const struct vnic *v = binding_find(b, c->iface_id);
+        if (c->was_bound) {
+            leave(ln, c->iface_id, c->old_net_key);
+        }
+        if (v && v->state == VNIC_BOUND) {
+            join(ln, v);
+        }
+    }
+    update_flows(ln, flows);
+    return true;
+}
+
+/* Computes every local network and its flows anew from the bound vNICs of
+ * 'b' and the uplink 'uplink' on 'br'.  The caller removed the old flows. */
+void
+local_nets_recompute(struct local_nets *ln, const struct binding *b,
+                     const struct ovsrec_bridge *br, const char *uplink,
+                     struct flow_table *flows)
+{
+    const struct vnic *v;
+
+    COVERAGE_INC(local_nets_recompute);
+    local_nets_clear(ln);
+    free(ln->uplink_name);
+    ln->uplink_name = nullable_xstrdup(uplink);
+    ln->uplink_ofport = find_uplink(br, uplink);
+    BINDING_FOR_EACH_VNIC (v, b) {
+        if (v->state == VNIC_BOUND) {
+            join(ln, v);
+        }
+    }
+    update_flows(ln, flows);
+}

@@ -1,0 +1,254 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Unit tests of the desired flow table (controller/flow-table.c): flow
+ * identity from the parsed match, several owners per flow, conjunction
+ * merging, clashes and change tracking. */
+
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "controller/flow-table.h"
+#include "openvswitch/dynamic-string.h"
+#include "util.h"
+
+/* Returns the flows of 'ft' (of 'owner', if nonnull) as sorted text.  The
+ * caller frees it. */
+static char *
+dump(const struct flow_table *ft, const char *owner)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_table_format(ft, owner, &s);
+    return ds_steal_cstr(&s);
+}
+
+/* Returns the number of changed keys recorded in 'ft', and forgets them. */
+static size_t
+take_changes(struct flow_table *ft)
+{
+    struct hmap keys = HMAP_INITIALIZER(&keys);
+
+    flow_table_take_changes(ft, &keys);
+    size_t n = hmap_count(&keys);
+    bh_flow_keys_destroy(&keys);
+    return n;
+}
+
+/* Returns the only flow of 'ft'. */
+static const struct bh_flow *
+only_flow(const struct flow_table *ft)
+{
+    const struct bh_flow *f;
+
+    ck_assert_uint_eq(flow_table_count(ft), 1);
+    FLOW_TABLE_FOR_EACH (f, ft) {
+        return f;
+    }
+    return NULL;
+}
+
+START_TEST(test_same_flow_written_two_ways)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    /* Fields in another order, "ip" spelled as dl_type, a MAC in capitals:
+     * one flow. */
+    ck_assert(flow_table_add(&ft, "a", 10, 100, 1,
+                             "in_port=5,ip,nw_src=10.0.0.1,"
+                             "dl_src=02:00:00:00:00:0a", "drop"));
+    ck_assert(flow_table_add(&ft, "b", 10, 100, 1,
+                             "dl_type=0x0800,dl_src=02:00:00:00:00:0A,"
+                             "nw_src=10.0.0.1,in_port=5", "drop"));
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    /* The first owner leaving does not remove it... */
+    flow_table_clear_owner(&ft, "a");
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert_uint_eq(take_changes(&ft), 0);
+    ck_assert(!flow_table_has_owner(&ft, "a"));
+
+    /* ...the last one does. */
+    flow_table_clear_owner(&ft, "b");
+    ck_assert_uint_eq(flow_table_count(&ft), 0);
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    /* Another priority or table is another flow. */
+    flow_table_add(&ft, "a", 10, 100, 1, "in_port=5", "drop");
+    flow_table_add(&ft, "a", 10, 101, 1, "in_port=5", "drop");
+    flow_table_add(&ft, "a", 11, 100, 1, "in_port=5", "drop");
+    ck_assert_uint_eq(flow_table_count(&ft), 3);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_clash_first_owner_wins)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "a", 30, 100, 1, "dl_dst=02:00:00:00:00:01",
+                   "output:1");
+    flow_table_add(&ft, "b", 30, 100, 2, "dl_dst=02:00:00:00:00:01",
+                   "output:2");
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert_uint_eq(ft.n_clashes, 1);
+
+    /* The first owner wins while it is there... */
+    const struct bh_flow *f = only_flow(&ft);
+    ck_assert_str_eq(f->actions_text, "output:1");
+    ck_assert_uint_eq(f->cookie, 1);
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    /* ...and the other takes over when it goes. */
+    flow_table_clear_owner(&ft, "a");
+    f = only_flow(&ft);
+    ck_assert_str_eq(f->actions_text, "output:2");
+    ck_assert_uint_eq(f->cookie, 2);
+    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert(flow_table_has_owner(&ft, "b"));
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    flow_table_clear_owner(&ft, "b");
+    ck_assert_uint_eq(flow_table_count(&ft), 0);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_conjunctions_merge_and_shrink)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "rule:2", 40, 2000, 7, "ip,nw_src=10.0.0.5",
+                   "conjunction(2,1/2)");
+    flow_table_add(&ft, "rule:1", 40, 2000, 7, "nw_src=10.0.0.5,ip",
+                   "conjunction(1,1/2)");
+    /* The same clause twice is one clause. */
+    flow_table_add(&ft, "rule:1b", 40, 2000, 7, "ip,nw_src=10.0.0.5",
+                   "conjunction(1,1/2)");
+    ck_assert_uint_eq(ft.n_clashes, 0);
+    char *text = dump(&ft, NULL);
+    ck_assert_str_eq(text, "table=40,priority=2000,ip,nw_src=10.0.0.5,"
+                     "cookie=0x7,actions=conjunction(1,1/2),"
+                     "conjunction(2,1/2)\n");
+    free(text);
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    /* An owner leaving takes its clause away, in place. */
+    flow_table_clear_owner(&ft, "rule:1");
+    flow_table_clear_owner(&ft, "rule:1b");
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert_str_eq(only_flow(&ft)->actions_text, "conjunction(2,1/2)");
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    /* A flow that is not only conjunctions does not merge: a clash. */
+    flow_table_add(&ft, "other", 40, 2000, 7, "ip,nw_src=10.0.0.5",
+                   "drop");
+    ck_assert_uint_eq(ft.n_clashes, 1);
+    ck_assert_str_eq(only_flow(&ft)->actions_text, "conjunction(2,1/2)");
+    flow_table_clear_owner(&ft, "rule:2");
+    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_str_eq(only_flow(&ft)->actions_text, "drop");
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_readding_the_same_flow_changes_nothing)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "vnic:a", 10, 100, 1, "in_port=1",
+                   "set_field:0x65->metadata,goto_table:20");
+    take_changes(&ft);
+
+    /* Recomputing an owner into the same flows records no change. */
+    flow_table_clear_owner(&ft, "vnic:a");
+    flow_table_add(&ft, "vnic:a", 10, 100, 1, "in_port=1",
+                   "set_field:0x65->metadata,goto_table:20");
+    /* The key went and came back: the installer looks at it and finds it
+     * the same. */
+    ck_assert_uint_le(take_changes(&ft), 1);
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+
+    /* A changed action or cookie is a change. */
+    flow_table_clear_owner(&ft, "vnic:a");
+    flow_table_add(&ft, "vnic:a", 10, 100, 2, "in_port=1",
+                   "set_field:0x65->metadata,goto_table:20");
+    ck_assert_uint_eq(take_changes(&ft), 1);
+    ck_assert_uint_eq(only_flow(&ft)->cookie, 2);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_bad_flow_is_refused)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    ck_assert(!flow_table_add(&ft, "a", 10, 100, 1, "in_port=1,nosuch=3",
+                              "drop"));
+    ck_assert(!flow_table_add(&ft, "a", 10, 100, 1, "in_port=1",
+                              "nosuchaction"));
+    ck_assert_uint_eq(flow_table_count(&ft), 0);
+    ck_assert_uint_eq(ft.n_errors, 2);
+    ck_assert(!flow_table_has_owner(&ft, "a"));
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_owner_prefix_and_format)
+{
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "vnic:a", 10, 100, 1, "in_port=1", "drop");
+    flow_table_add(&ft, "vnic:b", 10, 100, 1, "in_port=2", "drop");
+    flow_table_add(&ft, "net:0x65", 30, 50, 2, "metadata=0x65", "drop");
+    char *text = dump(&ft, "vnic:b");
+    ck_assert_str_eq(text, "table=10,priority=100,in_port=2,cookie=0x1,"
+                     "actions=drop\n");
+    free(text);
+
+    flow_table_clear_owner_prefix(&ft, "vnic:");
+    ck_assert_uint_eq(flow_table_count(&ft), 1);
+    ck_assert(flow_table_has_owner(&ft, "net:0x65"));
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+static Suite *
+flow_table_suite(void)
+{
+    Suite *s = suite_create("flow-table");
+    TCase *tc = tcase_create("flow-table");
+
+    tcase_add_test(tc, test_same_flow_written_two_ways);
+    tcase_add_test(tc, test_clash_first_owner_wins);
+    tcase_add_test(tc, test_conjunctions_merge_and_shrink);
+    tcase_add_test(tc, test_readding_the_same_flow_changes_nothing);
+    tcase_add_test(tc, test_bad_flow_is_refused);
+    tcase_add_test(tc, test_owner_prefix_and_format);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(flow_table_suite());
+
+    srunner_run_all(sr, CK_ENV);
+    int n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
