@@ -10,7 +10,8 @@ TESTSUITE_AT = \
 	tests/ctl-load.at \
 	tests/ctl-rows.at \
 	tests/controller-macros.at \
-	tests/controller.at
+	tests/controller.at \
+	tests/controller-engine.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
