@@ -427,7 +427,7 @@ walk_iface(struct binding *b, const struct binding_input *in,
     }
 
     struct vnic *v = find_vnic(b, iface_id);
-    if (v && !all && !v->dirty && !v->claim_pending && !v->seen
+    if (v && !all && !v->claim_pending && !v->seen
         && uuid_equals(&v->iface_uuid, &iface->header_.uuid)
         && !iface_changed(iface)) {
         /* Nothing it depends on changed. */
@@ -457,7 +457,6 @@ walk_iface(struct binding *b, const struct binding_input *in,
         }
     }
     v->seen = true;
-    v->dirty = false;
     vnic_update(b, in, v, iface, ofport, new);
     vnic_claim(b, in, v);
 }
@@ -510,39 +509,18 @@ binding_recompute(struct binding *b, const struct binding_input *in)
     binding_walk(b, in, true);
 }
 
-/* Returns true if the local OVSDB reports a change to a Bridge's ports, a
- * Port's interfaces or an Interface since the last run. */
-static bool
-ovs_changed(struct ovsdb_idl *idl)
-{
-    const struct ovsrec_interface *iface;
-    const struct ovsrec_port *port;
-    const struct ovsrec_bridge *br;
-
-    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
-        return true;
-    }
-    OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
-        return true;
-    }
-    OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
-        return true;
-    }
-    return false;
-}
-
-/* Handles the changes to the switch's database: walks br-int, looking
- * closely only at what changed. */
+/* Handles changes to the switch's database (the caller calls it only when
+ * a Bridge, Port or Interface changed): walks br-int, looking closely only
+ * at the Interfaces that changed. */
 bool
 binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
 {
-    if (ovs_changed(in->ovs_idl)) {
-        binding_walk(b, in, false);
-    }
+    binding_walk(b, in, false);
     return true;
 }
 
-/* Brings the vNIC 'v' (dirty or awaiting a claim) up to date when the
+/* Brings the vNIC 'v' (a Tenant DB change concerns it, or its claim waits)
+ * up to date when the
  * switch's database did not change: its Interface row and ofport are the
  * ones it had. */
 static void
@@ -552,7 +530,6 @@ refresh_vnic(struct binding *b, const struct binding_input *in,
     const struct ovsrec_interface *iface = ovsrec_interface_get_for_uuid(
         in->ovs_idl, &v->iface_uuid);
 
-    v->dirty = false;
     if (iface) {
         vnic_update(b, in, v, iface, v->ofport, false);
         vnic_claim(b, in, v);

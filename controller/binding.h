@@ -79,7 +79,6 @@ struct vnic {
     /* Bookkeeping. */
     char *signature;            /* Inputs of its flows; NULL: recompute. */
     bool by_port;               /* In 'vnics_by_port'. */
-    bool dirty;                 /* A Tenant DB change may concern it. */
     bool claim_pending;         /* Its Port still needs claiming. */
     bool seen;                  /* Found in this walk. */
 };

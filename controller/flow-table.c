@@ -241,10 +241,9 @@ static void
 flow_free(struct bh_flow *f)
 {
     bh_flow_key_destroy(&f->key);
-    free(f->ofpacts);
     free(f->wire);
-    free(f->key_text);
-    free(f->actions_text);
+    free(f->merged);
+    free(f->merged_text);
     free(f);
 }
 
@@ -368,20 +367,30 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
         }
     }
 
-    struct ofpbuf result;
-    char *text;
-    ofpbuf_init(&result, 0);
+    /* The first owner's actions, or every owner's conjunctions merged. */
+    free(f->merged);
+    free(f->merged_text);
+    f->merged = NULL;
+    f->merged_text = NULL;
     if (all_conj && clash) {
-        merge_conjunctions(f, &result);
+        struct ofpbuf merged;
+        ofpbuf_init(&merged, 0);
+        merge_conjunctions(f, &merged);
         struct ds s = DS_EMPTY_INITIALIZER;
         struct ofpact_format_params fp = { .s = &s };
-        ofpacts_format(result.data, result.size, &fp);
-        text = ds_steal_cstr(&s);
+        ofpacts_format(merged.data, merged.size, &fp);
+        f->merged_text = ds_steal_cstr(&s);
+        f->ofpacts_len = merged.size;
+        f->merged = ofpbuf_steal_data(&merged);
+        f->ofpacts = f->merged;
+        f->actions_text = f->merged_text;
         clash = false;
     } else {
-        ofpbuf_put(&result, first->ofpacts, first->ofpacts_len);
-        text = xstrdup(first->actions_text);
+        f->ofpacts = first->ofpacts;
+        f->ofpacts_len = first->ofpacts_len;
+        f->actions_text = first->actions_text;
     }
+    f->key_text = first->key_text;
 
     if (clash && !f->clash) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -398,24 +407,15 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
 
     void *wire;
     size_t wire_len;
-    bh_ofpacts_to_wire(result.data, result.size, &wire, &wire_len);
-    if (f->cookie != first->cookie || f->wire_len != wire_len
-        || memcmp(f->wire, wire, wire_len) || !f->actions_text) {
+    bh_ofpacts_to_wire(f->ofpacts, f->ofpacts_len, &wire, &wire_len);
+    if (!f->wire || f->cookie != first->cookie || f->wire_len != wire_len
+        || memcmp(f->wire, wire, wire_len)) {
         note_changed(ft, &f->key);
     }
     free(f->wire);
     f->wire = wire;
     f->wire_len = wire_len;
     f->cookie = first->cookie;
-    free(f->ofpacts);
-    f->ofpacts_len = result.size;
-    f->ofpacts = ofpbuf_steal_data(&result);
-    free(f->actions_text);
-    f->actions_text = text;
-    if (strcmp(f->key_text, first->key_text)) {
-        free(f->key_text);
-        f->key_text = xstrdup(first->key_text);
-    }
 }
 
 /* Parses the flow "KEY_TEXT,actions=ACTIONS" into a normalized key and
@@ -498,7 +498,6 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
     } else {
         f = xzalloc(sizeof *f);
         f->key = key;
-        f->key_text = xstrdup(key_text);
         ovs_list_init(&f->wants);
         hmap_insert(&ft->flows, &f->key.node, bh_flow_key_hash(&f->key));
     }

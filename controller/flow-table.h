@@ -71,17 +71,20 @@ void bh_flow_keys_destroy(struct hmap *keys);
 struct bh_flow {
     struct bh_flow_key key;     /* Identity; 'key.node' is in the table. */
     struct ovs_list wants;      /* struct flow_want, in order of addition. */
-    char *key_text;             /* "table=T,priority=P,MATCH" as the first
+    const char *key_text;       /* "table=T,priority=P,MATCH" as the first
                                  * owner wrote it, for showing. */
     /* What the switch should hold for this key. */
     uint64_t cookie;            /* Cookie. */
-    struct ofpact *ofpacts;     /* Actions (merged, if conjunctions). */
+    const struct ofpact *ofpacts;  /* Actions: the first owner's, or
+                                    * 'merged'. */
     size_t ofpacts_len;         /* Length of 'ofpacts' in bytes. */
     void *wire;                 /* 'ofpacts' as OpenFlow 1.5 instructions:
                                  * what comparisons use, since decoded
                                  * ofpacts may differ in padding. */
     size_t wire_len;            /* Length of 'wire' in bytes. */
-    char *actions_text;         /* Actions, for showing. */
+    const char *actions_text;   /* Actions, for showing. */
+    struct ofpact *merged;      /* Merged conjunctions, or NULL. */
+    char *merged_text;          /* 'merged' as text, or NULL. */
     bool clash;                 /* Owners want different actions. */
 };
 
