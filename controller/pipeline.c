@@ -81,6 +81,29 @@ pipeline_add_static(struct flow_table *ft)
      * port. */
     flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 50, cookie,
                    "vlan_tci=0x1000/0x1000", "drop");
+
+    /* A frame whose ethertype is a VLAN TPID but that OVS did not parse as
+     * tagged (too short for a tag, or a TPID OVS does not parse, or a second
+     * tag past OVS's vlan-limit of one) is a tag all the same: dropped from
+     * every port.  From the uplink this drops frames with a second tag
+     * inside the first (priority above the uplink's flows). */
+    static const char *const tpids[] = {
+        "0x8100", "0x88a8", "0x9100", "0x9200",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(tpids); i++) {
+        char *match = xasprintf("dl_type=%s", tpids[i]);
+        flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 200, cookie, match,
+                       "drop");
+        free(match);
+    }
+
+    /* IEEE 802.1D reserved addresses (STP, LACP, pause, LLDP, EAPOL...)
+     * are link-local: never flooded, never out on the uplink, from any
+     * port, port_security off included.  A BPDU on the trunk would make the
+     * physical switch's BPDU guard cut every tenant of the host. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 200, cookie,
+                   "dl_dst=01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0", "drop");
+
     actions = xasprintf("goto_table:%d", PL_T_PORT_SECURITY);
     flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 0, cookie, "", actions);
     free(actions);
@@ -91,12 +114,17 @@ pipeline_add_static(struct flow_table *ft)
     flow_table_add(ft, STATIC_OWNER, PL_T_OUTPUT, 0, cookie, "",
                    "output:NXM_NX_REG7[0..15]");
 
-    /* A VM may not be a DHCP or DHCPv6 server, nor a router.  Ports
-     * without port security have a flow above these. */
+    /* A VM may not be a DHCP or DHCPv6 server, nor a router, nor a
+     * multicast querier.  Servers are recognized by where they send to,
+     * the client ports, whatever port they send from: a VM sends nothing
+     * to UDP 68 or 546.  Ports without port security have a flow above
+     * these. */
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "udp,tp_src=67,tp_dst=68", "drop");
+                   "udp,tp_dst=68", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "udp6,tp_src=547,tp_dst=546", "drop");
+                   "udp6,tp_dst=546", "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "icmp6,icmp_type=130", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
                    "icmp6,icmp_type=134,icmp_code=0", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,

@@ -11,7 +11,8 @@ TESTSUITE_AT = \
 	tests/ctl-rows.at \
 	tests/controller-macros.at \
 	tests/controller.at \
-	tests/controller-engine.at
+	tests/controller-engine.at \
+	tests/controller-security.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

@@ -302,7 +302,17 @@ START_TEST(test_static_flows_drop_by_default)
         "actions=drop\n",
         "table=50,priority=0,cookie=0xf00000000000000,"
         "actions=output:NXM_NX_REG7[0..15]\n",
-        "table=10,priority=200,udp,tp_src=67,tp_dst=68,"
+        "table=10,priority=200,udp,tp_dst=68,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=10,priority=200,udp6,tp_dst=546,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=10,priority=200,icmp6,icmp_type=130,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=0,priority=200,dl_type=0x8100,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=0,priority=200,dl_type=0x9200,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=0,priority=200,dl_dst=01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0,"
         "cookie=0xf00000000000000,actions=drop\n",
         "table=10,priority=200,icmp6,icmp_type=134,icmp_code=0,"
         "cookie=0xf00000000000000,actions=drop\n",
