@@ -38,6 +38,7 @@ binding_init(struct binding *b)
 {
     hmap_init(&b->vnics);
     hmap_init(&b->vnics_by_port);
+    hmap_init(&b->vnics_by_iface);
     hmapx_init(&b->claim_retry);
     hmap_init(&b->changes);
     b->strays_released = false;
@@ -80,6 +81,7 @@ binding_destroy(struct binding *b)
     }
     hmap_destroy(&b->vnics);
     hmap_destroy(&b->vnics_by_port);
+    hmap_destroy(&b->vnics_by_iface);
     hmapx_destroy(&b->claim_retry);
     hmap_destroy(&b->changes);
 }
@@ -114,6 +116,21 @@ find_vnic_by_port(const struct binding *b, const struct uuid *uuid)
     HMAP_FOR_EACH_WITH_HASH (v, port_node, uuid_hash(uuid),
                              &b->vnics_by_port) {
         if (uuid_equals(&v->port_uuid, uuid)) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the vNIC whose Interface row is 'uuid', or NULL. */
+static struct vnic *
+find_vnic_by_iface(const struct binding *b, const struct uuid *uuid)
+{
+    struct vnic *v;
+
+    HMAP_FOR_EACH_WITH_HASH (v, iface_node, uuid_hash(uuid),
+                             &b->vnics_by_iface) {
+        if (uuid_equals(&v->iface_uuid, uuid)) {
             return v;
         }
     }
@@ -256,7 +273,12 @@ vnic_update(struct binding *b, const struct binding_input *in,
         free(v->iface_name);
         v->iface_name = xstrdup(iface->name);
     }
-    v->iface_uuid = iface->header_.uuid;
+    if (!uuid_equals(&v->iface_uuid, &iface->header_.uuid)) {
+        hmap_remove(&b->vnics_by_iface, &v->iface_node);
+        v->iface_uuid = iface->header_.uuid;
+        hmap_insert(&b->vnics_by_iface, &v->iface_node,
+                    uuid_hash(&v->iface_uuid));
+    }
     if (!port) {
         state = VNIC_UNKNOWN;
     } else if (attached && strcasecmp(attached, port->mac)) {
@@ -371,6 +393,7 @@ vnic_remove(struct binding *b, const struct binding_input *in,
     index_by_port(b, v, false);
     hmapx_find_and_delete(&b->claim_retry, v);
     hmap_remove(&b->vnics, &v->node);
+    hmap_remove(&b->vnics_by_iface, &v->iface_node);
     vnic_free(v);
 }
 
@@ -417,6 +440,16 @@ static void
 walk_iface(struct binding *b, const struct binding_input *in,
            const struct ovsrec_interface *iface, bool all)
 {
+    if (!all && !iface_changed(iface)) {
+        /* A vNIC whose Interface did not change: nothing to look at, not
+         * even its external_ids. */
+        struct vnic *known = find_vnic_by_iface(b, &iface->header_.uuid);
+        if (known && !known->claim_pending && !known->seen) {
+            known->seen = true;
+            return;
+        }
+    }
+
     const char *iface_id = smap_get(&iface->external_ids, "iface-id");
     int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
     bool new = false;
@@ -444,9 +477,12 @@ walk_iface(struct binding *b, const struct binding_input *in,
         v = xzalloc(sizeof *v);
         v->iface_id = xstrdup(iface_id);
         v->iface_name = xstrdup(iface->name);
+        v->iface_uuid = iface->header_.uuid;
         svec_init(&v->port.ips);
         svec_init(&v->port.groups);
         hmap_insert(&b->vnics, &v->node, hash_string(iface_id, 0));
+        hmap_insert(&b->vnics_by_iface, &v->iface_node,
+                    uuid_hash(&v->iface_uuid));
         new = true;
         /* A mark left from an earlier binding must not vouch for this
          * one. */
@@ -515,7 +551,51 @@ binding_recompute(struct binding *b, const struct binding_input *in)
 bool
 binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
 {
-    binding_walk(b, in, false);
+    const struct ovsrec_interface *iface;
+    const struct ovsrec_port *port;
+    const struct ovsrec_bridge *br;
+    bool walk = false;
+
+    /* Ports that come or go, or Interfaces that come, go, or gain or lose
+     * an iface-id or an ofport, need the walk, which finds out what is on
+     * br-int (and costs a lookup per Interface that did not change). */
+    OVSREC_BRIDGE_FOR_EACH_TRACKED (br, in->ovs_idl) {
+        walk = true;
+    }
+    OVSREC_PORT_FOR_EACH_TRACKED (port, in->ovs_idl) {
+        walk = true;
+    }
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
+        if (walk) {
+            break;
+        }
+        if (ovsrec_interface_is_new(iface)
+            || ovsrec_interface_is_deleted(iface)) {
+            walk = true;
+            break;
+        }
+        const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+        struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
+        int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
+        if (v ? (!iface_id || strcmp(iface_id, v->iface_id) || ofport <= 0)
+              : iface_id != NULL) {
+            walk = true;
+        }
+    }
+    if (walk) {
+        binding_walk(b, in, false);
+        return true;
+    }
+
+    /* Only Interfaces of known vNICs changed, in place (a name, an
+     * attached-mac, an ofport, our own marks): each one alone. */
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
+        struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
+        if (v) {
+            vnic_update(b, in, v, iface, iface->ofport[0], false);
+            vnic_claim(b, in, v);
+        }
+    }
     return true;
 }
 
@@ -534,6 +614,39 @@ refresh_vnic(struct binding *b, const struct binding_input *in,
         vnic_update(b, in, v, iface, v->ofport, false);
         vnic_claim(b, in, v);
     }
+}
+
+/* Returns true if tracked Port 'port' changed in a way that may matter to a
+ * vNIC: anything but its 'up', 'statistics', 'position' and 'external_ids'
+ * columns, and its 'chassis' set to this 'chassis' (this controller's own
+ * writes). */
+static bool
+port_change_matters(const struct bhrec_port *port,
+                    const struct bhrec_chassis *chassis)
+{
+    static const enum bhrec_port_column_id ignored[] = {
+        BHREC_PORT_COL_UP, BHREC_PORT_COL_STATISTICS,
+        BHREC_PORT_COL_CHASSIS, BHREC_PORT_COL_POSITION,
+        BHREC_PORT_COL_EXTERNAL_IDS,
+    };
+
+    if (bhrec_port_is_new(port) || bhrec_port_is_deleted(port)) {
+        return true;
+    }
+    if (bhrec_port_is_updated(port, BHREC_PORT_COL_CHASSIS)
+        && (!chassis || port->chassis != chassis)) {
+        return true;
+    }
+    for (enum bhrec_port_column_id c = 0; c < BHREC_PORT_N_COLUMNS; c++) {
+        bool skip = false;
+        for (size_t i = 0; i < ARRAY_SIZE(ignored); i++) {
+            skip = skip || ignored[i] == c;
+        }
+        if (!skip && bhrec_port_is_updated(port, c)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Handles the changes to the Tenant DB: Port changes concern the vNICs
@@ -555,6 +668,9 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
         return false;
     }
     BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
+        if (!port_change_matters(port, in->chassis)) {
+            continue;
+        }
         struct vnic *v = find_vnic_by_port(b, &port->header_.uuid);
         if (v) {
             hmapx_add(&dirty, v);

@@ -60,6 +60,7 @@ enum vnic_state {
 struct vnic {
     struct hmap_node node;      /* In binding's 'vnics', by iface-id. */
     struct hmap_node port_node; /* In 'vnics_by_port', if 'by_port'. */
+    struct hmap_node iface_node;  /* In 'vnics_by_iface'. */
     char *iface_id;             /* external_ids:iface-id. */
     char *iface_name;           /* The OVS Interface's name. */
     struct uuid iface_uuid;     /* The Interface row. */
@@ -110,6 +111,7 @@ struct binding_input {
 struct binding {
     struct hmap vnics;          /* Contains struct vnic, by iface-id. */
     struct hmap vnics_by_port;  /* Bound vnics, by Port UUID. */
+    struct hmap vnics_by_iface; /* vnics, by Interface UUID. */
     struct hmapx claim_retry;   /* vnics whose claim must be retried. */
     struct hmap changes;        /* struct binding_change of this run. */
     bool strays_released;       /* Stray Port claims were let go. */

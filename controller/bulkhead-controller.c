@@ -67,6 +67,7 @@ struct engine_ctx {
     /* Set by the main loop for each run. */
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
+    bool ports_changed;         /* Bridges or Ports changed in it. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
@@ -102,25 +103,31 @@ static void register_commands(struct controller *);
 
 /* The engine's nodes. */
 
-/* Returns true if the local OVSDB reports a change to a Bridge, a Port or
- * an Interface since the last run. */
-static bool
-ovs_tables_changed(struct ovsdb_idl *idl)
+/* Sets 'ctx->ovs_changed' if the local OVSDB reports a change to a
+ * Bridge, a Port or an Interface since the last run, and
+ * 'ctx->ports_changed' if to a Bridge or a Port. */
+static void
+note_ovs_changes(struct engine_ctx *ctx, struct ovsdb_idl *idl)
 {
     const struct ovsrec_interface *iface;
     const struct ovsrec_port *port;
     const struct ovsrec_bridge *br;
 
-    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
-        return true;
-    }
+    ctx->ports_changed = false;
+    ctx->ovs_changed = false;
     OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
-        return true;
+        ctx->ports_changed = true;
+        break;
     }
     OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
-        return true;
+        ctx->ports_changed = true;
+        break;
     }
-    return false;
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
+        ctx->ovs_changed = true;
+        break;
+    }
+    ctx->ovs_changed = ctx->ovs_changed || ctx->ports_changed;
 }
 
 /* Node "pipeline": the flows that depend on nothing. */
@@ -180,8 +187,9 @@ local_nets_node_recompute(struct engine_ctx *ctx)
 static bool
 local_nets_node_uplink(struct engine_ctx *ctx)
 {
-    return local_nets_handle_uplink(&ctx->nets, ctx->in.br_int,
-                                    ctx->in.uplink, ctx->ovs_changed);
+    return local_nets_handle_uplink(&ctx->nets, ctx->in.ovs_idl,
+                                    ctx->in.br_int, ctx->in.uplink,
+                                    ctx->ovs_changed, ctx->ports_changed);
 }
 
 static bool
@@ -344,7 +352,7 @@ controller_run(struct controller *c)
             .zones = &c->ctx.zones,
             .ifs = c->ctx.ifs,
         };
-        c->ctx.ovs_changed = ovs_tables_changed(c->ovs.idl);
+        note_ovs_changes(&c->ctx, c->ovs.idl);
         engine_run(&c->engine, &c->ctx, c->tracked);
         if (c->recompute_conn) {
             finish_recompute(c);

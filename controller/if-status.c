@@ -28,7 +28,7 @@ COVERAGE_DEFINE(if_status_mark);
 /* One vNIC's marks. */
 struct if_entry {
     struct hmap_node node;      /* In 'entries', by iface-id. */
-    struct ovs_list active;     /* In 'active' unless IFS_UP. */
+    struct ovs_list list_node;  /* In the list of its state, unless IFS_UP. */
     char *iface_id;             /* Its iface-id. */
     struct uuid iface;          /* Its Interface row. */
     struct uuid port;           /* Its Port row (if bound). */
@@ -37,10 +37,15 @@ struct if_entry {
     uint64_t seqno;             /* Put that carried its flows. */
 };
 
+/* The number of states. */
+#define N_IF_STATES (IFS_UNMARK + 1)
+
 /* The marks of every vNIC. */
 struct if_status {
     struct hmap entries;        /* Contains struct if_entry. */
-    struct ovs_list active;     /* Entries with something left to do. */
+    struct ovs_list lists[N_IF_STATES];  /* Entries by state (IFS_UP's stays
+                                          * empty): work is proportional to
+                                          * the entries that can move. */
 };
 
 /* Returns a new, empty set of marks. */
@@ -50,7 +55,9 @@ if_status_create(void)
     struct if_status *ifs = xmalloc(sizeof *ifs);
 
     hmap_init(&ifs->entries);
-    ovs_list_init(&ifs->active);
+    for (size_t i = 0; i < N_IF_STATES; i++) {
+        ovs_list_init(&ifs->lists[i]);
+    }
     return ifs;
 }
 
@@ -90,17 +97,15 @@ find_entry(const struct if_status *ifs, const char *iface_id)
     return NULL;
 }
 
-/* Moves 'e' to 'state', keeping the list of active entries right. */
+/* Moves 'e' to the end of the list of 'state' (no list for IFS_UP). */
 static void
 set_state(struct if_status *ifs, struct if_entry *e, enum if_state state)
 {
-    bool was_active = e->state != IFS_UP;
-    bool is_active = state != IFS_UP;
-
-    if (was_active && !is_active) {
-        ovs_list_remove(&e->active);
-    } else if (!was_active && is_active) {
-        ovs_list_push_back(&ifs->active, &e->active);
+    if (e->state != IFS_UP) {
+        ovs_list_remove(&e->list_node);
+    }
+    if (state != IFS_UP) {
+        ovs_list_push_back(&ifs->lists[state], &e->list_node);
     }
     e->state = state;
 }
@@ -117,7 +122,7 @@ get_entry(struct if_status *ifs, const char *iface_id,
         e->iface_id = xstrdup(iface_id);
         e->state = IFS_UNMARK;
         hmap_insert(&ifs->entries, &e->node, hash_string(iface_id, 0));
-        ovs_list_push_back(&ifs->active, &e->active);
+        ovs_list_push_back(&ifs->lists[IFS_UNMARK], &e->list_node);
     }
     e->iface = *iface;
     return e;
@@ -170,11 +175,10 @@ if_status_note_put(struct if_status *ifs, uint64_t seqno)
     if (!seqno) {
         return;
     }
-    LIST_FOR_EACH (e, active, &ifs->active) {
-        if (e->state == IFS_FLOWS_CHANGED) {
-            e->state = IFS_FLOWS_SENT;
-            e->seqno = seqno;
-        }
+    LIST_FOR_EACH_POP (e, list_node, &ifs->lists[IFS_FLOWS_CHANGED]) {
+        e->state = IFS_FLOWS_SENT;
+        e->seqno = seqno;
+        ovs_list_push_back(&ifs->lists[IFS_FLOWS_SENT], &e->list_node);
     }
 }
 
@@ -211,55 +215,45 @@ unmark_iface(const struct ovsrec_interface *iface)
 }
 
 /* Advances every vNIC that can go a step further, given that the switch
- * confirmed every put up to 'acked_seqno'. */
+ * confirmed every put up to 'acked_seqno'.  Looks only at the entries that
+ * can move. */
 void
 if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
               uint64_t acked_seqno)
 {
     struct if_entry *e;
 
-    LIST_FOR_EACH_SAFE (e, active, &ifs->active) {
-        const struct ovsrec_interface *iface = NULL;
-        if (ctx->ovs_txn && (e->state == IFS_UNMARK
-                             || e->state == IFS_MARK_IFACE
-                             || e->state == IFS_FLOWS_SENT)) {
-            iface = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
+    /* Confirmed flows: in put order, so the first unconfirmed one ends the
+     * walk. */
+    LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_FLOWS_SENT]) {
+        if (e->seqno > acked_seqno) {
+            break;
         }
+        set_state(ifs, e, IFS_MARK_IFACE);
+    }
 
-        switch (e->state) {
-        case IFS_FLOWS_CHANGED:
-        case IFS_UP:
-            break;
-
-        case IFS_UNMARK:
-            if (ctx->ovs_txn) {
-                if (iface) {
-                    unmark_iface(iface);
-                }
-                if_status_gone(ifs, e->iface_id);
+    if (ctx->ovs_txn) {
+        LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_UNMARK]) {
+            const struct ovsrec_interface *iface
+                = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
+            if (iface) {
+                unmark_iface(iface);
             }
-            break;
-
-        case IFS_FLOWS_SENT:
-            if (e->seqno > acked_seqno) {
-                break;
-            }
-            set_state(ifs, e, IFS_MARK_IFACE);
-            /* Fall through. */
-        case IFS_MARK_IFACE:
-            if (!ctx->ovs_txn) {
-                break;
-            }
+            if_status_gone(ifs, e->iface_id);
+        }
+        LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_MARK_IFACE]) {
+            const struct ovsrec_interface *iface
+                = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
             if (iface) {
                 mark_iface(iface, e->zone);
                 COVERAGE_INC(if_status_mark);
             }
             set_state(ifs, e, IFS_MARK_PORT);
-            /* Fall through. */
-        case IFS_MARK_PORT:
-            if (!ctx->tdb_txn || !ctx->chassis) {
-                break;
-            }
+        }
+    }
+
+    if (ctx->tdb_txn && ctx->chassis) {
+        LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_MARK_PORT]) {
             const struct bhrec_port *port = bhrec_port_get_for_uuid(
                 ctx->tdb_idl, &e->port);
             if (port && port->chassis == ctx->chassis
@@ -268,7 +262,6 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
                 bhrec_port_set_up(port, &up, 1);
             }
             set_state(ifs, e, IFS_UP);
-            break;
         }
     }
 }
@@ -277,9 +270,13 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
 bool
 if_status_pending(const struct if_status *ifs)
 {
-    return !ovs_list_is_empty(&ifs->active);
+    for (size_t i = 0; i < N_IF_STATES; i++) {
+        if (!ovs_list_is_empty(&ifs->lists[i])) {
+            return true;
+        }
+    }
+    return false;
 }
-
 /* Returns the state of 'iface_id' (IFS_UNMARK if unknown). */
 enum if_state
 if_status_get(const struct if_status *ifs, const char *iface_id)

@@ -41,6 +41,7 @@ local_nets_init(struct local_nets *ln)
     hmap_init(&ln->nets);
     ln->uplink_name = NULL;
     ln->uplink_ofport = 0;
+    uuid_zero(&ln->uplink_uuid);
 }
 
 static void
@@ -120,17 +121,21 @@ leave(struct local_nets *ln, const char *iface_id, uint32_t key)
     }
 }
 
-/* Returns the ofport of the interface named 'name' on 'br', or 0. */
+/* Returns the ofport of the interface named 'name' on 'br', or 0, and
+ * remembers its row in 'ln'.  Looks at every port of 'br'. */
 static int64_t
-find_uplink(const struct ovsrec_bridge *br, const char *name)
+find_uplink(struct local_nets *ln, const struct ovsrec_bridge *br,
+            const char *name)
 {
+    uuid_zero(&ln->uplink_uuid);
     for (size_t i = 0; name && i < br->n_ports; i++) {
         const struct ovsrec_port *p = br->ports[i];
         for (size_t j = 0; j < p->n_interfaces; j++) {
             const struct ovsrec_interface *iface = p->interfaces[j];
-            if (!strcmp(iface->name, name) && iface->n_ofport
-                && iface->ofport[0] > 0) {
-                return iface->ofport[0];
+            if (!strcmp(iface->name, name)) {
+                ln->uplink_uuid = iface->header_.uuid;
+                return (iface->n_ofport && iface->ofport[0] > 0
+                        ? iface->ofport[0] : 0);
             }
         }
     }
@@ -183,20 +188,36 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
     }
 }
 
-/* Handles a possible change of the uplink (its configured name 'uplink',
- * or its ofport on 'br' if the switch's database changed,
- * 'ovs_changed'): every network's flows depend on it. */
+/* Handles a possible change of the uplink: of its configured name
+ * 'uplink', or of its ofport on 'br' if the switch's database changed
+ * ('ovs_changed').  Only if ports came or went ('ports_changed') or the
+ * name changed does it look at every port of 'br'; otherwise it reads the
+ * uplink's own row.  Every network's flows depend on the uplink. */
 bool
-local_nets_handle_uplink(struct local_nets *ln,
+local_nets_handle_uplink(struct local_nets *ln, struct ovsdb_idl *ovs_idl,
                          const struct ovsrec_bridge *br, const char *uplink,
-                         bool ovs_changed)
+                         bool ovs_changed, bool ports_changed)
 {
-    if (!ovs_changed && nullable_string_is_equal(uplink, ln->uplink_name)) {
+    bool same_name = nullable_string_is_equal(uplink, ln->uplink_name);
+    int64_t ofport;
+
+    if (!ovs_changed && same_name) {
         return true;
     }
-    free(ln->uplink_name);
-    ln->uplink_name = nullable_xstrdup(uplink);
-    int64_t ofport = find_uplink(br, uplink);
+    if (same_name && !ports_changed) {
+        const struct ovsrec_interface *iface = (uplink
+            ? ovsrec_interface_get_for_uuid(ovs_idl, &ln->uplink_uuid)
+            : NULL);
+        ofport = (iface && iface->n_ofport && iface->ofport[0] > 0
+                  ? iface->ofport[0] : 0);
+        if (uplink && !iface) {
+            ofport = find_uplink(ln, br, uplink);
+        }
+    } else {
+        free(ln->uplink_name);
+        ln->uplink_name = nullable_xstrdup(uplink);
+        ofport = find_uplink(ln, br, uplink);
+    }
     if (ofport != ln->uplink_ofport) {
         VLOG_INFO("uplink %s: ofport %"PRId64, uplink ? uplink : "(none)",
                   ofport);
@@ -244,7 +265,7 @@ local_nets_recompute(struct local_nets *ln, const struct binding *b,
     local_nets_clear(ln);
     free(ln->uplink_name);
     ln->uplink_name = nullable_xstrdup(uplink);
-    ln->uplink_ofport = find_uplink(br, uplink);
+    ln->uplink_ofport = find_uplink(ln, br, uplink);
     BINDING_FOR_EACH_VNIC (v, b) {
         if (v->state == VNIC_BOUND) {
             join(ln, v);

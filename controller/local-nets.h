@@ -21,9 +21,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "openvswitch/hmap.h"
+#include "uuid.h"
 
 struct binding;
 struct flow_table;
+struct ovsdb_idl;
 struct ovsrec_bridge;
 
 /* The local networks. */
@@ -31,6 +33,7 @@ struct local_nets {
     struct hmap nets;           /* Contains struct local_net, by key. */
     char *uplink_name;          /* Name the uplink was looked up by. */
     int64_t uplink_ofport;      /* The uplink's ofport, or 0. */
+    struct uuid uplink_uuid;    /* The uplink's Interface, if found. */
 };
 
 void local_nets_init(struct local_nets *);
@@ -39,9 +42,10 @@ void local_nets_destroy(struct local_nets *);
 void local_nets_recompute(struct local_nets *, const struct binding *,
                           const struct ovsrec_bridge *, const char *uplink,
                           struct flow_table *);
-bool local_nets_handle_uplink(struct local_nets *,
+bool local_nets_handle_uplink(struct local_nets *, struct ovsdb_idl *,
                               const struct ovsrec_bridge *,
-                              const char *uplink, bool ovs_changed);
+                              const char *uplink, bool ovs_changed,
+                              bool ports_changed);
 bool local_nets_handle_binding(struct local_nets *, const struct binding *,
                                struct flow_table *);
 size_t local_nets_count(const struct local_nets *);
