@@ -31,6 +31,7 @@ VLOG_DEFINE_THIS_MODULE(binding);
 COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
+COVERAGE_DEFINE(binding_duplicate_iface_id);
 
 /* Initializes 'b' with no vNICs. */
 void
@@ -434,6 +435,20 @@ release_strays(struct binding *b, const struct binding_input *in)
     }
 }
 
+/* Returns true if vNIC 'v''s Interface still exists with its iface-id and
+ * an ofport: it holds the iface-id against any other Interface. */
+static bool
+iface_holds(const struct binding_input *in, const struct vnic *v)
+{
+    const struct ovsrec_interface *iface = ovsrec_interface_get_for_uuid(
+        in->ovs_idl, &v->iface_uuid);
+
+    return (iface && iface->n_ofport && iface->ofport[0] > 0
+            && nullable_string_is_equal(smap_get(&iface->external_ids,
+                                                 "iface-id"),
+                                        v->iface_id));
+}
+
 /* Brings up to date the vNIC of Interface 'iface' on br-int, if it is one.
  * With 'all', it is looked at even if nothing it depends on changed. */
 static void
@@ -454,12 +469,23 @@ walk_iface(struct binding *b, const struct binding_input *in,
     int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
     bool new = false;
 
-    if (!iface_id || !*iface_id || ofport <= 0
-        || (in->uplink && !strcmp(iface->name, in->uplink))) {
+    if (!iface_id || !*iface_id || ofport <= 0) {
         return;
     }
 
     struct vnic *v = find_vnic(b, iface_id);
+    if (v && !uuid_equals(&v->iface_uuid, &iface->header_.uuid)
+        && iface_holds(in, v)) {
+        /* One vNIC, one Interface: the Interface that has the iface-id keeps
+         * it, whatever the order of rows in br-int; the newcomer gets
+         * nothing and changes nothing. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s: iface-id already bound to interface %s; "
+                     "interface %s refused", iface_id, v->iface_name,
+                     iface->name);
+        COVERAGE_INC(binding_duplicate_iface_id);
+        return;
+    }
     if (v && !all && !v->claim_pending && !v->seen
         && uuid_equals(&v->iface_uuid, &iface->header_.uuid)
         && !iface_changed(iface)) {

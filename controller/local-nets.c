@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "openvswitch/vlog.h"
 #include "simap.h"
+#include "smap.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -121,6 +122,23 @@ leave(struct local_nets *ln, const char *iface_id, uint32_t key)
     }
 }
 
+/* Returns the ofport of uplink Interface 'iface', or 0 if it has none or
+ * is a vNIC: an Interface with an iface-id is never the uplink. */
+static int64_t
+uplink_ofport(const struct ovsrec_interface *iface)
+{
+    const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+
+    if (iface_id) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "bulkhead-uplink %s is refused: it is a vNIC "
+                     "(external_ids:iface-id=%s); VLAN networks stay on "
+                     "this host", iface->name, iface_id);
+        return 0;
+    }
+    return iface->n_ofport && iface->ofport[0] > 0 ? iface->ofport[0] : 0;
+}
+
 /* Returns the ofport of the interface named 'name' on 'br', or 0, and
  * remembers its row in 'ln'.  Looks at every port of 'br'. */
 static int64_t
@@ -134,8 +152,7 @@ find_uplink(struct local_nets *ln, const struct ovsrec_bridge *br,
             const struct ovsrec_interface *iface = p->interfaces[j];
             if (!strcmp(iface->name, name)) {
                 ln->uplink_uuid = iface->header_.uuid;
-                return (iface->n_ofport && iface->ofport[0] > 0
-                        ? iface->ofport[0] : 0);
+                return uplink_ofport(iface);
             }
         }
     }
@@ -208,8 +225,7 @@ local_nets_handle_uplink(struct local_nets *ln, struct ovsdb_idl *ovs_idl,
         const struct ovsrec_interface *iface = (uplink
             ? ovsrec_interface_get_for_uuid(ovs_idl, &ln->uplink_uuid)
             : NULL);
-        ofport = (iface && iface->n_ofport && iface->ofport[0] > 0
-                  ? iface->ofport[0] : 0);
+        ofport = iface ? uplink_ofport(iface) : 0;
         if (uplink && !iface) {
             ofport = find_uplink(ln, br, uplink);
         }
