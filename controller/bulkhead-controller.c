@@ -90,6 +90,10 @@ struct controller {
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
                                            * NULL. */
+    char *recompute_reply;      /* Its engine verdict, once computed, while
+                                 * the switch's table is being checked. */
+    uint64_t recompute_verify;  /* Verifications to wait for. */
+    uint64_t recompute_repaired;  /* Flows repaired before it. */
     bool exiting;               /* "exit" was requested. */
     bool tracked;               /* No tracked change was dropped. */
 };
@@ -266,9 +270,10 @@ format_node_flows(const struct engine *e, struct svec *per_node)
     }
 }
 
-/* Runs the engine again with every node recomputing, and answers the
- * waiting "recompute" with whether each node's flows came out as
- * incremental processing had left them. */
+/* Runs the engine again with every node recomputing, notes whether each
+ * node's flows came out as incremental processing had left them, and has
+ * the switch's table checked; answer_recompute() answers once that is
+ * done. */
 static void
 finish_recompute(struct controller *c)
 {
@@ -290,19 +295,40 @@ finish_recompute(struct controller *c)
             ds_put_format(&changed, " %s", c->engine.nodes[i].name);
         }
     }
-    if (changed.length) {
-        char *reply = xasprintf("recomputed: flows CHANGED in%s (see log)",
-                                ds_cstr(&changed));
-        unixctl_command_reply(c->recompute_conn, reply);
-        free(reply);
-    } else {
-        unixctl_command_reply(c->recompute_conn,
-                              "recomputed: flows unchanged");
-    }
-    c->recompute_conn = NULL;
+    c->recompute_reply = (changed.length
+                          ? xasprintf("recomputed: flows CHANGED in%s (see "
+                                      "log)", ds_cstr(&changed))
+                          : xstrdup("recomputed: flows unchanged"));
+    /* The switch's table is checked too: the answer waits for that. */
+    c->recompute_repaired = ofctrl_repaired(c->ofctrl);
+    c->recompute_verify = ofctrl_verifications(c->ofctrl) + 1;
+    ofctrl_verify_now(c->ofctrl);
     svec_destroy(&before);
     svec_destroy(&after);
     ds_destroy(&changed);
+}
+
+/* Answers the waiting "recompute" once the switch's table was checked (or
+ * cannot be: not connected). */
+static void
+answer_recompute(struct controller *c)
+{
+    if (ofctrl_is_connected(c->ofctrl)
+        && ofctrl_verifications(c->ofctrl) < c->recompute_verify) {
+        return;
+    }
+    uint64_t repaired = ofctrl_repaired(c->ofctrl) - c->recompute_repaired;
+    char *reply = (!ofctrl_is_connected(c->ofctrl)
+                   ? xasprintf("%s; switch not connected", c->recompute_reply)
+                   : repaired
+                   ? xasprintf("%s; switch: %"PRIu64" flows repaired",
+                               c->recompute_reply, repaired)
+                   : xstrdup(c->recompute_reply));
+    unixctl_command_reply(c->recompute_conn, reply);
+    free(reply);
+    free(c->recompute_reply);
+    c->recompute_reply = NULL;
+    c->recompute_conn = NULL;
 }
 
 /* The main loop. */
@@ -329,6 +355,7 @@ controller_run(struct controller *c)
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
     }
+    ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_txn,
@@ -354,7 +381,7 @@ controller_run(struct controller *c)
         };
         note_ovs_changes(&c->ctx, c->ovs.idl);
         engine_run(&c->engine, &c->ctx, c->tracked);
-        if (c->recompute_conn) {
+        if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
         /* The engine took every change so far. */
@@ -380,6 +407,9 @@ controller_run(struct controller *c)
             .tdb_txn = tdb_txn,
         };
         if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
+        if (c->recompute_reply) {
+            answer_recompute(c);
+        }
     }
 
     /* 5. Commit. */
@@ -477,7 +507,7 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         memory_wait();
-        if (c.exiting || c.recompute_conn) {
+        if (c.exiting || (c.recompute_conn && !c.recompute_reply)) {
             poll_immediate_wake();
         }
         poll_block();

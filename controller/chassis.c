@@ -61,6 +61,9 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
     cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))
                       : NULL;
+    int verify = ids ? smap_get_int(ids, "bulkhead-verify-interval", 60)
+                     : 60;
+    cfg->verify_interval = verify > 0 ? verify * 1000LL : 0;
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,

@@ -31,6 +31,9 @@ struct chassis_config {
     char *bridge;               /* "bulkhead-bridge": integration bridge. */
     char *uplink;               /* "bulkhead-uplink", or NULL. */
     char *datapath_type;        /* "bulkhead-datapath-type", or NULL. */
+    long long int verify_interval;  /* "bulkhead-verify-interval", in ms:
+                                     * how often the switch's table is
+                                     * read and checked (0: never). */
 };
 
 void chassis_config_read(struct chassis_config *,

@@ -26,6 +26,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "byte-order.h"
@@ -40,6 +41,8 @@ COVERAGE_DEFINE(ofctrl_full_sync);
 COVERAGE_DEFINE(ofctrl_dump);
 COVERAGE_DEFINE(ofctrl_flow_add);
 COVERAGE_DEFINE(ofctrl_flow_mod);
+COVERAGE_DEFINE(ofctrl_verify);
+COVERAGE_DEFINE(ofctrl_repair);
 COVERAGE_DEFINE(ofctrl_flow_del);
 
 /* The OpenFlow version spoken to the switch. */
@@ -85,6 +88,18 @@ struct ofctrl {
     uint64_t n_errors;          /* Errors received. */
     uint64_t n_dumps;           /* Times the switch's table was read. */
     uint64_t n_foreign;         /* Flows found that we did not want. */
+
+    /* Verification: reading the switch's table again, while connected, to
+     * find and repair what changed behind the controller's back. */
+    long long int verify_interval;  /* Milliseconds between two, 0: off. */
+    long long int next_verify;  /* When the next one starts. */
+    bool verifying;             /* The pending comparison is one. */
+    struct hmap expected;       /* During one: what was installed before,
+                                 * struct installed_flow. */
+    size_t n_differ;            /* Flows the last dump showed different
+                                 * from 'expected'. */
+    uint64_t n_verified;        /* Verifications finished. */
+    uint64_t n_repaired;        /* Flows they found wrong and repaired. */
 };
 
 /* Returns a new flow installer, not connected yet. */
@@ -96,6 +111,7 @@ ofctrl_create(void)
     c->rconn = rconn_create(0, 8, DSCP_DEFAULT, 1u << OFCTRL_VERSION);
     c->need_full = true;
     hmap_init(&c->installed);
+    hmap_init(&c->expected);
     ovs_list_init(&c->barriers);
     return c;
 }
@@ -106,6 +122,56 @@ installed_free(struct installed_flow *f)
     bh_flow_key_destroy(&f->key);
     free(f->wire);
     free(f);
+}
+
+/* Forgets the flows expected by a verification. */
+static void
+expected_clear(struct ofctrl *c)
+{
+    struct installed_flow *f;
+
+    HMAP_FOR_EACH_POP (f, key.node, &c->expected) {
+        installed_free(f);
+    }
+}
+
+/* Returns the flow with 'key' in 'flows' (of struct installed_flow), or
+ * NULL. */
+static struct installed_flow *
+flows_find(const struct hmap *flows, const struct bh_flow_key *key)
+{
+    struct installed_flow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, key.node, bh_flow_key_hash(key), flows) {
+        if (bh_flow_key_equals(&f->key, key)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Returns how many flows differ between 'c->installed', just read from the
+ * switch, and 'c->expected': missing, added, or with other actions or
+ * cookie. */
+static size_t
+count_differences(const struct ofctrl *c)
+{
+    const struct installed_flow *f, *e;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (f, key.node, &c->installed) {
+        e = flows_find(&c->expected, &f->key);
+        if (!e || e->cookie != f->cookie || e->wire_len != f->wire_len
+            || memcmp(e->wire, f->wire, f->wire_len)) {
+            n++;
+        }
+    }
+    HMAP_FOR_EACH (e, key.node, &c->expected) {
+        if (!flows_find(&c->installed, &e->key)) {
+            n++;
+        }
+    }
+    return n;
 }
 
 /* Forgets every installed flow. */
@@ -137,6 +203,8 @@ ofctrl_destroy(struct ofctrl *c)
         rconn_destroy(c->rconn);
         installed_clear(c);
         hmap_destroy(&c->installed);
+        expected_clear(c);
+        hmap_destroy(&c->expected);
         barriers_clear(c);
         free(c->target);
         free(c);
@@ -201,6 +269,10 @@ ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
     }
     ofpbuf_uninit(&ofpacts);
     if (!ofpmp_more(oh)) {
+        if (c->verifying) {
+            c->n_differ = count_differences(c);
+            expected_clear(c);
+        }
         c->dump = DUMP_DONE;
         c->n_dumps++;
         COVERAGE_INC(ofctrl_dump);
@@ -294,7 +366,14 @@ ofctrl_run(struct ofctrl *c)
         /* A new connection: the switch's table is unknown. */
         c->conn_seqno = rconn_get_connection_seqno(c->rconn);
         ofctrl_restart_sync(c);
+        c->verifying = false;
+        expected_clear(c);
         barriers_clear(c);
+    }
+    if (rconn_is_connected(c->rconn) && c->dump == DUMP_DONE
+        && !c->need_full && c->verify_interval
+        && time_msec() >= c->next_verify) {
+        ofctrl_verify_now(c);
     }
     if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED) {
         ofctrl_send_dump(c);
@@ -315,6 +394,56 @@ ofctrl_wait(struct ofctrl *c)
 {
     rconn_run_wait(c->rconn);
     rconn_recv_wait(c->rconn);
+    if (c->verify_interval && rconn_is_connected(c->rconn)) {
+        poll_timer_wait_until(c->next_verify);
+    }
+    if (c->dump == DUMP_NEEDED && rconn_is_connected(c->rconn)) {
+        poll_immediate_wake();
+    }
+}
+
+/* Makes 'c' read the switch's table again every 'interval_ms' milliseconds
+ * (0: never) and repair what differs from what it installed. */
+void
+ofctrl_set_verify_interval(struct ofctrl *c, long long int interval_ms)
+{
+    if (interval_ms != c->verify_interval) {
+        c->verify_interval = interval_ms;
+        c->next_verify = time_msec() + interval_ms;
+    }
+}
+
+/* Starts a verification now: the switch's table is read again and the next
+ * put compares it whole with the desired table, repairing differences.  If
+ * a comparison is already pending, that one counts as the verification. */
+void
+ofctrl_verify_now(struct ofctrl *c)
+{
+    if (!c->need_full) {
+        COVERAGE_INC(ofctrl_verify);
+        expected_clear(c);
+        hmap_swap(&c->installed, &c->expected);
+        ofctrl_restart_sync(c);
+    }
+    /* A comparison already pending counts as this verification. */
+    c->verifying = true;
+    c->next_verify = time_msec() + (c->verify_interval
+                                    ? c->verify_interval : 0);
+}
+
+/* Returns the number of verifications finished so far. */
+uint64_t
+ofctrl_verifications(const struct ofctrl *c)
+{
+    return c->n_verified;
+}
+
+/* Returns the number of flows that verifications found wrong and
+ * repaired. */
+uint64_t
+ofctrl_repaired(const struct ofctrl *c)
+{
+    return c->n_repaired;
 }
 
 /* Returns true if 'c' is connected to the switch. */
@@ -500,9 +629,25 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
         COVERAGE_INC(ofctrl_full_sync);
         sync_all(c, &msgs, desired);
         c->need_full = false;
-        VLOG_INFO("synchronized the switch's flow table: %"PRIuSIZE
-                  " flows, %"PRIuSIZE" changes", hmap_count(&c->installed),
-                  ovs_list_size(&msgs));
+        if (c->verifying) {
+            /* What the dump showed different from what was installed is
+             * repaired by this put along with the changes it carries. */
+            size_t repaired = c->n_differ;
+            c->n_differ = 0;
+            if (repaired) {
+                VLOG_WARN("the switch's flow table differed from what was "
+                          "installed in %"PRIuSIZE" flows: repairing them",
+                          repaired);
+                COVERAGE_ADD(ofctrl_repair, repaired);
+                c->n_repaired += repaired;
+            }
+            c->verifying = false;
+            c->n_verified++;
+        } else {
+            VLOG_INFO("synchronized the switch's flow table: %"PRIuSIZE
+                      " flows, %"PRIuSIZE" changes",
+                      hmap_count(&c->installed), ovs_list_size(&msgs));
+        }
     } else {
         const struct bh_flow_key *key;
         HMAP_FOR_EACH (key, node, &changed) {
@@ -578,6 +723,10 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
                   c->n_bundles, c->n_errors);
     ds_put_format(s, "  table reads: %"PRIu64", foreign flows removed: %"
                   PRIu64"\n", c->n_dumps, c->n_foreign);
+    if (c->n_verified) {
+        ds_put_format(s, "  verifications: %"PRIu64", flows repaired: %"
+                      PRIu64"\n", c->n_verified, c->n_repaired);
+    }
     ds_put_format(s, "  put seqno: %"PRIu64", acked: %"PRIu64"%s\n",
                   c->put_seqno, c->acked_seqno,
                   c->need_full ? ", full comparison pending" : "");

@@ -35,6 +35,12 @@
  * cookie changes is re-added (which OVS does without clearing its counters);
  * one whose actions change is modified.
  *
+ * Verification: every so often (ofctrl_set_verify_interval(); the
+ * "recompute" command too) the switch's table is read again and compared
+ * whole, and what someone changed behind the controller's back (a flow
+ * deleted or modified by hand, a flow added) is repaired in one bundle,
+ * logged and counted ("flows repaired" in connection-status).
+ *
  * Invariants: every bundle is atomic (all of it or none of it); a bundle the
  * switch refuses makes ofctrl read the switch's table again and compare it
  * whole; the installed copy describes the switch whenever no bundle is
@@ -57,6 +63,10 @@ bool ofctrl_needs_full(const struct ofctrl *);
 uint64_t ofctrl_put(struct ofctrl *, struct flow_table *desired);
 uint64_t ofctrl_acked_seqno(const struct ofctrl *);
 void ofctrl_flush_zone(struct ofctrl *, uint16_t zone);
+void ofctrl_set_verify_interval(struct ofctrl *, long long int interval_ms);
+void ofctrl_verify_now(struct ofctrl *);
+uint64_t ofctrl_verifications(const struct ofctrl *);
+uint64_t ofctrl_repaired(const struct ofctrl *);
 void ofctrl_format_status(const struct ofctrl *, struct ds *);
 
 #endif /* ofctrl.h */
