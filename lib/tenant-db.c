@@ -7,6 +7,7 @@
 #include <config.h>
 #include "lib/tenant-db.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
@@ -606,6 +607,19 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
     free(used);
 }
 
+/* Returns 'mac' in canonical form, lower case (the validator checked its
+ * syntax).  The caller frees it. */
+static char *
+canonical_mac(const char *mac)
+{
+    char *s = xstrdup(mac);
+
+    for (char *p = s; *p; p++) {
+        *p = tolower((unsigned char) *p);
+    }
+    return s;
+}
+
 /* Makes 'row' (NULL to insert one) hold port 'port' at 'position'. */
 static void
 apply_port(struct ovsdb_idl_txn *txn, const char *tname,
@@ -633,10 +647,14 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
         bhrec_port_set_network(row, net);
         changed(&what, "network");
     }
-    if (new || strcmp(row->mac, port->mac)) {
-        bhrec_port_set_mac(row, port->mac);
+    /* MACs are stored in one canonical form (lower case), so that a
+     * document that differs only in their case changes nothing. */
+    char *mac = canonical_mac(port->mac);
+    if (new || strcmp(row->mac, mac)) {
+        bhrec_port_set_mac(row, mac);
         changed(&what, "mac");
     }
+    free(mac);
     if (new || !set_equals_svec(row->ips, row->n_ips, &port->ips)) {
         bhrec_port_set_ips(row, (const char **) port->ips.names,
                            port->ips.n);
@@ -646,9 +664,11 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
     struct svec allowed = SVEC_EMPTY_INITIALIZER;
     for (size_t i = 0; i < port->n_allowed; i++) {
         const struct policy_address *a = &port->allowed[i];
-        svec_add_nocopy(&allowed, (a->mac
-                                   ? xasprintf("%s %s", a->mac, a->ip)
+        char *amac = a->mac ? canonical_mac(a->mac) : NULL;
+        svec_add_nocopy(&allowed, (amac
+                                   ? xasprintf("%s %s", amac, a->ip)
                                    : xstrdup(a->ip)));
+        free(amac);
     }
     if (new || !set_equals_svec(row->allowed_addresses,
                                 row->n_allowed_addresses, &allowed)) {

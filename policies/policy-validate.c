@@ -508,6 +508,47 @@ validate_port_ips(struct validate_ctx *ctx, const struct policy_port *port,
     }
 }
 
+/* Returns the key under which the MAC 'mac' of a port on network 'net' is
+ * kept in the 'macs' map of a tenant: the network's name and the MAC in
+ * lower case.  The caller frees it. */
+static char *
+mac_key(const char *net, const char *mac)
+{
+    char *key = xasprintf("%s %s", net, mac);
+
+    for (char *p = key; *p; p++) {
+        *p = tolower((unsigned char) *p);
+    }
+    return key;
+}
+
+/* One MAC, one owner per network: reports every allowed address of 'port'
+ * whose MAC is another port's own MAC on the same network ('macs', filled
+ * by validate_port() for every port of the tenant), whatever its case. */
+static void
+validate_allowed_macs(struct validate_ctx *ctx,
+                      const struct policy_port *port,
+                      const struct shash *macs)
+{
+    for (size_t i = 0; port->network && i < port->n_allowed; i++) {
+        const struct policy_address *a = &port->allowed[i];
+        if (!a->mac || check_mac(a->mac)) {
+            continue;
+        }
+        char *key = mac_key(port->network, a->mac);
+        const char *owner = shash_find_data(macs, key);
+        if (owner && strcmp(owner, port->name)) {
+            char *apath = xasprintf("%s/allowed_addresses/%"PRIuSIZE,
+                                    port->path, i);
+            field_error(ctx, apath, "mac", "port \"%s\": allowed address "
+                        "MAC %s is the MAC of port \"%s\" on network "
+                        "\"%s\"", port->name, a->mac, owner, port->network);
+            free(apath);
+        }
+        free(key);
+    }
+}
+
 static void
 validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
               const struct policy_port *port, struct shash *macs,
@@ -561,10 +602,7 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
             field_error(ctx, port->path, "mac", "port \"%s\": MAC \"%s\" %s",
                         port->name, port->mac, problem);
         } else if (net) {
-            char *key = xasprintf("%s %s", net->name, port->mac);
-            for (char *p = key; *p; p++) {
-                *p = tolower((unsigned char) *p);
-            }
+            char *key = mac_key(net->name, port->mac);
             const char *other = shash_find_data(macs, key);
             if (other) {
                 field_error(ctx, port->path, "mac", "port \"%s\": MAC %s is "
@@ -723,6 +761,9 @@ policy_validate(const struct policy *policy, const struct policy *context,
         }
         for (size_t j = 0; j < t->n_ports; j++) {
             validate_port(&ctx, t, &t->ports[j], &macs, &ips);
+        }
+        for (size_t j = 0; j < t->n_ports; j++) {
+            validate_allowed_macs(&ctx, &t->ports[j], &macs);
         }
         shash_destroy(&macs);
         shash_destroy(&ips);

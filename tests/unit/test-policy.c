@@ -730,6 +730,25 @@ START_TEST(test_duplicate_mac)
 }
 END_TEST
 
+/* One MAC, one owner: an allowed address may not take another port's MAC
+ * on the same network, whatever its case, and wherever the owner stands in
+ * the document. */
+START_TEST(test_allowed_mac_of_another_port)
+{
+    CHECK_ERROR(ACME LAN
+                " \"ports\": [\n"
+                "  {\"name\": \"p1\", \"network\": \"lan\",\n"
+                "   \"mac\": \"02:00:0a:01:00:01\",\n"
+                "   \"allowed_addresses\": [{\"mac\": \"02:00:0A:01:00:02\",\n"
+                "     \"ip\": \"10.1.0.9\"}]},\n"
+                "  {\"name\": \"p2\", \"network\": \"lan\",\n"
+                "   \"mac\": \"02:00:0a:01:00:02\"}]}]}\n",
+                "t.json:6:34: ", "port \"p1\": allowed address MAC "
+                "02:00:0A:01:00:02 is the MAC of port \"p2\" on network "
+                "\"lan\"");
+}
+END_TEST
+
 /* Segments and MTU. */
 
 /* VLAN 0 is refused. */
@@ -1793,6 +1812,7 @@ policy_suite(void)
     tcase_add_test(tc, test_duplicate_ip);
     tcase_add_test(tc, test_duplicate_ipv6_other_spelling);
     tcase_add_test(tc, test_duplicate_mac);
+    tcase_add_test(tc, test_allowed_mac_of_another_port);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("segments");
