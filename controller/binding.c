@@ -32,6 +32,7 @@ COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
 COVERAGE_DEFINE(binding_duplicate_iface_id);
+COVERAGE_DEFINE(binding_invalid_row);
 
 /* Initializes 'b' with no vNICs. */
 void
@@ -288,6 +289,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
                            attached, port->mac);
     }
 
+    /* The signature is taken before the row is checked: a row that does
+     * not change is not checked again. */
     uint16_t zone = (state == VNIC_BOUND
                      ? ct_zones_assign(in->zones, v->iface_id,
                                        &iface->external_ids)
@@ -299,6 +302,21 @@ vnic_update(struct binding *b, const struct binding_input *in,
         free(sig);
         free(reason);
         return;
+    }
+    if (state == VNIC_BOUND) {
+        /* The controller trusts no row: the Tenant DB may be written by
+         * anything.  What the validator refuses gets no flow. */
+        char *problem = tenant_db_check_port(port);
+        if (problem) {
+            state = VNIC_REFUSED;
+            reason = xasprintf("invalid in the Tenant DB: %s", problem);
+            free(problem);
+            COVERAGE_INC(binding_invalid_row);
+            ct_zones_release(in->zones, v->iface_id);
+            zone = 0;
+            /* Keep the row's signature: it is checked again only once it
+             * changes. */
+        }
     }
 
     /* Something changed. */

@@ -13,6 +13,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/shash.h"
+#include "sset.h"
 #include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
 #include "util.h"
@@ -863,4 +864,58 @@ tenant_db_delete_tenant(struct ovsdb_idl_txn *txn,
         note(changes, '-', "tenant %s", name);
     }
     tdb_index_destroy(&index);
+}
+
+/* Returns NULL if what a controller takes from Port row 'row' is valid, or
+ * else a message (which the caller frees) naming the first problem the
+ * document validator finds.  The Tenant DB may be written by anything, not
+ * only by bulkhead-ctl: the port, its network and its security groups
+ * (with their rules, and the groups those rules name) are checked as a
+ * one-network tenant, with the same code as a policy document. */
+char *
+tenant_db_check_port(const struct bhrec_port *row)
+{
+    const struct bhrec_network *nrow = row->network;
+    struct policy *policy = policy_create();
+    struct policy_tenant *t = policy_add_tenant(policy, nrow->tenant->name);
+    struct sset names = SSET_INITIALIZER(&names);
+    struct sset remotes = SSET_INITIALIZER(&remotes);
+
+    tenant_db_network_from_row(nrow, policy_tenant_add_network(t, NULL));
+    for (size_t i = 0; i < row->n_security_groups; i++) {
+        const struct bhrec_security_group *g = row->security_groups[i];
+        if (!sset_add(&names, g->name)) {
+            continue;
+        }
+        struct policy_group *group = policy_tenant_add_group(t, g->name);
+        for (size_t j = 0; j < g->n_rules; j++) {
+            const struct bhrec_rule *r = g->rules[j];
+            tenant_db_rule_from_row(r, policy_group_add_rule(group));
+            if (r->remote_group) {
+                sset_add(&remotes, r->remote_group->name);
+            }
+        }
+    }
+    /* A group that a rule names must exist in the tenant. */
+    const char *name;
+    SSET_FOR_EACH (name, &remotes) {
+        if (!sset_contains(&names, name)) {
+            policy_tenant_add_group(t, name);
+        }
+    }
+    tenant_db_port_from_row(row, policy_tenant_add_port(t, NULL));
+    policy_renumber(policy);
+
+    struct policy_errors errors;
+    policy_errors_init(&errors, "Tenant DB");
+    policy_validate(policy, NULL, &errors);
+    char *problem = (errors.n
+                     ? xstrdup(errors.errors[0].message
+                               + strlen("Tenant DB: "))
+                     : NULL);
+    policy_errors_destroy(&errors);
+    sset_destroy(&names);
+    sset_destroy(&remotes);
+    policy_destroy(policy);
+    return problem;
 }
