@@ -331,6 +331,31 @@ answer_recompute(struct controller *c)
     c->recompute_conn = NULL;
 }
 
+/* Right after the switch's table was read on a (re)connection, and before
+ * anything else (the Tenant DB may not even be read yet): removes the flows
+ * of vNICs whose Interface no longer keeps their zone (ofctrl.h). */
+static void
+remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
+{
+    int64_t *zone_ofport = xcalloc(CT_ZONE_MAX + 1, sizeof *zone_ofport);
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *p = br->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            unsigned int zone;
+            if (iface->n_ofport && iface->ofport[0] > 0
+                && str_to_uint(smap_get_def(&iface->external_ids,
+                                            CT_ZONE_KEY, ""), 10, &zone)
+                && zone >= CT_ZONE_MIN && zone <= CT_ZONE_MAX) {
+                zone_ofport[zone] = iface->ofport[0];
+            }
+        }
+    }
+    ofctrl_remove_stale(c->ofctrl, zone_ofport);
+    free(zone_ofport);
+}
+
 /* The main loop. */
 
 /* One turn of the main loop. */
@@ -362,6 +387,9 @@ controller_run(struct controller *c)
                                      BULKHEAD_VERSION);
     }
     ofctrl_run(c->ofctrl);
+    if (br && ofctrl_needs_stale_check(c->ofctrl)) {
+        remove_stale_flows(c, br);
+    }
 
     /* Nothing is computed, nor sent to the switch, before both databases
      * were read once. */

@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include "controller/ct-zone.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "dirs.h"
+#include "flow.h"
 #include "hash.h"
 #include "openflow/nicira-ext.h"
 #include "openvswitch/dynamic-string.h"
@@ -87,6 +89,9 @@ struct ofctrl {
     uint64_t n_bundles;         /* Bundles sent. */
     uint64_t n_errors;          /* Errors received. */
     uint64_t n_dumps;           /* Times the switch's table was read. */
+    bool stale_checked;         /* ofctrl_remove_stale() ran for this
+                                 * connection. */
+    uint64_t n_stale;           /* Flows it removed. */
     uint64_t n_foreign;         /* Flows found that we did not want. */
 
     /* Verification: reading the switch's table again, while connected, to
@@ -367,6 +372,7 @@ ofctrl_run(struct ofctrl *c)
         c->conn_seqno = rconn_get_connection_seqno(c->rconn);
         ofctrl_restart_sync(c);
         c->verifying = false;
+        c->stale_checked = false;
         expected_clear(c);
         barriers_clear(c);
     }
@@ -698,6 +704,61 @@ ofctrl_send_bundle(struct ofctrl *c, struct ovs_list *msgs)
     COVERAGE_INC(ofctrl_bundle);
 }
 
+/* Returns true if the switch's table was just read after a (re)connection
+ * and ofctrl_remove_stale() should run now, before anything else is
+ * sent. */
+bool
+ofctrl_needs_stale_check(const struct ofctrl *c)
+{
+    return (rconn_is_connected(c->rconn) && c->dump == DUMP_DONE
+            && c->need_full && !c->stale_checked && !c->verifying);
+}
+
+/* Deletes at once, in one bundle, the flows of vNICs that are not there
+ * any more: flows with a vNIC cookie whose zone ('zone_ofport[Z]', the
+ * ofport of the Interface that keeps zone Z, or 0) no Interface keeps, or
+ * that match another ofport than the one of the Interface that keeps it.
+ * Such flows were made for a vNIC that left while the controller was down;
+ * if its tap name came back (libvirt reuses vnetN, and OVS gives a name its
+ * old ofport), they would let a newcomer send and receive as the departed
+ * VM until the databases are read.  Returns the number of flows deleted. */
+size_t
+ofctrl_remove_stale(struct ofctrl *c, const int64_t *zone_ofport)
+{
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct installed_flow *f;
+    size_t n = 0;
+
+    c->stale_checked = true;
+    c->bundle_id++;
+    HMAP_FOR_EACH_SAFE (f, key.node, &c->installed) {
+        if (f->cookie >> 56 != PL_COOKIE_VNIC) {
+            continue;
+        }
+        uint32_t zone = f->cookie & 0xffffffff;
+        int64_t ofport = zone <= CT_ZONE_MAX ? zone_ofport[zone] : 0;
+        struct match m;
+        minimatch_expand(&f->key.match, &m);
+        bool stale = (!ofport
+                      || (m.wc.masks.in_port.ofp_port
+                          && ofp_to_u16(m.flow.in_port.ofp_port) != ofport));
+        if (stale) {
+            bundle_flow_mod(c, &msgs, OFPFC_DELETE_STRICT, &f->key, 0,
+                            NULL, 0);
+            hmap_remove(&c->installed, &f->key.node);
+            installed_free(f);
+            n++;
+        }
+    }
+    if (n) {
+        VLOG_WARN("removed %"PRIuSIZE" flows of vNICs that left while the "
+                  "controller was down", n);
+        c->n_stale += n;
+        ofctrl_send_bundle(c, &msgs);
+    }
+    return n;
+}
+
 /* Asks the switch to flush conntrack zone 'zone'. */
 void
 ofctrl_flush_zone(struct ofctrl *c, uint16_t zone)
@@ -723,6 +784,10 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
                   c->n_bundles, c->n_errors);
     ds_put_format(s, "  table reads: %"PRIu64", foreign flows removed: %"
                   PRIu64"\n", c->n_dumps, c->n_foreign);
+    if (c->n_stale) {
+        ds_put_format(s, "  stale vNIC flows removed at start: %"PRIu64"\n",
+                      c->n_stale);
+    }
     if (c->n_verified) {
         ds_put_format(s, "  verifications: %"PRIu64", flows repaired: %"
                       PRIu64"\n", c->n_verified, c->n_repaired);

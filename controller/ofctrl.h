@@ -47,6 +47,7 @@
  * outstanding. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
@@ -63,6 +64,8 @@ bool ofctrl_needs_full(const struct ofctrl *);
 uint64_t ofctrl_put(struct ofctrl *, struct flow_table *desired);
 uint64_t ofctrl_acked_seqno(const struct ofctrl *);
 void ofctrl_flush_zone(struct ofctrl *, uint16_t zone);
+bool ofctrl_needs_stale_check(const struct ofctrl *);
+size_t ofctrl_remove_stale(struct ofctrl *, const int64_t *zone_ofport);
 void ofctrl_set_verify_interval(struct ofctrl *, long long int interval_ms);
 void ofctrl_verify_now(struct ofctrl *);
 uint64_t ofctrl_verifications(const struct ofctrl *);
