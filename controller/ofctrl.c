@@ -433,8 +433,7 @@ ofctrl_verify_now(struct ofctrl *c)
     }
     /* A comparison already pending counts as this verification. */
     c->verifying = true;
-    c->next_verify = time_msec() + (c->verify_interval
-                                    ? c->verify_interval : 0);
+    c->next_verify = time_msec() + c->verify_interval;
 }
 
 /* Returns the number of verifications finished so far. */
@@ -511,15 +510,7 @@ bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
 static struct installed_flow *
 installed_find(const struct ofctrl *c, const struct bh_flow_key *key)
 {
-    struct installed_flow *f;
-
-    HMAP_FOR_EACH_WITH_HASH (f, key.node, bh_flow_key_hash(key),
-                             &c->installed) {
-        if (bh_flow_key_equals(&f->key, key)) {
-            return f;
-        }
-    }
-    return NULL;
+    return flows_find(&c->installed, key);
 }
 
 /* Makes the installed copy of 'key' be 'want' (NULL: absent), and adds to
