@@ -125,6 +125,13 @@ pipeline_add_static(struct flow_table *ft)
                    "udp6,tp_dst=546", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
                    "icmp6,icmp_type=130", "drop");
+    /* Malformed neighbor discovery: OVS reports a target of "::" (and no
+     * link-layer address) for a message it could not parse, two
+     * link-layer options for instance; Linux would take the first. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "icmp6,icmp_type=135,icmp_code=0,nd_target=::", "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                   "icmp6,icmp_type=136,icmp_code=0,nd_target=::", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
                    "icmp6,icmp_type=134,icmp_code=0", "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
@@ -199,17 +206,28 @@ add_source_flows(struct flow_table *ft, const char *owner,
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
                       "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s",
                       vnic->ofport, mac, ip);
-        /* A neighbor advertisement must be about one of its own
-         * addresses and name its own MAC (or none). */
+        /* Neighbor discovery is owned like ARP: a solicitation comes
+         * from one of its own addresses and names its own MAC (or none);
+         * an advertisement is about one of its own addresses, comes from
+         * it, and names its own MAC (or none). */
         if (!strchr(ip, '/')) {
             add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                          "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=136,"
-                          "icmp_code=0,nd_target=%s,nd_tll=%s",
+                          "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                          "icmp_type=135,icmp_code=0,nd_sll=%s",
                           vnic->ofport, mac, ip, mac);
             add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                          "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=136,"
-                          "icmp_code=0,nd_target=%s,"
-                          "nd_tll=00:00:00:00:00:00", vnic->ofport, mac, ip);
+                          "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                          "icmp_type=135,icmp_code=0,"
+                          "nd_sll=00:00:00:00:00:00", vnic->ofport, mac, ip);
+            add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                          "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                          "icmp_type=136,icmp_code=0,nd_target=%s,nd_tll=%s",
+                          vnic->ofport, mac, ip, ip, mac);
+            add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                          "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
+                          "icmp_type=136,icmp_code=0,nd_target=%s,"
+                          "nd_tll=00:00:00:00:00:00", vnic->ofport, mac, ip,
+                          ip);
         }
     }
     free(pass);
@@ -234,12 +252,12 @@ add_ipv6_basics(struct flow_table *ft, const char *owner,
         inet_ntop(AF_INET6, &lla, lla_s, sizeof lla_s);
         add_source_flows(ft, owner, vnic, cookie, mac, lla_s);
     }
+    /* Duplicate address detection: from "::", with no link-layer
+     * option. */
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=135,"
-                  "icmp_code=0,nd_sll=%s", vnic->ofport, mac, mac);
-    add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "in_port=%"PRId64",dl_src=%s,icmp6,icmp_type=135,"
-                  "icmp_code=0,nd_sll=00:00:00:00:00:00", vnic->ofport, mac);
+                  "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
+                  "icmp_type=135,icmp_code=0,nd_sll=00:00:00:00:00:00",
+                  vnic->ofport, mac);
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
                   "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
                   "icmp_type=143,icmp_code=0", vnic->ofport, mac);
