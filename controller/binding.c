@@ -504,13 +504,6 @@ walk_iface(struct binding *b, const struct binding_input *in,
         COVERAGE_INC(binding_duplicate_iface_id);
         return;
     }
-    if (v && !all && !v->claim_pending && !v->seen
-        && uuid_equals(&v->iface_uuid, &iface->header_.uuid)
-        && !iface_changed(iface)) {
-        /* Nothing it depends on changed. */
-        v->seen = true;
-        return;
-    }
     if (v && v->seen) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "%s: iface-id used by both %s and %s; %s ignored",
@@ -596,19 +589,11 @@ bool
 binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
 {
     const struct ovsrec_interface *iface;
-    const struct ovsrec_port *port;
-    const struct ovsrec_bridge *br;
-    bool walk = false;
 
     /* Ports that come or go, or Interfaces that come, go, or gain or lose
      * an iface-id or an ofport, need the walk, which finds out what is on
      * br-int (and costs a lookup per Interface that did not change). */
-    OVSREC_BRIDGE_FOR_EACH_TRACKED (br, in->ovs_idl) {
-        walk = true;
-    }
-    OVSREC_PORT_FOR_EACH_TRACKED (port, in->ovs_idl) {
-        walk = true;
-    }
+    bool walk = in->ports_changed;
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
         if (walk) {
             break;

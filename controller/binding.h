@@ -101,6 +101,8 @@ struct binding_input {
     struct ovsdb_idl *tdb_idl;                 /* The Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB Port index. */
     const char *uplink;         /* Name of the uplink interface, or NULL. */
+    bool ports_changed;         /* Bridges or Ports changed in the local
+                                 * OVSDB since the last run. */
     struct ovsdb_idl_txn *ovs_txn;   /* For stale marks, or NULL. */
     struct ovsdb_idl_txn *tdb_txn;   /* For Port claims, or NULL. */
     struct ct_zones *zones;          /* Conntrack zones. */

@@ -67,7 +67,6 @@ struct engine_ctx {
     /* Set by the main loop for each run. */
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
-    bool ports_changed;         /* Bridges or Ports changed in it. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
@@ -109,7 +108,7 @@ static void register_commands(struct controller *);
 
 /* Sets 'ctx->ovs_changed' if the local OVSDB reports a change to a
  * Bridge, a Port or an Interface since the last run, and
- * 'ctx->ports_changed' if to a Bridge or a Port. */
+ * 'ctx->in.ports_changed' if to a Bridge or a Port. */
 static void
 note_ovs_changes(struct engine_ctx *ctx, struct ovsdb_idl *idl)
 {
@@ -117,21 +116,21 @@ note_ovs_changes(struct engine_ctx *ctx, struct ovsdb_idl *idl)
     const struct ovsrec_port *port;
     const struct ovsrec_bridge *br;
 
-    ctx->ports_changed = false;
+    ctx->in.ports_changed = false;
     ctx->ovs_changed = false;
     OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
-        ctx->ports_changed = true;
+        ctx->in.ports_changed = true;
         break;
     }
     OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
-        ctx->ports_changed = true;
+        ctx->in.ports_changed = true;
         break;
     }
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
         ctx->ovs_changed = true;
         break;
     }
-    ctx->ovs_changed = ctx->ovs_changed || ctx->ports_changed;
+    ctx->ovs_changed = ctx->ovs_changed || ctx->in.ports_changed;
 }
 
 /* Node "pipeline": the flows that depend on nothing. */
@@ -193,7 +192,7 @@ local_nets_node_uplink(struct engine_ctx *ctx)
 {
     return local_nets_handle_uplink(&ctx->nets, ctx->in.ovs_idl,
                                     ctx->in.br_int, ctx->in.uplink,
-                                    ctx->ovs_changed, ctx->ports_changed);
+                                    ctx->ovs_changed, ctx->in.ports_changed);
 }
 
 static bool

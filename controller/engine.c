@@ -87,12 +87,6 @@ engine_force_recompute(struct engine *e)
     e->force = true;
 }
 
-/* Returns true if the next run recomputes every node. */
-bool
-engine_recompute_pending(const struct engine *e)
-{
-    return e->force;
-}
 
 /* Returns the engine's desired flow table. */
 struct flow_table *

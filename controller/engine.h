@@ -75,7 +75,6 @@ void engine_init(struct engine *, const struct engine_node *, size_t n);
 void engine_destroy(struct engine *);
 void engine_run(struct engine *, struct engine_ctx *, bool tracked);
 void engine_force_recompute(struct engine *);
-bool engine_recompute_pending(const struct engine *);
 struct flow_table *engine_flows(struct engine *);
 void engine_format_stats(const struct engine *, struct ds *);
 void engine_format_node_flows(const struct engine *,

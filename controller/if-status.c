@@ -266,17 +266,6 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
     }
 }
 
-/* Returns true if some vNIC's marks still wait. */
-bool
-if_status_pending(const struct if_status *ifs)
-{
-    for (size_t i = 0; i < N_IF_STATES; i++) {
-        if (!ovs_list_is_empty(&ifs->lists[i])) {
-            return true;
-        }
-    }
-    return false;
-}
 /* Returns the state of 'iface_id' (IFS_UNMARK if unknown). */
 enum if_state
 if_status_get(const struct if_status *ifs, const char *iface_id)

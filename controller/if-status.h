@@ -67,7 +67,6 @@ void if_status_gone(struct if_status *, const char *iface_id);
 void if_status_note_put(struct if_status *, uint64_t seqno);
 void if_status_run(struct if_status *, const struct if_status_ctx *,
                    uint64_t acked_seqno);
-bool if_status_pending(const struct if_status *);
 enum if_state if_status_get(const struct if_status *, const char *iface_id);
 bool if_status_is_installed(const struct if_status *, const char *iface_id);
 const char *if_state_name(enum if_state);

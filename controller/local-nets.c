@@ -72,12 +72,6 @@ local_nets_destroy(struct local_nets *ln)
     free(ln->uplink_name);
 }
 
-/* Returns the number of local networks. */
-size_t
-local_nets_count(const struct local_nets *ln)
-{
-    return hmap_count(&ln->nets);
-}
 
 /* Returns the local network with 'key', or NULL. */
 static struct local_net *

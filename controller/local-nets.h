@@ -48,6 +48,5 @@ bool local_nets_handle_uplink(struct local_nets *, struct ovsdb_idl *,
                               bool ports_changed);
 bool local_nets_handle_binding(struct local_nets *, const struct binding *,
                                struct flow_table *);
-size_t local_nets_count(const struct local_nets *);
 
 #endif /* local-nets.h */

@@ -119,23 +119,22 @@ pipeline_add_static(struct flow_table *ft)
      * the client ports, whatever port they send from: a VM sends nothing
      * to UDP 68 or 546.  Ports without port security have a flow above
      * these. */
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "udp,tp_dst=68", "drop");
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "udp6,tp_dst=546", "drop");
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "icmp6,icmp_type=130", "drop");
-    /* Malformed neighbor discovery: OVS reports a target of "::" (and no
-     * link-layer address) for a message it could not parse, two
-     * link-layer options for instance; Linux would take the first. */
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "icmp6,icmp_type=135,icmp_code=0,nd_target=::", "drop");
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "icmp6,icmp_type=136,icmp_code=0,nd_target=::", "drop");
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "icmp6,icmp_type=134,icmp_code=0", "drop");
-    flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                   "icmp6,icmp_type=137,icmp_code=0", "drop");
+    static const char *const vm_never_sends[] = {
+        "udp,tp_dst=68",                /* DHCP server. */
+        "udp6,tp_dst=546",              /* DHCPv6 server. */
+        "icmp6,icmp_type=130",          /* MLD query. */
+        "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
+        "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
+        /* Malformed neighbor discovery: OVS reports a target of "::" (and
+         * no link-layer address) for a message it could not parse, two
+         * link-layer options for instance; Linux would take the first. */
+        "icmp6,icmp_type=135,icmp_code=0,nd_target=::",
+        "icmp6,icmp_type=136,icmp_code=0,nd_target=::",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(vm_never_sends); i++) {
+        flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                       vm_never_sends[i], "drop");
+    }
 
     /* No firewall yet: both firewall tables pass. */
     actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
