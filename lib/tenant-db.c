@@ -7,7 +7,6 @@
 #include <config.h>
 #include "lib/tenant-db.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
@@ -608,19 +607,6 @@ apply_rules(struct ovsdb_idl_txn *txn, const char *tname,
     free(used);
 }
 
-/* Returns 'mac' in canonical form, lower case (the validator checked its
- * syntax).  The caller frees it. */
-static char *
-canonical_mac(const char *mac)
-{
-    char *s = xstrdup(mac);
-
-    for (char *p = s; *p; p++) {
-        *p = tolower((unsigned char) *p);
-    }
-    return s;
-}
-
 /* Makes 'row' (NULL to insert one) hold port 'port' at 'position'. */
 static void
 apply_port(struct ovsdb_idl_txn *txn, const char *tname,
@@ -650,7 +636,7 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
     }
     /* MACs are stored in one canonical form (lower case), so that a
      * document that differs only in their case changes nothing. */
-    char *mac = canonical_mac(port->mac);
+    char *mac = policy_mac_canonical(port->mac);
     if (new || strcmp(row->mac, mac)) {
         bhrec_port_set_mac(row, mac);
         changed(&what, "mac");
@@ -665,7 +651,7 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
     struct svec allowed = SVEC_EMPTY_INITIALIZER;
     for (size_t i = 0; i < port->n_allowed; i++) {
         const struct policy_address *a = &port->allowed[i];
-        char *amac = a->mac ? canonical_mac(a->mac) : NULL;
+        char *amac = a->mac ? policy_mac_canonical(a->mac) : NULL;
         svec_add_nocopy(&allowed, (amac
                                    ? xasprintf("%s %s", amac, a->ip)
                                    : xstrdup(a->ip)));

@@ -509,13 +509,14 @@ validate_port_ips(struct validate_ctx *ctx, const struct policy_port *port,
 }
 
 /* Returns the key under which the MAC 'mac' of a port on network 'net' is
- * kept in the 'macs' map of a tenant: the network's name and the MAC in
+ * kept in the 'macs' map of a tenant: the network's name and the MAC, in
  * lower case.  The caller frees it. */
 static char *
 mac_key(const char *net, const char *mac)
 {
     char *key = xasprintf("%s %s", net, mac);
 
+    /* The whole key, as before: a MAC in any case is one MAC. */
     for (char *p = key; *p; p++) {
         *p = tolower((unsigned char) *p);
     }

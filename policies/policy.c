@@ -8,6 +8,7 @@
 #include "policies/policy.h"
 
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
@@ -439,6 +440,19 @@ policy_find_port(const struct policy_tenant *tenant, const char *name)
         }
     }
     return NULL;
+}
+
+/* Returns Ethernet address 'mac' in the canonical form in which it is
+ * stored and compared: lower case.  The caller frees it. */
+char *
+policy_mac_canonical(const char *mac)
+{
+    char *s = xstrdup(mac);
+
+    for (char *p = s; *p; p++) {
+        *p = tolower((unsigned char) *p);
+    }
+    return s;
 }
 
 /* Returns the iface-id that binds 'port' to a vNIC: its own, or its

@@ -193,6 +193,7 @@ struct policy_group *policy_find_group(const struct policy_tenant *,
 struct policy_port *policy_find_port(const struct policy_tenant *,
                                      const char *name);
 const char *policy_port_iface_id(const struct policy_port *);
+char *policy_mac_canonical(const char *mac);
 
 struct policy *policy_parse_file(const char *file_name,
                                  struct policy_errors *);
