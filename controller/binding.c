@@ -12,6 +12,7 @@
 #include "controller/ct-zone.h"
 #include "controller/flow-table.h"
 #include "controller/if-status.h"
+#include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "hash.h"
@@ -239,6 +240,8 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport, uint16_t zone)
         ds_put_format(&s, UUID_FMT",",
                       UUID_ARGS(&port->security_groups[i]->header_.uuid));
     }
+    ds_put_format(&s, "|%"PRId64, (port->n_broadcast_limit
+                                    ? port->broadcast_limit[0] : 0));
     return ds_steal_cstr(&s);
 }
 
@@ -742,6 +745,7 @@ struct binding_diag {
     const struct binding *binding;      /* The vNICs. */
     const struct if_status *ifs;        /* Their marks. */
     const struct flow_table *flows;     /* The desired flows. */
+    const struct ofctrl *ofctrl;        /* Whose flows the switch refused. */
 };
 
 /* Appends one line per vNIC, sorted by iface-id, to 's'. */
@@ -793,6 +797,19 @@ binding_show(const struct binding_diag *d, const struct vnic *v,
                       if_status_is_installed(d->ifs, v->iface_id)
                       ? "yes" : "not yet",
                       if_state_name(if_status_get(d->ifs, v->iface_id)));
+        const char *refused = ofctrl_refused(
+            d->ofctrl, pipeline_cookie(PL_COOKIE_VNIC, v->zone));
+        if (refused) {
+            ds_put_format(s, "switch: refused its flows (%s): all withheld, "
+                          "its traffic is dropped\n", refused);
+        }
+        refused = ofctrl_refused(d->ofctrl,
+                                 pipeline_cookie(PL_COOKIE_NETWORK,
+                                                 v->net_key));
+        if (refused) {
+            ds_put_format(s, "switch: refused its network's flows (%s): all "
+                          "withheld, no flooding nor uplink\n", refused);
+        }
     }
 }
 
@@ -877,17 +894,20 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
-/* Registers the vNIC commands, which read 'b', 'ifs' and 'flows'. */
+/* Registers the vNIC commands, which read 'b', 'ifs', 'flows' and
+ * 'ofctrl'. */
 void
 binding_register_commands(const struct binding *b,
                           const struct if_status *ifs,
-                          const struct flow_table *flows)
+                          const struct flow_table *flows,
+                          const struct ofctrl *ofctrl)
 {
     struct binding_diag *d = xmalloc(sizeof *d);
 
     d->binding = b;
     d->ifs = ifs;
     d->flows = flows;
+    d->ofctrl = ofctrl;
     unixctl_command_register("vnic/list", "", 0, 0, cmd_list, d);
     unixctl_command_register("tenant/show", "", 0, 0, cmd_list, d);
     unixctl_command_register("vnic/show", "PORT", 1, 1, cmd_vnic, d);

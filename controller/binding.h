@@ -41,6 +41,7 @@
 struct ct_zones;
 struct ds;
 struct flow_table;
+struct ofctrl;
 struct if_status;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
@@ -144,6 +145,7 @@ const char *vnic_state_name(enum vnic_state);
 
 void binding_register_commands(const struct binding *,
                                const struct if_status *,
-                               const struct flow_table *);
+                               const struct flow_table *,
+                               const struct ofctrl *);
 
 #endif /* binding.h */

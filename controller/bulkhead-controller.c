@@ -323,6 +323,13 @@ answer_recompute(struct controller *c)
                    ? xasprintf("%s; switch: %"PRIu64" flows repaired",
                                c->recompute_reply, repaired)
                    : xstrdup(c->recompute_reply));
+    size_t withheld = ofctrl_n_withheld(c->ofctrl);
+    if (withheld) {
+        char *s = xasprintf("%s; switch refused flows of %"PRIuSIZE" owners "
+                            "(withheld, see log)", reply, withheld);
+        free(reply);
+        reply = s;
+    }
     unixctl_command_reply(c->recompute_conn, reply);
     free(reply);
     free(c->recompute_reply);
@@ -432,6 +439,7 @@ controller_run(struct controller *c)
             .chassis = chassis,
             .ovs_txn = ovs_txn,
             .tdb_txn = tdb_txn,
+            .ofctrl = c->ofctrl,
         };
         if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
         if (c->recompute_reply) {
@@ -510,7 +518,8 @@ main(int argc, char *argv[])
 
     register_commands(&c);
     engine_register_commands(&c.engine);
-    binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows);
+    binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
+                              c.ofctrl);
     ct_zones_register_commands(&c.ctx.zones);
 
     daemonize_complete();

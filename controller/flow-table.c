@@ -33,6 +33,7 @@ COVERAGE_DEFINE(flow_table_parse_error);
 struct flow_owner {
     char *name;                 /* Owner name (the shash's key too). */
     struct ovs_list wants;      /* struct flow_want, by 'owner_node'. */
+    struct bh_meter meter;      /* Its meter; id 0: none. */
 };
 
 /* What one owner wants for one key. */
@@ -193,6 +194,7 @@ find_owner(struct flow_table *ft, const char *name, bool create)
         o = xmalloc(sizeof *o);
         o->name = xstrdup(name);
         ovs_list_init(&o->wants);
+        memset(&o->meter, 0, sizeof o->meter);
         shash_add(&ft->owners, name, o);
     }
     return o;
@@ -208,6 +210,7 @@ flow_table_init(struct flow_table *ft)
     shash_init(&ft->owners);
     ft->n_clashes = 0;
     ft->n_errors = 0;
+    ft->meters_changed = false;
     hmap_init(&ft->changed);
 }
 
@@ -264,6 +267,9 @@ flow_table_clear(struct flow_table *ft)
     }
     SHASH_FOR_EACH (node, &ft->owners) {
         struct flow_owner *o = node->data;
+        if (o->meter.id) {
+            ft->meters_changed = true;
+        }
         free(o->name);
         free(o);
     }
@@ -535,8 +541,45 @@ flow_table_drop_owner(struct flow_table *ft, struct flow_owner *o)
     LIST_FOR_EACH_POP (w, owner_node, &o->wants) {
         flow_table_remove_want(ft, w);
     }
+    if (o->meter.id) {
+        ft->meters_changed = true;
+    }
     free(o->name);
     free(o);
+}
+
+/* Makes 'owner' want meter 'id' (non-zero), a drop band at 'rate' packets
+ * per second with a burst of 'burst' packets: flows of 'owner' may refer to
+ * it.  An owner has at most one meter, which goes with its flows. */
+void
+flow_table_set_meter(struct flow_table *ft, const char *owner, uint32_t id,
+                     uint32_t rate, uint32_t burst)
+{
+    struct flow_owner *o = find_owner(ft, owner, true);
+
+    if (o->meter.id != id || o->meter.rate != rate
+        || o->meter.burst != burst) {
+        o->meter.id = id;
+        o->meter.rate = rate;
+        o->meter.burst = burst;
+        ft->meters_changed = true;
+    }
+}
+
+/* Calls 'cb' with 'aux' for each meter that an owner of 'ft' wants. */
+void
+flow_table_for_each_meter(const struct flow_table *ft,
+                          void (*cb)(const struct bh_meter *, void *aux),
+                          void *aux)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &ft->owners) {
+        const struct flow_owner *o = node->data;
+        if (o->meter.id) {
+            cb(&o->meter, aux);
+        }
+    }
 }
 
 /* Removes every flow that 'owner' wants from 'ft' (flows that other owners

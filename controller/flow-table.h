@@ -89,6 +89,13 @@ struct bh_flow {
 };
 
 /* A set of desired flows, indexed by key and by owner. */
+/* A meter an owner wants: a single drop band, in packets per second. */
+struct bh_meter {
+    uint32_t id;                /* Meter id (non-zero). */
+    uint32_t rate;              /* Packets per second. */
+    uint32_t burst;             /* Burst size, in packets. */
+};
+
 struct flow_table {
     struct hmap flows;          /* Contains struct bh_flow, by key hash. */
     struct shash owners;        /* Owner name -> struct flow_owner. */
@@ -96,6 +103,8 @@ struct flow_table {
     size_t n_errors;            /* Flows refused: they did not parse. */
     struct hmap changed;        /* struct bh_flow_key copies: keys whose
                                  * result changed. */
+    bool meters_changed;        /* A meter was set, changed or dropped
+                                 * since the installer last looked. */
 };
 
 void flow_table_init(struct flow_table *);
@@ -107,6 +116,11 @@ bool flow_table_add(struct flow_table *, const char *owner, uint8_t table,
                     const char *actions);
 void flow_table_clear_owner(struct flow_table *, const char *owner);
 void flow_table_clear_owner_prefix(struct flow_table *, const char *prefix);
+void flow_table_set_meter(struct flow_table *, const char *owner,
+                          uint32_t id, uint32_t rate, uint32_t burst);
+void flow_table_for_each_meter(const struct flow_table *,
+                               void (*cb)(const struct bh_meter *, void *),
+                               void *aux);
 bool flow_table_has_owner(const struct flow_table *, const char *owner);
 
 const struct bh_flow *flow_table_find(const struct flow_table *,

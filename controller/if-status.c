@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller/ct-zone.h"
+#include "controller/ofctrl.h"
+#include "controller/pipeline.h"
 #include "coverage.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
@@ -228,6 +230,13 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
     LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_FLOWS_SENT]) {
         if (e->seqno > acked_seqno) {
             break;
+        }
+        if (ctx->ofctrl
+            && ofctrl_refused(ctx->ofctrl,
+                              pipeline_cookie(PL_COOKIE_VNIC, e->zone))) {
+            /* Withheld: wait for the next put that carries them. */
+            set_state(ifs, e, IFS_FLOWS_CHANGED);
+            continue;
         }
         set_state(ifs, e, IFS_MARK_IFACE);
     }

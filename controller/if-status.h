@@ -23,13 +23,15 @@
  *   IFS_MARK_IFACE --ovs txn--> IFS_MARK_PORT --Tenant DB txn--> IFS_UP
  *
  * and IFS_UNMARK (remove a stale mark, then forget) for a vNIC that is not
- * bound.  Each database gets its write as soon as it can take one; the
+ * bound.  A vNIC whose flows the switch refused (ofctrl.h) goes back to
+ * IFS_FLOWS_CHANGED instead of being marked, until they are in place.  Each database gets its write as soon as it can take one; the
  * Tenant DB being away delays only Port.up. */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct ds;
+struct ofctrl;
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct bhrec_chassis;
@@ -52,6 +54,8 @@ struct if_status_ctx {
     const struct bhrec_chassis *chassis;  /* This host, or NULL. */
     struct ovsdb_idl_txn *ovs_txn;      /* For Interface marks, or NULL. */
     struct ovsdb_idl_txn *tdb_txn;      /* For Port.up, or NULL. */
+    const struct ofctrl *ofctrl;        /* Says whose flows the switch
+                                         * refused, or NULL. */
 };
 
 struct if_status *if_status_create(void);

@@ -23,6 +23,7 @@
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-actions.h"
@@ -46,6 +47,8 @@ COVERAGE_DEFINE(ofctrl_flow_mod);
 COVERAGE_DEFINE(ofctrl_verify);
 COVERAGE_DEFINE(ofctrl_repair);
 COVERAGE_DEFINE(ofctrl_flow_del);
+COVERAGE_DEFINE(ofctrl_flow_refused);
+COVERAGE_DEFINE(ofctrl_meter_mod);
 
 /* The OpenFlow version spoken to the switch. */
 #define OFCTRL_VERSION OFP15_VERSION
@@ -65,11 +68,37 @@ struct pending_barrier {
     uint64_t seqno;             /* The put it confirms. */
 };
 
+/* A flow_mod sent in a bundle, not confirmed by a barrier reply yet: an
+ * error from the switch names it by its xid. */
+struct sent_mod {
+    struct hmap_node node;      /* In 'sent', by xid. */
+    ovs_be32 xid;               /* The flow_mod's (and bundle_add's) xid. */
+    uint64_t cookie;            /* The cookie of the flow it concerned. */
+    uint32_t meter_id;          /* For a meter_mod: its meter, else 0. */
+    uint64_t seqno;             /* The put that sent it. */
+};
+
+/* The flows of one cookie (one vNIC, one network, the pipeline) that the
+ * switch refused one of: withheld from the switch, so that what they
+ * concern fails closed, until they change or the next verification. */
+struct refusal {
+    struct hmap_node node;      /* In 'refused', by cookie. */
+    uint64_t cookie;            /* The cookie withheld. */
+    char *error;                /* What the switch said. */
+};
+
 /* Where reading the switch's table after a (re)connection stands. */
 enum dump_state {
     DUMP_NEEDED,                /* Not asked yet. */
     DUMP_WAITING,               /* Asked, replies coming in. */
     DUMP_DONE,                  /* 'installed' is the switch's table. */
+};
+
+/* A meter the switch holds (as far as we know). */
+struct installed_meter {
+    struct hmap_node node;      /* In 'meters', by id. */
+    struct bh_meter m;          /* Its id and band. */
+    bool seen;                  /* Still wanted, during a comparison. */
 };
 
 /* The flow installer (see ofctrl.h). */
@@ -80,6 +109,9 @@ struct ofctrl {
     bool need_full;             /* Next put compares the whole table. */
     enum dump_state dump;       /* Reading the switch's table. */
     ovs_be32 dump_xid;          /* xid of the flow stats request. */
+    ovs_be32 meter_dump_xid;    /* xid of the meter config request. */
+    int dump_parts;             /* Replies (flows, meters) still awaited. */
+    struct hmap meters;         /* Contains struct installed_meter. */
     long long int retry_at;     /* After a refused bundle: not before. */
     struct hmap installed;      /* Contains struct installed_flow. */
     struct ovs_list barriers;   /* Contains struct pending_barrier. */
@@ -93,6 +125,9 @@ struct ofctrl {
                                  * connection. */
     uint64_t n_stale;           /* Flows it removed. */
     uint64_t n_foreign;         /* Flows found that we did not want. */
+    struct hmap sent;           /* Contains struct sent_mod. */
+    struct hmap refused;        /* Contains struct refusal. */
+    uint64_t n_refused;         /* Flows the switch refused. */
 
     /* Verification: reading the switch's table again, while connected, to
      * find and repair what changed behind the controller's back. */
@@ -104,6 +139,8 @@ struct ofctrl {
     size_t n_differ;            /* Flows the last dump showed different
                                  * from 'expected'. */
     uint64_t n_verified;        /* Verifications finished. */
+    uint64_t verify_seqno;      /* The put of the verification whose
+                                 * barrier reply is awaited, or 0. */
     uint64_t n_repaired;        /* Flows they found wrong and repaired. */
 };
 
@@ -117,6 +154,9 @@ ofctrl_create(void)
     c->need_full = true;
     hmap_init(&c->installed);
     hmap_init(&c->expected);
+    hmap_init(&c->sent);
+    hmap_init(&c->refused);
+    hmap_init(&c->meters);
     ovs_list_init(&c->barriers);
     return c;
 }
@@ -179,6 +219,42 @@ count_differences(const struct ofctrl *c)
     return n;
 }
 
+/* Forgets every installed meter. */
+static void
+meters_clear(struct ofctrl *c)
+{
+    struct installed_meter *m;
+
+    HMAP_FOR_EACH_POP (m, node, &c->meters) {
+        free(m);
+    }
+}
+
+/* Returns the installed meter 'id', or NULL. */
+static struct installed_meter *
+meter_find(const struct ofctrl *c, uint32_t id)
+{
+    struct installed_meter *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(id, 0), &c->meters) {
+        if (m->m.id == id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Records that the switch holds meter 'bm'. */
+static struct installed_meter *
+meter_insert(struct ofctrl *c, const struct bh_meter *bm)
+{
+    struct installed_meter *m = xzalloc(sizeof *m);
+
+    m->m = *bm;
+    hmap_insert(&c->meters, &m->node, hash_int(bm->id, 0));
+    return m;
+}
+
 /* Forgets every installed flow. */
 static void
 installed_clear(struct ofctrl *c)
@@ -190,6 +266,7 @@ installed_clear(struct ofctrl *c)
     }
 }
 
+/* Forgets the pending barriers. */
 static void
 barriers_clear(struct ofctrl *c)
 {
@@ -198,6 +275,64 @@ barriers_clear(struct ofctrl *c)
     LIST_FOR_EACH_POP (b, node, &c->barriers) {
         free(b);
     }
+}
+
+/* Forgets the flow_mods sent by the puts up to 'seqno' (UINT64_MAX: all):
+ * the switch confirmed or refused them. */
+static void
+sent_clear(struct ofctrl *c, uint64_t seqno)
+{
+    struct sent_mod *m;
+
+    HMAP_FOR_EACH_SAFE (m, node, &c->sent) {
+        if (m->seqno <= seqno) {
+            hmap_remove(&c->sent, &m->node);
+            free(m);
+        }
+    }
+}
+
+/* Returns the refusal of 'cookie', or NULL. */
+static struct refusal *
+refusal_find(const struct ofctrl *c, uint64_t cookie)
+{
+    struct refusal *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_uint64(cookie), &c->refused) {
+        if (r->cookie == cookie) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Forgets refusal 'r'. */
+static void
+refusal_remove(struct ofctrl *c, struct refusal *r)
+{
+    hmap_remove(&c->refused, &r->node);
+    free(r->error);
+    free(r);
+}
+
+/* Forgets every refusal: the flows they withheld are tried again. */
+static void
+refused_clear(struct ofctrl *c)
+{
+    struct refusal *r;
+
+    HMAP_FOR_EACH_SAFE (r, node, &c->refused) {
+        refusal_remove(c, r);
+    }
+}
+
+/* Returns 'f', or NULL if the switch refused a flow of its cookie: the
+ * flow is then withheld, as if nobody wanted it. */
+static const struct bh_flow *
+wanted(const struct ofctrl *c, const struct bh_flow *f)
+{
+    return f && !hmap_is_empty(&c->refused) && refusal_find(c, f->cookie)
+           ? NULL : f;
 }
 
 /* Frees 'c'. */
@@ -211,6 +346,12 @@ ofctrl_destroy(struct ofctrl *c)
         expected_clear(c);
         hmap_destroy(&c->expected);
         barriers_clear(c);
+        sent_clear(c, UINT64_MAX);
+        hmap_destroy(&c->sent);
+        refused_clear(c);
+        hmap_destroy(&c->refused);
+        meters_clear(c);
+        hmap_destroy(&c->meters);
         free(c->target);
         free(c);
     }
@@ -241,6 +382,26 @@ ofctrl_restart_sync(struct ofctrl *c)
     c->need_full = true;
     c->dump = DUMP_NEEDED;
     installed_clear(c);
+    meters_clear(c);
+}
+
+/* Notes that one part of reading the switch (its flows, its meters) is
+ * finished; when both are, the installed copy is the switch's. */
+static void
+dump_part_done(struct ofctrl *c)
+{
+    if (--c->dump_parts > 0) {
+        return;
+    }
+    if (c->verifying) {
+        c->n_differ = count_differences(c);
+        expected_clear(c);
+    }
+    c->dump = DUMP_DONE;
+    c->n_dumps++;
+    COVERAGE_INC(ofctrl_dump);
+    VLOG_INFO("the switch holds %"PRIuSIZE" flows and %"PRIuSIZE" meters",
+              hmap_count(&c->installed), hmap_count(&c->meters));
 }
 
 /* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
@@ -274,15 +435,119 @@ ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
     }
     ofpbuf_uninit(&ofpacts);
     if (!ofpmp_more(oh)) {
-        if (c->verifying) {
-            c->n_differ = count_differences(c);
-            expected_clear(c);
+        dump_part_done(c);
+    }
+}
+
+/* Adds the meters of the meter config reply 'oh' to 'c->meters'.  Only
+ * meters of the form Bulkhead writes (one drop band, in packets) are taken
+ * as they are; any other is recorded with a rate of 0, so that it is
+ * rewritten if wanted and deleted if not. */
+static void
+ofctrl_recv_meter_dump(struct ofctrl *c, const struct ofp_header *oh)
+{
+    struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 64);
+    for (;;) {
+        struct ofputil_meter_config mc;
+        if (ofputil_decode_meter_config(&msg, &mc, &bands)) {
+            break;
         }
-        c->dump = DUMP_DONE;
-        c->n_dumps++;
-        COVERAGE_INC(ofctrl_dump);
-        VLOG_INFO("the switch holds %"PRIuSIZE" flows",
-                  hmap_count(&c->installed));
+        struct bh_meter bm = { .id = mc.meter_id };
+        if (mc.n_bands == 1 && mc.bands[0].type == OFPMBT13_DROP
+            && mc.flags & OFPMF13_PKTPS) {
+            bm.rate = mc.bands[0].rate;
+            bm.burst = mc.bands[0].burst_size;
+        }
+        if (!meter_find(c, bm.id)) {
+            meter_insert(c, &bm);
+        }
+    }
+    ofpbuf_uninit(&bands);
+    if (!ofpmp_more(oh)) {
+        dump_part_done(c);
+    }
+}
+
+/* Returns a description of the owner of the flows with 'cookie', for a
+ * log message.  The caller frees it. */
+static char *
+cookie_owner(uint64_t cookie)
+{
+    uint32_t id = cookie & 0xffffffff;
+
+    switch (cookie >> 56) {
+    case PL_COOKIE_VNIC:
+        return xasprintf("the vNIC of conntrack zone %"PRIu32, id);
+    case PL_COOKIE_NETWORK:
+        return xasprintf("network %#"PRIx32, id);
+    case PL_COOKIE_PIPELINE:
+        return xstrdup("the pipeline");
+    default:
+        return xasprintf("cookie %#"PRIx64, cookie);
+    }
+}
+
+/* Handles the error 'oh' from the switch.  A bundle is atomic: if the
+ * switch refused one of its flow_mods at commit, it holds what it held
+ * before; if it refused one as it was added, it committed the others.
+ * Either way the installed copy no longer says what the switch holds: the
+ * table is read again and compared whole.  If the error names a flow_mod,
+ * every flow of its cookie (all of one vNIC, one network, or the pipeline)
+ * is withheld from then on, so that what it concerned fails closed rather
+ * than being left half-made or in its old state; logged, counted, shown
+ * by vnic/show and connection-status, and tried again when those flows
+ * change and at the next verification. */
+static void
+ofctrl_recv_error(struct ofctrl *c, const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    enum ofperr error = ofperr_decode_msg(oh, NULL);
+    struct sent_mod *m = NULL, *candidate;
+
+    HMAP_FOR_EACH_WITH_HASH (candidate, node, hash_int(oh->xid, 0),
+                             &c->sent) {
+        if (candidate->xid == oh->xid) {
+            m = candidate;
+            break;
+        }
+    }
+
+    c->n_errors++;
+    if (m && m->meter_id) {
+        /* A flow that refers to a meter the switch does not hold is
+         * refused in turn, and withheld: closed. */
+        VLOG_ERR_RL(&rl, "switch refused a change to meter %"PRIu32": %s",
+                    m->meter_id, ofperr_to_string(error));
+        return;
+    }
+    ofctrl_restart_sync(c);
+    if (m && pipeline_cookie_is_ours(m->cookie)) {
+        char *owner = cookie_owner(m->cookie);
+        VLOG_ERR_RL(&rl, "switch refused a flow of %s (cookie %#"PRIx64
+                    "): %s; withholding all its flows (fail closed)",
+                    owner, m->cookie, ofperr_to_string(error));
+        free(owner);
+        COVERAGE_INC(ofctrl_flow_refused);
+        c->n_refused++;
+        if (!refusal_find(c, m->cookie)) {
+            struct refusal *r = xmalloc(sizeof *r);
+            r->cookie = m->cookie;
+            r->error = xstrdup(ofperr_to_string(error));
+            hmap_insert(&c->refused, &r->node, hash_uint64(r->cookie));
+        }
+        c->retry_at = 0;
+    } else if (error == OFPERR_OFPBFC_MSG_FAILED) {
+        /* The commit failed because of a flow_mod whose own error came
+         * first and was handled above. */
+    } else {
+        char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
+        VLOG_ERR_RL(&rl, "switch refused a change; reading its table "
+                    "again: %s", s);
+        free(s);
+        c->retry_at = time_msec() + 2000;
     }
 }
 
@@ -306,6 +571,12 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
         }
         break;
 
+    case OFPTYPE_METER_CONFIG_STATS_REPLY:
+        if (c->dump == DUMP_WAITING && oh->xid == c->meter_dump_xid) {
+            ofctrl_recv_meter_dump(c, oh);
+        }
+        break;
+
     case OFPTYPE_BARRIER_REPLY:
         while (!ovs_list_is_empty(&c->barriers)) {
             struct pending_barrier *b = CONTAINER_OF(
@@ -315,6 +586,11 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
             if (b->seqno > c->acked_seqno && !c->need_full) {
                 c->acked_seqno = b->seqno;
             }
+            sent_clear(c, b->seqno);
+            if (c->verify_seqno && b->seqno >= c->verify_seqno) {
+                c->verify_seqno = 0;
+                c->n_verified++;
+            }
             free(b);
             if (match) {
                 break;
@@ -322,20 +598,9 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
         }
         break;
 
-    case OFPTYPE_ERROR: {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-        char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
-        VLOG_ERR_RL(&rl, "switch refused a change; reading its table "
-                    "again: %s", s);
-        free(s);
-        c->n_errors++;
-        /* The bundle was refused as a whole: the switch holds what it held
-         * before, which the installed copy no longer says.  Read it again
-         * and compare. */
-        ofctrl_restart_sync(c);
-        c->retry_at = time_msec() + 2000;
+    case OFPTYPE_ERROR:
+        ofctrl_recv_error(c, oh);
         break;
-    }
 
     default:
         break;
@@ -357,8 +622,19 @@ ofctrl_send_dump(struct ofctrl *c)
     struct ofpbuf *msg = ofputil_encode_flow_stats_request(
         &fsr, OFPUTIL_P_OF15_OXM);
     c->dump_xid = ((struct ofp_header *) msg->data)->xid;
-    if (!rconn_send(c->rconn, msg, NULL)) {
+    struct ofpbuf *mmsg = ofputil_encode_meter_request(
+        OFCTRL_VERSION, OFPUTIL_METER_CONFIG, OFPM13_ALL);
+    c->meter_dump_xid = ((struct ofp_header *) mmsg->data)->xid;
+    /* rconn_send() takes both, sent or not. */
+    int error = rconn_send(c->rconn, msg, NULL);
+    if (error) {
+        ofpbuf_delete(mmsg);
+    } else {
+        error = rconn_send(c->rconn, mmsg, NULL);
+    }
+    if (!error) {
         c->dump = DUMP_WAITING;
+        c->dump_parts = 2;
     }
 }
 
@@ -375,6 +651,13 @@ ofctrl_run(struct ofctrl *c)
         c->stale_checked = false;
         expected_clear(c);
         barriers_clear(c);
+        sent_clear(c, UINT64_MAX);
+        if (c->verify_seqno) {
+            /* Its answer is lost; the new connection's comparison does
+             * its job. */
+            c->verify_seqno = 0;
+            c->n_verified++;
+        }
     }
     if (rconn_is_connected(c->rconn) && c->dump == DUMP_DONE
         && !c->need_full && c->verify_interval
@@ -425,6 +708,8 @@ ofctrl_set_verify_interval(struct ofctrl *c, long long int interval_ms)
 void
 ofctrl_verify_now(struct ofctrl *c)
 {
+    /* Withheld flows are tried again. */
+    refused_clear(c);
     if (!c->need_full) {
         COVERAGE_INC(ofctrl_verify);
         expected_clear(c);
@@ -496,6 +781,12 @@ bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
 
     struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm,
                                                     OFPUTIL_P_OF15_OXM);
+    struct sent_mod *m = xmalloc(sizeof *m);
+    m->xid = ((struct ofp_header *) fm_msg->data)->xid;
+    m->cookie = cookie;
+    m->seqno = c->put_seqno + 1;
+    hmap_insert(&c->sent, &m->node, hash_int(m->xid, 0));
+
     struct ofputil_bundle_add_msg bam = {
         .bundle_id = c->bundle_id,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
@@ -564,7 +855,8 @@ sync_key(struct ofctrl *c, struct ovs_list *msgs,
                      ds_cstr(&s));
             ds_destroy(&s);
         }
-        bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key, 0, NULL, 0);
+        bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key, have->cookie,
+                        NULL, 0);
         COVERAGE_INC(ofctrl_flow_del);
         hmap_remove(&c->installed, &have->key.node);
         installed_free(have);
@@ -572,6 +864,86 @@ sync_key(struct ofctrl *c, struct ovs_list *msgs,
 }
 
 static void ofctrl_send_bundle(struct ofctrl *, struct ovs_list *msgs);
+
+/* Appends to 'msgs' the meter_mod that does 'command' on meter 'm', and
+ * records it so that an error names it. */
+static void
+meter_mod(struct ofctrl *c, struct ovs_list *msgs, uint16_t command,
+          const struct bh_meter *m)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP,
+        .rate = m->rate,
+        .burst_size = m->burst,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = command,
+        .meter = {
+            .meter_id = m->id,
+            .flags = OFPMF13_PKTPS | OFPMF13_BURST | OFPMF13_STATS,
+            .n_bands = command == OFPMC13_DELETE ? 0 : 1,
+            .bands = &band,
+        },
+    };
+    struct ofpbuf *msg = ofputil_encode_meter_mod(OFCTRL_VERSION, &mm);
+    struct sent_mod *s = xzalloc(sizeof *s);
+
+    s->xid = ((struct ofp_header *) msg->data)->xid;
+    s->meter_id = m->id;
+    s->seqno = c->put_seqno + 1;
+    hmap_insert(&c->sent, &s->node, hash_int(s->xid, 0));
+    ovs_list_push_back(msgs, &msg->list_node);
+    COVERAGE_INC(ofctrl_meter_mod);
+}
+
+/* What sync_meters() passes to sync_one_meter(). */
+struct meter_sync {
+    struct ofctrl *c;           /* The installer. */
+    struct ovs_list *msgs;      /* Meter mods to send before the bundle. */
+};
+
+/* Makes the switch hold the wanted meter 'm' (see sync_meters()). */
+static void
+sync_one_meter(const struct bh_meter *m, void *ms_)
+{
+    struct meter_sync *ms = ms_;
+    struct installed_meter *have = meter_find(ms->c, m->id);
+
+    if (!have) {
+        meter_mod(ms->c, ms->msgs, OFPMC13_ADD, m);
+        have = meter_insert(ms->c, m);
+    } else if (have->m.rate != m->rate || have->m.burst != m->burst) {
+        meter_mod(ms->c, ms->msgs, OFPMC13_MODIFY, m);
+        have->m = *m;
+    }
+    have->seen = true;
+}
+
+/* Adds to 'before' the meter_mods that add or change the meters 'desired'
+ * wants, which must precede the bundle whose flows refer to them, and to
+ * 'after' the deletions of the meters nobody wants, which must follow the
+ * bundle that deletes the flows that refer to them (deleting a meter
+ * deletes its flows).  Meters are not part of OpenFlow bundles. */
+static void
+sync_meters(struct ofctrl *c, struct flow_table *desired,
+            struct ovs_list *before, struct ovs_list *after)
+{
+    struct meter_sync ms = { .c = c, .msgs = before };
+    struct installed_meter *m;
+
+    HMAP_FOR_EACH (m, node, &c->meters) {
+        m->seen = false;
+    }
+    flow_table_for_each_meter(desired, sync_one_meter, &ms);
+    HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
+        if (!m->seen) {
+            meter_mod(c, after, OFPMC13_DELETE, &m->m);
+            hmap_remove(&c->meters, &m->node);
+            free(m);
+        }
+    }
+    desired->meters_changed = false;
+}
 
 /* Adds to 'msgs' what makes the switch hold exactly 'desired', comparing
  * every flow: the deletion of every installed flow not desired (flows that
@@ -586,7 +958,7 @@ sync_all(struct ofctrl *c, struct ovs_list *msgs,
     size_t n_foreign = 0;
 
     HMAP_FOR_EACH_SAFE (have, key.node, &c->installed) {
-        if (!flow_table_find(desired, &have->key)) {
+        if (!wanted(c, flow_table_find(desired, &have->key))) {
             if (!pipeline_cookie_is_ours(have->cookie)) {
                 n_foreign++;
             }
@@ -594,7 +966,7 @@ sync_all(struct ofctrl *c, struct ovs_list *msgs,
         }
     }
     FLOW_TABLE_FOR_EACH (f, desired) {
-        sync_key(c, msgs, &f->key, f);
+        sync_key(c, msgs, &f->key, wanted(c, f));
     }
     if (n_foreign) {
         VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not add "
@@ -611,6 +983,8 @@ uint64_t
 ofctrl_put(struct ofctrl *c, struct flow_table *desired)
 {
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct ovs_list meters_before = OVS_LIST_INITIALIZER(&meters_before);
+    struct ovs_list meters_after = OVS_LIST_INITIALIZER(&meters_after);
     bool full = c->need_full;
 
     if (!rconn_is_connected(c->rconn)
@@ -621,6 +995,9 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     flow_table_take_changes(desired, &changed);
 
     c->bundle_id++;
+    if (full || desired->meters_changed) {
+        sync_meters(c, desired, &meters_before, &meters_after);
+    }
     if (full) {
         /* Compare everything with what the switch holds. */
         COVERAGE_INC(ofctrl_full_sync);
@@ -639,27 +1016,53 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
                 c->n_repaired += repaired;
             }
             c->verifying = false;
-            c->n_verified++;
+            /* Finished once the switch answered it (an error it raises
+             * comes before the barrier reply). */
+            c->verify_seqno = c->put_seqno + 1;
         } else {
             VLOG_INFO("synchronized the switch's flow table: %"PRIuSIZE
                       " flows, %"PRIuSIZE" changes",
                       hmap_count(&c->installed), ovs_list_size(&msgs));
         }
     } else {
+        /* A change to withheld flows tries them again: all of their
+         * cookie, so the whole table is compared with the installed
+         * copy. */
         const struct bh_flow_key *key;
+        bool retry = false;
         HMAP_FOR_EACH (key, node, &changed) {
-            sync_key(c, &msgs, key, flow_table_find(desired, key));
+            const struct bh_flow *f = flow_table_find(desired, key);
+            struct refusal *r = f ? refusal_find(c, f->cookie) : NULL;
+            if (r) {
+                refusal_remove(c, r);
+                retry = true;
+            }
+        }
+        if (retry) {
+            sync_all(c, &msgs, desired);
+        } else {
+            HMAP_FOR_EACH (key, node, &changed) {
+                sync_key(c, &msgs, key, flow_table_find(desired, key));
+            }
         }
     }
     bh_flow_keys_destroy(&changed);
 
-    if (ovs_list_is_empty(&msgs) && !full && c->put_seqno) {
+    if (ovs_list_is_empty(&msgs) && ovs_list_is_empty(&meters_before)
+        && ovs_list_is_empty(&meters_after) && !full && c->put_seqno) {
         /* Nothing to change: the last put stands for this one too. */
         return c->put_seqno;
     }
 
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &meters_before) {
+        rconn_send(c->rconn, msg, NULL);
+    }
     if (!ovs_list_is_empty(&msgs)) {
         ofctrl_send_bundle(c, &msgs);
+    }
+    LIST_FOR_EACH_POP (msg, list_node, &meters_after) {
+        rconn_send(c->rconn, msg, NULL);
     }
     /* The barrier confirms the bundle, or, after a reconnection that found
      * the table as wanted, that the switch holds what it was read to hold:
@@ -741,11 +1144,26 @@ ofctrl_remove_stale(struct ofctrl *c, const int64_t *zone_ofport)
             n++;
         }
     }
+    /* Their meters (a vNIC's meter id is its zone) go after them: deleting
+     * a meter deletes the flows that use it. */
+    struct ovs_list meter_msgs = OVS_LIST_INITIALIZER(&meter_msgs);
+    struct installed_meter *m;
+    HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
+        if (m->m.id > CT_ZONE_MAX || !zone_ofport[m->m.id]) {
+            meter_mod(c, &meter_msgs, OFPMC13_DELETE, &m->m);
+            hmap_remove(&c->meters, &m->node);
+            free(m);
+        }
+    }
     if (n) {
         VLOG_WARN("removed %"PRIuSIZE" flows of vNICs that left while the "
                   "controller was down", n);
         c->n_stale += n;
         ofctrl_send_bundle(c, &msgs);
+    }
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &meter_msgs) {
+        rconn_send(c->rconn, msg, NULL);
     }
     return n;
 }
@@ -779,6 +1197,11 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
         ds_put_format(s, "  stale vNIC flows removed at start: %"PRIu64"\n",
                       c->n_stale);
     }
+    if (c->n_refused) {
+        ds_put_format(s, "  flows refused by the switch: %"PRIu64
+                      ", owners withheld now: %"PRIuSIZE"\n", c->n_refused,
+                      hmap_count(&c->refused));
+    }
     if (c->n_verified) {
         ds_put_format(s, "  verifications: %"PRIu64", flows repaired: %"
                       PRIu64"\n", c->n_verified, c->n_repaired);
@@ -786,4 +1209,29 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
     ds_put_format(s, "  put seqno: %"PRIu64", acked: %"PRIu64"%s\n",
                   c->put_seqno, c->acked_seqno,
                   c->need_full ? ", full comparison pending" : "");
+}
+
+/* Returns what the switch said when it refused a flow of 'cookie', whose
+ * flows are therefore withheld, or NULL if they are not. */
+const char *
+ofctrl_refused(const struct ofctrl *c, uint64_t cookie)
+{
+    const struct refusal *r = refusal_find(c, cookie);
+
+    return r ? r->error : NULL;
+}
+
+/* Returns the number of flows the switch refused so far. */
+uint64_t
+ofctrl_n_refused(const struct ofctrl *c)
+{
+    return c->n_refused;
+}
+
+/* Returns how many owners (cookies) have their flows withheld now because
+ * the switch refused one of them. */
+size_t
+ofctrl_n_withheld(const struct ofctrl *c)
+{
+    return hmap_count(&c->refused);
 }

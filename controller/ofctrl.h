@@ -41,6 +41,15 @@
  * deleted or modified by hand, a flow added) is repaired in one bundle,
  * logged and counted ("flows repaired" in connection-status).
  *
+ * A flow the switch refuses (an error naming one flow_mod of a bundle: a
+ * full table, an action it cannot take) is never left in its old state:
+ * every flow of its cookie (one vNIC's, one network's, or the pipeline's)
+ * is withheld, deleted from the switch, so that what it concerned fails
+ * closed; it is logged at ERR, counted (ofctrl_n_refused(), coverage
+ * ofctrl_flow_refused), reported by ofctrl_refused() for diagnostics, and
+ * tried again when a flow of that cookie changes, at every verification and
+ * at "recompute".
+ *
  * Invariants: every bundle is atomic (all of it or none of it); a bundle the
  * switch refuses makes ofctrl read the switch's table again and compare it
  * whole; the installed copy describes the switch whenever no bundle is
@@ -70,6 +79,9 @@ void ofctrl_set_verify_interval(struct ofctrl *, long long int interval_ms);
 void ofctrl_verify_now(struct ofctrl *);
 uint64_t ofctrl_verifications(const struct ofctrl *);
 uint64_t ofctrl_repaired(const struct ofctrl *);
+const char *ofctrl_refused(const struct ofctrl *, uint64_t cookie);
+uint64_t ofctrl_n_refused(const struct ofctrl *);
+size_t ofctrl_n_withheld(const struct ofctrl *);
 void ofctrl_format_status(const struct ofctrl *, struct ds *);
 
 #endif /* ofctrl.h */

@@ -65,7 +65,7 @@ pipeline_add_static(struct flow_table *ft)
 {
     uint64_t cookie = pipeline_cookie(PL_COOKIE_PIPELINE, 0);
     static const uint8_t drop_tables[] = {
-        PL_T_PORT_SECURITY, PL_T_L2_LOOKUP,
+        PL_T_PORT_SECURITY, PL_T_L2_LOOKUP, PL_T_FLOOD,
     };
     char *actions;
 
@@ -137,11 +137,18 @@ pipeline_add_static(struct flow_table *ft)
     }
 
     /* No firewall yet: both firewall tables pass. */
-    actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
+    actions = xasprintf("goto_table:%d", PL_T_BROADCAST_LIMIT);
     flow_table_add(ft, STATIC_OWNER, PL_T_EGRESS_FW, 0, cookie, "", actions);
     free(actions);
     actions = xasprintf("goto_table:%d", PL_T_OUTPUT);
     flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_FW, 0, cookie, "",
+                   actions);
+    free(actions);
+
+    /* What no vNIC's meter applies to (unicast, the uplink's frames) goes
+     * on to the L2 lookup. */
+    actions = xasprintf("goto_table:%d", PL_T_L2_LOOKUP);
+    flow_table_add(ft, STATIC_OWNER, PL_T_BROADCAST_LIMIT, 0, cookie, "",
                    actions);
     free(actions);
 }
@@ -315,6 +322,20 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
         }
     }
 
+    /* Broadcast and multicast storms: what it sends to a group address,
+     * once its egress firewall let it out, goes through its own meter,
+     * whose id is its port key; the excess is dropped and counted in the
+     * meter's band statistics.  Unicast never meets the meter. */
+    uint32_t rate = (vnic->broadcast_limit > 0 ? vnic->broadcast_limit
+                     : POLICY_BROADCAST_LIMIT_DEFAULT);
+    flow_table_set_meter(ft, owner, vnic->key, rate, rate);
+    ds_put_format(&actions, "meter:%"PRIu32",goto_table:%d", vnic->key,
+                  PL_T_L2_LOOKUP);
+    add_vnic_flow(ft, owner, PL_T_BROADCAST_LIMIT, 100, cookie,
+                  ds_cstr(&actions), "reg6=%"PRIu32",dl_dst=01:00:00:00:00:00/"
+                  "01:00:00:00:00:00", vnic->key);
+    ds_clear(&actions);
+
     /* L2 lookup: frames to its MAC, or to an allowed address's MAC, go to
      * its ofport. */
     ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
@@ -354,22 +375,35 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
 
     /* Flooding: a clone per member, so that each copy goes through its
      * destination's ingress firewall on its own.  OpenFlow never outputs
-     * a packet to the port it came in on. */
-    for (size_t i = 0; i < net->n_members; i++) {
-        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", i ? "," : "", net->members[i],
-                      PL_T_INGRESS_FW);
-    }
-    if (uplink) {
-        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", net->n_members ? "," : "",
-                      net->uplink_ofport, PL_T_INGRESS_FW);
-    }
-    if (actions.length) {
-        match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
-                          "01:00:00:00:00:00", net->key);
-        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
-                       ds_cstr(&actions));
+     * a packet to the port it came in on.  The members, then the uplink,
+     * PL_FLOOD_CHUNK per flow: one flow's actions are
+     * limited to 64 kB, so a long list goes on in FLOOD flows chained
+     * through reg5 (the next chunk's number). */
+    size_t n_out = net->n_members + (uplink ? 1 : 0);
+    for (size_t i = 0, chunk = 0; i < n_out; chunk++) {
+        ds_clear(&actions);
+        for (size_t j = 0; j < PL_FLOOD_CHUNK && i < n_out; j++, i++) {
+            int64_t ofport = (i < net->n_members ? net->members[i]
+                              : net->uplink_ofport);
+            ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
+                          "resubmit(,%d))", j ? "," : "", ofport,
+                          PL_T_INGRESS_FW);
+        }
+        if (i < n_out) {
+            ds_put_format(&actions, ",set_field:%"PRIuSIZE"->reg5,"
+                          "resubmit(,%d)", chunk + 1, PL_T_FLOOD);
+        }
+        if (!chunk) {
+            match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
+                              "01:00:00:00:00:00", net->key);
+            flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
+                           ds_cstr(&actions));
+        } else {
+            match = xasprintf("metadata=%#"PRIx32",reg5=%"PRIuSIZE,
+                              net->key, chunk);
+            flow_table_add(ft, owner, PL_T_FLOOD, 100, cookie, match,
+                           ds_cstr(&actions));
+        }
         free(match);
     }
 

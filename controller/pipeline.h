@@ -28,16 +28,20 @@
  *                       advertisements from a VM dropped; everything else,
  *                       frames of unbound ports included, dropped.
  *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
+ *   25  BROADCAST_LIMIT a vNIC's broadcast and multicast go through its
+ *                       meter (meter id = its port key).
  *   30  L2_LOOKUP       (network, destination MAC) -> output ofport;
  *                       broadcast and multicast flooded to the network's
  *                       local vNICs and its uplink; unknown unicast to the
  *                       uplink only; nothing crosses networks.
+ *   35  FLOOD           the rest of a long flood list, PL_FLOOD_CHUNK
+ *                       outputs per flow, chained by reg5.
  *   40  INGRESS_FW      the destination vNIC's ingress firewall (passes).
  *   50  OUTPUT          output to the ofport in reg7; to the uplink, with
  *                       the network's VLAN tag pushed first.
  *
- * Registers: metadata = network key, reg6 = input port key, reg7 = output
- * ofport.  A network's key is its segment, with bit 24 set for VXLAN
+ * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
+ * input port key, reg7 = output ofport.  A network's key is its segment, with bit 24 set for VXLAN
  * (segments are unique per type, so keys are unique, and the same on every
  * host and across restarts).  A vNIC's port key is its conntrack zone
  * (ct-zone.h), unique on the host and kept across restarts.
@@ -61,7 +65,9 @@ enum pipeline_table {
     PL_T_CLASSIFY = 0,
     PL_T_PORT_SECURITY = 10,
     PL_T_EGRESS_FW = 20,
+    PL_T_BROADCAST_LIMIT = 25,
     PL_T_L2_LOOKUP = 30,
+    PL_T_FLOOD = 35,
     PL_T_INGRESS_FW = 40,
     PL_T_OUTPUT = 50,
 };
@@ -72,6 +78,10 @@ enum pipeline_cookie_kind {
     PL_COOKIE_NETWORK = 2,
     PL_COOKIE_PIPELINE = 15,
 };
+
+/* Flood outputs per flow: one flow's actions are limited to 64 kB (about
+ * 1,170 clones), so longer lists go on in FLOOD flows. */
+#define PL_FLOOD_CHUNK 256
 
 /* The input port key (reg6) of frames from the uplink (vNIC keys are
  * zones, below 65536). */
@@ -88,6 +98,8 @@ struct pl_vnic {
     const struct policy_address *allowed;  /* Extra address pairs. */
     size_t n_allowed;           /* Number of 'allowed'. */
     bool port_security;         /* Anti-spoofing on. */
+    int64_t broadcast_limit;    /* Broadcast and multicast packets/s it
+                                 * may send; 0: the default. */
 };
 
 /* A network with vNICs on this host. */

@@ -31,6 +31,7 @@ add_vnic(const struct vnic *v, struct flow_table *flows)
         .allowed = v->port.allowed,
         .n_allowed = v->port.n_allowed,
         .port_security = v->port.port_security,
+        .broadcast_limit = v->port.broadcast_limit,
     };
 
     COVERAGE_INC(vnic_flows_vnic);

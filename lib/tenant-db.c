@@ -264,6 +264,8 @@ tenant_db_port_from_row(const struct bhrec_port *row,
     free(groups);
 
     port->port_security = row->port_security;
+    port->broadcast_limit = (row->n_broadcast_limit
+                             ? row->broadcast_limit[0] : 0);
 }
 
 /* Frees what 'port' holds and zeroes it. */
@@ -685,6 +687,13 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
     if (new || row->port_security != port->port_security) {
         bhrec_port_set_port_security(row, port->port_security);
         changed(&what, "port_security");
+    }
+    if (new || row->n_broadcast_limit != (port->broadcast_limit != 0)
+        || (port->broadcast_limit
+            && row->broadcast_limit[0] != port->broadcast_limit)) {
+        bhrec_port_set_broadcast_limit(row, &port->broadcast_limit,
+                                       port->broadcast_limit != 0);
+        changed(&what, "broadcast_limit");
     }
     if (new || row->position != position) {
         bhrec_port_set_position(row, position);

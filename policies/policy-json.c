@@ -369,7 +369,7 @@ parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
 {
     static const char *const keys[] = {
         "name", "iface_id", "network", "mac", "ips", "allowed_addresses",
-        "security_groups", "port_security", NULL
+        "security_groups", "port_security", "broadcast_limit", NULL
     };
     char *what = describe("port", peek_name(json), i);
     char *path = xasprintf("%s/ports/%"PRIuSIZE, tenant->path, i);
@@ -392,6 +392,17 @@ parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
         json_t *ps = get_member(ctx, json, path, what, "port_security",
                                 JSON_TRUE, false);
         port->port_security = !ps || json_is_true(ps);
+        json_t *bl = get_member(ctx, json, path, what, "broadcast_limit",
+                                JSON_INTEGER, false);
+        port->broadcast_limit = bl ? json_integer_value(bl) : 0;
+        if (bl && !port->broadcast_limit) {
+            /* The model's 0 means "not given", so report it here. */
+            char *bpath = xasprintf("%s/broadcast_limit", path);
+            policy_error(ctx->errors, bpath, "%s: broadcast_limit 0 is "
+                         "outside %d-%d", what, POLICY_BROADCAST_LIMIT_MIN,
+                         POLICY_BROADCAST_LIMIT_MAX);
+            free(bpath);
+        }
 
         json_t *allowed = get_member(ctx, json, path, what,
                                      "allowed_addresses", JSON_ARRAY, false);
@@ -704,6 +715,10 @@ port_to_json(const struct policy_port *port)
     if (port->groups.n) {
         json_object_set_new(json, "security_groups",
                             svec_to_json(&port->groups));
+    }
+    if (port->broadcast_limit) {
+        json_object_set_new(json, "broadcast_limit",
+                            jinteger(port->broadcast_limit));
     }
     if (!port->port_security) {
         json_object_set_new(json, "port_security", json_false());

@@ -661,6 +661,14 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
         }
         free(field);
     }
+    if (port->broadcast_limit
+        && (port->broadcast_limit < POLICY_BROADCAST_LIMIT_MIN
+            || port->broadcast_limit > POLICY_BROADCAST_LIMIT_MAX)) {
+        field_error(ctx, port->path, "broadcast_limit", "port \"%s\": "
+                    "broadcast_limit %"PRId64" is outside %d-%d", port->name,
+                    port->broadcast_limit, POLICY_BROADCAST_LIMIT_MIN,
+                    POLICY_BROADCAST_LIMIT_MAX);
+    }
     if (!port->port_security && port->groups.n) {
         field_error(ctx, port->path, "port_security", "port \"%s\": "
                     "security groups need port_security; a port without it "

@@ -68,6 +68,11 @@ enum policy_direction {
 #define POLICY_MTU_MIN 68
 #define POLICY_MTU_MAX 65535
 
+/* A port's "broadcast_limit", in packets per second. */
+#define POLICY_BROADCAST_LIMIT_MIN 1
+#define POLICY_BROADCAST_LIMIT_MAX 1000000
+#define POLICY_BROADCAST_LIMIT_DEFAULT 1000
+
 /* One rule of a security group. */
 struct policy_rule {
     char *path;                 /* JSON pointer of the rule object. */
@@ -119,6 +124,9 @@ struct policy_port {
     size_t n_allowed;           /* Number of 'allowed'. */
     struct svec groups;         /* Names of security groups of the tenant. */
     bool port_security;         /* Anti-spoofing and firewall on (default). */
+    int64_t broadcast_limit;    /* Broadcast and multicast packets/s it may
+                                 * send; 0 if not given (the default,
+                                 * POLICY_BROADCAST_LIMIT_DEFAULT). */
 };
 
 /* A tenant and everything it owns. */

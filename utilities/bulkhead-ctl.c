@@ -439,6 +439,10 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
                port->allowed[i].mac ? port->allowed[i].mac : "",
                port->allowed[i].mac ? " " : "", port->allowed[i].ip);
     }
+    if (port->broadcast_limit) {
+        printf("            broadcast limit: %"PRId64" packets/s\n",
+               port->broadcast_limit);
+    }
     if (!port->port_security) {
         printf("            port security: off\n");
     } else if (port->groups.n) {

@@ -46,6 +46,25 @@ check_flows(const struct flow_table *ft, const char *owner,
     free(actual);
 }
 
+/* Appends meter 'm' to the string 's_' as "ID:RATE:BURST\n". */
+static void
+format_meter(const struct bh_meter *m, void *s_)
+{
+    ds_put_format(s_, "%"PRIu32":%"PRIu32":%"PRIu32"\n", m->id, m->rate,
+                  m->burst);
+}
+
+/* Checks that the meters of 'ft' are exactly 'expected'. */
+static void
+check_meters(const struct flow_table *ft, const char *expected)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_table_for_each_meter(ft, format_meter, &s);
+    ck_assert_str_eq(ds_cstr(&s), expected);
+    ds_destroy(&s);
+}
+
 /* A vNIC with one IPv4 address, port key 1 at ofport 5 on VLAN 101. */
 static void
 make_vnic(struct pl_vnic *v, struct svec *ips)
@@ -85,7 +104,8 @@ START_TEST(test_vnic_ipv4)
     make_vnic(&v, &ips);
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
-    /* Five flows: four of port security, one of L2 lookup. */
+    /* Six flows: four of port security, one of broadcast limit (its
+     * meter: the default 1000 packets/s), one of L2 lookup. */
     check_flows(&ft, "vnic:vm1",
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
@@ -103,9 +123,13 @@ START_TEST(test_vnic_ipv4)
         "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
         "set_field:1->reg6,goto_table:20\n"
+        "table=25,priority=100,reg6=1,"
+        "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
+        "cookie=0x100000000000001,actions=meter:1,goto_table:30\n"
         "table=30,priority=100,metadata=0x65,dl_dst=02:00:0a:01:00:0b,"
         "cookie=0x100000000000001,actions=set_field:5->reg7,"
         "goto_table:40\n");
+    check_meters(&ft, "1:1000:1000\n");
     flow_table_destroy(&ft);
     svec_destroy(&ips);
 }
@@ -132,6 +156,11 @@ START_TEST(test_vnic_no_port_security)
                                  "set_field:1->reg6,goto_table:20\n"));
     ck_assert_ptr_null(strstr(all, "nw_src="));
     free(all);
+    /* Its broadcasts are limited all the same, here as its policy says. */
+    flow_table_clear(&ft);
+    v.broadcast_limit = 50;
+    pipeline_add_vnic(&ft, &v);
+    check_meters(&ft, "1:50:50\n");
     flow_table_destroy(&ft);
     svec_destroy(&ips);
 }
@@ -254,6 +283,61 @@ START_TEST(test_network_with_uplink)
 }
 END_TEST
 
+/* A flood list longer than one flow can carry goes on in FLOOD flows,
+ * chained by reg5, with every member once and the uplink last. */
+START_TEST(test_long_flood_is_chained)
+{
+    enum { N = 2 * PL_FLOOD_CHUNK + 10 };
+    struct flow_table ft;
+    int64_t members[N];
+    struct pl_network n = {
+        .key = 0x66, .type = POLICY_NET_VLAN, .segment = 102,
+        .members = members, .n_members = N, .uplink_ofport = 9000,
+    };
+
+    for (size_t i = 0; i < N; i++) {
+        members[i] = i + 1;
+    }
+    flow_table_init(&ft);
+    pipeline_add_network(&ft, &n);
+    char *text = flows(&ft, "net:0x66");
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    svec_parse_words(&lines, text);
+
+    /* Table 30's flow, then chunks 1 and 2 in table 35. */
+    size_t n_flood = 0, n_out = 0;
+    for (size_t i = 0; i < lines.n; i++) {
+        const char *line = lines.names[i];
+        if (!strstr(line, "clone(")) {
+            continue;
+        }
+        n_flood++;
+        for (const char *p = line; (p = strstr(p, "clone(")); p++) {
+            n_out++;
+        }
+        if (strstr(line, "table=30,")) {
+            ck_assert_ptr_nonnull(strstr(line,
+                                         "set_field:1->reg5,resubmit(,35)"));
+        } else if (strstr(line, "reg5=1,")) {
+            ck_assert_ptr_nonnull(strstr(line, "table=35,priority=100,"));
+            ck_assert_ptr_nonnull(strstr(line,
+                                         "set_field:2->reg5,resubmit(,35)"));
+        } else {
+            ck_assert_ptr_nonnull(strstr(line, "table=35,priority=100,"
+                                         "metadata=0x66,reg5=2,"));
+            ck_assert_ptr_null(strstr(line, "->reg5"));
+            ck_assert_ptr_nonnull(strstr(line, "clone(set_field:9000->reg7,"
+                                         "resubmit(,40))"));
+        }
+    }
+    ck_assert_uint_eq(n_flood, 3);
+    ck_assert_uint_eq(n_out, N + 1);
+    svec_destroy(&lines);
+    free(text);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
 START_TEST(test_vxlan_network_stays_off_the_uplink)
 {
     struct flow_table ft;
@@ -298,6 +382,11 @@ START_TEST(test_static_flows_drop_by_default)
         "actions=goto_table:10\n",
         "table=10,priority=0,cookie=0xf00000000000000,actions=drop\n",
         "table=30,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=35,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=20,priority=0,cookie=0xf00000000000000,"
+        "actions=goto_table:25\n",
+        "table=25,priority=0,cookie=0xf00000000000000,"
+        "actions=goto_table:30\n",
         "table=50,priority=10,reg7=0,cookie=0xf00000000000000,"
         "actions=drop\n",
         "table=50,priority=0,cookie=0xf00000000000000,"
@@ -376,6 +465,7 @@ pipeline_suite(void)
     tcase_add_test(tc, test_vnic_allowed_addresses);
     tcase_add_test(tc, test_network_without_uplink);
     tcase_add_test(tc, test_network_with_uplink);
+    tcase_add_test(tc, test_long_flood_is_chained);
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
     tcase_add_test(tc, test_static_flows_drop_by_default);
     tcase_add_test(tc, test_ct_zones);
