@@ -20,6 +20,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "packets.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
 #include "svec.h"
@@ -34,6 +35,7 @@ COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
 COVERAGE_DEFINE(binding_duplicate_iface_id);
 COVERAGE_DEFINE(binding_invalid_row);
+COVERAGE_DEFINE(binding_mac_clash);
 
 /* Initializes 'b' with no vNICs. */
 void
@@ -44,6 +46,8 @@ binding_init(struct binding *b)
     hmap_init(&b->vnics_by_iface);
     hmapx_init(&b->claim_retry);
     hmap_init(&b->changes);
+    mac_owners_init(&b->macs);
+    ovs_list_init(&b->pending);
     b->strays_released = false;
 }
 
@@ -59,6 +63,7 @@ vnic_clear_binding(struct vnic *v)
     svec_init(&v->port.groups);
 }
 
+/* Frees 'v', whose L2 bid was withdrawn. */
 static void
 vnic_free(struct vnic *v)
 {
@@ -68,6 +73,7 @@ vnic_free(struct vnic *v)
     free(v->iface_id);
     free(v->iface_name);
     free(v->reason);
+    free(v->row_reason);
     free(v->signature);
     free(v);
 }
@@ -80,6 +86,7 @@ binding_destroy(struct binding *b)
 
     binding_clear_tracked(b);
     HMAP_FOR_EACH_POP (v, node, &b->vnics) {
+        mac_owners_withdraw(&b->macs, &v->bid);
         vnic_free(v);
     }
     hmap_destroy(&b->vnics);
@@ -87,6 +94,7 @@ binding_destroy(struct binding *b)
     hmap_destroy(&b->vnics_by_iface);
     hmapx_destroy(&b->claim_retry);
     hmap_destroy(&b->changes);
+    mac_owners_destroy(&b->macs);
 }
 
 /* Returns the vNIC with 'iface_id', or NULL. */
@@ -110,7 +118,9 @@ binding_find(const struct binding *b, const char *iface_id)
     return find_vnic(b, iface_id);
 }
 
-/* Returns the vNIC bound to the Port with 'uuid', or NULL. */
+/* Returns a vNIC whose iface-id the Port with 'uuid' has, as last read, or
+ * NULL.  There is one, except in the run in which a Port's iface-id
+ * changes. */
 static struct vnic *
 find_vnic_by_port(const struct binding *b, const struct uuid *uuid)
 {
@@ -118,7 +128,7 @@ find_vnic_by_port(const struct binding *b, const struct uuid *uuid)
 
     HMAP_FOR_EACH_WITH_HASH (v, port_node, uuid_hash(uuid),
                              &b->vnics_by_port) {
-        if (uuid_equals(&v->port_uuid, uuid)) {
+        if (uuid_equals(&v->row_port, uuid)) {
             return v;
         }
     }
@@ -140,23 +150,26 @@ find_vnic_by_iface(const struct binding *b, const struct uuid *uuid)
     return NULL;
 }
 
-/* Indexes 'v' by the Port it is bound to ('bound'), or not. */
+/* Indexes 'v' by the Port 'port' whose iface-id it has, or, if 'port' is
+ * NULL, not. */
 static void
-index_by_port(struct binding *b, struct vnic *v, bool bound)
+index_by_port(struct binding *b, struct vnic *v, const struct uuid *port)
 {
     if (v->by_port) {
         hmap_remove(&b->vnics_by_port, &v->port_node);
         v->by_port = false;
     }
-    if (bound) {
+    if (port) {
+        v->row_port = *port;
         hmap_insert(&b->vnics_by_port, &v->port_node,
-                    uuid_hash(&v->port_uuid));
+                    uuid_hash(&v->row_port));
         v->by_port = true;
     }
 }
 
 /* Returns the vNIC named 'name' (an iface-id, a port name, or an OVS
- * interface name), or NULL. */
+ * interface name), or NULL.  A port name names a bound vNIC, or one whose
+ * valid Port lost an L2 address. */
 const struct vnic *
 binding_lookup(const struct binding *b, const char *name)
 {
@@ -165,6 +178,8 @@ binding_lookup(const struct binding *b, const char *name)
     if (!v) {
         HMAP_FOR_EACH (v, node, &b->vnics) {
             if ((v->state == VNIC_BOUND && !strcmp(v->port.name, name))
+                || (mac_bid_is_placed(&v->bid)
+                    && !strcmp(v->bid.port, name))
                 || !strcmp(v->iface_name, name)) {
                 return v;
             }
@@ -188,7 +203,7 @@ track_change(struct binding *b, const struct vnic *v)
     }
     c = xzalloc(sizeof *c);
     c->iface_id = xstrdup(v->iface_id);
-    c->was_bound = v->state == VNIC_BOUND && v->signature;
+    c->was_bound = v->decided && v->state == VNIC_BOUND;
     c->old_net_key = v->net_key;
     c->old_ofport = v->ofport;
     hmap_insert(&b->changes, &c->node, hash);
@@ -218,15 +233,16 @@ find_port(struct ovsdb_idl_index *index, const char *iface_id)
 }
 
 /* Returns the signature of the inputs of the flows of a vNIC bound to
- * 'port' at 'ofport' with 'zone'.  The caller frees it. */
+ * 'port' at 'ofport', but for its zone, which stays the same while it is
+ * bound.  The caller frees it. */
 static char *
-vnic_signature(const struct bhrec_port *port, int64_t ofport, uint16_t zone)
+vnic_signature(const struct bhrec_port *port, int64_t ofport)
 {
     const struct bhrec_network *net = port->network;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    ds_put_format(&s, "%"PRId64"|%"PRIu16"|%s|%s|%"PRId64"|%s|%s|%d|",
-                  ofport, zone, port->mac, net->type, net->segment,
+    ds_put_format(&s, "%"PRId64"|%s|%s|%"PRId64"|%s|%s|%d|",
+                  ofport, port->mac, net->type, net->segment,
                   net->tenant->name, port->name, port->port_security);
     for (size_t i = 0; i < port->n_ips; i++) {
         ds_put_format(&s, "%s,", port->ips[i]);
@@ -261,8 +277,57 @@ release_port(const struct binding_input *in, const struct vnic *v)
     }
 }
 
-/* Brings 'v' up to date with Interface 'iface' at 'ofport' and the Tenant
- * DB.  'new' is true if 'v' was just created. */
+/* Adds 'v' to the vNICs to decide on in this run, if it is not there. */
+static void
+add_pending(struct binding *b, struct vnic *v)
+{
+    if (!v->pending) {
+        ovs_list_push_back(&b->pending, &v->pending_node);
+        v->pending = true;
+    }
+}
+
+/* Places the L2 bid of 'v', whose rows are valid: Port 'port' wants its MAC
+ * and the MACs of its allowed addresses, parsed (a valid row's MACs
+ * parse).  Returns false, with no bid in place, if one did not parse. */
+static bool
+vnic_bid(struct binding *b, struct vnic *v, const struct bhrec_port *port)
+{
+    const struct bhrec_network *net = port->network;
+    struct eth_addr *allowed = xmalloc((port->n_allowed_addresses + 1)
+                                       * sizeof *allowed);
+    size_t n_allowed = 0;
+    enum policy_net_type type;
+    struct eth_addr own;
+    bool ok = (eth_addr_from_string(port->mac, &own)
+               && policy_net_type_from_string(net->type, &type));
+
+    /* "MAC IP", or "IP" alone for the port's own MAC. */
+    for (size_t i = 0; ok && i < port->n_allowed_addresses; i++) {
+        const char *a = port->allowed_addresses[i];
+        const char *space = strchr(a, ' ');
+        if (space) {
+            char *mac = xmemdup0(a, space - a);
+            ok = eth_addr_from_string(mac, &allowed[n_allowed++]);
+            free(mac);
+        }
+    }
+    if (ok) {
+        mac_owners_bid(&b->macs, &v->bid, port->name, &port->header_.uuid,
+                       net->name, pipeline_network_key(type, net->segment),
+                       own, allowed, n_allowed);
+    } else {
+        mac_owners_withdraw(&b->macs, &v->bid);
+    }
+    free(allowed);
+    return ok;
+}
+
+/* Reads the rows of 'v' anew: Interface 'iface' at 'ofport' and the Tenant
+ * DB Port with its iface-id.  Works out what they alone say (valid, no
+ * Port, or refused, and why), places or withdraws 'v''s L2 bid, and leaves
+ * 'v' to be decided on by binding_settle(), once every row of the run was
+ * read.  'new' is true if 'v' was just created. */
 static void
 vnic_update(struct binding *b, const struct binding_input *in,
             struct vnic *v, const struct ovsrec_interface *iface,
@@ -284,6 +349,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
         hmap_insert(&b->vnics_by_iface, &v->iface_node,
                     uuid_hash(&v->iface_uuid));
     }
+    add_pending(b, v);
     if (!port) {
         state = VNIC_UNKNOWN;
     } else if (attached && strcasecmp(attached, port->mac)) {
@@ -294,12 +360,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
 
     /* The signature is taken before the row is checked: a row that does
      * not change is not checked again. */
-    uint16_t zone = (state == VNIC_BOUND
-                     ? ct_zones_assign(in->zones, v->iface_id,
-                                       &iface->external_ids)
-                     : 0);
     char *sig = (state == VNIC_BOUND
-                 ? vnic_signature(port, ofport, zone)
+                 ? vnic_signature(port, ofport)
                  : xasprintf("%d|%s", state, reason ? reason : ""));
     if (!new && v->signature && !strcmp(sig, v->signature)) {
         free(sig);
@@ -315,30 +377,96 @@ vnic_update(struct binding *b, const struct binding_input *in,
             reason = xasprintf("invalid in the Tenant DB: %s", problem);
             free(problem);
             COVERAGE_INC(binding_invalid_row);
-            ct_zones_release(in->zones, v->iface_id);
-            zone = 0;
-            /* Keep the row's signature: it is checked again only once it
-             * changes. */
+        } else if (!vnic_bid(b, v, port)) {
+            state = VNIC_REFUSED;
+            reason = xstrdup("invalid in the Tenant DB: a MAC does not "
+                             "parse");
+            COVERAGE_INC(binding_invalid_row);
         }
+    }
+    if (state == VNIC_BOUND) {
+        /* Its zone, now, in the order of the walk (Interfaces that kept a
+         * zone first, and before a vNIC that leaves frees its own);
+         * vnic_decide() frees it if it is refused. */
+        ct_zones_assign(in->zones, v->iface_id, &iface->external_ids);
+    } else {
+        mac_owners_withdraw(&b->macs, &v->bid);
+    }
+    index_by_port(b, v, port ? &port->header_.uuid : NULL);
+
+    free(v->signature);
+    v->signature = sig;
+    v->row_state = state;
+    free(v->row_reason);
+    v->row_reason = reason;
+    v->row_ofport = ofport;
+    v->row_changed = true;
+}
+
+/* Decides what becomes of 'v', whose rows were read: bound if they are
+ * valid and no other vNIC comes first for one of its L2 addresses,
+ * otherwise unknown or refused.  Applies what changed: its zone, the Port's
+ * release, its marks, a tracked change and a log line. */
+static void
+vnic_decide(struct binding *b, const struct binding_input *in,
+            struct vnic *v)
+{
+    const struct bhrec_port *port = NULL;
+    enum vnic_state state = v->row_state;
+    char *reason = nullable_xstrdup(v->row_reason);
+    bool clash = false;
+
+    if (state == VNIC_BOUND) {
+        port = find_port(in->port_by_iface_id, v->iface_id);
+        if (!port) {
+            /* Cannot happen: its rows were read in this run. */
+            state = VNIC_UNKNOWN;
+        } else {
+            reason = mac_owners_judge(&b->macs, &v->bid);
+            if (reason) {
+                state = VNIC_REFUSED;
+                clash = true;
+            }
+        }
+    }
+    if (v->decided && !v->row_changed && state == v->state
+        && nullable_string_is_equal(reason, v->reason)) {
+        free(reason);
+        return;
+    }
+
+    uint16_t zone = 0;
+    if (state == VNIC_BOUND) {
+        const struct ovsrec_interface *iface = ovsrec_interface_get_for_uuid(
+            in->ovs_idl, &v->iface_uuid);
+        zone = ct_zones_assign(in->zones, v->iface_id,
+                               iface ? &iface->external_ids : NULL);
     }
 
     /* Something changed. */
     COVERAGE_INC(binding_vnic_changed);
-    if (v->state != state || new) {
+    if (v->state != state || !v->decided
+        || (state == VNIC_REFUSED
+            && !nullable_string_is_equal(reason, v->reason))) {
         if (state == VNIC_BOUND) {
             VLOG_INFO("%s: binding %s (port %s of tenant %s) at ofport "
-                      "%"PRId64, v->iface_id, iface->name, port->name,
-                      port->network->tenant->name, ofport);
+                      "%"PRId64, v->iface_id, v->iface_name, port->name,
+                      port->network->tenant->name, v->row_ofport);
         } else if (state == VNIC_UNKNOWN) {
             VLOG_WARN("%s: no port in the Tenant DB has this iface-id; "
-                      "%s gets no flows", v->iface_id, iface->name);
+                      "%s gets no flows", v->iface_id, v->iface_name);
+        } else if (clash) {
+            /* One MAC, one owner: never the order of binding decides. */
+            VLOG_WARN("%s: port \"%s\" refused: %s; %s gets no flows",
+                      v->iface_id, v->bid.port, reason, v->iface_name);
+            COVERAGE_INC(binding_mac_clash);
         } else {
             VLOG_WARN("%s: refused: %s; %s gets no flows", v->iface_id,
-                      reason, iface->name);
+                      reason, v->iface_name);
         }
     }
     track_change(b, v);
-    if (!new && v->state == VNIC_BOUND
+    if (v->decided && v->state == VNIC_BOUND
         && (state != VNIC_BOUND
             || !uuid_equals(&v->port_uuid, &port->header_.uuid))) {
         /* Unbound, or bound to another Port: the old Port is let go. */
@@ -349,10 +477,10 @@ vnic_update(struct binding *b, const struct binding_input *in,
     v->state = state;
     free(v->reason);
     v->reason = reason;
-    v->ofport = ofport;
+    v->ofport = v->row_ofport;
     v->zone = zone;
-    free(v->signature);
-    v->signature = sig;
+    v->row_changed = false;
+    v->decided = true;
     if (state == VNIC_BOUND) {
         const struct bhrec_network *bn = port->network;
         v->port_uuid = port->header_.uuid;
@@ -361,11 +489,9 @@ vnic_update(struct binding *b, const struct binding_input *in,
         policy_net_type_from_string(bn->type, &v->net_type);
         v->segment = bn->segment;
         v->net_key = pipeline_network_key(v->net_type, bn->segment);
-        index_by_port(b, v, true);
         if_status_flows_changed(in->ifs, v->iface_id, &v->iface_uuid,
                                 &v->port_uuid, zone);
     } else {
-        index_by_port(b, v, false);
         if_status_unbound(in->ifs, v->iface_id, &v->iface_uuid);
         ct_zones_release(in->zones, v->iface_id);
     }
@@ -400,7 +526,8 @@ vnic_claim(struct binding *b, const struct binding_input *in,
     }
 }
 
-/* Removes 'v': its zone, its claim, its marks. */
+/* Removes 'v': its zone, its claim, its marks, its L2 bid (the vNICs it
+ * came before for an L2 address are judged again). */
 static void
 vnic_remove(struct binding *b, const struct binding_input *in,
             struct vnic *v)
@@ -408,11 +535,15 @@ vnic_remove(struct binding *b, const struct binding_input *in,
     VLOG_INFO("%s: %s went away", v->iface_id, v->iface_name);
     track_change(b, v);
     ct_zones_release(in->zones, v->iface_id);
-    if (v->state == VNIC_BOUND) {
+    if (v->decided && v->state == VNIC_BOUND) {
         release_port(in, v);
     }
     if_status_gone(in->ifs, v->iface_id);
-    index_by_port(b, v, false);
+    index_by_port(b, v, NULL);
+    mac_owners_withdraw(&b->macs, &v->bid);
+    if (v->pending) {
+        ovs_list_remove(&v->pending_node);
+    }
     hmapx_find_and_delete(&b->claim_retry, v);
     hmap_remove(&b->vnics, &v->node);
     hmap_remove(&b->vnics_by_iface, &v->iface_node);
@@ -518,6 +649,8 @@ walk_iface(struct binding *b, const struct binding_input *in,
         v->iface_id = xstrdup(iface_id);
         v->iface_name = xstrdup(iface->name);
         v->iface_uuid = iface->header_.uuid;
+        v->state = VNIC_UNKNOWN;
+        mac_bid_init(&v->bid);
         svec_init(&v->port.ips);
         svec_init(&v->port.groups);
         hmap_insert(&b->vnics, &v->node, hash_string(iface_id, 0));
@@ -534,12 +667,12 @@ walk_iface(struct binding *b, const struct binding_input *in,
     }
     v->seen = true;
     vnic_update(b, in, v, iface, ofport, new);
-    vnic_claim(b, in, v);
 }
 
-/* Walks br-int's ports and brings every vNIC up to date.  With 'all', every
- * vNIC is looked at; otherwise only those whose Interface changed, or whose
- * claim waits.  vNICs not found any more are removed. */
+/* Walks br-int's ports and reads the rows of every vNIC anew.  With 'all',
+ * every vNIC is looked at; otherwise only those whose Interface changed, or
+ * whose claim waits.  vNICs not found any more are removed.  What becomes of
+ * them is decided by binding_settle(). */
 static void
 binding_walk(struct binding *b, const struct binding_input *in, bool all)
 {
@@ -571,23 +704,50 @@ binding_walk(struct binding *b, const struct binding_input *in, bool all)
             vnic_remove(b, in, v);
         }
     }
+}
+
+/* Decides, once every row of the run was read, what becomes of the vNICs
+ * whose rows were read and of those whose L2 rivals changed (in that
+ * order: that of the walk, in which Interfaces that kept a zone come
+ * first), claims the Ports of those bound, and, once, lets go of stray
+ * claims. */
+static void
+binding_settle(struct binding *b, const struct binding_input *in)
+{
+    struct hmapx touched = HMAPX_INITIALIZER(&touched);
+    struct hmapx_node *node;
+    struct vnic *v;
+
+    mac_owners_take_touched(&b->macs, &touched);
+    HMAPX_FOR_EACH (node, &touched) {
+        add_pending(b, CONTAINER_OF(node->data, struct vnic, bid));
+    }
+    hmapx_destroy(&touched);
+
+    LIST_FOR_EACH_POP (v, pending_node, &b->pending) {
+        v->pending = false;
+        vnic_decide(b, in, v);
+        vnic_claim(b, in, v);
+    }
     if (!b->strays_released) {
         release_strays(b, in);
     }
 }
 
 /* Looks at every vNIC anew, as after a restart: a vNIC is tracked as
- * changed only if its flows' inputs did change. */
+ * changed only if its flows' inputs or its verdict did change. */
 void
 binding_recompute(struct binding *b, const struct binding_input *in)
 {
     COVERAGE_INC(binding_recompute);
     binding_walk(b, in, true);
+    binding_settle(b, in);
 }
 
 /* Handles changes to the switch's database (the caller calls it only when
  * a Bridge, Port or Interface changed): walks br-int, looking closely only
- * at the Interfaces that changed. */
+ * at the Interfaces that changed.  binding_handle_tdb_changes(), which
+ * follows in the same run, decides on them. */
 bool
 binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
 {
@@ -625,16 +785,13 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
         if (v) {
             vnic_update(b, in, v, iface, iface->ofport[0], false);
-            vnic_claim(b, in, v);
         }
     }
     return true;
 }
 
-/* Brings the vNIC 'v' (a Tenant DB change concerns it, or its claim waits)
- * up to date when the
- * switch's database did not change: its Interface row and ofport are the
- * ones it had. */
+/* Reads the rows of vNIC 'v' (a Tenant DB change concerns it, or its claim
+ * waits) anew, with the Interface row and ofport it had. */
 static void
 refresh_vnic(struct binding *b, const struct binding_input *in,
              struct vnic *v)
@@ -643,8 +800,7 @@ refresh_vnic(struct binding *b, const struct binding_input *in,
         in->ovs_idl, &v->iface_uuid);
 
     if (iface) {
-        vnic_update(b, in, v, iface, v->ofport, false);
-        vnic_claim(b, in, v);
+        vnic_update(b, in, v, iface, v->row_ofport, false);
     }
 }
 
@@ -682,9 +838,11 @@ port_change_matters(const struct bhrec_port *port,
 }
 
 /* Handles the changes to the Tenant DB: Port changes concern the vNICs
- * bound to them or carrying their iface-id; Network and Tenant changes,
- * which may concern many vNICs at once, return false (a recompute, which
- * looks at every vNIC but tracks only those that changed). */
+ * whose iface-id they had or have; Network and Tenant changes, which may
+ * concern many vNICs at once, return false (a recompute, which looks at
+ * every vNIC but tracks only those that changed).  Then decides on every
+ * vNIC whose rows were read in this run (binding_handle_ovs_changes()
+ * included) or whose L2 rivals changed. */
 bool
 binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
 {
@@ -703,9 +861,12 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
         if (!port_change_matters(port, in->chassis)) {
             continue;
         }
-        struct vnic *v = find_vnic_by_port(b, &port->header_.uuid);
-        if (v) {
-            hmapx_add(&dirty, v);
+        struct vnic *v;
+        HMAP_FOR_EACH_WITH_HASH (v, port_node, uuid_hash(&port->header_.uuid),
+                                 &b->vnics_by_port) {
+            if (uuid_equals(&v->row_port, &port->header_.uuid)) {
+                hmapx_add(&dirty, v);
+            }
         }
         if (!bhrec_port_is_deleted(port)) {
             v = find_vnic(b, port->iface_id);
@@ -723,9 +884,7 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
         refresh_vnic(b, in, node->data);
     }
     hmapx_destroy(&dirty);
-    if (!b->strays_released) {
-        release_strays(b, in);
-    }
+    binding_settle(b, in);
     return true;
 }
 

@@ -15,13 +15,26 @@
  * port's name: libvirt names taps vnet0, vnet1, ... and reuses the names),
  * and:
  *
- *   - binds it if a Port has that iface-id and, when the hypervisor wrote
- *     "attached-mac", the MAC agrees: converts the Port through the Tenant
- *     DB library (tenant-db.h) into the policy model, gives the vNIC a
- *     conntrack zone (ct-zone.h), claims the Port for this chassis;
- *   - reports it as "unknown" (no Port) or "refused" (MAC mismatch);
+ *   - binds it if a Port has that iface-id, the Port (with its network and
+ *     groups) is valid, when the hypervisor wrote "attached-mac" the MAC
+ *     agrees, and no other vNIC of the network comes first for one of the
+ *     L2 addresses it wants (mac-owners.h has the rule): converts the Port
+ *     through the Tenant DB library (tenant-db.h) into the policy model,
+ *     gives the vNIC a conntrack zone (ct-zone.h), claims the Port for this
+ *     chassis;
+ *   - reports it as "unknown" (no Port) or "refused" (why is in its
+ *     'reason');
  *   - unbinds it when its Interface, its iface-id or its Port goes away:
- *     its zone is freed and the Port is released.
+ *     its zone is freed and the Port is released.  A vNIC that was refused
+ *     because another came first for an L2 address is judged again when
+ *     that other one leaves or changes.
+ *
+ * A run reads rows first, then decides: binding_handle_ovs_changes() and
+ * binding_handle_tdb_changes() (in that order, in one run) read the rows
+ * of the vNICs that changed and place their L2 bids, and the second one,
+ * like binding_recompute(), then decides what becomes of them and of the
+ * vNICs whose L2 rivals changed, so that no vNIC is bound and refused
+ * again in one run because of the order in which rows were read.
  *
  * It computes no flow.  What it changed in a run is tracked: one
  * binding_change per vNIC whose binding or flow inputs changed, which the
@@ -33,8 +46,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openvswitch/hmap.h"
+#include "controller/mac-owners.h"
 #include "hmapx.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 #include "policies/policy.h"
 #include "uuid.h"
 
@@ -53,14 +68,17 @@ struct bhrec_chassis;
 enum vnic_state {
     VNIC_BOUND,                 /* Bound to a Port: has flows. */
     VNIC_UNKNOWN,               /* No Port has its iface-id. */
-    VNIC_REFUSED,               /* attached-mac disagrees with Port.mac. */
+    VNIC_REFUSED,               /* Invalid rows, an attached-mac that
+                                 * disagrees with Port.mac, or an L2 address
+                                 * that another vNIC wants first. */
 };
 
 /* A vNIC on the integration bridge.  Other modules read it; only binding.c
  * writes it. */
 struct vnic {
     struct hmap_node node;      /* In binding's 'vnics', by iface-id. */
-    struct hmap_node port_node; /* In 'vnics_by_port', if 'by_port'. */
+    struct hmap_node port_node; /* In 'vnics_by_port', by 'row_port', if
+                                 * 'by_port'. */
     struct hmap_node iface_node;  /* In 'vnics_by_iface'. */
     char *iface_id;             /* external_ids:iface-id. */
     char *iface_name;           /* The OVS Interface's name. */
@@ -78,11 +96,26 @@ struct vnic {
     uint32_t net_key;           /* Its network's key (pipeline.h). */
     uint16_t zone;              /* Conntrack zone and port key. */
 
+    /* What its rows alone say, as last read; the L2 verdict comes on top,
+     * once every row of the run was read. */
+    enum vnic_state row_state;  /* VNIC_BOUND if its rows are valid. */
+    char *row_reason;           /* Why its rows are refused, or NULL. */
+    int64_t row_ofport;         /* The ofport its rows were read with. */
+    struct uuid row_port;       /* The Port its iface-id names, if any. */
+    bool row_changed;           /* Its rows changed since last decided. */
+    struct mac_bid bid;         /* Its L2 addresses, placed if its rows are
+                                 * valid (mac-owners.h). */
+
     /* Bookkeeping. */
-    char *signature;            /* Inputs of its flows; NULL: recompute. */
+    char *signature;            /* Inputs of its flows (the zone aside), or
+                                 * NULL before its rows were first read. */
     bool by_port;               /* In 'vnics_by_port'. */
     bool claim_pending;         /* Its Port still needs claiming. */
     bool seen;                  /* Found in this walk. */
+    bool decided;               /* Was decided on at least once. */
+    struct ovs_list pending_node;  /* In 'pending', if 'pending'. */
+    bool pending;               /* Its rows were read, or its L2 rivals
+                                 * changed, in this run: to decide. */
 };
 
 /* What changed for one vNIC in this run. */
@@ -113,10 +146,14 @@ struct binding_input {
 /* The vNICs of this host. */
 struct binding {
     struct hmap vnics;          /* Contains struct vnic, by iface-id. */
-    struct hmap vnics_by_port;  /* Bound vnics, by Port UUID. */
+    struct hmap vnics_by_port;  /* vnics whose iface-id a Port has, by
+                                 * that Port's UUID. */
     struct hmap vnics_by_iface; /* vnics, by Interface UUID. */
     struct hmapx claim_retry;   /* vnics whose claim must be retried. */
     struct hmap changes;        /* struct binding_change of this run. */
+    struct mac_owners macs;     /* The L2 bids of the vnics. */
+    struct ovs_list pending;    /* vnics to decide on, in the order their
+                                 * rows were read. */
     bool strays_released;       /* Stray Port claims were let go. */
 };
 

@@ -34,9 +34,10 @@
  *     merges them), which shrinks again when an owner leaves;
  *
  *   - otherwise the first owner's actions and cookie.  Owners that want other
- *     actions for the same key are a clash (a misconfiguration, such as one
- *     MAC on two ports of a network): counted, logged, and they take over, in
- *     order, when the first goes away.
+ *     actions for the same key are a clash: counted, logged, and they take
+ *     over, in order, when the first goes away.  That is a last resort: one
+ *     MAC on two ports of a network never gets here, the binding module
+ *     refuses one of them first (mac-owners.h).
  *
  * A flow_table records the keys whose result (actions or cookie, or
  * presence) changed since the last flow_table_take_changes(), so that the

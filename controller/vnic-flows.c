@@ -53,7 +53,10 @@ vnic_flows_recompute(const struct binding *b, struct flow_table *flows)
     }
 }
 
-/* Recomputes the flows of the vNICs that changed in this run. */
+/* Recomputes the flows of the vNICs that changed in this run: first
+ * removes all their old flows, then adds the new ones, so that a vNIC that
+ * takes over an L2 address from one refused in the same run never meets
+ * the other's flow. */
 bool
 vnic_flows_handle_binding(const struct binding *b, struct flow_table *flows)
 {
@@ -63,7 +66,8 @@ vnic_flows_handle_binding(const struct binding *b, struct flow_table *flows)
         char *owner = pipeline_vnic_owner(c->iface_id);
         flow_table_clear_owner(flows, owner);
         free(owner);
-
+    }
+    BINDING_FOR_EACH_CHANGE (c, b) {
         const struct vnic *v = binding_find(b, c->iface_id);
         if (v && v->state == VNIC_BOUND) {
             add_vnic(v, flows);

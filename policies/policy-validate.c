@@ -509,17 +509,16 @@ validate_port_ips(struct validate_ctx *ctx, const struct policy_port *port,
 }
 
 /* Returns the key under which the MAC 'mac' of a port on network 'net' is
- * kept in the 'macs' map of a tenant: the network's name and the MAC, in
- * lower case.  The caller frees it. */
+ * kept in the 'macs' map of a tenant: the network's name as it is (names
+ * are case-sensitive: "LAN" and "lan" are two networks) and the MAC in
+ * canonical form (a MAC in any case is one MAC).  The caller frees it. */
 static char *
 mac_key(const char *net, const char *mac)
 {
-    char *key = xasprintf("%s %s", net, mac);
+    char *canonical = policy_mac_canonical(mac);
+    char *key = xasprintf("%s %s", net, canonical);
 
-    /* The whole key, as before: a MAC in any case is one MAC. */
-    for (char *p = key; *p; p++) {
-        *p = tolower((unsigned char) *p);
-    }
+    free(canonical);
     return key;
 }
 

@@ -83,6 +83,14 @@ tests_unit_test_flow_table_LDADD = \
 	controller/libcontroller.a \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-mac-owners
+TESTS += tests/unit/test-mac-owners
+tests_unit_test_mac_owners_SOURCES = tests/unit/test-mac-owners.c
+tests_unit_test_mac_owners_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_mac_owners_LDADD = \
+	controller/libcontroller.a \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \

@@ -749,6 +749,31 @@ START_TEST(test_allowed_mac_of_another_port)
 }
 END_TEST
 
+/* Network names are case-sensitive: "LAN" and "lan" are two networks, and
+ * a MAC on one is no clash with the same MAC on the other, as a port's MAC
+ * or as an allowed address. */
+START_TEST(test_mac_networks_differ_in_case)
+{
+    CHECK_VALID(ACME
+                " \"networks\": [\n"
+                "  {\"name\": \"LAN\", \"type\": \"vlan\",\n"
+                "   \"segment\": 101},\n"
+                "  {\"name\": \"lan\", \"type\": \"vlan\",\n"
+                "   \"segment\": 102}],\n"
+                " \"ports\": [\n"
+                "  {\"name\": \"p1\", \"network\": \"LAN\",\n"
+                "   \"mac\": \"02:00:0a:01:00:01\"},\n"
+                "  {\"name\": \"p2\", \"network\": \"lan\",\n"
+                "   \"mac\": \"02:00:0A:01:00:01\"},\n"
+                "  {\"name\": \"p3\", \"network\": \"lan\",\n"
+                "   \"mac\": \"02:00:0a:01:00:03\",\n"
+                "   \"allowed_addresses\": [{\"mac\": \"02:00:0a:01:00:04\",\n"
+                "     \"ip\": \"10.1.0.9\"}]},\n"
+                "  {\"name\": \"p4\", \"network\": \"LAN\",\n"
+                "   \"mac\": \"02:00:0a:01:00:04\"}]}]}\n");
+}
+END_TEST
+
 /* Segments and MTU. */
 
 /* VLAN 0 is refused. */
@@ -1813,6 +1838,7 @@ policy_suite(void)
     tcase_add_test(tc, test_duplicate_ipv6_other_spelling);
     tcase_add_test(tc, test_duplicate_mac);
     tcase_add_test(tc, test_allowed_mac_of_another_port);
+    tcase_add_test(tc, test_mac_networks_differ_in_case);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("segments");
