@@ -133,6 +133,11 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
         "udp,tp_dst=68",                /* DHCP server. */
         "udp6,tp_dst=546",              /* DHCPv6 server. */
         "icmp6,icmp_type=130",          /* MLD query. */
+        /* IGMP query.  OpenFlow cannot match the IGMP type, but every
+         * general query (IGMPv1, v2, v3) goes to 224.0.0.1, where hosts
+         * send no IGMP: their reports and leaves go to the group, to
+         * 224.0.0.2 or to 224.0.0.22. */
+        "ip,nw_proto=2,nw_dst=224.0.0.1",
         "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
         "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
         /* Malformed neighbor discovery: OVS reports a target of "::" (and

@@ -24,13 +24,13 @@
  *                       ND sll/tll/target checked against the vNIC's
  *                       addresses, and the frame joins the vNIC's network
  *                       with the vNIC as input port; DHCP client allowed;
- *                       DHCP/DHCPv6 server replies, router advertisements
- *                       and MLD queries from a VM dropped, and first
- *                       fragments that hide an L4 or ICMPv6 header, and
- *                       fragmented neighbor discovery and MLD (the switch's
- *                       fragment handling is "nx-match", see ofctrl.c);
- *                       everything else, frames of unbound ports included,
- *                       dropped.
+ *                       DHCP/DHCPv6 server replies, router advertisements,
+ *                       MLD queries and IGMP general queries from a VM
+ *                       dropped, and so are first fragments that hide an
+ *                       L4 or ICMPv6 header and fragmented neighbor
+ *                       discovery and MLD (the switch's fragment handling
+ *                       is "nx-match", see ofctrl.c); everything else,
+ *                       frames of unbound ports included, dropped.
  *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
  *   30  L2_LOOKUP       (network, destination MAC) -> output ofport;
  *                       broadcast and multicast flooded to the network's

@@ -335,8 +335,9 @@ START_TEST(test_static_port_security_drops)
     char *all = flows(&ft, NULL);
 
     /* Every drop of port security that does not depend on a vNIC, sorted:
-     * what no VM sends, and first fragments that hide their ICMPv6 or L4
-     * header. */
+     * what no VM sends (DHCP and DHCPv6 offers, RA, redirects, MLD and IGMP
+     * queries, malformed ND), and first fragments that hide their ICMPv6
+     * or L4 header. */
     static const char prefix[] = "table=10,priority=200,";
     static const char suffix[] = ",cookie=0xf00000000000000,actions=drop";
     for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
@@ -364,6 +365,7 @@ START_TEST(test_static_port_security_drops)
         "icmp6,nw_frag=first,icmp_type=136\n"
         "icmp6,nw_frag=first,icmp_type=137\n"
         "icmp6,nw_frag=first,icmp_type=143\n"
+        "ip,nw_proto=2,nw_dst=224.0.0.1\n"
         "ipv6,nw_frag=first,nw_proto=59\n"
         "ipv6,nw_proto=0\n"
         "sctp,nw_frag=first,tp_src=0,tp_dst=0\n"
