@@ -136,8 +136,14 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
         /* IGMP query.  OpenFlow cannot match the IGMP type, but every
          * general query (IGMPv1, v2, v3) goes to 224.0.0.1, where hosts
          * send no IGMP: their reports and leaves go to the group, to
-         * 224.0.0.2 or to 224.0.0.22. */
+         * 224.0.0.2 or to 224.0.0.22.  Nor do hosts send IGMP to a
+         * unicast (or broadcast) address, where a query is accepted all
+         * the same (RFC 3376 4.1.12): IGMP to anything but 224.0.0.0/4. */
         "ip,nw_proto=2,nw_dst=224.0.0.1",
+        "ip,nw_proto=2,nw_dst=0.0.0.0/1",
+        "ip,nw_proto=2,nw_dst=128.0.0.0/2",
+        "ip,nw_proto=2,nw_dst=192.0.0.0/3",
+        "ip,nw_proto=2,nw_dst=240.0.0.0/4",
         "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
         "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
         /* Malformed neighbor discovery: OVS reports a target of "::" (and
