@@ -26,6 +26,7 @@
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -607,7 +608,31 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
     }
 }
 
-/* Asks the switch for every flow it holds, unless already asked. */
+/* Sets the switch's fragment handling to "nx-match": flows then see the
+ * L4 header of a first fragment as they see a whole packet's, and may
+ * match nw_frag.  In OpenFlow's "normal" mode, OVS's default, every
+ * fragment's ports and ICMP type and code read as 0 (ofproto-dpif), so
+ * port security could not tell a fragmented neighbor discovery message or
+ * MLD query from anything else, nor a first fragment that hides its L4
+ * header from one that does not.  Sent before every read of the switch's
+ * table (after each connection, and at each verification), so that a
+ * change by hand does not last; the miss send length stays 0, so this
+ * service connection still gets no asynchronous messages. */
+static void
+ofctrl_send_switch_config(struct ofctrl *c)
+{
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NX_MATCH,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = 0,
+    };
+
+    rconn_send(c->rconn, ofputil_encode_set_config(&config, OFCTRL_VERSION),
+               NULL);
+}
+
+/* Sets the switch's fragment handling, then asks it for every flow it
+ * holds. */
 static void
 ofctrl_send_dump(struct ofctrl *c)
 {
@@ -618,6 +643,7 @@ ofctrl_send_dump(struct ofctrl *c)
         .out_group = OFPG_ANY,
     };
 
+    ofctrl_send_switch_config(c);
     match_init_catchall(&fsr.match);
     struct ofpbuf *msg = ofputil_encode_flow_stats_request(
         &fsr, OFPUTIL_P_OF15_OXM);

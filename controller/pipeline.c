@@ -57,6 +57,108 @@ pipeline_network_owner(uint32_t net_key)
     return xasprintf("net:%#"PRIx32, net_key);
 }
 
+/* Adds to port security the drops of first fragments that hide what port
+ * security, and the firewall's rules, look at.
+ *
+ * A first fragment must hold every header up to and including the
+ * upper-layer one (RFC 7112), and neighbor discovery is never fragmented
+ * (RFC 6980).  How OVS 3.1 shows a first fragment that breaks this
+ * (lib/flow.c: miniflow_extract(), parse_ipv6_ext_hdrs__()), with the
+ * switch's fragment handling "nx-match" (ofctrl.c sets it; in OpenFlow's
+ * "normal" mode every fragment's ports and ICMP type read 0, and these
+ * flows drop every first fragment of TCP, UDP, SCTP and ICMPv6):
+ *
+ *   - IPv6 header chain cut inside an extension header (one shorter than 8
+ *     bytes or than its length field says): the userspace datapath gives
+ *     up on the network layer and OpenFlow sees nw_proto=0, nw_frag=no,
+ *     no L4 fields.  0 is the hop-by-hop header, which OVS always skips,
+ *     so nw_proto=0 means exactly "chain cut".  The kernel datapath shows
+ *     the same packet as nw_proto=59 (no next header), nw_frag=first.
+ *
+ *   - Chain complete but the upper-layer header cut (or in the next
+ *     fragment): nw_frag=first, nw_proto the upper layer, and its fields
+ *     left 0: tp_src=0,tp_dst=0 for TCP, UDP and SCTP, icmp_type=0,
+ *     icmp_code=0 for ICMPv6.  No valid header has these zeros.  The same
+ *     holds for IPv4 (a first fragment with no payload), except for ICMP,
+ *     whose type 0 code 0 is an echo reply: left alone.
+ *
+ * Later fragments (nw_frag=later) carry no L4 fields at all and pass port
+ * security on their source addresses: the firewall takes them through
+ * conntrack, which reassembles them (Documentation/pipeline.md). */
+static void
+add_fragment_drops(struct flow_table *ft, uint64_t cookie)
+{
+    static const char *const hiding[] = {
+        "ipv6,nw_proto=0",
+        "ipv6,nw_frag=first,nw_proto=59",
+        "tcp6,nw_frag=first,tp_src=0,tp_dst=0",
+        "udp6,nw_frag=first,tp_src=0,tp_dst=0",
+        "sctp6,nw_frag=first,tp_src=0,tp_dst=0",
+        "icmp6,nw_frag=first,icmp_type=0,icmp_code=0",
+        "tcp,nw_frag=first,tp_src=0,tp_dst=0",
+        "udp,nw_frag=first,tp_src=0,tp_dst=0",
+        "sctp,nw_frag=first,tp_src=0,tp_dst=0",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(hiding); i++) {
+        flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                       hiding[i], "drop");
+    }
+
+    /* Fragmented MLD (131, 132, 143; 130 is dropped in every form) and
+     * neighbor discovery (133-137).  Their later fragments cannot be told
+     * from others', but without the first no receiver reassembles them. */
+    static const uint8_t nd_mld_types[] = {
+        131, 132, 133, 134, 135, 136, 137, 143,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(nd_mld_types); i++) {
+        char *match = xasprintf("icmp6,nw_frag=first,icmp_type=%d",
+                                nd_mld_types[i]);
+        flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                       match, "drop");
+        free(match);
+    }
+}
+
+/* Adds to port security the drops of what no VM with port security may
+ * send, whatever its addresses (priority 200, above every vNIC's pass flows;
+ * a port without port security has a flow above these). */
+static void
+add_port_security_drops(struct flow_table *ft, uint64_t cookie)
+{
+    /* A VM may not be a DHCP or DHCPv6 server, nor a router, nor a
+     * multicast querier.  Servers are recognized by where they send to,
+     * the client ports, whatever port they send from: a VM sends nothing
+     * to UDP 68 or 546. */
+    static const char *const vm_never_sends[] = {
+        "udp,tp_dst=68",                /* DHCP server. */
+        "udp6,tp_dst=546",              /* DHCPv6 server. */
+        "icmp6,icmp_type=130",          /* MLD query. */
+        /* IGMP query.  OpenFlow cannot match the IGMP type, but every
+         * general query (IGMPv1, v2, v3) goes to 224.0.0.1, where hosts
+         * send no IGMP: their reports and leaves go to the group, to
+         * 224.0.0.2 or to 224.0.0.22.  Nor do hosts send IGMP to a
+         * unicast (or broadcast) address, where a query is accepted all
+         * the same (RFC 3376 4.1.12): IGMP to anything but 224.0.0.0/4. */
+        "ip,nw_proto=2,nw_dst=224.0.0.1",
+        "ip,nw_proto=2,nw_dst=0.0.0.0/1",
+        "ip,nw_proto=2,nw_dst=128.0.0.0/2",
+        "ip,nw_proto=2,nw_dst=192.0.0.0/3",
+        "ip,nw_proto=2,nw_dst=240.0.0.0/4",
+        "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
+        "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
+        /* Malformed neighbor discovery: OVS reports a target of "::" (and
+         * no link-layer address) for a message it could not parse, two
+         * link-layer options for instance; Linux would take the first. */
+        "icmp6,icmp_type=135,icmp_code=0,nd_target=::",
+        "icmp6,icmp_type=136,icmp_code=0,nd_target=::",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(vm_never_sends); i++) {
+        flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
+                       vm_never_sends[i], "drop");
+    }
+    add_fragment_drops(ft, cookie);
+}
+
 /* Adds the flows that every br-int has: a drop at the bottom of each table
  * (so that nothing unknown passes) and the pass-through of the firewall
  * tables. */
@@ -114,27 +216,7 @@ pipeline_add_static(struct flow_table *ft)
     flow_table_add(ft, STATIC_OWNER, PL_T_OUTPUT, 0, cookie, "",
                    "output:NXM_NX_REG7[0..15]");
 
-    /* A VM may not be a DHCP or DHCPv6 server, nor a router, nor a
-     * multicast querier.  Servers are recognized by where they send to,
-     * the client ports, whatever port they send from: a VM sends nothing
-     * to UDP 68 or 546.  Ports without port security have a flow above
-     * these. */
-    static const char *const vm_never_sends[] = {
-        "udp,tp_dst=68",                /* DHCP server. */
-        "udp6,tp_dst=546",              /* DHCPv6 server. */
-        "icmp6,icmp_type=130",          /* MLD query. */
-        "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
-        "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
-        /* Malformed neighbor discovery: OVS reports a target of "::" (and
-         * no link-layer address) for a message it could not parse, two
-         * link-layer options for instance; Linux would take the first. */
-        "icmp6,icmp_type=135,icmp_code=0,nd_target=::",
-        "icmp6,icmp_type=136,icmp_code=0,nd_target=::",
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(vm_never_sends); i++) {
-        flow_table_add(ft, STATIC_OWNER, PL_T_PORT_SECURITY, 200, cookie,
-                       vm_never_sends[i], "drop");
-    }
+    add_port_security_drops(ft, cookie);
 
     /* No firewall yet: both firewall tables pass. */
     actions = xasprintf("goto_table:%d", PL_T_BROADCAST_LIMIT);

@@ -24,8 +24,12 @@
  *                       ND sll/tll/target checked against the vNIC's
  *                       addresses, and the frame joins the vNIC's network
  *                       with the vNIC as input port; DHCP client allowed;
- *                       DHCP/DHCPv6 server replies and router
- *                       advertisements from a VM dropped; everything else,
+ *                       DHCP/DHCPv6 server replies, router advertisements,
+ *                       MLD queries and IGMP general queries from a VM
+ *                       dropped, and so are first fragments that hide an
+ *                       L4 or ICMPv6 header and fragmented neighbor
+ *                       discovery and MLD (the switch's fragment handling
+ *                       is "nx-match", see ofctrl.c); everything else,
  *                       frames of unbound ports included, dropped.
  *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
  *   25  BROADCAST_LIMIT a vNIC's broadcast and multicast go through its

@@ -414,6 +414,67 @@ START_TEST(test_static_flows_drop_by_default)
 }
 END_TEST
 
+START_TEST(test_static_port_security_drops)
+{
+    struct flow_table ft;
+    struct ds drops = DS_EMPTY_INITIALIZER;
+
+    flow_table_init(&ft);
+    pipeline_add_static(&ft);
+    char *all = flows(&ft, NULL);
+
+    /* Every drop of port security that does not depend on a vNIC, sorted:
+     * what no VM sends (DHCP and DHCPv6 offers, RA, redirects, MLD and IGMP
+     * queries, malformed ND), and first fragments that hide their ICMPv6
+     * or L4 header. */
+    static const char prefix[] = "table=10,priority=200,";
+    static const char suffix[] = ",cookie=0xf00000000000000,actions=drop";
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
+        size_t len = strlen(line);
+        if (!strncmp(line, prefix, strlen(prefix))
+            && len > strlen(suffix)
+            && !strcmp(line + len - strlen(suffix), suffix)) {
+            ds_put_format(&drops, "%.*s\n",
+                          (int) (len - strlen(prefix) - strlen(suffix)),
+                          line + strlen(prefix));
+        }
+    }
+    ck_assert_str_eq(ds_cstr(&drops),
+        "icmp6,icmp_type=130\n"
+        "icmp6,icmp_type=134,icmp_code=0\n"
+        "icmp6,icmp_type=135,icmp_code=0,nd_target=::\n"
+        "icmp6,icmp_type=136,icmp_code=0,nd_target=::\n"
+        "icmp6,icmp_type=137,icmp_code=0\n"
+        "icmp6,nw_frag=first,icmp_type=0,icmp_code=0\n"
+        "icmp6,nw_frag=first,icmp_type=131\n"
+        "icmp6,nw_frag=first,icmp_type=132\n"
+        "icmp6,nw_frag=first,icmp_type=133\n"
+        "icmp6,nw_frag=first,icmp_type=134\n"
+        "icmp6,nw_frag=first,icmp_type=135\n"
+        "icmp6,nw_frag=first,icmp_type=136\n"
+        "icmp6,nw_frag=first,icmp_type=137\n"
+        "icmp6,nw_frag=first,icmp_type=143\n"
+        "ip,nw_proto=2,nw_dst=0.0.0.0/1\n"
+        "ip,nw_proto=2,nw_dst=128.0.0.0/2\n"
+        "ip,nw_proto=2,nw_dst=192.0.0.0/3\n"
+        "ip,nw_proto=2,nw_dst=224.0.0.1\n"
+        "ip,nw_proto=2,nw_dst=240.0.0.0/4\n"
+        "ipv6,nw_frag=first,nw_proto=59\n"
+        "ipv6,nw_proto=0\n"
+        "sctp,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "sctp6,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "tcp,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "tcp6,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "udp,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "udp,tp_dst=68\n"
+        "udp6,nw_frag=first,tp_src=0,tp_dst=0\n"
+        "udp6,tp_dst=546\n");
+    ds_destroy(&drops);
+    free(all);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
 START_TEST(test_ct_zones)
 {
     struct smap ids1 = SMAP_INITIALIZER(&ids1);
@@ -468,6 +529,7 @@ pipeline_suite(void)
     tcase_add_test(tc, test_long_flood_is_chained);
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
     tcase_add_test(tc, test_static_flows_drop_by_default);
+    tcase_add_test(tc, test_static_port_security_drops);
     tcase_add_test(tc, test_ct_zones);
     suite_add_tcase(s, tc);
     return s;
