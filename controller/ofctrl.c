@@ -807,7 +807,7 @@ bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
 
     struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm,
                                                     OFPUTIL_P_OF15_OXM);
-    struct sent_mod *m = xmalloc(sizeof *m);
+    struct sent_mod *m = xzalloc(sizeof *m);
     m->xid = ((struct ofp_header *) fm_msg->data)->xid;
     m->cookie = cookie;
     m->seqno = c->put_seqno + 1;

@@ -319,7 +319,9 @@ START_TEST(test_touched)
     ck_assert(place(&mo, &c, &loser));
     ck_assert_uint_eq(take_touched(&mo, &a, &found), 1);
     ck_assert(found);
-    ck_assert_ptr_nonnull(mac_owners_judge(&mo, &c));
+    char *reason = mac_owners_judge(&mo, &c);
+    ck_assert_ptr_nonnull(reason);
+    free(reason);
 
     /* The same bid again changes nothing. */
     ck_assert(!place(&mo, &c, &loser));
