@@ -24,8 +24,9 @@
  *
  * and IFS_UNMARK (remove a stale mark, then forget) for a vNIC that is not
  * bound.  A vNIC whose flows the switch refused (ofctrl.h) goes back to
- * IFS_FLOWS_CHANGED instead of being marked, until they are in place.  Each database gets its write as soon as it can take one; the
- * Tenant DB being away delays only Port.up. */
+ * IFS_FLOWS_CHANGED instead of being marked, until they are in place.
+ * Each database gets its write as soon as it can take one; the Tenant DB
+ * being away delays only Port.up. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -45,10 +45,11 @@
  *                       the network's VLAN tag pushed first.
  *
  * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
- * input port key, reg7 = output ofport.  A network's key is its segment, with bit 24 set for VXLAN
- * (segments are unique per type, so keys are unique, and the same on every
- * host and across restarts).  A vNIC's port key is its conntrack zone
- * (ct-zone.h), unique on the host and kept across restarts.
+ * input port key, reg7 = output ofport.  A network's key is its segment,
+ * with bit 24 set for VXLAN (segments are unique per type, so keys are
+ * unique, and the same on every host and across restarts).  A vNIC's port
+ * key is its conntrack zone (ct-zone.h), unique on the host and kept across
+ * restarts.
  *
  * Cookies say what a flow serves, so that statistics and diagnostics can
  * map a flow back to policy:
