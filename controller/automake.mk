@@ -18,6 +18,10 @@ controller_libcontroller_a_SOURCES += \
 	controller/chassis.h \
 	controller/engine.c \
 	controller/engine.h \
+	controller/firewall.c \
+	controller/firewall.h \
+	controller/fw-rules.c \
+	controller/fw-rules.h \
 	controller/if-status.c \
 	controller/if-status.h \
 	controller/local-nets.c \

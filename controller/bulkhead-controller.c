@@ -35,6 +35,7 @@
 #include "controller/chassis.h"
 #include "controller/ct-zone.h"
 #include "controller/engine.h"
+#include "controller/firewall.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
 #include "controller/ofctrl.h"
@@ -71,6 +72,7 @@ struct engine_ctx {
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
     struct binding binding;     /* vNICs. */
+    struct firewall fw;         /* Firewall classes and rules. */
     struct local_nets nets;     /* Local networks. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct if_status *ifs;      /* Installed marks. */
@@ -166,17 +168,38 @@ binding_node_clear(struct engine_ctx *ctx)
     binding_clear_tracked(&ctx->binding);
 }
 
+/* Node "firewall". */
+static void
+firewall_node_recompute(struct engine_ctx *ctx)
+{
+    firewall_recompute(&ctx->fw, &ctx->binding, ctx->in.tdb_idl,
+                       ctx->flows);
+}
+
+static bool
+firewall_node_binding(struct engine_ctx *ctx)
+{
+    return firewall_handle_binding(&ctx->fw, &ctx->binding, ctx->in.tdb_idl,
+                                   ctx->flows);
+}
+
+static bool
+firewall_node_tdb(struct engine_ctx *ctx)
+{
+    return firewall_handle_tdb(&ctx->fw, ctx->in.tdb_idl, ctx->flows);
+}
+
 /* Node "vnic_flows". */
 static void
 vnic_flows_node_recompute(struct engine_ctx *ctx)
 {
-    vnic_flows_recompute(&ctx->binding, ctx->flows);
+    vnic_flows_recompute(&ctx->binding, &ctx->fw, ctx->flows);
 }
 
 static bool
 vnic_flows_node_binding(struct engine_ctx *ctx)
 {
-    return vnic_flows_handle_binding(&ctx->binding, ctx->flows);
+    return vnic_flows_handle_binding(&ctx->binding, &ctx->fw, ctx->flows);
 }
 
 /* Node "local_nets". */
@@ -205,6 +228,10 @@ static const struct engine_handler binding_handlers[] = {
     { "ovs", binding_node_ovs },
     { "tdb", binding_node_tdb },
 };
+static const struct engine_handler firewall_handlers[] = {
+    { "binding", firewall_node_binding },
+    { "tdb", firewall_node_tdb },
+};
 static const struct engine_handler vnic_flows_handlers[] = {
     { "binding", vnic_flows_node_binding },
 };
@@ -219,6 +246,8 @@ static const struct engine_node nodes[] = {
     { "pipeline", "pipeline", pipeline_node_recompute, NULL, 0, NULL },
     { "binding", NULL, binding_node_recompute, binding_handlers,
       ARRAY_SIZE(binding_handlers), binding_node_clear },
+    { "firewall", FIREWALL_OWNERS, firewall_node_recompute,
+      firewall_handlers, ARRAY_SIZE(firewall_handlers), NULL },
     { "vnic_flows", VNIC_FLOWS_OWNERS, vnic_flows_node_recompute,
       vnic_flows_handlers, ARRAY_SIZE(vnic_flows_handlers), NULL },
     { "local_nets", "net:", local_nets_node_recompute, local_nets_handlers,
@@ -512,6 +541,7 @@ main(int argc, char *argv[])
     engine_init(&c.engine, nodes, ARRAY_SIZE(nodes));
     c.ctx.flows = engine_flows(&c.engine);
     binding_init(&c.ctx.binding);
+    firewall_init(&c.ctx.fw);
     local_nets_init(&c.ctx.nets);
     ct_zones_init(&c.ctx.zones);
     c.ctx.ifs = if_status_create();
@@ -551,6 +581,7 @@ main(int argc, char *argv[])
 
     unixctl_server_destroy(unixctl);
     binding_destroy(&c.ctx.binding);
+    firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     ct_zones_destroy(&c.ctx.zones);
     if_status_destroy(c.ctx.ifs);

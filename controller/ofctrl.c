@@ -484,6 +484,9 @@ cookie_owner(uint64_t cookie)
         return xasprintf("the vNIC of conntrack zone %"PRIu32, id);
     case PL_COOKIE_NETWORK:
         return xasprintf("network %#"PRIx32, id);
+    case PL_COOKIE_RULE:
+        return xasprintf("rule %#"PRIx64" of firewall class %#"PRIx32,
+                         (cookie >> 32) & 0xffffff, id);
     case PL_COOKIE_PIPELINE:
         return xstrdup("the pipeline");
     default:

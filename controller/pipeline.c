@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "controller/flow-table.h"
+#include "controller/fw-rules.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "util.h"
@@ -38,7 +39,7 @@ pipeline_cookie_is_ours(uint64_t cookie)
     unsigned int kind = cookie >> 56;
 
     return (kind == PL_COOKIE_VNIC || kind == PL_COOKIE_NETWORK
-            || kind == PL_COOKIE_PIPELINE);
+            || kind == PL_COOKIE_RULE || kind == PL_COOKIE_PIPELINE);
 }
 
 /* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
@@ -159,6 +160,101 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
     add_fragment_drops(ft, cookie);
 }
 
+/* Adds the flows of one side of the firewall, the same for every vNIC: in
+ * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
+ * MLD), which port security vetted, go on to 'next' without conntrack, IP goes through conntrack in the zone
+ * in 'zone_reg' (the protected vNIC's) and on to 'ct_table'; there, invalid
+ * packets are dropped, related ones (ICMP errors of a connection) go on,
+ * and the rest look up the rules of the class in 'class_reg' in table
+ * RULES: the rules of this side ('dir') for the connection's original
+ * direction, those of the other side for its replies.  'verdict' then
+ * drops what no rule allowed (reg13 still 0), commits new connections with
+ * the allowing rule's key in ct_mark, and goes on to 'next'. */
+static void
+add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
+                  uint8_t ct_table, uint8_t verdict, uint8_t next,
+                  const char *zone_reg, const char *class_reg, int dir)
+{
+    static const char *const no_conntrack[] = {
+        "arp",
+        "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
+        "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
+                                                 * (port security drops a
+                                                 * VM's). */
+        "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
+        "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
+        /* Multicast membership: MLD (queries from a VM are dropped by port
+         * security) and IGMP (its queries too). */
+        "icmp6,icmp_type=130,icmp_code=0",
+        "icmp6,icmp_type=131,icmp_code=0",
+        "icmp6,icmp_type=132,icmp_code=0",
+        "icmp6,icmp_type=143,icmp_code=0",
+        "ip,nw_proto=2",
+    };
+    char *actions = xasprintf("goto_table:%d", next);
+    for (size_t i = 0; i < ARRAY_SIZE(no_conntrack); i++) {
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, no_conntrack[i],
+                       actions);
+    }
+    free(actions);
+
+    actions = xasprintf("ct(zone=%s[0..15],table=%d)", zone_reg, ct_table);
+    flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ip", actions);
+    flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ipv6", actions);
+    free(actions);
+    flow_table_add(ft, STATIC_OWNER, start, 0, cookie, "", "drop");
+
+    flow_table_add(ft, STATIC_OWNER, ct_table, 300, cookie,
+                   "ct_state=+trk+inv", "drop");
+    actions = xasprintf("goto_table:%d", next);
+    flow_table_add(ft, STATIC_OWNER, ct_table, 200, cookie,
+                   "ct_state=+trk+rel", actions);
+    free(actions);
+    for (int reply = 0; reply < 2; reply++) {
+        int rules = reply ? FW_OTHER_DIR(dir) : dir;
+        actions = xasprintf("set_field:%d->reg11,move:%s[]->NXM_NX_REG12[],"
+                            "set_field:0->reg13,resubmit(,%d),goto_table:%d",
+                            rules, class_reg, PL_T_RULES, verdict);
+        flow_table_add(ft, STATIC_OWNER, ct_table, 100, cookie,
+                       reply ? "ct_state=+trk+rpl" : "ct_state=+trk-rpl",
+                       actions);
+        free(actions);
+    }
+    flow_table_add(ft, STATIC_OWNER, ct_table, 0, cookie, "", "drop");
+
+    flow_table_add(ft, STATIC_OWNER, verdict, 200, cookie, "reg13=0",
+                   "drop");
+    actions = xasprintf("ct(commit,zone=%s[0..15],"
+                        "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
+                        "goto_table:%d", zone_reg, next);
+    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
+                   "ct_state=+trk+new,ip", actions);
+    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
+                   "ct_state=+trk+new,ipv6", actions);
+    free(actions);
+    actions = xasprintf("goto_table:%d", next);
+    flow_table_add(ft, STATIC_OWNER, verdict, 0, cookie, "", actions);
+    free(actions);
+}
+
+/* Adds the firewall's flows that are the same for every vNIC: egress
+ * (tables 20-22, the sender's zone in reg6 and class in reg9), ingress
+ * (tables 41-43, the receiver's zone in reg8 and class in reg10; table 40
+ * has one flow per vNIC that loads them) and the bottom of table RULES. */
+static void
+add_firewall_static(struct flow_table *ft, uint64_t cookie)
+{
+    add_firewall_side(ft, cookie, PL_T_EGRESS_FW, PL_T_EGRESS_CT,
+                      PL_T_EGRESS_VERDICT, PL_T_BROADCAST_LIMIT,
+                      "NXM_NX_REG6", "NXM_NX_REG9", FW_DIR_EGRESS);
+    add_firewall_side(ft, cookie, PL_T_INGRESS_FW, PL_T_INGRESS_CT,
+                      PL_T_INGRESS_VERDICT, PL_T_OUTPUT,
+                      "NXM_NX_REG8", "NXM_NX_REG10", FW_DIR_INGRESS);
+    flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_PORT, 0, cookie, "",
+                   "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");
+}
+
 /* Adds the flows that every br-int has: a drop at the bottom of each table
  * (so that nothing unknown passes) and the pass-through of the firewall
  * tables. */
@@ -218,14 +314,7 @@ pipeline_add_static(struct flow_table *ft)
 
     add_port_security_drops(ft, cookie);
 
-    /* No firewall yet: both firewall tables pass. */
-    actions = xasprintf("goto_table:%d", PL_T_BROADCAST_LIMIT);
-    flow_table_add(ft, STATIC_OWNER, PL_T_EGRESS_FW, 0, cookie, "", actions);
-    free(actions);
-    actions = xasprintf("goto_table:%d", PL_T_OUTPUT);
-    flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_FW, 0, cookie, "",
-                   actions);
-    free(actions);
+    add_firewall_static(ft, cookie);
 
     /* What no vNIC's meter applies to (unicast, the uplink's frames) goes
      * on to the L2 lookup. */
@@ -262,19 +351,26 @@ is_ipv6(const char *s)
     return strchr(s, ':') != NULL;
 }
 
-/* Adds the port security flows that let 'vnic' (its flows owned by
- * 'owner') send from 'mac' and the address or prefix 'ip'. */
 /* Returns the actions of a port security flow that lets a frame of 'vnic'
  * in: it joins the vNIC's network, with the vNIC as input port.  The caller
  * frees it. */
 static char *
 pass_actions(const struct pl_vnic *vnic)
 {
+    if (!vnic->port_security) {
+        /* No firewall either. */
+        return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
+                         "->reg6,goto_table:%d", vnic->net_key, vnic->key,
+                         PL_T_BROADCAST_LIMIT);
+    }
     return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
-                     "->reg6,goto_table:%d", vnic->net_key, vnic->key,
+                     "->reg6,set_field:%#"PRIx32"->reg9,goto_table:%d",
+                     vnic->net_key, vnic->key, vnic->fw_class,
                      PL_T_EGRESS_FW);
 }
 
+/* Adds the port security flows that let 'vnic' (its flows owned by
+ * 'owner') send from 'mac' and the address or prefix 'ip'. */
 static void
 add_source_flows(struct flow_table *ft, const char *owner,
                  const struct pl_vnic *vnic, uint64_t cookie,
@@ -421,7 +517,7 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
     /* L2 lookup: frames to its MAC, or to an allowed address's MAC, go to
      * its ofport. */
     ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
-                  vnic->ofport, PL_T_INGRESS_FW);
+                  vnic->ofport, PL_T_INGRESS_PORT);
     add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
                   "metadata=%#"PRIx32",dl_dst=%s", vnic->net_key, vnic->mac);
     for (size_t i = 0; i < vnic->n_allowed; i++) {
@@ -437,6 +533,20 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                           vnic->net_key, mac);
         }
     }
+
+    /* Whatever comes to its ofport (from its MAC or a flood) goes through
+     * its ingress firewall, in its zone, with its class; a port without
+     * port security has no firewall. */
+    ds_clear(&actions);
+    if (vnic->port_security) {
+        ds_put_format(&actions, "set_field:%"PRIu32"->reg8,set_field:%#"
+                      PRIx32"->reg10,goto_table:%d", vnic->key,
+                      vnic->fw_class, PL_T_INGRESS_FW);
+    } else {
+        ds_put_format(&actions, "goto_table:%d", PL_T_OUTPUT);
+    }
+    add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 100, cookie,
+                  ds_cstr(&actions), "reg7=%"PRId64, vnic->ofport);
 
     ds_destroy(&actions);
     free(owner);
@@ -469,7 +579,7 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
                               : net->uplink_ofport);
             ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
                           "resubmit(,%d))", j ? "," : "", ofport,
-                          PL_T_INGRESS_FW);
+                          PL_T_INGRESS_PORT);
         }
         if (i < n_out) {
             ds_put_format(&actions, ",set_field:%"PRIuSIZE"->reg5,"
@@ -504,9 +614,18 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
         /* Unknown unicast may live behind the uplink, and only there. */
         ds_clear(&actions);
         ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
-                      net->uplink_ofport, PL_T_INGRESS_FW);
+                      net->uplink_ofport, PL_T_INGRESS_PORT);
         match = xasprintf("metadata=%#"PRIx32, net->key);
         flow_table_add(ft, owner, PL_T_L2_LOOKUP, 10, cookie, match,
+                       ds_cstr(&actions));
+        free(match);
+
+        /* The physical network has no firewall of Bulkhead's. */
+        ds_clear(&actions);
+        ds_put_format(&actions, "goto_table:%d", PL_T_OUTPUT);
+        match = xasprintf("metadata=%#"PRIx32",reg7=%"PRId64, net->key,
+                          net->uplink_ofport);
+        flow_table_add(ft, owner, PL_T_INGRESS_PORT, 100, cookie, match,
                        ds_cstr(&actions));
         free(match);
 

@@ -70,17 +70,25 @@ enum pipeline_table {
     PL_T_CLASSIFY = 0,
     PL_T_PORT_SECURITY = 10,
     PL_T_EGRESS_FW = 20,
+    PL_T_EGRESS_CT = 21,
+    PL_T_EGRESS_VERDICT = 22,
     PL_T_BROADCAST_LIMIT = 25,
     PL_T_L2_LOOKUP = 30,
     PL_T_FLOOD = 35,
-    PL_T_INGRESS_FW = 40,
+    PL_T_INGRESS_PORT = 40,
+    PL_T_INGRESS_FW = 41,
+    PL_T_INGRESS_CT = 42,
+    PL_T_INGRESS_VERDICT = 43,
     PL_T_OUTPUT = 50,
+    PL_T_RULES = 60,
 };
 
 /* Cookie kinds (bits 63-56). */
 enum pipeline_cookie_kind {
     PL_COOKIE_VNIC = 1,
     PL_COOKIE_NETWORK = 2,
+    PL_COOKIE_RULE = 3,         /* Bits 55-32: the rule's key (0: shared by
+                                 * a class's rules); 31-0: the class. */
     PL_COOKIE_PIPELINE = 15,
 };
 
@@ -102,7 +110,9 @@ struct pl_vnic {
     const struct svec *ips;     /* Its IPv4/IPv6 addresses. */
     const struct policy_address *allowed;  /* Extra address pairs. */
     size_t n_allowed;           /* Number of 'allowed'. */
-    bool port_security;         /* Anti-spoofing on. */
+    bool port_security;         /* Anti-spoofing and firewall on. */
+    uint32_t fw_class;          /* Its firewall class (its groups), or 0 if
+                                 * it has none: everything is denied. */
     int64_t broadcast_limit;    /* Broadcast and multicast packets/s it
                                  * may send; 0: the default. */
 };

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include "controller/binding.h"
+#include "controller/firewall.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
@@ -17,9 +18,11 @@
 COVERAGE_DEFINE(vnic_flows_vnic);
 COVERAGE_DEFINE(vnic_flows_recompute);
 
-/* Adds the flows of bound vNIC 'v' to 'flows'. */
+/* Adds the flows of bound vNIC 'v', in its firewall class of 'fw', to
+ * 'flows'. */
 static void
-add_vnic(const struct vnic *v, struct flow_table *flows)
+add_vnic(const struct vnic *v, const struct firewall *fw,
+         struct flow_table *flows)
 {
     struct pl_vnic pv = {
         .iface_id = v->iface_id,
@@ -31,6 +34,7 @@ add_vnic(const struct vnic *v, struct flow_table *flows)
         .allowed = v->port.allowed,
         .n_allowed = v->port.n_allowed,
         .port_security = v->port.port_security,
+        .fw_class = firewall_vnic_class(fw, v->iface_id),
         .broadcast_limit = v->port.broadcast_limit,
     };
 
@@ -41,14 +45,15 @@ add_vnic(const struct vnic *v, struct flow_table *flows)
 /* Computes the flows of every bound vNIC of 'b'.  The caller removed the
  * old ones. */
 void
-vnic_flows_recompute(const struct binding *b, struct flow_table *flows)
+vnic_flows_recompute(const struct binding *b, const struct firewall *fw,
+                     struct flow_table *flows)
 {
     const struct vnic *v;
 
     COVERAGE_INC(vnic_flows_recompute);
     BINDING_FOR_EACH_VNIC (v, b) {
         if (v->state == VNIC_BOUND) {
-            add_vnic(v, flows);
+            add_vnic(v, fw, flows);
         }
     }
 }
@@ -58,7 +63,8 @@ vnic_flows_recompute(const struct binding *b, struct flow_table *flows)
  * takes over an L2 address from one refused in the same run never meets
  * the other's flow. */
 bool
-vnic_flows_handle_binding(const struct binding *b, struct flow_table *flows)
+vnic_flows_handle_binding(const struct binding *b, const struct firewall *fw,
+                          struct flow_table *flows)
 {
     const struct binding_change *c;
 
@@ -70,7 +76,7 @@ vnic_flows_handle_binding(const struct binding *b, struct flow_table *flows)
     BINDING_FOR_EACH_CHANGE (c, b) {
         const struct vnic *v = binding_find(b, c->iface_id);
         if (v && v->state == VNIC_BOUND) {
-            add_vnic(v, flows);
+            add_vnic(v, fw, flows);
         }
     }
     return true;

@@ -15,11 +15,14 @@
 #include <stdbool.h>
 
 struct binding;
+struct firewall;
 struct flow_table;
 
 #define VNIC_FLOWS_OWNERS "vnic:"
 
-void vnic_flows_recompute(const struct binding *, struct flow_table *);
-bool vnic_flows_handle_binding(const struct binding *, struct flow_table *);
+void vnic_flows_recompute(const struct binding *, const struct firewall *,
+                          struct flow_table *);
+bool vnic_flows_handle_binding(const struct binding *,
+                               const struct firewall *, struct flow_table *);
 
 #endif /* vnic-flows.h */

@@ -75,6 +75,16 @@ tests_unit_test_pipeline_LDADD = \
 	$(JANSSON_LIBS) \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-fw-rules
+TESTS += tests/unit/test-fw-rules
+tests_unit_test_fw_rules_SOURCES = tests/unit/test-fw-rules.c
+tests_unit_test_fw_rules_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_fw_rules_LDADD = \
+	controller/libcontroller.a \
+	policies/libpolicy.a \
+	$(JANSSON_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 check_PROGRAMS += tests/unit/test-flow-table
 TESTS += tests/unit/test-flow-table
 tests_unit_test_flow_table_SOURCES = tests/unit/test-flow-table.c

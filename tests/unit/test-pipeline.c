@@ -77,6 +77,7 @@ make_vnic(struct pl_vnic *v, struct svec *ips)
     v->mac = "02:00:0a:01:00:0b";
     v->ips = ips;
     v->port_security = true;
+    v->fw_class = 0x12;
 }
 
 START_TEST(test_network_keys_and_cookies)
@@ -104,31 +105,35 @@ START_TEST(test_vnic_ipv4)
     make_vnic(&v, &ips);
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
-    /* Six flows: four of port security, one of broadcast limit (its
-     * meter: the default 1000 packets/s), one of L2 lookup. */
+    /* Seven flows: four of port security (which load its firewall class
+     * into reg9), one of broadcast limit (its meter: the default 1000
+     * packets/s), one of L2 lookup, one that starts its ingress
+     * firewall (its zone in reg8, its class in reg10). */
     check_flows(&ft, "vnic:vm1",
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
-        "set_field:1->reg6,goto_table:20\n"
+        "set_field:1->reg6,set_field:0x12->reg9,goto_table:20\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=10.1.0.11,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
-        "set_field:1->reg6,goto_table:20\n"
+        "set_field:1->reg6,set_field:0x12->reg9,goto_table:20\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,ip,"
         "nw_src=10.1.0.11,cookie=0x100000000000001,"
         "actions=set_field:0x65->metadata,set_field:1->reg6,"
-        "goto_table:20\n"
+        "set_field:0x12->reg9,goto_table:20\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,udp,"
         "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
-        "set_field:1->reg6,goto_table:20\n"
+        "set_field:1->reg6,set_field:0x12->reg9,goto_table:20\n"
         "table=25,priority=100,reg6=1,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x100000000000001,actions=meter:1,goto_table:30\n"
         "table=30,priority=100,metadata=0x65,dl_dst=02:00:0a:01:00:0b,"
         "cookie=0x100000000000001,actions=set_field:5->reg7,"
-        "goto_table:40\n");
+        "goto_table:40\n"
+        "table=40,priority=100,reg7=5,cookie=0x100000000000001,"
+        "actions=set_field:1->reg8,set_field:0x12->reg10,goto_table:41\n");
     check_meters(&ft, "1:1000:1000\n");
     flow_table_destroy(&ft);
     svec_destroy(&ips);
@@ -153,7 +158,7 @@ START_TEST(test_vnic_no_port_security)
     ck_assert_ptr_nonnull(strstr(all, "table=10,priority=300,in_port=5,"
                                  "cookie=0x100000000000001,"
                                  "actions=set_field:0x65->metadata,"
-                                 "set_field:1->reg6,goto_table:20\n"));
+                                 "set_field:1->reg6,goto_table:25\n"));
     ck_assert_ptr_null(strstr(all, "nw_src="));
     free(all);
     /* Its broadcasts are limited all the same, here as its policy says. */
@@ -276,6 +281,8 @@ START_TEST(test_network_with_uplink)
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000000000066,actions=clone(set_field:3->reg7,"
         "resubmit(,40)),clone(set_field:9->reg7,resubmit(,40))\n"
+        "table=40,priority=100,metadata=0x66,reg7=9,"
+        "cookie=0x200000000000066,actions=goto_table:50\n"
         "table=50,priority=100,metadata=0x66,reg7=9,"
         "cookie=0x200000000000066,actions=push_vlan:0x8100,"
         "set_field:4198->vlan_vid,output:9\n");
@@ -383,8 +390,19 @@ START_TEST(test_static_flows_drop_by_default)
         "table=10,priority=0,cookie=0xf00000000000000,actions=drop\n",
         "table=30,priority=0,cookie=0xf00000000000000,actions=drop\n",
         "table=35,priority=0,cookie=0xf00000000000000,actions=drop\n",
-        "table=20,priority=0,cookie=0xf00000000000000,"
-        "actions=goto_table:25\n",
+        /* The firewall: default deny, on both sides. */
+        "table=20,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=21,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=22,priority=200,reg13=0,cookie=0xf00000000000000,"
+        "actions=drop\n",
+        "table=21,priority=300,ct_state=+trk+inv,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=40,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=41,priority=0,cookie=0xf00000000000000,actions=drop\n",
+        "table=42,priority=300,ct_state=+trk+inv,"
+        "cookie=0xf00000000000000,actions=drop\n",
+        "table=43,priority=200,reg13=0,cookie=0xf00000000000000,"
+        "actions=drop\n",
         "table=25,priority=0,cookie=0xf00000000000000,"
         "actions=goto_table:30\n",
         "table=50,priority=10,reg7=0,cookie=0xf00000000000000,"

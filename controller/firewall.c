@@ -1,0 +1,764 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/firewall.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "schema/bulkhead-idl.h"
+#include "controller/binding.h"
+#include "controller/flow-table.h"
+#include "controller/fw-rules.h"
+#include "controller/pipeline.h"
+#include "coverage.h"
+#include "hash.h"
+#include "hmapx.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+#include "uuid.h"
+
+VLOG_DEFINE_THIS_MODULE(firewall);
+
+COVERAGE_DEFINE(firewall_class_compiled);
+COVERAGE_DEFINE(firewall_recompute);
+COVERAGE_DEFINE(firewall_rule_invalid);
+
+/* A firewall class: a set of security groups that local vNICs have. */
+struct fw_class {
+    struct hmap_node node;      /* In 'classes', by hash of 'key'. */
+    struct hmap_node id_node;   /* In 'class_ids', by 'id'. */
+    char *key;                  /* The groups' UUIDs, sorted, with ','. */
+    uint32_t id;                /* 20 bits, non-zero. */
+    struct uuid *groups;        /* The groups. */
+    size_t n_groups;            /* Number of 'groups'. */
+    size_t n_vnics;             /* vNICs in the class. */
+    struct uuid *remotes;       /* Groups its rules name as remote, as last
+                                 * compiled. */
+    size_t n_remotes;           /* Number of 'remotes'. */
+};
+
+/* What the firewall needs of a Port of the Tenant DB: the groups it is a
+ * member of, and the addresses it brings them. */
+struct fw_member {
+    struct hmap_node node;      /* In 'members', by Port UUID. */
+    struct uuid port;           /* The Port. */
+    struct uuid tenant;         /* Its network's tenant. */
+    struct uuid *groups;        /* Its security groups. */
+    size_t n_groups;            /* Number of 'groups'. */
+    struct fw_member_addr *addrs;  /* Its addresses and allowed
+                                    * prefixes, on its network. */
+    size_t n_addrs;             /* Number of 'addrs'. */
+};
+
+/* The key of a rule: cookie bits 55-32 and ct_mark of what it allows. */
+struct fw_rule_key {
+    struct hmap_node node;      /* In 'rule_keys', by Rule UUID. */
+    struct hmap_node key_node;  /* In 'rule_keys_by_key', by 'key'. */
+    struct uuid rule;           /* The Rule. */
+    uint32_t key;               /* 24 bits, non-zero. */
+    bool used;                  /* Used by the last compilation. */
+};
+
+/* Initializes 'fw', empty. */
+void
+firewall_init(struct firewall *fw)
+{
+    hmap_init(&fw->classes);
+    hmap_init(&fw->class_ids);
+    shash_init(&fw->vnics);
+    hmap_init(&fw->members);
+    hmap_init(&fw->rule_keys);
+    hmap_init(&fw->rule_keys_by_key);
+}
+
+/* Frees 'm'. */
+static void
+member_free(struct fw_member *m)
+{
+    free(m->groups);
+    free(m->addrs);
+    free(m);
+}
+
+/* Frees 'c'. */
+static void
+class_free(struct fw_class *c)
+{
+    free(c->key);
+    free(c->groups);
+    free(c->remotes);
+    free(c);
+}
+
+/* Frees what 'fw' holds. */
+void
+firewall_destroy(struct firewall *fw)
+{
+    struct fw_class *c;
+    HMAP_FOR_EACH_POP (c, node, &fw->classes) {
+        class_free(c);
+    }
+    hmap_destroy(&fw->classes);
+    hmap_destroy(&fw->class_ids);
+    shash_destroy(&fw->vnics);
+
+    struct fw_member *m;
+    HMAP_FOR_EACH_POP (m, node, &fw->members) {
+        member_free(m);
+    }
+    hmap_destroy(&fw->members);
+
+    struct fw_rule_key *k;
+    HMAP_FOR_EACH_POP (k, node, &fw->rule_keys) {
+        free(k);
+    }
+    hmap_destroy(&fw->rule_keys);
+    hmap_destroy(&fw->rule_keys_by_key);
+}
+
+/* Members. */
+
+/* Reads Port 'row' into a new member, or returns NULL if it brings no
+ * address to any group. */
+static struct fw_member *
+member_from_row(const struct bhrec_port *row)
+{
+    const struct bhrec_network *net = row->network;
+    enum policy_net_type type;
+
+    if (!row->n_security_groups || !net || !net->tenant
+        || !policy_net_type_from_string(net->type, &type)) {
+        return NULL;
+    }
+
+    struct fw_member *m = xzalloc(sizeof *m);
+    m->port = row->header_.uuid;
+    m->tenant = net->tenant->header_.uuid;
+    m->groups = xmalloc(row->n_security_groups * sizeof *m->groups);
+    for (size_t i = 0; i < row->n_security_groups; i++) {
+        m->groups[m->n_groups++] = row->security_groups[i]->header_.uuid;
+    }
+
+    /* Its addresses, and the prefixes of its allowed addresses ("MAC IP"
+     * or "IP"), which it may send from: the controller trusts no row, and
+     * what does not parse is left out. */
+    size_t n = row->n_ips + row->n_allowed_addresses;
+    m->addrs = xmalloc(MAX(n, 1) * sizeof *m->addrs);
+    uint32_t net_key = pipeline_network_key(type, net->segment);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = (i < row->n_ips ? row->ips[i]
+                         : row->allowed_addresses[i - row->n_ips]);
+        const char *space = strchr(s, ' ');
+        struct fw_member_addr *a = &m->addrs[m->n_addrs];
+        a->net_key = net_key;
+        if (fw_prefix_parse(space ? space + 1 : s, &a->prefix)) {
+            m->n_addrs++;
+        }
+    }
+    return m;
+}
+
+/* Returns true if 'a' and 'b' say the same to the firewall. */
+static bool
+member_equal(const struct fw_member *a, const struct fw_member *b)
+{
+    if (!a || !b) {
+        return a == b;
+    }
+    return (uuid_equals(&a->tenant, &b->tenant)
+            && a->n_groups == b->n_groups
+            && !memcmp(a->groups, b->groups, a->n_groups * sizeof *a->groups)
+            && a->n_addrs == b->n_addrs
+            && !memcmp(a->addrs, b->addrs, a->n_addrs * sizeof *a->addrs));
+}
+
+/* Returns the member for Port 'uuid', or NULL. */
+static struct fw_member *
+find_member(const struct firewall *fw, const struct uuid *uuid)
+{
+    struct fw_member *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, uuid_hash(uuid), &fw->members) {
+        if (uuid_equals(&m->port, uuid)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Adds the groups of 'm' (if any) to 'groups', a set of UUIDs. */
+static void
+add_member_groups(const struct fw_member *m, struct hmapx *groups,
+                  struct ovsdb_idl *tdb)
+{
+    for (size_t i = 0; m && i < m->n_groups; i++) {
+        const struct bhrec_security_group *g
+            = bhrec_security_group_get_for_uuid(tdb, &m->groups[i]);
+        if (g) {
+            hmapx_add(groups, CONST_CAST(struct bhrec_security_group *, g));
+        }
+    }
+}
+
+/* Reads every Port anew. */
+static void
+read_members(struct firewall *fw, struct ovsdb_idl *tdb)
+{
+    struct fw_member *m;
+    HMAP_FOR_EACH_POP (m, node, &fw->members) {
+        member_free(m);
+    }
+    const struct bhrec_port *row;
+    BHREC_PORT_FOR_EACH (row, tdb) {
+        m = member_from_row(row);
+        if (m) {
+            hmap_insert(&fw->members, &m->node, uuid_hash(&m->port));
+        }
+    }
+}
+
+/* The addresses of a remote group, gathered for one compilation. */
+struct fw_addr_set {
+    struct hmap_node node;      /* In a set of them, by group UUID. */
+    struct uuid group;          /* The group. */
+    struct fw_member_addr *addrs;  /* Its members' addresses. */
+    size_t n;                   /* Number of 'addrs'. */
+    size_t allocated;           /* Allocated size of 'addrs'. */
+};
+
+/* Returns the addresses of group 'g', gathering them into 'sets' if they
+ * are not there yet: those of every member whose network is of the
+ * group's own tenant. */
+static const struct fw_addr_set *
+group_addresses(const struct firewall *fw, struct hmap *sets,
+                const struct bhrec_security_group *g)
+{
+    const struct uuid *uuid = &g->header_.uuid;
+    struct fw_addr_set *s;
+
+    HMAP_FOR_EACH_WITH_HASH (s, node, uuid_hash(uuid), sets) {
+        if (uuid_equals(&s->group, uuid)) {
+            return s;
+        }
+    }
+    s = xzalloc(sizeof *s);
+    s->group = *uuid;
+    hmap_insert(sets, &s->node, uuid_hash(uuid));
+
+    const struct fw_member *m;
+    HMAP_FOR_EACH (m, node, &fw->members) {
+        if (!g->tenant || !uuid_equals(&m->tenant, &g->tenant->header_.uuid)) {
+            continue;
+        }
+        for (size_t i = 0; i < m->n_groups; i++) {
+            if (uuid_equals(&m->groups[i], uuid)) {
+                for (size_t j = 0; j < m->n_addrs; j++) {
+                    if (s->n >= s->allocated) {
+                        s->addrs = x2nrealloc(s->addrs, &s->allocated,
+                                              sizeof *s->addrs);
+                    }
+                    s->addrs[s->n++] = m->addrs[j];
+                }
+                break;
+            }
+        }
+    }
+    return s;
+}
+
+/* Frees the address sets in 'sets'. */
+static void
+addr_sets_destroy(struct hmap *sets)
+{
+    struct fw_addr_set *s;
+    HMAP_FOR_EACH_POP (s, node, sets) {
+        free(s->addrs);
+        free(s);
+    }
+    hmap_destroy(sets);
+}
+
+/* Rule keys. */
+
+/* Returns the key of Rule 'row' of group 'g', giving it one if it has
+ * none: 24 bits of a hash of its tenant's and group's names and its
+ * position, so that it stays the same across restarts and databases loaded
+ * anew from one policy, or the next free one on a collision. */
+static uint32_t
+rule_key(struct firewall *fw, const struct bhrec_rule *row,
+         const struct bhrec_security_group *g)
+{
+    const struct uuid *uuid = &row->header_.uuid;
+    struct fw_rule_key *k;
+
+    HMAP_FOR_EACH_WITH_HASH (k, node, uuid_hash(uuid), &fw->rule_keys) {
+        if (uuid_equals(&k->rule, uuid)) {
+            k->used = true;
+            return k->key;
+        }
+    }
+
+    uint32_t key = hash_string(g->name,
+                               hash_string(g->tenant ? g->tenant->name : "",
+                                           hash_int(row->position, 0)));
+    key &= 0xffffff;
+    for (;;) {
+        bool taken = false;
+        key = key ? key : 1;
+        struct fw_rule_key *other;
+        HMAP_FOR_EACH_WITH_HASH (other, key_node, hash_int(key, 0),
+                                 &fw->rule_keys_by_key) {
+            taken = taken || other->key == key;
+        }
+        if (!taken) {
+            break;
+        }
+        key = (key + 1) & 0xffffff;
+    }
+    k = xzalloc(sizeof *k);
+    k->rule = *uuid;
+    k->key = key;
+    k->used = true;
+    hmap_insert(&fw->rule_keys, &k->node, uuid_hash(uuid));
+    hmap_insert(&fw->rule_keys_by_key, &k->key_node, hash_int(key, 0));
+    return key;
+}
+
+/* Returns the Rule UUID whose key is 'key', or NULL. */
+static const struct uuid *
+rule_by_key(const struct firewall *fw, uint32_t key)
+{
+    const struct fw_rule_key *k;
+    HMAP_FOR_EACH_WITH_HASH (k, key_node, hash_int(key, 0),
+                             &fw->rule_keys_by_key) {
+        if (k->key == key) {
+            return &k->rule;
+        }
+    }
+    return NULL;
+}
+
+/* Classes. */
+
+/* Returns the owner name of the flows of class 'id'.  The caller frees
+ * it. */
+static char *
+class_owner(uint32_t id)
+{
+    return xasprintf(FIREWALL_OWNERS"%05"PRIx32, id);
+}
+
+/* Sorts rules by position, for qsort(). */
+static int
+compare_rule_rows(const void *a_, const void *b_)
+{
+    const struct bhrec_rule *const *a = a_, *const *b = b_;
+
+    return ((*a)->position < (*b)->position ? -1
+            : (*a)->position > (*b)->position);
+}
+
+/* Compiles the rules of class 'c' into its flows, replacing its old
+ * ones.  'sets' caches remote groups' addresses for this run. */
+static void
+compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
+              struct hmap *sets, struct flow_table *flows)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    char *owner = class_owner(c->id);
+    struct fw_rule *rules = NULL;
+    size_t n_rules = 0, allocated = 0;
+    size_t allocated_remotes = 0;
+
+    COVERAGE_INC(firewall_class_compiled);
+    flow_table_clear_owner(flows, owner);
+    c->n_remotes = 0;
+    for (size_t i = 0; i < c->n_groups; i++) {
+        const struct bhrec_security_group *g
+            = bhrec_security_group_get_for_uuid(tdb, &c->groups[i]);
+        if (!g) {
+            continue;
+        }
+        const struct bhrec_rule **rows = xmemdup(g->rules, (g->n_rules + 1)
+                                                 * sizeof *rows);
+        qsort(rows, g->n_rules, sizeof *rows, compare_rule_rows);
+        for (size_t j = 0; j < g->n_rules; j++) {
+            const struct bhrec_rule *row = rows[j];
+            struct fw_rule r;
+            char *error = fw_rule_parse(row->direction, row->ethertype,
+                                        row->protocol, row->ports,
+                                        row->remote_cidr, &r);
+            const struct bhrec_security_group *rg = row->remote_group;
+            if (!error && rg && rg->tenant != g->tenant) {
+                error = xasprintf("remote group \"%s\" is of another "
+                                  "tenant", rg->name);
+            }
+            if (error) {
+                COVERAGE_INC(firewall_rule_invalid);
+                VLOG_WARN_RL(&rl, "security group %s rule #%"PRId64": %s; "
+                             "it allows nothing", g->name,
+                             row->position + 1, error);
+                free(error);
+                fw_rule_destroy(&r);
+                continue;
+            }
+            r.key = rule_key(fw, row, g);
+            if (rg) {
+                const struct fw_addr_set *s = group_addresses(fw, sets, rg);
+                r.remote = FW_REMOTE_GROUP;
+                r.members = s->addrs;
+                r.n_members = s->n;
+                if (c->n_remotes >= allocated_remotes) {
+                    c->remotes = x2nrealloc(c->remotes, &allocated_remotes,
+                                            sizeof *c->remotes);
+                }
+                c->remotes[c->n_remotes++] = rg->header_.uuid;
+            }
+            if (n_rules >= allocated) {
+                rules = x2nrealloc(rules, &allocated, sizeof *rules);
+            }
+            rules[n_rules++] = r;
+        }
+        free(rows);
+    }
+
+    fw_compile_class(flows, owner, c->id, rules, n_rules);
+    for (size_t i = 0; i < n_rules; i++) {
+        fw_rule_destroy(&rules[i]);
+    }
+    free(rules);
+    free(owner);
+}
+
+/* Returns the class of the groups 'key', or NULL. */
+static struct fw_class *
+find_class(const struct firewall *fw, const char *key)
+{
+    struct fw_class *c;
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash_string(key, 0), &fw->classes) {
+        if (!strcmp(c->key, key)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if a class has id 'id'. */
+static bool
+class_id_taken(const struct firewall *fw, uint32_t id)
+{
+    const struct fw_class *c;
+    HMAP_FOR_EACH_WITH_HASH (c, id_node, hash_int(id, 0), &fw->class_ids) {
+        if (c->id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Compares two UUIDs, for qsort(). */
+static int
+compare_uuids(const void *a, const void *b)
+{
+    return uuid_compare_3way(a, b);
+}
+
+/* Compares two strings, for qsort(). */
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_, *const *b = b_;
+
+    return strcmp(*a, *b);
+}
+
+/* Returns a hash of the names of the tenant and groups of 'port': what a
+ * class's id is made of, so that it is the same across restarts and
+ * databases loaded anew from one policy (UUIDs are not). */
+static uint32_t
+class_id_hint(const struct bhrec_port *port)
+{
+    const char **names = xmalloc(port->n_security_groups * sizeof *names);
+    const struct bhrec_network *net = port->network;
+    uint32_t hash = hash_string(net && net->tenant ? net->tenant->name : "",
+                                0);
+
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        names[i] = port->security_groups[i]->name;
+    }
+    qsort(names, port->n_security_groups, sizeof *names, compare_strings);
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        hash = hash_string(names[i], hash);
+    }
+    free(names);
+    return hash;
+}
+
+/* Puts vNIC 'iface_id', bound to Port 'port', in the class of its groups
+ * (NULL: in none), creating the class if needed (added to 'fresh'), and
+ * takes it out of its old class (freed, its flows removed, if it was the
+ * last vNIC in it). */
+static void
+set_vnic_class(struct firewall *fw, const char *iface_id,
+               const struct bhrec_port *port, struct hmapx *fresh,
+               struct flow_table *flows)
+{
+    struct fw_class *old = shash_find_and_delete(&fw->vnics, iface_id);
+    struct fw_class *c = NULL;
+
+    if (port && port->n_security_groups) {
+        struct uuid *groups = xmalloc(port->n_security_groups
+                                      * sizeof *groups);
+        for (size_t i = 0; i < port->n_security_groups; i++) {
+            groups[i] = port->security_groups[i]->header_.uuid;
+        }
+        qsort(groups, port->n_security_groups, sizeof *groups,
+              compare_uuids);
+        struct ds key = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < port->n_security_groups; i++) {
+            ds_put_format(&key, "%s"UUID_FMT, i ? "," : "",
+                          UUID_ARGS(&groups[i]));
+        }
+
+        c = find_class(fw, ds_cstr(&key));
+        if (!c) {
+            c = xzalloc(sizeof *c);
+            c->key = ds_steal_cstr(&key);
+            c->groups = groups;
+            c->n_groups = port->n_security_groups;
+            groups = NULL;
+            c->id = class_id_hint(port) & 0xfffff;
+            while (!c->id || class_id_taken(fw, c->id)) {
+                c->id = (c->id + 1) & 0xfffff;
+            }
+            hmap_insert(&fw->classes, &c->node, hash_string(c->key, 0));
+            hmap_insert(&fw->class_ids, &c->id_node, hash_int(c->id, 0));
+            hmapx_add(fresh, c);
+        }
+        ds_destroy(&key);
+        free(groups);
+        c->n_vnics++;
+        shash_add(&fw->vnics, iface_id, c);
+    }
+
+    if (old && !--old->n_vnics) {
+        char *owner = class_owner(old->id);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+        hmapx_find_and_delete(fresh, old);
+        hmap_remove(&fw->classes, &old->node);
+        hmap_remove(&fw->class_ids, &old->id_node);
+        class_free(old);
+    }
+}
+
+/* Puts vNIC 'v' (or 'iface_id' if it is gone) in its class. */
+static void
+place_vnic(struct firewall *fw, const char *iface_id, const struct vnic *v,
+           struct ovsdb_idl *tdb, struct hmapx *fresh,
+           struct flow_table *flows)
+{
+    const struct bhrec_port *port = NULL;
+
+    if (v && v->state == VNIC_BOUND && v->port.port_security) {
+        port = bhrec_port_get_for_uuid(tdb, &v->port_uuid);
+    }
+    set_vnic_class(fw, iface_id, port, fresh, flows);
+}
+
+/* Compiles the classes in 'todo'. */
+static void
+compile_classes(struct firewall *fw, struct hmapx *todo,
+                struct ovsdb_idl *tdb, struct flow_table *flows)
+{
+    struct hmap sets = HMAP_INITIALIZER(&sets);
+    struct hmapx_node *node;
+
+    HMAPX_FOR_EACH (node, todo) {
+        compile_class(fw, node->data, tdb, &sets, flows);
+    }
+    addr_sets_destroy(&sets);
+}
+
+/* Compiles every class; forgets the keys of rules no class uses. */
+static void
+compile_all(struct firewall *fw, struct ovsdb_idl *tdb,
+            struct flow_table *flows)
+{
+    struct hmapx all = HMAPX_INITIALIZER(&all);
+    struct fw_rule_key *k;
+    struct fw_class *c;
+
+    HMAP_FOR_EACH (k, node, &fw->rule_keys) {
+        k->used = false;
+    }
+    HMAP_FOR_EACH (c, node, &fw->classes) {
+        hmapx_add(&all, c);
+    }
+    compile_classes(fw, &all, tdb, flows);
+    hmapx_destroy(&all);
+    HMAP_FOR_EACH_SAFE (k, node, &fw->rule_keys) {
+        if (!k->used) {
+            hmap_remove(&fw->rule_keys, &k->node);
+            hmap_remove(&fw->rule_keys_by_key, &k->key_node);
+            free(k);
+        }
+    }
+}
+
+/* Computes everything anew.  Classes that stay keep their ids. */
+void
+firewall_recompute(struct firewall *fw, const struct binding *b,
+                   struct ovsdb_idl *tdb, struct flow_table *flows)
+{
+    struct hmapx fresh = HMAPX_INITIALIZER(&fresh);
+    struct shash_node *node;
+    const struct vnic *v;
+
+    COVERAGE_INC(firewall_recompute);
+    read_members(fw, tdb);
+    SHASH_FOR_EACH_SAFE (node, &fw->vnics) {
+        if (!binding_find(b, node->name)) {
+            set_vnic_class(fw, node->name, NULL, &fresh, flows);
+        }
+    }
+    BINDING_FOR_EACH_VNIC (v, b) {
+        place_vnic(fw, v->iface_id, v, tdb, &fresh, flows);
+    }
+    hmapx_destroy(&fresh);
+    compile_all(fw, tdb, flows);
+}
+
+/* Moves the vNICs whose binding changed in this run into their classes and
+ * compiles the classes that this creates. */
+bool
+firewall_handle_binding(struct firewall *fw, const struct binding *b,
+                        struct ovsdb_idl *tdb, struct flow_table *flows)
+{
+    struct hmapx fresh = HMAPX_INITIALIZER(&fresh);
+    const struct binding_change *ch;
+
+    BINDING_FOR_EACH_CHANGE (ch, b) {
+        place_vnic(fw, ch->iface_id, binding_find(b, ch->iface_id), tdb,
+                   &fresh, flows);
+    }
+    compile_classes(fw, &fresh, tdb, flows);
+    hmapx_destroy(&fresh);
+    return true;
+}
+
+/* Handles the Tenant DB's changes: a Port's membership or addresses
+ * recompile the classes whose rules name a group it left or joined; a
+ * change of a group, a rule, a network or a tenant recompiles every
+ * class. */
+bool
+firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
+                    struct flow_table *flows)
+{
+    const struct bhrec_security_group *g;
+    const struct bhrec_network *net;
+    const struct bhrec_tenant *t;
+    const struct bhrec_rule *r;
+    bool all = false;
+
+    BHREC_SECURITY_GROUP_FOR_EACH_TRACKED (g, tdb) {
+        all = true;
+    }
+    BHREC_RULE_FOR_EACH_TRACKED (r, tdb) {
+        all = true;
+    }
+    BHREC_NETWORK_FOR_EACH_TRACKED (net, tdb) {
+        all = true;
+    }
+    BHREC_TENANT_FOR_EACH_TRACKED (t, tdb) {
+        all = true;
+    }
+    if (all) {
+        read_members(fw, tdb);
+        compile_all(fw, tdb, flows);
+        return true;
+    }
+
+    /* The groups whose addresses changed. */
+    struct hmapx groups = HMAPX_INITIALIZER(&groups);
+    const struct bhrec_port *row;
+    BHREC_PORT_FOR_EACH_TRACKED (row, tdb) {
+        struct fw_member *old = find_member(fw, &row->header_.uuid);
+        struct fw_member *new = (bhrec_port_is_deleted(row) ? NULL
+                                 : member_from_row(row));
+        if (member_equal(old, new)) {
+            if (new) {
+                member_free(new);
+            }
+            continue;
+        }
+        add_member_groups(old, &groups, tdb);
+        add_member_groups(new, &groups, tdb);
+        if (old) {
+            hmap_remove(&fw->members, &old->node);
+            member_free(old);
+        }
+        if (new) {
+            hmap_insert(&fw->members, &new->node, uuid_hash(&new->port));
+        }
+    }
+
+    /* The classes whose rules name one of them. */
+    struct hmapx todo = HMAPX_INITIALIZER(&todo);
+    struct hmapx_node *node;
+    struct fw_class *c;
+    HMAPX_FOR_EACH (node, &groups) {
+        const struct bhrec_security_group *changed = node->data;
+        HMAP_FOR_EACH (c, node, &fw->classes) {
+            for (size_t i = 0; i < c->n_remotes; i++) {
+                if (uuid_equals(&c->remotes[i], &changed->header_.uuid)) {
+                    hmapx_add(&todo, c);
+                    break;
+                }
+            }
+        }
+    }
+    compile_classes(fw, &todo, tdb, flows);
+    hmapx_destroy(&todo);
+    hmapx_destroy(&groups);
+    return true;
+}
+
+/* Returns the class of vNIC 'iface_id', or 0 if it has none. */
+uint32_t
+firewall_vnic_class(const struct firewall *fw, const char *iface_id)
+{
+    const struct fw_class *c = shash_find_data(&fw->vnics, iface_id);
+    return c ? c->id : 0;
+}
+
+/* Appends to 's' the tenant, group and number of the rule whose key is
+ * 'rule_key' ("acme/web#2").  Returns false if no rule has it. */
+bool
+firewall_describe_rule(const struct firewall *fw, struct ovsdb_idl *tdb,
+                       uint32_t rule_key, struct ds *s)
+{
+    const struct uuid *uuid = rule_by_key(fw, rule_key);
+    const struct bhrec_rule *rule = (uuid ? bhrec_rule_get_for_uuid(tdb, uuid)
+                                     : NULL);
+    const struct bhrec_security_group *g;
+
+    if (!rule) {
+        return false;
+    }
+    BHREC_SECURITY_GROUP_FOR_EACH (g, tdb) {
+        for (size_t i = 0; i < g->n_rules; i++) {
+            if (g->rules[i] == rule) {
+                ds_put_format(s, "%s/%s#%"PRId64,
+                              g->tenant ? g->tenant->name : "?", g->name,
+                              rule->position + 1);
+                return true;
+            }
+        }
+    }
+    return false;
+}

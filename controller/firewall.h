@@ -1,0 +1,67 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef FIREWALL_H
+#define FIREWALL_H 1
+
+/* The firewall engine node: security groups to flows of table RULES.
+ *
+ * Every bound vNIC with port security belongs to a firewall class: the set
+ * of its security groups.  vNICs with the same groups share a class, and
+ * so one copy of their rules' flows (fw-rules.h); a vNIC's own flows
+ * (pipeline.c) only load its class into a register.  A class's id is a
+ * hash of its tenant's and groups' names (20 bits, probed on a
+ * collision), so it is the same after a restart, and the switch's flows
+ * and their counters stay.
+ *
+ * Remote groups mean every member: the addresses of every Port of the
+ * Tenant DB in the group, bound on this host, on another, or nowhere.
+ * The node keeps each Port's groups, network and addresses, so that a
+ * change of a Port recompiles only the classes whose rules name one of the
+ * groups it left or joined, and a change that does not concern the
+ * firewall (a claim, Port.up) recompiles nothing.  A rule or group change
+ * recompiles every class.  A rule the controller cannot parse, or that
+ * names a group of another tenant, allows nothing: it is logged and
+ * counted (coverage firewall_rule_invalid). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
+
+struct binding;
+struct ds;
+struct flow_table;
+struct ovsdb_idl;
+
+/* The owner prefix of the node's flows. */
+#define FIREWALL_OWNERS "fw:"
+
+/* The firewall's state. */
+struct firewall {
+    struct hmap classes;        /* Contains struct fw_class, by key. */
+    struct hmap class_ids;      /* The same, by id. */
+    struct shash vnics;         /* iface-id -> struct fw_class *. */
+    struct hmap members;        /* struct fw_member, by Port UUID. */
+    struct hmap rule_keys;      /* struct fw_rule_key, by Rule UUID. */
+    struct hmap rule_keys_by_key;  /* The same, by key. */
+};
+
+void firewall_init(struct firewall *);
+void firewall_destroy(struct firewall *);
+
+void firewall_recompute(struct firewall *, const struct binding *,
+                        struct ovsdb_idl *tdb, struct flow_table *);
+bool firewall_handle_binding(struct firewall *, const struct binding *,
+                             struct ovsdb_idl *tdb, struct flow_table *);
+bool firewall_handle_tdb(struct firewall *, struct ovsdb_idl *tdb,
+                         struct flow_table *);
+
+uint32_t firewall_vnic_class(const struct firewall *, const char *iface_id);
+bool firewall_describe_rule(const struct firewall *, struct ovsdb_idl *tdb,
+                            uint32_t rule_key, struct ds *);
+
+#endif /* firewall.h */

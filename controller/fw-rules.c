@@ -1,0 +1,441 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/fw-rules.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "controller/flow-table.h"
+#include "controller/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "packets.h"
+#include "util.h"
+
+/* Priorities in table RULES: rules with an address or no remote above the
+ * levels of group rules (a hard match wins over conjunctions of its
+ * priority or below, and any allow is an allow). */
+#define FW_PRIO_PLAIN 2000
+#define FW_PRIO_GROUP_TOP 1000
+
+/* Parses 's', an IPv4 or IPv6 address or prefix, into 'p'.  Returns false
+ * if it is neither. */
+bool
+fw_prefix_parse(const char *s, struct fw_prefix *p)
+{
+    ovs_be32 ip;
+    unsigned int plen;
+    char *error;
+
+    memset(p, 0, sizeof *p);
+    error = ip_parse_cidr(s, &ip, &plen);
+    if (!error) {
+        p->family = AF_INET;
+        in6_addr_set_mapped_ipv4(&p->addr, ip & be32_prefix_mask(plen));
+        p->plen = plen;
+        return true;
+    }
+    free(error);
+    error = ipv6_parse_cidr(s, &p->addr, &plen);
+    if (!error) {
+        struct in6_addr mask = ipv6_create_mask(plen);
+        p->family = AF_INET6;
+        p->addr = ipv6_addr_bitand(&p->addr, &mask);
+        p->plen = plen;
+        return true;
+    }
+    free(error);
+    return false;
+}
+
+/* Formats 'p' as "ADDR/PLEN" into 'buf' of 'size' bytes. */
+void
+fw_prefix_format(const struct fw_prefix *p, char *buf, size_t size)
+{
+    char addr[INET6_ADDRSTRLEN];
+
+    if (p->family == AF_INET) {
+        ovs_be32 ip = in6_addr_get_mapped_ipv4(&p->addr);
+        inet_ntop(AF_INET, &ip, addr, sizeof addr);
+    } else {
+        inet_ntop(AF_INET6, &p->addr, addr, sizeof addr);
+    }
+    snprintf(buf, size, "%s/%u", addr, p->plen);
+}
+
+/* Compares two port ranges by their first port, for qsort(). */
+static int
+compare_ranges(const void *a_, const void *b_)
+{
+    const struct fw_port_range *a = a_, *b = b_;
+
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Parses 'ports' ("22", "80,443", "8000-8080" and lists of them) into
+ * 'rule''s ranges, sorted and merged.  Returns an explanation (which the
+ * caller frees) or NULL. */
+static char *
+parse_ports(const char *ports, struct fw_rule *rule)
+{
+    const char *p = ports;
+    size_t allocated = 0;
+
+    for (;;) {
+        char *end;
+        long lo, hi;
+
+        errno = 0;
+        lo = hi = strtol(p, &end, 10);
+        if (end == p || *p == '-' || *p == '+') {
+            return xasprintf("ports \"%s\" is not a list of ports and "
+                             "ranges", ports);
+        }
+        if (*end == '-') {
+            p = end + 1;
+            hi = strtol(p, &end, 10);
+            if (end == p || *p == '-' || *p == '+') {
+                return xasprintf("ports \"%s\" is not a list of ports and "
+                                 "ranges", ports);
+            }
+        }
+        if (errno || lo < 1 || hi > 65535 || lo > hi) {
+            return xasprintf("ports \"%s\" holds a port outside 1-65535 or "
+                             "a reversed range", ports);
+        }
+        if (rule->n_ports >= allocated) {
+            rule->ports = x2nrealloc(rule->ports, &allocated,
+                                     sizeof *rule->ports);
+        }
+        rule->ports[rule->n_ports++] = (struct fw_port_range) { lo, hi };
+        if (!*end) {
+            break;
+        } else if (*end != ',') {
+            return xasprintf("ports \"%s\" is not a list of ports and "
+                             "ranges", ports);
+        }
+        p = end + 1;
+    }
+
+    /* Sorted, overlapping and adjacent ranges merged. */
+    qsort(rule->ports, rule->n_ports, sizeof *rule->ports, compare_ranges);
+    size_t n = 0;
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        struct fw_port_range *r = &rule->ports[i];
+        if (n && r->lo <= (uint32_t) rule->ports[n - 1].hi + 1) {
+            rule->ports[n - 1].hi = MAX(rule->ports[n - 1].hi, r->hi);
+        } else {
+            rule->ports[n++] = *r;
+        }
+    }
+    rule->n_ports = n;
+    return NULL;
+}
+
+/* Parses a Rule row's columns into 'rule' (zeroed first; its 'key' and, for
+ * a group remote, its members are the caller's to set).  'remote_cidr' is
+ * NULL for "any" or a group.  Returns NULL, or an explanation that the
+ * caller frees: the controller trusts no row, and a rule it cannot parse
+ * allows nothing. */
+char *
+fw_rule_parse(const char *direction, const char *ethertype,
+              const char *protocol, const char *ports,
+              const char *remote_cidr, struct fw_rule *rule)
+{
+    memset(rule, 0, sizeof *rule);
+    rule->proto = -1;
+
+    if (!policy_direction_from_string(direction, &rule->direction)) {
+        return xasprintf("direction \"%s\" is not ingress or egress",
+                         direction);
+    }
+    if (ethertype) {
+        if (!strcmp(ethertype, "ipv4")) {
+            rule->family = AF_INET;
+        } else if (!strcmp(ethertype, "ipv6")) {
+            rule->family = AF_INET6;
+        } else {
+            return xasprintf("ethertype \"%s\" is not ipv4 or ipv6",
+                             ethertype);
+        }
+    }
+
+    int need = 0;
+    if (!strcmp(protocol, "any")) {
+        rule->proto = -1;
+    } else if (!strcmp(protocol, "tcp")) {
+        rule->proto = IPPROTO_TCP;
+    } else if (!strcmp(protocol, "udp")) {
+        rule->proto = IPPROTO_UDP;
+    } else if (!strcmp(protocol, "icmp")) {
+        rule->proto = IPPROTO_ICMP;
+        need = AF_INET;
+    } else if (!strcmp(protocol, "icmpv6")) {
+        rule->proto = IPPROTO_ICMPV6;
+        need = AF_INET6;
+    } else if (protocol[0] && strlen(protocol) <= 3
+               && strspn(protocol, "0123456789") == strlen(protocol)
+               && atoi(protocol) <= 255) {
+        rule->proto = atoi(protocol);
+    } else {
+        return xasprintf("protocol \"%s\" is not any, tcp, udp, icmp, "
+                         "icmpv6 or 0-255", protocol);
+    }
+    if (need) {
+        if (rule->family && rule->family != need) {
+            return xasprintf("protocol \"%s\" does not go with ethertype "
+                             "\"%s\"", protocol, ethertype);
+        }
+        rule->family = need;
+    }
+
+    if (ports) {
+        if (rule->proto != IPPROTO_TCP && rule->proto != IPPROTO_UDP) {
+            return xasprintf("ports given for protocol \"%s\", which has "
+                             "none", protocol);
+        }
+        char *error = parse_ports(ports, rule);
+        if (error) {
+            return error;
+        }
+    }
+
+    if (remote_cidr && strcmp(remote_cidr, "any")) {
+        if (!fw_prefix_parse(remote_cidr, &rule->prefix)) {
+            return xasprintf("remote \"%s\" is not a CIDR", remote_cidr);
+        }
+        if (rule->family && rule->family != rule->prefix.family) {
+            return xasprintf("remote \"%s\" is not of the rule's family",
+                             remote_cidr);
+        }
+        rule->family = rule->prefix.family;
+        rule->remote = FW_REMOTE_PREFIX;
+    }
+    return NULL;
+}
+
+/* Frees what 'rule' holds (not its members, which are the caller's). */
+void
+fw_rule_destroy(struct fw_rule *rule)
+{
+    free(rule->ports);
+    rule->ports = NULL;
+    rule->n_ports = 0;
+}
+
+/* Covers the ports 'lo' to 'hi' with bitwise matches: stores them in
+ * 'values' and 'masks' (32 entries at most each) and returns how many. */
+size_t
+fw_port_masks(uint16_t lo, uint16_t hi, uint16_t *values, uint16_t *masks)
+{
+    uint32_t port = lo;
+    size_t n = 0;
+
+    while (port <= hi) {
+        /* The largest aligned block that starts at 'port' and ends by
+         * 'hi'. */
+        uint32_t size = port ? port & -port : 0x10000;
+        while (port + size - 1 > hi) {
+            size >>= 1;
+        }
+        values[n] = port;
+        masks[n] = ~(size - 1) & 0xffff;
+        n++;
+        port += size;
+    }
+    return n;
+}
+
+/* Returns the cookie of the flows of the rule 'rule_key' in class
+ * 'class_id' (0 for flows shared by a class's rules). */
+uint64_t
+fw_rule_cookie(uint32_t rule_key, uint32_t class_id)
+{
+    return (pipeline_cookie(PL_COOKIE_RULE, class_id)
+            | ((uint64_t) (rule_key & 0xffffff) << 32));
+}
+
+/* Returns true if one packet could match both group rules 'a' and 'b'. */
+static bool
+rules_overlap(const struct fw_rule *a, const struct fw_rule *b)
+{
+    if (a->direction != b->direction
+        || (a->family && b->family && a->family != b->family)
+        || (a->proto >= 0 && b->proto >= 0 && a->proto != b->proto)) {
+        return false;
+    }
+    if (a->n_ports && b->n_ports) {
+        for (size_t i = 0; i < a->n_ports; i++) {
+            for (size_t j = 0; j < b->n_ports; j++) {
+                if (a->ports[i].lo <= b->ports[j].hi
+                    && b->ports[j].lo <= a->ports[i].hi) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Appends to 'match' the match on the original direction's remote address
+ * 'p' of a rule in 'direction'. */
+static void
+put_remote(struct ds *match, enum policy_direction direction,
+           const struct fw_prefix *p)
+{
+    char s[INET6_ADDRSTRLEN + 8];
+    bool v4 = p->family == AF_INET;
+
+    fw_prefix_format(p, s, sizeof s);
+    /* Ingress: the remote opened the connection, it is the source. */
+    ds_put_format(match, ",%s,ct_%s_%s=%s", v4 ? "ip" : "ipv6",
+                  v4 ? "nw" : "ipv6",
+                  direction == POLICY_INGRESS ? "src" : "dst", s);
+}
+
+/* Adds the flows of 'rule' (number 'index' in its class) at 'priority':
+ * one per port match, each with 'actions'. */
+static void
+add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
+               const struct fw_rule *rule, uint16_t priority,
+               const char *actions)
+{
+    uint64_t cookie = fw_rule_cookie(rule->key, class_id);
+    struct ds match = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&match, "ct_state=+trk-inv,reg11=%d,reg12=%#"PRIx32,
+                  rule->direction == POLICY_EGRESS ? FW_DIR_EGRESS
+                  : FW_DIR_INGRESS, class_id);
+    if (rule->remote == FW_REMOTE_PREFIX) {
+        put_remote(&match, rule->direction, &rule->prefix);
+    } else if (rule->family) {
+        ds_put_cstr(&match, rule->family == AF_INET ? ",ip" : ",ipv6");
+    }
+    if (rule->proto >= 0) {
+        ds_put_format(&match, ",ct_nw_proto=%d", rule->proto);
+    }
+    if (!rule->n_ports) {
+        flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
+                       ds_cstr(&match), actions);
+    }
+    size_t base = match.length;
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        uint16_t values[32], masks[32];
+        size_t n = fw_port_masks(rule->ports[i].lo, rule->ports[i].hi,
+                                 values, masks);
+        for (size_t j = 0; j < n; j++) {
+            ds_truncate(&match, base);
+            if (masks[j] == 0xffff) {
+                ds_put_format(&match, ",ct_tp_dst=%"PRIu16, values[j]);
+            } else {
+                ds_put_format(&match, ",ct_tp_dst=%#"PRIx16"/%#"PRIx16,
+                              values[j], masks[j]);
+            }
+            flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
+                           ds_cstr(&match), actions);
+        }
+    }
+    ds_destroy(&match);
+}
+
+/* Adds the flows of a group rule: the conjunction 'conj_id' at 'priority'
+ * of its members' addresses (dimension 1) and the rest of its match
+ * (dimension 2), and the flow that the conjunction leads to. */
+static void
+add_group_rule(struct flow_table *ft, const char *owner, uint32_t class_id,
+               const struct fw_rule *rule, uint32_t conj_id,
+               uint16_t priority)
+{
+    uint64_t shared = fw_rule_cookie(0, class_id);
+    char *actions;
+
+    for (size_t i = 0; i < rule->n_members; i++) {
+        const struct fw_member_addr *m = &rule->members[i];
+        if (rule->family && m->prefix.family != rule->family) {
+            continue;
+        }
+        struct ds match = DS_EMPTY_INITIALIZER;
+        ds_put_format(&match, "ct_state=+trk-inv,metadata=%#"PRIx32,
+                      m->net_key);
+        put_remote(&match, rule->direction, &m->prefix);
+        actions = xasprintf("conjunction(%"PRIu32",1/2)", conj_id);
+        flow_table_add(ft, owner, PL_T_RULES, priority, shared,
+                       ds_cstr(&match), actions);
+        free(actions);
+        ds_destroy(&match);
+    }
+
+    actions = xasprintf("conjunction(%"PRIu32",2/2)", conj_id);
+    add_rule_flows(ft, owner, class_id, rule, priority, actions);
+    free(actions);
+
+    char *match = xasprintf("conj_id=%"PRIu32, conj_id);
+    actions = xasprintf("set_field:%#"PRIx32"->reg13", rule->key);
+    flow_table_add(ft, owner, PL_T_RULES, priority,
+                   fw_rule_cookie(rule->key, class_id), match, actions);
+    free(actions);
+    free(match);
+}
+
+/* Returns true if group rule 'rule' has a member address it can match. */
+static bool
+group_has_members(const struct fw_rule *rule)
+{
+    for (size_t i = 0; i < rule->n_members; i++) {
+        if (!rule->family || rule->members[i].prefix.family == rule->family) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Adds to 'ft', owned by 'owner', the flows of table RULES for the class
+ * 'class_id' (20 bits, non-zero) whose rules are the 'n_rules' of 'rules',
+ * in order. */
+void
+fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
+                 const struct fw_rule *rules, size_t n_rules)
+{
+    /* The level of each group rule placed so far, or -1. */
+    int *levels = xmalloc(MAX(n_rules, 1) * sizeof *levels);
+
+    for (size_t i = 0; i < n_rules; i++) {
+        const struct fw_rule *r = &rules[i];
+        levels[i] = -1;
+
+        if (r->remote != FW_REMOTE_GROUP) {
+            char *actions = xasprintf("set_field:%#"PRIx32"->reg13", r->key);
+            add_rule_flows(ft, owner, class_id, r, FW_PRIO_PLAIN, actions);
+            free(actions);
+            continue;
+        }
+        /* An empty group matches nothing, never anything. */
+        if (!group_has_members(r) || i >= FW_MAX_CLASS_RULES) {
+            continue;
+        }
+        /* The lowest level at which no group rule that could match the
+         * same packet is. */
+        int level = 0;
+        for (;;) {
+            bool clash = false;
+            for (size_t j = 0; j < i && !clash; j++) {
+                clash = levels[j] == level && rules_overlap(&rules[j], r);
+            }
+            if (!clash) {
+                break;
+            }
+            level++;
+        }
+        levels[i] = level;
+        add_group_rule(ft, owner, class_id, r,
+                       (class_id << 12) | (uint32_t) (i + 1),
+                       FW_PRIO_GROUP_TOP - level);
+    }
+    free(levels);
+}
