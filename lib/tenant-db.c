@@ -876,6 +876,28 @@ tenant_db_check_port(const struct bhrec_port *row)
     struct sset names = SSET_INITIALIZER(&names);
     struct sset remotes = SSET_INITIALIZER(&remotes);
 
+    /* Names are only unique per tenant: a group, or a rule's remote group,
+     * of another tenant could pass for one of the port's own by name. */
+    for (size_t i = 0; i < row->n_security_groups; i++) {
+        const struct bhrec_security_group *g = row->security_groups[i];
+        if (g->tenant != nrow->tenant) {
+            policy_destroy(policy);
+            return xasprintf("port \"%s\": security group \"%s\" is of "
+                             "another tenant", row->name, g->name);
+        }
+        for (size_t j = 0; j < g->n_rules; j++) {
+            const struct bhrec_security_group *rg
+                = g->rules[j]->remote_group;
+            if (rg && rg->tenant != g->tenant) {
+                policy_destroy(policy);
+                return xasprintf("security group \"%s\" rule #%"PRId64
+                                 ": remote group \"%s\" is of another "
+                                 "tenant", g->name,
+                                 g->rules[j]->position + 1, rg->name);
+            }
+        }
+    }
+
     tenant_db_network_from_row(nrow, policy_tenant_add_network(t, NULL));
     for (size_t i = 0; i < row->n_security_groups; i++) {
         const struct bhrec_security_group *g = row->security_groups[i];
