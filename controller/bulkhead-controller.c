@@ -551,6 +551,7 @@ main(int argc, char *argv[])
     binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
                               c.ofctrl);
     ct_zones_register_commands(&c.ctx.zones);
+    firewall_register_commands(&c.ctx.fw, c.tdb.idl);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",

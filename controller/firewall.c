@@ -15,6 +15,9 @@
 #include "controller/fw-rules.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
+#include "lib/tenant-db.h"
+#include "packets.h"
+#include "unixctl.h"
 #include "hash.h"
 #include "hmapx.h"
 #include "openvswitch/dynamic-string.h"
@@ -761,4 +764,352 @@ firewall_describe_rule(const struct firewall *fw, struct ovsdb_idl *tdb,
         }
     }
     return false;
+}
+
+/* "policy/check SRC DST PROTO[/PORT]". */
+
+/* One end of a checked connection. */
+struct check_end {
+    const struct bhrec_port *port;  /* Its Port, or NULL for an address
+                                     * that no Port has. */
+    struct fw_prefix addr;      /* Its address. */
+    uint32_t net_key;           /* Its network's key (a Port's). */
+};
+
+/* What the command needs: the firewall and the Tenant DB. */
+struct check_aux {
+    struct firewall *fw;        /* The firewall. */
+    struct ovsdb_idl *tdb;      /* The Tenant DB. */
+};
+
+/* Returns the network key of 'port', or 0. */
+static uint32_t
+port_net_key(const struct bhrec_port *port)
+{
+    enum policy_net_type type;
+
+    return (port->network
+            && policy_net_type_from_string(port->network->type, &type)
+            ? pipeline_network_key(type, port->network->segment) : 0);
+}
+
+/* Returns true if 'port' has address 'a' (or an allowed prefix that holds
+ * it). */
+static bool
+port_has_address(const struct bhrec_port *port, const struct fw_prefix *a)
+{
+    struct fw_member *m = member_from_row(port);
+    bool found = false;
+
+    /* A port with no group is no member, but has addresses all the same. */
+    for (size_t i = 0; !found && i < port->n_ips; i++) {
+        struct fw_prefix p;
+        found = (fw_prefix_parse(port->ips[i], &p) && p.family == a->family
+                 && ipv6_addr_equals(&p.addr, &a->addr));
+    }
+    for (size_t i = 0; !found && m && i < m->n_addrs; i++) {
+        const struct fw_prefix *p = &m->addrs[i].prefix;
+        if (p->family == a->family) {
+            struct in6_addr mask = ipv6_create_mask(p->plen
+                                                   + (p->family == AF_INET
+                                                      ? 96 : 0));
+            struct in6_addr masked = ipv6_addr_bitand(&a->addr, &mask);
+            found = ipv6_addr_equals(&masked, &p->addr);
+        }
+    }
+    if (m) {
+        member_free(m);
+    }
+    return found;
+}
+
+/* Resolves 'name' (a Port's iface-id or name, or an address) into 'end';
+ * 'peer', if nonnull, is the other end, whose network an address is looked
+ * up on first.  Returns an error message, which the caller frees, or
+ * NULL. */
+static char *
+resolve_end(struct ovsdb_idl *tdb, const char *name,
+            const struct check_end *peer, struct check_end *end)
+{
+    const struct bhrec_port *port, *found = NULL;
+    size_t n = 0;
+
+    memset(end, 0, sizeof *end);
+    if (fw_prefix_parse(name, &end->addr)) {
+        if ((end->addr.family == AF_INET && end->addr.plen != 32)
+            || (end->addr.family == AF_INET6 && end->addr.plen != 128)) {
+            return xasprintf("\"%s\" is a prefix, not an address", name);
+        }
+        /* The Port with that address, on the peer's network if there is
+         * one: tenants may use the same addresses. */
+        BHREC_PORT_FOR_EACH (port, tdb) {
+            if (port_has_address(port, &end->addr)
+                && (!peer || !peer->port
+                    || port->network == peer->port->network)) {
+                found = port;
+                n++;
+            }
+        }
+        if (n > 1) {
+            return xasprintf("%"PRIuSIZE" ports have address %s; name one",
+                             n, name);
+        }
+        end->port = found;
+        end->net_key = found ? port_net_key(found) : 0;
+        return NULL;
+    }
+
+    BHREC_PORT_FOR_EACH (port, tdb) {
+        if (!strcmp(port->iface_id, name)) {
+            found = port;
+            n = 1;
+            break;
+        }
+        if (!strcmp(port->name, name)) {
+            found = port;
+            n++;
+        }
+    }
+    if (!n) {
+        return xasprintf("no port or address \"%s\"", name);
+    } else if (n > 1) {
+        return xasprintf("%"PRIuSIZE" tenants have a port \"%s\"; give its "
+                         "iface-id", n, name);
+    }
+    end->port = found;
+    end->net_key = port_net_key(found);
+    return NULL;
+}
+
+/* Returns true if 'rule' allows a connection of 'proto' to 'dport' (-1:
+ * none given) with the remote end 'remote'. */
+static bool
+rule_allows(const struct firewall *fw, struct hmap *sets,
+            const struct bhrec_rule *row, int proto, int dport,
+            const struct check_end *remote)
+{
+    struct fw_rule r;
+    char *error = fw_rule_parse(row->direction, row->ethertype,
+                                row->protocol, row->ports, row->remote_cidr,
+                                &r);
+    bool ok = !error;
+
+    free(error);
+    ok = ok && (!r.family || r.family == remote->addr.family);
+    ok = ok && (r.proto < 0 || r.proto == proto);
+    if (ok && r.n_ports) {
+        bool in = false;
+        for (size_t i = 0; i < r.n_ports; i++) {
+            in = in || (dport >= r.ports[i].lo && dport <= r.ports[i].hi);
+        }
+        ok = in;
+    }
+    if (ok && r.remote == FW_REMOTE_PREFIX) {
+        struct in6_addr mask = ipv6_create_mask(r.prefix.plen
+                                               + (r.prefix.family == AF_INET
+                                                  ? 96 : 0));
+        struct in6_addr masked = ipv6_addr_bitand(&remote->addr.addr, &mask);
+        ok = (r.prefix.family == remote->addr.family
+              && ipv6_addr_equals(&masked, &r.prefix.addr));
+    } else if (ok && row->remote_group) {
+        const struct fw_addr_set *s = group_addresses(fw, sets,
+                                                      row->remote_group);
+        bool in = false;
+        for (size_t i = 0; !in && i < s->n; i++) {
+            const struct fw_member_addr *a = &s->addrs[i];
+            if (a->net_key == remote->net_key
+                && a->prefix.family == remote->addr.family) {
+                struct in6_addr mask = ipv6_create_mask(
+                    a->prefix.plen + (a->prefix.family == AF_INET ? 96 : 0));
+                struct in6_addr masked = ipv6_addr_bitand(&remote->addr.addr,
+                                                          &mask);
+                in = ipv6_addr_equals(&masked, &a->prefix.addr);
+            }
+        }
+        ok = in;
+    }
+    fw_rule_destroy(&r);
+    return ok;
+}
+
+/* Looks for a rule of 'end''s groups in 'direction' that allows the
+ * connection; appends it to 's' and returns true, or returns false. */
+static bool
+check_side(const struct firewall *fw, struct hmap *sets,
+           const struct check_end *end, const char *direction, int proto,
+           int dport, const struct check_end *remote, struct ds *s)
+{
+    for (size_t i = 0; i < end->port->n_security_groups; i++) {
+        const struct bhrec_security_group *g = end->port->security_groups[i];
+        const struct bhrec_rule **rows = xmemdup(g->rules, (g->n_rules + 1)
+                                                 * sizeof *rows);
+        qsort(rows, g->n_rules, sizeof *rows, compare_rule_rows);
+        for (size_t j = 0; j < g->n_rules; j++) {
+            const struct bhrec_security_group *rg = rows[j]->remote_group;
+            if (strcmp(rows[j]->direction, direction)
+                || (rg && rg->tenant != g->tenant)
+                || !rule_allows(fw, sets, rows[j], proto, dport, remote)) {
+                continue;
+            }
+            struct policy_rule pr;
+            memset(&pr, 0, sizeof pr);
+            tenant_db_rule_from_row(rows[j], &pr);
+            char *text = policy_rule_to_string(&pr);
+            ds_put_format(s, "%s/%s#%"PRId64" (%s)",
+                          g->tenant ? g->tenant->name : "?", g->name,
+                          rows[j]->position + 1, text);
+            free(text);
+            tenant_db_rule_clear(&pr);
+            free(rows);
+            return true;
+        }
+        free(rows);
+    }
+    return false;
+}
+
+/* Returns true if 'end' has a firewall. */
+static bool
+has_firewall(const struct check_end *end)
+{
+    return end->port && end->port->port_security;
+}
+
+static void
+cmd_policy_check(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                 const char *argv[], void *aux_)
+{
+    struct check_aux *aux = aux_;
+    struct check_end src, dst;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    int proto, dport = -1;
+    char *error;
+
+    /* PROTO[/PORT]. */
+    char *p = xstrdup(argv[3]);
+    char *slash = strchr(p, '/');
+    if (slash) {
+        *slash = '\0';
+        dport = atoi(slash + 1);
+    }
+    static const struct { const char *name; int proto; } protos[] = {
+        { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+    };
+    proto = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(protos); i++) {
+        if (!strcmp(p, protos[i].name)) {
+            proto = protos[i].proto;
+        }
+    }
+    if (proto < 0 && p[0] && strspn(p, "0123456789") == strlen(p)
+        && atoi(p) <= 255) {
+        proto = atoi(p);
+    }
+    bool bad_port = slash && (dport < 1 || dport > 65535
+                              || strspn(slash + 1, "0123456789")
+                                 != strlen(slash + 1)
+                              || (proto != 6 && proto != 17));
+    free(p);
+    if (proto < 0 || bad_port) {
+        unixctl_command_reply_error(conn, "PROTO is tcp, udp, icmp, icmpv6 "
+                                    "or 0-255, with /PORT (1-65535) for tcp "
+                                    "and udp");
+        return;
+    }
+
+    error = resolve_end(aux->tdb, argv[1], NULL, &src);
+    if (!error) {
+        error = resolve_end(aux->tdb, argv[2], &src, &dst);
+    }
+    if (!error && !src.port && dst.port) {
+        /* An address given first: look it up on the destination's
+         * network. */
+        error = resolve_end(aux->tdb, argv[1], &dst, &src);
+    }
+    if (!error && !src.port && !dst.port) {
+        error = xstrdup("neither end is a port of the Tenant DB");
+    }
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+
+    /* The ends' addresses: a named port's first address of the other's
+     * family. */
+    for (int i = 0; i < 2; i++) {
+        struct check_end *e = i ? &dst : &src;
+        const struct check_end *o = i ? &src : &dst;
+        if (e->port && !e->addr.family) {
+            for (size_t j = 0; j < e->port->n_ips; j++) {
+                struct fw_prefix a;
+                if (fw_prefix_parse(e->port->ips[j], &a)
+                    && (!o->addr.family || o->addr.family == a.family)) {
+                    e->addr = a;
+                    break;
+                }
+            }
+        }
+    }
+    if (!src.addr.family || !dst.addr.family
+        || src.addr.family != dst.addr.family) {
+        unixctl_command_reply_error(conn, "the two ends have no addresses "
+                                    "of one family");
+        return;
+    }
+    if ((proto == 1 && src.addr.family != AF_INET)
+        || (proto == 58 && src.addr.family != AF_INET6)) {
+        unixctl_command_reply_error(conn, "icmp is IPv4, icmpv6 IPv6");
+        return;
+    }
+    if (src.port && dst.port && src.port->network != dst.port->network) {
+        unixctl_command_reply(conn, "denied: the two ports are on different "
+                              "networks, which are never joined");
+        return;
+    }
+
+    struct hmap sets = HMAP_INITIALIZER(&sets);
+    bool allowed = true;
+    if (has_firewall(&src)) {
+        ds_put_format(&s, "egress of %s: ", src.port->name);
+        if (!check_side(aux->fw, &sets, &src, "egress", proto, dport, &dst,
+                        &s)) {
+            ds_clear(&s);
+            ds_put_format(&s, "denied (default): no egress rule of %s "
+                          "allows it", src.port->name);
+            allowed = false;
+        }
+    }
+    if (allowed && has_firewall(&dst)) {
+        ds_put_format(&s, "%singress of %s: ", s.length ? "; " : "",
+                      dst.port->name);
+        if (!check_side(aux->fw, &sets, &dst, "ingress", proto, dport, &src,
+                        &s)) {
+            ds_clear(&s);
+            ds_put_format(&s, "denied (default): no ingress rule of %s "
+                          "allows it", dst.port->name);
+            allowed = false;
+        }
+    }
+    addr_sets_destroy(&sets);
+    if (allowed) {
+        ds_put_cstr(&s, s.length ? "" : "no firewall on either end");
+        char *text = ds_steal_cstr(&s);
+        ds_put_format(&s, "allowed: %s", text);
+        free(text);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Registers the firewall's commands; 'tdb' is the Tenant DB they read. */
+void
+firewall_register_commands(struct firewall *fw, struct ovsdb_idl *tdb)
+{
+    struct check_aux *aux = xmalloc(sizeof *aux);
+
+    aux->fw = fw;
+    aux->tdb = tdb;
+    unixctl_command_register("policy/check", "SRC DST PROTO[/PORT]", 3, 3,
+                             cmd_policy_check, aux);
 }

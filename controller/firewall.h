@@ -61,6 +61,7 @@ bool firewall_handle_tdb(struct firewall *, struct ovsdb_idl *tdb,
                          struct flow_table *);
 
 uint32_t firewall_vnic_class(const struct firewall *, const char *iface_id);
+void firewall_register_commands(struct firewall *, struct ovsdb_idl *tdb);
 bool firewall_describe_rule(const struct firewall *, struct ovsdb_idl *tdb,
                             uint32_t rule_key, struct ds *);
 
