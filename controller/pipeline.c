@@ -344,11 +344,16 @@ add_vnic_flow(struct flow_table *ft, const char *owner, uint8_t table,
     free(match);
 }
 
-/* Returns true if 's' (an address or prefix) is IPv6. */
-static bool
-is_ipv6(const char *s)
+/* Formats 'p' into 'buf' (of INET6_ADDRSTRLEN + 5 bytes or more): the bare
+ * address for a whole one, "ADDR/PLEN" for a prefix. */
+static const char *
+format_ip(const struct fw_prefix *p, char *buf, size_t size)
 {
-    return strchr(s, ':') != NULL;
+    fw_prefix_format(p, buf, size);
+    if (p->plen == (p->family == AF_INET ? 32 : 128)) {
+        *strchr(buf, '/') = '\0';
+    }
+    return buf;
 }
 
 /* Returns the actions of a port security flow that lets a frame of 'vnic'
@@ -374,12 +379,16 @@ pass_actions(const struct pl_vnic *vnic)
 static void
 add_source_flows(struct flow_table *ft, const char *owner,
                  const struct pl_vnic *vnic, uint64_t cookie,
-                 const char *mac, const char *ip)
+                 const struct pl_address *a)
 {
     char *pass = pass_actions(vnic);
     uint8_t t = PL_T_PORT_SECURITY;
+    char mac[ETH_ADDR_STRLEN + 1];
+    char ip[INET6_ADDRSTRLEN + 8];
 
-    if (!is_ipv6(ip)) {
+    snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(a->mac));
+    format_ip(&a->ip, ip, sizeof ip);
+    if (a->ip.family == AF_INET) {
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
                       "in_port=%"PRId64",dl_src=%s,ip,nw_src=%s",
                       vnic->ofport, mac, ip);
@@ -394,7 +403,7 @@ add_source_flows(struct flow_table *ft, const char *owner,
          * from one of its own addresses and names its own MAC (or none);
          * an advertisement is about one of its own addresses, comes from
          * it, and names its own MAC (or none). */
-        if (!strchr(ip, '/')) {
+        if (a->ip.plen == 128) {
             add_vnic_flow(ft, owner, t, 110, cookie, pass,
                           "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=%s,"
                           "icmp_type=135,icmp_code=0,nd_sll=%s",
@@ -423,19 +432,19 @@ add_source_flows(struct flow_table *ft, const char *owner,
  * detection and MLD messages sent from "::". */
 static void
 add_ipv6_basics(struct flow_table *ft, const char *owner,
-                const struct pl_vnic *vnic, uint64_t cookie, const char *mac)
+                const struct pl_vnic *vnic, uint64_t cookie)
 {
     char *pass = pass_actions(vnic);
     uint8_t t = PL_T_PORT_SECURITY;
-    struct eth_addr ea;
-    struct in6_addr lla;
-    char lla_s[INET6_ADDRSTRLEN];
+    struct pl_address lla = { .mac = vnic->mac };
+    char mac[ETH_ADDR_STRLEN + 1];
 
-    if (eth_addr_from_string(mac, &ea)) {
-        in6_generate_lla(ea, &lla);
-        inet_ntop(AF_INET6, &lla, lla_s, sizeof lla_s);
-        add_source_flows(ft, owner, vnic, cookie, mac, lla_s);
-    }
+    snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(vnic->mac));
+    lla.ip.family = AF_INET6;
+    lla.ip.plen = 128;
+    in6_generate_lla(vnic->mac, &lla.ip.addr);
+    add_source_flows(ft, owner, vnic, cookie, &lla);
+
     /* Duplicate address detection: from "::", with no link-layer
      * option. */
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
@@ -465,31 +474,25 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
         free(pass);
     } else {
         bool has_ipv6 = false;
-        for (size_t i = 0; i < vnic->ips->n; i++) {
-            const char *ip = vnic->ips->names[i];
-            add_source_flows(ft, owner, vnic, cookie, vnic->mac, ip);
-            has_ipv6 = has_ipv6 || is_ipv6(ip);
-        }
-        for (size_t i = 0; i < vnic->n_allowed; i++) {
-            const struct policy_address *a = &vnic->allowed[i];
-            const char *mac = a->mac ? a->mac : vnic->mac;
-            add_source_flows(ft, owner, vnic, cookie, mac, a->ip);
-            has_ipv6 = has_ipv6 || is_ipv6(a->ip);
+        for (size_t i = 0; i < vnic->n_addrs; i++) {
+            add_source_flows(ft, owner, vnic, cookie, &vnic->addrs[i]);
+            has_ipv6 = has_ipv6 || vnic->addrs[i].ip.family == AF_INET6;
         }
 
         /* DHCP discovery and ARP probes come from 0.0.0.0. */
         char *pass = pass_actions(vnic);
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
-                      "in_port=%"PRId64",dl_src=%s,udp,nw_src=0.0.0.0,"
-                      "nw_dst=255.255.255.255,tp_src=68,tp_dst=67",
-                      vnic->ofport, vnic->mac);
+                      "in_port=%"PRId64",dl_src="ETH_ADDR_FMT",udp,"
+                      "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,"
+                      "tp_dst=67", vnic->ofport, ETH_ADDR_ARGS(vnic->mac));
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
-                      "in_port=%"PRId64",dl_src=%s,arp,arp_sha=%s,"
-                      "arp_spa=0.0.0.0", vnic->ofport, vnic->mac, vnic->mac);
+                      "in_port=%"PRId64",dl_src="ETH_ADDR_FMT",arp,"
+                      "arp_sha="ETH_ADDR_FMT",arp_spa=0.0.0.0", vnic->ofport,
+                      ETH_ADDR_ARGS(vnic->mac), ETH_ADDR_ARGS(vnic->mac));
         free(pass);
 
         if (has_ipv6) {
-            add_ipv6_basics(ft, owner, vnic, cookie, vnic->mac);
+            add_ipv6_basics(ft, owner, vnic, cookie);
             /* Any other neighbor discovery from it is a lie. */
             add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 105, cookie, "drop",
                           "in_port=%"PRId64",icmp6,icmp_type=135,"
@@ -519,18 +522,19 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
     ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
                   vnic->ofport, PL_T_INGRESS_PORT);
     add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
-                  "metadata=%#"PRIx32",dl_dst=%s", vnic->net_key, vnic->mac);
-    for (size_t i = 0; i < vnic->n_allowed; i++) {
-        const char *mac = vnic->allowed[i].mac;
-        bool seen = !mac || !strcasecmp(mac, vnic->mac);
+                  "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT, vnic->net_key,
+                  ETH_ADDR_ARGS(vnic->mac));
+    for (size_t i = 0; i < vnic->n_addrs; i++) {
+        struct eth_addr mac = vnic->addrs[i].mac;
+        bool seen = eth_addr_equals(mac, vnic->mac);
         for (size_t j = 0; !seen && j < i; j++) {
-            seen = (vnic->allowed[j].mac
-                    && !strcasecmp(vnic->allowed[j].mac, mac));
+            seen = eth_addr_equals(vnic->addrs[j].mac, mac);
         }
         if (!seen) {
             add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie,
-                          ds_cstr(&actions), "metadata=%#"PRIx32",dl_dst=%s",
-                          vnic->net_key, mac);
+                          ds_cstr(&actions),
+                          "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT,
+                          vnic->net_key, ETH_ADDR_ARGS(mac));
         }
     }
 

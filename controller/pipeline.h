@@ -61,6 +61,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "controller/fw-rules.h"
+#include "packets.h"
 #include "policies/policy.h"
 
 struct flow_table;
@@ -100,16 +102,23 @@ enum pipeline_cookie_kind {
  * zones, below 65536). */
 #define PL_UPLINK_KEY 0x10000
 
-/* A vNIC bound on this host. */
+/* An address a vNIC may send from: parsed, never database text. */
+struct pl_address {
+    struct eth_addr mac;        /* The MAC it goes with. */
+    struct fw_prefix ip;        /* The address, or a prefix. */
+};
+
+/* A vNIC bound on this host.  Every value is typed: the flows are written
+ * from parsed fields, never by pasting a row's text. */
 struct pl_vnic {
     const char *iface_id;       /* Its iface-id; names its flows' owner. */
     uint32_t key;               /* Port key (its conntrack zone). */
     int64_t ofport;             /* OpenFlow port on br-int. */
     uint32_t net_key;           /* Its network's key. */
-    const char *mac;            /* Its MAC. */
-    const struct svec *ips;     /* Its IPv4/IPv6 addresses. */
-    const struct policy_address *allowed;  /* Extra address pairs. */
-    size_t n_allowed;           /* Number of 'allowed'. */
+    struct eth_addr mac;        /* Its MAC. */
+    const struct pl_address *addrs;  /* Its addresses (with its MAC), then
+                                      * its allowed address pairs. */
+    size_t n_addrs;             /* Number of 'addrs'. */
     bool port_security;         /* Anti-spoofing and firewall on. */
     uint32_t fw_class;          /* Its firewall class (its groups), or 0 if
                                  * it has none: everything is denied. */

@@ -13,33 +13,67 @@
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
 #include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vnic_flows);
 
 COVERAGE_DEFINE(vnic_flows_vnic);
 COVERAGE_DEFINE(vnic_flows_recompute);
 
+/* Parses the MAC of allowed address 'a' (the vNIC's own, 'own', if it
+ * names none) and its address into 'out'.  Returns false if one does not
+ * parse. */
+static bool
+parse_address(const char *mac, const char *ip, struct eth_addr own,
+              struct pl_address *out)
+{
+    out->mac = own;
+    return ((!mac || eth_addr_from_string(mac, &out->mac))
+            && fw_prefix_parse(ip, &out->ip));
+}
+
 /* Adds the flows of bound vNIC 'v', in its firewall class of 'fw', to
- * 'flows'. */
+ * 'flows'.  Its rows were validated when it was bound; its values are
+ * parsed here into typed fields all the same, and a value that does not
+ * parse gives the vNIC no flow at all (closed). */
 static void
 add_vnic(const struct vnic *v, const struct firewall *fw,
          struct flow_table *flows)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct policy_port *p = &v->port;
+    size_t n = p->ips.n + p->n_allowed;
+    struct pl_address *addrs = xmalloc(MAX(n, 1) * sizeof *addrs);
     struct pl_vnic pv = {
         .iface_id = v->iface_id,
         .key = v->zone,
         .ofport = v->ofport,
         .net_key = v->net_key,
-        .mac = v->port.mac,
-        .ips = &v->port.ips,
-        .allowed = v->port.allowed,
-        .n_allowed = v->port.n_allowed,
-        .port_security = v->port.port_security,
+        .addrs = addrs,
+        .n_addrs = n,
+        .port_security = p->port_security,
         .fw_class = firewall_vnic_class(fw, v->iface_id),
-        .broadcast_limit = v->port.broadcast_limit,
+        .broadcast_limit = p->broadcast_limit,
     };
+    bool ok = eth_addr_from_string(p->mac, &pv.mac);
 
-    COVERAGE_INC(vnic_flows_vnic);
-    pipeline_add_vnic(flows, &pv);
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = (i < p->ips.n
+              ? parse_address(NULL, p->ips.names[i], pv.mac, &addrs[i])
+              : parse_address(p->allowed[i - p->ips.n].mac,
+                              p->allowed[i - p->ips.n].ip, pv.mac,
+                              &addrs[i]));
+    }
+    if (ok) {
+        COVERAGE_INC(vnic_flows_vnic);
+        pipeline_add_vnic(flows, &pv);
+    } else {
+        VLOG_ERR_RL(&rl, "%s: an address does not parse; no flows",
+                    v->iface_id);
+    }
+    free(addrs);
 }
 
 /* Computes the flows of every bound vNIC of 'b'.  The caller removed the

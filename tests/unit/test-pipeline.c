@@ -65,7 +65,21 @@ check_meters(const struct flow_table *ft, const char *expected)
     ds_destroy(&s);
 }
 
-/* A vNIC with one IPv4 address, port key 1 at ofport 5 on VLAN 101. */
+/* The addresses of the vNIC make_vnic() makes. */
+static struct pl_address vnic_addrs[8];
+
+/* Adds to 'v' the address 'ip' with 'mac' (NULL: its own). */
+static void
+add_address(struct pl_vnic *v, const char *mac, const char *ip)
+{
+    struct pl_address *a = &vnic_addrs[v->n_addrs++];
+
+    a->mac = v->mac;
+    ck_assert(!mac || eth_addr_from_string(mac, &a->mac));
+    ck_assert(fw_prefix_parse(ip, &a->ip));
+}
+
+/* A vNIC with the addresses 'ips', port key 1 at ofport 5 on VLAN 101. */
 static void
 make_vnic(struct pl_vnic *v, struct svec *ips)
 {
@@ -74,8 +88,11 @@ make_vnic(struct pl_vnic *v, struct svec *ips)
     v->key = 1;
     v->ofport = 5;
     v->net_key = pipeline_network_key(POLICY_NET_VLAN, 101);
-    v->mac = "02:00:0a:01:00:0b";
-    v->ips = ips;
+    ck_assert(eth_addr_from_string("02:00:0a:01:00:0b", &v->mac));
+    v->addrs = vnic_addrs;
+    for (size_t i = 0; i < ips->n; i++) {
+        add_address(v, NULL, ips->names[i]);
+    }
     v->port_security = true;
     v->fw_class = 0x12;
 }
@@ -209,16 +226,12 @@ START_TEST(test_vnic_allowed_addresses)
 {
     struct flow_table ft;
     struct svec ips = SVEC_EMPTY_INITIALIZER;
-    struct policy_address allowed[] = {
-        { .mac = "00:00:5e:00:01:0a", .ip = "10.1.0.10" },
-        { .mac = NULL, .ip = "10.1.0.128/25" },
-    };
     struct pl_vnic v;
 
     svec_add(&ips, "10.1.0.11");
     make_vnic(&v, &ips);
-    v.allowed = allowed;
-    v.n_allowed = ARRAY_SIZE(allowed);
+    add_address(&v, "00:00:5e:00:01:0a", "10.1.0.10");
+    add_address(&v, NULL, "10.1.0.128/25");
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
     char *all = flows(&ft, "vnic:vm1");
