@@ -116,7 +116,8 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/system-macros.at \
 	tests/system-isolation.at \
-	tests/system-restart.at
+	tests/system-restart.at \
+	tests/system-reach.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT)
 SYSTEM_TESTSUITE = tests/system-testsuite
 SYSTEM_AUTOTEST_PATH = $(AUTOTEST_PATH):$(abs_top_srcdir)/utilities
