@@ -20,6 +20,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/engine.h \
 	controller/firewall.c \
 	controller/firewall.h \
+	controller/fw-log.c \
+	controller/fw-log.h \
 	controller/fw-rules.c \
 	controller/fw-rules.h \
 	controller/if-status.c \

@@ -36,6 +36,7 @@
 #include "controller/ct-zone.h"
 #include "controller/engine.h"
 #include "controller/firewall.h"
+#include "controller/fw-log.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
 #include "controller/ofctrl.h"
@@ -87,6 +88,7 @@ struct controller {
     char *tdb_remote;           /* Remote the Tenant DB IDL uses. */
     enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
     struct ofctrl *ofctrl;      /* The flow installer. */
+    struct fw_log *fw_log;      /* The firewall's connection log. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
@@ -416,6 +418,8 @@ controller_run(struct controller *c)
         ofctrl_set_bridge(c->ofctrl, br->name);
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
+    firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
+    fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_txn,
@@ -552,6 +556,8 @@ main(int argc, char *argv[])
                               c.ofctrl);
     ct_zones_register_commands(&c.ctx.zones);
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
+    c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
+    ofctrl_set_packet_in_cb(c.ofctrl, fw_log_packet_in, c.fw_log);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -582,6 +588,7 @@ main(int argc, char *argv[])
 
     unixctl_server_destroy(unixctl);
     binding_destroy(&c.ctx.binding);
+    fw_log_destroy(c.fw_log);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     ct_zones_destroy(&c.ctx.zones);

@@ -64,6 +64,10 @@ chassis_config_read(struct chassis_config *cfg,
     int verify = ids ? smap_get_int(ids, "bulkhead-verify-interval", 60)
                      : 60;
     cfg->verify_interval = verify > 0 ? verify * 1000LL : 0;
+    int rate = ids ? smap_get_int(ids, "bulkhead-log-rate", 20) : 20;
+    cfg->log_rate = MIN(MAX(rate, 1), 10000);
+    rate = ids ? smap_get_int(ids, "bulkhead-log-host-rate", 200) : 200;
+    cfg->log_host_rate = MIN(MAX(rate, 1), 100000);
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,

@@ -17,6 +17,8 @@
  * forwards nothing); chassis_ensure_row() registers this host in the Tenant
  * DB and keeps its row up to date. */
 
+#include <stdint.h>
+
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
@@ -34,6 +36,10 @@ struct chassis_config {
     long long int verify_interval;  /* "bulkhead-verify-interval", in ms:
                                      * how often the switch's table is
                                      * read and checked (0: never). */
+    uint32_t log_rate;          /* "bulkhead-log-rate": log packets per
+                                 * second per logged rule (1-10000). */
+    uint32_t log_host_rate;     /* "bulkhead-log-host-rate": log lines per
+                                 * second for the whole host (1-100000). */
 };
 
 void chassis_config_read(struct chassis_config *,

@@ -43,6 +43,8 @@ struct fw_class {
     struct uuid *remotes;       /* Groups its rules name as remote, as last
                                  * compiled. */
     size_t n_remotes;           /* Number of 'remotes'. */
+    struct simap logged;        /* Its rules with "log", as last compiled:
+                                 * "KEY" -> their verdict table. */
 };
 
 /* What the firewall needs of a Port of the Tenant DB: the groups it is a
@@ -77,6 +79,8 @@ firewall_init(struct firewall *fw)
     hmap_init(&fw->members);
     hmap_init(&fw->rule_keys);
     hmap_init(&fw->rule_keys_by_key);
+    simap_init(&fw->logged);
+    fw->log_rate = 20;
 }
 
 /* Frees 'm'. */
@@ -95,6 +99,7 @@ class_free(struct fw_class *c)
     free(c->key);
     free(c->groups);
     free(c->remotes);
+    simap_destroy(&c->logged);
     free(c);
 }
 
@@ -122,6 +127,7 @@ firewall_destroy(struct firewall *fw)
     }
     hmap_destroy(&fw->rule_keys);
     hmap_destroy(&fw->rule_keys_by_key);
+    simap_destroy(&fw->logged);
 }
 
 /* Members. */
@@ -380,6 +386,7 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
     COVERAGE_INC(firewall_class_compiled);
     flow_table_clear_owner(flows, owner);
     c->n_remotes = 0;
+    simap_clear(&c->logged);
     for (size_t i = 0; i < c->n_groups; i++) {
         const struct bhrec_security_group *g
             = bhrec_security_group_get_for_uuid(tdb, &c->groups[i]);
@@ -410,6 +417,13 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
                 continue;
             }
             r.key = rule_key(fw, row, g);
+            if (row->log) {
+                char *k = xasprintf("%06"PRIx32, r.key);
+                simap_put(&c->logged, k,
+                          r.direction == POLICY_EGRESS ? PL_T_EGRESS_VERDICT
+                          : PL_T_INGRESS_VERDICT);
+                free(k);
+            }
             if (rg) {
                 const struct fw_addr_set *s = group_addresses(fw, sets, rg);
                 r.remote = FW_REMOTE_GROUP;
@@ -530,6 +544,7 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
         c = find_class(fw, ds_cstr(&key));
         if (!c) {
             c = xzalloc(sizeof *c);
+            simap_init(&c->logged);
             c->key = ds_steal_cstr(&key);
             c->groups = groups;
             c->n_groups = port->n_security_groups;
@@ -573,6 +588,90 @@ place_vnic(struct firewall *fw, const char *iface_id, const struct vnic *v,
     set_vnic_class(fw, iface_id, port, fresh, flows);
 }
 
+/* Returns the owner name of the log flows of rule 'key' (the caller
+ * frees it). */
+static char *
+log_owner(const char *key)
+{
+    return xasprintf(FIREWALL_OWNERS"log:%s", key);
+}
+
+/* Adds the log flows of the rule whose key is 'key' (hex), which allows
+ * new connections in verdict table 'table': each one it lets in is also
+ * sent to the controller, through the rule's own meter, so that one noisy
+ * rule cannot starve the others' logs, nor the datapath. */
+static void
+add_log_flows(const struct firewall *fw, const char *key, uint8_t table,
+              struct flow_table *flows)
+{
+    uint32_t k = strtoul(key, NULL, 16);
+    uint32_t meter = FIREWALL_LOG_METER(k);
+    bool egress = table == PL_T_EGRESS_VERDICT;
+    char *owner = log_owner(key);
+
+    flow_table_set_meter(flows, owner, meter, fw->log_rate, fw->log_rate);
+    for (int v6 = 0; v6 < 2; v6++) {
+        char *match = xasprintf("ct_state=+trk+new,%s,reg13=%#"PRIx32,
+                                v6 ? "ipv6" : "ip", k);
+        char *actions = xasprintf(
+            "ct(commit,zone=%s[0..15],"
+            "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
+            "controller(max_len=128,userdata=01.%02x.%02x.00,meter_id=%"
+            PRIu32"),goto_table:%d",
+            egress ? "NXM_NX_REG6" : "NXM_NX_REG8", FIREWALL_LOG_ALLOW,
+            egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter,
+            egress ? PL_T_BROADCAST_LIMIT : PL_T_OUTPUT);
+        flow_table_add(flows, owner, table, 150,
+                       fw_rule_cookie(k, 0), match, actions);
+        free(actions);
+        free(match);
+    }
+    free(owner);
+}
+
+/* Makes the log flows match the logged rules of every class: adds those
+ * of rules that appeared, removes those of rules gone. */
+static void
+sync_log_flows(struct firewall *fw, struct flow_table *flows, bool all)
+{
+    struct simap want = SIMAP_INITIALIZER(&want);
+    struct simap_node *node;
+    struct fw_class *c;
+
+    HMAP_FOR_EACH (c, node, &fw->classes) {
+        SIMAP_FOR_EACH (node, &c->logged) {
+            simap_put(&want, node->name, node->data);
+        }
+    }
+    SIMAP_FOR_EACH (node, &fw->logged) {
+        const struct simap_node *w = simap_find(&want, node->name);
+        if (all || !w || w->data != node->data) {
+            char *owner = log_owner(node->name);
+            flow_table_clear_owner(flows, owner);
+            free(owner);
+        }
+    }
+    SIMAP_FOR_EACH (node, &want) {
+        const struct simap_node *had = simap_find(&fw->logged, node->name);
+        if (all || !had || had->data != node->data) {
+            add_log_flows(fw, node->name, node->data, flows);
+        }
+    }
+    simap_swap(&fw->logged, &want);
+    simap_destroy(&want);
+}
+
+/* Sets the rate of each logged rule's meter, in packets per second. */
+void
+firewall_set_log_rate(struct firewall *fw, uint32_t rate,
+                      struct flow_table *flows)
+{
+    if (rate != fw->log_rate) {
+        fw->log_rate = rate;
+        sync_log_flows(fw, flows, true);
+    }
+}
+
 /* Compiles the classes in 'todo'. */
 static void
 compile_classes(struct firewall *fw, struct hmapx *todo,
@@ -585,6 +684,7 @@ compile_classes(struct firewall *fw, struct hmapx *todo,
         compile_class(fw, node->data, tdb, &sets, flows);
     }
     addr_sets_destroy(&sets);
+    sync_log_flows(fw, flows, false);
 }
 
 /* Compiles every class; forgets the keys of rules no class uses. */
@@ -623,6 +723,7 @@ firewall_recompute(struct firewall *fw, const struct binding *b,
     const struct vnic *v;
 
     COVERAGE_INC(firewall_recompute);
+    simap_clear(&fw->logged);   /* The engine removed their flows. */
     read_members(fw, tdb);
     SHASH_FOR_EACH_SAFE (node, &fw->vnics) {
         if (!binding_find(b, node->name)) {

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include "openvswitch/hmap.h"
 #include "openvswitch/shash.h"
+#include "simap.h"
 
 struct binding;
 struct ds;
@@ -48,7 +49,20 @@ struct firewall {
     struct hmap members;        /* struct fw_member, by Port UUID. */
     struct hmap rule_keys;      /* struct fw_rule_key, by Rule UUID. */
     struct hmap rule_keys_by_key;  /* The same, by key. */
+    struct simap logged;        /* "KEY" of each rule with "log" that a
+                                 * class has -> its direction's table
+                                 * (PL_T_EGRESS_VERDICT or
+                                 * PL_T_INGRESS_VERDICT). */
+    uint32_t log_rate;          /* Log packets per second per rule. */
 };
+
+/* The meter of logged rule KEY: kept apart from the vNICs' meters (their
+ * zones, below 65536). */
+#define FIREWALL_LOG_METER(KEY) (0x01000000 | (KEY))
+
+/* userdata of a log packet-in: version, verdict, side. */
+#define FIREWALL_LOG_ALLOW 1
+#define FIREWALL_LOG_DENY 2
 
 void firewall_init(struct firewall *);
 void firewall_destroy(struct firewall *);
@@ -61,6 +75,8 @@ bool firewall_handle_tdb(struct firewall *, struct ovsdb_idl *tdb,
                          struct flow_table *);
 
 uint32_t firewall_vnic_class(const struct firewall *, const char *iface_id);
+void firewall_set_log_rate(struct firewall *, uint32_t rate,
+                           struct flow_table *);
 void firewall_register_commands(struct firewall *, struct ovsdb_idl *tdb);
 bool firewall_describe_rule(const struct firewall *, struct ovsdb_idl *tdb,
                             uint32_t rule_key, struct ds *);

@@ -25,6 +25,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-actions.h"
@@ -105,6 +106,9 @@ struct installed_meter {
 /* The flow installer (see ofctrl.h). */
 struct ofctrl {
     struct rconn *rconn;        /* Connection to the bridge. */
+    ofctrl_packet_in_cb *packet_in;  /* Called for each packet-in, or
+                                      * NULL. */
+    void *packet_in_aux;        /* Its argument. */
     char *target;               /* "unix:RUNDIR/BRIDGE.mgmt", or NULL. */
     unsigned int conn_seqno;    /* rconn's seqno at the last full put. */
     bool need_full;             /* Next put compares the whole table. */
@@ -606,6 +610,16 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
         ofctrl_recv_error(c, oh);
         break;
 
+    case OFPTYPE_PACKET_IN:
+        if (c->packet_in) {
+            struct ofputil_packet_in pin;
+            if (!ofputil_decode_packet_in(oh, true, NULL, NULL, &pin, NULL,
+                                          NULL, NULL)) {
+                c->packet_in(&pin, c->packet_in_aux);
+            }
+        }
+        break;
+
     default:
         break;
     }
@@ -619,19 +633,35 @@ ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
  * MLD query from anything else, nor a first fragment that hides its L4
  * header from one that does not.  Sent before every read of the switch's
  * table (after each connection, and at each verification), so that a
- * change by hand does not last; the miss send length stays 0, so this
- * service connection still gets no asynchronous messages. */
+ * change by hand does not last.  A nonzero miss send length makes this
+ * service connection get asynchronous messages: the packets the firewall's
+ * log flows send (no table misses: every table ends in a flow). */
 static void
 ofctrl_send_switch_config(struct ofctrl *c)
 {
     struct ofputil_switch_config config = {
         .frag = OFPUTIL_FRAG_NX_MATCH,
         .invalid_ttl_to_controller = -1,
-        .miss_send_len = 0,
+        .miss_send_len = 128,
     };
 
     rconn_send(c->rconn, ofputil_encode_set_config(&config, OFCTRL_VERSION),
                NULL);
+    /* NXT_PACKET_IN2: the only format that carries a controller action's
+     * userdata. */
+    rconn_send(c->rconn,
+               ofputil_encode_set_packet_in_format(OFCTRL_VERSION,
+                                                   OFPUTIL_PACKET_IN_NXT2),
+               NULL);
+}
+
+/* Makes 'c' call 'cb' with 'aux' for every packet the switch sends to the
+ * controller. */
+void
+ofctrl_set_packet_in_cb(struct ofctrl *c, ofctrl_packet_in_cb *cb, void *aux)
+{
+    c->packet_in = cb;
+    c->packet_in_aux = aux;
 }
 
 /* Sets the switch's fragment handling, then asks it for every flow it

@@ -62,7 +62,15 @@
 struct ds;
 struct flow_table;
 
+struct ofputil_packet_in;
+
+/* Called for each packet the switch sends to the controller. */
+typedef void ofctrl_packet_in_cb(const struct ofputil_packet_in *,
+                                 void *aux);
+
 struct ofctrl *ofctrl_create(void);
+void ofctrl_set_packet_in_cb(struct ofctrl *, ofctrl_packet_in_cb *,
+                             void *aux);
 void ofctrl_destroy(struct ofctrl *);
 void ofctrl_set_bridge(struct ofctrl *, const char *bridge);
 void ofctrl_run(struct ofctrl *);
