@@ -909,14 +909,7 @@ port_has_address(const struct bhrec_port *port, const struct fw_prefix *a)
                  && ipv6_addr_equals(&p.addr, &a->addr));
     }
     for (size_t i = 0; !found && m && i < m->n_addrs; i++) {
-        const struct fw_prefix *p = &m->addrs[i].prefix;
-        if (p->family == a->family) {
-            struct in6_addr mask = ipv6_create_mask(p->plen
-                                                   + (p->family == AF_INET
-                                                      ? 96 : 0));
-            struct in6_addr masked = ipv6_addr_bitand(&a->addr, &mask);
-            found = ipv6_addr_equals(&masked, &p->addr);
-        }
+        found = fw_prefix_contains(&m->addrs[i].prefix, a);
     }
     if (m) {
         member_free(m);
@@ -1006,26 +999,14 @@ rule_allows(const struct firewall *fw, struct hmap *sets,
         ok = in;
     }
     if (ok && r.remote == FW_REMOTE_PREFIX) {
-        struct in6_addr mask = ipv6_create_mask(r.prefix.plen
-                                               + (r.prefix.family == AF_INET
-                                                  ? 96 : 0));
-        struct in6_addr masked = ipv6_addr_bitand(&remote->addr.addr, &mask);
-        ok = (r.prefix.family == remote->addr.family
-              && ipv6_addr_equals(&masked, &r.prefix.addr));
+        ok = fw_prefix_contains(&r.prefix, &remote->addr);
     } else if (ok && row->remote_group) {
         const struct fw_addr_set *s = group_addresses(fw, sets,
                                                       row->remote_group);
         bool in = false;
         for (size_t i = 0; !in && i < s->n; i++) {
-            const struct fw_member_addr *a = &s->addrs[i];
-            if (a->net_key == remote->net_key
-                && a->prefix.family == remote->addr.family) {
-                struct in6_addr mask = ipv6_create_mask(
-                    a->prefix.plen + (a->prefix.family == AF_INET ? 96 : 0));
-                struct in6_addr masked = ipv6_addr_bitand(&remote->addr.addr,
-                                                          &mask);
-                in = ipv6_addr_equals(&masked, &a->prefix.addr);
-            }
+            in = (s->addrs[i].net_key == remote->net_key
+                  && fw_prefix_contains(&s->addrs[i].prefix, &remote->addr));
         }
         ok = in;
     }

@@ -53,6 +53,19 @@ fw_prefix_parse(const char *s, struct fw_prefix *p)
     return false;
 }
 
+/* Returns true if prefix 'p' holds address 'a' (of any length). */
+bool
+fw_prefix_contains(const struct fw_prefix *p, const struct fw_prefix *a)
+{
+    if (p->family != a->family) {
+        return false;
+    }
+    struct in6_addr mask = ipv6_create_mask(p->plen
+                                           + (p->family == AF_INET ? 96 : 0));
+    struct in6_addr masked = ipv6_addr_bitand(&a->addr, &mask);
+    return ipv6_addr_equals(&masked, &p->addr);
+}
+
 /* Formats 'p' as "ADDR/PLEN" into 'buf' of 'size' bytes. */
 void
 fw_prefix_format(const struct fw_prefix *p, char *buf, size_t size)

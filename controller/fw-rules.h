@@ -94,6 +94,7 @@ char *fw_rule_parse(const char *direction, const char *ethertype,
                     const char *remote_cidr, struct fw_rule *);
 void fw_rule_destroy(struct fw_rule *);
 bool fw_prefix_parse(const char *, struct fw_prefix *);
+bool fw_prefix_contains(const struct fw_prefix *, const struct fw_prefix *);
 void fw_prefix_format(const struct fw_prefix *, char *buf, size_t size);
 size_t fw_port_masks(uint16_t lo, uint16_t hi, uint16_t *values,
                      uint16_t *masks);
