@@ -196,6 +196,27 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
         flow_table_add(ft, STATIC_OWNER, start, 110, cookie, no_conntrack[i],
                        actions);
     }
+
+    /* DHCP, as a client: a vNIC may ask (port security holds it to its
+     * own addresses, and 0.0.0.0), and the answers of a server behind the
+     * uplink (reg6: the input port key) come in, whatever the rules; a
+     * request and its answer are no conntrack connection (0.0.0.0:68 to
+     * 255.255.255.255:67, then SERVER:67 to the new address:68). */
+    if (dir == FW_DIR_EGRESS) {
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
+                       "udp,tp_src=68,tp_dst=67", actions);
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
+                       "udp6,tp_src=546,tp_dst=547", actions);
+    } else {
+        char *match = xasprintf("udp,reg6=%#x,tp_src=67,tp_dst=68",
+                                PL_UPLINK_KEY);
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, match, actions);
+        free(match);
+        match = xasprintf("udp6,reg6=%#x,tp_src=547,tp_dst=546",
+                          PL_UPLINK_KEY);
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, match, actions);
+        free(match);
+    }
     free(actions);
 
     actions = xasprintf("ct(zone=%s[0..15],table=%d)", zone_reg, ct_table);
