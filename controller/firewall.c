@@ -371,6 +371,21 @@ compare_rule_rows(const void *a_, const void *b_)
             : (*a)->position > (*b)->position);
 }
 
+/* Returns the rules of group 'g', sorted by position, in an array that the
+ * caller frees (a group may have none). */
+static const struct bhrec_rule **
+sorted_rules(const struct bhrec_security_group *g)
+{
+    const struct bhrec_rule **rows = xmalloc(MAX(g->n_rules, 1)
+                                             * sizeof *rows);
+
+    for (size_t i = 0; i < g->n_rules; i++) {
+        rows[i] = g->rules[i];
+    }
+    qsort(rows, g->n_rules, sizeof *rows, compare_rule_rows);
+    return rows;
+}
+
 /* Compiles the rules of class 'c' into its flows, replacing its old
  * ones.  'sets' caches remote groups' addresses for this run. */
 static void
@@ -393,9 +408,7 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
         if (!g) {
             continue;
         }
-        const struct bhrec_rule **rows = xmemdup(g->rules, (g->n_rules + 1)
-                                                 * sizeof *rows);
-        qsort(rows, g->n_rules, sizeof *rows, compare_rule_rows);
+        const struct bhrec_rule **rows = sorted_rules(g);
         for (size_t j = 0; j < g->n_rules; j++) {
             const struct bhrec_rule *row = rows[j];
             struct fw_rule r;
@@ -1023,9 +1036,7 @@ check_side(const struct firewall *fw, struct hmap *sets,
 {
     for (size_t i = 0; i < end->port->n_security_groups; i++) {
         const struct bhrec_security_group *g = end->port->security_groups[i];
-        const struct bhrec_rule **rows = xmemdup(g->rules, (g->n_rules + 1)
-                                                 * sizeof *rows);
-        qsort(rows, g->n_rules, sizeof *rows, compare_rule_rows);
+        const struct bhrec_rule **rows = sorted_rules(g);
         for (size_t j = 0; j < g->n_rules; j++) {
             const struct bhrec_security_group *rg = rows[j]->remote_group;
             if (strcmp(rows[j]->direction, direction)
