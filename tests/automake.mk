@@ -115,8 +115,9 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/system-macros.at \
 	tests/system-isolation.at \
-	tests/system-restart.at
-EXTRA_DIST += $(SYSTEM_TESTSUITE_AT)
+	tests/system-restart.at \
+	tests/system-firewall.at
+EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite
 SYSTEM_AUTOTEST_PATH = $(AUTOTEST_PATH):$(abs_top_srcdir)/utilities
 CLEANFILES += $(SYSTEM_TESTSUITE)
