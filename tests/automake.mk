@@ -117,8 +117,9 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-macros.at \
 	tests/system-isolation.at \
 	tests/system-restart.at \
-	tests/system-reach.at
-EXTRA_DIST += $(SYSTEM_TESTSUITE_AT)
+	tests/system-reach.at \
+	tests/system-firewall.at
+EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite
 SYSTEM_AUTOTEST_PATH = $(AUTOTEST_PATH):$(abs_top_srcdir)/utilities
 CLEANFILES += $(SYSTEM_TESTSUITE)
