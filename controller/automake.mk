@@ -9,6 +9,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/ofctrl.c \
 	controller/ofctrl.h
 controller_libcontroller_a_SOURCES += \
+	controller/ct-limits.c \
+	controller/ct-limits.h \
 	controller/ct-zone.c \
 	controller/ct-zone.h
 controller_libcontroller_a_SOURCES += \

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "controller/ct-limits.h"
 #include "controller/ct-zone.h"
 #include "controller/flow-table.h"
 #include "controller/if-status.h"
@@ -256,8 +257,9 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
         ds_put_format(&s, UUID_FMT",",
                       UUID_ARGS(&port->security_groups[i]->header_.uuid));
     }
-    ds_put_format(&s, "|%"PRId64, (port->n_broadcast_limit
-                                    ? port->broadcast_limit[0] : 0));
+    ds_put_format(&s, "|%"PRId64"|%"PRId64,
+                  port->n_broadcast_limit ? port->broadcast_limit[0] : 0,
+                  port->n_max_connections ? port->max_connections[0] : 0);
     return ds_steal_cstr(&s);
 }
 
@@ -905,6 +907,7 @@ struct binding_diag {
     const struct if_status *ifs;        /* Their marks. */
     const struct flow_table *flows;     /* The desired flows. */
     const struct ofctrl *ofctrl;        /* Whose flows the switch refused. */
+    const struct ct_limits *limits;     /* Their zones' conntrack limits. */
 };
 
 /* Appends one line per vNIC, sorted by iface-id, to 's'. */
@@ -969,6 +972,7 @@ binding_show(const struct binding_diag *d, const struct vnic *v,
             ds_put_format(s, "switch: refused its network's flows (%s): all "
                           "withheld, no flooding nor uplink\n", refused);
         }
+        ct_limits_format_vnic(d->limits, v->zone, s);
     }
 }
 
@@ -1053,13 +1057,14 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
-/* Registers the vNIC commands, which read 'b', 'ifs', 'flows' and
- * 'ofctrl'. */
+/* Registers the vNIC commands, which read 'b', 'ifs', 'flows', 'ofctrl'
+ * and 'limits'. */
 void
 binding_register_commands(const struct binding *b,
                           const struct if_status *ifs,
                           const struct flow_table *flows,
-                          const struct ofctrl *ofctrl)
+                          const struct ofctrl *ofctrl,
+                          const struct ct_limits *limits)
 {
     struct binding_diag *d = xmalloc(sizeof *d);
 
@@ -1067,6 +1072,7 @@ binding_register_commands(const struct binding *b,
     d->ifs = ifs;
     d->flows = flows;
     d->ofctrl = ofctrl;
+    d->limits = limits;
     unixctl_command_register("vnic/list", "", 0, 0, cmd_list, d);
     unixctl_command_register("tenant/show", "", 0, 0, cmd_list, d);
     unixctl_command_register("vnic/show", "PORT", 1, 1, cmd_vnic, d);

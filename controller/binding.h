@@ -53,6 +53,7 @@
 #include "policies/policy.h"
 #include "uuid.h"
 
+struct ct_limits;
 struct ct_zones;
 struct ds;
 struct flow_table;
@@ -183,6 +184,7 @@ const char *vnic_state_name(enum vnic_state);
 void binding_register_commands(const struct binding *,
                                const struct if_status *,
                                const struct flow_table *,
-                               const struct ofctrl *);
+                               const struct ofctrl *,
+                               const struct ct_limits *);
 
 #endif /* binding.h */

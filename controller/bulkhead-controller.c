@@ -13,9 +13,11 @@
  *      fail_mode=secure, its Chassis row (chassis.h);
  *   3. run the incremental engine (engine.h), whose nodes, below, bind
  *      vNICs and compute the desired flows;
- *   4. flush the conntrack zones that changed hands, send the switch the
- *      difference between the desired flows and what it holds (ofctrl.h),
- *      and write installed marks for what it confirmed (if-status.h);
+ *   4. flush the conntrack zones that changed hands, send ovs-vswitchd
+ *      the zones' conntrack limits that changed (ct-limits.h), send the
+ *      switch the difference between the desired flows and what it holds
+ *      (ofctrl.h), and write installed marks for what it confirmed
+ *      (if-status.h);
  *   5. commit both databases' transactions and wait.
  *
  * Nothing is computed, nor sent to the switch, before both databases have
@@ -33,6 +35,7 @@
 #include "command-line.h"
 #include "controller/binding.h"
 #include "controller/chassis.h"
+#include "controller/ct-limits.h"
 #include "controller/ct-zone.h"
 #include "controller/engine.h"
 #include "controller/firewall.h"
@@ -76,6 +79,7 @@ struct engine_ctx {
     struct firewall fw;         /* Firewall classes and rules. */
     struct local_nets nets;     /* Local networks. */
     struct ct_zones zones;      /* Conntrack zones. */
+    struct ct_limits *limits;   /* Their conntrack limits. */
     struct if_status *ifs;      /* Installed marks. */
 };
 
@@ -99,6 +103,8 @@ struct controller {
     uint64_t recompute_repaired;  /* Flows repaired before it. */
     bool exiting;               /* "exit" was requested. */
     bool tracked;               /* No tracked change was dropped. */
+    bool synced;                /* Both databases were read: the engine
+                                 * ran in the last turn. */
 };
 
 static char *ovs_remote;        /* Local OVSDB, from the command line. */
@@ -226,6 +232,20 @@ local_nets_node_binding(struct engine_ctx *ctx)
     return local_nets_handle_binding(&ctx->nets, &ctx->binding, ctx->flows);
 }
 
+/* Node "ct_limits": the conntrack limit each vNIC's zone wants; no
+ * flows.  The main loop applies them after the engine. */
+static void
+ct_limits_node_recompute(struct engine_ctx *ctx)
+{
+    ct_limits_recompute(ctx->limits, &ctx->binding);
+}
+
+static bool
+ct_limits_node_binding(struct engine_ctx *ctx)
+{
+    return ct_limits_handle_binding(ctx->limits, &ctx->binding);
+}
+
 static const struct engine_handler binding_handlers[] = {
     { "ovs", binding_node_ovs },
     { "tdb", binding_node_tdb },
@@ -241,6 +261,9 @@ static const struct engine_handler local_nets_handlers[] = {
     { "uplink", local_nets_node_uplink },
     { "binding", local_nets_node_binding },
 };
+static const struct engine_handler ct_limits_handlers[] = {
+    { "binding", ct_limits_node_binding },
+};
 
 /* The nodes, in the order they run.  A node reads only the nodes before
  * it. */
@@ -254,6 +277,8 @@ static const struct engine_node nodes[] = {
       vnic_flows_handlers, ARRAY_SIZE(vnic_flows_handlers), NULL },
     { "local_nets", "net:", local_nets_node_recompute, local_nets_handlers,
       ARRAY_SIZE(local_nets_handlers), NULL },
+    { "ct_limits", NULL, ct_limits_node_recompute, ct_limits_handlers,
+      ARRAY_SIZE(ct_limits_handlers), NULL },
 };
 
 /* The Tenant DB connection. */
@@ -333,6 +358,7 @@ finish_recompute(struct controller *c)
     c->recompute_repaired = ofctrl_repaired(c->ofctrl);
     c->recompute_verify = ofctrl_verifications(c->ofctrl) + 1;
     ofctrl_verify_now(c->ofctrl);
+    ct_limits_check_now(c->ctx.limits);
     svec_destroy(&before);
     svec_destroy(&after);
     ds_destroy(&changed);
@@ -432,7 +458,8 @@ controller_run(struct controller *c)
 
     /* Nothing is computed, nor sent to the switch, before both databases
      * were read once. */
-    if (br && ovsdb_idl_has_ever_connected(c->tdb.idl)) {
+    c->synced = br && ovsdb_idl_has_ever_connected(c->tdb.idl);
+    if (c->synced) {
         /* 3. The engine. */
         c->ctx.in = (struct binding_input) {
             .br_int = br,
@@ -464,6 +491,9 @@ controller_run(struct controller *c)
             }
             simap_clear(&c->ctx.zones.flush);
         }
+        ct_limits_run(c->ctx.limits, br->datapath_type,
+                      ofctrl_connection_seqno(c->ofctrl),
+                      c->cfg.verify_interval);
         if_status_note_put(c->ctx.ifs, ofctrl_put(c->ofctrl,
                                                   engine_flows(&c->engine)));
         struct if_status_ctx ifs_ctx = {
@@ -548,12 +578,13 @@ main(int argc, char *argv[])
     firewall_init(&c.ctx.fw);
     local_nets_init(&c.ctx.nets);
     ct_zones_init(&c.ctx.zones);
+    c.ctx.limits = ct_limits_create();
     c.ctx.ifs = if_status_create();
 
     register_commands(&c);
     engine_register_commands(&c.engine);
     binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
-                              c.ofctrl);
+                              c.ofctrl, c.ctx.limits);
     ct_zones_register_commands(&c.ctx.zones);
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
@@ -579,6 +610,9 @@ main(int argc, char *argv[])
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
+        if (c.synced) {
+            ct_limits_wait(c.ctx.limits);
+        }
         memory_wait();
         if (c.exiting || (c.recompute_conn && !c.recompute_reply)) {
             poll_immediate_wake();
@@ -592,6 +626,7 @@ main(int argc, char *argv[])
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     ct_zones_destroy(&c.ctx.zones);
+    ct_limits_destroy(c.ctx.limits);
     if_status_destroy(c.ctx.ifs);
     engine_destroy(&c.engine);
     ofctrl_destroy(c.ofctrl);
@@ -634,6 +669,7 @@ cmd_connection_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   ovsdb_idl_is_connected(c->tdb.idl) ? "connected"
                   : "not connected");
     ofctrl_format_status(c->ofctrl, &s);
+    ct_limits_format_status(c->ctx.limits, &s);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

@@ -802,6 +802,14 @@ ofctrl_is_connected(const struct ofctrl *c)
     return rconn_is_connected(c->rconn);
 }
 
+/* Returns a number that changes whenever 'c' connects to the switch or
+ * loses its connection. */
+unsigned int
+ofctrl_connection_seqno(const struct ofctrl *c)
+{
+    return rconn_get_connection_seqno(c->rconn);
+}
+
 /* Returns true if the next put will replace the whole table. */
 bool
 ofctrl_needs_full(const struct ofctrl *c)

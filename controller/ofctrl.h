@@ -77,6 +77,7 @@ void ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 
 bool ofctrl_is_connected(const struct ofctrl *);
+unsigned int ofctrl_connection_seqno(const struct ofctrl *);
 bool ofctrl_needs_full(const struct ofctrl *);
 uint64_t ofctrl_put(struct ofctrl *, struct flow_table *desired);
 uint64_t ofctrl_acked_seqno(const struct ofctrl *);

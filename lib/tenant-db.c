@@ -266,6 +266,8 @@ tenant_db_port_from_row(const struct bhrec_port *row,
     port->port_security = row->port_security;
     port->broadcast_limit = (row->n_broadcast_limit
                              ? row->broadcast_limit[0] : 0);
+    port->max_connections = (row->n_max_connections
+                             ? row->max_connections[0] : 0);
 }
 
 /* Frees what 'port' holds and zeroes it. */
@@ -694,6 +696,13 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
         bhrec_port_set_broadcast_limit(row, &port->broadcast_limit,
                                        port->broadcast_limit != 0);
         changed(&what, "broadcast_limit");
+    }
+    if (new || row->n_max_connections != (port->max_connections != 0)
+        || (port->max_connections
+            && row->max_connections[0] != port->max_connections)) {
+        bhrec_port_set_max_connections(row, &port->max_connections,
+                                       port->max_connections != 0);
+        changed(&what, "max_connections");
     }
     if (new || row->position != position) {
         bhrec_port_set_position(row, position);

@@ -363,13 +363,35 @@ parse_allowed(struct parse_ctx *ctx, struct policy_port *port,
     free(what);
 }
 
+/* Returns the optional integer member 'key' of 'json' (a port's limit,
+ * 'min' to 'max'), or 0 if it is not given.  The model's 0 means "not
+ * given", so a 0 in the document is reported here; the validator reports
+ * other values out of range. */
+static int64_t
+get_limit(struct parse_ctx *ctx, const json_t *json, const char *path,
+          const char *what, const char *key, int min, int max)
+{
+    json_t *value = get_member(ctx, json, path, what, key, JSON_INTEGER,
+                               false);
+    int64_t limit = value ? json_integer_value(value) : 0;
+
+    if (value && !limit) {
+        char *vpath = xasprintf("%s/%s", path, key);
+        policy_error(ctx->errors, vpath, "%s: %s 0 is outside %d-%d", what,
+                     key, min, max);
+        free(vpath);
+    }
+    return limit;
+}
+
 static void
 parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
            const json_t *json, size_t i)
 {
     static const char *const keys[] = {
         "name", "iface_id", "network", "mac", "ips", "allowed_addresses",
-        "security_groups", "port_security", "broadcast_limit", NULL
+        "security_groups", "port_security", "broadcast_limit",
+        "max_connections", NULL
     };
     char *what = describe("port", peek_name(json), i);
     char *path = xasprintf("%s/ports/%"PRIuSIZE, tenant->path, i);
@@ -392,17 +414,14 @@ parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
         json_t *ps = get_member(ctx, json, path, what, "port_security",
                                 JSON_TRUE, false);
         port->port_security = !ps || json_is_true(ps);
-        json_t *bl = get_member(ctx, json, path, what, "broadcast_limit",
-                                JSON_INTEGER, false);
-        port->broadcast_limit = bl ? json_integer_value(bl) : 0;
-        if (bl && !port->broadcast_limit) {
-            /* The model's 0 means "not given", so report it here. */
-            char *bpath = xasprintf("%s/broadcast_limit", path);
-            policy_error(ctx->errors, bpath, "%s: broadcast_limit 0 is "
-                         "outside %d-%d", what, POLICY_BROADCAST_LIMIT_MIN,
-                         POLICY_BROADCAST_LIMIT_MAX);
-            free(bpath);
-        }
+        port->broadcast_limit = get_limit(ctx, json, path, what,
+                                          "broadcast_limit",
+                                          POLICY_BROADCAST_LIMIT_MIN,
+                                          POLICY_BROADCAST_LIMIT_MAX);
+        port->max_connections = get_limit(ctx, json, path, what,
+                                          "max_connections",
+                                          POLICY_MAX_CONNECTIONS_MIN,
+                                          POLICY_MAX_CONNECTIONS_MAX);
 
         json_t *allowed = get_member(ctx, json, path, what,
                                      "allowed_addresses", JSON_ARRAY, false);
@@ -719,6 +738,10 @@ port_to_json(const struct policy_port *port)
     if (port->broadcast_limit) {
         json_object_set_new(json, "broadcast_limit",
                             jinteger(port->broadcast_limit));
+    }
+    if (port->max_connections) {
+        json_object_set_new(json, "max_connections",
+                            jinteger(port->max_connections));
     }
     if (!port->port_security) {
         json_object_set_new(json, "port_security", json_false());

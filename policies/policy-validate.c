@@ -668,10 +668,24 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
                     port->broadcast_limit, POLICY_BROADCAST_LIMIT_MIN,
                     POLICY_BROADCAST_LIMIT_MAX);
     }
+    if (port->max_connections
+        && (port->max_connections < POLICY_MAX_CONNECTIONS_MIN
+            || port->max_connections > POLICY_MAX_CONNECTIONS_MAX)) {
+        field_error(ctx, port->path, "max_connections", "port \"%s\": "
+                    "max_connections %"PRId64" is outside %d-%d", port->name,
+                    port->max_connections, POLICY_MAX_CONNECTIONS_MIN,
+                    POLICY_MAX_CONNECTIONS_MAX);
+    }
     if (!port->port_security && port->groups.n) {
         field_error(ctx, port->path, "port_security", "port \"%s\": "
                     "security groups need port_security; a port without it "
                     "has no firewall", port->name);
+    }
+    if (!port->port_security && port->max_connections) {
+        field_error(ctx, port->path, "max_connections", "port \"%s\": "
+                    "max_connections needs port_security; a port without it "
+                    "has no firewall, hence no connection to count",
+                    port->name);
     }
 }
 

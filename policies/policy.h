@@ -73,6 +73,13 @@ enum policy_direction {
 #define POLICY_BROADCAST_LIMIT_MAX 1000000
 #define POLICY_BROADCAST_LIMIT_DEFAULT 1000
 
+/* A port's "max_connections": the conntrack entries its zone may hold.
+ * The default lets a few VMs at their cap still leave room in the host's
+ * table (Documentation/policy.md). */
+#define POLICY_MAX_CONNECTIONS_MIN 1
+#define POLICY_MAX_CONNECTIONS_MAX 1000000
+#define POLICY_MAX_CONNECTIONS_DEFAULT 32768
+
 /* One rule of a security group. */
 struct policy_rule {
     char *path;                 /* JSON pointer of the rule object. */
@@ -127,6 +134,9 @@ struct policy_port {
     int64_t broadcast_limit;    /* Broadcast and multicast packets/s it may
                                  * send; 0 if not given (the default,
                                  * POLICY_BROADCAST_LIMIT_DEFAULT). */
+    int64_t max_connections;    /* Conntrack entries its zone may hold; 0 if
+                                 * not given (the default,
+                                 * POLICY_MAX_CONNECTIONS_DEFAULT). */
 };
 
 /* A tenant and everything it owns. */

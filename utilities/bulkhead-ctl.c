@@ -443,6 +443,10 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
         printf("            broadcast limit: %"PRId64" packets/s\n",
                port->broadcast_limit);
     }
+    if (port->max_connections) {
+        printf("            max connections: %"PRId64"\n",
+               port->max_connections);
+    }
     if (!port->port_security) {
         printf("            port security: off\n");
     } else if (port->groups.n) {
