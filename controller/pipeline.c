@@ -162,8 +162,9 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
 
 /* Adds the flows of one side of the firewall, the same for every vNIC: in
  * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
- * MLD), which port security vetted, go on to 'next' without conntrack, IP goes through conntrack in the zone
- * in 'zone_reg' (the protected vNIC's) and on to 'ct_table'; there, invalid
+ * MLD), which port security vetted, and DHCP as a client go on to 'next'
+ * without conntrack; IP goes through conntrack in the zone in 'zone_reg'
+ * (the protected vNIC's) and on to 'ct_table'; there, invalid
  * packets are dropped, related ones (ICMP errors of a connection) go on,
  * and the rest look up the rules of the class in 'class_reg' in table
  * RULES: the rules of this side ('dir') for the connection's original
