@@ -257,9 +257,10 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
         ds_put_format(&s, UUID_FMT",",
                       UUID_ARGS(&port->security_groups[i]->header_.uuid));
     }
-    ds_put_format(&s, "|%"PRId64"|%"PRId64,
+    ds_put_format(&s, "|%"PRId64"|%"PRId64"|%d",
                   port->n_broadcast_limit ? port->broadcast_limit[0] : 0,
-                  port->n_max_connections ? port->max_connections[0] : 0);
+                  port->n_max_connections ? port->max_connections[0] : 0,
+                  port->n_log_denied && port->log_denied[0]);
     return ds_steal_cstr(&s);
 }
 

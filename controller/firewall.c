@@ -80,6 +80,7 @@ firewall_init(struct firewall *fw)
     hmap_init(&fw->rule_keys);
     hmap_init(&fw->rule_keys_by_key);
     simap_init(&fw->logged);
+    simap_init(&fw->deny_logged);
     fw->log_rate = 20;
 }
 
@@ -128,6 +129,7 @@ firewall_destroy(struct firewall *fw)
     hmap_destroy(&fw->rule_keys);
     hmap_destroy(&fw->rule_keys_by_key);
     simap_destroy(&fw->logged);
+    simap_destroy(&fw->deny_logged);
 }
 
 /* Members. */
@@ -587,18 +589,82 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
     }
 }
 
-/* Puts vNIC 'v' (or 'iface_id' if it is gone) in its class. */
+/* Returns the owner name of the flows that log the default deny of vNIC
+ * 'iface_id' (the caller frees it). */
+static char *
+deny_owner(const char *iface_id)
+{
+    return xasprintf(FIREWALL_OWNERS"deny:%s", iface_id);
+}
+
+/* Adds the flows that log what the default deny of vNIC 'iface_id' (in
+ * conntrack zone 'zone') drops, in both directions: each such packet is
+ * offered to the controller through the vNIC's own meter, and dropped.
+ * Their cookie is the vNIC's: they count its firewall's drops. */
+static void
+add_deny_log_flows(const struct firewall *fw, const char *iface_id,
+                   uint32_t zone, struct flow_table *flows)
+{
+    uint32_t meter = FIREWALL_DENY_METER(zone);
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_VNIC, zone);
+    char *owner = deny_owner(iface_id);
+
+    flow_table_set_meter(flows, owner, meter, fw->log_rate, fw->log_rate);
+    for (int egress = 0; egress < 2; egress++) {
+        char *match = xasprintf("reg13=0,%s=%"PRIu32,
+                                egress ? "reg6" : "reg8", zone);
+        char *actions = xasprintf(
+            "controller(max_len=128,userdata=01.%02x.%02x.00,"
+            "meter_id=%"PRIu32")", FIREWALL_LOG_DENY,
+            egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter);
+        flow_table_add(flows, owner, (egress ? PL_T_EGRESS_VERDICT
+                                      : PL_T_INGRESS_VERDICT),
+                       210, cookie, match, actions);
+        free(actions);
+        free(match);
+    }
+    free(owner);
+}
+
+/* Makes the deny-log flows of vNIC 'iface_id' what its Port wants: none,
+ * or those of zone 'zone' (-1: none). */
+static void
+set_deny_log(struct firewall *fw, const char *iface_id, int64_t zone,
+             struct flow_table *flows)
+{
+    struct simap_node *had = simap_find(&fw->deny_logged, iface_id);
+
+    if (had && had->data == zone) {
+        return;
+    }
+    if (had) {
+        char *owner = deny_owner(iface_id);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+        simap_delete(&fw->deny_logged, had);
+    }
+    if (zone >= 0) {
+        simap_put(&fw->deny_logged, iface_id, zone);
+        add_deny_log_flows(fw, iface_id, zone, flows);
+    }
+}
+
+/* Puts vNIC 'v' (or 'iface_id' if it is gone) in its class, and logs its
+ * default deny if its Port asks. */
 static void
 place_vnic(struct firewall *fw, const char *iface_id, const struct vnic *v,
            struct ovsdb_idl *tdb, struct hmapx *fresh,
            struct flow_table *flows)
 {
     const struct bhrec_port *port = NULL;
+    bool fw_on = v && v->state == VNIC_BOUND && v->port.port_security;
 
-    if (v && v->state == VNIC_BOUND && v->port.port_security) {
+    if (fw_on) {
         port = bhrec_port_get_for_uuid(tdb, &v->port_uuid);
     }
     set_vnic_class(fw, iface_id, port, fresh, flows);
+    set_deny_log(fw, iface_id, fw_on && v->port.log_denied ? v->zone : -1,
+                 flows);
 }
 
 /* Returns the owner name of the log flows of rule 'key' (the caller
@@ -680,8 +746,16 @@ firewall_set_log_rate(struct firewall *fw, uint32_t rate,
                       struct flow_table *flows)
 {
     if (rate != fw->log_rate) {
+        struct simap_node *node;
+
         fw->log_rate = rate;
         sync_log_flows(fw, flows, true);
+        SIMAP_FOR_EACH (node, &fw->deny_logged) {
+            char *owner = deny_owner(node->name);
+            flow_table_clear_owner(flows, owner);
+            free(owner);
+            add_deny_log_flows(fw, node->name, node->data, flows);
+        }
     }
 }
 
@@ -737,6 +811,7 @@ firewall_recompute(struct firewall *fw, const struct binding *b,
 
     COVERAGE_INC(firewall_recompute);
     simap_clear(&fw->logged);   /* The engine removed their flows. */
+    simap_clear(&fw->deny_logged);
     read_members(fw, tdb);
     SHASH_FOR_EACH_SAFE (node, &fw->vnics) {
         if (!binding_find(b, node->name)) {

@@ -25,7 +25,14 @@
  * firewall (a claim, Port.up) recompiles nothing.  A rule or group change
  * recompiles every class.  A rule the controller cannot parse, or that
  * names a group of another tenant, allows nothing: it is logged and
- * counted (coverage firewall_rule_invalid). */
+ * counted (coverage firewall_rule_invalid).
+ *
+ * Logging.  A rule with "log" sends each new connection it allows to the
+ * controller through its own meter (FIREWALL_LOG_METER); a vNIC whose Port
+ * has "log_denied" sends what its default deny drops, in either direction,
+ * through a meter of its own (FIREWALL_DENY_METER), so that neither a noisy
+ * rule nor a scanned vNIC starves the others' lines (fw-log.h writes
+ * them). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,12 +60,19 @@ struct firewall {
                                  * class has -> its direction's table
                                  * (PL_T_EGRESS_VERDICT or
                                  * PL_T_INGRESS_VERDICT). */
-    uint32_t log_rate;          /* Log packets per second per rule. */
+    struct simap deny_logged;   /* iface-id of each bound vNIC whose Port
+                                 * has "log_denied" -> its zone. */
+    uint32_t log_rate;          /* Log packets per second per rule, and per
+                                 * vNIC for its default deny. */
 };
 
 /* The meter of logged rule KEY: kept apart from the vNICs' meters (their
  * zones, below 65536). */
 #define FIREWALL_LOG_METER(KEY) (0x01000000 | (KEY))
+
+/* The meter of the default deny of the vNIC in zone ZONE, when its Port has
+ * "log_denied". */
+#define FIREWALL_DENY_METER(ZONE) (0x02000000 | (ZONE))
 
 /* userdata of a log packet-in: version, verdict, side. */
 #define FIREWALL_LOG_ALLOW 1

@@ -268,6 +268,7 @@ tenant_db_port_from_row(const struct bhrec_port *row,
                              ? row->broadcast_limit[0] : 0);
     port->max_connections = (row->n_max_connections
                              ? row->max_connections[0] : 0);
+    port->log_denied = row->n_log_denied && row->log_denied[0];
 }
 
 /* Frees what 'port' holds and zeroes it. */
@@ -703,6 +704,10 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
         bhrec_port_set_max_connections(row, &port->max_connections,
                                        port->max_connections != 0);
         changed(&what, "max_connections");
+    }
+    if (new || (row->n_log_denied && row->log_denied[0]) != port->log_denied) {
+        bhrec_port_set_log_denied(row, &port->log_denied, port->log_denied);
+        changed(&what, "log_denied");
     }
     if (new || row->position != position) {
         bhrec_port_set_position(row, position);

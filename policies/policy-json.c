@@ -391,7 +391,7 @@ parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
     static const char *const keys[] = {
         "name", "iface_id", "network", "mac", "ips", "allowed_addresses",
         "security_groups", "port_security", "broadcast_limit",
-        "max_connections", NULL
+        "max_connections", "log_denied", NULL
     };
     char *what = describe("port", peek_name(json), i);
     char *path = xasprintf("%s/ports/%"PRIuSIZE, tenant->path, i);
@@ -414,6 +414,9 @@ parse_port(struct parse_ctx *ctx, struct policy_tenant *tenant,
         json_t *ps = get_member(ctx, json, path, what, "port_security",
                                 JSON_TRUE, false);
         port->port_security = !ps || json_is_true(ps);
+        json_t *ld = get_member(ctx, json, path, what, "log_denied",
+                                JSON_TRUE, false);
+        port->log_denied = ld && json_is_true(ld);
         port->broadcast_limit = get_limit(ctx, json, path, what,
                                           "broadcast_limit",
                                           POLICY_BROADCAST_LIMIT_MIN,
@@ -745,6 +748,9 @@ port_to_json(const struct policy_port *port)
     }
     if (!port->port_security) {
         json_object_set_new(json, "port_security", json_false());
+    }
+    if (port->log_denied) {
+        json_object_set_new(json, "log_denied", json_true());
     }
     return json;
 }

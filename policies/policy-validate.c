@@ -549,6 +549,18 @@ validate_allowed_macs(struct validate_ctx *ctx,
     }
 }
 
+/* Reports limit 'key' of 'port' (0: not given) if it is not 'min' to
+ * 'max'. */
+static void
+check_port_limit(struct validate_ctx *ctx, const struct policy_port *port,
+                 const char *key, int64_t value, int min, int max)
+{
+    if (value && (value < min || value > max)) {
+        field_error(ctx, port->path, key, "port \"%s\": %s %"PRId64" is "
+                    "outside %d-%d", port->name, key, value, min, max);
+    }
+}
+
 static void
 validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
               const struct policy_port *port, struct shash *macs,
@@ -660,22 +672,10 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
         }
         free(field);
     }
-    if (port->broadcast_limit
-        && (port->broadcast_limit < POLICY_BROADCAST_LIMIT_MIN
-            || port->broadcast_limit > POLICY_BROADCAST_LIMIT_MAX)) {
-        field_error(ctx, port->path, "broadcast_limit", "port \"%s\": "
-                    "broadcast_limit %"PRId64" is outside %d-%d", port->name,
-                    port->broadcast_limit, POLICY_BROADCAST_LIMIT_MIN,
-                    POLICY_BROADCAST_LIMIT_MAX);
-    }
-    if (port->max_connections
-        && (port->max_connections < POLICY_MAX_CONNECTIONS_MIN
-            || port->max_connections > POLICY_MAX_CONNECTIONS_MAX)) {
-        field_error(ctx, port->path, "max_connections", "port \"%s\": "
-                    "max_connections %"PRId64" is outside %d-%d", port->name,
-                    port->max_connections, POLICY_MAX_CONNECTIONS_MIN,
-                    POLICY_MAX_CONNECTIONS_MAX);
-    }
+    check_port_limit(ctx, port, "broadcast_limit", port->broadcast_limit,
+                     POLICY_BROADCAST_LIMIT_MIN, POLICY_BROADCAST_LIMIT_MAX);
+    check_port_limit(ctx, port, "max_connections", port->max_connections,
+                     POLICY_MAX_CONNECTIONS_MIN, POLICY_MAX_CONNECTIONS_MAX);
     if (!port->port_security && port->groups.n) {
         field_error(ctx, port->path, "port_security", "port \"%s\": "
                     "security groups need port_security; a port without it "
@@ -686,6 +686,11 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
                     "max_connections needs port_security; a port without it "
                     "has no firewall, hence no connection to count",
                     port->name);
+    }
+    if (!port->port_security && port->log_denied) {
+        field_error(ctx, port->path, "log_denied", "port \"%s\": "
+                    "log_denied needs port_security; a port without it has "
+                    "no firewall, hence nothing denied to log", port->name);
     }
 }
 

@@ -137,6 +137,8 @@ struct policy_port {
     int64_t max_connections;    /* Conntrack entries its zone may hold; 0 if
                                  * not given (the default,
                                  * POLICY_MAX_CONNECTIONS_DEFAULT). */
+    bool log_denied;            /* Log what its firewall denies by default
+                                 * (off by default). */
 };
 
 /* A tenant and everything it owns. */

@@ -447,6 +447,9 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
         printf("            max connections: %"PRId64"\n",
                port->max_connections);
     }
+    if (port->log_denied) {
+        printf("            log denied: yes\n");
+    }
     if (!port->port_security) {
         printf("            port security: off\n");
     } else if (port->groups.n) {
