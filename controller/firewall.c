@@ -20,6 +20,7 @@
 #include "unixctl.h"
 #include "hash.h"
 #include "hmapx.h"
+#include "sset.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -28,6 +29,7 @@
 VLOG_DEFINE_THIS_MODULE(firewall);
 
 COVERAGE_DEFINE(firewall_class_compiled);
+COVERAGE_DEFINE(firewall_member_changed);
 COVERAGE_DEFINE(firewall_recompute);
 COVERAGE_DEFINE(firewall_rule_invalid);
 
@@ -40,11 +42,30 @@ struct fw_class {
     struct uuid *groups;        /* The groups. */
     size_t n_groups;            /* Number of 'groups'. */
     size_t n_vnics;             /* vNICs in the class. */
-    struct uuid *remotes;       /* Groups its rules name as remote, as last
-                                 * compiled. */
-    size_t n_remotes;           /* Number of 'remotes'. */
+    struct fw_class_conj *conjs;  /* Its group rules' conjunctions, as
+                                   * last compiled. */
+    size_t n_conjs;             /* Number of 'conjs'. */
+    struct sset member_owners;  /* Owners of the flows of the members of
+                                 * its remote groups ("fw:CLASS:PORT"). */
     struct simap logged;        /* Its rules with "log", as last compiled:
                                  * "KEY" -> their verdict table. */
+};
+
+/* A group rule of a class: the conjunction that the members of its remote
+ * group join. */
+struct fw_class_conj {
+    struct uuid group;          /* The remote group. */
+    struct uuid tenant;         /* The group's tenant: only Ports on its
+                                 * networks are members. */
+    struct fw_conj conj;        /* The conjunction. */
+};
+
+/* A security group's members: an index, so that a group's addresses are
+ * found without walking every Port. */
+struct fw_group {
+    struct hmap_node node;      /* In 'groups', by group UUID. */
+    struct uuid uuid;           /* The group. */
+    struct hmapx members;       /* struct fw_member *, Ports in it. */
 };
 
 /* What the firewall needs of a Port of the Tenant DB: the groups it is a
@@ -77,6 +98,7 @@ firewall_init(struct firewall *fw)
     hmap_init(&fw->class_ids);
     shash_init(&fw->vnics);
     hmap_init(&fw->members);
+    hmap_init(&fw->groups);
     hmap_init(&fw->rule_keys);
     hmap_init(&fw->rule_keys_by_key);
     simap_init(&fw->logged);
@@ -99,10 +121,13 @@ class_free(struct fw_class *c)
 {
     free(c->key);
     free(c->groups);
-    free(c->remotes);
+    free(c->conjs);
+    sset_destroy(&c->member_owners);
     simap_destroy(&c->logged);
     free(c);
 }
+
+static void clear_members(struct firewall *);
 
 /* Frees what 'fw' holds. */
 void
@@ -116,11 +141,9 @@ firewall_destroy(struct firewall *fw)
     hmap_destroy(&fw->class_ids);
     shash_destroy(&fw->vnics);
 
-    struct fw_member *m;
-    HMAP_FOR_EACH_POP (m, node, &fw->members) {
-        member_free(m);
-    }
+    clear_members(fw);
     hmap_destroy(&fw->members);
+    hmap_destroy(&fw->groups);
 
     struct fw_rule_key *k;
     HMAP_FOR_EACH_POP (k, node, &fw->rule_keys) {
@@ -201,17 +224,62 @@ find_member(const struct firewall *fw, const struct uuid *uuid)
     return NULL;
 }
 
-/* Adds the groups of 'm' (if any) to 'groups', a set of UUIDs. */
-static void
-add_member_groups(const struct fw_member *m, struct hmapx *groups,
-                  struct ovsdb_idl *tdb)
+/* Returns the members of group 'uuid', or NULL if it has none. */
+static struct fw_group *
+find_group(const struct firewall *fw, const struct uuid *uuid)
 {
-    for (size_t i = 0; m && i < m->n_groups; i++) {
-        const struct bhrec_security_group *g
-            = bhrec_security_group_get_for_uuid(tdb, &m->groups[i]);
-        if (g) {
-            hmapx_add(groups, CONST_CAST(struct bhrec_security_group *, g));
+    struct fw_group *g;
+    HMAP_FOR_EACH_WITH_HASH (g, node, uuid_hash(uuid), &fw->groups) {
+        if (uuid_equals(&g->uuid, uuid)) {
+            return g;
         }
+    }
+    return NULL;
+}
+
+/* Adds member 'm' to 'fw' and to its groups' indexes. */
+static void
+insert_member(struct firewall *fw, struct fw_member *m)
+{
+    hmap_insert(&fw->members, &m->node, uuid_hash(&m->port));
+    for (size_t i = 0; i < m->n_groups; i++) {
+        struct fw_group *g = find_group(fw, &m->groups[i]);
+        if (!g) {
+            g = xzalloc(sizeof *g);
+            g->uuid = m->groups[i];
+            hmapx_init(&g->members);
+            hmap_insert(&fw->groups, &g->node, uuid_hash(&g->uuid));
+        }
+        hmapx_add(&g->members, m);
+    }
+}
+
+/* Takes member 'm' out of 'fw' and its groups' indexes, and frees it. */
+static void
+remove_member(struct firewall *fw, struct fw_member *m)
+{
+    hmap_remove(&fw->members, &m->node);
+    for (size_t i = 0; i < m->n_groups; i++) {
+        struct fw_group *g = find_group(fw, &m->groups[i]);
+        if (g) {
+            hmapx_find_and_delete(&g->members, m);
+            if (hmapx_is_empty(&g->members)) {
+                hmap_remove(&fw->groups, &g->node);
+                hmapx_destroy(&g->members);
+                free(g);
+            }
+        }
+    }
+    member_free(m);
+}
+
+/* Forgets every member. */
+static void
+clear_members(struct firewall *fw)
+{
+    struct fw_member *m;
+    HMAP_FOR_EACH_SAFE (m, node, &fw->members) {
+        remove_member(fw, m);
     }
 }
 
@@ -219,17 +287,31 @@ add_member_groups(const struct fw_member *m, struct hmapx *groups,
 static void
 read_members(struct firewall *fw, struct ovsdb_idl *tdb)
 {
-    struct fw_member *m;
-    HMAP_FOR_EACH_POP (m, node, &fw->members) {
-        member_free(m);
-    }
+    clear_members(fw);
     const struct bhrec_port *row;
     BHREC_PORT_FOR_EACH (row, tdb) {
-        m = member_from_row(row);
+        struct fw_member *m = member_from_row(row);
         if (m) {
-            hmap_insert(&fw->members, &m->node, uuid_hash(&m->port));
+            insert_member(fw, m);
         }
     }
+}
+
+/* Returns true if 'm' is a member of group 'group' of tenant 'tenant':
+ * only a Port on a network of the group's own tenant is. */
+static bool
+member_of(const struct fw_member *m, const struct uuid *group,
+          const struct uuid *tenant)
+{
+    if (!uuid_equals(&m->tenant, tenant)) {
+        return false;
+    }
+    for (size_t i = 0; i < m->n_groups; i++) {
+        if (uuid_equals(&m->groups[i], group)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The addresses of a remote group, gathered for one compilation. */
@@ -260,22 +342,22 @@ group_addresses(const struct firewall *fw, struct hmap *sets,
     s->group = *uuid;
     hmap_insert(sets, &s->node, uuid_hash(uuid));
 
-    const struct fw_member *m;
-    HMAP_FOR_EACH (m, node, &fw->members) {
-        if (!g->tenant || !uuid_equals(&m->tenant, &g->tenant->header_.uuid)) {
+    struct fw_group *index = find_group(fw, uuid);
+    struct hmapx_node *node;
+    if (!index || !g->tenant) {
+        return s;
+    }
+    HMAPX_FOR_EACH (node, &index->members) {
+        const struct fw_member *m = node->data;
+        if (!member_of(m, uuid, &g->tenant->header_.uuid)) {
             continue;
         }
-        for (size_t i = 0; i < m->n_groups; i++) {
-            if (uuid_equals(&m->groups[i], uuid)) {
-                for (size_t j = 0; j < m->n_addrs; j++) {
-                    if (s->n >= s->allocated) {
-                        s->addrs = x2nrealloc(s->addrs, &s->allocated,
-                                              sizeof *s->addrs);
-                    }
-                    s->addrs[s->n++] = m->addrs[j];
-                }
-                break;
+        for (size_t j = 0; j < m->n_addrs; j++) {
+            if (s->n >= s->allocated) {
+                s->addrs = x2nrealloc(s->addrs, &s->allocated,
+                                      sizeof *s->addrs);
             }
+            s->addrs[s->n++] = m->addrs[j];
         }
     }
     return s;
@@ -388,21 +470,82 @@ sorted_rules(const struct bhrec_security_group *g)
     return rows;
 }
 
+/* Returns the owner name of the flows of the member 'port' in class 'id'
+ * (the caller frees it). */
+static char *
+member_owner(uint32_t id, const struct uuid *port)
+{
+    return xasprintf(FIREWALL_OWNERS"%05"PRIx32":"UUID_FMT, id,
+                     UUID_ARGS(port));
+}
+
+/* Removes the flows of every member of the remote groups of 'c'. */
+static void
+clear_member_flows(struct fw_class *c, struct flow_table *flows)
+{
+    const char *owner;
+
+    SSET_FOR_EACH (owner, &c->member_owners) {
+        flow_table_clear_owner(flows, owner);
+    }
+    sset_clear(&c->member_owners);
+}
+
+/* Makes the flows of Port 'port' in class 'c' what its membership 'm'
+ * (NULL: none) wants: its addresses in the conjunction of each group rule
+ * of 'c' whose remote group it is in.  Touches no other flow. */
+static void
+put_member_flows(struct fw_class *c, const struct uuid *port,
+                 const struct fw_member *m, struct flow_table *flows)
+{
+    char *owner = member_owner(c->id, port);
+    bool in = false;
+
+    flow_table_clear_owner(flows, owner);
+    for (size_t i = 0; m && i < c->n_conjs; i++) {
+        const struct fw_class_conj *cc = &c->conjs[i];
+        if (member_of(m, &cc->group, &cc->tenant)) {
+            fw_add_member_flows(flows, owner, c->id, &cc->conj, m->addrs,
+                                m->n_addrs);
+            in = true;
+        }
+    }
+    if (in) {
+        sset_add(&c->member_owners, owner);
+    } else {
+        sset_find_and_delete(&c->member_owners, owner);
+    }
+    free(owner);
+}
+
+/* Returns true if a group rule of class 'c' names group 'uuid' as its
+ * remote. */
+static bool
+class_names_group(const struct fw_class *c, const struct uuid *uuid)
+{
+    for (size_t i = 0; i < c->n_conjs; i++) {
+        if (uuid_equals(&c->conjs[i].group, uuid)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Compiles the rules of class 'c' into its flows, replacing its old
- * ones.  'sets' caches remote groups' addresses for this run. */
+ * ones, and adds the flows of its remote groups' members. */
 static void
 compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
-              struct hmap *sets, struct flow_table *flows)
+              struct flow_table *flows)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     char *owner = class_owner(c->id);
     struct fw_rule *rules = NULL;
+    struct fw_class_conj *remotes = NULL;   /* Parallel to 'rules'. */
     size_t n_rules = 0, allocated = 0;
-    size_t allocated_remotes = 0;
 
     COVERAGE_INC(firewall_class_compiled);
     flow_table_clear_owner(flows, owner);
-    c->n_remotes = 0;
+    clear_member_flows(c, flows);
     simap_clear(&c->logged);
     for (size_t i = 0; i < c->n_groups; i++) {
         const struct bhrec_security_group *g
@@ -439,31 +582,56 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
                           : PL_T_INGRESS_VERDICT);
                 free(k);
             }
-            if (rg) {
-                const struct fw_addr_set *s = group_addresses(fw, sets, rg);
-                r.remote = FW_REMOTE_GROUP;
-                r.members = s->addrs;
-                r.n_members = s->n;
-                if (c->n_remotes >= allocated_remotes) {
-                    c->remotes = x2nrealloc(c->remotes, &allocated_remotes,
-                                            sizeof *c->remotes);
-                }
-                c->remotes[c->n_remotes++] = rg->header_.uuid;
-            }
             if (n_rules >= allocated) {
                 rules = x2nrealloc(rules, &allocated, sizeof *rules);
+                remotes = xrealloc(remotes, allocated * sizeof *remotes);
+            }
+            memset(&remotes[n_rules], 0, sizeof remotes[n_rules]);
+            if (rg) {
+                r.remote = FW_REMOTE_GROUP;
+                remotes[n_rules].group = rg->header_.uuid;
+                if (rg->tenant) {
+                    remotes[n_rules].tenant = rg->tenant->header_.uuid;
+                }
             }
             rules[n_rules++] = r;
         }
         free(rows);
     }
 
-    fw_compile_class(flows, owner, c->id, rules, n_rules);
+    /* The rules, then the conjunctions their groups' members join. */
+    struct fw_conj *conjs = xmalloc(MAX(n_rules, 1) * sizeof *conjs);
+    fw_compile_class(flows, owner, c->id, rules, n_rules, conjs);
+    c->n_conjs = 0;
     for (size_t i = 0; i < n_rules; i++) {
+        if (conjs[i].id) {
+            remotes[i].conj = conjs[i];
+            remotes[c->n_conjs++] = remotes[i];
+        }
         fw_rule_destroy(&rules[i]);
     }
+    free(c->conjs);
+    c->conjs = remotes;
+    free(conjs);
     free(rules);
     free(owner);
+
+    /* Every member of those groups, once. */
+    struct hmapx done = HMAPX_INITIALIZER(&done);
+    for (size_t i = 0; i < c->n_conjs; i++) {
+        struct fw_group *g = find_group(fw, &c->conjs[i].group);
+        struct hmapx_node *node;
+        if (!g) {
+            continue;
+        }
+        HMAPX_FOR_EACH (node, &g->members) {
+            const struct fw_member *m = node->data;
+            if (hmapx_add(&done, node->data)) {
+                put_member_flows(c, &m->port, m, flows);
+            }
+        }
+    }
+    hmapx_destroy(&done);
 }
 
 /* Returns the class of the groups 'key', or NULL. */
@@ -560,6 +728,7 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
         if (!c) {
             c = xzalloc(sizeof *c);
             simap_init(&c->logged);
+            sset_init(&c->member_owners);
             c->key = ds_steal_cstr(&key);
             c->groups = groups;
             c->n_groups = port->n_security_groups;
@@ -582,6 +751,7 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
         char *owner = class_owner(old->id);
         flow_table_clear_owner(flows, owner);
         free(owner);
+        clear_member_flows(old, flows);
         hmapx_find_and_delete(fresh, old);
         hmap_remove(&fw->classes, &old->node);
         hmap_remove(&fw->class_ids, &old->id_node);
@@ -764,13 +934,11 @@ static void
 compile_classes(struct firewall *fw, struct hmapx *todo,
                 struct ovsdb_idl *tdb, struct flow_table *flows)
 {
-    struct hmap sets = HMAP_INITIALIZER(&sets);
     struct hmapx_node *node;
 
     HMAPX_FOR_EACH (node, todo) {
-        compile_class(fw, node->data, tdb, &sets, flows);
+        compile_class(fw, node->data, tdb, flows);
     }
-    addr_sets_destroy(&sets);
     sync_log_flows(fw, flows, false);
 }
 
@@ -875,11 +1043,13 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
         return true;
     }
 
-    /* The groups whose addresses changed. */
-    struct hmapx groups = HMAPX_INITIALIZER(&groups);
+    /* A Port whose groups or addresses changed: its own address flows in
+     * the classes whose rules name a group it left or joined, and nothing
+     * else. */
     const struct bhrec_port *row;
     BHREC_PORT_FOR_EACH_TRACKED (row, tdb) {
-        struct fw_member *old = find_member(fw, &row->header_.uuid);
+        const struct uuid *port = &row->header_.uuid;
+        struct fw_member *old = find_member(fw, port);
         struct fw_member *new = (bhrec_port_is_deleted(row) ? NULL
                                  : member_from_row(row));
         if (member_equal(old, new)) {
@@ -888,35 +1058,32 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
             }
             continue;
         }
-        add_member_groups(old, &groups, tdb);
-        add_member_groups(new, &groups, tdb);
-        if (old) {
-            hmap_remove(&fw->members, &old->node);
-            member_free(old);
-        }
-        if (new) {
-            hmap_insert(&fw->members, &new->node, uuid_hash(&new->port));
-        }
-    }
+        COVERAGE_INC(firewall_member_changed);
 
-    /* The classes whose rules name one of them. */
-    struct hmapx todo = HMAPX_INITIALIZER(&todo);
-    struct hmapx_node *node;
-    struct fw_class *c;
-    HMAPX_FOR_EACH (node, &groups) {
-        const struct bhrec_security_group *changed = node->data;
+        struct hmapx affected = HMAPX_INITIALIZER(&affected);
+        struct fw_class *c;
         HMAP_FOR_EACH (c, node, &fw->classes) {
-            for (size_t i = 0; i < c->n_remotes; i++) {
-                if (uuid_equals(&c->remotes[i], &changed->header_.uuid)) {
-                    hmapx_add(&todo, c);
-                    break;
+            for (int i = 0; i < 2; i++) {
+                const struct fw_member *m = i ? new : old;
+                for (size_t j = 0; m && j < m->n_groups; j++) {
+                    if (class_names_group(c, &m->groups[j])) {
+                        hmapx_add(&affected, c);
+                    }
                 }
             }
         }
+        if (old) {
+            remove_member(fw, old);
+        }
+        if (new) {
+            insert_member(fw, new);
+        }
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH (node, &affected) {
+            put_member_flows(node->data, port, new, flows);
+        }
+        hmapx_destroy(&affected);
     }
-    compile_classes(fw, &todo, tdb, flows);
-    hmapx_destroy(&todo);
-    hmapx_destroy(&groups);
     return true;
 }
 

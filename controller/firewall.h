@@ -54,6 +54,8 @@ struct firewall {
     struct hmap class_ids;      /* The same, by id. */
     struct shash vnics;         /* iface-id -> struct fw_class *. */
     struct hmap members;        /* struct fw_member, by Port UUID. */
+    struct hmap groups;         /* struct fw_group, by group UUID: the
+                                 * members of each group. */
     struct hmap rule_keys;      /* struct fw_rule_key, by Rule UUID. */
     struct hmap rule_keys_by_key;  /* The same, by key. */
     struct simap logged;        /* "KEY" of each rule with "log" that a

@@ -150,8 +150,8 @@ parse_ports(const char *ports, struct fw_rule *rule)
     return NULL;
 }
 
-/* Parses a Rule row's columns into 'rule' (zeroed first; its 'key' and, for
- * a group remote, its members are the caller's to set).  'remote_cidr' is
+/* Parses a Rule row's columns into 'rule' (zeroed first; its 'key' and,
+ * for a group remote, its 'remote' are the caller's to set).  'remote_cidr' is
  * NULL for "any" or a group.  Returns NULL, or an explanation that the
  * caller frees: the controller trusts no row, and a rule it cannot parse
  * allows nothing. */
@@ -232,7 +232,7 @@ fw_rule_parse(const char *direction, const char *ethertype,
     return NULL;
 }
 
-/* Frees what 'rule' holds (not its members, which are the caller's). */
+/* Frees what 'rule' holds. */
 void
 fw_rule_destroy(struct fw_rule *rule)
 {
@@ -357,63 +357,65 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
     ds_destroy(&match);
 }
 
-/* Adds the flows of a group rule: the conjunction 'conj_id' at 'priority'
- * of its members' addresses (dimension 1) and the rest of its match
- * (dimension 2), and the flow that the conjunction leads to. */
+/* Adds the flows of a group rule but its members' addresses: the rest of
+ * its match (dimension 2 of the conjunction 'conj->id', at
+ * 'conj->priority') and the flow that the conjunction leads to. */
 static void
 add_group_rule(struct flow_table *ft, const char *owner, uint32_t class_id,
-               const struct fw_rule *rule, uint32_t conj_id,
-               uint16_t priority)
+               const struct fw_rule *rule, const struct fw_conj *conj)
 {
-    uint64_t shared = fw_rule_cookie(0, class_id);
-    char *actions;
-
-    for (size_t i = 0; i < rule->n_members; i++) {
-        const struct fw_member_addr *m = &rule->members[i];
-        if (rule->family && m->prefix.family != rule->family) {
-            continue;
-        }
-        struct ds match = DS_EMPTY_INITIALIZER;
-        ds_put_format(&match, "ct_state=+trk-inv,metadata=%#"PRIx32,
-                      m->net_key);
-        put_remote(&match, rule->direction, &m->prefix);
-        actions = xasprintf("conjunction(%"PRIu32",1/2)", conj_id);
-        flow_table_add(ft, owner, PL_T_RULES, priority, shared,
-                       ds_cstr(&match), actions);
-        free(actions);
-        ds_destroy(&match);
-    }
-
-    actions = xasprintf("conjunction(%"PRIu32",2/2)", conj_id);
-    add_rule_flows(ft, owner, class_id, rule, priority, actions);
+    char *actions = xasprintf("conjunction(%"PRIu32",2/2)", conj->id);
+    add_rule_flows(ft, owner, class_id, rule, conj->priority, actions);
     free(actions);
 
-    char *match = xasprintf("conj_id=%"PRIu32, conj_id);
+    char *match = xasprintf("conj_id=%"PRIu32, conj->id);
     actions = xasprintf("set_field:%#"PRIx32"->reg13", rule->key);
-    flow_table_add(ft, owner, PL_T_RULES, priority,
+    flow_table_add(ft, owner, PL_T_RULES, conj->priority,
                    fw_rule_cookie(rule->key, class_id), match, actions);
     free(actions);
     free(match);
 }
 
-/* Returns true if group rule 'rule' has a member address it can match. */
-static bool
-group_has_members(const struct fw_rule *rule)
+/* Adds to 'ft', owned by 'owner', the flows of one member of the remote
+ * group of a rule of class 'class_id': its 'n' addresses 'addrs' (those of
+ * the rule's family), dimension 1 of the rule's conjunction 'conj'.  A
+ * member's flows are its own: it joins or leaves a group with O(1) flow
+ * changes, and a group without members matches nothing (a conjunction
+ * with no flow in one dimension never matches). */
+void
+fw_add_member_flows(struct flow_table *ft, const char *owner,
+                    uint32_t class_id, const struct fw_conj *conj,
+                    const struct fw_member_addr *addrs, size_t n)
 {
-    for (size_t i = 0; i < rule->n_members; i++) {
-        if (!rule->family || rule->members[i].prefix.family == rule->family) {
-            return true;
+    uint64_t cookie = fw_rule_cookie(0, class_id);
+    char *actions = xasprintf("conjunction(%"PRIu32",1/2)", conj->id);
+    struct ds match = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct fw_member_addr *m = &addrs[i];
+        if (conj->family && m->prefix.family != conj->family) {
+            continue;
         }
+        ds_clear(&match);
+        ds_put_format(&match, "ct_state=+trk-inv,metadata=%#"PRIx32,
+                      m->net_key);
+        put_remote(&match, conj->direction, &m->prefix);
+        flow_table_add(ft, owner, PL_T_RULES, conj->priority, cookie,
+                       ds_cstr(&match), actions);
     }
-    return false;
+    ds_destroy(&match);
+    free(actions);
 }
 
 /* Adds to 'ft', owned by 'owner', the flows of table RULES for the class
  * 'class_id' (20 bits, non-zero) whose rules are the 'n_rules' of 'rules',
- * in order. */
+ * in order, but for the addresses of their remote groups' members: stores
+ * in 'conjs[i]' the conjunction that rule i's members join (id 0 if it is
+ * no group rule), for fw_add_member_flows(). */
 void
 fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
-                 const struct fw_rule *rules, size_t n_rules)
+                 const struct fw_rule *rules, size_t n_rules,
+                 struct fw_conj *conjs)
 {
     /* The level of each group rule placed so far, or -1. */
     int *levels = xmalloc(MAX(n_rules, 1) * sizeof *levels);
@@ -421,6 +423,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
     for (size_t i = 0; i < n_rules; i++) {
         const struct fw_rule *r = &rules[i];
         levels[i] = -1;
+        memset(&conjs[i], 0, sizeof conjs[i]);
 
         if (r->remote != FW_REMOTE_GROUP) {
             char *actions = xasprintf("set_field:%#"PRIx32"->reg13", r->key);
@@ -428,8 +431,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
             free(actions);
             continue;
         }
-        /* An empty group matches nothing, never anything. */
-        if (!group_has_members(r) || i >= FW_MAX_CLASS_RULES) {
+        if (i >= FW_MAX_CLASS_RULES) {
             continue;
         }
         /* The lowest level at which no group rule that could match the
@@ -446,9 +448,11 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
             level++;
         }
         levels[i] = level;
-        add_group_rule(ft, owner, class_id, r,
-                       (class_id << 12) | (uint32_t) (i + 1),
-                       FW_PRIO_GROUP_TOP - level);
+        conjs[i].id = (class_id << 12) | (uint32_t) (i + 1);
+        conjs[i].priority = FW_PRIO_GROUP_TOP - level;
+        conjs[i].direction = r->direction;
+        conjs[i].family = r->family;
+        add_group_rule(ft, owner, class_id, r, &conjs[i]);
     }
     free(levels);
 }

@@ -25,8 +25,12 @@
  * dimension 1 is the group's member addresses, each on its member's
  * network (metadata), dimension 2 the rule's class, direction, protocol
  * and ports; the address flows are shared by every class and rule that
- * name the group at one priority.  A group with no member address matches
- * nothing.  Conjunctive matches that could both match one packet must have
+ * name the group at one priority (the flow table merges their
+ * conjunction() actions).  A member's address flows are added apart
+ * (fw_add_member_flows()), under an owner of their own, so that a member
+ * joins or leaves with O(1) flow changes and nothing else is recompiled.
+ * A group with no member address matches nothing: its conjunction lacks
+ * dimension 1.  Conjunctive matches that could both match one packet must have
  * different priorities (ovs-fields(7)), so a class's group rules are
  * spread over as few priority levels as keep overlapping ones apart. */
 
@@ -76,9 +80,16 @@ struct fw_rule {
     size_t n_ports;             /* Number of 'ports'. */
     enum fw_remote remote;      /* Kind of remote. */
     struct fw_prefix prefix;    /* The remote, if FW_REMOTE_PREFIX. */
-    const struct fw_member_addr *members;  /* If FW_REMOTE_GROUP: the
-                                            * group's addresses. */
-    size_t n_members;           /* Number of 'members'. */
+};
+
+/* The conjunction that the members of a group rule's remote group join
+ * (dimension 1), as fw_compile_class() placed it. */
+struct fw_conj {
+    uint32_t id;                /* Conjunction id, 0: none (no group rule,
+                                 * or past FW_MAX_CLASS_RULES). */
+    uint16_t priority;          /* Its priority in table RULES. */
+    enum policy_direction direction;  /* The rule's direction. */
+    int family;                 /* The rule's family, or 0 for both. */
 };
 
 /* Evaluation directions (reg11). */
@@ -102,6 +113,9 @@ size_t fw_port_masks(uint16_t lo, uint16_t hi, uint16_t *values,
 uint64_t fw_rule_cookie(uint32_t rule_key, uint32_t class_id);
 void fw_compile_class(struct flow_table *, const char *owner,
                       uint32_t class_id, const struct fw_rule *,
-                      size_t n_rules);
+                      size_t n_rules, struct fw_conj *conjs);
+void fw_add_member_flows(struct flow_table *, const char *owner,
+                         uint32_t class_id, const struct fw_conj *,
+                         const struct fw_member_addr *, size_t n);
 
 #endif /* fw-rules.h */

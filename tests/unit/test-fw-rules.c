@@ -41,15 +41,28 @@ rule(uint32_t key, const char *direction, const char *ethertype,
     return r;
 }
 
-/* Compiles 'rules' as class 0x12 and checks the flows against
+/* Compiles 'rules' as class 0x12, whose group rules' remote groups all
+ * have the 'n_members' addresses 'members', and checks the flows against
  * 'expected'. */
 static void
-check_class(struct fw_rule *rules, size_t n, const char *expected)
+check_class(struct fw_rule *rules, size_t n,
+            const struct fw_member_addr *members, size_t n_members,
+            const char *expected)
 {
+    struct fw_conj *conjs = xmalloc(n * sizeof *conjs);
     struct flow_table ft;
 
     flow_table_init(&ft);
-    fw_compile_class(&ft, "fw:00012", 0x12, rules, n);
+    fw_compile_class(&ft, "fw:00012", 0x12, rules, n, conjs);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(conjs[i].id != 0,
+                          rules[i].remote == FW_REMOTE_GROUP);
+        if (conjs[i].id) {
+            fw_add_member_flows(&ft, "fw:00012:members", 0x12, &conjs[i],
+                                members, n_members);
+        }
+    }
+    free(conjs);
     ck_assert_uint_eq(ft.n_errors, 0);
     char *actual = flows(&ft);
     if (strcmp(actual, expected)) {
@@ -130,7 +143,7 @@ START_TEST(test_plain_rules)
         rule(0x105, "egress", "ipv4", "47", NULL, NULL),
     };
     /* Sorted by match: egress (reg11=1) first. */
-    check_class(rules, ARRAY_SIZE(rules),
+    check_class(rules, ARRAY_SIZE(rules), NULL, 0,
         "table=60,priority=2000,ct_state=+trk-inv,reg11=1,reg12=0x12,"
         "cookie=0x300010200000012,actions=set_field:0x102->reg13\n"
         "table=60,priority=2000,ct_state=+trk-inv,reg11=1,reg12=0x12,ip,"
@@ -171,14 +184,12 @@ START_TEST(test_group_rules_are_conjunctions)
     };
     for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
         rules[i].remote = FW_REMOTE_GROUP;
-        rules[i].members = members;
-        rules[i].n_members = ARRAY_SIZE(members);
     }
     /* 80, 443 and ICMP cannot match one packet: one level, priority 1000,
      * whose address flows carry the three conjunctions (ICMP's IPv4 only);
      * 1-1000 overlaps 80 and 443: the next level down, 999, with its own
      * address flows and 16 masked port matches. */
-    check_class(rules, ARRAY_SIZE(rules),
+    check_class(rules, ARRAY_SIZE(rules), members, ARRAY_SIZE(members),
         "table=60,priority=1000,conj_id=73729,cookie=0x300020100000012,"
         "actions=set_field:0x201->reg13\n"
         "table=60,priority=1000,conj_id=73730,cookie=0x300020200000012,"
@@ -270,10 +281,14 @@ START_TEST(test_empty_group_matches_nothing)
         rule(0x301, "ingress", NULL, "tcp", "22", NULL),
     };
     rules[0].remote = FW_REMOTE_GROUP;
-    rules[0].members = NULL;
-    rules[0].n_members = 0;
-    /* Not "any": nothing at all. */
-    check_class(rules, ARRAY_SIZE(rules), "");
+    /* Not "any": the conjunction has no flow in dimension 1, so it never
+     * matches. */
+    check_class(rules, ARRAY_SIZE(rules), NULL, 0,
+        "table=60,priority=1000,conj_id=73729,cookie=0x300030100000012,"
+        "actions=set_field:0x301->reg13\n"
+        "table=60,priority=1000,ct_state=+trk-inv,reg11=2,reg12=0x12,"
+        "ct_nw_proto=6,ct_tp_dst=22,cookie=0x300030100000012,"
+        "actions=conjunction(73729,2/2)\n");
 }
 END_TEST
 
