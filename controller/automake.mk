@@ -30,6 +30,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/if-status.h \
 	controller/local-nets.c \
 	controller/local-nets.h \
+	controller/overlay.c \
+	controller/overlay.h \
 	controller/mac-owners.c \
 	controller/mac-owners.h \
 	controller/vnic-flows.c \

@@ -42,6 +42,7 @@
 #include "controller/fw-log.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
+#include "controller/overlay.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "controller/vnic-flows.h"
@@ -72,12 +73,14 @@ struct engine_ctx {
     /* Set by the main loop for each run. */
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
+    int64_t tunnel_ofport;      /* br-int's VXLAN port, or 0. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
     struct binding binding;     /* vNICs. */
     struct firewall fw;         /* Firewall classes and rules. */
     struct local_nets nets;     /* Local networks. */
+    struct overlay overlay;     /* VXLAN networks across hosts. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct ct_limits *limits;   /* Their conntrack limits. */
     struct if_status *ifs;      /* Installed marks. */
@@ -95,6 +98,8 @@ struct controller {
     struct fw_log *fw_log;      /* The firewall's connection log. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
+    unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
+                                 * was last checked. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
                                            * NULL. */
     char *recompute_reply;      /* Its engine verdict, once computed, while
@@ -232,6 +237,35 @@ local_nets_node_binding(struct engine_ctx *ctx)
     return local_nets_handle_binding(&ctx->nets, &ctx->binding, ctx->flows);
 }
 
+/* Node "overlay". */
+static void
+overlay_node_recompute(struct engine_ctx *ctx)
+{
+    overlay_recompute(&ctx->overlay, &ctx->binding, ctx->in.tdb_idl,
+                      ctx->in.chassis, ctx->tunnel_ofport, ctx->flows);
+}
+
+static bool
+overlay_node_tunnel(struct engine_ctx *ctx)
+{
+    return !overlay_tunnel_changed(&ctx->overlay, ctx->tunnel_ofport);
+}
+
+static bool
+overlay_node_binding(struct engine_ctx *ctx)
+{
+    return overlay_handle_binding(&ctx->overlay, &ctx->binding,
+                                  ctx->in.tdb_idl, ctx->in.chassis,
+                                  ctx->flows);
+}
+
+static bool
+overlay_node_tdb(struct engine_ctx *ctx)
+{
+    return overlay_handle_tdb(&ctx->overlay, &ctx->binding, ctx->in.tdb_idl,
+                              ctx->in.chassis, ctx->flows);
+}
+
 /* Node "ct_limits": the conntrack limit each vNIC's zone wants; no
  * flows.  The main loop applies them after the engine. */
 static void
@@ -261,6 +295,11 @@ static const struct engine_handler local_nets_handlers[] = {
     { "uplink", local_nets_node_uplink },
     { "binding", local_nets_node_binding },
 };
+static const struct engine_handler overlay_handlers[] = {
+    { "tunnel", overlay_node_tunnel },
+    { "binding", overlay_node_binding },
+    { "tdb", overlay_node_tdb },
+};
 static const struct engine_handler ct_limits_handlers[] = {
     { "binding", ct_limits_node_binding },
 };
@@ -277,6 +316,8 @@ static const struct engine_node nodes[] = {
       vnic_flows_handlers, ARRAY_SIZE(vnic_flows_handlers), NULL },
     { "local_nets", "net:", local_nets_node_recompute, local_nets_handlers,
       ARRAY_SIZE(local_nets_handlers), NULL },
+    { "overlay", OVERLAY_OWNERS, overlay_node_recompute, overlay_handlers,
+      ARRAY_SIZE(overlay_handlers), NULL },
     { "ct_limits", NULL, ct_limits_node_recompute, ct_limits_handlers,
       ARRAY_SIZE(ct_limits_handlers), NULL },
 };
@@ -422,6 +463,27 @@ remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
 /* The main loop. */
 
 /* One turn of the main loop. */
+/* Keeps br-int's VXLAN port as the configuration wants it and notes its
+ * ofport, whenever the switch's database changed (the bridge's ports are
+ * not walked on every turn of the loop). */
+static void
+update_tunnel(struct controller *c, const struct ovsrec_bridge *br,
+              struct ovsdb_idl_txn *ovs_txn)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(c->ovs.idl);
+
+    if (seqno == c->tunnel_seqno) {
+        return;
+    }
+    const struct ovsrec_interface *iface = chassis_ensure_tunnel(br, &c->cfg,
+                                                                 ovs_txn);
+    c->ctx.tunnel_ofport = (c->cfg.encap_ip && iface && iface->n_ofport
+                            && iface->ofport[0] > 0 ? iface->ofport[0] : 0);
+    if (ovs_txn) {
+        c->tunnel_seqno = seqno;
+    }
+}
+
 static void
 controller_run(struct controller *c)
 {
@@ -442,6 +504,7 @@ controller_run(struct controller *c)
     }
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
+        update_tunnel(c, br, ovs_txn);
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
@@ -535,6 +598,7 @@ ovs_idl_register(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_type);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_interface_col_options);
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_name);
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_external_ids);
     ovsdb_idl_track_add_column(ovs_idl, &ovsrec_interface_col_ofport);
@@ -577,6 +641,7 @@ main(int argc, char *argv[])
     binding_init(&c.ctx.binding);
     firewall_init(&c.ctx.fw);
     local_nets_init(&c.ctx.nets);
+    overlay_init(&c.ctx.overlay);
     ct_zones_init(&c.ctx.zones);
     c.ctx.limits = ct_limits_create();
     c.ctx.ifs = if_status_create();
@@ -625,6 +690,7 @@ main(int argc, char *argv[])
     fw_log_destroy(c.fw_log);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
+    overlay_destroy(&c.ctx.overlay);
     ct_zones_destroy(&c.ctx.zones);
     ct_limits_destroy(c.ctx.limits);
     if_status_destroy(c.ctx.ifs);

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "controller/pipeline.h"
 #include "dirs.h"
+#include "packets.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "schema/bulkhead-idl.h"
@@ -56,8 +58,17 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->system_id = ids ? nullable_xstrdup(smap_get(ids, "system-id"))
                          : NULL;
     cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
-    cfg->encap_ip = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-encap-ip"))
-                        : NULL;
+    const char *encap_ip = ids ? smap_get(ids, "bulkhead-encap-ip") : NULL;
+    ovs_be32 ip;
+    if (encap_ip && ip_parse(encap_ip, &ip) && ip
+        && !ip_is_multicast(ip) && ip != htonl(INADDR_BROADCAST)) {
+        cfg->encap_ip = xstrdup(encap_ip);
+    } else if (encap_ip) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        VLOG_WARN_RL(&rl, "external_ids:bulkhead-encap-ip \"%s\" is not a "
+                     "unicast IPv4 address: this host has no overlay",
+                     encap_ip);
+    }
     cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
     cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))
                       : NULL;
@@ -136,6 +147,72 @@ chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
         ovsrec_bridge_set_datapath_type(br, dp_type);
     }
     return br;
+}
+
+/* Returns the Port named 'name' of bridge 'br', or NULL. */
+static const struct ovsrec_port *
+find_port(const struct ovsrec_bridge *br, const char *name)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (!strcmp(br->ports[i]->name, name)) {
+            return br->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* Makes br-int's VXLAN port, PL_TUNNEL_PORT, what the configuration wants:
+ * present with this host's encapsulation address when it has one (and put
+ * back as it should be if someone removed or changed it), absent
+ * otherwise.  Returns its Interface, or NULL if it does not exist (yet). */
+const struct ovsrec_interface *
+chassis_ensure_tunnel(const struct ovsrec_bridge *br,
+                      const struct chassis_config *cfg,
+                      struct ovsdb_idl_txn *txn)
+{
+    const struct ovsrec_port *port = find_port(br, PL_TUNNEL_PORT);
+    const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
+                                            ? port->interfaces[0] : NULL);
+    struct smap options = SMAP_INITIALIZER(&options);
+
+    if (!txn) {
+        return iface;
+    }
+    if (!cfg->encap_ip) {
+        if (port) {
+            VLOG_INFO("%s: removing %s: no bulkhead-encap-ip", br->name,
+                      PL_TUNNEL_PORT);
+            ovsrec_bridge_update_ports_delvalue(br, port);
+        }
+        return NULL;
+    }
+
+    smap_add(&options, "remote_ip", "flow");
+    smap_add(&options, "key", "flow");
+    smap_add(&options, "local_ip", cfg->encap_ip);
+    if (!iface) {
+        if (port) {
+            ovsrec_bridge_update_ports_delvalue(br, port);
+        }
+        VLOG_INFO("%s: adding VXLAN port %s from %s", br->name,
+                  PL_TUNNEL_PORT, cfg->encap_ip);
+        struct ovsrec_interface *niface = ovsrec_interface_insert(txn);
+        ovsrec_interface_set_name(niface, PL_TUNNEL_PORT);
+        ovsrec_interface_set_type(niface, "vxlan");
+        ovsrec_interface_set_options(niface, &options);
+        struct ovsrec_port *nport = ovsrec_port_insert(txn);
+        ovsrec_port_set_name(nport, PL_TUNNEL_PORT);
+        ovsrec_port_set_interfaces(nport, &niface, 1);
+        ovsrec_bridge_update_ports_addvalue(br, nport);
+    } else if (strcmp(iface->type, "vxlan")
+               || !smap_equal(&iface->options, &options)) {
+        VLOG_WARN("%s: %s was changed by hand; putting it back", br->name,
+                  PL_TUNNEL_PORT);
+        ovsrec_interface_set_type(iface, "vxlan");
+        ovsrec_interface_set_options(iface, &options);
+    }
+    smap_destroy(&options);
+    return iface;
 }
 
 /* The chassis. */

@@ -22,6 +22,7 @@
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct ovsrec_bridge;
+struct ovsrec_interface;
 struct ovsrec_open_vswitch;
 struct bhrec_chassis;
 
@@ -49,6 +50,9 @@ void chassis_config_clear(struct chassis_config *);
 const struct ovsrec_bridge *chassis_ensure_bridge(
     struct ovsdb_idl *, const struct chassis_config *,
     const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+const struct ovsrec_interface *chassis_ensure_tunnel(
+    const struct ovsrec_bridge *, const struct chassis_config *,
+    struct ovsdb_idl_txn *);
 const struct bhrec_chassis *chassis_ensure_row(
     struct ovsdb_idl *tdb_idl, const struct chassis_config *,
     struct ovsdb_idl_txn *, const char *version);

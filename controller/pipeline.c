@@ -294,6 +294,22 @@ pipeline_add_static(struct flow_table *ft)
                        "drop");
     }
 
+    /* The overlay: nothing goes into a tunnel but what the overlay's flows
+     * send there, and a frame that came from a tunnel never goes into one
+     * again (no chassis relays another's frames, so there is no loop and no
+     * detour).  Without the VXLAN port, table TUNNEL_OUT drops. */
+    static const uint8_t tunnel_tables[] = {
+        PL_T_TUNNEL_FLOOD, PL_T_TUNNEL_OUT,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(tunnel_tables); i++) {
+        char *match = xasprintf("reg6=%d", PL_TUNNEL_KEY);
+        flow_table_add(ft, STATIC_OWNER, tunnel_tables[i], 200, cookie, match,
+                       "drop");
+        flow_table_add(ft, STATIC_OWNER, tunnel_tables[i], 0, cookie, "",
+                       "drop");
+        free(match);
+    }
+
     /* Classification: a tagged frame is dropped unless it is the uplink's
      * (higher-priority flows of each VLAN network), so a VM's 802.1Q frame
      * is never double-tagged; everything else goes to port security, which
@@ -578,6 +594,96 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
     free(owner);
 }
 
+/* Returns the owner name of the overlay's flows for network 'net_key'.  The
+ * caller frees it. */
+char *
+pipeline_overlay_owner(uint32_t net_key)
+{
+    return xasprintf("ovl:%#"PRIx32, net_key);
+}
+
+/* Appends to 'actions' what sends a frame of VNI 'vni' to the chassis at
+ * 'ip': the tunnel's key and destination, then table TUNNEL_OUT. */
+static void
+put_tunnel_actions(struct ds *actions, int64_t vni, ovs_be32 ip)
+{
+    ds_put_format(actions, "set_field:%"PRId64"->tun_id,set_field:"IP_FMT
+                  "->tun_dst,resubmit(,%d)", vni, IP_ARGS(ip),
+                  PL_T_TUNNEL_OUT);
+}
+
+/* Adds the overlay's flows of VXLAN network 'net': frames of its VNI from
+ * the chassis that host vNICs of it join it (and only those: an unknown
+ * VNI, or a known one from another address, finds no flow and is
+ * dropped), frames to its remote vNICs' MACs go to their chassis, and its
+ * broadcast and multicast go to each of those chassis once.  No MAC is
+ * ever learned: the Tenant DB says where each vNIC is. */
+void
+pipeline_add_overlay(struct flow_table *ft, const struct pl_overlay_net *net)
+{
+    char *owner = pipeline_overlay_owner(net->key);
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_NETWORK, net->key);
+    struct ds actions = DS_EMPTY_INITIALIZER;
+    struct ds match = DS_EMPTY_INITIALIZER;
+
+    /* From the tunnels: untagged frames of the VNI from a known chassis
+     * skip port security and the egress firewall (the sender's host
+     * applied them) and meet the destination's ingress firewall. */
+    ds_put_format(&actions, "set_field:%#"PRIx32"->metadata,"
+                  "set_field:%d->reg6,goto_table:%d", net->key,
+                  PL_TUNNEL_KEY, PL_T_L2_LOOKUP);
+    for (size_t i = 0; i < net->n_chassis; i++) {
+        ds_clear(&match);
+        ds_put_format(&match, "in_port=%"PRId64",tun_id=%"PRId64","
+                      "tun_src="IP_FMT",vlan_tci=0/0x1000",
+                      net->tunnel_ofport, net->vni, IP_ARGS(net->chassis[i]));
+        flow_table_add(ft, owner, PL_T_CLASSIFY, 100, cookie,
+                       ds_cstr(&match), ds_cstr(&actions));
+    }
+
+    /* To its remote vNICs. */
+    for (size_t i = 0; i < net->n_remotes; i++) {
+        const struct pl_remote_vnic *r = &net->remotes[i];
+        ds_clear(&match);
+        ds_put_format(&match, "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT,
+                      net->key, ETH_ADDR_ARGS(r->mac));
+        ds_clear(&actions);
+        put_tunnel_actions(&actions, net->vni, r->chassis_ip);
+        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 100, cookie,
+                       ds_cstr(&match), ds_cstr(&actions));
+    }
+
+    /* Its broadcast and multicast: a copy per chassis. */
+    if (net->n_chassis) {
+        ds_clear(&actions);
+        for (size_t i = 0; i < net->n_chassis; i++) {
+            ds_put_format(&actions, "%sclone(", i ? "," : "");
+            put_tunnel_actions(&actions, net->vni, net->chassis[i]);
+            ds_put_char(&actions, ')');
+        }
+        ds_clear(&match);
+        ds_put_format(&match, "metadata=%#"PRIx32, net->key);
+        flow_table_add(ft, owner, PL_T_TUNNEL_FLOOD, 100, cookie,
+                       ds_cstr(&match), ds_cstr(&actions));
+    }
+    ds_destroy(&match);
+    ds_destroy(&actions);
+    free(owner);
+}
+
+/* Adds, for 'owner', the flow that sends what table TUNNEL_OUT gets into
+ * br-int's VXLAN port 'tunnel_ofport'. */
+void
+pipeline_add_tunnel_output(struct flow_table *ft, const char *owner,
+                           int64_t tunnel_ofport)
+{
+    char *actions = xasprintf("output:%"PRId64, tunnel_ofport);
+
+    flow_table_add(ft, owner, PL_T_TUNNEL_OUT, 100,
+                   pipeline_cookie(PL_COOKIE_PIPELINE, 0), "", actions);
+    free(actions);
+}
+
 /* Adds the flows of network 'net': flooding of broadcast and multicast to
  * its local vNICs (each through its own ingress firewall) and, for a VLAN
  * network with an uplink, the uplink's classification, output and unknown
@@ -610,6 +716,9 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
         if (i < n_out) {
             ds_put_format(&actions, ",set_field:%"PRIuSIZE"->reg5,"
                           "resubmit(,%d)", chunk + 1, PL_T_FLOOD);
+        } else if (net->type == POLICY_NET_VXLAN) {
+            /* Then the other chassis of the network, if any. */
+            ds_put_format(&actions, ",resubmit(,%d)", PL_T_TUNNEL_FLOOD);
         }
         if (!chunk) {
             match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"

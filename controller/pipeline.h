@@ -40,9 +40,15 @@
  *                       uplink only; nothing crosses networks.
  *   35  FLOOD           the rest of a long flood list, PL_FLOOD_CHUNK
  *                       outputs per flow, chained by reg5.
+ *   36  TUNNEL_FLOOD    a VXLAN network's broadcast and multicast, one copy
+ *                       per other chassis that hosts vNICs of it; never
+ *                       for frames that came from a tunnel.
  *   40  INGRESS_FW      the destination vNIC's ingress firewall (passes).
  *   50  OUTPUT          output to the ofport in reg7; to the uplink, with
  *                       the network's VLAN tag pushed first.
+ *   51  TUNNEL_OUT      into the VXLAN port (tun_id and tun_dst set
+ *                       before); never for frames that came from a
+ *                       tunnel (no chassis relays another's frames).
  *
  * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
  * input port key, reg7 = output ofport.  A network's key is its segment,
@@ -77,11 +83,13 @@ enum pipeline_table {
     PL_T_BROADCAST_LIMIT = 25,
     PL_T_L2_LOOKUP = 30,
     PL_T_FLOOD = 35,
+    PL_T_TUNNEL_FLOOD = 36,
     PL_T_INGRESS_PORT = 40,
     PL_T_INGRESS_FW = 41,
     PL_T_INGRESS_CT = 42,
     PL_T_INGRESS_VERDICT = 43,
     PL_T_OUTPUT = 50,
+    PL_T_TUNNEL_OUT = 51,
     PL_T_RULES = 60,
 };
 
@@ -101,6 +109,13 @@ enum pipeline_cookie_kind {
 /* The input port key (reg6) of frames from the uplink (vNIC keys are
  * zones, below 65536). */
 #define PL_UPLINK_KEY 0x10000
+
+/* The input port key (reg6) of frames from the overlay's tunnels. */
+#define PL_TUNNEL_KEY 0x20000
+
+/* The name of br-int's VXLAN port: one flow-based port for every remote
+ * chassis (remote_ip=flow, key=flow). */
+#define PL_TUNNEL_PORT "bh-vxlan"
 
 /* An address a vNIC may send from: parsed, never database text. */
 struct pl_address {
@@ -136,6 +151,25 @@ struct pl_network {
     int64_t uplink_ofport;      /* Uplink for a VLAN network, or 0. */
 };
 
+/* A vNIC of a VXLAN network bound on another chassis. */
+struct pl_remote_vnic {
+    struct eth_addr mac;        /* Its MAC. */
+    ovs_be32 chassis_ip;        /* Its chassis's encapsulation address. */
+};
+
+/* What the overlay carries for one VXLAN network with vNICs on this
+ * host. */
+struct pl_overlay_net {
+    uint32_t key;               /* Network key. */
+    int64_t vni;                /* Its VNI. */
+    const ovs_be32 *chassis;    /* Encapsulation addresses of the other
+                                 * chassis that host vNICs of it. */
+    size_t n_chassis;           /* Number of 'chassis'. */
+    const struct pl_remote_vnic *remotes;  /* Its vNICs bound on them. */
+    size_t n_remotes;           /* Number of 'remotes'. */
+    int64_t tunnel_ofport;      /* br-int's VXLAN port. */
+};
+
 uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
 bool pipeline_cookie_is_ours(uint64_t cookie);
@@ -145,5 +179,9 @@ char *pipeline_network_owner(uint32_t net_key);
 void pipeline_add_static(struct flow_table *);
 void pipeline_add_vnic(struct flow_table *, const struct pl_vnic *);
 void pipeline_add_network(struct flow_table *, const struct pl_network *);
+char *pipeline_overlay_owner(uint32_t net_key);
+void pipeline_add_overlay(struct flow_table *, const struct pl_overlay_net *);
+void pipeline_add_tunnel_output(struct flow_table *, const char *owner,
+                                int64_t tunnel_ofport);
 
 #endif /* pipeline.h */

@@ -376,13 +376,67 @@ START_TEST(test_vxlan_network_stays_off_the_uplink)
     ck_assert_ptr_null(strstr(all, "65536"));
     ck_assert_ptr_null(strstr(all, "reg7=9"));
 
-    /* The network itself is there: it floods to its member, only. */
+    /* The network itself is there: it floods to its member, then to the
+     * overlay's table, never to the uplink. */
     static const char flood[] =
         "table=30,priority=50,metadata=0x1000066,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000001000066,actions=clone(set_field:3->reg7,"
-        "resubmit(,40))\n";
+        "resubmit(,40)),resubmit(,36)\n";
     ck_assert_msg(strstr(all, flood), "missing: %s\nin:\n%s", flood, all);
+    free(all);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+START_TEST(test_overlay_network)
+{
+    struct flow_table ft;
+    ovs_be32 chassis[] = { htonl(0xc0a80002), htonl(0xc0a80003) };
+    struct pl_remote_vnic remotes[] = {
+        { ETH_ADDR_C(02,00,00,00,00,21), htonl(0xc0a80002) },
+        { ETH_ADDR_C(02,00,00,00,00,31), htonl(0xc0a80003) },
+    };
+    struct pl_overlay_net n = {
+        .key = pipeline_network_key(POLICY_NET_VXLAN, 5001),
+        .vni = 5001,
+        .chassis = chassis, .n_chassis = ARRAY_SIZE(chassis),
+        .remotes = remotes, .n_remotes = ARRAY_SIZE(remotes),
+        .tunnel_ofport = 7,
+    };
+
+    flow_table_init(&ft);
+    pipeline_add_overlay(&ft, &n);
+    pipeline_add_tunnel_output(&ft, "ovl:tunnel", 7);
+    char *all = flows(&ft, NULL);
+    /* From each chassis, the VNI joins the network untagged, as from the
+     * tunnel; to each remote MAC, its chassis; a broadcast, each chassis
+     * once; and out into the VXLAN port. */
+    static const char expected[] =
+        "table=0,priority=100,in_port=7,tun_id=5001,tun_src=192.168.0.2,"
+        "vlan_tci=0/0x1000,cookie=0x200000001001389,"
+        "actions=set_field:0x1001389->metadata,set_field:131072->reg6,"
+        "goto_table:30\n"
+        "table=0,priority=100,in_port=7,tun_id=5001,tun_src=192.168.0.3,"
+        "vlan_tci=0/0x1000,cookie=0x200000001001389,"
+        "actions=set_field:0x1001389->metadata,set_field:131072->reg6,"
+        "goto_table:30\n"
+        "table=30,priority=100,metadata=0x1001389,dl_dst=02:00:00:00:00:21,"
+        "cookie=0x200000001001389,actions=set_field:5001->tun_id,"
+        "set_field:192.168.0.2->tun_dst,resubmit(,51)\n"
+        "table=30,priority=100,metadata=0x1001389,dl_dst=02:00:00:00:00:31,"
+        "cookie=0x200000001001389,actions=set_field:5001->tun_id,"
+        "set_field:192.168.0.3->tun_dst,resubmit(,51)\n"
+        "table=36,priority=100,metadata=0x1001389,"
+        "cookie=0x200000001001389,actions=clone(set_field:5001->tun_id,"
+        "set_field:192.168.0.2->tun_dst,resubmit(,51)),"
+        "clone(set_field:5001->tun_id,set_field:192.168.0.3->tun_dst,"
+        "resubmit(,51))\n"
+        "table=51,priority=100,cookie=0xf00000000000000,actions=output:7\n";
+    if (strcmp(all, expected)) {
+        fprintf(stderr, "actual:\n%s", all);
+    }
+    ck_assert_str_eq(all, expected);
     free(all);
     flow_table_destroy(&ft);
 }
@@ -559,6 +613,7 @@ pipeline_suite(void)
     tcase_add_test(tc, test_network_with_uplink);
     tcase_add_test(tc, test_long_flood_is_chained);
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
+    tcase_add_test(tc, test_overlay_network);
     tcase_add_test(tc, test_static_flows_drop_by_default);
     tcase_add_test(tc, test_static_port_security_drops);
     tcase_add_test(tc, test_ct_zones);

@@ -1,0 +1,369 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/overlay.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "controller/binding.h"
+#include "controller/flow-table.h"
+#include "controller/pipeline.h"
+#include "coverage.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "schema/bulkhead-idl.h"
+#include "sset.h"
+#include "util.h"
+#include "uuid.h"
+
+VLOG_DEFINE_THIS_MODULE(overlay);
+
+COVERAGE_DEFINE(overlay_net_flows);
+COVERAGE_DEFINE(overlay_recompute);
+
+/* The owner of the output into the VXLAN port. */
+#define TUNNEL_OWNER OVERLAY_OWNERS"tunnel"
+
+/* A VXLAN network with vNICs bound here. */
+struct ovl_net {
+    struct hmap_node node;      /* In 'nets', by key. */
+    uint32_t key;               /* Network key. */
+    int64_t vni;                /* Its VNI. */
+    size_t n_local;             /* Its vNICs bound here. */
+    struct sset remote_ports;   /* UUIDs of the Ports its flows send to, as
+                                 * last computed. */
+    bool dirty;                 /* Its flows need computing. */
+
+    /* Gathered while computing. */
+    struct pl_remote_vnic *remotes;  /* Its remote vNICs. */
+    size_t n_remotes;           /* Number of 'remotes'. */
+    size_t allocated_remotes;   /* Allocated size of 'remotes'. */
+};
+
+/* Initializes 'ov', empty. */
+void
+overlay_init(struct overlay *ov)
+{
+    hmap_init(&ov->nets);
+    ov->tunnel_ofport = 0;
+}
+
+/* Frees 'n'. */
+static void
+net_free(struct ovl_net *n)
+{
+    sset_destroy(&n->remote_ports);
+    free(n->remotes);
+    free(n);
+}
+
+/* Forgets every network (not their flows). */
+static void
+clear_nets(struct overlay *ov)
+{
+    struct ovl_net *n;
+    HMAP_FOR_EACH_POP (n, node, &ov->nets) {
+        net_free(n);
+    }
+}
+
+/* Frees what 'ov' holds. */
+void
+overlay_destroy(struct overlay *ov)
+{
+    clear_nets(ov);
+    hmap_destroy(&ov->nets);
+}
+
+/* Returns the local VXLAN network 'key', or NULL. */
+static struct ovl_net *
+find_net(const struct overlay *ov, uint32_t key)
+{
+    struct ovl_net *n;
+    HMAP_FOR_EACH_WITH_HASH (n, node, hash_int(key, 0), &ov->nets) {
+        if (n->key == key) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the local VXLAN network 'key' of VNI 'vni', creating it (dirty)
+ * if needed. */
+static struct ovl_net *
+get_net(struct overlay *ov, uint32_t key, int64_t vni)
+{
+    struct ovl_net *n = find_net(ov, key);
+
+    if (!n) {
+        n = xzalloc(sizeof *n);
+        n->key = key;
+        n->vni = vni;
+        sset_init(&n->remote_ports);
+        n->dirty = true;
+        hmap_insert(&ov->nets, &n->node, hash_int(key, 0));
+    }
+    return n;
+}
+
+/* Removes the flows of network 'n' and forgets it. */
+static void
+drop_net(struct overlay *ov, struct ovl_net *n, struct flow_table *flows)
+{
+    char *owner = pipeline_overlay_owner(n->key);
+
+    flow_table_clear_owner(flows, owner);
+    free(owner);
+    hmap_remove(&ov->nets, &n->node);
+    net_free(n);
+}
+
+/* Returns the encapsulation address of chassis 'ch' in 'ip', or false if
+ * it has none that is usable. */
+static bool
+chassis_ip(const struct bhrec_chassis *ch, ovs_be32 *ip)
+{
+    return (ch->encap_ip && ip_parse(ch->encap_ip, ip) && *ip
+            && !ip_is_multicast(*ip));
+}
+
+/* Returns the key of the VXLAN network of Port 'row', or 0 if it is on no
+ * VXLAN network. */
+static uint32_t
+port_vxlan_key(const struct bhrec_port *row)
+{
+    const struct bhrec_network *net = row->network;
+
+    return (net && !strcmp(net->type, "vxlan")
+            ? pipeline_network_key(POLICY_NET_VXLAN, net->segment) : 0);
+}
+
+/* Compares two addresses, for qsort(). */
+static int
+compare_ips(const void *a_, const void *b_)
+{
+    uint32_t a = ntohl(*(const ovs_be32 *) a_);
+    uint32_t b = ntohl(*(const ovs_be32 *) b_);
+
+    return a < b ? -1 : a > b;
+}
+
+/* Computes the flows of the dirty networks: one walk over the Ports of
+ * the Tenant DB gathers the vNICs of those networks bound on other
+ * chassis.  A Port whose iface-id is bound here is local, whatever its
+ * chassis column says (a migration in progress). */
+static void
+compute_dirty(struct overlay *ov, const struct binding *b,
+              struct ovsdb_idl *tdb, const struct bhrec_chassis *self,
+              struct flow_table *flows)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct bhrec_port *row;
+    struct ovl_net *n;
+    bool any = false;
+
+    HMAP_FOR_EACH (n, node, &ov->nets) {
+        if (n->dirty) {
+            sset_clear(&n->remote_ports);
+            n->n_remotes = 0;
+            any = true;
+        }
+    }
+    if (!any) {
+        return;
+    }
+
+    BHREC_PORT_FOR_EACH (row, tdb) {
+        const struct bhrec_chassis *ch = row->chassis;
+        uint32_t key = port_vxlan_key(row);
+        n = key ? find_net(ov, key) : NULL;
+        if (!n || !n->dirty || !ch || ch == self) {
+            continue;
+        }
+        const struct vnic *v = binding_find(b, row->iface_id);
+        if (v && v->state == VNIC_BOUND) {
+            continue;
+        }
+        struct pl_remote_vnic r;
+        if (!chassis_ip(ch, &r.chassis_ip)) {
+            VLOG_WARN_RL(&rl, "port %s is bound on chassis %s, which has no "
+                         "usable encapsulation address: unreachable",
+                         row->name, ch->name);
+            continue;
+        }
+        if (!eth_addr_from_string(row->mac, &r.mac)) {
+            continue;
+        }
+        if (n->n_remotes >= n->allocated_remotes) {
+            n->remotes = x2nrealloc(n->remotes, &n->allocated_remotes,
+                                    sizeof *n->remotes);
+        }
+        n->remotes[n->n_remotes++] = r;
+        char uuid[UUID_LEN + 1];
+        snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&row->header_.uuid));
+        sset_add(&n->remote_ports, uuid);
+    }
+
+    HMAP_FOR_EACH (n, node, &ov->nets) {
+        if (!n->dirty) {
+            continue;
+        }
+        COVERAGE_INC(overlay_net_flows);
+        n->dirty = false;
+        char *owner = pipeline_overlay_owner(n->key);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+        if (ov->tunnel_ofport <= 0) {
+            continue;
+        }
+
+        /* The chassis that host its remote vNICs, each once. */
+        ovs_be32 *chassis = xmalloc(MAX(n->n_remotes, 1) * sizeof *chassis);
+        size_t n_chassis = 0;
+        for (size_t i = 0; i < n->n_remotes; i++) {
+            chassis[i] = n->remotes[i].chassis_ip;
+        }
+        qsort(chassis, n->n_remotes, sizeof *chassis, compare_ips);
+        for (size_t i = 0; i < n->n_remotes; i++) {
+            if (!n_chassis || chassis[n_chassis - 1] != chassis[i]) {
+                chassis[n_chassis++] = chassis[i];
+            }
+        }
+        struct pl_overlay_net on = {
+            .key = n->key,
+            .vni = n->vni,
+            .chassis = chassis,
+            .n_chassis = n_chassis,
+            .remotes = n->remotes,
+            .n_remotes = n->n_remotes,
+            .tunnel_ofport = ov->tunnel_ofport,
+        };
+        pipeline_add_overlay(flows, &on);
+        free(chassis);
+    }
+}
+
+/* Computes everything anew, with br-int's VXLAN port at 'tunnel_ofport'
+ * (0: none). */
+void
+overlay_recompute(struct overlay *ov, const struct binding *b,
+                  struct ovsdb_idl *tdb, const struct bhrec_chassis *self,
+                  int64_t tunnel_ofport, struct flow_table *flows)
+{
+    const struct vnic *v;
+
+    COVERAGE_INC(overlay_recompute);
+    clear_nets(ov);
+    ov->tunnel_ofport = tunnel_ofport;
+    flow_table_clear_owner(flows, TUNNEL_OWNER);
+    if (tunnel_ofport > 0) {
+        pipeline_add_tunnel_output(flows, TUNNEL_OWNER, tunnel_ofport);
+    }
+    BINDING_FOR_EACH_VNIC (v, b) {
+        if (v->state == VNIC_BOUND && v->net_type == POLICY_NET_VXLAN) {
+            get_net(ov, v->net_key, v->segment)->n_local++;
+        }
+    }
+    compute_dirty(ov, b, tdb, self, flows);
+}
+
+/* Returns true if br-int's VXLAN port is no longer at the ofport the flows
+ * were computed for. */
+bool
+overlay_tunnel_changed(const struct overlay *ov, int64_t tunnel_ofport)
+{
+    return ov->tunnel_ofport != tunnel_ofport;
+}
+
+/* Returns true if 'key' is a VXLAN network's key. */
+static bool
+is_vxlan_key(uint32_t key)
+{
+    return key == pipeline_network_key(POLICY_NET_VXLAN, key & 0xffffff);
+}
+
+/* Follows the vNICs bound or gone here in this run: a VXLAN network gets
+ * flows with its first local vNIC and loses them with its last; a vNIC
+ * bound here whose Port the flows sent to another chassis (it moved here)
+ * recomputes its network. */
+bool
+overlay_handle_binding(struct overlay *ov, const struct binding *b,
+                       struct ovsdb_idl *tdb,
+                       const struct bhrec_chassis *self,
+                       struct flow_table *flows)
+{
+    const struct binding_change *ch;
+
+    BINDING_FOR_EACH_CHANGE (ch, b) {
+        if (ch->was_bound && is_vxlan_key(ch->old_net_key)) {
+            struct ovl_net *n = find_net(ov, ch->old_net_key);
+            if (n && n->n_local) {
+                /* Its Port may be bound elsewhere already. */
+                n->n_local--;
+                n->dirty = true;
+            }
+        }
+        const struct vnic *v = binding_find(b, ch->iface_id);
+        if (v && v->state == VNIC_BOUND && v->net_type == POLICY_NET_VXLAN) {
+            struct ovl_net *n = get_net(ov, v->net_key, v->segment);
+            char uuid[UUID_LEN + 1];
+            snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&v->port_uuid));
+            n->n_local++;
+            n->dirty = n->dirty || sset_contains(&n->remote_ports, uuid);
+        }
+    }
+
+    struct ovl_net *n;
+    HMAP_FOR_EACH_SAFE (n, node, &ov->nets) {
+        if (!n->n_local) {
+            drop_net(ov, n, flows);
+        }
+    }
+    compute_dirty(ov, b, tdb, self, flows);
+    return true;
+}
+
+/* Follows the Tenant DB: a Port that is, or was, a remote vNIC of a local
+ * VXLAN network recomputes that network; a Chassis that changes or goes
+ * recomputes them all; a Network that changes recomputes the node. */
+bool
+overlay_handle_tdb(struct overlay *ov, const struct binding *b,
+                   struct ovsdb_idl *tdb, const struct bhrec_chassis *self,
+                   struct flow_table *flows)
+{
+    const struct bhrec_network *net;
+    const struct bhrec_chassis *chassis;
+    const struct bhrec_port *row;
+    struct ovl_net *n;
+
+    BHREC_NETWORK_FOR_EACH_TRACKED (net, tdb) {
+        return false;
+    }
+    BHREC_CHASSIS_FOR_EACH_TRACKED (chassis, tdb) {
+        HMAP_FOR_EACH (n, node, &ov->nets) {
+            n->dirty = true;
+        }
+        break;
+    }
+    BHREC_PORT_FOR_EACH_TRACKED (row, tdb) {
+        char uuid[UUID_LEN + 1];
+        snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&row->header_.uuid));
+        HMAP_FOR_EACH (n, node, &ov->nets) {
+            if (sset_contains(&n->remote_ports, uuid)) {
+                n->dirty = true;
+            }
+        }
+        uint32_t key = (bhrec_port_is_deleted(row) ? 0
+                        : port_vxlan_key(row));
+        n = key ? find_net(ov, key) : NULL;
+        if (n && row->chassis && row->chassis != self) {
+            n->dirty = true;
+        }
+    }
+    compute_dirty(ov, b, tdb, self, flows);
+    return true;
+}
