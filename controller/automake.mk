@@ -12,7 +12,9 @@ controller_libcontroller_a_SOURCES += \
 	controller/ct-limits.c \
 	controller/ct-limits.h \
 	controller/ct-zone.c \
-	controller/ct-zone.h
+	controller/ct-zone.h \
+	controller/vswitchd-rpc.c \
+	controller/vswitchd-rpc.h
 controller_libcontroller_a_SOURCES += \
 	controller/binding.c \
 	controller/binding.h \
