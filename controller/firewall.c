@@ -966,17 +966,7 @@ resolve_end(struct ovsdb_idl *tdb, const char *name,
         return NULL;
     }
 
-    BHREC_PORT_FOR_EACH (port, tdb) {
-        if (!strcmp(port->iface_id, name)) {
-            found = port;
-            n = 1;
-            break;
-        }
-        if (!strcmp(port->name, name)) {
-            found = port;
-            n++;
-        }
-    }
+    n = tenant_db_find_port(tdb, name, &found);
     if (!n) {
         return xasprintf("no port or address \"%s\"", name);
     } else if (n > 1) {
