@@ -147,7 +147,7 @@ fw_log_packet_in(const struct ofputil_packet_in *pin, void *log_)
     if (ud[1] == FIREWALL_LOG_DENY) {
         ds_put_cstr(&s, "default");
     } else if (!firewall_describe_rule(log->fw, log->tdb, md->regs[13],
-                                       &s)) {
+                                       false, &s)) {
         ds_put_format(&s, "%#"PRIx32, md->regs[13]);
     }
 
