@@ -34,6 +34,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/local-nets.h \
 	controller/mac-owners.c \
 	controller/mac-owners.h \
+	controller/trace.c \
+	controller/trace.h \
 	controller/vnic-flows.c \
 	controller/vnic-flows.h
 
