@@ -839,6 +839,11 @@ resolve_port(const struct trace *t, const char *name, char **errorp)
 
     if (v && v->state == VNIC_BOUND) {
         return v;
+    } else if (v && v->state == VNIC_UNKNOWN) {
+        *errorp = xasprintf("vNIC \"%s\" (interface %s) is not bound: no "
+                            "Port of the Tenant DB has its iface-id \"%s\"",
+                            name, v->iface_name, v->iface_id);
+        return NULL;
     } else if (v) {
         *errorp = xasprintf("vNIC \"%s\" (interface %s) is not bound: %s%s%s",
                             name, v->iface_name, vnic_state_name(v->state),
