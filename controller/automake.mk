@@ -12,7 +12,9 @@ controller_libcontroller_a_SOURCES += \
 	controller/ct-limits.c \
 	controller/ct-limits.h \
 	controller/ct-zone.c \
-	controller/ct-zone.h
+	controller/ct-zone.h \
+	controller/vswitchd-rpc.c \
+	controller/vswitchd-rpc.h
 controller_libcontroller_a_SOURCES += \
 	controller/binding.c \
 	controller/binding.h \
@@ -34,6 +36,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/overlay.h \
 	controller/mac-owners.c \
 	controller/mac-owners.h \
+	controller/trace.c \
+	controller/trace.h \
 	controller/vnic-flows.c \
 	controller/vnic-flows.h
 

@@ -189,6 +189,21 @@ binding_lookup(const struct binding *b, const char *name)
     return v;
 }
 
+/* Returns the bound vNIC whose conntrack zone (its port key) is 'zone', or
+ * NULL. */
+const struct vnic *
+binding_find_by_zone(const struct binding *b, uint32_t zone)
+{
+    const struct vnic *v;
+
+    BINDING_FOR_EACH_VNIC (v, b) {
+        if (v->state == VNIC_BOUND && v->zone == zone) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
 /* Records, once per run, that 'v' changed: what it was bound to before the
  * change. */
 static void

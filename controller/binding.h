@@ -170,6 +170,8 @@ void binding_clear_tracked(struct binding *);
 
 const struct vnic *binding_find(const struct binding *, const char *iface_id);
 const struct vnic *binding_lookup(const struct binding *, const char *name);
+const struct vnic *binding_find_by_zone(const struct binding *,
+                                        uint32_t zone);
 
 /* Iterates over the vNICs of binding B. */
 #define BINDING_FOR_EACH_VNIC(VNIC, B) \

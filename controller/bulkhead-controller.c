@@ -45,6 +45,7 @@
 #include "controller/overlay.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
+#include "controller/trace.h"
 #include "controller/vnic-flows.h"
 #include "coverage.h"
 #include "daemon.h"
@@ -96,6 +97,7 @@ struct controller {
     enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct fw_log *fw_log;      /* The firewall's connection log. */
+    struct trace *trace;        /* The "trace" command. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
@@ -654,6 +656,9 @@ main(int argc, char *argv[])
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
     ofctrl_set_packet_in_cb(c.ofctrl, fw_log_packet_in, c.fw_log);
+    c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,
+                           c.ctx.flows);
+    trace_register_commands(c.trace);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -671,10 +676,12 @@ main(int argc, char *argv[])
         }
 
         controller_run(&c);
+        trace_run(c.trace, c.cfg.bridge);
         unixctl_server_run(unixctl);
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
+        trace_wait(c.trace);
         if (c.synced) {
             ct_limits_wait(c.ctx.limits);
         }
@@ -688,6 +695,7 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     binding_destroy(&c.ctx.binding);
     fw_log_destroy(c.fw_log);
+    trace_destroy(c.trace);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);

@@ -10,23 +10,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "controller/binding.h"
 #include "controller/ct-zone.h"
+#include "controller/vswitchd-rpc.h"
 #include "coverage.h"
-#include "daemon.h"
-#include "dirs.h"
 #include "hash.h"
 #include "hmapx.h"
-#include "jsonrpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
-#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "policies/policy.h"
-#include "socket-util.h"
-#include "stream.h"
 #include "svec.h"
 #include "timeval.h"
 #include "util.h"
@@ -103,8 +97,7 @@ struct ct_limits {
     bool ever_read;             /* A read was answered since the start. */
 
     /* ovs-vswitchd's control socket. */
-    struct jsonrpc *rpc;        /* The connection, or NULL. */
-    char *target;               /* Its name, or NULL. */
+    struct vswitchd_rpc *rpc;   /* The connection (vswitchd-rpc.h). */
     long int pid;               /* ovs-vswitchd's pid, 0 before the first
                                  * connection. */
     long long int retry_at;     /* No connection, nor request after an
@@ -114,8 +107,6 @@ struct ct_limits {
 
     /* The request in flight. */
     enum ct_limits_op op;       /* What it asks, or OP_NONE. */
-    struct json *id;            /* Its JSON-RPC id. */
-    long long int sent_at;      /* When it was sent. */
     struct ct_limit_sent *sent; /* Its zones. */
     size_t n_sent;              /* Number of 'sent'. */
 
@@ -138,6 +129,7 @@ ct_limits_create(void)
     hmapx_init(&cl->dirty);
     cl->need_read = true;
     cl->backoff = MIN_BACKOFF_MS;
+    cl->rpc = vswitchd_rpc_create(REPLY_TIMEOUT_MS);
     return cl;
 }
 
@@ -146,8 +138,6 @@ static void
 request_clear(struct ct_limits *cl)
 {
     cl->op = OP_NONE;
-    json_destroy(cl->id);
-    cl->id = NULL;
     free(cl->sent);
     cl->sent = NULL;
     cl->n_sent = 0;
@@ -158,10 +148,7 @@ request_clear(struct ct_limits *cl)
 static void
 disconnect(struct ct_limits *cl)
 {
-    if (cl->rpc) {
-        jsonrpc_close(cl->rpc);
-        cl->rpc = NULL;
-    }
+    vswitchd_rpc_close(cl->rpc);
     request_clear(cl);
     cl->need_read = true;
 }
@@ -183,9 +170,9 @@ ct_limits_destroy(struct ct_limits *cl)
     hmap_destroy(&cl->zones);
     hmap_destroy(&cl->by_iface);
     hmapx_destroy(&cl->dirty);
+    vswitchd_rpc_destroy(cl->rpc);
     free(cl->dp_type);
     free(cl->dp);
-    free(cl->target);
     free(cl->last_error);
     free(cl);
 }
@@ -398,38 +385,16 @@ note_success(struct ct_limits *cl)
 static bool
 connect_vswitchd(struct ct_limits *cl)
 {
-    char *pidfile = xasprintf("%s/ovs-vswitchd.pid", ovs_rundir());
-    struct stat st;
+    char *error = vswitchd_rpc_connect(cl->rpc);
 
-    if (stat(pidfile, &st) && errno == ENOENT) {
-        /* Not running, or restarting: read_pidfile() would log it too. */
-        note_error(cl, xasprintf("%s: %s", pidfile, ovs_strerror(ENOENT)));
-        free(pidfile);
-        return false;
-    }
-    pid_t pid = read_pidfile(pidfile);
-    if (pid < 0) {
-        note_error(cl, xasprintf("%s: %s", pidfile, ovs_strerror(-pid)));
-        free(pidfile);
-        return false;
-    }
-    free(pidfile);
-
-    char *target = xasprintf("unix:%s/ovs-vswitchd.%ld.ctl", ovs_rundir(),
-                             (long int) pid);
-    struct stream *stream;
-    int error = stream_open(target, &stream, DSCP_DEFAULT);
     if (error) {
-        note_error(cl, xasprintf("%s: %s", target, ovs_strerror(error)));
-        free(target);
+        note_error(cl, error);
         return false;
     }
-    cl->rpc = jsonrpc_open(stream);
-    free(cl->target);
-    cl->target = target;
+    long int pid = vswitchd_rpc_pid(cl->rpc);
     if (pid != cl->pid) {
         VLOG_INFO("%s: connected to ovs-vswitchd (pid %ld); reading its "
-                  "conntrack limits", target, (long int) pid);
+                  "conntrack limits", vswitchd_rpc_target(cl->rpc), pid);
         cl->pid = pid;
     }
     cl->need_read = true;
@@ -437,29 +402,22 @@ connect_vswitchd(struct ct_limits *cl)
     return true;
 }
 
+static vswitchd_rpc_cb handle_reply;
+
 /* Sends 'method' with 'args' (the datapath first) as the request in
  * flight, of kind 'op'. */
 static void
 send_request(struct ct_limits *cl, enum ct_limits_op op, const char *method,
              const struct svec *args)
 {
-    struct json **jargs = xmalloc((args->n + 1) * sizeof *jargs);
-
-    for (size_t i = 0; i < args->n; i++) {
-        jargs[i] = json_string_create(args->names[i]);
-    }
-    struct jsonrpc_msg *request = jsonrpc_create_request(
-        method, json_array_create(jargs, args->n), NULL);
-    cl->id = json_clone(request->id);
     cl->op = op;
-    cl->sent_at = time_msec();
     cl->n_requests++;
     COVERAGE_INC(ct_limit_request);
-    VLOG_DBG("%s: %s %s%s", cl->target, method, args->names[0],
-             args->n > 1 ? " ..." : "");
-    int error = jsonrpc_send(cl->rpc, request);
+    VLOG_DBG("%s: %s %s%s", vswitchd_rpc_target(cl->rpc), method,
+             args->names[0], args->n > 1 ? " ..." : "");
+    int error = vswitchd_rpc_send(cl->rpc, method, args, handle_reply, cl);
     if (error) {
-        note_error(cl, xasprintf("%s: %s", cl->target,
+        note_error(cl, xasprintf("%s: %s", vswitchd_rpc_target(cl->rpc),
                                  ovs_strerror(error)));
         disconnect(cl);
         back_off(cl);
@@ -647,23 +605,26 @@ apply_read(struct ct_limits *cl, const char *text)
     cl->n_checks++;
 }
 
-/* Handles 'msg', the answer to the request in flight. */
+/* Handles what became of the request in flight (vswitchd-rpc.h):
+ * 'status' and 'text'. */
 static void
-handle_reply(struct ct_limits *cl, const struct jsonrpc_msg *msg)
+handle_reply(enum vswitchd_rpc_status status, const char *text, void *cl_)
 {
     static const char *const names[] = {
         [OP_GET] = "dpctl/ct-get-limits",
         [OP_SET] = "dpctl/ct-set-limits",
         [OP_DEL] = "dpctl/ct-del-limits",
     };
+    struct ct_limits *cl = cl_;
     const char *name = names[cl->op];
 
-    if (msg->type != JSONRPC_REPLY || !msg->result
-        || msg->result->type != JSON_STRING) {
-        char *error = (msg->error && msg->error->type == JSON_STRING
-                       ? xstrdup(json_string(msg->error))
-                       : json_to_string(msg->error ? msg->error
-                                        : msg->result, 0));
+    if (status == VSWITCHD_RPC_LOST) {
+        /* ct_limits_run() reports it, from vswitchd_rpc_run()'s return
+         * value. */
+        request_clear(cl);
+        return;
+    } else if (status == VSWITCHD_RPC_ERROR) {
+        char *error = xstrdup(text);
         char *nl = strchr(error, '\n');
         if (nl) {
             *nl = '\0';
@@ -678,7 +639,6 @@ handle_reply(struct ct_limits *cl, const struct jsonrpc_msg *msg)
     }
 
     note_success(cl);
-    const char *text = json_string(msg->result);
     for (size_t i = 0; i < cl->n_sent; i++) {
         const struct ct_limit_sent *s = &cl->sent[i];
         struct ct_limit *l = limit_get(cl, s->zone);
@@ -692,33 +652,6 @@ handle_reply(struct ct_limits *cl, const struct jsonrpc_msg *msg)
         apply_read(cl, text);
     }
     request_clear(cl);
-}
-
-/* Receives what ovs-vswitchd sent, and notices if it closed the
- * connection. */
-static void
-receive(struct ct_limits *cl)
-{
-    for (int i = 0; i < 50 && cl->rpc; i++) {
-        struct jsonrpc_msg *msg;
-        int error = jsonrpc_recv(cl->rpc, &msg);
-        if (error == EAGAIN) {
-            break;
-        } else if (error) {
-            VLOG_INFO("%s: %s; connecting again", cl->target,
-                      error == EOF ? "ovs-vswitchd closed the connection"
-                      : ovs_strerror(error));
-            disconnect(cl);
-            cl->retry_at = time_msec() + MIN_BACKOFF_MS;
-            break;
-        }
-        if (cl->op != OP_NONE
-            && (msg->type == JSONRPC_REPLY || msg->type == JSONRPC_ERROR)
-            && json_equal(msg->id, cl->id)) {
-            handle_reply(cl, msg);
-        }
-        jsonrpc_msg_destroy(msg);
-    }
 }
 
 /* Running. */
@@ -774,7 +707,7 @@ ct_limits_run(struct ct_limits *cl, const char *datapath_type,
         return;
     }
 
-    if (!cl->rpc) {
+    if (!vswitchd_rpc_is_connected(cl->rpc)) {
         if (now < cl->retry_at) {
             return;
         }
@@ -783,18 +716,24 @@ ct_limits_run(struct ct_limits *cl, const char *datapath_type,
             return;
         }
     }
-    jsonrpc_run(cl->rpc);
-    receive(cl);
-    if (!cl->rpc) {
+    int error = vswitchd_rpc_run(cl->rpc);
+    if (error == ETIMEDOUT) {
+        /* ovs-vswitchd may be stuck: wait longer each time. */
+        note_error(cl, xasprintf("%s: no answer in %d seconds",
+                                 vswitchd_rpc_target(cl->rpc),
+                                 REPLY_TIMEOUT_MS / 1000));
+        disconnect(cl);
+        back_off(cl);
+        return;
+    } else if (error) {
+        VLOG_INFO("%s: %s; connecting again", vswitchd_rpc_target(cl->rpc),
+                  error == EOF ? "ovs-vswitchd closed the connection"
+                  : ovs_strerror(error));
+        disconnect(cl);
+        cl->retry_at = time_msec() + MIN_BACKOFF_MS;
         return;
     }
     if (cl->op != OP_NONE) {
-        if (now >= cl->sent_at + REPLY_TIMEOUT_MS) {
-            note_error(cl, xasprintf("%s: no answer in %d seconds",
-                                     cl->target, REPLY_TIMEOUT_MS / 1000));
-            disconnect(cl);
-            back_off(cl);
-        }
         return;
     }
     if (now < cl->retry_at) {
@@ -808,9 +747,6 @@ ct_limits_run(struct ct_limits *cl, const char *datapath_type,
     } else {
         send_changes(cl);
     }
-    if (cl->rpc) {
-        jsonrpc_run(cl->rpc);
-    }
 }
 
 /* Arranges for the poll loop to wake up when ct_limits_run() has work. */
@@ -820,14 +756,12 @@ ct_limits_wait(struct ct_limits *cl)
     if (!cl->computed) {
         return;
     }
-    if (!cl->rpc) {
+    if (!vswitchd_rpc_is_connected(cl->rpc)) {
         poll_timer_wait_until(cl->retry_at);
         return;
     }
-    jsonrpc_wait(cl->rpc);
-    jsonrpc_recv_wait(cl->rpc);
+    vswitchd_rpc_wait(cl->rpc);
     if (cl->op != OP_NONE) {
-        poll_timer_wait_until(cl->sent_at + REPLY_TIMEOUT_MS);
         return;
     }
     if (cl->need_read || !hmapx_is_empty(&cl->dirty)) {
@@ -883,9 +817,10 @@ ct_limits_format_status(const struct ct_limits *cl, struct ds *s)
         const struct ct_limit *l = node->data;
         n_pending += l->want != l->have;
     }
-    ds_put_format(s, "ovs-vswitchd: %s (%s)\n",
-                  cl->target ? cl->target : "none",
-                  cl->rpc ? "connected" : "not connected");
+    const char *target = vswitchd_rpc_target(cl->rpc);
+    ds_put_format(s, "ovs-vswitchd: %s (%s)\n", target ? target : "none",
+                  (vswitchd_rpc_is_connected(cl->rpc) ? "connected"
+                   : "not connected"));
     ds_put_format(s, "  conntrack limits of %s: %"PRIuSIZE" zones, %"
                   PRIuSIZE" to apply\n", cl->dp ? cl->dp : "no datapath",
                   hmap_count(&cl->by_iface), n_pending);

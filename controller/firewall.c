@@ -1095,11 +1095,33 @@ firewall_vnic_class(const struct firewall *fw, const char *iface_id)
     return c ? c->id : 0;
 }
 
+/* Appends to 's' the tenant, group and number of Rule 'rule' of group 'g'
+ * ("acme/web#2"), and if 'with_text' the rule itself as a policy document
+ * says it ("acme/web#2 (ingress tcp 22 from @admin)"). */
+static void
+put_rule(const struct bhrec_security_group *g, const struct bhrec_rule *rule,
+         bool with_text, struct ds *s)
+{
+    ds_put_format(s, "%s/%s#%"PRId64, g->tenant ? g->tenant->name : "?",
+                  g->name, rule->position + 1);
+    if (with_text) {
+        struct policy_rule pr;
+        memset(&pr, 0, sizeof pr);
+        tenant_db_rule_from_row(rule, &pr);
+        char *text = policy_rule_to_string(&pr);
+        ds_put_format(s, " (%s)", text);
+        free(text);
+        tenant_db_rule_clear(&pr);
+    }
+}
+
 /* Appends to 's' the tenant, group and number of the rule whose key is
- * 'rule_key' ("acme/web#2").  Returns false if no rule has it. */
+ * 'rule_key' ("acme/web#2"), and if 'with_text' the rule itself
+ * ("acme/web#2 (ingress tcp 22 from @admin)").  Returns false if no rule
+ * has that key. */
 bool
 firewall_describe_rule(const struct firewall *fw, struct ovsdb_idl *tdb,
-                       uint32_t rule_key, struct ds *s)
+                       uint32_t rule_key, bool with_text, struct ds *s)
 {
     const struct uuid *uuid = rule_by_key(fw, rule_key);
     const struct bhrec_rule *rule = (uuid ? bhrec_rule_get_for_uuid(tdb, uuid)
@@ -1112,9 +1134,7 @@ firewall_describe_rule(const struct firewall *fw, struct ovsdb_idl *tdb,
     BHREC_SECURITY_GROUP_FOR_EACH (g, tdb) {
         for (size_t i = 0; i < g->n_rules; i++) {
             if (g->rules[i] == rule) {
-                ds_put_format(s, "%s/%s#%"PRId64,
-                              g->tenant ? g->tenant->name : "?", g->name,
-                              rule->position + 1);
+                put_rule(g, rule, with_text, s);
                 return true;
             }
         }
@@ -1208,17 +1228,7 @@ resolve_end(struct ovsdb_idl *tdb, const char *name,
         return NULL;
     }
 
-    BHREC_PORT_FOR_EACH (port, tdb) {
-        if (!strcmp(port->iface_id, name)) {
-            found = port;
-            n = 1;
-            break;
-        }
-        if (!strcmp(port->name, name)) {
-            found = port;
-            n++;
-        }
-    }
+    n = tenant_db_find_port(tdb, name, &found);
     if (!n) {
         return xasprintf("no port or address \"%s\"", name);
     } else if (n > 1) {
@@ -1286,15 +1296,7 @@ check_side(const struct firewall *fw, struct hmap *sets,
                 || !rule_allows(fw, sets, rows[j], proto, dport, remote)) {
                 continue;
             }
-            struct policy_rule pr;
-            memset(&pr, 0, sizeof pr);
-            tenant_db_rule_from_row(rows[j], &pr);
-            char *text = policy_rule_to_string(&pr);
-            ds_put_format(s, "%s/%s#%"PRId64" (%s)",
-                          g->tenant ? g->tenant->name : "?", g->name,
-                          rows[j]->position + 1, text);
-            free(text);
-            tenant_db_rule_clear(&pr);
+            put_rule(g, rows[j], true, s);
             free(rows);
             return true;
         }

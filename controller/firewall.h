@@ -95,6 +95,6 @@ void firewall_set_log_rate(struct firewall *, uint32_t rate,
                            struct flow_table *);
 void firewall_register_commands(struct firewall *, struct ovsdb_idl *tdb);
 bool firewall_describe_rule(const struct firewall *, struct ovsdb_idl *tdb,
-                            uint32_t rule_key, struct ds *);
+                            uint32_t rule_key, bool with_text, struct ds *);
 
 #endif /* firewall.h */

@@ -462,6 +462,41 @@ parse_flow(const char *key_text, const char *actions, struct bh_flow_key *key,
     return ok;
 }
 
+/* Parses 'match' (ovs-ofctl syntax, "" for all), with 'table' and
+ * 'priority', into 'key', normalized as flow_table_add() normalizes the
+ * keys of its flows, so that flow_table_find() finds the flow that has it.
+ * Returns NULL, or an error message (which the caller frees) and then
+ * 'key' is not initialized. */
+char *
+bh_flow_key_from_string(uint8_t table, uint16_t priority, const char *match,
+                        struct bh_flow_key *key)
+{
+    char *text = xasprintf("table=%"PRIu8",priority=%"PRIu16"%s%s,"
+                           "actions=drop", table, priority,
+                           *match ? "," : "", match);
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
+
+    free(text);
+    if (error) {
+        return error;
+    }
+
+    struct match m;
+    minimatch_expand(&fm.match, &m);
+    if (normalize_match(&m)) {
+        key->table_id = table;
+        key->priority = priority;
+        minimatch_init(&key->match, &m);
+    } else {
+        error = xstrdup("does not survive OpenFlow 1.5 encoding");
+    }
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    return error;
+}
+
 /* Adds to 'ft' that 'owner' wants, in OpenFlow table 'table' with
  * 'priority', a flow with 'cookie', the match 'match' (ovs-ofctl syntax, ""
  * for all) and the actions 'actions'.  Returns false if the flow does not

@@ -45,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openvswitch/compiler.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
@@ -67,6 +68,9 @@ bool bh_flow_key_equals(const struct bh_flow_key *,
 void bh_flow_key_clone(struct bh_flow_key *dst, const struct bh_flow_key *);
 void bh_flow_key_destroy(struct bh_flow_key *);
 void bh_flow_keys_destroy(struct hmap *keys);
+char *bh_flow_key_from_string(uint8_t table, uint16_t priority,
+                              const char *match, struct bh_flow_key *)
+    OVS_WARN_UNUSED_RESULT;
 
 /* One desired flow (one key), with what its owners want. */
 struct bh_flow {

@@ -71,20 +71,6 @@ fw_log_set_host_rate(struct fw_log *log, uint32_t rate)
     }
 }
 
-/* Returns the bound vNIC with conntrack zone 'zone', or NULL. */
-static const struct vnic *
-vnic_by_zone(const struct binding *b, uint32_t zone)
-{
-    const struct vnic *v;
-
-    BINDING_FOR_EACH_VNIC (v, b) {
-        if (v->state == VNIC_BOUND && v->zone == zone) {
-            return v;
-        }
-    }
-    return NULL;
-}
-
 /* Appends the protocol and addresses of 'flow' to 's'. */
 static void
 put_packet(const struct flow *flow, struct ds *s)
@@ -146,7 +132,7 @@ fw_log_packet_in(const struct ofputil_packet_in *pin, void *log_)
     const struct flow *md = &pin->flow_metadata.flow;
     bool egress = ud[2] == FW_DIR_EGRESS;
     uint32_t zone = md->regs[egress ? 6 : 8];
-    const struct vnic *v = vnic_by_zone(log->binding, zone);
+    const struct vnic *v = binding_find_by_zone(log->binding, zone);
     struct ds s = DS_EMPTY_INITIALIZER;
 
     ds_put_format(&s, "verdict=%s", (ud[1] == FIREWALL_LOG_ALLOW
@@ -161,7 +147,7 @@ fw_log_packet_in(const struct ofputil_packet_in *pin, void *log_)
     if (ud[1] == FIREWALL_LOG_DENY) {
         ds_put_cstr(&s, "default");
     } else if (!firewall_describe_rule(log->fw, log->tdb, md->regs[13],
-                                       &s)) {
+                                       false, &s)) {
         ds_put_format(&s, "%#"PRIx32, md->regs[13]);
     }
 

@@ -875,6 +875,32 @@ tenant_db_delete_tenant(struct ovsdb_idl_txn *txn,
     tdb_index_destroy(&index);
 }
 
+/* Looks up the Port that 'name' names in 'idl': the one whose iface_id is
+ * 'name', or else one whose name is 'name' (names are unique only within a
+ * network).  Stores it in '*portp' (NULL if none) and returns how many
+ * Ports 'name' names: 0, 1, or more for a name that several networks'
+ * Ports have (then '*portp' is one of them). */
+size_t
+tenant_db_find_port(const struct ovsdb_idl *idl, const char *name,
+                    const struct bhrec_port **portp)
+{
+    const struct bhrec_port *port;
+    size_t n = 0;
+
+    *portp = NULL;
+    BHREC_PORT_FOR_EACH (port, idl) {
+        if (!strcmp(port->iface_id, name)) {
+            *portp = port;
+            return 1;
+        }
+        if (!strcmp(port->name, name)) {
+            *portp = port;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Returns NULL if what a controller takes from Port row 'row' is valid, or
  * else a message (which the caller frees) naming the first problem the
  * document validator finds.  The Tenant DB may be written by anything, not

@@ -73,6 +73,8 @@ void tenant_db_port_clear(struct policy_port *);
 void tenant_db_rule_from_row(const struct bhrec_rule *, struct policy_rule *);
 void tenant_db_rule_clear(struct policy_rule *);
 char *tenant_db_check_port(const struct bhrec_port *);
+size_t tenant_db_find_port(const struct ovsdb_idl *, const char *name,
+                           const struct bhrec_port **);
 
 struct policy *tenant_db_read(const struct ovsdb_idl *);
 void tenant_db_apply(struct ovsdb_idl_txn *, const struct ovsdb_idl *,

@@ -226,6 +226,44 @@ START_TEST(test_owner_prefix_and_format)
 }
 END_TEST
 
+START_TEST(test_key_from_string_finds_the_flow)
+{
+    struct flow_table ft;
+    struct bh_flow_key key;
+
+    flow_table_init(&ft);
+    flow_table_add(&ft, "a", 60, 2000, 7,
+                   "ct_state=+trk-inv,reg11=1,reg12=0x5,ct_nw_proto=17",
+                   "set_field:0x9->reg13");
+    flow_table_add(&ft, "a", 0, 0, 8, "", "goto_table:10");
+
+    /* As ovs-vswitchd's ofproto/trace prints the flows it hits. */
+    ck_assert_ptr_null(bh_flow_key_from_string(
+                           60, 2000, "ct_state=-inv+trk,ct_nw_proto=17,"
+                           "reg11=0x1,reg12=0x5", &key));
+    const struct bh_flow *f = flow_table_find(&ft, &key);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->cookie, 7);
+    bh_flow_key_destroy(&key);
+
+    ck_assert_ptr_null(bh_flow_key_from_string(0, 0, "", &key));
+    f = flow_table_find(&ft, &key);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->cookie, 8);
+    bh_flow_key_destroy(&key);
+
+    /* Another priority is another flow. */
+    ck_assert_ptr_null(bh_flow_key_from_string(0, 1, "", &key));
+    ck_assert_ptr_null(flow_table_find(&ft, &key));
+    bh_flow_key_destroy(&key);
+
+    char *error = bh_flow_key_from_string(0, 0, "nosuch=1", &key);
+    ck_assert_ptr_nonnull(error);
+    free(error);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
 static Suite *
 flow_table_suite(void)
 {
@@ -238,6 +276,7 @@ flow_table_suite(void)
     tcase_add_test(tc, test_readding_the_same_flow_changes_nothing);
     tcase_add_test(tc, test_bad_flow_is_refused);
     tcase_add_test(tc, test_owner_prefix_and_format);
+    tcase_add_test(tc, test_key_from_string_finds_the_flow);
     suite_add_tcase(s, tc);
     return s;
 }
