@@ -14,7 +14,8 @@ TESTSUITE_AT = \
 	tests/controller-engine.at \
 	tests/controller-security.at \
 	tests/controller-firewall.at \
-	tests/multihost-macros.at
+	tests/multihost-macros.at \
+	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
