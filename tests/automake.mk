@@ -15,7 +15,9 @@ TESTSUITE_AT = \
 	tests/controller-security.at \
 	tests/controller-firewall.at \
 	tests/controller-overlay.at \
-	tests/controller-trace.at
+	tests/controller-trace.at \
+	tests/multihost-macros.at \
+	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
 TESTSUITE = tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
