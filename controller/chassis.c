@@ -187,9 +187,11 @@ chassis_ensure_tunnel(const struct ovsrec_bridge *br,
         return NULL;
     }
 
+    /* No local_ip: the outer source is the route's to each chassis (a
+     * fixed one needs a local route, which OVS's own route table cannot
+     * give the userspace datapath). */
     smap_add(&options, "remote_ip", "flow");
     smap_add(&options, "key", "flow");
-    smap_add(&options, "local_ip", cfg->encap_ip);
     if (!iface) {
         if (port) {
             ovsrec_bridge_update_ports_delvalue(br, port);
