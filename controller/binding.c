@@ -34,6 +34,7 @@ VLOG_DEFINE_THIS_MODULE(binding);
 COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
+COVERAGE_DEFINE(binding_held_elsewhere);
 COVERAGE_DEFINE(binding_duplicate_iface_id);
 COVERAGE_DEFINE(binding_invalid_row);
 COVERAGE_DEFINE(binding_mac_clash);
@@ -279,6 +280,20 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     return ds_steal_cstr(&s);
 }
 
+/* Returns true if another chassis than 'self' holds 'port' and its
+ * requested_chassis does not name 'self': two hosts never take a Port from
+ * each other.  A chassis that is gone holds nothing (Port.chassis is a weak
+ * reference).  While this host's Chassis row is not known yet ('self'
+ * NULL), nothing is held elsewhere: the claim waits for it. */
+static bool
+held_elsewhere(const struct bhrec_port *port,
+               const struct bhrec_chassis *self)
+{
+    return (self && port->chassis && port->chassis != self
+            && !(port->requested_chassis
+                 && !strcmp(port->requested_chassis, self->name)));
+}
+
 /* Releases the Port that bound vNIC 'v' was bound to, if this chassis
  * still holds it.  By UUID: the Port's iface-id may have changed. */
 static void
@@ -374,6 +389,13 @@ vnic_update(struct binding *b, const struct binding_input *in,
         state = VNIC_REFUSED;
         reason = xasprintf("attached-mac %s is not the port's MAC %s",
                            attached, port->mac);
+    } else if (held_elsewhere(port, in->chassis)) {
+        state = VNIC_REFUSED;
+        reason = xasprintf("port %s is bound on chassis %s: it binds here "
+                           "once that chassis lets it go or is gone, or "
+                           "once its requested_chassis names this one",
+                           port->name, port->chassis->name);
+        COVERAGE_INC(binding_held_elsewhere);
     }
 
     /* The signature is taken before the row is checked: a row that does
@@ -515,8 +537,10 @@ vnic_decide(struct binding *b, const struct binding_input *in,
     }
 }
 
-/* Claims the Port of bound vNIC 'v' for this chassis if another (or none)
- * holds it. */
+/* Claims the Port of bound vNIC 'v' for this chassis if none holds it, or
+ * if another does and the Port's requested_chassis names this one (a live
+ * migration); a Port another chassis holds is never taken otherwise
+ * (held_elsewhere() refused the vNIC). */
 static void
 vnic_claim(struct binding *b, const struct binding_input *in,
            struct vnic *v)
@@ -533,6 +557,15 @@ vnic_claim(struct binding *b, const struct binding_input *in,
     }
     const struct bhrec_port *port = bhrec_port_get_for_uuid(in->tdb_idl,
                                                             &v->port_uuid);
+    if (port && held_elsewhere(port, in->chassis)) {
+        /* Read before this chassis was known: decide again. */
+        v->claim_pending = true;
+        hmapx_add(&b->claim_retry, v);
+        v->row_changed = true;
+        free(v->signature);
+        v->signature = NULL;
+        return;
+    }
     if (port && port->chassis != in->chassis) {
         if (port->chassis) {
             VLOG_INFO("%s: claiming port %s from chassis %s", v->iface_id,

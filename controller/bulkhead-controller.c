@@ -654,6 +654,8 @@ main(int argc, char *argv[])
                               c.ofctrl, c.ctx.limits);
     ct_zones_register_commands(&c.ctx.zones);
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
+    overlay_register_commands(&c.ctx.overlay, c.tdb.idl,
+                              (const char **) &c.cfg.system_id);
     c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
     ofctrl_set_packet_in_cb(c.ofctrl, fw_log_packet_in, c.fw_log);
     c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,

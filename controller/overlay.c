@@ -17,6 +17,8 @@
 #include "packets.h"
 #include "schema/bulkhead-idl.h"
 #include "sset.h"
+#include "svec.h"
+#include "unixctl.h"
 #include "util.h"
 #include "uuid.h"
 
@@ -33,6 +35,7 @@ struct ovl_net {
     struct hmap_node node;      /* In 'nets', by key. */
     uint32_t key;               /* Network key. */
     int64_t vni;                /* Its VNI. */
+    char *name;                 /* "TENANT/NETWORK", for diagnostics. */
     size_t n_local;             /* Its vNICs bound here. */
     struct sset remote_ports;   /* UUIDs of the Ports its flows send to, as
                                  * last computed. */
@@ -58,6 +61,7 @@ net_free(struct ovl_net *n)
 {
     sset_destroy(&n->remote_ports);
     free(n->remotes);
+    free(n->name);
     free(n);
 }
 
@@ -92,20 +96,21 @@ find_net(const struct overlay *ov, uint32_t key)
     return NULL;
 }
 
-/* Returns the local VXLAN network 'key' of VNI 'vni', creating it (dirty)
+/* Returns the local VXLAN network of bound vNIC 'v', creating it (dirty)
  * if needed. */
 static struct ovl_net *
-get_net(struct overlay *ov, uint32_t key, int64_t vni)
+get_net(struct overlay *ov, const struct vnic *v)
 {
-    struct ovl_net *n = find_net(ov, key);
+    struct ovl_net *n = find_net(ov, v->net_key);
 
     if (!n) {
         n = xzalloc(sizeof *n);
-        n->key = key;
-        n->vni = vni;
+        n->key = v->net_key;
+        n->vni = v->segment;
+        n->name = xasprintf("%s/%s", v->tenant, v->port.network);
         sset_init(&n->remote_ports);
         n->dirty = true;
-        hmap_insert(&ov->nets, &n->node, hash_int(key, 0));
+        hmap_insert(&ov->nets, &n->node, hash_int(n->key, 0));
     }
     return n;
 }
@@ -265,7 +270,7 @@ overlay_recompute(struct overlay *ov, const struct binding *b,
     }
     BINDING_FOR_EACH_VNIC (v, b) {
         if (v->state == VNIC_BOUND && v->net_type == POLICY_NET_VXLAN) {
-            get_net(ov, v->net_key, v->segment)->n_local++;
+            get_net(ov, v)->n_local++;
         }
     }
     compute_dirty(ov, b, tdb, self, flows);
@@ -309,7 +314,7 @@ overlay_handle_binding(struct overlay *ov, const struct binding *b,
         }
         const struct vnic *v = binding_find(b, ch->iface_id);
         if (v && v->state == VNIC_BOUND && v->net_type == POLICY_NET_VXLAN) {
-            struct ovl_net *n = get_net(ov, v->net_key, v->segment);
+            struct ovl_net *n = get_net(ov, v);
             char uuid[UUID_LEN + 1];
             snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&v->port_uuid));
             n->n_local++;
@@ -366,4 +371,90 @@ overlay_handle_tdb(struct overlay *ov, const struct binding *b,
     }
     compute_dirty(ov, b, tdb, self, flows);
     return true;
+}
+
+/* "chassis/list". */
+
+/* What the command reads. */
+struct chassis_list_aux {
+    const struct overlay *ov;   /* The overlay. */
+    struct ovsdb_idl *tdb;      /* The Tenant DB. */
+    const char **self;          /* This host's chassis name, or NULL. */
+};
+
+/* Prints every chassis of the Tenant DB, with its encapsulation address,
+ * the VXLAN networks it shares with this host and how many of their vNICs
+ * it hosts, as this host's flows have them. */
+static void
+cmd_chassis_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                 const char *argv[] OVS_UNUSED, void *aux_)
+{
+    const struct chassis_list_aux *aux = aux_;
+    const struct bhrec_chassis *ch;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+
+    BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
+        bool self = *aux->self && !strcmp(ch->name, *aux->self);
+        ovs_be32 ip;
+        bool has_ip = chassis_ip(ch, &ip);
+
+        ds_clear(&s);
+        ds_put_format(&s, "%s %s", ch->name,
+                      ch->encap_ip ? ch->encap_ip : "(no encap_ip)");
+        if (self) {
+            ds_put_cstr(&s, " (this host)");
+        } else if (!has_ip) {
+            ds_put_cstr(&s, ": unreachable, no usable encap_ip");
+        } else {
+            const struct ovl_net *n;
+            struct svec nets = SVEC_EMPTY_INITIALIZER;
+            HMAP_FOR_EACH (n, node, &aux->ov->nets) {
+                size_t k = 0;
+                for (size_t i = 0; i < n->n_remotes; i++) {
+                    k += n->remotes[i].chassis_ip == ip;
+                }
+                if (k) {
+                    svec_add_nocopy(&nets, xasprintf(
+                                        "%s (vni %"PRId64", %"PRIuSIZE
+                                        " vNIC%s)", n->name, n->vni, k,
+                                        k == 1 ? "" : "s"));
+                }
+            }
+            svec_sort(&nets);
+            if (nets.n) {
+                ds_put_cstr(&s, ": ");
+                for (size_t i = 0; i < nets.n; i++) {
+                    ds_put_format(&s, "%s%s", i ? ", " : "", nets.names[i]);
+                }
+            } else {
+                ds_put_cstr(&s, ": no network shared with this host");
+            }
+            svec_destroy(&nets);
+        }
+        svec_add(&lines, ds_cstr(&s));
+    }
+    svec_sort(&lines);
+    ds_clear(&s);
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&s, "%s\n", lines.names[i]);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    svec_destroy(&lines);
+    ds_destroy(&s);
+}
+
+/* Registers the overlay's commands; 'tdb' is the Tenant DB, '*self' this
+ * host's chassis name (NULL until known). */
+void
+overlay_register_commands(const struct overlay *ov, struct ovsdb_idl *tdb,
+                          const char **self)
+{
+    struct chassis_list_aux *aux = xmalloc(sizeof *aux);
+
+    aux->ov = ov;
+    aux->tdb = tdb;
+    aux->self = self;
+    unixctl_command_register("chassis/list", "", 0, 0, cmd_chassis_list,
+                             aux);
 }

@@ -60,5 +60,7 @@ bool overlay_handle_tdb(struct overlay *, const struct binding *,
                         struct ovsdb_idl *tdb, const struct bhrec_chassis *,
                         struct flow_table *);
 bool overlay_tunnel_changed(const struct overlay *, int64_t tunnel_ofport);
+void overlay_register_commands(const struct overlay *, struct ovsdb_idl *tdb,
+                               const char **self);
 
 #endif /* overlay.h */

@@ -468,6 +468,10 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
     } else {
         printf("            chassis: none (not bound)\n");
     }
+    if (row && row->requested_chassis) {
+        printf("            requested chassis: %s\n",
+               row->requested_chassis);
+    }
 }
 
 /* "show [TENANT]": prints the DB as a tree. */
