@@ -35,6 +35,7 @@ COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
 COVERAGE_DEFINE(binding_held_elsewhere);
+COVERAGE_DEFINE(binding_mtu_too_large);
 COVERAGE_DEFINE(binding_duplicate_iface_id);
 COVERAGE_DEFINE(binding_invalid_row);
 COVERAGE_DEFINE(binding_mac_clash);
@@ -280,6 +281,36 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     return ds_steal_cstr(&s);
 }
 
+/* Notes the MTUs of vNIC 'v' (its Interface 'iface', the network of its
+ * Port 'port', if any), and warns once whenever the Interface's is larger
+ * than the network's: the VM may send frames that its network cannot
+ * carry (for VXLAN, that the underlay drops). */
+static void
+check_mtu(struct vnic *v, const struct bhrec_port *port,
+          const struct ovsrec_interface *iface)
+{
+    const struct bhrec_network *net = port ? port->network : NULL;
+    int64_t net_mtu = 0, iface_mtu = iface->n_mtu ? iface->mtu[0] : 0;
+
+    if (net) {
+        net_mtu = (net->n_mtu ? net->mtu[0]
+                   : !strcmp(net->type, "vxlan") ? POLICY_VXLAN_MTU_DEFAULT
+                   : POLICY_VLAN_MTU_DEFAULT);
+    }
+    if (net_mtu == v->net_mtu && iface_mtu == v->iface_mtu) {
+        return;
+    }
+    v->net_mtu = net_mtu;
+    v->iface_mtu = iface_mtu;
+    if (net_mtu && iface_mtu > net_mtu) {
+        COVERAGE_INC(binding_mtu_too_large);
+        VLOG_WARN("%s: interface %s has MTU %"PRId64", larger than the MTU "
+                  "of network %s, %"PRId64": frames over %"PRId64" bytes "
+                  "are lost", v->iface_id, iface->name, iface_mtu,
+                  net->name, net_mtu, net_mtu);
+    }
+}
+
 /* Returns true if another chassis than 'self' holds 'port' and its
  * requested_chassis does not name 'self': two hosts never take a Port from
  * each other.  A chassis that is gone holds nothing (Port.chassis is a weak
@@ -383,6 +414,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
                     uuid_hash(&v->iface_uuid));
     }
     add_pending(b, v);
+    check_mtu(v, port, iface);
     if (!port) {
         state = VNIC_UNKNOWN;
     } else if (attached && strcasecmp(attached, port->mac)) {
@@ -1021,6 +1053,15 @@ binding_show(const struct binding_diag *d, const struct vnic *v,
             ds_put_format(s, "switch: refused its network's flows (%s): all "
                           "withheld, no flooding nor uplink\n", refused);
         }
+        ds_put_format(s, "mtu: %"PRId64" (network)", v->net_mtu);
+        if (v->iface_mtu) {
+            ds_put_format(s, ", %"PRId64" (interface)", v->iface_mtu);
+        }
+        if (v->iface_mtu > v->net_mtu) {
+            ds_put_format(s, ": the interface's is larger, frames over "
+                          "%"PRId64" bytes are lost", v->net_mtu);
+        }
+        ds_put_char(s, '\n');
         ct_limits_format_vnic(d->limits, v->zone, s);
     }
 }

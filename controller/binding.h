@@ -96,6 +96,8 @@ struct vnic {
     int64_t segment;            /* Its network's VLAN ID or VNI. */
     uint32_t net_key;           /* Its network's key (pipeline.h). */
     uint16_t zone;              /* Conntrack zone and port key. */
+    int64_t net_mtu;            /* Its network's MTU. */
+    int64_t iface_mtu;          /* Its Interface's MTU, or 0 if unknown. */
 
     /* What its rows alone say, as last read; the L2 verdict comes on top,
      * once every row of the run was read. */

@@ -68,6 +68,11 @@ enum policy_direction {
 #define POLICY_MTU_MIN 68
 #define POLICY_MTU_MAX 65535
 
+/* A network's MTU when its "mtu" is not given: VXLAN over IPv4 takes 50
+ * bytes of the underlay's 1500. */
+#define POLICY_VLAN_MTU_DEFAULT 1500
+#define POLICY_VXLAN_MTU_DEFAULT 1450
+
 /* A port's "broadcast_limit", in packets per second. */
 #define POLICY_BROADCAST_LIMIT_MIN 1
 #define POLICY_BROADCAST_LIMIT_MAX 1000000

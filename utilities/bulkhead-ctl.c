@@ -503,6 +503,8 @@ cmd_show(struct ctl_ctx *ctx)
             }
             if (n->mtu) {
                 printf(", mtu %"PRId64, n->mtu);
+            } else if (n->type == POLICY_NET_VXLAN) {
+                printf(", mtu %d (default)", POLICY_VXLAN_MTU_DEFAULT);
             }
             printf(")\n");
             for (size_t k = 0; k < t->n_ports; k++) {
