@@ -16,16 +16,30 @@ EXTRA_DIST += \
 # The control-plane benchmark against OVN (issue 5, Documentation/
 # performance.md).  "make bench" runs it with BENCHFLAGS (default
 # --compare-ovn: both systems, P = 100 1000); e.g.
-# make bench BENCHFLAGS='--compare-ovn 100 500 1000 2000' COLD_REPS=3.
-# "make check" runs it once at P=50 as a smoke test (no timing asserted).
+# make bench BENCHFLAGS='--compare-ovn=both 100 500 1000 2000' COLD_REPS=3.
+# Then, as root, the firewall's datapath cost (bulkhead-bench-throughput,
+# with THROUGHPUTFLAGS; also "make bench-throughput" alone).
+# "make check" runs each once as a smoke test (no timing asserted; the
+# throughput one as root only).
 BENCHFLAGS = --compare-ovn
-bench: all
+THROUGHPUTFLAGS =
+bench_env = \
 	BULKHEAD_CONTROLLER=$(abs_top_builddir)/controller/bulkhead-controller \
 	BULKHEAD_CTL=$(abs_top_builddir)/utilities/bulkhead-ctl \
-	BULKHEAD_SCHEMA=$(abs_top_srcdir)/schema/bulkhead.ovsschema \
-	    $(abs_top_srcdir)/utilities/bulkhead-bench $(BENCHFLAGS)
-.PHONY: bench
-TESTS += utilities/bench-smoke
+	BULKHEAD_SCHEMA=$(abs_top_srcdir)/schema/bulkhead.ovsschema
+bench: all
+	$(bench_env) $(abs_top_srcdir)/utilities/bulkhead-bench $(BENCHFLAGS)
+	@if [ "$$(id -u)" = 0 ]; then \
+	    $(MAKE) $(AM_MAKEFLAGS) bench-throughput; \
+	else \
+	    echo "bench: the firewall's throughput benchmark needs root (make bench-throughput)"; \
+	fi
+bench-throughput: all
+	$(bench_env) $(abs_top_srcdir)/utilities/bulkhead-bench-throughput $(THROUGHPUTFLAGS)
+.PHONY: bench bench-throughput
+TESTS += utilities/bench-smoke utilities/bench-throughput-smoke
 EXTRA_DIST += \
 	utilities/bench-smoke \
-	utilities/bulkhead-bench
+	utilities/bench-throughput-smoke \
+	utilities/bulkhead-bench \
+	utilities/bulkhead-bench-throughput
