@@ -122,6 +122,7 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-isolation.at \
 	tests/system-restart.at \
 	tests/system-reach.at \
+	tests/system-multihost.at \
 	tests/system-firewall.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite

@@ -552,6 +552,68 @@ cmd_chassis_list(struct ctl_ctx *ctx)
     svec_destroy(&lines);
 }
 
+/* "port-set-requested-chassis TENANT PORT [CHASSIS]": names the chassis
+ * that may take the Port from the one that holds it (a live migration),
+ * or, without CHASSIS, clears it.  Binding state, not policy: the Port
+ * row changes, the tenant's document does not. */
+static void
+cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
+{
+    const char *chassis = ctx->argc > 3 ? ctx->argv[3] : NULL;
+
+    for (;;) {
+        struct policy *all = tenant_db_read(ctx->idl);
+        const struct policy_tenant *t = policy_find_tenant(all, ctx->argv[1]);
+        if (!t) {
+            ctl_fatal(ctx, "no tenant \"%s\"", ctx->argv[1]);
+        }
+        const struct policy_port *p = policy_find_port(t, ctx->argv[2]);
+        if (!p) {
+            ctl_fatal(ctx, "no port \"%s\" in tenant \"%s\"", ctx->argv[2],
+                      ctx->argv[1]);
+        }
+        const char *iface_id = policy_port_iface_id(p);
+        const struct bhrec_port *row = NULL, *r;
+        BHREC_PORT_FOR_EACH (r, ctx->idl) {
+            if (!strcmp(r->iface_id, iface_id)) {
+                row = r;
+                break;
+            }
+        }
+        policy_destroy(all);
+        if (!row) {
+            ctl_fatal(ctx, "port \"%s\" has no row (try again)",
+                      ctx->argv[2]);
+        }
+        if (nullable_string_is_equal(row->requested_chassis, chassis)) {
+            printf(dry_run ? "dry run: no changes\n" : "no changes\n");
+            return;
+        }
+        if (dry_run) {
+            printf("port %s: requested chassis %s -> %s\n"
+                   "dry run: 0 to create, 1 to update, 0 to delete; "
+                   "nothing applied\n", ctx->argv[2],
+                   row->requested_chassis ? row->requested_chassis : "none",
+                   chassis ? chassis : "none");
+            return;
+        }
+
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(ctx->idl);
+        ovsdb_idl_txn_add_comment(txn, "bulkhead-ctl: %s %s %s %s",
+                                  ctx->argv[0], ctx->argv[1], ctx->argv[2],
+                                  chassis ? chassis : "");
+        bhrec_port_verify_requested_chassis(row);
+        bhrec_port_set_requested_chassis(row, chassis);
+        bool done = commit(ctx->idl, txn, ctx->argv[0]);
+        ovsdb_idl_txn_destroy(txn);
+        if (done) {
+            printf("0 created, 1 updated, 0 deleted\n");
+            return;
+        }
+        wait_for_change(ctx->idl);
+    }
+}
+
 /* "tenant-add TENANT". */
 static void
 edit_tenant_add(struct ctl_ctx *ctx)
@@ -953,6 +1015,9 @@ static const struct ctl_command commands[] = {
      "delete a port"},
     {"port-set-sg", 2, INT_MAX, "TENANT PORT [GROUP...]", "", CMD_EDIT,
      edit_port_set_sg, "set the security groups of a port"},
+    {"port-set-requested-chassis", 2, 3, "TENANT PORT [CHASSIS]", "",
+     CMD_READ, cmd_port_set_requested_chassis,
+     "name the chassis a port migrates to (none: clear it)"},
     {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, edit_sg_add,
      "create a security group"},
     {"sg-del", 2, 2, "TENANT GROUP", "if-exists", CMD_EDIT, edit_sg_del,
@@ -1128,7 +1193,8 @@ main(int argc, char *argv[])
                   ctx.cmd->name, ctx.cmd->args);
     }
     if (dry_run && ctx.cmd->kind != CMD_EDIT
-        && strcmp(ctx.cmd->name, "load")) {
+        && strcmp(ctx.cmd->name, "load")
+        && strcmp(ctx.cmd->name, "port-set-requested-chassis")) {
         ctl_fatal(&ctx, "--dry-run applies only to commands that change "
                   "the database");
     }
