@@ -989,6 +989,8 @@ struct binding_diag {
     const struct flow_table *flows;     /* The desired flows. */
     const struct ofctrl *ofctrl;        /* Whose flows the switch refused. */
     const struct ct_limits *limits;     /* Their zones' conntrack limits. */
+    const struct ovsdb_idl *tdb;        /* The Tenant DB, for Ports bound
+                                         * elsewhere. */
 };
 
 /* Appends one line per vNIC, sorted by iface-id, to 's'. */
@@ -1130,7 +1132,33 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
     const struct vnic *v = binding_lookup(d->binding, argv[1]);
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    if (!v) {
+    const struct bhrec_port *port = NULL;
+    size_t n = v ? 0 : tenant_db_find_port(d->tdb, argv[1], &port);
+
+    if (!v && n == 1 && !strcmp(argv[0], "vnic/show")) {
+        /* A Port of the Tenant DB bound elsewhere, or nowhere. */
+        const struct bhrec_network *net = port->network;
+        const struct bhrec_chassis *ch = port->chassis;
+        ds_put_format(&s, "iface-id: %s\nport: %s\n", port->iface_id,
+                      port->name);
+        if (net && net->tenant) {
+            ds_put_format(&s, "tenant: %s\nnetwork: %s (%s %"PRId64")\n",
+                          net->tenant->name, net->name, net->type,
+                          net->segment);
+        }
+        if (ch) {
+            ds_put_format(&s, "state: bound on chassis %s (%s), not on "
+                          "this host\n", ch->name,
+                          ch->encap_ip ? ch->encap_ip : "no encap_ip");
+        } else {
+            ds_put_cstr(&s, "state: bound on no chassis\n");
+        }
+        unixctl_command_reply(conn, ds_cstr(&s));
+    } else if (!v && n > 1) {
+        ds_put_format(&s, "%"PRIuSIZE" ports are named \"%s\"; give its "
+                      "iface-id", n, argv[1]);
+        unixctl_command_reply_error(conn, ds_cstr(&s));
+    } else if (!v) {
         ds_put_format(&s, "no vNIC \"%s\" on this host (give an iface-id, "
                       "a port name or an interface name)", argv[1]);
         unixctl_command_reply_error(conn, ds_cstr(&s));
@@ -1147,17 +1175,19 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
-/* Registers the vNIC commands, which read 'b', 'ifs', 'flows', 'ofctrl'
- * and 'limits'. */
+/* Registers the vNIC commands, which read 'b', 'ifs', 'flows', 'ofctrl',
+ * 'limits' and, for Ports not bound here, the Tenant DB 'tdb'. */
 void
 binding_register_commands(const struct binding *b,
                           const struct if_status *ifs,
                           const struct flow_table *flows,
                           const struct ofctrl *ofctrl,
-                          const struct ct_limits *limits)
+                          const struct ct_limits *limits,
+                          const struct ovsdb_idl *tdb)
 {
     struct binding_diag *d = xmalloc(sizeof *d);
 
+    d->tdb = tdb;
     d->binding = b;
     d->ifs = ifs;
     d->flows = flows;

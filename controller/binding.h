@@ -189,6 +189,7 @@ void binding_register_commands(const struct binding *,
                                const struct if_status *,
                                const struct flow_table *,
                                const struct ofctrl *,
-                               const struct ct_limits *);
+                               const struct ct_limits *,
+                               const struct ovsdb_idl *tdb);
 
 #endif /* binding.h */

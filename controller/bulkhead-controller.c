@@ -653,7 +653,7 @@ main(int argc, char *argv[])
     register_commands(&c);
     engine_register_commands(&c.engine);
     binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
-                              c.ofctrl, c.ctx.limits);
+                              c.ofctrl, c.ctx.limits, c.tdb.idl);
     ct_zones_register_commands(&c.ctx.zones);
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     overlay_register_commands(&c.ctx.overlay, c.tdb.idl,
