@@ -31,7 +31,8 @@
  *                       discovery and MLD (the switch's fragment handling
  *                       is "nx-match", see ofctrl.c); everything else,
  *                       frames of unbound ports included, dropped.
- *   20  EGRESS_FW       the vNIC's egress firewall (passes, for now).
+ *   20  EGRESS_FW       the vNIC's egress firewall (20-22, conntrack in
+ *                       its zone, rules in table 60).
  *   25  BROADCAST_LIMIT a vNIC's broadcast and multicast go through its
  *                       meter (meter id = its port key).
  *   30  L2_LOOKUP       (network, destination MAC) -> output ofport;
@@ -43,7 +44,8 @@
  *   36  TUNNEL_FLOOD    a VXLAN network's broadcast and multicast, one copy
  *                       per other chassis that hosts vNICs of it; never
  *                       for frames that came from a tunnel.
- *   40  INGRESS_FW      the destination vNIC's ingress firewall (passes).
+ *   40  INGRESS_PORT    the destination vNIC's zone and class; its
+ *                       ingress firewall in 41-43.
  *   50  OUTPUT          output to the ofport in reg7; to the uplink, with
  *                       the network's VLAN tag pushed first.
  *   51  TUNNEL_OUT      into the VXLAN port (tun_id and tun_dst set
@@ -51,7 +53,10 @@
  *                       tunnel (no chassis relays another's frames).
  *
  * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
- * input port key, reg7 = output ofport.  A network's key is its segment,
+ * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
+ * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
+ * the sender's and receiver's classes, reg11 the rules' direction, reg12
+ * the class looked up, reg13 the allowing rule's key.  A network's key is its segment,
  * with bit 24 set for VXLAN (segments are unique per type, so keys are
  * unique, and the same on every host and across restarts).  A vNIC's port
  * key is its conntrack zone (ct-zone.h), unique on the host and kept across
@@ -60,9 +65,11 @@
  * Cookies say what a flow serves, so that statistics and diagnostics can
  * map a flow back to policy:
  *
- *    bits 63-56  kind: 1 vNIC, 2 network, 15 the pipeline itself
- *    bits 55-32  zero (rules will use them)
- *    bits 31-0   the vNIC's port key or the network's key; 0 for kind 15
+ *    bits 63-56  kind: 1 vNIC, 2 network, 3 firewall rule, 15 the pipeline
+ *    bits 55-32  kind 3: the rule's key (0: shared by a class's rules);
+ *                zero otherwise
+ *    bits 31-0   the vNIC's port key, the network's key, the firewall
+ *                class (kind 3); 0 for kind 15
  */
 
 #include <stdbool.h>
