@@ -56,11 +56,11 @@
  * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
  * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
  * the sender's and receiver's classes, reg11 the rules' direction, reg12
- * the class looked up, reg13 the allowing rule's key.  A network's key is its segment,
- * with bit 24 set for VXLAN (segments are unique per type, so keys are
- * unique, and the same on every host and across restarts).  A vNIC's port
- * key is its conntrack zone (ct-zone.h), unique on the host and kept across
- * restarts.
+ * the class looked up, reg13 the allowing rule's key.  A network's key is
+ * its segment, with bit 24 set for VXLAN (segments are unique per type, so
+ * keys are unique, and the same on every host and across restarts).  A
+ * vNIC's port key is its conntrack zone (ct-zone.h), unique on the host and
+ * kept across restarts.
  *
  * Cookies say what a flow serves, so that statistics and diagnostics can
  * map a flow back to policy:
