@@ -16,11 +16,11 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "schema/bulkhead-idl.h"
-#include "sset.h"
 #include "svec.h"
 #include "unixctl.h"
 #include "util.h"
 #include "uuid.h"
+#include "uuidset.h"
 
 VLOG_DEFINE_THIS_MODULE(overlay);
 
@@ -37,8 +37,8 @@ struct ovl_net {
     int64_t vni;                /* Its VNI. */
     char *name;                 /* "TENANT/NETWORK", for diagnostics. */
     size_t n_local;             /* Its vNICs bound here. */
-    struct sset remote_ports;   /* UUIDs of the Ports its flows send to, as
-                                 * last computed. */
+    struct uuidset remote_ports;  /* The Ports its flows send to, as
+                                   * last computed. */
     bool dirty;                 /* Its flows need computing. */
 
     /* Gathered while computing. */
@@ -59,7 +59,7 @@ overlay_init(struct overlay *ov)
 static void
 net_free(struct ovl_net *n)
 {
-    sset_destroy(&n->remote_ports);
+    uuidset_destroy(&n->remote_ports);
     free(n->remotes);
     free(n->name);
     free(n);
@@ -108,7 +108,7 @@ get_net(struct overlay *ov, const struct vnic *v)
         n->key = v->net_key;
         n->vni = v->segment;
         n->name = xasprintf("%s/%s", v->tenant, v->port.network);
-        sset_init(&n->remote_ports);
+        uuidset_init(&n->remote_ports);
         n->dirty = true;
         hmap_insert(&ov->nets, &n->node, hash_int(n->key, 0));
     }
@@ -173,7 +173,7 @@ compute_dirty(struct overlay *ov, const struct binding *b,
 
     HMAP_FOR_EACH (n, node, &ov->nets) {
         if (n->dirty) {
-            sset_clear(&n->remote_ports);
+            uuidset_clear(&n->remote_ports);
             n->n_remotes = 0;
             any = true;
         }
@@ -208,9 +208,7 @@ compute_dirty(struct overlay *ov, const struct binding *b,
                                     sizeof *n->remotes);
         }
         n->remotes[n->n_remotes++] = r;
-        char uuid[UUID_LEN + 1];
-        snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&row->header_.uuid));
-        sset_add(&n->remote_ports, uuid);
+        uuidset_insert(&n->remote_ports, &row->header_.uuid);
     }
 
     HMAP_FOR_EACH (n, node, &ov->nets) {
@@ -315,10 +313,9 @@ overlay_handle_binding(struct overlay *ov, const struct binding *b,
         const struct vnic *v = binding_find(b, ch->iface_id);
         if (v && v->state == VNIC_BOUND && v->net_type == POLICY_NET_VXLAN) {
             struct ovl_net *n = get_net(ov, v);
-            char uuid[UUID_LEN + 1];
-            snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&v->port_uuid));
             n->n_local++;
-            n->dirty = n->dirty || sset_contains(&n->remote_ports, uuid);
+            n->dirty = (n->dirty
+                        || uuidset_find(&n->remote_ports, &v->port_uuid));
         }
     }
 
@@ -355,10 +352,8 @@ overlay_handle_tdb(struct overlay *ov, const struct binding *b,
         break;
     }
     BHREC_PORT_FOR_EACH_TRACKED (row, tdb) {
-        char uuid[UUID_LEN + 1];
-        snprintf(uuid, sizeof uuid, UUID_FMT, UUID_ARGS(&row->header_.uuid));
         HMAP_FOR_EACH (n, node, &ov->nets) {
-            if (sset_contains(&n->remote_ports, uuid)) {
+            if (uuidset_find(&n->remote_ports, &row->header_.uuid)) {
                 n->dirty = true;
             }
         }
