@@ -590,12 +590,10 @@ vnic_claim(struct binding *b, const struct binding_input *in,
     const struct bhrec_port *port = bhrec_port_get_for_uuid(in->tdb_idl,
                                                             &v->port_uuid);
     if (port && held_elsewhere(port, in->chassis)) {
-        /* Read before this chassis was known: decide again. */
+        /* Read before this chassis was known: reading its rows again
+         * (claim_retry) refuses it, with a signature of its own. */
         v->claim_pending = true;
         hmapx_add(&b->claim_retry, v);
-        v->row_changed = true;
-        free(v->signature);
-        v->signature = NULL;
         return;
     }
     if (port && port->chassis != in->chassis) {
