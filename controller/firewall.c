@@ -349,8 +349,8 @@ group_addresses(const struct firewall *fw, struct hmap *sets,
     }
     HMAPX_FOR_EACH (node, &index->members) {
         const struct fw_member *m = node->data;
-        if (!member_of(m, uuid, &g->tenant->header_.uuid)) {
-            continue;
+        if (!uuid_equals(&m->tenant, &g->tenant->header_.uuid)) {
+            continue;       /* The index holds it: only the tenant counts. */
         }
         for (size_t j = 0; j < m->n_addrs; j++) {
             if (s->n >= s->allocated) {
