@@ -41,7 +41,8 @@
 #       flow each, which takes a while on a busy machine.  Prints
 #       "open PORT..." (they accepted), "closed PORT..." (they reset; runs
 #       of three or more ports as "LO-HI"),
-#       "filtered COUNT" (no answer) and "error PORT..." if any.
+#       "filtered COUNT" (no answer, in a second pass over them either)
+#       and "error PORT..." if any.
 #
 #   sink-report LOG T0 T_END PORT...
 #       Reads the output of a "serve" with sinks (LOG) and says, for each
@@ -347,16 +348,10 @@ def cmd_stream(args):
 
 # --- scan ----------------------------------------------------------------
 
-def cmd_scan(args):
-    opts, rest = parse_options(args, ("timeout", "batch"))
-    if len(rest) != 2:
-        sys.exit("usage: netprobe.py scan [--timeout=S] [--batch=N] "
-                 "HOST PORTS")
-    host, ports = rest[0], parse_ports(rest[1])
-    timeout = float(opts.get("timeout", 3))
-    batch = int(opts.get("batch", 2048))
-    family = family_of(host)
-    result = {}
+def scan_ports(host, family, ports, batch, timeout, result):
+    """TCP-connects to each of 'ports' of 'host', 'batch' at a time, and
+    stores in 'result' what became of each: open, closed, filtered (no
+    answer within 'timeout' seconds) or error."""
     for i in range(0, len(ports), batch):
         pending = {}
         poller = select.poll()
@@ -385,6 +380,25 @@ def cmd_scan(args):
         for s, port in pending.values():
             result[port] = "filtered"
             s.close()
+
+
+def cmd_scan(args):
+    opts, rest = parse_options(args, ("timeout", "batch"))
+    if len(rest) != 2:
+        sys.exit("usage: netprobe.py scan [--timeout=S] [--batch=N] "
+                 "HOST PORTS")
+    host, ports = rest[0], parse_ports(rest[1])
+    timeout = float(opts.get("timeout", 3))
+    batch = int(opts.get("batch", 2048))
+    family = family_of(host)
+    result = {}
+    scan_ports(host, family, ports, batch, timeout, result)
+    # A second pass over the ports that did not answer, as a scanner
+    # retries: a SYN the machine lost under the burst (the userspace
+    # datapath's slow path) is no verdict of the firewall's.
+    silent = [p for p in ports if result[p] == "filtered"]
+    if silent:
+        scan_ports(host, family, silent, batch, timeout, result)
     for state in ("open", "closed"):
         print(state, *ranges([p for p in ports if result[p] == state]))
     print("filtered", sum(1 for p in ports if result[p] == "filtered"))
