@@ -46,6 +46,7 @@ controller_bulkhead_controller_SOURCES = controller/bulkhead-controller.c
 controller_bulkhead_controller_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DBULKHEAD_VERSION='"$(PACKAGE_VERSION)"'
 controller_bulkhead_controller_LDADD = \
+	ofproto-ext/libofproto-ext.a \
 	controller/libcontroller.a \
 	lib/libbulkhead.a \
 	policies/libpolicy.a \

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "controller/ct-limits.h"
 #include "controller/ct-zone.h"
+#include "controller/firewall.h"
 #include "controller/flow-table.h"
 #include "controller/if-status.h"
 #include "controller/ofctrl.h"
@@ -1162,9 +1163,17 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
         unixctl_command_reply_error(conn, ds_cstr(&s));
     } else {
         if (!strcmp(argv[0], "vnic/flows")) {
-            char *owner = pipeline_vnic_owner(v->iface_id);
-            flow_table_format(d->flows, owner, &s);
-            free(owner);
+            /* Its own flows, then its firewall's: its default-deny drops
+             * and its rule statistics. */
+            char *owners[] = {
+                pipeline_vnic_owner(v->iface_id),
+                xasprintf(FIREWALL_OWNERS"deny:%s", v->iface_id),
+                xasprintf(FIREWALL_OWNERS"stats:%s", v->iface_id),
+            };
+            for (size_t i = 0; i < ARRAY_SIZE(owners); i++) {
+                flow_table_format(d->flows, owners[i], &s);
+                free(owners[i]);
+            }
         } else {
             binding_show(d, v, &s);
         }

@@ -46,6 +46,7 @@
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "controller/trace.h"
+#include "ofproto-ext/stats.h"
 #include "controller/vnic-flows.h"
 #include "coverage.h"
 #include "daemon.h"
@@ -98,6 +99,8 @@ struct controller {
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct fw_log *fw_log;      /* The firewall's connection log. */
     struct trace *trace;        /* The "trace" command. */
+    struct bh_stats *stats;     /* Per-vNIC and per-rule statistics. */
+    struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
@@ -510,6 +513,7 @@ controller_run(struct controller *c)
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
+    firewall_set_rule_stats(&c->ctx.fw, c->cfg.rule_stats, c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
@@ -575,7 +579,20 @@ controller_run(struct controller *c)
         }
     }
 
-    /* 5. Commit. */
+    /* 5. Statistics. */
+    c->stats_ctx = (struct bh_stats_ctx) {
+        .bridge = c->synced ? br->name : NULL,
+        .interval = c->cfg.stats_interval,
+        .db_interval = c->cfg.stats_db_interval,
+        .binding = &c->ctx.binding,
+        .fw = &c->ctx.fw,
+        .limits = c->ctx.limits,
+        .tdb = c->tdb.idl,
+        .tdb_txn = c->synced ? tdb_txn : NULL,
+    };
+    bh_stats_run(c->stats, &c->stats_ctx);
+
+    /* 6. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
 }
@@ -638,6 +655,8 @@ main(int argc, char *argv[])
     c.port_by_iface_id = ovsdb_idl_index_create1(c.tdb.idl,
                                                  &bhrec_port_col_iface_id);
     ovsdb_idl_track_add_all(c.tdb.idl);
+    /* The controllers write Port.statistics; nothing reads it back. */
+    ovsdb_idl_omit_alert(c.tdb.idl, &bhrec_port_col_statistics);
     c.ofctrl = ofctrl_create();
 
     engine_init(&c.engine, nodes, ARRAY_SIZE(nodes));
@@ -663,6 +682,8 @@ main(int argc, char *argv[])
     c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,
                            c.ctx.flows);
     trace_register_commands(c.trace);
+    c.stats = bh_stats_create();
+    bh_stats_register_commands(c.stats, c.tdb.idl, &c.ctx.fw);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -686,6 +707,7 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         trace_wait(c.trace);
+        bh_stats_wait(c.stats, &c.stats_ctx);
         if (c.synced) {
             ct_limits_wait(c.ctx.limits);
         }
@@ -700,6 +722,7 @@ main(int argc, char *argv[])
     binding_destroy(&c.ctx.binding);
     fw_log_destroy(c.fw_log);
     trace_destroy(c.trace);
+    bh_stats_destroy(c.stats);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);

@@ -44,6 +44,27 @@ default_tdb_remote(void)
     return xasprintf("unix:%s/bulkhead.sock", ovs_rundir());
 }
 
+/* Returns, in ms, the number of seconds that key 'key' of 'ids' (may be
+ * NULL) gives, 'dflt' if it is missing, 0 (never) if it is 0, and the
+ * default, with a warning, if it is not a number of seconds from 0 to a
+ * day. */
+static long long int
+read_seconds(const struct smap *ids, const char *key, int dflt)
+{
+    const char *value = ids ? smap_get(ids, key) : NULL;
+    int s;
+
+    if (!value) {
+        return dflt * 1000LL;
+    } else if (!str_to_int(value, 10, &s) || s < 0 || s > 86400) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        VLOG_WARN_RL(&rl, "external_ids:%s \"%s\" is not a number of "
+                     "seconds from 0 to 86400: using %d", key, value, dflt);
+        return dflt * 1000LL;
+    }
+    return s * 1000LL;
+}
+
 /* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
  * NULL) into 'cfg'. */
 void
@@ -79,6 +100,11 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->log_rate = MIN(MAX(rate, 1), 10000);
     rate = ids ? smap_get_int(ids, "bulkhead-log-host-rate", 200) : 200;
     cfg->log_host_rate = MIN(MAX(rate, 1), 100000);
+    cfg->stats_interval = read_seconds(ids, "bulkhead-stats-interval", 5);
+    cfg->stats_db_interval = read_seconds(ids, "bulkhead-stats-db-interval",
+                                          30);
+    cfg->rule_stats = ids ? smap_get_bool(ids, "bulkhead-rule-stats", true)
+                          : true;
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,

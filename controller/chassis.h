@@ -17,6 +17,7 @@
  * forwards nothing); chassis_ensure_row() registers this host in the Tenant
  * DB and keeps its row up to date. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ovsdb_idl;
@@ -41,6 +42,14 @@ struct chassis_config {
                                  * second per logged rule (1-10000). */
     uint32_t log_host_rate;     /* "bulkhead-log-host-rate": log lines per
                                  * second for the whole host (1-100000). */
+    long long int stats_interval;   /* "bulkhead-stats-interval", in ms: how
+                                     * often statistics are read from the
+                                     * switch (0: never). */
+    long long int stats_db_interval;  /* "bulkhead-stats-db-interval", in
+                                       * ms: how often they are written to
+                                       * the Tenant DB (0: never). */
+    bool rule_stats;            /* "bulkhead-rule-stats": count each rule at
+                                 * each vNIC (default true). */
 };
 
 void chassis_config_read(struct chassis_config *,

@@ -1176,7 +1176,8 @@ ofctrl_needs_stale_check(const struct ofctrl *c)
 }
 
 /* Deletes at once, in one bundle, the flows of vNICs that are not there
- * any more: flows with a vNIC cookie whose zone ('zone_ofport[Z]', the
+ * any more: flows with a vNIC cookie (or a rule statistics cookie, which
+ * names a vNIC too) whose zone ('zone_ofport[Z]', the
  * ofport of the Interface that keeps zone Z, or 0) no Interface keeps, or
  * that match another ofport than the one of the Interface that keeps it.
  * Such flows were made for a vNIC that left while the controller was down;
@@ -1193,7 +1194,8 @@ ofctrl_remove_stale(struct ofctrl *c, const int64_t *zone_ofport)
     c->stale_checked = true;
     c->bundle_id++;
     HMAP_FOR_EACH_SAFE (f, key.node, &c->installed) {
-        if (f->cookie >> 56 != PL_COOKIE_VNIC) {
+        unsigned int kind = f->cookie >> 56;
+        if (kind != PL_COOKIE_VNIC && kind != PL_COOKIE_VNIC_RULE) {
             continue;
         }
         uint32_t zone = f->cookie & 0xffffffff;

@@ -39,7 +39,8 @@ pipeline_cookie_is_ours(uint64_t cookie)
     unsigned int kind = cookie >> 56;
 
     return (kind == PL_COOKIE_VNIC || kind == PL_COOKIE_NETWORK
-            || kind == PL_COOKIE_RULE || kind == PL_COOKIE_PIPELINE);
+            || kind == PL_COOKIE_RULE || kind == PL_COOKIE_VNIC_RULE
+            || kind == PL_COOKIE_PIPELINE);
 }
 
 /* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
@@ -246,17 +247,34 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
 
     flow_table_add(ft, STATIC_OWNER, verdict, 200, cookie, "reg13=0",
                    "drop");
-    actions = xasprintf("ct(commit,zone=%s[0..15],"
+    char *stats = pipeline_rule_stats_actions(dir == FW_DIR_EGRESS);
+    actions = xasprintf("%s,ct(commit,zone=%s[0..15],"
                         "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
-                        "goto_table:%d", zone_reg, next);
+                        "goto_table:%d", stats, zone_reg, next);
     flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
                    "ct_state=+trk+new,ip", actions);
     flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
                    "ct_state=+trk+new,ipv6", actions);
     free(actions);
-    actions = xasprintf("goto_table:%d", next);
+    actions = xasprintf("%s,goto_table:%d", stats, next);
     flow_table_add(ft, STATIC_OWNER, verdict, 0, cookie, "", actions);
     free(actions);
+    free(stats);
+}
+
+/* Returns the actions that count an allowed packet in table RULE_STATS
+ * under (the protected vNIC's port key, the allowing rule's key): they
+ * copy the zone of the side ('egress': reg6, else reg8) into reg14 and
+ * look the pair up, so that one flow per rule and vNIC counts its
+ * connections' packets in both directions (a reply passes the other
+ * verdict table of the same vNIC with the same rule).  The caller frees
+ * the string. */
+char *
+pipeline_rule_stats_actions(bool egress)
+{
+    return xasprintf("move:%s[0..15]->NXM_NX_REG14[0..15],resubmit(,%d)",
+                     egress ? "NXM_NX_REG6" : "NXM_NX_REG8",
+                     PL_T_RULE_STATS);
 }
 
 /* Adds the firewall's flows that are the same for every vNIC: egress
@@ -275,6 +293,8 @@ add_firewall_static(struct flow_table *ft, uint64_t cookie)
     flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_PORT, 0, cookie, "",
                    "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");
+    /* Counting only: a pair with no flow of its own changes nothing. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_RULE_STATS, 0, cookie, "", "drop");
 }
 
 /* Adds the flows that every br-int has: a drop at the bottom of each table
@@ -528,6 +548,12 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                       "arp_sha="ETH_ADDR_FMT",arp_spa=0.0.0.0", vnic->ofport,
                       ETH_ADDR_ARGS(vnic->mac), ETH_ADDR_ARGS(vnic->mac));
         free(pass);
+
+        /* What none of its flows let in is dropped by the table's last
+         * flow; this one does the same for its frames alone, so that they
+         * are counted apart (its spoofing drops, in its statistics). */
+        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 1, cookie, "drop",
+                      "in_port=%"PRId64, vnic->ofport);
 
         if (has_ipv6) {
             add_ipv6_basics(ft, owner, vnic, cookie);

@@ -56,7 +56,8 @@
  * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
  * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
  * the sender's and receiver's classes, reg11 the rules' direction, reg12
- * the class looked up, reg13 the allowing rule's key.  A network's key is
+ * the class looked up, reg13 the allowing rule's key, reg14 the port key
+ * that table RULE_STATS counts the rule's packets under.  A network's key is
  * its segment, with bit 24 set for VXLAN (segments are unique per type, so
  * keys are unique, and the same on every host and across restarts).  A
  * vNIC's port key is its conntrack zone (ct-zone.h), unique on the host and
@@ -65,11 +66,12 @@
  * Cookies say what a flow serves, so that statistics and diagnostics can
  * map a flow back to policy:
  *
- *    bits 63-56  kind: 1 vNIC, 2 network, 3 firewall rule, 15 the pipeline
- *    bits 55-32  kind 3: the rule's key (0: shared by a class's rules);
- *                zero otherwise
- *    bits 31-0   the vNIC's port key, the network's key, the firewall
- *                class (kind 3); 0 for kind 15
+ *    bits 63-56  kind: 1 vNIC, 2 network, 3 firewall rule, 5 a rule's
+ *                statistics at one vNIC, 15 the pipeline
+ *    bits 55-32  kinds 3 and 5: the rule's key (0: shared by a class's
+ *                rules); zero otherwise
+ *    bits 31-0   the vNIC's port key (kinds 1 and 5), the network's key, the
+ *                firewall class (kind 3); 0 for kind 15
  */
 
 #include <stdbool.h>
@@ -98,6 +100,7 @@ enum pipeline_table {
     PL_T_OUTPUT = 50,
     PL_T_TUNNEL_OUT = 51,
     PL_T_RULES = 60,
+    PL_T_RULE_STATS = 61,
 };
 
 /* Cookie kinds (bits 63-56). */
@@ -106,6 +109,9 @@ enum pipeline_cookie_kind {
     PL_COOKIE_NETWORK = 2,
     PL_COOKIE_RULE = 3,         /* Bits 55-32: the rule's key (0: shared by
                                  * a class's rules); 31-0: the class. */
+    PL_COOKIE_VNIC_RULE = 5,    /* Bits 55-32: the rule's key; 31-0: the
+                                 * vNIC's port key (the statistics of one
+                                 * rule at one vNIC, table RULE_STATS). */
     PL_COOKIE_PIPELINE = 15,
 };
 
@@ -179,6 +185,7 @@ struct pl_overlay_net {
 
 uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
+char *pipeline_rule_stats_actions(bool egress);
 bool pipeline_cookie_is_ours(uint64_t cookie);
 char *pipeline_vnic_owner(const char *iface_id);
 char *pipeline_network_owner(uint32_t net_key);

@@ -8,6 +8,10 @@ utilities_bulkhead_ctl_LDADD = \
 	$(JANSSON_LIBS) \
 	$(OVS_LIBS)
 
+# A Grafana dashboard over the controller's /metrics (issue 12).
+pkgdata_DATA += utilities/bulkhead-grafana.json
+EXTRA_DIST += utilities/bulkhead-grafana.json
+
 EXTRA_DIST += \
 	utilities/build-ovs \
 	utilities/bulkhead-sandbox \

@@ -421,9 +421,50 @@ find_port_row(const struct shash *ports, const char *iface_id)
     return shash_find_data(ports, iface_id);
 }
 
-/* Prints port 'port' of 'row' for "show". */
+/* Prints the statistics that the controller binding Port 'row' last wrote
+ * into it, for "show --stats". */
 static void
-show_port(const struct policy_port *port, const struct bhrec_port *row)
+show_port_stats(const struct bhrec_port *row)
+{
+    static const struct {
+        const char *label;
+        const char *packets;
+        const char *bytes;
+    } lines[] = {
+        { "sent", "tx_packets", "tx_bytes" },
+        { "received", "rx_packets", "rx_bytes" },
+    };
+    struct smap map = SMAP_INITIALIZER(&map);
+
+    if (!row || !row->n_statistics) {
+        printf("            statistics: none yet\n");
+        return;
+    }
+    for (size_t i = 0; i < row->n_statistics; i++) {
+        smap_add_format(&map, row->key_statistics[i], "%"PRId64,
+                        row->value_statistics[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+        printf("            %s: %s packets, %s bytes\n", lines[i].label,
+               smap_get_def(&map, lines[i].packets, "?"),
+               smap_get_def(&map, lines[i].bytes, "?"));
+    }
+    printf("            dropped: %s by port security, %s by the egress "
+           "firewall, %s by the ingress firewall\n",
+           smap_get_def(&map, "dropped_port_security", "?"),
+           smap_get_def(&map, "dropped_egress_firewall", "?"),
+           smap_get_def(&map, "dropped_ingress_firewall", "?"));
+    printf("            connections: %s new, connection cap reached %s "
+           "times\n", smap_get_def(&map, "new_connections", "?"),
+           smap_get_def(&map, "connection_cap_reached", "?"));
+    smap_destroy(&map);
+}
+
+/* Prints port 'port' of 'row' for "show", with its statistics if
+ * 'stats'. */
+static void
+show_port(const struct policy_port *port, const struct bhrec_port *row,
+          bool stats)
 {
     printf("        port %s", port->name);
     if (port->iface_id && strcmp(port->iface_id, port->name)) {
@@ -472,6 +513,9 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
         printf("            requested chassis: %s\n",
                row->requested_chassis);
     }
+    if (stats) {
+        show_port_stats(row);
+    }
 }
 
 /* "show [TENANT]": prints the DB as a tree. */
@@ -511,7 +555,8 @@ cmd_show(struct ctl_ctx *ctx)
                 const struct policy_port *p = &t->ports[k];
                 if (!strcmp(p->network, n->name)) {
                     show_port(p, find_port_row(&ports,
-                                               policy_port_iface_id(p)));
+                                               policy_port_iface_id(p)),
+                              smap_get(&ctx->options, "stats") != NULL);
                 }
             }
         }
@@ -996,8 +1041,9 @@ static const struct ctl_command commands[] = {
      "validate document FILE without a database"},
     {"export", 0, INT_MAX, "[TENANT...]", "", CMD_READ, cmd_export,
      "print tenants as a policy document"},
-    {"show", 0, 1, "[TENANT]", "", CMD_READ, cmd_show,
-     "print tenants, networks, ports and groups as a tree"},
+    {"show", 0, 1, "[TENANT]", "stats", CMD_READ, cmd_show,
+     "print tenants, networks, ports and groups as a tree (--stats: with "
+     "each port's counters)"},
     {"chassis-list", 0, 0, "", "", CMD_READ, cmd_chassis_list,
      "list the hypervisors that registered"},
     {"tenant-add", 1, 1, "TENANT", "may-exist", CMD_EDIT, edit_tenant_add,

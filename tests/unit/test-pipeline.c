@@ -122,11 +122,14 @@ START_TEST(test_vnic_ipv4)
     make_vnic(&v, &ips);
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
-    /* Seven flows: four of port security (which load its firewall class
-     * into reg9), one of broadcast limit (its meter: the default 1000
-     * packets/s), one of L2 lookup, one that starts its ingress
-     * firewall (its zone in reg8, its class in reg10). */
+    /* Eight flows: four of port security (which load its firewall class
+     * into reg9) and one that drops (and counts) the rest of its frames,
+     * one of broadcast limit (its meter: the default 1000 packets/s), one
+     * of L2 lookup, one that starts its ingress firewall (its zone in
+     * reg8, its class in reg10). */
     check_flows(&ft, "vnic:vm1",
+        "table=10,priority=1,in_port=5,cookie=0x100000000000001,"
+        "actions=drop\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
