@@ -42,6 +42,7 @@
 #include "controller/fw-log.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
+#include "controller/metrics.h"
 #include "controller/overlay.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
@@ -98,6 +99,7 @@ struct controller {
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct fw_log *fw_log;      /* The firewall's connection log. */
     struct trace *trace;        /* The "trace" command. */
+    struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
@@ -116,6 +118,7 @@ struct controller {
 
 static char *ovs_remote;        /* Local OVSDB, from the command line. */
 static char *unixctl_path;      /* --unixctl, or NULL for the default. */
+static char *metrics_target;    /* --metrics, or NULL: no endpoint. */
 
 static void parse_options(int argc, char *argv[]);
 static void usage(void) OVS_NO_RETURN;
@@ -663,6 +666,18 @@ main(int argc, char *argv[])
     c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,
                            c.ctx.flows);
     trace_register_commands(c.trace);
+    char *error = metrics_create(metrics_target, &(struct metrics_ctx) {
+            .ovs_idl = c.ovs.idl,
+            .tdb_idl = c.tdb.idl,
+            .tdb_remote = (const char *const *) &c.tdb_remote,
+            .ofctrl = c.ofctrl,
+            .binding = &c.ctx.binding,
+            .engine = &c.engine,
+            .version = BULKHEAD_VERSION,
+        }, &c.metrics);
+    if (error) {
+        ovs_fatal(0, "--metrics=%s: %s", metrics_target, error);
+    }
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -681,11 +696,13 @@ main(int argc, char *argv[])
 
         controller_run(&c);
         trace_run(c.trace, c.cfg.bridge);
+        metrics_run(c.metrics);
         unixctl_server_run(unixctl);
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         trace_wait(c.trace);
+        metrics_wait(c.metrics);
         if (c.synced) {
             ct_limits_wait(c.ctx.limits);
         }
@@ -700,6 +717,7 @@ main(int argc, char *argv[])
     binding_destroy(&c.ctx.binding);
     fw_log_destroy(c.fw_log);
     trace_destroy(c.trace);
+    metrics_destroy(c.metrics);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);
@@ -785,11 +803,13 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_UNIXCTL = UCHAR_MAX + 1,
+        OPT_METRICS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -807,6 +827,9 @@ parse_options(int argc, char *argv[])
         switch (c) {
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_METRICS:
+            metrics_target = optarg;
             break;
         case 'h':
             usage();
@@ -849,6 +872,10 @@ usage(void)
     vlog_usage();
     printf("\nOther options:\n"
            "  --unixctl=SOCKET        override default control socket name\n"
+           "  --metrics=ADDR:PORT     serve Prometheus metrics (/metrics) and\n"
+           "                          health (/healthz) over HTTP on ADDR:PORT\n"
+           "                          (IPv4, or [IPv6]; port 0: any free\n"
+           "                          port); default: off\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n");
     exit(EXIT_SUCCESS);

@@ -106,6 +106,19 @@ tests_unit_test_mac_owners_LDADD = \
 	controller/libcontroller.a \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_metrics_LDADD = \
+	controller/libcontroller.a \
+	lib/libbulkhead.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \
