@@ -16,6 +16,7 @@ TESTSUITE_AT = \
 	tests/controller-firewall.at \
 	tests/controller-overlay.at \
 	tests/controller-trace.at \
+	tests/controller-metrics.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
