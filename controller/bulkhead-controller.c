@@ -872,10 +872,10 @@ usage(void)
     vlog_usage();
     printf("\nOther options:\n"
            "  --unixctl=SOCKET        override default control socket name\n"
-           "  --metrics=ADDR:PORT     serve Prometheus metrics (/metrics) and\n"
-           "                          health (/healthz) over HTTP on ADDR:PORT\n"
-           "                          (IPv4, or [IPv6]; port 0: any free\n"
-           "                          port); default: off\n"
+           "  --metrics=ADDR:PORT     serve Prometheus metrics (/metrics)\n"
+           "                          and health (/healthz) over HTTP on\n"
+           "                          ADDR:PORT (IPv4, or [IPv6]; port 0:\n"
+           "                          any free port); default: off\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n");
     exit(EXIT_SUCCESS);

@@ -60,7 +60,8 @@ START_TEST(test_put_label_and_family)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    metrics_put_family(&s, "bulkhead_x", "gauge", "Help with \\ and\nnewline.");
+    metrics_put_family(&s, "bulkhead_x", "gauge",
+                       "Help with \\ and\nnewline.");
     ds_put_cstr(&s, "bulkhead_x");
     metrics_put_label(&s, true, "tenant", "ac\"me");
     metrics_put_label(&s, false, "port", "p\\1");
