@@ -36,6 +36,10 @@ controller_libcontroller_a_SOURCES += \
 	controller/overlay.h \
 	controller/mac-owners.c \
 	controller/mac-owners.h \
+	controller/metrics.c \
+	controller/metrics.h \
+	controller/metrics-server.c \
+	controller/metrics-server.h \
 	controller/trace.c \
 	controller/trace.h \
 	controller/vnic-flows.c \
@@ -52,4 +56,5 @@ controller_bulkhead_controller_LDADD = \
 	policies/libpolicy.a \
 	schema/libbulkhead-idl.a \
 	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
 	$(OVS_LIBS)

@@ -42,6 +42,7 @@
 #include "controller/fw-log.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
+#include "controller/metrics.h"
 #include "controller/overlay.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
@@ -101,6 +102,7 @@ struct controller {
     struct trace *trace;        /* The "trace" command. */
     struct bh_stats *stats;     /* Per-vNIC and per-rule statistics. */
     struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
+    struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
@@ -119,6 +121,7 @@ struct controller {
 
 static char *ovs_remote;        /* Local OVSDB, from the command line. */
 static char *unixctl_path;      /* --unixctl, or NULL for the default. */
+static char *metrics_target;    /* --metrics, or NULL: no endpoint. */
 
 static void parse_options(int argc, char *argv[]);
 static void usage(void) OVS_NO_RETURN;
@@ -684,6 +687,19 @@ main(int argc, char *argv[])
     trace_register_commands(c.trace);
     c.stats = bh_stats_create();
     bh_stats_register_commands(c.stats, c.tdb.idl, &c.ctx.fw);
+    char *error = metrics_create(metrics_target, &(struct metrics_ctx) {
+            .ovs_idl = c.ovs.idl,
+            .tdb_idl = c.tdb.idl,
+            .tdb_remote = (const char *const *) &c.tdb_remote,
+            .ofctrl = c.ofctrl,
+            .binding = &c.ctx.binding,
+            .engine = &c.engine,
+            .version = BULKHEAD_VERSION,
+        }, &c.metrics);
+    if (error) {
+        ovs_fatal(0, "--metrics=%s: %s", metrics_target, error);
+    }
+    bh_stats_add_metrics(c.stats, c.metrics);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -702,12 +718,14 @@ main(int argc, char *argv[])
 
         controller_run(&c);
         trace_run(c.trace, c.cfg.bridge);
+        metrics_run(c.metrics);
         unixctl_server_run(unixctl);
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         trace_wait(c.trace);
         bh_stats_wait(c.stats, &c.stats_ctx);
+        metrics_wait(c.metrics);
         if (c.synced) {
             ct_limits_wait(c.ctx.limits);
         }
@@ -723,6 +741,7 @@ main(int argc, char *argv[])
     fw_log_destroy(c.fw_log);
     trace_destroy(c.trace);
     bh_stats_destroy(c.stats);
+    metrics_destroy(c.metrics);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);
@@ -808,11 +827,13 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_UNIXCTL = UCHAR_MAX + 1,
+        OPT_METRICS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -830,6 +851,9 @@ parse_options(int argc, char *argv[])
         switch (c) {
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_METRICS:
+            metrics_target = optarg;
             break;
         case 'h':
             usage();
@@ -872,6 +896,10 @@ usage(void)
     vlog_usage();
     printf("\nOther options:\n"
            "  --unixctl=SOCKET        override default control socket name\n"
+           "  --metrics=ADDR:PORT     serve Prometheus metrics (/metrics)\n"
+           "                          and health (/healthz) over HTTP on\n"
+           "                          ADDR:PORT (IPv4, or [IPv6]; port 0:\n"
+           "                          any free port); default: off\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n");
     exit(EXIT_SUCCESS);

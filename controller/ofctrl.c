@@ -1280,6 +1280,14 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
                   c->need_full ? ", full comparison pending" : "");
 }
 
+/* Returns how many flows the switch holds, as far as 'c' knows: its copy
+ * of the switch's table. */
+size_t
+ofctrl_n_installed(const struct ofctrl *c)
+{
+    return hmap_count(&c->installed);
+}
+
 /* Returns what the switch said when it refused a flow of 'cookie', whose
  * flows are therefore withheld, or NULL if they are not. */
 const char *

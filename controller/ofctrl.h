@@ -91,6 +91,7 @@ uint64_t ofctrl_repaired(const struct ofctrl *);
 const char *ofctrl_refused(const struct ofctrl *, uint64_t cookie);
 uint64_t ofctrl_n_refused(const struct ofctrl *);
 size_t ofctrl_n_withheld(const struct ofctrl *);
+size_t ofctrl_n_installed(const struct ofctrl *);
 void ofctrl_format_status(const struct ofctrl *, struct ds *);
 
 #endif /* ofctrl.h */

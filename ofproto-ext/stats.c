@@ -13,6 +13,7 @@
 #include "controller/binding.h"
 #include "controller/ct-limits.h"
 #include "controller/firewall.h"
+#include "controller/metrics.h"
 #include "coverage.h"
 #include "ofproto-ext/stats-collect.h"
 #include "ofproto-ext/vnic-stats.h"
@@ -292,11 +293,21 @@ bh_stats_wait(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
     }
 }
 
-/* Appends the counters to 'ds' in the Prometheus text format. */
-void
-bh_stats_format_prometheus(const struct bh_stats *s, struct ds *ds)
+/* Appends the counters to 'ds' in the Prometheus text format (a
+ * metrics_source_func). */
+static void
+format_prometheus(struct ds *ds, void *s_)
 {
-    vnic_stats_format_prometheus(&s->table, ds, name_rule, (void *) s);
+    struct bh_stats *s = s_;
+
+    vnic_stats_format_prometheus(&s->table, ds, name_rule, s);
+}
+
+/* Makes the counters part of the text that 'm' serves. */
+void
+bh_stats_add_metrics(struct bh_stats *s, struct metrics *m)
+{
+    metrics_add_source(m, "vnic-stats", format_prometheus, s);
 }
 
 /* "vnic/stats [--format=json] [PORT]": reads the switch at once and shows

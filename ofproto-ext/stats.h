@@ -20,6 +20,7 @@ struct bhrec_chassis;
 struct ct_limits;
 struct ds;
 struct firewall;
+struct metrics;
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 
@@ -41,7 +42,7 @@ void bh_stats_run(struct bh_stats *, const struct bh_stats_ctx *);
 void bh_stats_wait(const struct bh_stats *, const struct bh_stats_ctx *);
 void bh_stats_register_commands(struct bh_stats *, struct ovsdb_idl *tdb,
                                 const struct firewall *);
-void bh_stats_format_prometheus(const struct bh_stats *, struct ds *);
+void bh_stats_add_metrics(struct bh_stats *, struct metrics *);
 bool bh_stats_is_connected(const struct bh_stats *);
 
 #endif /* stats.h */

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "controller/metrics.h"
 #include "controller/pipeline.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -552,147 +553,154 @@ vnic_stats_to_json(const struct vnic_stats_table *t, const char *iface_id,
     return array;
 }
 
-/* Appends 'value' to 's' as a Prometheus label value: backslash, double
- * quote and newline escaped. */
-static void
-put_label_value(struct ds *s, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"') {
-            ds_put_char(s, '\\');
-            ds_put_char(s, *p);
-        } else if (*p == '\n') {
-            ds_put_cstr(s, "\\n");
-        } else {
-            ds_put_char(s, *p);
-        }
-    }
-}
-
 /* Appends to 's' the labels that name 'v', without the closing brace. */
 static void
 put_vnic_labels(struct ds *s, const struct vnic_stats *v)
 {
-    ds_put_cstr(s, "{tenant=\"");
-    put_label_value(s, v->tenant);
-    ds_put_cstr(s, "\",network=\"");
-    put_label_value(s, v->network);
-    ds_put_cstr(s, "\",port=\"");
-    put_label_value(s, v->port);
-    ds_put_char(s, '"');
+    metrics_put_label(s, true, "tenant", v->tenant);
+    metrics_put_label(s, false, "network", v->network);
+    metrics_put_label(s, false, "port", v->port);
 }
 
-/* Appends one sample of metric 'name' for 'v' to 's', with the extra
- * labels 'extra' ("" or ",k=\"v\""). */
+/* Appends one sample of metric 'name' for 'v' to 's', with one more label
+ * 'label' (NULL: none) of value 'lvalue' and a second one 'label2' (NULL:
+ * none) of value 'lvalue2'. */
 static void
 put_sample(struct ds *s, const char *name, const struct vnic_stats *v,
-           const char *extra, uint64_t value)
+           const char *label, const char *lvalue, const char *label2,
+           const char *lvalue2, uint64_t value)
 {
     ds_put_cstr(s, name);
     put_vnic_labels(s, v);
-    ds_put_format(s, "%s} %"PRIu64"\n", extra, value);
+    if (label) {
+        metrics_put_label(s, false, label, lvalue);
+    }
+    if (label2) {
+        metrics_put_label(s, false, label2, lvalue2);
+    }
+    ds_put_format(s, "} %"PRIu64"\n", value);
 }
 
+/* Appends the samples of 'v''s rules to 's' for metric 'name': 'what' 0
+ * for their connections, 1 for their packets, 2 for their bytes. */
+static void
+put_rule_samples(struct ds *s, const char *name, const struct vnic_stats *v,
+                 int what, vnic_stats_rule_namer *namer, void *aux)
+{
+    const struct rule_stats **rules = vnic_stats_sorted_rules(v);
+
+    for (size_t j = 0; j < hmap_count(&v->rules); j++) {
+        const struct rule_stats *r = rules[j];
+        struct ds rule = DS_EMPTY_INITIALIZER;
+
+        put_rule_name(r->key, &rule, namer, aux);
+        put_sample(s, name, v, "rule", ds_cstr(&rule), NULL, NULL,
+                   what == 0 ? r->conns : what == 1 ? r->packets : r->bytes);
+        ds_destroy(&rule);
+    }
+    free(rules);
+}
+
+/* The metric families of the vNICs' counters. */
+enum vnic_metric {
+    VM_PACKETS, VM_BYTES, VM_DROPPED, VM_CONNS, VM_TRACKED, VM_CAP,
+    VM_PPS, VM_BPS, VM_RULE_CONNS, VM_RULE_PACKETS, VM_RULE_BYTES,
+};
+
 /* Appends to 's' the counters of every vNIC in the Prometheus text
- * exposition format. */
+ * exposition format, one family after the other. */
 void
 vnic_stats_format_prometheus(const struct vnic_stats_table *t, struct ds *s,
                              vnic_stats_rule_namer *namer, void *aux)
 {
+    static const struct {
+        enum vnic_metric id;
+        const char *name;
+        const char *type;
+        const char *help;
+    } metrics[] = {
+        { VM_PACKETS, "bulkhead_vnic_packets_total", "counter",
+          "Packets a vNIC sent (egress) and received (ingress)." },
+        { VM_BYTES, "bulkhead_vnic_bytes_total", "counter",
+          "Bytes a vNIC sent (egress) and received (ingress)." },
+        { VM_DROPPED, "bulkhead_vnic_dropped_packets_total", "counter",
+          "Packets of a vNIC dropped, by reason and direction." },
+        { VM_CONNS, "bulkhead_vnic_connections_total", "counter",
+          "New connections a vNIC's firewall rules let in." },
+        { VM_TRACKED, "bulkhead_vnic_tracked_connections", "gauge",
+          "Conntrack entries of a vNIC's zone at the last check." },
+        { VM_CAP, "bulkhead_vnic_connection_cap_reached_total", "counter",
+          "Times a vNIC was found at its connection cap." },
+        { VM_PPS, "bulkhead_vnic_packets_per_second", "gauge",
+          "Packets per second of a vNIC over the last interval." },
+        { VM_BPS, "bulkhead_vnic_bytes_per_second", "gauge",
+          "Bytes per second of a vNIC over the last interval." },
+        { VM_RULE_CONNS, "bulkhead_rule_connections_total", "counter",
+          "Connections a firewall rule let in at a vNIC." },
+        { VM_RULE_PACKETS, "bulkhead_rule_packets_total", "counter",
+          "Packets of the connections a rule let in at a vNIC, both "
+          "directions." },
+        { VM_RULE_BYTES, "bulkhead_rule_bytes_total", "counter",
+          "Bytes of the connections a rule let in at a vNIC, both "
+          "directions." },
+    };
     const struct vnic_stats **a = vnic_stats_sorted(t);
     size_t n = hmap_count(&t->vnics);
 
-    static const struct {
-        const char *name;
-        const char *help;
-        const char *type;
-    } metrics[] = {
-        { "bulkhead_vnic_packets_total", "Packets sent (egress) and "
-          "received (ingress) by a vNIC.", "counter" },
-        { "bulkhead_vnic_bytes_total", "Bytes sent (egress) and received "
-          "(ingress) by a vNIC.", "counter" },
-        { "bulkhead_vnic_dropped_packets_total", "Packets of a vNIC "
-          "dropped, by reason and direction.", "counter" },
-        { "bulkhead_vnic_connections_total", "New connections a vNIC's "
-          "firewall rules let in.", "counter" },
-        { "bulkhead_vnic_tracked_connections", "Conntrack entries of a "
-          "vNIC's zone at the last check.", "gauge" },
-        { "bulkhead_vnic_connection_cap_reached_total", "Times a vNIC was "
-          "found at its connection cap.", "counter" },
-        { "bulkhead_vnic_packets_per_second", "Packets per second over "
-          "the last interval.", "gauge" },
-        { "bulkhead_vnic_bytes_per_second", "Bytes per second over the "
-          "last interval.", "gauge" },
-        { "bulkhead_rule_connections_total", "Connections a firewall rule "
-          "let in at a vNIC.", "counter" },
-        { "bulkhead_rule_packets_total", "Packets of the connections a "
-          "rule let in at a vNIC, both directions.", "counter" },
-        { "bulkhead_rule_bytes_total", "Bytes of the connections a rule "
-          "let in at a vNIC, both directions.", "counter" },
-    };
-
     for (size_t m = 0; m < ARRAY_SIZE(metrics); m++) {
         const char *name = metrics[m].name;
-        ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n", name,
-                      metrics[m].help, name, metrics[m].type);
+
+        metrics_put_family(s, name, metrics[m].type, metrics[m].help);
         for (size_t i = 0; i < n; i++) {
             const struct vnic_stats *v = a[i];
-            switch (m) {
-            case 0:
-            case 1: {
-                bool bytes = m == 1;
-                put_sample(s, name, v, ",direction=\"egress\"",
+
+            switch (metrics[m].id) {
+            case VM_PACKETS:
+            case VM_BYTES: {
+                bool bytes = metrics[m].id == VM_BYTES;
+                put_sample(s, name, v, "direction", "egress", NULL, NULL,
                            v->c[bytes ? VC_SENT_BYTES : VC_SENT_PACKETS]);
-                put_sample(s, name, v, ",direction=\"ingress\"",
+                put_sample(s, name, v, "direction", "ingress", NULL, NULL,
                            v->c[bytes ? VC_RECV_BYTES : VC_RECV_PACKETS]);
                 break;
             }
-            case 2:
-                put_sample(s, name, v, ",reason=\"port_security\","
-                           "direction=\"egress\"", v->c[VC_DROP_SPOOF]);
-                put_sample(s, name, v, ",reason=\"firewall\","
-                           "direction=\"egress\"", v->c[VC_DROP_EGRESS]);
-                put_sample(s, name, v, ",reason=\"firewall\","
-                           "direction=\"ingress\"", v->c[VC_DROP_INGRESS]);
+            case VM_DROPPED:
+                put_sample(s, name, v, "reason", "port_security",
+                           "direction", "egress", v->c[VC_DROP_SPOOF]);
+                put_sample(s, name, v, "reason", "firewall", "direction",
+                           "egress", v->c[VC_DROP_EGRESS]);
+                put_sample(s, name, v, "reason", "firewall", "direction",
+                           "ingress", v->c[VC_DROP_INGRESS]);
                 break;
-            case 3:
-                put_sample(s, name, v, "", v->c[VC_NEW_CONNS]);
+            case VM_CONNS:
+                put_sample(s, name, v, NULL, NULL, NULL, NULL,
+                           v->c[VC_NEW_CONNS]);
                 break;
-            case 4:
-                put_sample(s, name, v, "", v->n_conns);
+            case VM_TRACKED:
+                put_sample(s, name, v, NULL, NULL, NULL, NULL, v->n_conns);
                 break;
-            case 5:
-                put_sample(s, name, v, "", v->c[VC_CONN_CAP]);
+            case VM_CAP:
+                put_sample(s, name, v, NULL, NULL, NULL, NULL,
+                           v->c[VC_CONN_CAP]);
                 break;
-            case 6:
-            case 7:
+            case VM_PPS:
+            case VM_BPS:
                 for (int recv = 0; recv < 2; recv++) {
                     ds_put_cstr(s, name);
                     put_vnic_labels(s, v);
-                    ds_put_format(s, ",direction=\"%s\"} %.3f\n",
-                                  recv ? "ingress" : "egress",
-                                  v->rate[recv * 2 + (m == 7)]);
+                    metrics_put_label(s, false, "direction",
+                                      recv ? "ingress" : "egress");
+                    ds_put_format(s, "} %.3f\n",
+                                  v->rate[recv * 2
+                                          + (metrics[m].id == VM_BPS)]);
                 }
                 break;
-            default: {
-                const struct rule_stats **rules = vnic_stats_sorted_rules(v);
-                for (size_t j = 0; j < hmap_count(&v->rules); j++) {
-                    const struct rule_stats *r = rules[j];
-                    struct ds name_ds = DS_EMPTY_INITIALIZER;
-                    put_rule_name(r->key, &name_ds, namer, aux);
-                    struct ds extra = DS_EMPTY_INITIALIZER;
-                    ds_put_cstr(&extra, ",rule=\"");
-                    put_label_value(&extra, ds_cstr(&name_ds));
-                    ds_put_char(&extra, '"');
-                    put_sample(s, name, v, ds_cstr(&extra),
-                               m == 8 ? r->conns
-                               : m == 9 ? r->packets : r->bytes);
-                    ds_destroy(&extra);
-                    ds_destroy(&name_ds);
-                }
-                free(rules);
+            case VM_RULE_CONNS:
+            case VM_RULE_PACKETS:
+            case VM_RULE_BYTES:
+                put_rule_samples(s, name, v,
+                                 metrics[m].id - VM_RULE_CONNS, namer, aux);
                 break;
-            }
             }
         }
     }

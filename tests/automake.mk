@@ -17,6 +17,7 @@ TESTSUITE_AT = \
 	tests/controller-overlay.at \
 	tests/controller-trace.at \
 	tests/controller-stats.at \
+	tests/controller-metrics.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
@@ -114,6 +115,24 @@ tests_unit_test_vnic_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_vnic_stats_LDADD = \
 	ofproto-ext/libofproto-ext.a \
 	controller/libcontroller.a \
+	lib/libbulkhead.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_metrics_LDADD = \
+	controller/libcontroller.a \
+	lib/libbulkhead.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
 EXTRA_DIST += \
