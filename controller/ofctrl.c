@@ -409,9 +409,11 @@ dump_part_done(struct ofctrl *c)
               hmap_count(&c->installed), hmap_count(&c->meters));
 }
 
-/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
-static void
-ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
+/* Calls 'cb' with 'aux' for each flow of the flow stats reply 'oh' (one
+ * part of a multipart reply), and returns true if it was the last part. */
+bool
+ofctrl_decode_flow_stats(const struct ofp_header *oh,
+                         ofctrl_flow_stats_cb *cb, void *aux)
 {
     struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
     struct ofpbuf ofpacts;
@@ -424,22 +426,39 @@ ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
                                                     &ofpacts);
         if (error) {
             if (error != EOF) {
-                VLOG_WARN("bad flow stats reply from the switch: %s",
-                          ofperr_to_string(error));
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+                VLOG_WARN_RL(&rl, "bad flow stats reply from the switch: %s",
+                             ofperr_to_string(error));
             }
             break;
         }
-        struct installed_flow *f = xzalloc(sizeof *f);
-        f->key.table_id = fs.table_id;
-        f->key.priority = fs.priority;
-        minimatch_init(&f->key.match, &fs.match);
-        f->cookie = ntohll(fs.cookie);
-        bh_ofpacts_to_wire(fs.ofpacts, fs.ofpacts_len, &f->wire,
-                           &f->wire_len);
-        hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+        cb(&fs, aux);
     }
     ofpbuf_uninit(&ofpacts);
-    if (!ofpmp_more(oh)) {
+    return !ofpmp_more(oh);
+}
+
+/* Adds flow 'fs' of a dump to 'c_->installed' (an ofctrl_flow_stats_cb). */
+static void
+add_installed(const struct ofputil_flow_stats *fs, void *c_)
+{
+    struct ofctrl *c = c_;
+    struct installed_flow *f = xzalloc(sizeof *f);
+
+    f->key.table_id = fs->table_id;
+    f->key.priority = fs->priority;
+    minimatch_init(&f->key.match, &fs->match);
+    f->cookie = ntohll(fs->cookie);
+    bh_ofpacts_to_wire(fs->ofpacts, fs->ofpacts_len, &f->wire,
+                       &f->wire_len);
+    hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+}
+
+/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
+static void
+ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
+{
+    if (ofctrl_decode_flow_stats(oh, add_installed, c)) {
         dump_part_done(c);
     }
 }

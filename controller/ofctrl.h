@@ -62,7 +62,15 @@
 struct ds;
 struct flow_table;
 
+struct ofp_header;
+struct ofputil_flow_stats;
 struct ofputil_packet_in;
+
+/* Called for each flow of a flow stats reply. */
+typedef void ofctrl_flow_stats_cb(const struct ofputil_flow_stats *,
+                                  void *aux);
+bool ofctrl_decode_flow_stats(const struct ofp_header *,
+                              ofctrl_flow_stats_cb *, void *aux);
 
 /* Called for each packet the switch sends to the controller. */
 typedef void ofctrl_packet_in_cb(const struct ofputil_packet_in *,

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "dirs.h"
@@ -155,41 +156,25 @@ send_requests(struct stats_collect *sc)
     }
 }
 
-/* Adds the flows of flow stats reply 'oh' to the sample being read. */
+/* Adds flow 'fs' to the sample being read (an ofctrl_flow_stats_cb). */
 static void
-recv_flows(struct stats_collect *sc, const struct ofp_header *oh)
+add_flow(const struct ofputil_flow_stats *fs, void *sc_)
 {
-    struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
-    struct ofpbuf ofpacts;
-    uint64_t stub[1024 / 8];
+    struct stats_collect *sc = sc_;
 
-    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
-    for (;;) {
-        struct ofputil_flow_stats fs;
-        int error = ofputil_decode_flow_stats_reply(&fs, &msg, false,
-                                                    &ofpacts);
-        if (error) {
-            if (error != EOF) {
-                VLOG_WARN("bad flow stats reply from the switch: %s",
-                          ofperr_to_string(error));
-            }
-            break;
-        }
-        if (sc->n_flows >= sc->allocated_flows) {
-            sc->flows = x2nrealloc(sc->flows, &sc->allocated_flows,
-                                   sizeof *sc->flows);
-        }
-        sc->flows[sc->n_flows++] = (struct stats_flow) {
-            .table_id = fs.table_id,
-            .priority = fs.priority,
-            .cookie = ntohll(fs.cookie),
-            .match_hash = match_hash(&fs.match, 0),
-            .drops = !fs.ofpacts_len,
-            .packets = fs.packet_count,
-            .bytes = fs.byte_count,
-        };
+    if (sc->n_flows >= sc->allocated_flows) {
+        sc->flows = x2nrealloc(sc->flows, &sc->allocated_flows,
+                               sizeof *sc->flows);
     }
-    ofpbuf_uninit(&ofpacts);
+    sc->flows[sc->n_flows++] = (struct stats_flow) {
+        .table_id = fs->table_id,
+        .priority = fs->priority,
+        .cookie = ntohll(fs->cookie),
+        .match_hash = match_hash(&fs->match, 0),
+        .drops = !fs->ofpacts_len,
+        .packets = fs->packet_count,
+        .bytes = fs->byte_count,
+    };
 }
 
 /* Adds the ports of port stats reply 'oh' to the sample being read. */
@@ -235,7 +220,7 @@ recv_msg(struct stats_collect *sc, const struct ofp_header *oh)
         return;
     }
     if (type == OFPTYPE_FLOW_STATS_REPLY && oh->xid == sc->flow_xid) {
-        recv_flows(sc, oh);
+        ofctrl_decode_flow_stats(oh, add_flow, sc);
     } else if (type == OFPTYPE_PORT_STATS_REPLY && oh->xid == sc->port_xid) {
         recv_ports(sc, oh);
     } else if (type == OFPTYPE_ERROR
