@@ -40,7 +40,7 @@ pipeline_cookie_is_ours(uint64_t cookie)
 
     return (kind == PL_COOKIE_VNIC || kind == PL_COOKIE_NETWORK
             || kind == PL_COOKIE_RULE || kind == PL_COOKIE_VNIC_RULE
-            || kind == PL_COOKIE_PIPELINE);
+            || kind == PL_COOKIE_MIRROR || kind == PL_COOKIE_PIPELINE);
 }
 
 /* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
@@ -193,7 +193,12 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
         "icmp6,icmp_type=143,icmp_code=0",
         "ip,nw_proto=2",
     };
-    char *actions = xasprintf("goto_table:%d", next);
+    /* What passes this side without a rule (here, and a tracked
+     * connection's ICMP errors below) is offered to the side's mirrors as
+     * allowed. */
+    char *mirror = pipeline_mirror_lookup(dir == FW_DIR_EGRESS);
+    char *actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                              PL_MIRROR_PASS_MARK, mirror, next);
     for (size_t i = 0; i < ARRAY_SIZE(no_conntrack); i++) {
         flow_table_add(ft, STATIC_OWNER, start, 110, cookie, no_conntrack[i],
                        actions);
@@ -229,10 +234,12 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
 
     flow_table_add(ft, STATIC_OWNER, ct_table, 300, cookie,
                    "ct_state=+trk+inv", "drop");
-    actions = xasprintf("goto_table:%d", next);
+    actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                        PL_MIRROR_PASS_MARK, mirror, next);
     flow_table_add(ft, STATIC_OWNER, ct_table, 200, cookie,
                    "ct_state=+trk+rel", actions);
     free(actions);
+    free(mirror);
     for (int reply = 0; reply < 2; reply++) {
         int rules = reply ? FW_OTHER_DIR(dir) : dir;
         actions = xasprintf("set_field:%d->reg11,move:%s[]->NXM_NX_REG12[],"
@@ -272,9 +279,22 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
 char *
 pipeline_rule_stats_actions(bool egress)
 {
-    return xasprintf("move:%s[0..15]->NXM_NX_REG14[0..15],resubmit(,%d)",
+    return xasprintf("move:%s[0..15]->NXM_NX_REG14[0..15],resubmit(,%d),"
+                     "resubmit(,%d)",
                      egress ? "NXM_NX_REG6" : "NXM_NX_REG8",
-                     PL_T_RULE_STATS);
+                     PL_T_RULE_STATS,
+                     egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS);
+}
+
+/* Returns the action that looks a packet up in the mirror table of its
+ * side ('egress': MIRROR_EGRESS, keyed on reg6; else MIRROR_INGRESS, keyed
+ * on reg8), where a mirror of the vNIC has its copies made (mirror.h): a
+ * packet the firewall denied has reg13 = 0.  The caller frees it. */
+char *
+pipeline_mirror_lookup(bool egress)
+{
+    return xasprintf("resubmit(,%d)",
+                     egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS);
 }
 
 /* Adds the firewall's flows that are the same for every vNIC: egress
@@ -295,6 +315,11 @@ add_firewall_static(struct flow_table *ft, uint64_t cookie)
     flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");
     /* Counting only: a pair with no flow of its own changes nothing. */
     flow_table_add(ft, STATIC_OWNER, PL_T_RULE_STATS, 0, cookie, "", "drop");
+    /* Copies only: a vNIC that no mirror watches has no flow there. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_MIRROR_EGRESS, 0, cookie, "",
+                   "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_MIRROR_INGRESS, 0, cookie, "",
+                   "drop");
 }
 
 /* Adds the flows that every br-int has: a drop at the bottom of each table
@@ -421,9 +446,10 @@ static char *
 pass_actions(const struct pl_vnic *vnic)
 {
     if (!vnic->port_security) {
-        /* No firewall either. */
+        /* No firewall either: its mirrors' copies are made here. */
         return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
-                         "->reg6,goto_table:%d", vnic->net_key, vnic->key,
+                         "->reg6,resubmit(,%d),goto_table:%d", vnic->net_key,
+                         vnic->key, PL_T_MIRROR_EGRESS,
                          PL_T_BROADCAST_LIMIT);
     }
     return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
@@ -611,7 +637,10 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                       PRIx32"->reg10,goto_table:%d", vnic->key,
                       vnic->fw_class, PL_T_INGRESS_FW);
     } else {
-        ds_put_format(&actions, "goto_table:%d", PL_T_OUTPUT);
+        /* Its mirrors' copies, keyed on its zone as after a firewall. */
+        ds_put_format(&actions, "set_field:%"PRIu32"->reg8,resubmit(,%d),"
+                      "goto_table:%d", vnic->key, PL_T_MIRROR_INGRESS,
+                      PL_T_OUTPUT);
     }
     add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 100, cookie,
                   ds_cstr(&actions), "reg7=%"PRId64, vnic->ofport);
