@@ -17,6 +17,7 @@ TESTSUITE_AT = \
 	tests/controller-overlay.at \
 	tests/controller-trace.at \
 	tests/controller-stats.at \
+	tests/controller-mirror.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
