@@ -58,6 +58,7 @@ struct mirror_copies {
     uint8_t table;              /* MIRROR_EGRESS or MIRROR_INGRESS. */
     uint32_t zone;              /* The vNIC's port key. */
     bool firewall;              /* The vNIC has a firewall (a verdict). */
+    int64_t ofport;             /* The vNIC's ofport. */
     char *iface_id;             /* The vNIC. */
     struct ds allowed;          /* Clones of what the firewall allowed. */
     struct ds denied;           /* Clones of what it denied. */
@@ -131,6 +132,7 @@ get_copies(struct hmap *copies, uint8_t table, const struct vnic *v)
     c->table = table;
     c->zone = v->zone;
     c->firewall = v->port.port_security;
+    c->ofport = v->ofport;
     c->iface_id = xstrdup(v->iface_id);
     ds_init(&c->allowed);
     ds_init(&c->denied);
@@ -314,6 +316,14 @@ add_copy_flows(const struct hmap *copies, struct flow_table *flows)
             flow_table_add(flows, owner, c->table, 200, cookie, denied,
                            ds_cstr_ro(&c->denied));
             free(denied);
+        }
+        if (c->table == PL_T_MIRROR_INGRESS) {
+            /* A flood's copy to the port it came from passes the sender's
+             * ingress side but never leaves (OpenFlow does not output to
+             * the input port): the vNIC did not receive it. */
+            char *own = xasprintf("%s,in_port=%"PRId64, match, c->ofport);
+            flow_table_add(flows, owner, c->table, 300, cookie, own, "drop");
+            free(own);
         }
         free(match);
         free(owner);

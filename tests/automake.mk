@@ -135,6 +135,7 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-reach.at \
 	tests/system-multihost.at \
 	tests/system-stats.at \
+	tests/system-mirror.at \
 	tests/system-firewall.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite

@@ -1289,14 +1289,6 @@ static const struct ctl_command commands[] = {
     {"port-set-requested-chassis", 2, 3, "TENANT PORT [CHASSIS]", "",
      CMD_READ, cmd_port_set_requested_chassis,
      "name the chassis a port migrates to (none: clear it)"},
-    {"mirror-add", 1, 1, "NAME --source TENANT/NETWORK[/PORT] --to "
-     "IFACE-ID|gre:IP", "source= direction= to=", CMD_READ, cmd_mirror_add,
-     "copy a port's or a network's traffic (--direction in, out or both, "
-     "the default) to an analysis port or a GRE collector"},
-    {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, cmd_mirror_del,
-     "delete a mirror"},
-    {"mirror-list", 0, 0, "", "", CMD_READ, cmd_mirror_list,
-     "list the mirrors"},
     {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, edit_sg_add,
      "create a security group"},
     {"sg-del", 2, 2, "TENANT GROUP", "if-exists", CMD_EDIT, edit_sg_del,
@@ -1307,6 +1299,14 @@ static const struct ctl_command commands[] = {
     {"rule-del", 3, 6, "TENANT GROUP NUMBER|DIRECTION PROTOCOL [PORTS] "
      "REMOTE", "if-exists log ethertype", CMD_EDIT, edit_rule_del,
      "delete a rule, by its number in \"show\" or by its content"},
+    {"mirror-add", 1, 1, "NAME --source TENANT/NETWORK[/PORT] --to "
+     "IFACE-ID|gre:IP", "source= direction= to=", CMD_READ, cmd_mirror_add,
+     "copy a port's or a network's traffic (--direction in, out or both, "
+     "the default) to an analysis port or a GRE collector"},
+    {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, cmd_mirror_del,
+     "delete a mirror"},
+    {"mirror-list", 0, 0, "", "", CMD_READ, cmd_mirror_list,
+     "list the mirrors"},
 };
 
 /* Returns the command named 'name', or NULL. */
