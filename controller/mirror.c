@@ -318,6 +318,8 @@ add_copy_flows(const struct hmap *copies, struct flow_table *flows)
             free(denied);
         }
         if (c->table == PL_T_MIRROR_INGRESS) {
+            pipeline_add_ingress_mirror(flows, owner, cookie, c->zone,
+                                        c->ofport, c->firewall);
             /* A flood's copy to the port it came from passes the sender's
              * ingress side but never leaves (OpenFlow does not output to
              * the input port): the vNIC did not receive it. */

@@ -161,6 +161,26 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
     add_fragment_drops(ft, cookie);
 }
 
+/* What a firewall side lets through without conntrack nor rules (and
+ * DHCP, below): ARP and neighbor discovery, which port security vetted,
+ * and multicast membership. */
+static const char *const fw_no_conntrack[] = {
+    "arp",
+    "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
+    "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
+                         * (port security drops a
+                         * VM's). */
+    "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
+    "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
+    /* Multicast membership: MLD (queries from a VM are dropped by port
+     * security) and IGMP (its queries too). */
+    "icmp6,icmp_type=130,icmp_code=0",
+    "icmp6,icmp_type=131,icmp_code=0",
+    "icmp6,icmp_type=132,icmp_code=0",
+    "icmp6,icmp_type=143,icmp_code=0",
+    "ip,nw_proto=2",
+};
+
 /* Adds the flows of one side of the firewall, the same for every vNIC: in
  * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
  * MLD), which port security vetted, and DHCP as a client go on to 'next'
@@ -177,30 +197,19 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                   uint8_t ct_table, uint8_t verdict, uint8_t next,
                   const char *zone_reg, const char *class_reg, int dir)
 {
-    static const char *const no_conntrack[] = {
-        "arp",
-        "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
-        "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
-                                                 * (port security drops a
-                                                 * VM's). */
-        "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
-        "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
-        /* Multicast membership: MLD (queries from a VM are dropped by port
-         * security) and IGMP (its queries too). */
-        "icmp6,icmp_type=130,icmp_code=0",
-        "icmp6,icmp_type=131,icmp_code=0",
-        "icmp6,icmp_type=132,icmp_code=0",
-        "icmp6,icmp_type=143,icmp_code=0",
-        "ip,nw_proto=2",
-    };
     /* What passes this side without a rule (here, and a tracked
      * connection's ICMP errors below) is offered to the side's mirrors as
-     * allowed. */
+     * allowed.  Not here on the ingress side, where a flood passes once per
+     * receiver and every lookup counts against OVS's limit of resubmits
+     * per packet: a mirrored vNIC has flows of its own above these
+     * (pipeline_add_ingress_mirror()). */
     char *mirror = pipeline_mirror_lookup(dir == FW_DIR_EGRESS);
-    char *actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
-                              PL_MIRROR_PASS_MARK, mirror, next);
-    for (size_t i = 0; i < ARRAY_SIZE(no_conntrack); i++) {
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, no_conntrack[i],
+    char *actions = (dir == FW_DIR_EGRESS
+                     ? xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                                 PL_MIRROR_PASS_MARK, mirror, next)
+                     : xasprintf("goto_table:%d", next));
+    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, fw_no_conntrack[i],
                        actions);
     }
 
@@ -637,16 +646,52 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                       PRIx32"->reg10,goto_table:%d", vnic->key,
                       vnic->fw_class, PL_T_INGRESS_FW);
     } else {
-        /* Its mirrors' copies, keyed on its zone as after a firewall. */
-        ds_put_format(&actions, "set_field:%"PRIu32"->reg8,resubmit(,%d),"
-                      "goto_table:%d", vnic->key, PL_T_MIRROR_INGRESS,
-                      PL_T_OUTPUT);
+        ds_put_format(&actions, "goto_table:%d", PL_T_OUTPUT);
     }
     add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 100, cookie,
                   ds_cstr(&actions), "reg7=%"PRId64, vnic->ofport);
 
     ds_destroy(&actions);
     free(owner);
+}
+
+/* Adds, for the vNIC of port key 'zone' at 'ofport' (with a firewall or
+ * not) whose received frames a mirror copies, the lookups of table
+ * MIRROR_INGRESS that the shared flows leave out: above its table
+ * INGRESS_PORT flow without a firewall (its zone into reg8 first), and
+ * above the ingress firewall's flows that pass without a rule (table
+ * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed).  Owned by
+ * 'owner', cookie 'cookie'. */
+void
+pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
+                            uint64_t cookie, uint32_t zone, int64_t ofport,
+                            bool firewall)
+{
+    char *actions;
+
+    if (!firewall) {
+        actions = xasprintf("set_field:%"PRIu32"->reg8,resubmit(,%d),"
+                            "goto_table:%d", zone, PL_T_MIRROR_INGRESS,
+                            PL_T_OUTPUT);
+        add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 110, cookie, actions,
+                      "reg7=%"PRId64, ofport);
+        free(actions);
+        return;
+    }
+    actions = xasprintf("set_field:%#x->reg13,resubmit(,%d),goto_table:%d",
+                        PL_MIRROR_PASS_MARK, PL_T_MIRROR_INGRESS,
+                        PL_T_OUTPUT);
+    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+        add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                      "%s,reg8=%"PRIu32, fw_no_conntrack[i], zone);
+    }
+    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                  "udp,reg6=%#x,reg8=%"PRIu32",tp_src=67,tp_dst=68",
+                  PL_UPLINK_KEY, zone);
+    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                  "udp6,reg6=%#x,reg8=%"PRIu32",tp_src=547,tp_dst=546",
+                  PL_UPLINK_KEY, zone);
+    free(actions);
 }
 
 /* Returns the owner name of the overlay's flows for network 'net_key'.  The

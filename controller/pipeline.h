@@ -203,6 +203,9 @@ uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
 char *pipeline_rule_stats_actions(bool egress);
 char *pipeline_mirror_lookup(bool egress);
+void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
+                                 uint64_t cookie, uint32_t zone,
+                                 int64_t ofport, bool firewall);
 bool pipeline_cookie_is_ours(uint64_t cookie);
 char *pipeline_vnic_owner(const char *iface_id);
 char *pipeline_network_owner(uint32_t net_key);
