@@ -40,6 +40,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/metrics.h \
 	controller/metrics-server.c \
 	controller/metrics-server.h \
+	controller/mirror.c \
+	controller/mirror.h \
 	controller/trace.c \
 	controller/trace.h \
 	controller/vnic-flows.c \

@@ -43,6 +43,7 @@
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
 #include "controller/metrics.h"
+#include "controller/mirror.h"
 #include "controller/overlay.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
@@ -77,6 +78,7 @@ struct engine_ctx {
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
     int64_t tunnel_ofport;      /* br-int's VXLAN port, or 0. */
+    int64_t gre_ofport;         /* br-int's GRE port for mirrors, or 0. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
@@ -84,6 +86,7 @@ struct engine_ctx {
     struct firewall fw;         /* Firewall classes and rules. */
     struct local_nets nets;     /* Local networks. */
     struct overlay overlay;     /* VXLAN networks across hosts. */
+    struct mirror mirror;       /* Mirrors to analysis ports. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct ct_limits *limits;   /* Their conntrack limits. */
     struct if_status *ifs;      /* Installed marks. */
@@ -274,6 +277,40 @@ overlay_node_tdb(struct engine_ctx *ctx)
                               ctx->in.chassis, ctx->flows);
 }
 
+/* Node "mirror". */
+static void
+mirror_node_recompute(struct engine_ctx *ctx)
+{
+    mirror_recompute(&ctx->mirror, &ctx->binding, ctx->in.br_int,
+                     ctx->in.tdb_idl, ctx->gre_ofport, ctx->flows);
+}
+
+static bool
+mirror_node_gre(struct engine_ctx *ctx)
+{
+    return !mirror_gre_changed(&ctx->mirror, ctx->gre_ofport);
+}
+
+static bool
+mirror_node_ovs(struct engine_ctx *ctx)
+{
+    return !ctx->ovs_changed || mirror_handle_ovs(&ctx->mirror,
+                                                  ctx->in.ovs_idl);
+}
+
+static bool
+mirror_node_binding(struct engine_ctx *ctx)
+{
+    return mirror_handle_binding(&ctx->mirror, &ctx->binding,
+                                 ctx->in.tdb_idl);
+}
+
+static bool
+mirror_node_tdb(struct engine_ctx *ctx)
+{
+    return mirror_handle_tdb(&ctx->mirror, ctx->in.tdb_idl);
+}
+
 /* Node "ct_limits": the conntrack limit each vNIC's zone wants; no
  * flows.  The main loop applies them after the engine. */
 static void
@@ -308,6 +345,12 @@ static const struct engine_handler overlay_handlers[] = {
     { "binding", overlay_node_binding },
     { "tdb", overlay_node_tdb },
 };
+static const struct engine_handler mirror_handlers[] = {
+    { "gre", mirror_node_gre },
+    { "ovs", mirror_node_ovs },
+    { "binding", mirror_node_binding },
+    { "tdb", mirror_node_tdb },
+};
 static const struct engine_handler ct_limits_handlers[] = {
     { "binding", ct_limits_node_binding },
 };
@@ -326,6 +369,8 @@ static const struct engine_node nodes[] = {
       ARRAY_SIZE(local_nets_handlers), NULL },
     { "overlay", OVERLAY_OWNERS, overlay_node_recompute, overlay_handlers,
       ARRAY_SIZE(overlay_handlers), NULL },
+    { "mirror", MIRROR_OWNERS, mirror_node_recompute, mirror_handlers,
+      ARRAY_SIZE(mirror_handlers), NULL },
     { "ct_limits", NULL, ct_limits_node_recompute, ct_limits_handlers,
       ARRAY_SIZE(ct_limits_handlers), NULL },
 };
@@ -546,7 +591,10 @@ controller_run(struct controller *c)
             .ifs = c->ctx.ifs,
         };
         note_ovs_changes(&c->ctx, c->ovs.idl);
+        c->ctx.gre_ofport = mirror_read_gre_ofport(&c->ctx.mirror, br,
+                                                   c->ovs.idl);
         engine_run(&c->engine, &c->ctx, c->tracked);
+        mirror_ensure_gre_port(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
@@ -668,6 +716,7 @@ main(int argc, char *argv[])
     firewall_init(&c.ctx.fw);
     local_nets_init(&c.ctx.nets);
     overlay_init(&c.ctx.overlay);
+    mirror_init(&c.ctx.mirror);
     ct_zones_init(&c.ctx.zones);
     c.ctx.limits = ct_limits_create();
     c.ctx.ifs = if_status_create();
@@ -680,6 +729,7 @@ main(int argc, char *argv[])
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     overlay_register_commands(&c.ctx.overlay, c.tdb.idl,
                               (const char **) &c.cfg.system_id);
+    mirror_register_commands(&c.ctx.mirror, c.tdb.idl);
     c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
     ofctrl_set_packet_in_cb(c.ofctrl, fw_log_packet_in, c.fw_log);
     c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,
@@ -745,6 +795,7 @@ main(int argc, char *argv[])
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);
+    mirror_destroy(&c.ctx.mirror);
     ct_zones_destroy(&c.ctx.zones);
     ct_limits_destroy(c.ctx.limits);
     if_status_destroy(c.ctx.ifs);

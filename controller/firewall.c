@@ -816,13 +816,17 @@ add_deny_flows(const struct firewall *fw, const char *iface_id,
     for (int egress = 0; egress < 2; egress++) {
         char *match = xasprintf("reg13=0,%s=%"PRIu32,
                                 egress ? "reg6" : "reg8", zone);
+        /* What it denies is offered to its mirrors (reg13 = 0: denied),
+         * then dropped. */
+        char *mirror = pipeline_mirror_lookup(egress);
         char *actions = (log
-                         ? xasprintf("controller(max_len=128,"
+                         ? xasprintf("%s,controller(max_len=128,"
                                      "userdata=01.%02x.%02x.00,meter_id=%"
-                                     PRIu32")", FIREWALL_LOG_DENY,
+                                     PRIu32")", mirror, FIREWALL_LOG_DENY,
                                      egress ? FW_DIR_EGRESS : FW_DIR_INGRESS,
                                      meter)
-                         : xstrdup("drop"));
+                         : xstrdup(mirror));
+        free(mirror);
         flow_table_add(flows, owner, (egress ? PL_T_EGRESS_VERDICT
                                       : PL_T_INGRESS_VERDICT),
                        210, cookie, match, actions);

@@ -265,6 +265,17 @@ put_cookie(const struct trace *t, uint64_t cookie, struct ds *s)
         } else {
             ds_put_format(s, "of zone %"PRIu32, id);
         }
+    } else if (kind == PL_COOKIE_MIRROR && !middle && !id) {
+        ds_put_cstr(s, "mirror: what an analysis or GRE port sends, "
+                    "dropped");
+    } else if (kind == PL_COOKIE_MIRROR && !middle) {
+        const struct vnic *v = binding_find_by_zone(t->binding, id);
+        ds_put_cstr(s, "mirror copies of vnic ");
+        if (v) {
+            put_vnic(v, s);
+        } else {
+            ds_put_format(s, "of zone %"PRIu32, id);
+        }
     } else {
         return false;
     }

@@ -18,6 +18,7 @@ TESTSUITE_AT = \
 	tests/controller-trace.at \
 	tests/controller-stats.at \
 	tests/controller-metrics.at \
+	tests/controller-mirror.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
@@ -153,6 +154,7 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-reach.at \
 	tests/system-multihost.at \
 	tests/system-stats.at \
+	tests/system-mirror.at \
 	tests/system-firewall.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite
