@@ -418,6 +418,13 @@ vnic_update(struct binding *b, const struct binding_input *in,
     check_mtu(v, port, iface);
     if (!port) {
         state = VNIC_UNKNOWN;
+    } else if (smap_get_bool(&iface->external_ids, "bulkhead-analysis",
+                             false)) {
+        /* An operator's capture port: a tenant's Port that takes its
+         * iface-id must not make it that tenant's vNIC. */
+        state = VNIC_REFUSED;
+        reason = xstrdup("an analysis port (external_ids:bulkhead-analysis"
+                         "=true) is never a tenant's vNIC");
     } else if (attached && strcasecmp(attached, port->mac)) {
         state = VNIC_REFUSED;
         reason = xasprintf("attached-mac %s is not the port's MAC %s",
