@@ -187,60 +187,73 @@ find_port(const struct ovsrec_bridge *br, const char *name)
     return NULL;
 }
 
-/* Makes br-int's VXLAN port, PL_TUNNEL_PORT, what the configuration wants:
- * present with this host's encapsulation address when it has one (and put
- * back as it should be if someone removed or changed it), absent
- * otherwise.  Returns its Interface, or NULL if it does not exist (yet). */
+/* Makes flow-based tunnel port 'name' of type 'type' ("vxlan", "gre") on
+ * 'br' what is wanted, in 'txn': present with remote_ip=flow and key=flow
+ * if 'wanted' (added, or put back as it should be if someone removed or
+ * changed it), absent otherwise ('why' says why in the log).  Returns its
+ * Interface, or NULL if it does not exist (yet). */
 const struct ovsrec_interface *
-chassis_ensure_tunnel(const struct ovsrec_bridge *br,
-                      const struct chassis_config *cfg,
-                      struct ovsdb_idl_txn *txn)
+chassis_keep_flow_tunnel(const struct ovsrec_bridge *br, const char *name,
+                         const char *type, bool wanted, const char *why,
+                         struct ovsdb_idl_txn *txn)
 {
-    const struct ovsrec_port *port = find_port(br, PL_TUNNEL_PORT);
+    const struct ovsrec_port *port = find_port(br, name);
     const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
                                             ? port->interfaces[0] : NULL);
-    struct smap options = SMAP_INITIALIZER(&options);
 
     if (!txn) {
         return iface;
     }
-    if (!cfg->encap_ip) {
+    if (!wanted) {
         if (port) {
-            VLOG_INFO("%s: removing %s: no bulkhead-encap-ip", br->name,
-                      PL_TUNNEL_PORT);
+            VLOG_INFO("%s: removing %s: %s", br->name, name, why);
             ovsrec_bridge_update_ports_delvalue(br, port);
         }
         return NULL;
     }
 
-    /* No local_ip: the outer source is the route's to each chassis (a
-     * fixed one needs a local route, which OVS's own route table cannot
-     * give the userspace datapath). */
+    /* No local_ip: the outer source is the route's to each remote (a fixed
+     * one needs a local route, which OVS's own route table cannot give the
+     * userspace datapath). */
+    struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "remote_ip", "flow");
     smap_add(&options, "key", "flow");
     if (!iface) {
         if (port) {
             ovsrec_bridge_update_ports_delvalue(br, port);
         }
-        VLOG_INFO("%s: adding VXLAN port %s from %s", br->name,
-                  PL_TUNNEL_PORT, cfg->encap_ip);
+        VLOG_INFO("%s: adding %s port %s", br->name, type, name);
         struct ovsrec_interface *niface = ovsrec_interface_insert(txn);
-        ovsrec_interface_set_name(niface, PL_TUNNEL_PORT);
-        ovsrec_interface_set_type(niface, "vxlan");
+        ovsrec_interface_set_name(niface, name);
+        ovsrec_interface_set_type(niface, type);
         ovsrec_interface_set_options(niface, &options);
         struct ovsrec_port *nport = ovsrec_port_insert(txn);
-        ovsrec_port_set_name(nport, PL_TUNNEL_PORT);
+        ovsrec_port_set_name(nport, name);
         ovsrec_port_set_interfaces(nport, &niface, 1);
         ovsrec_bridge_update_ports_addvalue(br, nport);
-    } else if (strcmp(iface->type, "vxlan")
+    } else if (strcmp(iface->type, type)
                || !smap_equal(&iface->options, &options)) {
         VLOG_WARN("%s: %s was changed by hand; putting it back", br->name,
-                  PL_TUNNEL_PORT);
-        ovsrec_interface_set_type(iface, "vxlan");
+                  name);
+        ovsrec_interface_set_type(iface, type);
         ovsrec_interface_set_options(iface, &options);
     }
     smap_destroy(&options);
     return iface;
+}
+
+/* Makes br-int's VXLAN port, PL_TUNNEL_PORT, what the configuration wants:
+ * present when this host has an encapsulation address (and put back as it
+ * should be if someone removed or changed it), absent otherwise.  Returns
+ * its Interface, or NULL if it does not exist (yet). */
+const struct ovsrec_interface *
+chassis_ensure_tunnel(const struct ovsrec_bridge *br,
+                      const struct chassis_config *cfg,
+                      struct ovsdb_idl_txn *txn)
+{
+    return chassis_keep_flow_tunnel(br, PL_TUNNEL_PORT, "vxlan",
+                                    cfg->encap_ip != NULL,
+                                    "no bulkhead-encap-ip", txn);
 }
 
 /* The chassis. */

@@ -59,6 +59,9 @@ void chassis_config_clear(struct chassis_config *);
 const struct ovsrec_bridge *chassis_ensure_bridge(
     struct ovsdb_idl *, const struct chassis_config *,
     const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+const struct ovsrec_interface *chassis_keep_flow_tunnel(
+    const struct ovsrec_bridge *, const char *name, const char *type,
+    bool wanted, const char *why, struct ovsdb_idl_txn *);
 const struct ovsrec_interface *chassis_ensure_tunnel(
     const struct ovsrec_bridge *, const struct chassis_config *,
     struct ovsdb_idl_txn *);

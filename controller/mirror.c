@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller/binding.h"
+#include "controller/chassis.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
@@ -629,43 +630,8 @@ mirror_ensure_gre_port(struct mirror *m, const struct ovsrec_bridge *br,
     m->gre_done_wanted = m->gre_wanted;
     m->gre_done = true;
 
-    const struct ovsrec_port *port = find_port(br, MIRROR_GRE_PORT);
-    const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
-                                            ? port->interfaces[0] : NULL);
-    if (!m->gre_wanted) {
-        if (port) {
-            VLOG_INFO("%s: removing %s: no GRE mirror has a source here",
-                      br->name, MIRROR_GRE_PORT);
-            ovsrec_bridge_update_ports_delvalue(br, port);
-        }
-        return;
-    }
-
-    struct smap options = SMAP_INITIALIZER(&options);
-    smap_add(&options, "remote_ip", "flow");
-    smap_add(&options, "key", "flow");
-    if (!iface) {
-        if (port) {
-            ovsrec_bridge_update_ports_delvalue(br, port);
-        }
-        VLOG_INFO("%s: adding GRE port %s for mirrors", br->name,
-                  MIRROR_GRE_PORT);
-        struct ovsrec_interface *niface = ovsrec_interface_insert(txn);
-        ovsrec_interface_set_name(niface, MIRROR_GRE_PORT);
-        ovsrec_interface_set_type(niface, "gre");
-        ovsrec_interface_set_options(niface, &options);
-        struct ovsrec_port *nport = ovsrec_port_insert(txn);
-        ovsrec_port_set_name(nport, MIRROR_GRE_PORT);
-        ovsrec_port_set_interfaces(nport, &niface, 1);
-        ovsrec_bridge_update_ports_addvalue(br, nport);
-    } else if (strcmp(iface->type, "gre")
-               || !smap_equal(&iface->options, &options)) {
-        VLOG_WARN("%s: %s was changed by hand; putting it back", br->name,
-                  MIRROR_GRE_PORT);
-        ovsrec_interface_set_type(iface, "gre");
-        ovsrec_interface_set_options(iface, &options);
-    }
-    smap_destroy(&options);
+    chassis_keep_flow_tunnel(br, MIRROR_GRE_PORT, "gre", m->gre_wanted,
+                             "no GRE mirror has a source here", txn);
 }
 
 /* "mirror/list". */
