@@ -176,8 +176,8 @@ chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
 }
 
 /* Returns the Port named 'name' of bridge 'br', or NULL. */
-static const struct ovsrec_port *
-find_port(const struct ovsrec_bridge *br, const char *name)
+const struct ovsrec_port *
+chassis_find_port(const struct ovsrec_bridge *br, const char *name)
 {
     for (size_t i = 0; i < br->n_ports; i++) {
         if (!strcmp(br->ports[i]->name, name)) {
@@ -197,7 +197,7 @@ chassis_keep_flow_tunnel(const struct ovsrec_bridge *br, const char *name,
                          const char *type, bool wanted, const char *why,
                          struct ovsdb_idl_txn *txn)
 {
-    const struct ovsrec_port *port = find_port(br, name);
+    const struct ovsrec_port *port = chassis_find_port(br, name);
     const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
                                             ? port->interfaces[0] : NULL);
 

@@ -25,6 +25,7 @@ struct ovsdb_idl_txn;
 struct ovsrec_bridge;
 struct ovsrec_interface;
 struct ovsrec_open_vswitch;
+struct ovsrec_port;
 struct bhrec_chassis;
 
 /* The host's configuration, from the Open_vSwitch row. */
@@ -59,6 +60,8 @@ void chassis_config_clear(struct chassis_config *);
 const struct ovsrec_bridge *chassis_ensure_bridge(
     struct ovsdb_idl *, const struct chassis_config *,
     const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+const struct ovsrec_port *chassis_find_port(const struct ovsrec_bridge *,
+                                           const char *name);
 const struct ovsrec_interface *chassis_keep_flow_tunnel(
     const struct ovsrec_bridge *, const char *name, const char *type,
     bool wanted, const char *why, struct ovsdb_idl_txn *);

@@ -542,9 +542,9 @@ mirror_handle_binding(const struct mirror *m, const struct binding *b,
         if (v && v->state == VNIC_BOUND) {
             const struct bhrec_port *p = bhrec_port_get_for_uuid(
                 tdb, &v->port_uuid);
+            const struct uuid *net = p ? &p->network->header_.uuid : NULL;
             if (sset_contains(&m->src_rows, uuid_text(&v->port_uuid))
-                || (p && sset_contains(&m->src_rows,
-                                       uuid_text(&p->network->header_.uuid)))) {
+                || (net && sset_contains(&m->src_rows, uuid_text(net)))) {
                 return false;
             }
         }
@@ -584,18 +584,6 @@ mirror_gre_changed(const struct mirror *m, int64_t gre_ofport)
     return m->gre_ofport != gre_ofport;
 }
 
-/* Returns the Port named 'name' of bridge 'br', or NULL. */
-static const struct ovsrec_port *
-find_port(const struct ovsrec_bridge *br, const char *name)
-{
-    for (size_t i = 0; i < br->n_ports; i++) {
-        if (!strcmp(br->ports[i]->name, name)) {
-            return br->ports[i];
-        }
-    }
-    return NULL;
-}
-
 /* Returns the GRE port's ofport on 'br' (0 if it has none), reading it
  * again only when the local OVSDB changed. */
 int64_t
@@ -605,7 +593,8 @@ mirror_read_gre_ofport(struct mirror *m, const struct ovsrec_bridge *br,
     unsigned int seqno = ovsdb_idl_get_seqno(ovs);
 
     if (seqno != m->gre_seqno) {
-        const struct ovsrec_port *port = find_port(br, MIRROR_GRE_PORT);
+        const struct ovsrec_port *port = chassis_find_port(br,
+                                                           MIRROR_GRE_PORT);
         const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
                                                 ? port->interfaces[0] : NULL);
         m->gre_read = (iface && !strcmp(iface->type, "gre")

@@ -209,8 +209,8 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                                  PL_MIRROR_PASS_MARK, mirror, next)
                      : xasprintf("goto_table:%d", next));
     for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, fw_no_conntrack[i],
-                       actions);
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
+                       fw_no_conntrack[i], actions);
     }
 
     /* DHCP, as a client: a vNIC may ask (port security holds it to its

@@ -75,8 +75,8 @@
  *                statistics at one vNIC, 6 a mirror, 15 the pipeline
  *    bits 55-32  kinds 3 and 5: the rule's key (0: shared by a class's
  *                rules); zero otherwise
- *    bits 31-0   the vNIC's port key (kinds 1, 5 and 6), the network's key, the
- *                firewall class (kind 3); 0 for kind 15
+ *    bits 31-0   the vNIC's port key (kinds 1, 5 and 6), the network's
+ *                key, the firewall class (kind 3); 0 for kind 15
  */
 
 #include <stdbool.h>
