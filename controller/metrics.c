@@ -158,8 +158,9 @@ check_health(const struct metrics *m, char **reason)
     return false;
 }
 
-/* Hands the health to the server if it changed. */
-static void
+/* Hands the health to the server if it changed.  Returns true if it
+ * changed. */
+static bool
 update_health(struct metrics *m)
 {
     char *reason;
@@ -167,7 +168,7 @@ update_health(struct metrics *m)
 
     if (healthy == m->healthy && nullable_string_is_equal(reason, m->reason)) {
         free(reason);
-        return;
+        return false;
     }
     if (healthy) {
         VLOG_INFO("healthy");
@@ -180,6 +181,7 @@ update_health(struct metrics *m)
     if (m->server) {
         metrics_server_set_health(m->server, healthy, reason);
     }
+    return true;
 }
 
 /* Creation. */
@@ -375,13 +377,15 @@ void
 metrics_run(struct metrics *m)
 {
     note_engine(m);
-    update_health(m);
+    bool health_changed = update_health(m);
     if (!m->server) {
         return;
     }
 
+    /* A change of health goes out at once, so that /metrics never
+     * contradicts /healthz; everything else at most once an interval. */
     long long int now = time_msec();
-    if (now < m->next_publish) {
+    if (now < m->next_publish && !health_changed) {
         m->dirty = true;
         return;
     }
