@@ -78,7 +78,8 @@ struct engine_ctx {
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
     int64_t tunnel_ofport;      /* br-int's VXLAN port, or 0. */
-    int64_t gre_ofport;         /* br-int's GRE port for mirrors, or 0. */
+    int64_t mirror_tnls[MIRROR_N_TNLS];  /* br-int's tunnel ports for
+                                         * mirrors (GRE, ERSPAN), or 0. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
@@ -282,13 +283,13 @@ static void
 mirror_node_recompute(struct engine_ctx *ctx)
 {
     mirror_recompute(&ctx->mirror, &ctx->binding, ctx->in.br_int,
-                     ctx->in.tdb_idl, ctx->gre_ofport, ctx->flows);
+                     ctx->in.tdb_idl, ctx->mirror_tnls, ctx->flows);
 }
 
 static bool
-mirror_node_gre(struct engine_ctx *ctx)
+mirror_node_tunnels(struct engine_ctx *ctx)
 {
-    return !mirror_gre_changed(&ctx->mirror, ctx->gre_ofport);
+    return !mirror_tunnels_changed(&ctx->mirror, ctx->mirror_tnls);
 }
 
 static bool
@@ -346,7 +347,7 @@ static const struct engine_handler overlay_handlers[] = {
     { "tdb", overlay_node_tdb },
 };
 static const struct engine_handler mirror_handlers[] = {
-    { "gre", mirror_node_gre },
+    { "tunnels", mirror_node_tunnels },
     { "ovs", mirror_node_ovs },
     { "binding", mirror_node_binding },
     { "tdb", mirror_node_tdb },
@@ -591,10 +592,10 @@ controller_run(struct controller *c)
             .ifs = c->ctx.ifs,
         };
         note_ovs_changes(&c->ctx, c->ovs.idl);
-        c->ctx.gre_ofport = mirror_read_gre_ofport(&c->ctx.mirror, br,
-                                                   c->ovs.idl);
+        mirror_read_tunnels(&c->ctx.mirror, br, c->ovs.idl,
+                            c->ctx.mirror_tnls);
         engine_run(&c->engine, &c->ctx, c->tracked);
-        mirror_ensure_gre_port(&c->ctx.mirror, br, ovs_txn);
+        mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }

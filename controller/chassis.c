@@ -187,14 +187,16 @@ chassis_find_port(const struct ovsrec_bridge *br, const char *name)
     return NULL;
 }
 
-/* Makes flow-based tunnel port 'name' of type 'type' ("vxlan", "gre") on
- * 'br' what is wanted, in 'txn': present with remote_ip=flow and key=flow
- * if 'wanted' (added, or put back as it should be if someone removed or
- * changed it), absent otherwise ('why' says why in the log).  Returns its
- * Interface, or NULL if it does not exist (yet). */
+/* Makes flow-based tunnel port 'name' of type 'type' ("vxlan", "gre",
+ * "erspan") on 'br' what is wanted, in 'txn': present with remote_ip=flow
+ * and key=flow, and the options of 'extra' if nonnull, if 'wanted' (added,
+ * or put back as it should be if someone removed or changed it), absent
+ * otherwise ('why' says why in the log).  Returns its Interface, or NULL
+ * if it does not exist (yet). */
 const struct ovsrec_interface *
 chassis_keep_flow_tunnel(const struct ovsrec_bridge *br, const char *name,
-                         const char *type, bool wanted, const char *why,
+                         const char *type, const struct smap *extra,
+                         bool wanted, const char *why,
                          struct ovsdb_idl_txn *txn)
 {
     const struct ovsrec_port *port = chassis_find_port(br, name);
@@ -218,6 +220,12 @@ chassis_keep_flow_tunnel(const struct ovsrec_bridge *br, const char *name,
     struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "remote_ip", "flow");
     smap_add(&options, "key", "flow");
+    if (extra) {
+        const struct smap_node *node;
+        SMAP_FOR_EACH (node, extra) {
+            smap_replace(&options, node->key, node->value);
+        }
+    }
     if (!iface) {
         if (port) {
             ovsrec_bridge_update_ports_delvalue(br, port);
@@ -251,7 +259,7 @@ chassis_ensure_tunnel(const struct ovsrec_bridge *br,
                       const struct chassis_config *cfg,
                       struct ovsdb_idl_txn *txn)
 {
-    return chassis_keep_flow_tunnel(br, PL_TUNNEL_PORT, "vxlan",
+    return chassis_keep_flow_tunnel(br, PL_TUNNEL_PORT, "vxlan", NULL,
                                     cfg->encap_ip != NULL,
                                     "no bulkhead-encap-ip", txn);
 }

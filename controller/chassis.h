@@ -26,6 +26,7 @@ struct ovsrec_bridge;
 struct ovsrec_interface;
 struct ovsrec_open_vswitch;
 struct ovsrec_port;
+struct smap;
 struct bhrec_chassis;
 
 /* The host's configuration, from the Open_vSwitch row. */
@@ -64,7 +65,8 @@ const struct ovsrec_port *chassis_find_port(const struct ovsrec_bridge *,
                                            const char *name);
 const struct ovsrec_interface *chassis_keep_flow_tunnel(
     const struct ovsrec_bridge *, const char *name, const char *type,
-    bool wanted, const char *why, struct ovsdb_idl_txn *);
+    const struct smap *extra, bool wanted, const char *why,
+    struct ovsdb_idl_txn *);
 const struct ovsrec_interface *chassis_ensure_tunnel(
     const struct ovsrec_bridge *, const struct chassis_config *,
     struct ovsdb_idl_txn *);

@@ -15,6 +15,7 @@
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -41,6 +42,21 @@ enum mirror_state {
     MIRROR_INVALID,             /* Its row says nothing usable. */
 };
 
+/* A tunnel port that mirrors send through. */
+struct tunnel_class {
+    const char *port;           /* Its name on br-int. */
+    const char *type;           /* Its Interface type. */
+    const char *scheme;         /* Its destinations' prefix ("gre"). */
+    const char *what;           /* Its name in messages ("GRE"). */
+};
+
+/* The tunnel ports, by enum mirror_tunnel_kind. */
+static const struct tunnel_class tunnel_classes[MIRROR_N_TNLS] = {
+    [MIRROR_TNL_GRE] = { MIRROR_GRE_PORT, "gre", "gre", "GRE" },
+    [MIRROR_TNL_ERSPAN] = { MIRROR_ERSPAN_PORT, "erspan", "erspan",
+                            "ERSPAN" },
+};
+
 /* One Mirror row, as last computed. */
 struct mirror_entry {
     struct hmap_node node;      /* In 'entries', by name. */
@@ -49,7 +65,14 @@ struct mirror_entry {
     enum mirror_state state;    /* What became of it. */
     char *reason;               /* Why it is not active, or NULL. */
     char *dest;                 /* Its destination, for diagnostics. */
+    int tnl;                    /* Its tunnel (enum mirror_tunnel_kind), or
+                                 * -1 for an analysis port or none. */
+    char *target;               /* The analysis port's iface-id or the
+                                 * collector's address, or NULL if the row
+                                 * has no single destination. */
     struct svec sources;        /* iface-ids of its source vNICs here. */
+    uint16_t *zones;            /* The port key of each of 'sources', if
+                                 * active. */
 };
 
 /* The copies of one vNIC's traffic on one side, gathered from every
@@ -86,9 +109,11 @@ clear_entries(struct mirror *m)
 
     HMAP_FOR_EACH_POP (e, node, &m->entries) {
         svec_destroy(&e->sources);
+        free(e->zones);
         free(e->name);
         free(e->reason);
         free(e->dest);
+        free(e->target);
         free(e);
     }
 }
@@ -143,24 +168,33 @@ get_copies(struct hmap *copies, uint8_t table, const struct vnic *v)
 
 /* Where a mirror sends its copies. */
 struct mirror_dest {
-    int64_t ofport;             /* Analysis port, or the GRE port. */
-    ovs_be32 gre_ip;            /* The collector, or 0 for a local port. */
+    int64_t ofport;             /* Analysis port, or the tunnel port. */
+    ovs_be32 remote_ip;         /* The collector, or 0 for a local port. */
+    int tnl;                    /* enum mirror_tunnel_kind, or -1 for a
+                                 * local port. */
 };
 
-/* Appends to 'ds' the clone that sends a copy tagged 'tag' to 'd'. */
+/* Appends to 'ds' the clone that sends a copy tagged 'tag' of the vNIC
+ * with port key 'zone' to 'd'. */
 static void
-put_clone(struct ds *ds, const struct mirror_dest *d, int tag)
+put_clone(struct ds *ds, const struct mirror_dest *d, int tag,
+          uint16_t zone)
 {
     if (ds->length) {
         ds_put_char(ds, ',');
     }
-    if (d->gre_ip) {
+    if (d->remote_ip) {
         /* tun_src cleared: a frame that came from the overlay carries its
-         * sender's address, which is not this host's. */
+         * sender's address, which is not this host's.  The tag is the GRE
+         * key or the ERSPAN session ID (10 bits); ERSPAN's index (20 bits)
+         * says which vNIC. */
         ds_put_format(ds, "clone(set_field:0.0.0.0->tun_src,"
-                      "set_field:"IP_FMT"->tun_dst,set_field:%d->tun_id,"
-                      "output:%"PRId64")", IP_ARGS(d->gre_ip), tag,
-                      d->ofport);
+                      "set_field:"IP_FMT"->tun_dst,set_field:%d->tun_id,",
+                      IP_ARGS(d->remote_ip), tag);
+        if (d->tnl == MIRROR_TNL_ERSPAN) {
+            ds_put_format(ds, "set_field:%"PRIu16"->tun_erspan_idx,", zone);
+        }
+        ds_put_format(ds, "output:%"PRId64")", d->ofport);
     } else {
         ds_put_format(ds, "clone(push_vlan:0x8100,set_field:%d->vlan_vid,"
                       "output:%"PRId64")", 0x1000 | tag, d->ofport);
@@ -179,8 +213,8 @@ add_source(struct hmap *copies, const struct vnic *v, const char *dir,
         }
         struct mirror_copies *c = get_copies(
             copies, egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS, v);
-        put_clone(&c->allowed, d, MIRROR_TAG(egress, false));
-        put_clone(&c->denied, d, MIRROR_TAG(egress, true));
+        put_clone(&c->allowed, d, MIRROR_TAG(egress, false), v->zone);
+        put_clone(&c->denied, d, MIRROR_TAG(egress, true), v->zone);
     }
 }
 
@@ -239,7 +273,8 @@ find_analysis_port(const struct mirror *m, const struct binding *b,
         return MIRROR_REFUSED;
     }
     d->ofport = iface->ofport[0];
-    d->gre_ip = 0;
+    d->remote_ip = 0;
+    d->tnl = -1;
     return MIRROR_ACTIVE;
 }
 
@@ -270,10 +305,12 @@ find_sources(const struct bhrec_mirror *r, const struct binding *b,
     }
 }
 
-/* Adds the flows that drop what analysis ports and the GRE port send. */
+/* Adds the flows that drop what analysis ports and the tunnel ports (at
+ * 'tnl_ofports') send. */
 static void
 add_receive_only_flows(const struct mirror *m, const struct shash *ifaces,
-                       int64_t gre_ofport, struct flow_table *flows)
+                       const int64_t tnl_ofports[MIRROR_N_TNLS],
+                       struct flow_table *flows)
 {
     uint64_t cookie = pipeline_cookie(PL_COOKIE_MIRROR, 0);
     const char *iface_id;
@@ -290,11 +327,16 @@ add_receive_only_flows(const struct mirror *m, const struct shash *ifaces,
             free(owner);
         }
     }
-    if (gre_ofport) {
-        char *match = xasprintf("in_port=%"PRId64, gre_ofport);
-        flow_table_add(flows, MIRROR_OWNERS"gre", PL_T_CLASSIFY, 300, cookie,
-                       match, "drop");
-        free(match);
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        if (tnl_ofports[t]) {
+            char *owner = xasprintf(MIRROR_OWNERS"%s",
+                                    tunnel_classes[t].scheme);
+            char *match = xasprintf("in_port=%"PRId64, tnl_ofports[t]);
+            flow_table_add(flows, owner, PL_T_CLASSIFY, 300, cookie, match,
+                           "drop");
+            free(match);
+            free(owner);
+        }
     }
 }
 
@@ -334,12 +376,13 @@ add_copy_flows(const struct hmap *copies, struct flow_table *flows)
 }
 
 /* Computes every mirror and its flows from scratch: the Mirror rows of
- * 'tdb', the vNICs of 'b', the analysis ports on 'br', and the GRE port's
- * ofport 'gre_ofport'. */
+ * 'tdb', the vNICs of 'b', the analysis ports on 'br', and the tunnel
+ * ports' ofports 'tnl_ofports'. */
 void
 mirror_recompute(struct mirror *m, const struct binding *b,
                  const struct ovsrec_bridge *br, struct ovsdb_idl *tdb,
-                 int64_t gre_ofport, struct flow_table *flows)
+                 const int64_t tnl_ofports[MIRROR_N_TNLS],
+                 struct flow_table *flows)
 {
     struct shash ifaces = SHASH_INITIALIZER(&ifaces);
     struct sset port_ids = SSET_INITIALIZER(&port_ids);
@@ -353,8 +396,10 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     sset_clear(&m->src_rows);
     sset_clear(&m->dest_ifaces);
     sset_clear(&m->analysis);
-    m->gre_ofport = gre_ofport;
-    m->gre_wanted = false;
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        m->tnls[t].ofport = tnl_ofports[t];
+        m->tnls[t].wanted = false;
+    }
 
     /* The Interfaces of br-int with an iface-id and an ofport, and which
      * of them are analysis ports: marked, and no Port's. */
@@ -393,11 +438,12 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         struct mirror_entry *e = xzalloc(sizeof *e);
         e->name = xstrdup(r->name);
         e->row = r->header_.uuid;
+        e->tnl = -1;
         svec_init(&e->sources);
         hmap_insert(&m->entries, &e->node, hash_string(e->name, 0));
 
         /* The row as such. */
-        struct mirror_dest d = { 0, 0 };
+        struct mirror_dest d = { 0, 0, -1 };
         if (!r->source_port == !r->source_network) {
             e->dest = xstrdup("?");
             set_state(m, &warned, e, MIRROR_INVALID, xstrdup(
@@ -409,11 +455,11 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         sset_add(&m->src_rows, uuid_text(
                      r->source_port ? &r->source_port->header_.uuid
                      : &r->source_network->header_.uuid));
-        if (!r->to_iface == !r->to_gre) {
+        if (!!r->to_iface + !!r->to_gre + !!r->to_erspan != 1) {
             e->dest = xstrdup("?");
             set_state(m, &warned, e, MIRROR_INVALID, xstrdup(
                           "it needs one destination, an analysis port or a "
-                          "GRE collector"));
+                          "GRE or ERSPAN collector"));
             continue;
         }
         if (strcmp(r->direction, "in") && strcmp(r->direction, "out")
@@ -428,25 +474,32 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         /* Its destination. */
         enum mirror_state state = MIRROR_ACTIVE;
         char *reason = NULL;
-        if (r->to_gre) {
-            e->dest = xasprintf("gre:%s", r->to_gre);
+        if (!r->to_iface) {
+            int t = r->to_gre ? MIRROR_TNL_GRE : MIRROR_TNL_ERSPAN;
+            const struct tunnel_class *tc = &tunnel_classes[t];
+            const char *remote = r->to_gre ? r->to_gre : r->to_erspan;
+            e->tnl = t;
+            e->target = xstrdup(remote);
+            e->dest = xasprintf("%s:%s", tc->scheme, remote);
             ovs_be32 ip;
-            if (!ip_parse(r->to_gre, &ip) || !ip || ip_is_multicast(ip)
+            if (!ip_parse(remote, &ip) || !ip || ip_is_multicast(ip)
                 || ip == htonl(INADDR_BROADCAST)) {
                 state = MIRROR_INVALID;
-                reason = xasprintf("GRE destination \"%s\" is not a unicast "
-                                   "IPv4 address", r->to_gre);
+                reason = xasprintf("%s destination \"%s\" is not a unicast "
+                                   "IPv4 address", tc->what, remote);
             } else {
-                m->gre_wanted = m->gre_wanted || e->sources.n;
-                d.gre_ip = ip;
-                d.ofport = gre_ofport;
-                if (!gre_ofport && e->sources.n) {
+                m->tnls[t].wanted = m->tnls[t].wanted || e->sources.n;
+                d.remote_ip = ip;
+                d.tnl = t;
+                d.ofport = tnl_ofports[t];
+                if (!d.ofport && e->sources.n) {
                     state = MIRROR_DEST_MISSING;
-                    reason = xstrdup("the GRE port "MIRROR_GRE_PORT" is not "
-                                     "ready yet");
+                    reason = xasprintf("the %s port %s is not ready yet",
+                                       tc->what, tc->port);
                 }
             }
         } else {
+            e->target = xstrdup(r->to_iface);
             e->dest = xasprintf("analysis port %s", r->to_iface);
             sset_add(&m->dest_ifaces, r->to_iface);
             if (!have_port_ids) {
@@ -469,15 +522,17 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         }
 
         /* Its copies. */
+        e->zones = xmalloc(e->sources.n * sizeof *e->zones);
         for (size_t j = 0; j < e->sources.n; j++) {
             const struct vnic *v = binding_find(b, e->sources.names[j]);
             sset_add(&m->src_ifaces, v->iface_id);
             add_source(&copies, v, r->direction, &d);
+            e->zones[j] = v->zone;
         }
     }
     hmap_swap(&m->warned.map, &warned.map);
 
-    add_receive_only_flows(m, &ifaces, gre_ofport, flows);
+    add_receive_only_flows(m, &ifaces, tnl_ofports, flows);
     add_copy_flows(&copies, flows);
 
     struct mirror_copies *c;
@@ -577,50 +632,76 @@ mirror_handle_tdb(const struct mirror *m, struct ovsdb_idl *tdb)
     return true;
 }
 
-/* Returns true if the GRE port's ofport is not the one the flows use. */
+/* Returns true if a tunnel port's ofport in 'tnl_ofports' is not the one
+ * the flows use. */
 bool
-mirror_gre_changed(const struct mirror *m, int64_t gre_ofport)
+mirror_tunnels_changed(const struct mirror *m,
+                       const int64_t tnl_ofports[MIRROR_N_TNLS])
 {
-    return m->gre_ofport != gre_ofport;
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        if (m->tnls[t].ofport != tnl_ofports[t]) {
+            return true;
+        }
+    }
+    return false;
 }
 
-/* Returns the GRE port's ofport on 'br' (0 if it has none), reading it
- * again only when the local OVSDB changed. */
-int64_t
-mirror_read_gre_ofport(struct mirror *m, const struct ovsrec_bridge *br,
-                       struct ovsdb_idl *ovs)
+/* Stores in 'tnl_ofports' the tunnel ports' ofports on 'br' (0 for one
+ * that it does not have), reading them again only when the local OVSDB
+ * changed. */
+void
+mirror_read_tunnels(struct mirror *m, const struct ovsrec_bridge *br,
+                    struct ovsdb_idl *ovs, int64_t tnl_ofports[MIRROR_N_TNLS])
 {
     unsigned int seqno = ovsdb_idl_get_seqno(ovs);
 
-    if (seqno != m->gre_seqno) {
-        const struct ovsrec_port *port = chassis_find_port(br,
-                                                           MIRROR_GRE_PORT);
-        const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
-                                                ? port->interfaces[0] : NULL);
-        m->gre_read = (iface && !strcmp(iface->type, "gre")
-                       && iface->n_ofport && iface->ofport[0] > 0
-                       ? iface->ofport[0] : 0);
-        m->gre_seqno = seqno;
-        m->gre_done = false;
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        struct mirror_tunnel *tn = &m->tnls[t];
+        if (seqno != m->tnl_seqno) {
+            const struct tunnel_class *tc = &tunnel_classes[t];
+            const struct ovsrec_port *port = chassis_find_port(br, tc->port);
+            const struct ovsrec_interface *iface
+                = port && port->n_interfaces == 1 ? port->interfaces[0] : NULL;
+            tn->read = (iface && !strcmp(iface->type, tc->type)
+                        && iface->n_ofport && iface->ofport[0] > 0
+                        ? iface->ofport[0] : 0);
+            tn->done = false;
+        }
+        tnl_ofports[t] = tn->read;
     }
-    return m->gre_read;
+    m->tnl_seqno = seqno;
 }
 
-/* Makes the GRE port what the mirrors want, in 'txn': there, flow-based,
- * while a GRE mirror has sources here (put back as it should be if someone
- * changed it), absent otherwise. */
+/* Makes the tunnel ports what the mirrors want, in 'txn': each there,
+ * flow-based, while a mirror through it has sources here (put back as it
+ * should be if someone changed it), absent otherwise. */
 void
-mirror_ensure_gre_port(struct mirror *m, const struct ovsrec_bridge *br,
-                       struct ovsdb_idl_txn *txn)
+mirror_ensure_tunnels(struct mirror *m, const struct ovsrec_bridge *br,
+                      struct ovsdb_idl_txn *txn)
 {
-    if (!txn || (m->gre_done && m->gre_done_wanted == m->gre_wanted)) {
-        return;
-    }
-    m->gre_done_wanted = m->gre_wanted;
-    m->gre_done = true;
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        struct mirror_tunnel *tn = &m->tnls[t];
+        const struct tunnel_class *tc = &tunnel_classes[t];
 
-    chassis_keep_flow_tunnel(br, MIRROR_GRE_PORT, "gre", m->gre_wanted,
-                             "no GRE mirror has a source here", txn);
+        if (!txn || (tn->done && tn->done_wanted == tn->wanted)) {
+            continue;
+        }
+        tn->done_wanted = tn->wanted;
+        tn->done = true;
+
+        /* ERSPAN type II (version 1): the session ID is the key (tun_id),
+         * the index is set per flow. */
+        struct smap extra = SMAP_INITIALIZER(&extra);
+        if (t == MIRROR_TNL_ERSPAN) {
+            smap_add(&extra, "erspan_ver", "1");
+            smap_add(&extra, "erspan_idx", "flow");
+        }
+        char *why = xasprintf("no %s mirror has a source here", tc->what);
+        chassis_keep_flow_tunnel(br, tc->port, tc->type, &extra, tn->wanted,
+                                 why, txn);
+        free(why);
+        smap_destroy(&extra);
+    }
 }
 
 /* "mirror/list". */
@@ -655,26 +736,160 @@ put_source(struct ds *s, const struct bhrec_mirror *r)
     }
 }
 
+/* Returns the name of a mirror state in JSON. */
+static const char *
+state_json_name(enum mirror_state state)
+{
+    switch (state) {
+    case MIRROR_ACTIVE: return "active";
+    case MIRROR_IDLE: return "idle";
+    case MIRROR_DEST_MISSING: return "destination_missing";
+    case MIRROR_REFUSED: return "refused";
+    case MIRROR_INVALID: return "invalid";
+    }
+    return "?";
+}
+
+/* Returns the source of Mirror 'r' as JSON: {"type": "port" or "network",
+ * "name": as bulkhead-ctl names it}, or null. */
+static struct json *
+source_to_json(const struct bhrec_mirror *r)
+{
+    struct json *o = json_object_create();
+
+    if (r && r->source_port) {
+        const struct bhrec_port *p = r->source_port;
+        json_object_put_string(o, "type", "port");
+        json_object_put_format(o, "name", "%s/%s/%s",
+                               p->network->tenant->name, p->network->name,
+                               p->name);
+    } else if (r && r->source_network) {
+        json_object_put_string(o, "type", "network");
+        json_object_put_format(o, "name", "%s/%s",
+                               r->source_network->tenant->name,
+                               r->source_network->name);
+    } else {
+        json_destroy(o);
+        return json_null_create();
+    }
+    return o;
+}
+
+/* Returns the destination of 'e' as JSON: {"type": "analysis_port",
+ * "iface_id": ...}, {"type": "gre" or "erspan", "remote_ip": ...}, or
+ * null. */
+static struct json *
+dest_to_json(const struct mirror_entry *e)
+{
+    if (!e->target) {
+        return json_null_create();
+    }
+
+    struct json *o = json_object_create();
+    if (e->tnl < 0) {
+        json_object_put_string(o, "type", "analysis_port");
+        json_object_put_string(o, "iface_id", e->target);
+    } else {
+        json_object_put_string(o, "type", tunnel_classes[e->tnl].scheme);
+        json_object_put_string(o, "remote_ip", e->target);
+        if (e->tnl == MIRROR_TNL_ERSPAN) {
+            json_object_put(o, "erspan_version", json_integer_create(1));
+        }
+    }
+    return o;
+}
+
+/* Returns mirror 'e' (of row 'r', if it still exists) as JSON. */
+static struct json *
+entry_to_json(const struct mirror_entry *e, const struct bhrec_mirror *r)
+{
+    struct json *o = json_object_create();
+
+    json_object_put_string(o, "name", e->name);
+    json_object_put(o, "source", source_to_json(r));
+    json_object_put(o, "direction", (r ? json_string_create(r->direction)
+                                     : json_null_create()));
+    json_object_put(o, "destination", dest_to_json(e));
+    json_object_put_string(o, "state", state_json_name(e->state));
+    json_object_put(o, "reason", (e->reason ? json_string_create(e->reason)
+                                  : json_null_create()));
+
+    struct json *sources = json_array_create_empty();
+    for (size_t i = 0; i < e->sources.n; i++) {
+        struct json *src = json_object_create();
+        json_object_put_string(src, "iface_id", e->sources.names[i]);
+        if (e->zones) {
+            json_object_put(src, "zone", json_integer_create(e->zones[i]));
+            if (e->tnl == MIRROR_TNL_ERSPAN) {
+                json_object_put(src, "erspan_index",
+                                json_integer_create(e->zones[i]));
+            }
+        }
+        json_array_add(sources, src);
+    }
+    json_object_put(o, "sources", sources);
+    return o;
+}
+
 /* Context of "mirror/list". */
 struct mirror_cmd_ctx {
     const struct mirror *m;     /* The node. */
     struct ovsdb_idl *tdb;      /* The Tenant DB. */
 };
 
-/* "mirror/list": every mirror of the Tenant DB, its source, its vNICs
- * bound here, its destination and its state on this host. */
+/* Compares two mirror entries by name, for qsort(). */
+static int
+compare_entries(const void *a_, const void *b_)
+{
+    const struct mirror_entry *const *a = a_;
+    const struct mirror_entry *const *b = b_;
+
+    return strcmp((*a)->name, (*b)->name);
+}
+
+/* "mirror/list [--format=json|table]": every mirror of the Tenant DB, its
+ * source, its vNICs bound here, its destination and its state on this
+ * host. */
 static void
-cmd_mirror_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                const char *argv[] OVS_UNUSED, void *ctx_)
+cmd_mirror_list(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *ctx_)
 {
     const struct mirror_cmd_ctx *ctx = ctx_;
-    struct svec lines = SVEC_EMPTY_INITIALIZER;
     const struct mirror_entry *e;
+    bool json = false;
 
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--format=json")) {
+            json = true;
+        } else if (!strcmp(argv[i], "--format=table")) {
+            json = false;
+        } else {
+            char *error = xasprintf("%s: unknown option (mirror/list "
+                                    "[--format=json|table])", argv[i]);
+            unixctl_command_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
+
+    size_t n = hmap_count(&ctx->m->entries);
+    const struct mirror_entry **sorted = xmalloc(n * sizeof *sorted);
+    size_t i = 0;
     HMAP_FOR_EACH (e, node, &ctx->m->entries) {
+        sorted[i++] = e;
+    }
+    qsort(sorted, n, sizeof *sorted, compare_entries);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct json *array = json ? json_array_create_empty() : NULL;
+    for (i = 0; i < n; i++) {
+        e = sorted[i];
         const struct bhrec_mirror *r = bhrec_mirror_get_for_uuid(ctx->tdb,
                                                                  &e->row);
-        struct ds s = DS_EMPTY_INITIALIZER;
+        if (json) {
+            json_array_add(array, entry_to_json(e, r));
+            continue;
+        }
 
         ds_put_format(&s, "%s: source ", e->name);
         put_source(&s, r);
@@ -685,20 +900,24 @@ cmd_mirror_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
             ds_put_format(&s, " (%s)", e->reason);
         }
         ds_put_cstr(&s, "\n  sources here:");
-        for (size_t i = 0; i < e->sources.n; i++) {
-            ds_put_format(&s, " %s", e->sources.names[i]);
+        for (size_t j = 0; j < e->sources.n; j++) {
+            ds_put_format(&s, " %s", e->sources.names[j]);
         }
         if (!e->sources.n) {
             ds_put_cstr(&s, " none");
         }
         ds_put_char(&s, '\n');
-        svec_add_nocopy(&lines, ds_steal_cstr(&s));
     }
-    svec_sort(&lines);
-    char *text = svec_join(&lines, "", "");
-    unixctl_command_reply(conn, text);
-    free(text);
-    svec_destroy(&lines);
+    if (json) {
+        char *text = json_to_string(array, JSSF_SORT | JSSF_PRETTY);
+        unixctl_command_reply(conn, text);
+        free(text);
+        json_destroy(array);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+    free(sorted);
 }
 
 /* Registers "mirror/list". */
@@ -709,5 +928,6 @@ mirror_register_commands(const struct mirror *m, struct ovsdb_idl *tdb)
 
     ctx->m = m;
     ctx->tdb = tdb;
-    unixctl_command_register("mirror/list", "", 0, 0, cmd_mirror_list, ctx);
+    unixctl_command_register("mirror/list", "[--format=json|table]", 0, 1,
+                             cmd_mirror_list, ctx);
 }

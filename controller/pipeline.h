@@ -121,7 +121,7 @@ enum pipeline_cookie_kind {
                                  * rule at one vNIC, table RULE_STATS). */
     PL_COOKIE_MIRROR = 6,       /* Bits 31-0: the mirrored vNIC's port key,
                                  * or 0 for the drops of what an analysis
-                                 * port or the GRE port sends (mirror.h). */
+                                 * port or a tunnel port sends (mirror.h). */
     PL_COOKIE_PIPELINE = 15,
 };
 

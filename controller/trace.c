@@ -266,8 +266,8 @@ put_cookie(const struct trace *t, uint64_t cookie, struct ds *s)
             ds_put_format(s, "of zone %"PRIu32, id);
         }
     } else if (kind == PL_COOKIE_MIRROR && !middle && !id) {
-        ds_put_cstr(s, "mirror: what an analysis or GRE port sends, "
-                    "dropped");
+        ds_put_cstr(s, "mirror: what an analysis, GRE or ERSPAN port "
+                    "sends, dropped");
     } else if (kind == PL_COOKIE_MIRROR && !middle) {
         const struct vnic *v = binding_find_by_zone(t->binding, id);
         ds_put_cstr(s, "mirror copies of vnic ");

@@ -752,8 +752,8 @@ cmd_mirror_add(struct ctl_ctx *ctx)
                   "TENANT/NETWORK/PORT)");
     }
     if (!to || !*to) {
-        ctl_fatal(ctx, "--to is required (an analysis port's iface-id, or "
-                  "gre:REMOTE-IP)");
+        ctl_fatal(ctx, "--to is required (an analysis port's iface-id, "
+                  "gre:REMOTE-IP or erspan:REMOTE-IP)");
     }
     if (!direction) {
         direction = "both";
@@ -763,13 +763,19 @@ cmd_mirror_add(struct ctl_ctx *ctx)
                   direction);
     }
     const char *gre = !strncmp(to, "gre:", 4) ? to + 4 : NULL;
-    if (gre) {
+    const char *erspan = !strncmp(to, "erspan:", 7) ? to + 7 : NULL;
+    const char *remote = gre ? gre : erspan;
+    if (remote) {
         ovs_be32 ip;
-        if (!ip_parse(gre, &ip) || !ip || ip_is_multicast(ip)
+        if (!ip_parse(remote, &ip) || !ip || ip_is_multicast(ip)
             || ip == htonl(INADDR_BROADCAST)) {
             ctl_fatal(ctx, "--to \"%s\": \"%s\" is not a unicast IPv4 "
-                      "address", to, gre);
+                      "address", to, remote);
         }
+    } else if (strchr(to, ':')) {
+        ctl_fatal(ctx, "--to \"%s\": unknown destination type \"%.*s\" "
+                  "(expected an analysis port's iface-id, gre:REMOTE-IP or "
+                  "erspan:REMOTE-IP)", to, (int) (strchr(to, ':') - to), to);
     }
 
     for (;;) {
@@ -779,7 +785,7 @@ cmd_mirror_add(struct ctl_ctx *ctx)
         const struct bhrec_network *net;
         const struct bhrec_port *port;
         find_mirror_source(ctx, ctx->idl, source, &net, &port);
-        if (!gre) {
+        if (!remote) {
             const struct bhrec_port *p;
             BHREC_PORT_FOR_EACH (p, ctx->idl) {
                 if (!strcmp(p->iface_id, to)) {
@@ -787,8 +793,9 @@ cmd_mirror_add(struct ctl_ctx *ctx)
                               "%s/%s/%s, a tenant vNIC: a mirror sends only "
                               "to an analysis port (an operator's interface "
                               "whose iface-id names no port) or to a GRE "
-                              "collector", to, p->network->tenant->name,
-                              p->network->name, p->name);
+                              "or ERSPAN collector", to,
+                              p->network->tenant->name, p->network->name,
+                              p->name);
                 }
             }
         }
@@ -812,6 +819,8 @@ cmd_mirror_add(struct ctl_ctx *ctx)
         bhrec_mirror_set_direction(m, direction);
         if (gre) {
             bhrec_mirror_set_to_gre(m, gre);
+        } else if (erspan) {
+            bhrec_mirror_set_to_erspan(m, erspan);
         } else {
             bhrec_mirror_set_to_iface(m, to);
         }
@@ -872,9 +881,12 @@ cmd_mirror_list(struct ctl_ctx *ctx)
                      : xstrdup("none (deleted)"));
         svec_add_nocopy(&lines, xasprintf(
                             "%s: source %s, direction %s, to %s%s", r->name,
-                            src, r->direction, r->to_gre ? "gre:" : "",
-                            r->to_gre ? r->to_gre
-                            : r->to_iface ? r->to_iface : "none"));
+                            src, r->direction,
+                            (r->to_gre ? "gre:"
+                             : r->to_erspan ? "erspan:" : ""),
+                            (r->to_gre ? r->to_gre
+                             : r->to_erspan ? r->to_erspan
+                             : r->to_iface ? r->to_iface : "none")));
         free(src);
     }
     svec_sort(&lines);
@@ -1300,9 +1312,10 @@ static const struct ctl_command commands[] = {
      "REMOTE", "if-exists log ethertype", CMD_EDIT, edit_rule_del,
      "delete a rule, by its number in \"show\" or by its content"},
     {"mirror-add", 1, 1, "NAME --source TENANT/NETWORK[/PORT] --to "
-     "IFACE-ID|gre:IP", "source= direction= to=", CMD_READ, cmd_mirror_add,
-     "copy a port's or a network's traffic (--direction in, out or both, "
-     "the default) to an analysis port or a GRE collector"},
+     "IFACE-ID|gre:IP|erspan:IP", "source= direction= to=", CMD_READ,
+     cmd_mirror_add, "copy a port's or a network's traffic (--direction "
+     "in, out or both, the default) to an analysis port or a GRE or ERSPAN "
+     "collector"},
     {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, cmd_mirror_del,
      "delete a mirror"},
     {"mirror-list", 0, 0, "", "", CMD_READ, cmd_mirror_list,
