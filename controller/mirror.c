@@ -71,8 +71,7 @@ struct mirror_entry {
                                  * collector's address, or NULL if the row
                                  * has no single destination. */
     struct svec sources;        /* iface-ids of its source vNICs here. */
-    uint16_t *zones;            /* The port key of each of 'sources', if
-                                 * active. */
+    uint16_t *zones;            /* The port key of each of 'sources'. */
 };
 
 /* The copies of one vNIC's traffic on one side, gathered from every
@@ -470,6 +469,11 @@ mirror_recompute(struct mirror *m, const struct binding *b,
             continue;
         }
         find_sources(r, b, tdb, e);
+        e->zones = xmalloc(e->sources.n * sizeof *e->zones);
+        for (size_t j = 0; j < e->sources.n; j++) {
+            e->zones[j] = binding_find(b, e->sources.names[j])->zone;
+            sset_add(&m->src_ifaces, e->sources.names[j]);
+        }
 
         /* Its destination. */
         enum mirror_state state = MIRROR_ACTIVE;
@@ -522,12 +526,9 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         }
 
         /* Its copies. */
-        e->zones = xmalloc(e->sources.n * sizeof *e->zones);
         for (size_t j = 0; j < e->sources.n; j++) {
             const struct vnic *v = binding_find(b, e->sources.names[j]);
-            sset_add(&m->src_ifaces, v->iface_id);
             add_source(&copies, v, r->direction, &d);
-            e->zones[j] = v->zone;
         }
     }
     hmap_swap(&m->warned.map, &warned.map);

@@ -102,7 +102,9 @@ struct mirror {
                                  * Mirror row, as last computed. */
     struct smap warned;         /* Mirrors refused or invalid, and why, as
                                  * logged (each once). */
-    struct sset src_ifaces;     /* iface-ids of the vNICs mirrored here. */
+    struct sset src_ifaces;     /* iface-ids of the mirrors' source vNICs
+                                 * bound here, whatever the mirrors'
+                                 * state. */
     struct sset src_rows;       /* UUIDs (text) of the Ports and Networks
                                  * that mirrors name as sources. */
     struct sset dest_ifaces;    /* iface-ids that mirrors send to. */
