@@ -8,6 +8,15 @@ utilities_bulkhead_ctl_LDADD = \
 	$(JANSSON_LIBS) \
 	$(OVS_LIBS)
 
+# The fleet benchmark's simulated hosts (utilities/bulkhead-bench-fleet):
+# many Tenant DB clients with a controller's conditions in one process.
+noinst_PROGRAMS += utilities/bulkhead-fleet-sim
+utilities_bulkhead_fleet_sim_SOURCES = utilities/bulkhead-fleet-sim.c
+utilities_bulkhead_fleet_sim_LDADD = \
+	controller/libcontroller.a \
+	schema/libbulkhead-idl.a \
+	$(OVS_LIBS)
+
 EXTRA_DIST += \
 	utilities/build-ovs \
 	utilities/bulkhead-sandbox \
