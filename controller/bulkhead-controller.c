@@ -556,9 +556,11 @@ controller_run(struct controller *c)
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
     /* While the Tenant DB IDL holds a partial view (a condition change in
-     * flight), nothing is written to it: not this chassis's row (which may
-     * be on its way), not a claim nor a release. */
-    struct ovsdb_idl_txn *tdb_write = settled ? tdb_txn : NULL;
+     * flight, even if the Tenant DB is unreachable), nothing is written to
+     * it: not this chassis's row (which may be on its way), not a claim
+     * nor a release. */
+    struct ovsdb_idl_txn *tdb_write = (tdb_monitor_is_settled(c->tdbm)
+                                       ? tdb_txn : NULL);
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_write,
