@@ -51,4 +51,5 @@ EXTRA_DIST += \
 	utilities/bench-smoke \
 	utilities/bench-throughput-smoke \
 	utilities/bulkhead-bench \
+	utilities/bulkhead-bench-fleet \
 	utilities/bulkhead-bench-throughput
