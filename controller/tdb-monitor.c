@@ -103,6 +103,15 @@ static const char *const port_kind_names[PK_N_KINDS] = {
     "iface_id", "chassis", "requested_chassis", "network", "member of",
 };
 
+/* A condition being computed: the clauses and their text. */
+struct tdbm_builder {
+    struct ovsdb_idl_condition cond;  /* The clauses. */
+    struct svec text;           /* One line per clause, to compare. */
+    bool all;                   /* True: every row. */
+};
+
+static void add_anchors(struct tdbm_builder *, enum tdbm_table);
+
 /* Creates a monitor of Tenant DB IDL 'tdb', whose tables' conditions it
  * sets at once so that a first connection asks for nothing but what every
  * host needs (Tenant, Network and, once the system-id is known, this
@@ -129,6 +138,15 @@ tdb_monitor_create(struct ovsdb_idl *tdb)
         if (i == TDBM_TENANT || i == TDBM_NETWORK) {
             ovsdb_idl_condition_add_clause_true(&t->cond);
             t->all = true;
+        } else {
+            struct tdbm_builder b;
+            ovsdb_idl_condition_init(&b.cond);
+            svec_init(&b.text);
+            add_anchors(&b, i);
+            ovsdb_idl_condition_destroy(&t->cond);
+            t->cond = b.cond;
+            hmap_moved(&t->cond.clauses);
+            svec_destroy(&b.text);
         }
         m->expected_seqno = MAX(m->expected_seqno,
                                 ovsdb_idl_set_condition(tdb, t->tc,
@@ -153,12 +171,6 @@ tdb_monitor_destroy(struct tdb_monitor *m)
     }
 }
 
-/* A condition being computed: the clauses and their text. */
-struct tdbm_builder {
-    struct ovsdb_idl_condition cond;  /* The clauses. */
-    struct svec text;           /* One line per clause, to compare. */
-    bool all;                   /* True: every row. */
-};
 
 /* Adds to 'b' the clause "COLUMN FUNCTION UUID" ('column' is a UUID or a
  * set of UUIDs). */
@@ -199,6 +211,55 @@ add_uuid_set(struct tdbm_builder *b, const struct uuidset *set)
 
     UUIDSET_FOR_EACH (node, set) {
         add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &node->uuid);
+    }
+}
+
+/* A string no iface-id or chassis name is expected to be. */
+#define ANCHOR_STRING "bulkhead:no-such-row"
+
+/* Adds to 'cond', the condition of table 'table', one clause that matches
+ * no row for each column that the table's conditions can ever name.
+ *
+ * Why: ovsdb-server (3.1 at least) adds a column that a condition names
+ * but the monitor does not carry to the monitor, which other sessions with
+ * the same columns share, when the condition arrives; the rows of changes
+ * recorded before that have one column less, and composing an update from
+ * them reads past their end (a crash seen here under a fleet of hosts
+ * changing their conditions).  With every such column named from the first
+ * condition on, the monitor has them all from its creation, and no later
+ * condition adds one. */
+static void
+add_anchors(struct tdbm_builder *b, enum tdbm_table table)
+{
+    size_t n_text = b->text.n;
+
+    switch (table) {
+    case TDBM_PORT:
+        bhrec_port_add_clause_iface_id(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
+        bhrec_port_add_clause_requested_chassis(&b->cond, OVSDB_F_EQ,
+                                                ANCHOR_STRING);
+        add_uuid_clause(b, &bhrec_port_col_chassis, OVSDB_F_EQ, &UUID_ZERO);
+        add_uuid_clause(b, &bhrec_port_col_network, OVSDB_F_EQ, &UUID_ZERO);
+        add_uuid_clause(b, &bhrec_port_col_security_groups, OVSDB_F_EQ,
+                        &UUID_ZERO);
+        break;
+    case TDBM_CHASSIS:
+        bhrec_chassis_add_clause_name(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
+        break;
+    case TDBM_GROUP:
+    case TDBM_RULE:
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
+        break;
+    case TDBM_TENANT:
+    case TDBM_NETWORK:
+    case TDBM_N_TABLES:
+    default:
+        break;
+    }
+    /* They match nothing: "tdb/monitor-status" does not list them. */
+    while (b->text.n > n_text) {
+        free(b->text.names[--b->text.n]);
     }
 }
 
@@ -406,8 +467,18 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         compute(m, b);
         for (size_t i = 0; i < TDBM_N_TABLES; i++) {
             struct tdbm_table_cond *t = &m->tables[i];
-            if (b[i].all) {
+            if (b[i].all && (i == TDBM_TENANT || i == TDBM_NETWORK)) {
                 ovsdb_idl_condition_add_clause_true(&b[i].cond);
+            } else if (b[i].all) {
+                /* Every row, with the columns of add_anchors() still
+                 * named: "_uuid != 0" is true of every row. */
+                add_anchors(&b[i], i);
+                add_uuid_clause(&b[i], &uuid_column, OVSDB_F_NE,
+                                &UUID_ZERO);
+            } else {
+                add_anchors(&b[i], i);
+            }
+            if (b[i].all) {
                 svec_clear(&b[i].text);
                 svec_add(&b[i].text, "true");
             }

@@ -111,7 +111,11 @@ host_run(struct fleet *f, struct sim_host *h)
     };
 
     tdb_monitor_run(h->monitor, &in);
-    bool settled = tdb_monitor_is_settled(h->monitor);
+    /* A host that is not connected has a view of nothing, settled or
+     * not: it is not counted as settled. */
+    bool settled = (tdb_monitor_is_settled(h->monitor)
+                    && ovsdb_idl_is_connected(h->loop.idl)
+                    && ovsdb_idl_has_ever_connected(h->loop.idl));
     unsigned int seqno = ovsdb_idl_get_seqno(h->loop.idl);
     if (seqno != h->seqno || settled != h->settled) {
         if (seqno != h->seqno) {
