@@ -38,6 +38,12 @@ controller_libcontroller_a_SOURCES += \
 	controller/mac-owners.h \
 	controller/tdb-monitor.c \
 	controller/tdb-monitor.h \
+	controller/metrics.c \
+	controller/metrics.h \
+	controller/metrics-server.c \
+	controller/metrics-server.h \
+	controller/mirror.c \
+	controller/mirror.h \
 	controller/trace.c \
 	controller/trace.h \
 	controller/vnic-flows.c \
@@ -48,9 +54,11 @@ controller_bulkhead_controller_SOURCES = controller/bulkhead-controller.c
 controller_bulkhead_controller_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DBULKHEAD_VERSION='"$(PACKAGE_VERSION)"'
 controller_bulkhead_controller_LDADD = \
+	ofproto-ext/libofproto-ext.a \
 	controller/libcontroller.a \
 	lib/libbulkhead.a \
 	policies/libpolicy.a \
 	schema/libbulkhead-idl.a \
 	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
 	$(OVS_LIBS)

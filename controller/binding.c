@@ -11,6 +11,7 @@
 #include <string.h>
 #include "controller/ct-limits.h"
 #include "controller/ct-zone.h"
+#include "controller/firewall.h"
 #include "controller/flow-table.h"
 #include "controller/if-status.h"
 #include "controller/ofctrl.h"
@@ -417,6 +418,13 @@ vnic_update(struct binding *b, const struct binding_input *in,
     check_mtu(v, port, iface);
     if (!port) {
         state = VNIC_UNKNOWN;
+    } else if (smap_get_bool(&iface->external_ids, "bulkhead-analysis",
+                             false)) {
+        /* An operator's capture port: a tenant's Port that takes its
+         * iface-id must not make it that tenant's vNIC. */
+        state = VNIC_REFUSED;
+        reason = xstrdup("an analysis port (external_ids:bulkhead-analysis"
+                         "=true) is never a tenant's vNIC");
     } else if (attached && strcasecmp(attached, port->mac)) {
         state = VNIC_REFUSED;
         reason = xasprintf("attached-mac %s is not the port's MAC %s",
@@ -1162,9 +1170,17 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
         unixctl_command_reply_error(conn, ds_cstr(&s));
     } else {
         if (!strcmp(argv[0], "vnic/flows")) {
-            char *owner = pipeline_vnic_owner(v->iface_id);
-            flow_table_format(d->flows, owner, &s);
-            free(owner);
+            /* Its own flows, then its firewall's: its default-deny drops
+             * and its rule statistics. */
+            char *owners[] = {
+                pipeline_vnic_owner(v->iface_id),
+                xasprintf(FIREWALL_OWNERS"deny:%s", v->iface_id),
+                xasprintf(FIREWALL_OWNERS"stats:%s", v->iface_id),
+            };
+            for (size_t i = 0; i < ARRAY_SIZE(owners); i++) {
+                flow_table_format(d->flows, owners[i], &s);
+                free(owners[i]);
+            }
         } else {
             binding_show(d, v, &s);
         }

@@ -42,11 +42,14 @@
 #include "controller/fw-log.h"
 #include "controller/if-status.h"
 #include "controller/local-nets.h"
+#include "controller/metrics.h"
+#include "controller/mirror.h"
 #include "controller/overlay.h"
 #include "controller/tdb-monitor.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "controller/trace.h"
+#include "ofproto-ext/stats.h"
 #include "controller/vnic-flows.h"
 #include "coverage.h"
 #include "daemon.h"
@@ -77,6 +80,7 @@ struct engine_ctx {
     struct binding_input in;    /* Databases, rows and transactions. */
     bool ovs_changed;           /* The switch's database changed. */
     int64_t tunnel_ofport;      /* br-int's VXLAN port, or 0. */
+    int64_t gre_ofport;         /* br-int's GRE port for mirrors, or 0. */
 
     /* The nodes' state. */
     struct flow_table *flows;   /* The engine's desired flows. */
@@ -84,6 +88,7 @@ struct engine_ctx {
     struct firewall fw;         /* Firewall classes and rules. */
     struct local_nets nets;     /* Local networks. */
     struct overlay overlay;     /* VXLAN networks across hosts. */
+    struct mirror mirror;       /* Mirrors to analysis ports. */
     struct ct_zones zones;      /* Conntrack zones. */
     struct ct_limits *limits;   /* Their conntrack limits. */
     struct if_status *ifs;      /* Installed marks. */
@@ -105,6 +110,9 @@ struct controller {
     struct ofctrl *ofctrl;      /* The flow installer. */
     struct fw_log *fw_log;      /* The firewall's connection log. */
     struct trace *trace;        /* The "trace" command. */
+    struct bh_stats *stats;     /* Per-vNIC and per-rule statistics. */
+    struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
+    struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
@@ -123,6 +131,7 @@ struct controller {
 
 static char *ovs_remote;        /* Local OVSDB, from the command line. */
 static char *unixctl_path;      /* --unixctl, or NULL for the default. */
+static char *metrics_target;    /* --metrics, or NULL: no endpoint. */
 
 static void parse_options(int argc, char *argv[]);
 static void usage(void) OVS_NO_RETURN;
@@ -275,6 +284,40 @@ overlay_node_tdb(struct engine_ctx *ctx)
                               ctx->in.chassis, ctx->flows);
 }
 
+/* Node "mirror". */
+static void
+mirror_node_recompute(struct engine_ctx *ctx)
+{
+    mirror_recompute(&ctx->mirror, &ctx->binding, ctx->in.br_int,
+                     ctx->in.tdb_idl, ctx->gre_ofport, ctx->flows);
+}
+
+static bool
+mirror_node_gre(struct engine_ctx *ctx)
+{
+    return !mirror_gre_changed(&ctx->mirror, ctx->gre_ofport);
+}
+
+static bool
+mirror_node_ovs(struct engine_ctx *ctx)
+{
+    return !ctx->ovs_changed || mirror_handle_ovs(&ctx->mirror,
+                                                  ctx->in.ovs_idl);
+}
+
+static bool
+mirror_node_binding(struct engine_ctx *ctx)
+{
+    return mirror_handle_binding(&ctx->mirror, &ctx->binding,
+                                 ctx->in.tdb_idl);
+}
+
+static bool
+mirror_node_tdb(struct engine_ctx *ctx)
+{
+    return mirror_handle_tdb(&ctx->mirror, ctx->in.tdb_idl);
+}
+
 /* Node "ct_limits": the conntrack limit each vNIC's zone wants; no
  * flows.  The main loop applies them after the engine. */
 static void
@@ -309,6 +352,12 @@ static const struct engine_handler overlay_handlers[] = {
     { "binding", overlay_node_binding },
     { "tdb", overlay_node_tdb },
 };
+static const struct engine_handler mirror_handlers[] = {
+    { "gre", mirror_node_gre },
+    { "ovs", mirror_node_ovs },
+    { "binding", mirror_node_binding },
+    { "tdb", mirror_node_tdb },
+};
 static const struct engine_handler ct_limits_handlers[] = {
     { "binding", ct_limits_node_binding },
 };
@@ -327,6 +376,8 @@ static const struct engine_node nodes[] = {
       ARRAY_SIZE(local_nets_handlers), NULL },
     { "overlay", OVERLAY_OWNERS, overlay_node_recompute, overlay_handlers,
       ARRAY_SIZE(overlay_handlers), NULL },
+    { "mirror", MIRROR_OWNERS, mirror_node_recompute, mirror_handlers,
+      ARRAY_SIZE(mirror_handlers), NULL },
     { "ct_limits", NULL, ct_limits_node_recompute, ct_limits_handlers,
       ARRAY_SIZE(ct_limits_handlers), NULL },
 };
@@ -554,6 +605,7 @@ controller_run(struct controller *c)
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
+    firewall_set_rule_stats(&c->ctx.fw, c->cfg.rule_stats, c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
     /* While the Tenant DB IDL holds a partial view (a condition change in
      * flight, even if the Tenant DB is unreachable), nothing is written to
@@ -592,7 +644,10 @@ controller_run(struct controller *c)
             .ifs = c->ctx.ifs,
         };
         note_ovs_changes(&c->ctx, c->ovs.idl);
+        c->ctx.gre_ofport = mirror_read_gre_ofport(&c->ctx.mirror, br,
+                                                   c->ovs.idl);
         engine_run(&c->engine, &c->ctx, c->tracked);
+        mirror_ensure_gre_port(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
@@ -628,7 +683,20 @@ controller_run(struct controller *c)
         }
     }
 
-    /* 5. Commit. */
+    /* 5. Statistics. */
+    c->stats_ctx = (struct bh_stats_ctx) {
+        .bridge = c->synced ? br->name : NULL,
+        .interval = c->cfg.stats_interval,
+        .db_interval = c->cfg.stats_db_interval,
+        .binding = &c->ctx.binding,
+        .fw = &c->ctx.fw,
+        .limits = c->ctx.limits,
+        .tdb = c->tdb.idl,
+        .tdb_txn = c->synced ? tdb_write : NULL,
+    };
+    bh_stats_run(c->stats, &c->stats_ctx);
+
+    /* 6. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
 }
@@ -693,6 +761,8 @@ main(int argc, char *argv[])
     ovsdb_idl_track_add_all(c.tdb.idl);
     c.tdbm = tdb_monitor_create(c.tdb.idl);
     sset_init(&c.iface_ids);
+    /* The controllers write Port.statistics; nothing reads it back. */
+    ovsdb_idl_omit_alert(c.tdb.idl, &bhrec_port_col_statistics);
     c.ofctrl = ofctrl_create();
 
     engine_init(&c.engine, nodes, ARRAY_SIZE(nodes));
@@ -701,6 +771,7 @@ main(int argc, char *argv[])
     firewall_init(&c.ctx.fw);
     local_nets_init(&c.ctx.nets);
     overlay_init(&c.ctx.overlay);
+    mirror_init(&c.ctx.mirror);
     ct_zones_init(&c.ctx.zones);
     c.ctx.limits = ct_limits_create();
     c.ctx.ifs = if_status_create();
@@ -714,11 +785,27 @@ main(int argc, char *argv[])
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     overlay_register_commands(&c.ctx.overlay, c.tdb.idl,
                               (const char **) &c.cfg.system_id);
+    mirror_register_commands(&c.ctx.mirror, c.tdb.idl);
     c.fw_log = fw_log_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl);
     ofctrl_set_packet_in_cb(c.ofctrl, fw_log_packet_in, c.fw_log);
     c.trace = trace_create(&c.ctx.binding, &c.ctx.fw, c.tdb.idl,
                            c.ctx.flows);
     trace_register_commands(c.trace);
+    c.stats = bh_stats_create();
+    bh_stats_register_commands(c.stats, c.tdb.idl, &c.ctx.fw);
+    char *error = metrics_create(metrics_target, &(struct metrics_ctx) {
+            .ovs_idl = c.ovs.idl,
+            .tdb_idl = c.tdb.idl,
+            .tdb_remote = (const char *const *) &c.tdb_remote,
+            .ofctrl = c.ofctrl,
+            .binding = &c.ctx.binding,
+            .engine = &c.engine,
+            .version = BULKHEAD_VERSION,
+        }, &c.metrics);
+    if (error) {
+        ovs_fatal(0, "--metrics=%s: %s", metrics_target, error);
+    }
+    bh_stats_add_metrics(c.stats, c.metrics);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -737,11 +824,14 @@ main(int argc, char *argv[])
 
         controller_run(&c);
         trace_run(c.trace, c.cfg.bridge);
+        metrics_run(c.metrics);
         unixctl_server_run(unixctl);
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         trace_wait(c.trace);
+        bh_stats_wait(c.stats, &c.stats_ctx);
+        metrics_wait(c.metrics);
         if (c.synced) {
             ct_limits_wait(c.ctx.limits);
         }
@@ -757,9 +847,12 @@ main(int argc, char *argv[])
     binding_destroy(&c.ctx.binding);
     fw_log_destroy(c.fw_log);
     trace_destroy(c.trace);
+    bh_stats_destroy(c.stats);
+    metrics_destroy(c.metrics);
     firewall_destroy(&c.ctx.fw);
     local_nets_destroy(&c.ctx.nets);
     overlay_destroy(&c.ctx.overlay);
+    mirror_destroy(&c.ctx.mirror);
     ct_zones_destroy(&c.ctx.zones);
     ct_limits_destroy(c.ctx.limits);
     if_status_destroy(c.ctx.ifs);
@@ -844,11 +937,13 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_UNIXCTL = UCHAR_MAX + 1,
+        OPT_METRICS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -866,6 +961,9 @@ parse_options(int argc, char *argv[])
         switch (c) {
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_METRICS:
+            metrics_target = optarg;
             break;
         case 'h':
             usage();
@@ -908,6 +1006,10 @@ usage(void)
     vlog_usage();
     printf("\nOther options:\n"
            "  --unixctl=SOCKET        override default control socket name\n"
+           "  --metrics=ADDR:PORT     serve Prometheus metrics (/metrics)\n"
+           "                          and health (/healthz) over HTTP on\n"
+           "                          ADDR:PORT (IPv4, or [IPv6]; port 0:\n"
+           "                          any free port); default: off\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n");
     exit(EXIT_SUCCESS);

@@ -44,6 +44,27 @@ default_tdb_remote(void)
     return xasprintf("unix:%s/bulkhead.sock", ovs_rundir());
 }
 
+/* Returns, in ms, the number of seconds that key 'key' of 'ids' (may be
+ * NULL) gives, 'dflt' if it is missing, 0 (never) if it is 0, and the
+ * default, with a warning, if it is not a number of seconds from 0 to a
+ * day. */
+static long long int
+read_seconds(const struct smap *ids, const char *key, int dflt)
+{
+    const char *value = ids ? smap_get(ids, key) : NULL;
+    int s;
+
+    if (!value) {
+        return dflt * 1000LL;
+    } else if (!str_to_int(value, 10, &s) || s < 0 || s > 86400) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        VLOG_WARN_RL(&rl, "external_ids:%s \"%s\" is not a number of "
+                     "seconds from 0 to 86400: using %d", key, value, dflt);
+        return dflt * 1000LL;
+    }
+    return s * 1000LL;
+}
+
 /* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
  * NULL) into 'cfg'. */
 void
@@ -81,6 +102,11 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->log_host_rate = MIN(MAX(rate, 1), 100000);
     cfg->monitor_all = ids && smap_get_bool(ids, "bulkhead-monitor-all",
                                             false);
+    cfg->stats_interval = read_seconds(ids, "bulkhead-stats-interval", 5);
+    cfg->stats_db_interval = read_seconds(ids, "bulkhead-stats-db-interval",
+                                          30);
+    cfg->rule_stats = ids ? smap_get_bool(ids, "bulkhead-rule-stats", true)
+                          : true;
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,
@@ -152,8 +178,8 @@ chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
 }
 
 /* Returns the Port named 'name' of bridge 'br', or NULL. */
-static const struct ovsrec_port *
-find_port(const struct ovsrec_bridge *br, const char *name)
+const struct ovsrec_port *
+chassis_find_port(const struct ovsrec_bridge *br, const char *name)
 {
     for (size_t i = 0; i < br->n_ports; i++) {
         if (!strcmp(br->ports[i]->name, name)) {
@@ -163,60 +189,73 @@ find_port(const struct ovsrec_bridge *br, const char *name)
     return NULL;
 }
 
-/* Makes br-int's VXLAN port, PL_TUNNEL_PORT, what the configuration wants:
- * present with this host's encapsulation address when it has one (and put
- * back as it should be if someone removed or changed it), absent
- * otherwise.  Returns its Interface, or NULL if it does not exist (yet). */
+/* Makes flow-based tunnel port 'name' of type 'type' ("vxlan", "gre") on
+ * 'br' what is wanted, in 'txn': present with remote_ip=flow and key=flow
+ * if 'wanted' (added, or put back as it should be if someone removed or
+ * changed it), absent otherwise ('why' says why in the log).  Returns its
+ * Interface, or NULL if it does not exist (yet). */
 const struct ovsrec_interface *
-chassis_ensure_tunnel(const struct ovsrec_bridge *br,
-                      const struct chassis_config *cfg,
-                      struct ovsdb_idl_txn *txn)
+chassis_keep_flow_tunnel(const struct ovsrec_bridge *br, const char *name,
+                         const char *type, bool wanted, const char *why,
+                         struct ovsdb_idl_txn *txn)
 {
-    const struct ovsrec_port *port = find_port(br, PL_TUNNEL_PORT);
+    const struct ovsrec_port *port = chassis_find_port(br, name);
     const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
                                             ? port->interfaces[0] : NULL);
-    struct smap options = SMAP_INITIALIZER(&options);
 
     if (!txn) {
         return iface;
     }
-    if (!cfg->encap_ip) {
+    if (!wanted) {
         if (port) {
-            VLOG_INFO("%s: removing %s: no bulkhead-encap-ip", br->name,
-                      PL_TUNNEL_PORT);
+            VLOG_INFO("%s: removing %s: %s", br->name, name, why);
             ovsrec_bridge_update_ports_delvalue(br, port);
         }
         return NULL;
     }
 
-    /* No local_ip: the outer source is the route's to each chassis (a
-     * fixed one needs a local route, which OVS's own route table cannot
-     * give the userspace datapath). */
+    /* No local_ip: the outer source is the route's to each remote (a fixed
+     * one needs a local route, which OVS's own route table cannot give the
+     * userspace datapath). */
+    struct smap options = SMAP_INITIALIZER(&options);
     smap_add(&options, "remote_ip", "flow");
     smap_add(&options, "key", "flow");
     if (!iface) {
         if (port) {
             ovsrec_bridge_update_ports_delvalue(br, port);
         }
-        VLOG_INFO("%s: adding VXLAN port %s from %s", br->name,
-                  PL_TUNNEL_PORT, cfg->encap_ip);
+        VLOG_INFO("%s: adding %s port %s", br->name, type, name);
         struct ovsrec_interface *niface = ovsrec_interface_insert(txn);
-        ovsrec_interface_set_name(niface, PL_TUNNEL_PORT);
-        ovsrec_interface_set_type(niface, "vxlan");
+        ovsrec_interface_set_name(niface, name);
+        ovsrec_interface_set_type(niface, type);
         ovsrec_interface_set_options(niface, &options);
         struct ovsrec_port *nport = ovsrec_port_insert(txn);
-        ovsrec_port_set_name(nport, PL_TUNNEL_PORT);
+        ovsrec_port_set_name(nport, name);
         ovsrec_port_set_interfaces(nport, &niface, 1);
         ovsrec_bridge_update_ports_addvalue(br, nport);
-    } else if (strcmp(iface->type, "vxlan")
+    } else if (strcmp(iface->type, type)
                || !smap_equal(&iface->options, &options)) {
         VLOG_WARN("%s: %s was changed by hand; putting it back", br->name,
-                  PL_TUNNEL_PORT);
-        ovsrec_interface_set_type(iface, "vxlan");
+                  name);
+        ovsrec_interface_set_type(iface, type);
         ovsrec_interface_set_options(iface, &options);
     }
     smap_destroy(&options);
     return iface;
+}
+
+/* Makes br-int's VXLAN port, PL_TUNNEL_PORT, what the configuration wants:
+ * present when this host has an encapsulation address (and put back as it
+ * should be if someone removed or changed it), absent otherwise.  Returns
+ * its Interface, or NULL if it does not exist (yet). */
+const struct ovsrec_interface *
+chassis_ensure_tunnel(const struct ovsrec_bridge *br,
+                      const struct chassis_config *cfg,
+                      struct ovsdb_idl_txn *txn)
+{
+    return chassis_keep_flow_tunnel(br, PL_TUNNEL_PORT, "vxlan",
+                                    cfg->encap_ip != NULL,
+                                    "no bulkhead-encap-ip", txn);
 }
 
 /* The chassis. */

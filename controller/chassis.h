@@ -25,6 +25,7 @@ struct ovsdb_idl_txn;
 struct ovsrec_bridge;
 struct ovsrec_interface;
 struct ovsrec_open_vswitch;
+struct ovsrec_port;
 struct bhrec_chassis;
 
 /* The host's configuration, from the Open_vSwitch row. */
@@ -44,6 +45,14 @@ struct chassis_config {
                                  * second for the whole host (1-100000). */
     bool monitor_all;           /* "bulkhead-monitor-all": ask the Tenant
                                  * DB for every row (tdb-monitor.h). */
+    long long int stats_interval;   /* "bulkhead-stats-interval", in ms: how
+                                     * often statistics are read from the
+                                     * switch (0: never). */
+    long long int stats_db_interval;  /* "bulkhead-stats-db-interval", in
+                                       * ms: how often they are written to
+                                       * the Tenant DB (0: never). */
+    bool rule_stats;            /* "bulkhead-rule-stats": count each rule at
+                                 * each vNIC (default true). */
 };
 
 void chassis_config_read(struct chassis_config *,
@@ -53,6 +62,11 @@ void chassis_config_clear(struct chassis_config *);
 const struct ovsrec_bridge *chassis_ensure_bridge(
     struct ovsdb_idl *, const struct chassis_config *,
     const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+const struct ovsrec_port *chassis_find_port(const struct ovsrec_bridge *,
+                                           const char *name);
+const struct ovsrec_interface *chassis_keep_flow_tunnel(
+    const struct ovsrec_bridge *, const char *name, const char *type,
+    bool wanted, const char *why, struct ovsdb_idl_txn *);
 const struct ovsrec_interface *chassis_ensure_tunnel(
     const struct ovsrec_bridge *, const struct chassis_config *,
     struct ovsdb_idl_txn *);

@@ -58,6 +58,8 @@ struct ct_limit {
     bool checked;               /* 'count' was read with 'have'. */
     uint32_t count;             /* Its connections at the last check. */
     bool full;                  /* 'count' had reached 'have' then. */
+    uint64_t n_full;            /* Times it was found at its limit, for
+                                 * this vNIC. */
 };
 
 /* What the request in flight asks. */
@@ -248,6 +250,7 @@ limit_unown(struct ct_limits *cl, struct ct_limit *l)
     l->is_default = false;
     l->checked = false;
     l->full = false;
+    l->n_full = 0;
 }
 
 /* Notes that 'l''s 'want' or 'have' changed. */
@@ -516,6 +519,7 @@ check_full(struct ct_limits *cl, struct ct_limit *l)
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
         cl->n_reached++;
+        l->n_full++;
         COVERAGE_INC(ct_limit_reached);
         VLOG_WARN_RL(&rl, "%s: conntrack zone %"PRIu16" reached its limit "
                      "of %"PRIu32" connections (%s): its %s until some "
@@ -804,6 +808,20 @@ ct_limits_format_vnic(const struct ct_limits *cl, uint16_t zone,
         }
         ds_put_char(s, '\n');
     }
+}
+
+/* Stores in '*count' the connections of the vNIC in conntrack zone 'zone'
+ * at the last check (0 if never checked) and in '*n_full' how many times
+ * it was found at its limit since it was bound here. */
+void
+ct_limits_get_vnic(const struct ct_limits *cl, uint16_t zone,
+                   uint32_t *count, uint64_t *n_full)
+{
+    const struct ct_limit *l = limit_find(cl, zone);
+    bool known = l && l->iface_id;
+
+    *count = known && l->checked ? l->count : 0;
+    *n_full = known ? l->n_full : 0;
 }
 
 /* Describes the state of 'cl' for "connection-status". */

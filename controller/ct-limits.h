@@ -63,6 +63,8 @@ void ct_limits_check_now(struct ct_limits *);
 
 void ct_limits_format_vnic(const struct ct_limits *, uint16_t zone,
                            struct ds *);
+void ct_limits_get_vnic(const struct ct_limits *, uint16_t zone,
+                        uint32_t *count, uint64_t *n_full);
 void ct_limits_format_status(const struct ct_limits *, struct ds *);
 
 #endif /* ct-limits.h */

@@ -49,6 +49,9 @@ struct fw_class {
                                  * its remote groups ("fw:CLASS:PORT"). */
     struct simap logged;        /* Its rules with "log", as last compiled:
                                  * "KEY" -> their verdict table. */
+    uint32_t *rule_keys;        /* The keys of its rules, as last compiled
+                                 * (what its vNICs' statistics count). */
+    size_t n_rule_keys;         /* Number of 'rule_keys'. */
 };
 
 /* A group rule of a class: the conjunction that the members of its remote
@@ -102,7 +105,9 @@ firewall_init(struct firewall *fw)
     hmap_init(&fw->rule_keys);
     hmap_init(&fw->rule_keys_by_key);
     simap_init(&fw->logged);
-    simap_init(&fw->deny_logged);
+    simap_init(&fw->verdicts);
+    simap_init(&fw->stats_zones);
+    fw->rule_stats = true;
     fw->log_rate = 20;
 }
 
@@ -122,12 +127,16 @@ class_free(struct fw_class *c)
     free(c->key);
     free(c->groups);
     free(c->conjs);
+    free(c->rule_keys);
     sset_destroy(&c->member_owners);
     simap_destroy(&c->logged);
     free(c);
 }
 
 static void clear_members(struct firewall *);
+static void refresh_class_stats(const struct firewall *,
+                                const struct fw_class *,
+                                struct flow_table *);
 
 /* Frees what 'fw' holds. */
 void
@@ -152,7 +161,8 @@ firewall_destroy(struct firewall *fw)
     hmap_destroy(&fw->rule_keys);
     hmap_destroy(&fw->rule_keys_by_key);
     simap_destroy(&fw->logged);
-    simap_destroy(&fw->deny_logged);
+    simap_destroy(&fw->verdicts);
+    simap_destroy(&fw->stats_zones);
 }
 
 /* Members. */
@@ -599,6 +609,21 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
         free(rows);
     }
 
+    /* The rules' keys: if they changed, so do its vNICs' statistics. */
+    uint32_t *keys = xmalloc(MAX(n_rules, 1) * sizeof *keys);
+    for (size_t i = 0; i < n_rules; i++) {
+        keys[i] = rules[i].key;
+    }
+    bool keys_changed = (n_rules != c->n_rule_keys
+                         || (n_rules && memcmp(keys, c->rule_keys,
+                                               n_rules * sizeof *keys)));
+    free(c->rule_keys);
+    c->rule_keys = keys;
+    c->n_rule_keys = n_rules;
+    if (keys_changed) {
+        refresh_class_stats(fw, c, flows);
+    }
+
     /* The rules, then the conjunctions their groups' members join. */
     struct fw_conj *conjs = xmalloc(MAX(n_rules, 1) * sizeof *conjs);
     fw_compile_class(flows, owner, c->id, rules, n_rules, conjs);
@@ -759,34 +784,49 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
     }
 }
 
-/* Returns the owner name of the flows that log the default deny of vNIC
- * 'iface_id' (the caller frees it). */
+/* Returns the owner name of the default-deny flows of vNIC 'iface_id'.
+ * The caller frees it. */
 static char *
 deny_owner(const char *iface_id)
 {
     return xasprintf(FIREWALL_OWNERS"deny:%s", iface_id);
 }
 
-/* Adds the flows that log what the default deny of vNIC 'iface_id' (in
- * conntrack zone 'zone') drops, in both directions: each such packet is
- * offered to the controller through the vNIC's own meter, and dropped.
- * Their cookie is the vNIC's: they count its firewall's drops. */
+/* Adds the default-deny flows of vNIC 'iface_id', whose 'verdict' is its
+ * zone, with FIREWALL_VERDICT_LOG if its Port logs what they drop: in both
+ * directions, what no rule allowed is dropped by a flow of its own (the
+ * table's shared drop would do the same), so that its firewall's drops are
+ * counted apart, in its statistics (the flows carry its cookie).  If it
+ * logs them, each such packet is also offered to the controller through the
+ * vNIC's own meter. */
 static void
-add_deny_log_flows(const struct firewall *fw, const char *iface_id,
-                   uint32_t zone, struct flow_table *flows)
+add_deny_flows(const struct firewall *fw, const char *iface_id,
+               uint32_t verdict, struct flow_table *flows)
 {
+    uint32_t zone = verdict & 0xffff;
+    bool log = verdict & FIREWALL_VERDICT_LOG;
     uint32_t meter = FIREWALL_DENY_METER(zone);
     uint64_t cookie = pipeline_cookie(PL_COOKIE_VNIC, zone);
     char *owner = deny_owner(iface_id);
 
-    flow_table_set_meter(flows, owner, meter, fw->log_rate, fw->log_rate);
+    if (log) {
+        flow_table_set_meter(flows, owner, meter, fw->log_rate,
+                             fw->log_rate);
+    }
     for (int egress = 0; egress < 2; egress++) {
         char *match = xasprintf("reg13=0,%s=%"PRIu32,
                                 egress ? "reg6" : "reg8", zone);
-        char *actions = xasprintf(
-            "controller(max_len=128,userdata=01.%02x.%02x.00,"
-            "meter_id=%"PRIu32")", FIREWALL_LOG_DENY,
-            egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter);
+        /* What it denies is offered to its mirrors (reg13 = 0: denied),
+         * then dropped. */
+        char *mirror = pipeline_mirror_lookup(egress);
+        char *actions = (log
+                         ? xasprintf("%s,controller(max_len=128,"
+                                     "userdata=01.%02x.%02x.00,meter_id=%"
+                                     PRIu32")", mirror, FIREWALL_LOG_DENY,
+                                     egress ? FW_DIR_EGRESS : FW_DIR_INGRESS,
+                                     meter)
+                         : xstrdup(mirror));
+        free(mirror);
         flow_table_add(flows, owner, (egress ? PL_T_EGRESS_VERDICT
                                       : PL_T_INGRESS_VERDICT),
                        210, cookie, match, actions);
@@ -796,26 +836,81 @@ add_deny_log_flows(const struct firewall *fw, const char *iface_id,
     free(owner);
 }
 
-/* Makes the deny-log flows of vNIC 'iface_id' what its Port wants: none,
- * or those of zone 'zone' (-1: none). */
+/* Makes the default-deny flows of vNIC 'iface_id' what it wants: none
+ * ('verdict' -1), or those of 'verdict' (see add_deny_flows()). */
 static void
-set_deny_log(struct firewall *fw, const char *iface_id, int64_t zone,
-             struct flow_table *flows)
+set_deny_flows(struct firewall *fw, const char *iface_id, int64_t verdict,
+               struct flow_table *flows)
 {
-    struct simap_node *had = simap_find(&fw->deny_logged, iface_id);
+    struct simap_node *had = simap_find(&fw->verdicts, iface_id);
 
-    if (had && had->data == zone) {
+    if (had && had->data == verdict) {
         return;
     }
     if (had) {
         char *owner = deny_owner(iface_id);
         flow_table_clear_owner(flows, owner);
         free(owner);
-        simap_delete(&fw->deny_logged, had);
+        simap_delete(&fw->verdicts, had);
     }
-    if (zone >= 0) {
-        simap_put(&fw->deny_logged, iface_id, zone);
-        add_deny_log_flows(fw, iface_id, zone, flows);
+    if (verdict >= 0) {
+        simap_put(&fw->verdicts, iface_id, verdict);
+        add_deny_flows(fw, iface_id, verdict, flows);
+    }
+}
+
+/* Returns the owner name of the rule statistics flows of vNIC 'iface_id'.
+ * The caller frees it. */
+static char *
+stats_owner(const char *iface_id)
+{
+    return xasprintf(FIREWALL_OWNERS"stats:%s", iface_id);
+}
+
+/* Makes the rule statistics flows of vNIC 'iface_id' those of zone 'zone'
+ * in class 'c' (none if 'c' is NULL or rule statistics are off): for each
+ * rule of its class, one flow in table RULE_STATS that counts the new
+ * connections the rule let in at this vNIC, and one that counts their
+ * other packets, both directions. */
+static void
+put_stats_flows(const struct firewall *fw, const char *iface_id,
+                uint32_t zone, const struct fw_class *c,
+                struct flow_table *flows)
+{
+    char *owner = stats_owner(iface_id);
+
+    flow_table_clear_owner(flows, owner);
+    for (size_t i = 0; c && fw->rule_stats && i < c->n_rule_keys; i++) {
+        uint32_t key = c->rule_keys[i];
+        uint64_t cookie = (pipeline_cookie(PL_COOKIE_VNIC_RULE, zone)
+                           | (uint64_t) key << 32);
+        char *match = xasprintf("reg14=%"PRIu32",reg13=%#"PRIx32, zone,
+                                key);
+        char *new_match = xasprintf("ct_state=+trk+new,%s", match);
+
+        flow_table_add(flows, owner, PL_T_RULE_STATS, 200, cookie,
+                       new_match, "drop");
+        flow_table_add(flows, owner, PL_T_RULE_STATS, 100, cookie, match,
+                       "drop");
+        free(new_match);
+        free(match);
+    }
+    free(owner);
+}
+
+/* Rewrites the rule statistics flows of every vNIC in class 'c'. */
+static void
+refresh_class_stats(const struct firewall *fw, const struct fw_class *c,
+                    struct flow_table *flows)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &fw->vnics) {
+        const struct simap_node *zone = simap_find(&fw->stats_zones,
+                                                   node->name);
+        if (node->data == c && zone) {
+            put_stats_flows(fw, node->name, zone->data, c, flows);
+        }
     }
 }
 
@@ -833,8 +928,21 @@ place_vnic(struct firewall *fw, const char *iface_id, const struct vnic *v,
         port = bhrec_port_get_for_uuid(tdb, &v->port_uuid);
     }
     set_vnic_class(fw, iface_id, port, fresh, flows);
-    set_deny_log(fw, iface_id, fw_on && v->port.log_denied ? v->zone : -1,
-                 flows);
+    set_deny_flows(fw, iface_id,
+                   (!fw_on ? -1
+                    : v->zone | (v->port.log_denied ? FIREWALL_VERDICT_LOG
+                                 : 0)), flows);
+
+    /* Its rule statistics: those of its class as compiled (a new class
+     * has none yet; its compilation writes them). */
+    const struct fw_class *c = shash_find_data(&fw->vnics, iface_id);
+    if (fw_on && c) {
+        simap_put(&fw->stats_zones, iface_id, v->zone);
+        put_stats_flows(fw, iface_id, v->zone, c, flows);
+    } else if (simap_find(&fw->stats_zones, iface_id)) {
+        simap_find_and_delete(&fw->stats_zones, iface_id);
+        put_stats_flows(fw, iface_id, 0, NULL, flows);
+    }
 }
 
 /* Returns the owner name of the log flows of rule 'key' (the caller
@@ -862,17 +970,19 @@ add_log_flows(const struct firewall *fw, const char *key, uint8_t table,
     for (int v6 = 0; v6 < 2; v6++) {
         char *match = xasprintf("ct_state=+trk+new,%s,reg13=%#"PRIx32,
                                 v6 ? "ipv6" : "ip", k);
+        char *stats = pipeline_rule_stats_actions(egress);
         char *actions = xasprintf(
-            "ct(commit,zone=%s[0..15],"
+            "%s,ct(commit,zone=%s[0..15],"
             "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
             "controller(max_len=128,userdata=01.%02x.%02x.00,meter_id=%"
-            PRIu32"),goto_table:%d",
+            PRIu32"),goto_table:%d", stats,
             egress ? "NXM_NX_REG6" : "NXM_NX_REG8", FIREWALL_LOG_ALLOW,
             egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter,
             egress ? PL_T_BROADCAST_LIMIT : PL_T_OUTPUT);
         flow_table_add(flows, owner, table, 150,
                        fw_rule_cookie(k, 0), match, actions);
         free(actions);
+        free(stats);
         free(match);
     }
     free(owner);
@@ -920,11 +1030,29 @@ firewall_set_log_rate(struct firewall *fw, uint32_t rate,
 
         fw->log_rate = rate;
         sync_log_flows(fw, flows, true);
-        SIMAP_FOR_EACH (node, &fw->deny_logged) {
-            char *owner = deny_owner(node->name);
-            flow_table_clear_owner(flows, owner);
-            free(owner);
-            add_deny_log_flows(fw, node->name, node->data, flows);
+        SIMAP_FOR_EACH (node, &fw->verdicts) {
+            if (node->data & FIREWALL_VERDICT_LOG) {
+                char *owner = deny_owner(node->name);
+                flow_table_clear_owner(flows, owner);
+                free(owner);
+                add_deny_flows(fw, node->name, node->data, flows);
+            }
+        }
+    }
+}
+
+/* Turns the statistics of each rule at each vNIC on or off (their flows
+ * cost two per rule and vNIC). */
+void
+firewall_set_rule_stats(struct firewall *fw, bool on,
+                        struct flow_table *flows)
+{
+    if (on != fw->rule_stats) {
+        const struct fw_class *c;
+
+        fw->rule_stats = on;
+        HMAP_FOR_EACH (c, node, &fw->classes) {
+            refresh_class_stats(fw, c, flows);
         }
     }
 }
@@ -979,7 +1107,8 @@ firewall_recompute(struct firewall *fw, const struct binding *b,
 
     COVERAGE_INC(firewall_recompute);
     simap_clear(&fw->logged);   /* The engine removed their flows. */
-    simap_clear(&fw->deny_logged);
+    simap_clear(&fw->verdicts);
+    simap_clear(&fw->stats_zones);
     read_members(fw, tdb);
     SHASH_FOR_EACH_SAFE (node, &fw->vnics) {
         if (!binding_find(b, node->name)) {

@@ -62,8 +62,16 @@ struct firewall {
                                  * class has -> its direction's table
                                  * (PL_T_EGRESS_VERDICT or
                                  * PL_T_INGRESS_VERDICT). */
-    struct simap deny_logged;   /* iface-id of each bound vNIC whose Port
-                                 * has "log_denied" -> its zone. */
+    struct simap verdicts;      /* iface-id of each bound vNIC with a
+                                 * firewall -> its zone, with
+                                 * FIREWALL_VERDICT_LOG if its Port has
+                                 * "log_denied": its own default-deny
+                                 * flows. */
+    struct simap stats_zones;   /* iface-id of each bound vNIC with a
+                                 * firewall -> its zone, as its rule
+                                 * statistics flows were written. */
+    bool rule_stats;            /* Count each rule at each vNIC (table
+                                 * RULE_STATS; on by default). */
     uint32_t log_rate;          /* Log packets per second per rule, and per
                                  * vNIC for its default deny. */
 };
@@ -75,6 +83,9 @@ struct firewall {
 /* The meter of the default deny of the vNIC in zone ZONE, when its Port has
  * "log_denied". */
 #define FIREWALL_DENY_METER(ZONE) (0x02000000 | (ZONE))
+
+/* In 'verdicts': the vNIC logs what its default deny drops. */
+#define FIREWALL_VERDICT_LOG 0x10000
 
 /* userdata of a log packet-in: version, verdict, side. */
 #define FIREWALL_LOG_ALLOW 1
@@ -91,6 +102,8 @@ bool firewall_handle_tdb(struct firewall *, struct ovsdb_idl *tdb,
                          struct flow_table *);
 
 uint32_t firewall_vnic_class(const struct firewall *, const char *iface_id);
+void firewall_set_rule_stats(struct firewall *, bool,
+                             struct flow_table *);
 void firewall_set_log_rate(struct firewall *, uint32_t rate,
                            struct flow_table *);
 void firewall_register_commands(struct firewall *, struct ovsdb_idl *tdb);

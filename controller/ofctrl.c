@@ -409,9 +409,11 @@ dump_part_done(struct ofctrl *c)
               hmap_count(&c->installed), hmap_count(&c->meters));
 }
 
-/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
-static void
-ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
+/* Calls 'cb' with 'aux' for each flow of the flow stats reply 'oh' (one
+ * part of a multipart reply), and returns true if it was the last part. */
+bool
+ofctrl_decode_flow_stats(const struct ofp_header *oh,
+                         ofctrl_flow_stats_cb *cb, void *aux)
 {
     struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
     struct ofpbuf ofpacts;
@@ -424,22 +426,39 @@ ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
                                                     &ofpacts);
         if (error) {
             if (error != EOF) {
-                VLOG_WARN("bad flow stats reply from the switch: %s",
-                          ofperr_to_string(error));
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+                VLOG_WARN_RL(&rl, "bad flow stats reply from the switch: %s",
+                             ofperr_to_string(error));
             }
             break;
         }
-        struct installed_flow *f = xzalloc(sizeof *f);
-        f->key.table_id = fs.table_id;
-        f->key.priority = fs.priority;
-        minimatch_init(&f->key.match, &fs.match);
-        f->cookie = ntohll(fs.cookie);
-        bh_ofpacts_to_wire(fs.ofpacts, fs.ofpacts_len, &f->wire,
-                           &f->wire_len);
-        hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+        cb(&fs, aux);
     }
     ofpbuf_uninit(&ofpacts);
-    if (!ofpmp_more(oh)) {
+    return !ofpmp_more(oh);
+}
+
+/* Adds flow 'fs' of a dump to 'c_->installed' (an ofctrl_flow_stats_cb). */
+static void
+add_installed(const struct ofputil_flow_stats *fs, void *c_)
+{
+    struct ofctrl *c = c_;
+    struct installed_flow *f = xzalloc(sizeof *f);
+
+    f->key.table_id = fs->table_id;
+    f->key.priority = fs->priority;
+    minimatch_init(&f->key.match, &fs->match);
+    f->cookie = ntohll(fs->cookie);
+    bh_ofpacts_to_wire(fs->ofpacts, fs->ofpacts_len, &f->wire,
+                       &f->wire_len);
+    hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+}
+
+/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
+static void
+ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
+{
+    if (ofctrl_decode_flow_stats(oh, add_installed, c)) {
         dump_part_done(c);
     }
 }
@@ -1176,7 +1195,8 @@ ofctrl_needs_stale_check(const struct ofctrl *c)
 }
 
 /* Deletes at once, in one bundle, the flows of vNICs that are not there
- * any more: flows with a vNIC cookie whose zone ('zone_ofport[Z]', the
+ * any more: flows with a vNIC cookie (or a rule statistics cookie, which
+ * names a vNIC too) whose zone ('zone_ofport[Z]', the
  * ofport of the Interface that keeps zone Z, or 0) no Interface keeps, or
  * that match another ofport than the one of the Interface that keeps it.
  * Such flows were made for a vNIC that left while the controller was down;
@@ -1193,7 +1213,8 @@ ofctrl_remove_stale(struct ofctrl *c, const int64_t *zone_ofport)
     c->stale_checked = true;
     c->bundle_id++;
     HMAP_FOR_EACH_SAFE (f, key.node, &c->installed) {
-        if (f->cookie >> 56 != PL_COOKIE_VNIC) {
+        unsigned int kind = f->cookie >> 56;
+        if (kind != PL_COOKIE_VNIC && kind != PL_COOKIE_VNIC_RULE) {
             continue;
         }
         uint32_t zone = f->cookie & 0xffffffff;
@@ -1276,6 +1297,14 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
     ds_put_format(s, "  put seqno: %"PRIu64", acked: %"PRIu64"%s\n",
                   c->put_seqno, c->acked_seqno,
                   c->need_full ? ", full comparison pending" : "");
+}
+
+/* Returns how many flows the switch holds, as far as 'c' knows: its copy
+ * of the switch's table. */
+size_t
+ofctrl_n_installed(const struct ofctrl *c)
+{
+    return hmap_count(&c->installed);
 }
 
 /* Returns what the switch said when it refused a flow of 'cookie', whose

@@ -62,7 +62,15 @@
 struct ds;
 struct flow_table;
 
+struct ofp_header;
+struct ofputil_flow_stats;
 struct ofputil_packet_in;
+
+/* Called for each flow of a flow stats reply. */
+typedef void ofctrl_flow_stats_cb(const struct ofputil_flow_stats *,
+                                  void *aux);
+bool ofctrl_decode_flow_stats(const struct ofp_header *,
+                              ofctrl_flow_stats_cb *, void *aux);
 
 /* Called for each packet the switch sends to the controller. */
 typedef void ofctrl_packet_in_cb(const struct ofputil_packet_in *,
@@ -91,6 +99,7 @@ uint64_t ofctrl_repaired(const struct ofctrl *);
 const char *ofctrl_refused(const struct ofctrl *, uint64_t cookie);
 uint64_t ofctrl_n_refused(const struct ofctrl *);
 size_t ofctrl_n_withheld(const struct ofctrl *);
+size_t ofctrl_n_installed(const struct ofctrl *);
 void ofctrl_format_status(const struct ofctrl *, struct ds *);
 
 #endif /* ofctrl.h */

@@ -39,7 +39,8 @@ pipeline_cookie_is_ours(uint64_t cookie)
     unsigned int kind = cookie >> 56;
 
     return (kind == PL_COOKIE_VNIC || kind == PL_COOKIE_NETWORK
-            || kind == PL_COOKIE_RULE || kind == PL_COOKIE_PIPELINE);
+            || kind == PL_COOKIE_RULE || kind == PL_COOKIE_VNIC_RULE
+            || kind == PL_COOKIE_MIRROR || kind == PL_COOKIE_PIPELINE);
 }
 
 /* Returns the owner name of the flows of the vNIC 'iface_id'.  The caller
@@ -160,6 +161,26 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
     add_fragment_drops(ft, cookie);
 }
 
+/* What a firewall side lets through without conntrack nor rules (and
+ * DHCP, below): ARP and neighbor discovery, which port security vetted,
+ * and multicast membership. */
+static const char *const fw_no_conntrack[] = {
+    "arp",
+    "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
+    "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
+                         * (port security drops a
+                         * VM's). */
+    "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
+    "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
+    /* Multicast membership: MLD (queries from a VM are dropped by port
+     * security) and IGMP (its queries too). */
+    "icmp6,icmp_type=130,icmp_code=0",
+    "icmp6,icmp_type=131,icmp_code=0",
+    "icmp6,icmp_type=132,icmp_code=0",
+    "icmp6,icmp_type=143,icmp_code=0",
+    "ip,nw_proto=2",
+};
+
 /* Adds the flows of one side of the firewall, the same for every vNIC: in
  * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
  * MLD), which port security vetted, and DHCP as a client go on to 'next'
@@ -176,26 +197,20 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                   uint8_t ct_table, uint8_t verdict, uint8_t next,
                   const char *zone_reg, const char *class_reg, int dir)
 {
-    static const char *const no_conntrack[] = {
-        "arp",
-        "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
-        "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
-                                                 * (port security drops a
-                                                 * VM's). */
-        "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
-        "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
-        /* Multicast membership: MLD (queries from a VM are dropped by port
-         * security) and IGMP (its queries too). */
-        "icmp6,icmp_type=130,icmp_code=0",
-        "icmp6,icmp_type=131,icmp_code=0",
-        "icmp6,icmp_type=132,icmp_code=0",
-        "icmp6,icmp_type=143,icmp_code=0",
-        "ip,nw_proto=2",
-    };
-    char *actions = xasprintf("goto_table:%d", next);
-    for (size_t i = 0; i < ARRAY_SIZE(no_conntrack); i++) {
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, no_conntrack[i],
-                       actions);
+    /* What passes this side without a rule (here, and a tracked
+     * connection's ICMP errors below) is offered to the side's mirrors as
+     * allowed.  Not here on the ingress side, where a flood passes once per
+     * receiver and every lookup counts against OVS's limit of resubmits
+     * per packet: a mirrored vNIC has flows of its own above these
+     * (pipeline_add_ingress_mirror()). */
+    char *mirror = pipeline_mirror_lookup(dir == FW_DIR_EGRESS);
+    char *actions = (dir == FW_DIR_EGRESS
+                     ? xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                                 PL_MIRROR_PASS_MARK, mirror, next)
+                     : xasprintf("goto_table:%d", next));
+    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
+                       fw_no_conntrack[i], actions);
     }
 
     /* DHCP, as a client: a vNIC may ask (port security holds it to its
@@ -228,10 +243,12 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
 
     flow_table_add(ft, STATIC_OWNER, ct_table, 300, cookie,
                    "ct_state=+trk+inv", "drop");
-    actions = xasprintf("goto_table:%d", next);
+    actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                        PL_MIRROR_PASS_MARK, mirror, next);
     flow_table_add(ft, STATIC_OWNER, ct_table, 200, cookie,
                    "ct_state=+trk+rel", actions);
     free(actions);
+    free(mirror);
     for (int reply = 0; reply < 2; reply++) {
         int rules = reply ? FW_OTHER_DIR(dir) : dir;
         actions = xasprintf("set_field:%d->reg11,move:%s[]->NXM_NX_REG12[],"
@@ -246,17 +263,47 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
 
     flow_table_add(ft, STATIC_OWNER, verdict, 200, cookie, "reg13=0",
                    "drop");
-    actions = xasprintf("ct(commit,zone=%s[0..15],"
+    char *stats = pipeline_rule_stats_actions(dir == FW_DIR_EGRESS);
+    actions = xasprintf("%s,ct(commit,zone=%s[0..15],"
                         "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
-                        "goto_table:%d", zone_reg, next);
+                        "goto_table:%d", stats, zone_reg, next);
     flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
                    "ct_state=+trk+new,ip", actions);
     flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
                    "ct_state=+trk+new,ipv6", actions);
     free(actions);
-    actions = xasprintf("goto_table:%d", next);
+    actions = xasprintf("%s,goto_table:%d", stats, next);
     flow_table_add(ft, STATIC_OWNER, verdict, 0, cookie, "", actions);
     free(actions);
+    free(stats);
+}
+
+/* Returns the actions that count an allowed packet in table RULE_STATS
+ * under (the protected vNIC's port key, the allowing rule's key): they
+ * copy the zone of the side ('egress': reg6, else reg8) into reg14 and
+ * look the pair up, so that one flow per rule and vNIC counts its
+ * connections' packets in both directions (a reply passes the other
+ * verdict table of the same vNIC with the same rule).  The caller frees
+ * the string. */
+char *
+pipeline_rule_stats_actions(bool egress)
+{
+    return xasprintf("move:%s[0..15]->NXM_NX_REG14[0..15],resubmit(,%d),"
+                     "resubmit(,%d)",
+                     egress ? "NXM_NX_REG6" : "NXM_NX_REG8",
+                     PL_T_RULE_STATS,
+                     egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS);
+}
+
+/* Returns the action that looks a packet up in the mirror table of its
+ * side ('egress': MIRROR_EGRESS, keyed on reg6; else MIRROR_INGRESS, keyed
+ * on reg8), where a mirror of the vNIC has its copies made (mirror.h): a
+ * packet the firewall denied has reg13 = 0.  The caller frees it. */
+char *
+pipeline_mirror_lookup(bool egress)
+{
+    return xasprintf("resubmit(,%d)",
+                     egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS);
 }
 
 /* Adds the firewall's flows that are the same for every vNIC: egress
@@ -275,6 +322,13 @@ add_firewall_static(struct flow_table *ft, uint64_t cookie)
     flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_PORT, 0, cookie, "",
                    "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");
+    /* Counting only: a pair with no flow of its own changes nothing. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_RULE_STATS, 0, cookie, "", "drop");
+    /* Copies only: a vNIC that no mirror watches has no flow there. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_MIRROR_EGRESS, 0, cookie, "",
+                   "drop");
+    flow_table_add(ft, STATIC_OWNER, PL_T_MIRROR_INGRESS, 0, cookie, "",
+                   "drop");
 }
 
 /* Adds the flows that every br-int has: a drop at the bottom of each table
@@ -401,9 +455,10 @@ static char *
 pass_actions(const struct pl_vnic *vnic)
 {
     if (!vnic->port_security) {
-        /* No firewall either. */
+        /* No firewall either: its mirrors' copies are made here. */
         return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
-                         "->reg6,goto_table:%d", vnic->net_key, vnic->key,
+                         "->reg6,resubmit(,%d),goto_table:%d", vnic->net_key,
+                         vnic->key, PL_T_MIRROR_EGRESS,
                          PL_T_BROADCAST_LIMIT);
     }
     return xasprintf("set_field:%#"PRIx32"->metadata,set_field:%"PRIu32
@@ -529,6 +584,12 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                       ETH_ADDR_ARGS(vnic->mac), ETH_ADDR_ARGS(vnic->mac));
         free(pass);
 
+        /* What none of its flows let in is dropped by the table's last
+         * flow; this one does the same for its frames alone, so that they
+         * are counted apart (its spoofing drops, in its statistics). */
+        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 1, cookie, "drop",
+                      "in_port=%"PRId64, vnic->ofport);
+
         if (has_ipv6) {
             add_ipv6_basics(ft, owner, vnic, cookie);
             /* Any other neighbor discovery from it is a lie. */
@@ -592,6 +653,45 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
 
     ds_destroy(&actions);
     free(owner);
+}
+
+/* Adds, for the vNIC of port key 'zone' at 'ofport' (with a firewall or
+ * not) whose received frames a mirror copies, the lookups of table
+ * MIRROR_INGRESS that the shared flows leave out: above its table
+ * INGRESS_PORT flow without a firewall (its zone into reg8 first), and
+ * above the ingress firewall's flows that pass without a rule (table
+ * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed).  Owned by
+ * 'owner', cookie 'cookie'. */
+void
+pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
+                            uint64_t cookie, uint32_t zone, int64_t ofport,
+                            bool firewall)
+{
+    char *actions;
+
+    if (!firewall) {
+        actions = xasprintf("set_field:%"PRIu32"->reg8,resubmit(,%d),"
+                            "goto_table:%d", zone, PL_T_MIRROR_INGRESS,
+                            PL_T_OUTPUT);
+        add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 110, cookie, actions,
+                      "reg7=%"PRId64, ofport);
+        free(actions);
+        return;
+    }
+    actions = xasprintf("set_field:%#x->reg13,resubmit(,%d),goto_table:%d",
+                        PL_MIRROR_PASS_MARK, PL_T_MIRROR_INGRESS,
+                        PL_T_OUTPUT);
+    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+        add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                      "%s,reg8=%"PRIu32, fw_no_conntrack[i], zone);
+    }
+    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                  "udp,reg6=%#x,reg8=%"PRIu32",tp_src=67,tp_dst=68",
+                  PL_UPLINK_KEY, zone);
+    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
+                  "udp6,reg6=%#x,reg8=%"PRIu32",tp_src=547,tp_dst=546",
+                  PL_UPLINK_KEY, zone);
+    free(actions);
 }
 
 /* Returns the owner name of the overlay's flows for network 'net_key'.  The

@@ -51,12 +51,18 @@
  *   51  TUNNEL_OUT      into the VXLAN port (tun_id and tun_dst set
  *                       before); never for frames that came from a
  *                       tunnel (no chassis relays another's frames).
+ *   62  MIRROR_EGRESS   looked up for what a vNIC sends, at its egress
+ *                       verdict (or its port security flow without a
+ *                       firewall): the mirrors' copies (mirror.h).
+ *   63  MIRROR_INGRESS  the same for what a vNIC receives, at its ingress
+ *                       verdict (or table INGRESS_PORT).
  *
  * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
  * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
  * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
  * the sender's and receiver's classes, reg11 the rules' direction, reg12
- * the class looked up, reg13 the allowing rule's key.  A network's key is
+ * the class looked up, reg13 the allowing rule's key, reg14 the port key
+ * that table RULE_STATS counts the rule's packets under.  A network's key is
  * its segment, with bit 24 set for VXLAN (segments are unique per type, so
  * keys are unique, and the same on every host and across restarts).  A
  * vNIC's port key is its conntrack zone (ct-zone.h), unique on the host and
@@ -65,11 +71,12 @@
  * Cookies say what a flow serves, so that statistics and diagnostics can
  * map a flow back to policy:
  *
- *    bits 63-56  kind: 1 vNIC, 2 network, 3 firewall rule, 15 the pipeline
- *    bits 55-32  kind 3: the rule's key (0: shared by a class's rules);
- *                zero otherwise
- *    bits 31-0   the vNIC's port key, the network's key, the firewall
- *                class (kind 3); 0 for kind 15
+ *    bits 63-56  kind: 1 vNIC, 2 network, 3 firewall rule, 5 a rule's
+ *                statistics at one vNIC, 6 a mirror, 15 the pipeline
+ *    bits 55-32  kinds 3 and 5: the rule's key (0: shared by a class's
+ *                rules); zero otherwise
+ *    bits 31-0   the vNIC's port key (kinds 1, 5 and 6), the network's
+ *                key, the firewall class (kind 3); 0 for kind 15
  */
 
 #include <stdbool.h>
@@ -98,6 +105,9 @@ enum pipeline_table {
     PL_T_OUTPUT = 50,
     PL_T_TUNNEL_OUT = 51,
     PL_T_RULES = 60,
+    PL_T_RULE_STATS = 61,
+    PL_T_MIRROR_EGRESS = 62,
+    PL_T_MIRROR_INGRESS = 63,
 };
 
 /* Cookie kinds (bits 63-56). */
@@ -106,6 +116,12 @@ enum pipeline_cookie_kind {
     PL_COOKIE_NETWORK = 2,
     PL_COOKIE_RULE = 3,         /* Bits 55-32: the rule's key (0: shared by
                                  * a class's rules); 31-0: the class. */
+    PL_COOKIE_VNIC_RULE = 5,    /* Bits 55-32: the rule's key; 31-0: the
+                                 * vNIC's port key (the statistics of one
+                                 * rule at one vNIC, table RULE_STATS). */
+    PL_COOKIE_MIRROR = 6,       /* Bits 31-0: the mirrored vNIC's port key,
+                                 * or 0 for the drops of what an analysis
+                                 * port or the GRE port sends (mirror.h). */
     PL_COOKIE_PIPELINE = 15,
 };
 
@@ -123,6 +139,12 @@ enum pipeline_cookie_kind {
 /* The name of br-int's VXLAN port: one flow-based port for every remote
  * chassis (remote_ip=flow, key=flow). */
 #define PL_TUNNEL_PORT "bh-vxlan"
+
+/* What table MIRROR_EGRESS or MIRROR_INGRESS is looked up with, in
+ * reg13, for a packet that passes a firewall side without a rule's
+ * verdict (ARP, neighbor discovery, DHCP, ICMP errors of a tracked
+ * connection): no rule key has bit 24, and 0 means "denied". */
+#define PL_MIRROR_PASS_MARK 0x1000000
 
 /* An address a vNIC may send from: parsed, never database text. */
 struct pl_address {
@@ -179,6 +201,11 @@ struct pl_overlay_net {
 
 uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
+char *pipeline_rule_stats_actions(bool egress);
+char *pipeline_mirror_lookup(bool egress);
+void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
+                                 uint64_t cookie, uint32_t zone,
+                                 int64_t ofport, bool firewall);
 bool pipeline_cookie_is_ours(uint64_t cookie);
 char *pipeline_vnic_owner(const char *iface_id);
 char *pipeline_network_owner(uint32_t net_key);

@@ -253,6 +253,29 @@ put_cookie(const struct trace *t, uint64_t cookie, struct ds *s)
         }
     } else if (kind == PL_COOKIE_RULE) {
         ds_put_format(s, "remote group addresses, class %#"PRIx32, id);
+    } else if (kind == PL_COOKIE_VNIC_RULE && middle) {
+        const struct vnic *v = binding_find_by_zone(t->binding, id);
+        ds_put_cstr(s, "statistics of rule ");
+        if (!firewall_describe_rule(t->fw, t->tdb, middle, false, s)) {
+            ds_put_format(s, "of key %#"PRIx32, middle);
+        }
+        ds_put_cstr(s, " at vnic ");
+        if (v) {
+            put_vnic(v, s);
+        } else {
+            ds_put_format(s, "of zone %"PRIu32, id);
+        }
+    } else if (kind == PL_COOKIE_MIRROR && !middle && !id) {
+        ds_put_cstr(s, "mirror: what an analysis or GRE port sends, "
+                    "dropped");
+    } else if (kind == PL_COOKIE_MIRROR && !middle) {
+        const struct vnic *v = binding_find_by_zone(t->binding, id);
+        ds_put_cstr(s, "mirror copies of vnic ");
+        if (v) {
+            put_vnic(v, s);
+        } else {
+            ds_put_format(s, "of zone %"PRIu32, id);
+        }
     } else {
         return false;
     }

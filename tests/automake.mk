@@ -16,6 +16,9 @@ TESTSUITE_AT = \
 	tests/controller-firewall.at \
 	tests/controller-overlay.at \
 	tests/controller-trace.at \
+	tests/controller-stats.at \
+	tests/controller-metrics.at \
+	tests/controller-mirror.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in
@@ -106,6 +109,33 @@ tests_unit_test_mac_owners_LDADD = \
 	controller/libcontroller.a \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-vnic-stats
+TESTS += tests/unit/test-vnic-stats
+tests_unit_test_vnic_stats_SOURCES = tests/unit/test-vnic-stats.c
+tests_unit_test_vnic_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_vnic_stats_LDADD = \
+	ofproto-ext/libofproto-ext.a \
+	controller/libcontroller.a \
+	lib/libbulkhead.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-metrics
+TESTS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_metrics_LDADD = \
+	controller/libcontroller.a \
+	lib/libbulkhead.a \
+	policies/libpolicy.a \
+	schema/libbulkhead-idl.a \
+	$(JANSSON_LIBS) \
+	$(LIBEVENT_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 EXTRA_DIST += \
 	policies/examples/demo.json \
 	policies/examples/ipv6.json \
@@ -123,6 +153,8 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-restart.at \
 	tests/system-reach.at \
 	tests/system-multihost.at \
+	tests/system-stats.at \
+	tests/system-mirror.at \
 	tests/system-firewall.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite

@@ -16,6 +16,9 @@ utilities_bulkhead_fleet_sim_LDADD = \
 	controller/libcontroller.a \
 	schema/libbulkhead-idl.a \
 	$(OVS_LIBS)
+# A Grafana dashboard over the controller's /metrics (issue 12).
+pkgdata_DATA += utilities/bulkhead-grafana.json
+EXTRA_DIST += utilities/bulkhead-grafana.json
 
 EXTRA_DIST += \
 	utilities/build-ovs \

@@ -28,11 +28,13 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "packets.h"
 #include "policies/policy.h"
 #include "openvswitch/poll-loop.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
 #include "stream.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -421,9 +423,50 @@ find_port_row(const struct shash *ports, const char *iface_id)
     return shash_find_data(ports, iface_id);
 }
 
-/* Prints port 'port' of 'row' for "show". */
+/* Prints the statistics that the controller binding Port 'row' last wrote
+ * into it, for "show --stats". */
 static void
-show_port(const struct policy_port *port, const struct bhrec_port *row)
+show_port_stats(const struct bhrec_port *row)
+{
+    static const struct {
+        const char *label;
+        const char *packets;
+        const char *bytes;
+    } lines[] = {
+        { "sent", "tx_packets", "tx_bytes" },
+        { "received", "rx_packets", "rx_bytes" },
+    };
+    struct smap map = SMAP_INITIALIZER(&map);
+
+    if (!row || !row->n_statistics) {
+        printf("            statistics: none yet\n");
+        return;
+    }
+    for (size_t i = 0; i < row->n_statistics; i++) {
+        smap_add_format(&map, row->key_statistics[i], "%"PRId64,
+                        row->value_statistics[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+        printf("            %s: %s packets, %s bytes\n", lines[i].label,
+               smap_get_def(&map, lines[i].packets, "?"),
+               smap_get_def(&map, lines[i].bytes, "?"));
+    }
+    printf("            dropped: %s by port security, %s by the egress "
+           "firewall, %s by the ingress firewall\n",
+           smap_get_def(&map, "dropped_port_security", "?"),
+           smap_get_def(&map, "dropped_egress_firewall", "?"),
+           smap_get_def(&map, "dropped_ingress_firewall", "?"));
+    printf("            connections: %s new, connection cap reached %s "
+           "times\n", smap_get_def(&map, "new_connections", "?"),
+           smap_get_def(&map, "connection_cap_reached", "?"));
+    smap_destroy(&map);
+}
+
+/* Prints port 'port' of 'row' for "show", with its statistics if
+ * 'stats'. */
+static void
+show_port(const struct policy_port *port, const struct bhrec_port *row,
+          bool stats)
 {
     printf("        port %s", port->name);
     if (port->iface_id && strcmp(port->iface_id, port->name)) {
@@ -472,6 +515,9 @@ show_port(const struct policy_port *port, const struct bhrec_port *row)
         printf("            requested chassis: %s\n",
                row->requested_chassis);
     }
+    if (stats) {
+        show_port_stats(row);
+    }
 }
 
 /* "show [TENANT]": prints the DB as a tree. */
@@ -511,7 +557,8 @@ cmd_show(struct ctl_ctx *ctx)
                 const struct policy_port *p = &t->ports[k];
                 if (!strcmp(p->network, n->name)) {
                     show_port(p, find_port_row(&ports,
-                                               policy_port_iface_id(p)));
+                                               policy_port_iface_id(p)),
+                              smap_get(&ctx->options, "stats") != NULL);
                 }
             }
         }
@@ -612,6 +659,229 @@ cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
         }
         wait_for_change(ctx->idl);
     }
+}
+
+/* Mirrors.  Operator objects, not tenants' policy: they are rows of
+ * their own (the Mirror table), written directly, and no policy document
+ * says them. */
+
+/* Returns the Mirror named 'name', or NULL. */
+static const struct bhrec_mirror *
+find_mirror(struct ovsdb_idl *idl, const char *name)
+{
+    const struct bhrec_mirror *r;
+
+    BHREC_MIRROR_FOR_EACH (r, idl) {
+        if (!strcmp(r->name, name)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Finds the source that 'spec' names, TENANT/NETWORK (a network) or
+ * TENANT/NETWORK/PORT (a port), into '*netp' and '*portp' (NULL for a
+ * network), or fails. */
+static void
+find_mirror_source(const struct ctl_ctx *ctx, struct ovsdb_idl *idl,
+                   const char *spec, const struct bhrec_network **netp,
+                   const struct bhrec_port **portp)
+{
+    char *copy = xstrdup(spec);
+    char *save = NULL;
+    char *parts[4];
+    int n = 0;
+
+    for (char *tok = strtok_r(copy, "/", &save); tok && n < 4;
+         tok = strtok_r(NULL, "/", &save)) {
+        parts[n++] = tok;
+    }
+    if ((n != 2 && n != 3) || strstr(spec, "//") || spec[0] == '/'
+        || spec[strlen(spec) - 1] == '/') {
+        ctl_fatal(ctx, "--source \"%s\": expected TENANT/NETWORK (a "
+                  "network) or TENANT/NETWORK/PORT (a port)", spec);
+    }
+
+    const struct bhrec_tenant *t, *tenant = NULL;
+    BHREC_TENANT_FOR_EACH (t, idl) {
+        if (!strcmp(t->name, parts[0])) {
+            tenant = t;
+        }
+    }
+    if (!tenant) {
+        ctl_fatal(ctx, "--source \"%s\": no tenant \"%s\"", spec, parts[0]);
+    }
+    const struct bhrec_network *net, *network = NULL;
+    BHREC_NETWORK_FOR_EACH (net, idl) {
+        if (net->tenant == tenant && !strcmp(net->name, parts[1])) {
+            network = net;
+        }
+    }
+    if (!network) {
+        ctl_fatal(ctx, "--source \"%s\": no network \"%s\" in tenant "
+                  "\"%s\"", spec, parts[1], parts[0]);
+    }
+    *netp = network;
+    *portp = NULL;
+    if (n == 3) {
+        const struct bhrec_port *p;
+        BHREC_PORT_FOR_EACH (p, idl) {
+            if (p->network == network && !strcmp(p->name, parts[2])) {
+                *portp = p;
+            }
+        }
+        if (!*portp) {
+            ctl_fatal(ctx, "--source \"%s\": no port \"%s\" on network "
+                      "%s/%s", spec, parts[2], parts[0], parts[1]);
+        }
+    }
+    free(copy);
+}
+
+/* "mirror-add NAME --source SRC [--direction DIR] --to DEST". */
+static void
+cmd_mirror_add(struct ctl_ctx *ctx)
+{
+    const char *name = ctx->argv[1];
+    const char *source = opt(ctx, "source");
+    const char *direction = opt(ctx, "direction");
+    const char *to = opt(ctx, "to");
+
+    if (!source || !*source) {
+        ctl_fatal(ctx, "--source is required (TENANT/NETWORK or "
+                  "TENANT/NETWORK/PORT)");
+    }
+    if (!to || !*to) {
+        ctl_fatal(ctx, "--to is required (an analysis port's iface-id, or "
+                  "gre:REMOTE-IP)");
+    }
+    if (!direction) {
+        direction = "both";
+    } else if (strcmp(direction, "in") && strcmp(direction, "out")
+               && strcmp(direction, "both")) {
+        ctl_fatal(ctx, "--direction \"%s\": expected in, out or both",
+                  direction);
+    }
+    const char *gre = !strncmp(to, "gre:", 4) ? to + 4 : NULL;
+    if (gre) {
+        ovs_be32 ip;
+        if (!ip_parse(gre, &ip) || !ip || ip_is_multicast(ip)
+            || ip == htonl(INADDR_BROADCAST)) {
+            ctl_fatal(ctx, "--to \"%s\": \"%s\" is not a unicast IPv4 "
+                      "address", to, gre);
+        }
+    }
+
+    for (;;) {
+        if (find_mirror(ctx->idl, name)) {
+            ctl_fatal(ctx, "mirror \"%s\" already exists", name);
+        }
+        const struct bhrec_network *net;
+        const struct bhrec_port *port;
+        find_mirror_source(ctx, ctx->idl, source, &net, &port);
+        if (!gre) {
+            const struct bhrec_port *p;
+            BHREC_PORT_FOR_EACH (p, ctx->idl) {
+                if (!strcmp(p->iface_id, to)) {
+                    ctl_fatal(ctx, "--to \"%s\" is the iface-id of port "
+                              "%s/%s/%s, a tenant vNIC: a mirror sends only "
+                              "to an analysis port (an operator's interface "
+                              "whose iface-id names no port) or to a GRE "
+                              "collector", to, p->network->tenant->name,
+                              p->network->name, p->name);
+                }
+            }
+        }
+
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(ctx->idl);
+        ovsdb_idl_txn_add_comment(txn, "bulkhead-ctl: mirror-add %s", name);
+        const struct bhrec_mirror *r;
+        BHREC_MIRROR_FOR_EACH (r, ctx->idl) {
+            bhrec_mirror_verify_name(r);
+        }
+        if (port) {
+            bhrec_port_verify_iface_id(port);
+        }
+        struct bhrec_mirror *m = bhrec_mirror_insert(txn);
+        bhrec_mirror_set_name(m, name);
+        if (port) {
+            bhrec_mirror_set_source_port(m, port);
+        } else {
+            bhrec_mirror_set_source_network(m, net);
+        }
+        bhrec_mirror_set_direction(m, direction);
+        if (gre) {
+            bhrec_mirror_set_to_gre(m, gre);
+        } else {
+            bhrec_mirror_set_to_iface(m, to);
+        }
+        bool done = commit(ctx->idl, txn, ctx->argv[0]);
+        ovsdb_idl_txn_destroy(txn);
+        if (done) {
+            printf("1 created, 0 updated, 0 deleted\n");
+            return;
+        }
+        wait_for_change(ctx->idl);
+    }
+}
+
+/* "mirror-del NAME". */
+static void
+cmd_mirror_del(struct ctl_ctx *ctx)
+{
+    const char *name = ctx->argv[1];
+
+    for (;;) {
+        const struct bhrec_mirror *r = find_mirror(ctx->idl, name);
+        if (!r) {
+            if (!opt(ctx, "if-exists")) {
+                ctl_fatal(ctx, "no mirror \"%s\"", name);
+            }
+            printf("no changes\n");
+            return;
+        }
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(ctx->idl);
+        ovsdb_idl_txn_add_comment(txn, "bulkhead-ctl: mirror-del %s", name);
+        bhrec_mirror_delete(r);
+        bool done = commit(ctx->idl, txn, ctx->argv[0]);
+        ovsdb_idl_txn_destroy(txn);
+        if (done) {
+            printf("0 created, 0 updated, 1 deleted\n");
+            return;
+        }
+        wait_for_change(ctx->idl);
+    }
+}
+
+/* "mirror-list": one line per mirror, by name. */
+static void
+cmd_mirror_list(struct ctl_ctx *ctx)
+{
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct bhrec_mirror *r;
+
+    BHREC_MIRROR_FOR_EACH (r, ctx->idl) {
+        char *src = (r->source_port
+                     ? xasprintf("%s/%s/%s",
+                                 r->source_port->network->tenant->name,
+                                 r->source_port->network->name,
+                                 r->source_port->name)
+                     : r->source_network
+                     ? xasprintf("%s/%s", r->source_network->tenant->name,
+                                 r->source_network->name)
+                     : xstrdup("none (deleted)"));
+        svec_add_nocopy(&lines, xasprintf(
+                            "%s: source %s, direction %s, to %s%s", r->name,
+                            src, r->direction, r->to_gre ? "gre:" : "",
+                            r->to_gre ? r->to_gre
+                            : r->to_iface ? r->to_iface : "none"));
+        free(src);
+    }
+    svec_sort(&lines);
+    char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
+    fputs(text, stdout);
+    free(text);
+    svec_destroy(&lines);
 }
 
 /* "tenant-add TENANT". */
@@ -996,8 +1266,9 @@ static const struct ctl_command commands[] = {
      "validate document FILE without a database"},
     {"export", 0, INT_MAX, "[TENANT...]", "", CMD_READ, cmd_export,
      "print tenants as a policy document"},
-    {"show", 0, 1, "[TENANT]", "", CMD_READ, cmd_show,
-     "print tenants, networks, ports and groups as a tree"},
+    {"show", 0, 1, "[TENANT]", "stats", CMD_READ, cmd_show,
+     "print tenants, networks, ports and groups as a tree (--stats: with "
+     "each port's counters)"},
     {"chassis-list", 0, 0, "", "", CMD_READ, cmd_chassis_list,
      "list the hypervisors that registered"},
     {"tenant-add", 1, 1, "TENANT", "may-exist", CMD_EDIT, edit_tenant_add,
@@ -1028,6 +1299,14 @@ static const struct ctl_command commands[] = {
     {"rule-del", 3, 6, "TENANT GROUP NUMBER|DIRECTION PROTOCOL [PORTS] "
      "REMOTE", "if-exists log ethertype", CMD_EDIT, edit_rule_del,
      "delete a rule, by its number in \"show\" or by its content"},
+    {"mirror-add", 1, 1, "NAME --source TENANT/NETWORK[/PORT] --to "
+     "IFACE-ID|gre:IP", "source= direction= to=", CMD_READ, cmd_mirror_add,
+     "copy a port's or a network's traffic (--direction in, out or both, "
+     "the default) to an analysis port or a GRE collector"},
+    {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, cmd_mirror_del,
+     "delete a mirror"},
+    {"mirror-list", 0, 0, "", "", CMD_READ, cmd_mirror_list,
+     "list the mirrors"},
 };
 
 /* Returns the command named 'name', or NULL. */
@@ -1067,7 +1346,12 @@ usage(void)
             char *save = NULL;
             for (char *o = strtok_r(copy, " ", &save); o;
                  o = strtok_r(NULL, " ", &save)) {
-                printf(" --%s", o);
+                size_t len = strlen(o);
+                if (len && o[len - 1] == '=') {
+                    printf(" --%.*s VALUE", (int) len - 1, o);
+                } else {
+                    printf(" --%s", o);
+                }
             }
             free(copy);
             printf(")");
@@ -1154,11 +1438,23 @@ take_command_options(struct ctl_ctx *ctx)
         char *key = eq ? xmemdup0(arg + 2, eq - arg - 2) : xstrdup(arg + 2);
         struct sset allowed = SSET_INITIALIZER(&allowed);
         sset_from_delimited_string(&allowed, ctx->cmd->options, " ");
-        if (!sset_contains(&allowed, key)) {
+        /* "KEY=" in the list: the option takes a value, "--KEY=VALUE" or
+         * "--KEY VALUE". */
+        char *with_value = xasprintf("%s=", key);
+        bool takes_value = sset_contains(&allowed, with_value);
+        free(with_value);
+        if (!takes_value && !sset_contains(&allowed, key)) {
             ctl_fatal(ctx, "unknown option \"--%s\" (try --help)", key);
         }
         sset_destroy(&allowed);
-        smap_replace(&ctx->options, key, eq ? eq + 1 : "");
+        const char *value = eq ? eq + 1 : "";
+        if (takes_value && !eq) {
+            if (i + 1 >= ctx->argc) {
+                ctl_fatal(ctx, "option \"--%s\" needs a value", key);
+            }
+            value = ctx->argv[++i];
+        }
+        smap_replace(&ctx->options, key, value);
         free(key);
     }
     ctx->argc = n;

@@ -122,11 +122,14 @@ START_TEST(test_vnic_ipv4)
     make_vnic(&v, &ips);
     flow_table_init(&ft);
     pipeline_add_vnic(&ft, &v);
-    /* Seven flows: four of port security (which load its firewall class
-     * into reg9), one of broadcast limit (its meter: the default 1000
-     * packets/s), one of L2 lookup, one that starts its ingress
-     * firewall (its zone in reg8, its class in reg10). */
+    /* Eight flows: four of port security (which load its firewall class
+     * into reg9) and one that drops (and counts) the rest of its frames,
+     * one of broadcast limit (its meter: the default 1000 packets/s), one
+     * of L2 lookup, one that starts its ingress firewall (its zone in
+     * reg8, its class in reg10). */
     check_flows(&ft, "vnic:vm1",
+        "table=10,priority=1,in_port=5,cookie=0x100000000000001,"
+        "actions=drop\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
         "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
@@ -170,12 +173,19 @@ START_TEST(test_vnic_no_port_security)
     pipeline_add_vnic(&ft, &v);
 
     /* One flow in table 10 lets everything through, above the static
-     * DHCP-server and RA drops (priority 200). */
+     * DHCP-server and RA drops (priority 200), with the lookup of its
+     * mirrors' copies (no firewall, so no verdict table does it); what it
+     * receives goes straight to output (a mirror of it adds its own flow
+     * there, pipeline_add_ingress_mirror()). */
     char *all = flows(&ft, "vnic:vm1");
     ck_assert_ptr_nonnull(strstr(all, "table=10,priority=300,in_port=5,"
                                  "cookie=0x100000000000001,"
                                  "actions=set_field:0x65->metadata,"
-                                 "set_field:1->reg6,goto_table:25\n"));
+                                 "set_field:1->reg6,resubmit(,62),"
+                                 "goto_table:25\n"));
+    ck_assert_ptr_nonnull(strstr(all, "table=40,priority=100,reg7=5,"
+                                 "cookie=0x100000000000001,"
+                                 "actions=goto_table:50\n"));
     ck_assert_ptr_null(strstr(all, "nw_src="));
     free(all);
     /* Its broadcasts are limited all the same, here as its policy says. */

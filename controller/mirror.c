@@ -1,0 +1,713 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/mirror.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "controller/binding.h"
+#include "controller/chassis.h"
+#include "controller/flow-table.h"
+#include "controller/pipeline.h"
+#include "coverage.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "packets.h"
+#include "schema/bulkhead-idl.h"
+#include "svec.h"
+#include "unixctl.h"
+#include "util.h"
+#include "uuid.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(mirror);
+
+COVERAGE_DEFINE(mirror_recompute);
+COVERAGE_DEFINE(mirror_refused);
+COVERAGE_DEFINE(mirror_invalid);
+
+/* What became of a mirror on this host. */
+enum mirror_state {
+    MIRROR_ACTIVE,              /* Its copies are installed. */
+    MIRROR_IDLE,                /* No source vNIC of it is bound here. */
+    MIRROR_DEST_MISSING,        /* Its destination is not (yet) here. */
+    MIRROR_REFUSED,             /* Its destination is not an operator's. */
+    MIRROR_INVALID,             /* Its row says nothing usable. */
+};
+
+/* One Mirror row, as last computed. */
+struct mirror_entry {
+    struct hmap_node node;      /* In 'entries', by name. */
+    char *name;                 /* Its name. */
+    struct uuid row;            /* Its row. */
+    enum mirror_state state;    /* What became of it. */
+    char *reason;               /* Why it is not active, or NULL. */
+    char *dest;                 /* Its destination, for diagnostics. */
+    struct svec sources;        /* iface-ids of its source vNICs here. */
+};
+
+/* The copies of one vNIC's traffic on one side, gathered from every
+ * mirror of it. */
+struct mirror_copies {
+    struct hmap_node node;      /* By (table, zone). */
+    uint8_t table;              /* MIRROR_EGRESS or MIRROR_INGRESS. */
+    uint32_t zone;              /* The vNIC's port key. */
+    bool firewall;              /* The vNIC has a firewall (a verdict). */
+    int64_t ofport;             /* The vNIC's ofport. */
+    char *iface_id;             /* The vNIC. */
+    struct ds allowed;          /* Clones of what the firewall allowed. */
+    struct ds denied;           /* Clones of what it denied. */
+};
+
+/* Initializes 'm', empty. */
+void
+mirror_init(struct mirror *m)
+{
+    memset(m, 0, sizeof *m);
+    hmap_init(&m->entries);
+    smap_init(&m->warned);
+    sset_init(&m->src_ifaces);
+    sset_init(&m->src_rows);
+    sset_init(&m->dest_ifaces);
+    sset_init(&m->analysis);
+}
+
+/* Forgets every entry. */
+static void
+clear_entries(struct mirror *m)
+{
+    struct mirror_entry *e;
+
+    HMAP_FOR_EACH_POP (e, node, &m->entries) {
+        svec_destroy(&e->sources);
+        free(e->name);
+        free(e->reason);
+        free(e->dest);
+        free(e);
+    }
+}
+
+/* Frees what 'm' holds. */
+void
+mirror_destroy(struct mirror *m)
+{
+    clear_entries(m);
+    hmap_destroy(&m->entries);
+    smap_destroy(&m->warned);
+    sset_destroy(&m->src_ifaces);
+    sset_destroy(&m->src_rows);
+    sset_destroy(&m->dest_ifaces);
+    sset_destroy(&m->analysis);
+}
+
+/* Returns the text of 'uuid', in a static buffer. */
+static const char *
+uuid_text(const struct uuid *uuid)
+{
+    static char buf[UUID_LEN + 1];
+
+    snprintf(buf, sizeof buf, UUID_FMT, UUID_ARGS(uuid));
+    return buf;
+}
+
+/* Returns the copies of ('table', 'zone') in 'copies', creating them for
+ * vNIC 'v' if needed. */
+static struct mirror_copies *
+get_copies(struct hmap *copies, uint8_t table, const struct vnic *v)
+{
+    uint32_t hash = hash_int(v->zone, table);
+    struct mirror_copies *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash, copies) {
+        if (c->table == table && c->zone == v->zone) {
+            return c;
+        }
+    }
+    c = xzalloc(sizeof *c);
+    c->table = table;
+    c->zone = v->zone;
+    c->firewall = v->port.port_security;
+    c->ofport = v->ofport;
+    c->iface_id = xstrdup(v->iface_id);
+    ds_init(&c->allowed);
+    ds_init(&c->denied);
+    hmap_insert(copies, &c->node, hash);
+    return c;
+}
+
+/* Where a mirror sends its copies. */
+struct mirror_dest {
+    int64_t ofport;             /* Analysis port, or the GRE port. */
+    ovs_be32 gre_ip;            /* The collector, or 0 for a local port. */
+};
+
+/* Appends to 'ds' the clone that sends a copy tagged 'tag' to 'd'. */
+static void
+put_clone(struct ds *ds, const struct mirror_dest *d, int tag)
+{
+    if (ds->length) {
+        ds_put_char(ds, ',');
+    }
+    if (d->gre_ip) {
+        /* tun_src cleared: a frame that came from the overlay carries its
+         * sender's address, which is not this host's. */
+        ds_put_format(ds, "clone(set_field:0.0.0.0->tun_src,"
+                      "set_field:"IP_FMT"->tun_dst,set_field:%d->tun_id,"
+                      "output:%"PRId64")", IP_ARGS(d->gre_ip), tag,
+                      d->ofport);
+    } else {
+        ds_put_format(ds, "clone(push_vlan:0x8100,set_field:%d->vlan_vid,"
+                      "output:%"PRId64")", 0x1000 | tag, d->ofport);
+    }
+}
+
+/* Adds the copies of vNIC 'v' that a mirror of direction 'dir' sending to
+ * 'd' wants. */
+static void
+add_source(struct hmap *copies, const struct vnic *v, const char *dir,
+           const struct mirror_dest *d)
+{
+    for (int egress = 0; egress < 2; egress++) {
+        if (strcmp(dir, "both") && strcmp(dir, egress ? "out" : "in")) {
+            continue;
+        }
+        struct mirror_copies *c = get_copies(
+            copies, egress ? PL_T_MIRROR_EGRESS : PL_T_MIRROR_INGRESS, v);
+        put_clone(&c->allowed, d, MIRROR_TAG(egress, false));
+        put_clone(&c->denied, d, MIRROR_TAG(egress, true));
+    }
+}
+
+/* Sets the state of 'e' to 'state', for 'reason' (a malloc'd string, or
+ * NULL), and logs a refusal or an invalid row once. */
+static void
+set_state(struct mirror *m, struct smap *warned, struct mirror_entry *e,
+          enum mirror_state state, char *reason)
+{
+    e->state = state;
+    e->reason = reason;
+    if (state == MIRROR_REFUSED || state == MIRROR_INVALID) {
+        const char *had = smap_get(&m->warned, e->name);
+        if (!had || strcmp(had, reason)) {
+            VLOG_WARN("mirror %s %s: %s; it copies nothing", e->name,
+                      state == MIRROR_REFUSED ? "refused" : "invalid",
+                      reason);
+            if (state == MIRROR_REFUSED) {
+                COVERAGE_INC(mirror_refused);
+            } else {
+                COVERAGE_INC(mirror_invalid);
+            }
+        }
+        smap_replace(warned, e->name, reason);
+    }
+}
+
+/* Returns the analysis port or tenant Port that 'iface_id' names: sets
+ * '*reason' (malloc'd) and returns a state if it is no analysis port here,
+ * else fills in 'd' and returns MIRROR_ACTIVE. */
+static enum mirror_state
+find_analysis_port(const struct mirror *m, const struct binding *b,
+                   const struct shash *ifaces, const struct sset *port_ids,
+                   const char *iface_id, struct mirror_dest *d,
+                   char **reason)
+{
+    const struct vnic *v = binding_find(b, iface_id);
+
+    if (sset_contains(port_ids, iface_id)
+        || (v && v->state != VNIC_UNKNOWN)) {
+        *reason = xasprintf("destination \"%s\" is the iface-id of a tenant "
+                            "Port: an analysis port is never a tenant vNIC",
+                            iface_id);
+        return MIRROR_REFUSED;
+    }
+    const struct ovsrec_interface *iface = shash_find_data(ifaces, iface_id);
+    if (!iface) {
+        *reason = xasprintf("no interface with iface-id \"%s\" on the "
+                            "integration bridge", iface_id);
+        return MIRROR_DEST_MISSING;
+    }
+    if (!sset_contains(&m->analysis, iface_id)) {
+        *reason = xasprintf("interface %s (iface-id \"%s\") is not marked "
+                            "external_ids:"MIRROR_ANALYSIS_KEY"=true",
+                            iface->name, iface_id);
+        return MIRROR_REFUSED;
+    }
+    d->ofport = iface->ofport[0];
+    d->gre_ip = 0;
+    return MIRROR_ACTIVE;
+}
+
+/* Adds the source vNICs of Mirror 'r' bound here to 'e->sources'. */
+static void
+find_sources(const struct bhrec_mirror *r, const struct binding *b,
+             struct ovsdb_idl *tdb, struct mirror_entry *e)
+{
+    if (r->source_port) {
+        const struct vnic *v = binding_find(b, r->source_port->iface_id);
+        if (v && v->state == VNIC_BOUND
+            && uuid_equals(&v->port_uuid, &r->source_port->header_.uuid)) {
+            svec_add(&e->sources, v->iface_id);
+        }
+    } else {
+        const struct vnic *v;
+        BINDING_FOR_EACH_VNIC (v, b) {
+            if (v->state != VNIC_BOUND) {
+                continue;
+            }
+            const struct bhrec_port *p = bhrec_port_get_for_uuid(
+                tdb, &v->port_uuid);
+            if (p && p->network == r->source_network) {
+                svec_add(&e->sources, v->iface_id);
+            }
+        }
+        svec_sort(&e->sources);
+    }
+}
+
+/* Adds the flows that drop what analysis ports and the GRE port send. */
+static void
+add_receive_only_flows(const struct mirror *m, const struct shash *ifaces,
+                       int64_t gre_ofport, struct flow_table *flows)
+{
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_MIRROR, 0);
+    const char *iface_id;
+
+    SSET_FOR_EACH (iface_id, &m->analysis) {
+        const struct ovsrec_interface *iface = shash_find_data(ifaces,
+                                                               iface_id);
+        if (iface) {
+            char *owner = xasprintf(MIRROR_OWNERS"analysis:%s", iface_id);
+            char *match = xasprintf("in_port=%"PRId64, iface->ofport[0]);
+            flow_table_add(flows, owner, PL_T_CLASSIFY, 300, cookie, match,
+                           "drop");
+            free(match);
+            free(owner);
+        }
+    }
+    if (gre_ofport) {
+        char *match = xasprintf("in_port=%"PRId64, gre_ofport);
+        flow_table_add(flows, MIRROR_OWNERS"gre", PL_T_CLASSIFY, 300, cookie,
+                       match, "drop");
+        free(match);
+    }
+}
+
+/* Adds the flows of 'copies'. */
+static void
+add_copy_flows(const struct hmap *copies, struct flow_table *flows)
+{
+    const struct mirror_copies *c;
+
+    HMAP_FOR_EACH (c, node, copies) {
+        const char *reg = c->table == PL_T_MIRROR_EGRESS ? "reg6" : "reg8";
+        uint64_t cookie = pipeline_cookie(PL_COOKIE_MIRROR, c->zone);
+        char *owner = xasprintf(MIRROR_OWNERS"vnic:%s", c->iface_id);
+        char *match = xasprintf("%s=%"PRIu32, reg, c->zone);
+
+        flow_table_add(flows, owner, c->table, 100, cookie, match,
+                       ds_cstr_ro(&c->allowed));
+        if (c->firewall) {
+            char *denied = xasprintf("%s,reg13=0", match);
+            flow_table_add(flows, owner, c->table, 200, cookie, denied,
+                           ds_cstr_ro(&c->denied));
+            free(denied);
+        }
+        if (c->table == PL_T_MIRROR_INGRESS) {
+            pipeline_add_ingress_mirror(flows, owner, cookie, c->zone,
+                                        c->ofport, c->firewall);
+            /* A flood's copy to the port it came from passes the sender's
+             * ingress side but never leaves (OpenFlow does not output to
+             * the input port): the vNIC did not receive it. */
+            char *own = xasprintf("%s,in_port=%"PRId64, match, c->ofport);
+            flow_table_add(flows, owner, c->table, 300, cookie, own, "drop");
+            free(own);
+        }
+        free(match);
+        free(owner);
+    }
+}
+
+/* Computes every mirror and its flows from scratch: the Mirror rows of
+ * 'tdb', the vNICs of 'b', the analysis ports on 'br', and the GRE port's
+ * ofport 'gre_ofport'. */
+void
+mirror_recompute(struct mirror *m, const struct binding *b,
+                 const struct ovsrec_bridge *br, struct ovsdb_idl *tdb,
+                 int64_t gre_ofport, struct flow_table *flows)
+{
+    struct shash ifaces = SHASH_INITIALIZER(&ifaces);
+    struct sset port_ids = SSET_INITIALIZER(&port_ids);
+    struct smap warned = SMAP_INITIALIZER(&warned);
+    struct hmap copies = HMAP_INITIALIZER(&copies);
+    const struct bhrec_mirror *r;
+
+    COVERAGE_INC(mirror_recompute);
+    clear_entries(m);
+    sset_clear(&m->src_ifaces);
+    sset_clear(&m->src_rows);
+    sset_clear(&m->dest_ifaces);
+    sset_clear(&m->analysis);
+    m->gre_ofport = gre_ofport;
+    m->gre_wanted = false;
+
+    /* The Interfaces of br-int with an iface-id and an ofport, and which
+     * of them are analysis ports: marked, and no Port's. */
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct ovsrec_port *p = br->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            const char *id = smap_get(&iface->external_ids, "iface-id");
+            if (!id || !iface->n_ofport || iface->ofport[0] <= 0) {
+                continue;
+            }
+            shash_add_once(&ifaces, id, iface);
+            const struct vnic *v = binding_find(b, id);
+            if (smap_get_bool(&iface->external_ids, MIRROR_ANALYSIS_KEY,
+                              false)
+                && (!v || v->state == VNIC_UNKNOWN)) {
+                sset_add(&m->analysis, id);
+                sset_add(&m->analysis, uuid_text(&iface->header_.uuid));
+            }
+        }
+    }
+
+    /* The Mirror rows, by name, so that the clones of several mirrors of
+     * one vNIC come in one order. */
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    struct shash rows = SHASH_INITIALIZER(&rows);
+    BHREC_MIRROR_FOR_EACH (r, tdb) {
+        if (shash_add_once(&rows, r->name, r)) {
+            svec_add(&names, r->name);
+        }
+    }
+    svec_sort(&names);
+    bool have_port_ids = false;
+    for (size_t i = 0; i < names.n; i++) {
+        r = shash_find_data(&rows, names.names[i]);
+        struct mirror_entry *e = xzalloc(sizeof *e);
+        e->name = xstrdup(r->name);
+        e->row = r->header_.uuid;
+        svec_init(&e->sources);
+        hmap_insert(&m->entries, &e->node, hash_string(e->name, 0));
+
+        /* The row as such. */
+        struct mirror_dest d = { 0, 0 };
+        if (!r->source_port == !r->source_network) {
+            e->dest = xstrdup("?");
+            set_state(m, &warned, e, MIRROR_INVALID, xstrdup(
+                          r->source_port ? "it names both a port and a "
+                          "network as its source" : "it has no source (its "
+                          "Port or Network was deleted)"));
+            continue;
+        }
+        sset_add(&m->src_rows, uuid_text(
+                     r->source_port ? &r->source_port->header_.uuid
+                     : &r->source_network->header_.uuid));
+        if (!r->to_iface == !r->to_gre) {
+            e->dest = xstrdup("?");
+            set_state(m, &warned, e, MIRROR_INVALID, xstrdup(
+                          "it needs one destination, an analysis port or a "
+                          "GRE collector"));
+            continue;
+        }
+        if (strcmp(r->direction, "in") && strcmp(r->direction, "out")
+            && strcmp(r->direction, "both")) {
+            e->dest = xstrdup("?");
+            set_state(m, &warned, e, MIRROR_INVALID, xasprintf(
+                          "unknown direction \"%s\"", r->direction));
+            continue;
+        }
+        find_sources(r, b, tdb, e);
+
+        /* Its destination. */
+        enum mirror_state state = MIRROR_ACTIVE;
+        char *reason = NULL;
+        if (r->to_gre) {
+            e->dest = xasprintf("gre:%s", r->to_gre);
+            ovs_be32 ip;
+            if (!ip_parse(r->to_gre, &ip) || !ip || ip_is_multicast(ip)
+                || ip == htonl(INADDR_BROADCAST)) {
+                state = MIRROR_INVALID;
+                reason = xasprintf("GRE destination \"%s\" is not a unicast "
+                                   "IPv4 address", r->to_gre);
+            } else {
+                m->gre_wanted = m->gre_wanted || e->sources.n;
+                d.gre_ip = ip;
+                d.ofport = gre_ofport;
+                if (!gre_ofport && e->sources.n) {
+                    state = MIRROR_DEST_MISSING;
+                    reason = xstrdup("the GRE port "MIRROR_GRE_PORT" is not "
+                                     "ready yet");
+                }
+            }
+        } else {
+            e->dest = xasprintf("analysis port %s", r->to_iface);
+            sset_add(&m->dest_ifaces, r->to_iface);
+            if (!have_port_ids) {
+                const struct bhrec_port *p;
+                BHREC_PORT_FOR_EACH (p, tdb) {
+                    sset_add(&port_ids, p->iface_id);
+                }
+                have_port_ids = true;
+            }
+            state = find_analysis_port(m, b, &ifaces, &port_ids,
+                                       r->to_iface, &d, &reason);
+        }
+        if (state == MIRROR_ACTIVE && !e->sources.n) {
+            state = MIRROR_IDLE;
+            reason = xstrdup("no source vNIC is bound on this host");
+        }
+        set_state(m, &warned, e, state, reason);
+        if (state != MIRROR_ACTIVE) {
+            continue;
+        }
+
+        /* Its copies. */
+        for (size_t j = 0; j < e->sources.n; j++) {
+            const struct vnic *v = binding_find(b, e->sources.names[j]);
+            sset_add(&m->src_ifaces, v->iface_id);
+            add_source(&copies, v, r->direction, &d);
+        }
+    }
+    hmap_swap(&m->warned.map, &warned.map);
+
+    add_receive_only_flows(m, &ifaces, gre_ofport, flows);
+    add_copy_flows(&copies, flows);
+
+    struct mirror_copies *c;
+    HMAP_FOR_EACH_POP (c, node, &copies) {
+        ds_destroy(&c->allowed);
+        ds_destroy(&c->denied);
+        free(c->iface_id);
+        free(c);
+    }
+    hmap_destroy(&copies);
+    svec_destroy(&names);
+    shash_destroy(&rows);
+    shash_destroy(&ifaces);
+    sset_destroy(&port_ids);
+    smap_destroy(&warned);
+}
+
+/* Change handler for the local OVSDB: false (recompute) if an Interface
+ * that is, or was, an analysis port or a mirror's destination changed, or
+ * one that is now marked as an analysis port. */
+bool
+mirror_handle_ovs(const struct mirror *m, struct ovsdb_idl *ovs)
+{
+    const struct ovsrec_interface *iface;
+
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, ovs) {
+        if (sset_contains(&m->analysis, uuid_text(&iface->header_.uuid))) {
+            return false;
+        }
+        if (ovsrec_interface_is_deleted(iface)) {
+            continue;
+        }
+        const char *id = smap_get(&iface->external_ids, "iface-id");
+        if (smap_get_bool(&iface->external_ids, MIRROR_ANALYSIS_KEY, false)
+            || (id && (sset_contains(&m->dest_ifaces, id)
+                       || sset_contains(&m->analysis, id)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Change handler for binding: false (recompute) if a vNIC that a mirror
+ * copies, or whose Port or Network a mirror names, was bound, changed or
+ * unbound, or one with an analysis port's or destination's iface-id. */
+bool
+mirror_handle_binding(const struct mirror *m, const struct binding *b,
+                      struct ovsdb_idl *tdb)
+{
+    const struct binding_change *ch;
+
+    if (hmap_is_empty(&m->entries) && sset_is_empty(&m->analysis)) {
+        return true;
+    }
+    BINDING_FOR_EACH_CHANGE (ch, b) {
+        if (sset_contains(&m->src_ifaces, ch->iface_id)
+            || sset_contains(&m->dest_ifaces, ch->iface_id)
+            || sset_contains(&m->analysis, ch->iface_id)) {
+            return false;
+        }
+        const struct vnic *v = binding_find(b, ch->iface_id);
+        if (v && v->state == VNIC_BOUND) {
+            const struct bhrec_port *p = bhrec_port_get_for_uuid(
+                tdb, &v->port_uuid);
+            const struct uuid *net = p ? &p->network->header_.uuid : NULL;
+            if (sset_contains(&m->src_rows, uuid_text(&v->port_uuid))
+                || (net && sset_contains(&m->src_rows, uuid_text(net)))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Change handler for the Tenant DB: false (recompute) if a Mirror row
+ * changed, or a Port with a destination's or analysis port's iface-id (a
+ * tenant Port that takes an operator's iface-id refuses the mirror). */
+bool
+mirror_handle_tdb(const struct mirror *m, struct ovsdb_idl *tdb)
+{
+    const struct bhrec_mirror *r;
+    const struct bhrec_port *p;
+
+    BHREC_MIRROR_FOR_EACH_TRACKED (r, tdb) {
+        return false;
+    }
+    if (sset_is_empty(&m->dest_ifaces) && sset_is_empty(&m->analysis)) {
+        return true;
+    }
+    BHREC_PORT_FOR_EACH_TRACKED (p, tdb) {
+        if (bhrec_port_is_deleted(p)
+            || sset_contains(&m->dest_ifaces, p->iface_id)
+            || sset_contains(&m->analysis, p->iface_id)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns true if the GRE port's ofport is not the one the flows use. */
+bool
+mirror_gre_changed(const struct mirror *m, int64_t gre_ofport)
+{
+    return m->gre_ofport != gre_ofport;
+}
+
+/* Returns the GRE port's ofport on 'br' (0 if it has none), reading it
+ * again only when the local OVSDB changed. */
+int64_t
+mirror_read_gre_ofport(struct mirror *m, const struct ovsrec_bridge *br,
+                       struct ovsdb_idl *ovs)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(ovs);
+
+    if (seqno != m->gre_seqno) {
+        const struct ovsrec_port *port = chassis_find_port(br,
+                                                           MIRROR_GRE_PORT);
+        const struct ovsrec_interface *iface = (port && port->n_interfaces == 1
+                                                ? port->interfaces[0] : NULL);
+        m->gre_read = (iface && !strcmp(iface->type, "gre")
+                       && iface->n_ofport && iface->ofport[0] > 0
+                       ? iface->ofport[0] : 0);
+        m->gre_seqno = seqno;
+        m->gre_done = false;
+    }
+    return m->gre_read;
+}
+
+/* Makes the GRE port what the mirrors want, in 'txn': there, flow-based,
+ * while a GRE mirror has sources here (put back as it should be if someone
+ * changed it), absent otherwise. */
+void
+mirror_ensure_gre_port(struct mirror *m, const struct ovsrec_bridge *br,
+                       struct ovsdb_idl_txn *txn)
+{
+    if (!txn || (m->gre_done && m->gre_done_wanted == m->gre_wanted)) {
+        return;
+    }
+    m->gre_done_wanted = m->gre_wanted;
+    m->gre_done = true;
+
+    chassis_keep_flow_tunnel(br, MIRROR_GRE_PORT, "gre", m->gre_wanted,
+                             "no GRE mirror has a source here", txn);
+}
+
+/* "mirror/list". */
+
+/* Returns the name of a mirror state. */
+static const char *
+state_name(enum mirror_state state)
+{
+    switch (state) {
+    case MIRROR_ACTIVE: return "active";
+    case MIRROR_IDLE: return "idle";
+    case MIRROR_DEST_MISSING: return "destination missing";
+    case MIRROR_REFUSED: return "refused";
+    case MIRROR_INVALID: return "invalid";
+    }
+    return "?";
+}
+
+/* Appends the source of Mirror 'r' to 's', as bulkhead-ctl names it. */
+static void
+put_source(struct ds *s, const struct bhrec_mirror *r)
+{
+    if (r && r->source_port) {
+        const struct bhrec_port *p = r->source_port;
+        ds_put_format(s, "port %s/%s/%s", p->network->tenant->name,
+                      p->network->name, p->name);
+    } else if (r && r->source_network) {
+        ds_put_format(s, "network %s/%s", r->source_network->tenant->name,
+                      r->source_network->name);
+    } else {
+        ds_put_cstr(s, "none");
+    }
+}
+
+/* Context of "mirror/list". */
+struct mirror_cmd_ctx {
+    const struct mirror *m;     /* The node. */
+    struct ovsdb_idl *tdb;      /* The Tenant DB. */
+};
+
+/* "mirror/list": every mirror of the Tenant DB, its source, its vNICs
+ * bound here, its destination and its state on this host. */
+static void
+cmd_mirror_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                const char *argv[] OVS_UNUSED, void *ctx_)
+{
+    const struct mirror_cmd_ctx *ctx = ctx_;
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct mirror_entry *e;
+
+    HMAP_FOR_EACH (e, node, &ctx->m->entries) {
+        const struct bhrec_mirror *r = bhrec_mirror_get_for_uuid(ctx->tdb,
+                                                                 &e->row);
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        ds_put_format(&s, "%s: source ", e->name);
+        put_source(&s, r);
+        ds_put_format(&s, ", direction %s, to %s\n",
+                      r ? r->direction : "?", e->dest);
+        ds_put_format(&s, "  state: %s", state_name(e->state));
+        if (e->reason) {
+            ds_put_format(&s, " (%s)", e->reason);
+        }
+        ds_put_cstr(&s, "\n  sources here:");
+        for (size_t i = 0; i < e->sources.n; i++) {
+            ds_put_format(&s, " %s", e->sources.names[i]);
+        }
+        if (!e->sources.n) {
+            ds_put_cstr(&s, " none");
+        }
+        ds_put_char(&s, '\n');
+        svec_add_nocopy(&lines, ds_steal_cstr(&s));
+    }
+    svec_sort(&lines);
+    char *text = svec_join(&lines, "", "");
+    unixctl_command_reply(conn, text);
+    free(text);
+    svec_destroy(&lines);
+}
+
+/* Registers "mirror/list". */
+void
+mirror_register_commands(const struct mirror *m, struct ovsdb_idl *tdb)
+{
+    struct mirror_cmd_ctx *ctx = xmalloc(sizeof *ctx);
+
+    ctx->m = m;
+    ctx->tdb = tdb;
+    unixctl_command_register("mirror/list", "", 0, 0, cmd_mirror_list, ctx);
+}

@@ -1,0 +1,112 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef MIRROR_H
+#define MIRROR_H 1
+
+/* The mirror engine node: copies of vNICs' traffic for an operator's
+ * analysis port or a remote collector (the Tenant DB's Mirror table).
+ *
+ * A Mirror names a source (one Port, or every Port of a Network), a
+ * direction ("out": what the VMs send, "in": what they receive, "both")
+ * and a destination: the iface-id of an analysis port on this host, or
+ * "gre" and the IPv4 address of a collector.  Each controller installs
+ * the copies of the source vNICs bound on its host, so a mirror follows its
+ * VM.  The copy is made where the firewall's verdict is known: in table
+ * MIRROR_EGRESS (looked up from the egress verdict, table 22, and, for a
+ * vNIC without a firewall, from its port security flow) and MIRROR_INGRESS
+ * (from table 43, or table 40): per mirrored vNIC and side, one flow for
+ * what the firewall denied (reg13 = 0) and one for the rest, each a clone
+ * per mirror that pushes the tag MIRROR_TAG() (a VLAN ID to an analysis
+ * port, the GRE key to a collector) and outputs the copy.
+ *
+ * An analysis port is an operator's: an Interface on br-int marked
+ * external_ids:bulkhead-analysis=true whose iface-id no Port of the Tenant
+ * DB has.  It gets no flow but a drop of whatever it sends (table 0); only
+ * mirrors' copies go to it.  A mirror whose destination is a tenant Port's
+ * iface-id, or an Interface not so marked, installs nothing, and is logged
+ * at WARN once and counted (coverage mirror_refused).
+ *
+ * The GRE port, MIRROR_GRE_PORT (remote_ip=flow, key=flow), exists while a
+ * GRE mirror has a source vNIC here; what it receives is dropped.
+ *
+ * The node recomputes all of its flows (owners "mir:") when a Mirror row
+ * changes, when a vNIC that a mirror's source names is bound or unbound,
+ * when a Port with a destination's or an analysis port's iface-id changes,
+ * when an analysis port or a destination Interface changes, and when the
+ * GRE port's ofport does: its cost is the mirrors and the vNICs of the
+ * networks they name, and nothing while there is no mirror and no analysis
+ * port. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "openvswitch/hmap.h"
+#include "smap.h"
+#include "sset.h"
+
+struct binding;
+struct flow_table;
+struct ovsdb_idl;
+struct ovsrec_bridge;
+struct ovsdb_idl_txn;
+
+/* The mirror node's owner prefix. */
+#define MIRROR_OWNERS "mir:"
+
+/* br-int's GRE port for mirrors to remote collectors. */
+#define MIRROR_GRE_PORT "bh-gre"
+
+/* The Interface mark of an analysis port. */
+#define MIRROR_ANALYSIS_KEY "bulkhead-analysis"
+
+/* The VLAN ID (analysis port) or GRE key (collector) of a copy: 1 what a
+ * vNIC sent and its egress firewall allowed, 2 what it sent and its egress
+ * firewall dropped, 3 what it received and its ingress firewall allowed, 4
+ * what it received and its ingress firewall dropped. */
+#define MIRROR_TAG(EGRESS, DENIED) (((EGRESS) ? 1 : 3) + ((DENIED) ? 1 : 0))
+
+/* The mirror node's state. */
+struct mirror {
+    struct hmap entries;        /* struct mirror_entry, by name: every
+                                 * Mirror row, as last computed. */
+    struct smap warned;         /* Mirrors refused or invalid, and why, as
+                                 * logged (each once). */
+    struct sset src_ifaces;     /* iface-ids of the vNICs mirrored here. */
+    struct sset src_rows;       /* UUIDs (text) of the Ports and Networks
+                                 * that mirrors name as sources. */
+    struct sset dest_ifaces;    /* iface-ids that mirrors send to. */
+    struct sset analysis;       /* UUIDs (text) of the analysis ports'
+                                 * Interfaces, and their iface-ids. */
+    int64_t gre_ofport;         /* The GRE port's ofport its flows use, or
+                                 * 0. */
+    int64_t gre_read;           /* The GRE port's ofport, as last read. */
+    bool gre_done;              /* The GRE port is as 'gre_wanted' says, as
+                                 * of 'gre_seqno'... */
+    bool gre_done_wanted;       /* ...for this value of 'gre_wanted'. */
+    bool gre_wanted;            /* A GRE mirror has sources here. */
+    unsigned int gre_seqno;     /* Local OVSDB seqno of the last check. */
+};
+
+void mirror_init(struct mirror *);
+void mirror_destroy(struct mirror *);
+
+void mirror_recompute(struct mirror *, const struct binding *,
+                      const struct ovsrec_bridge *, struct ovsdb_idl *tdb,
+                      int64_t gre_ofport, struct flow_table *);
+bool mirror_handle_ovs(const struct mirror *, struct ovsdb_idl *ovs);
+bool mirror_handle_binding(const struct mirror *, const struct binding *,
+                           struct ovsdb_idl *tdb);
+bool mirror_handle_tdb(const struct mirror *, struct ovsdb_idl *tdb);
+bool mirror_gre_changed(const struct mirror *, int64_t gre_ofport);
+
+int64_t mirror_read_gre_ofport(struct mirror *, const struct ovsrec_bridge *,
+                               struct ovsdb_idl *ovs);
+void mirror_ensure_gre_port(struct mirror *, const struct ovsrec_bridge *,
+                            struct ovsdb_idl_txn *);
+
+void mirror_register_commands(const struct mirror *, struct ovsdb_idl *tdb);
+
+#endif /* mirror.h */
