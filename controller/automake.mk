@@ -36,6 +36,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/overlay.h \
 	controller/mac-owners.c \
 	controller/mac-owners.h \
+	controller/tdb-monitor.c \
+	controller/tdb-monitor.h \
 	controller/metrics.c \
 	controller/metrics.h \
 	controller/metrics-server.c \

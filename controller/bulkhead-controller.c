@@ -45,6 +45,7 @@
 #include "controller/metrics.h"
 #include "controller/mirror.h"
 #include "controller/overlay.h"
+#include "controller/tdb-monitor.h"
 #include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "controller/trace.h"
@@ -63,6 +64,7 @@
 #include "schema/bulkhead-idl.h"
 #include "simap.h"
 #include "smap.h"
+#include "sset.h"
 #include "stream.h"
 #include "svec.h"
 #include "timeval.h"
@@ -98,6 +100,11 @@ struct controller {
     struct ovsdb_idl_loop ovs;  /* Local Open_vSwitch database. */
     struct ovsdb_idl_loop tdb;  /* Tenant DB. */
     struct ovsdb_idl_index *port_by_iface_id;  /* Tenant DB index. */
+    struct tdb_monitor *tdbm;   /* What the Tenant DB IDL asks for. */
+    struct sset iface_ids;      /* The iface-ids of the local Interfaces,
+                                 * what the conditions start from. */
+    unsigned int iface_ids_seqno;  /* Local OVSDB seqno they were read
+                                    * at. */
     struct chassis_config cfg;  /* Current configuration. */
     char *tdb_remote;           /* Remote the Tenant DB IDL uses. */
     enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
@@ -405,6 +412,40 @@ update_tdb_remote(struct controller *c)
     }
 }
 
+/* Brings the Tenant DB's conditions up to date (tdb-monitor.h) with this
+ * host's configuration and its Interfaces' iface-ids, reading those only
+ * when the local OVSDB changed.  Returns true if the Tenant DB IDL holds a
+ * settled view: no condition change is in flight, or none can be, the
+ * Tenant DB being unreachable (the controller then works from its last
+ * copy). */
+static bool
+update_tdb_monitor(struct controller *c)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(c->ovs.idl);
+
+    if (seqno != c->iface_ids_seqno) {
+        const struct ovsrec_interface *iface;
+
+        c->iface_ids_seqno = seqno;
+        sset_clear(&c->iface_ids);
+        OVSREC_INTERFACE_FOR_EACH (iface, c->ovs.idl) {
+            const char *id = smap_get(&iface->external_ids, "iface-id");
+            if (id && *id) {
+                sset_add(&c->iface_ids, id);
+            }
+        }
+    }
+
+    struct tdb_monitor_input in = {
+        .system_id = c->cfg.system_id,
+        .iface_ids = &c->iface_ids,
+        .monitor_all = c->cfg.monitor_all,
+    };
+    tdb_monitor_run(c->tdbm, &in);
+    return (tdb_monitor_is_settled(c->tdbm)
+            || !ovsdb_idl_is_connected(c->tdb.idl));
+}
+
 /* "recompute". */
 
 /* Appends the flows of every node to 's', node by node. */
@@ -552,7 +593,10 @@ controller_run(struct controller *c)
     /* Until the local OVSDB was read, the configuration is unknown: connect
      * to no Tenant DB rather than to the default one. */
     const struct ovsrec_bridge *br = NULL;
+    bool settled = false;
     if (ovsdb_idl_has_ever_connected(c->ovs.idl)) {
+        /* The conditions first: a first connection asks only for them. */
+        settled = update_tdb_monitor(c);
         update_tdb_remote(c);
         br = chassis_ensure_bridge(c->ovs.idl, &c->cfg, ovs, ovs_txn);
     }
@@ -564,9 +608,15 @@ controller_run(struct controller *c)
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
     firewall_set_rule_stats(&c->ctx.fw, c->cfg.rule_stats, c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
+    /* While the Tenant DB IDL holds a partial view (a condition change in
+     * flight, even if the Tenant DB is unreachable), nothing is written to
+     * it: not this chassis's row (which may be on its way), not a claim
+     * nor a release. */
+    struct ovsdb_idl_txn *tdb_write = (tdb_monitor_is_settled(c->tdbm)
+                                       ? tdb_txn : NULL);
     const struct bhrec_chassis *chassis = NULL;
     if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
-        chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_txn,
+        chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_write,
                                      BULKHEAD_VERSION);
     }
     ofctrl_run(c->ofctrl);
@@ -575,8 +625,11 @@ controller_run(struct controller *c)
     }
 
     /* Nothing is computed, nor sent to the switch, before both databases
-     * were read once. */
-    c->synced = br && ovsdb_idl_has_ever_connected(c->tdb.idl);
+     * were read once, nor while the Tenant DB IDL's view is partial: the
+     * changes wait, tracked, for the condition change to complete, and
+     * then reach the engine as the inserts and deletes they are. */
+    c->synced = (br && ovsdb_idl_has_ever_connected(c->tdb.idl)
+                 && settled);
     if (c->synced) {
         /* 3. The engine. */
         c->ctx.in = (struct binding_input) {
@@ -587,7 +640,7 @@ controller_run(struct controller *c)
             .port_by_iface_id = c->port_by_iface_id,
             .uplink = c->cfg.uplink,
             .ovs_txn = ovs_txn,
-            .tdb_txn = tdb_txn,
+            .tdb_txn = tdb_write,
             .zones = &c->ctx.zones,
             .ifs = c->ctx.ifs,
         };
@@ -622,7 +675,7 @@ controller_run(struct controller *c)
             .tdb_idl = c->tdb.idl,
             .chassis = chassis,
             .ovs_txn = ovs_txn,
-            .tdb_txn = tdb_txn,
+            .tdb_txn = tdb_write,
             .ofctrl = c->ofctrl,
         };
         if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
@@ -640,7 +693,7 @@ controller_run(struct controller *c)
         .fw = &c->ctx.fw,
         .limits = c->ctx.limits,
         .tdb = c->tdb.idl,
-        .tdb_txn = c->synced ? tdb_txn : NULL,
+        .tdb_txn = c->synced ? tdb_write : NULL,
     };
     bh_stats_run(c->stats, &c->stats_ctx);
 
@@ -707,6 +760,8 @@ main(int argc, char *argv[])
     c.port_by_iface_id = ovsdb_idl_index_create1(c.tdb.idl,
                                                  &bhrec_port_col_iface_id);
     ovsdb_idl_track_add_all(c.tdb.idl);
+    c.tdbm = tdb_monitor_create(c.tdb.idl);
+    sset_init(&c.iface_ids);
     /* The controllers write Port.statistics; nothing reads it back. */
     ovsdb_idl_omit_alert(c.tdb.idl, &bhrec_port_col_statistics);
     c.ofctrl = ofctrl_create();
@@ -723,6 +778,7 @@ main(int argc, char *argv[])
     c.ctx.ifs = if_status_create();
 
     register_commands(&c);
+    tdb_monitor_register_commands(c.tdbm);
     engine_register_commands(&c.engine);
     binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
                               c.ofctrl, c.ctx.limits, c.tdb.idl);
@@ -781,7 +837,8 @@ main(int argc, char *argv[])
             ct_limits_wait(c.ctx.limits);
         }
         memory_wait();
-        if (c.exiting || (c.recompute_conn && !c.recompute_reply)) {
+        if (c.exiting
+            || (c.synced && c.recompute_conn && !c.recompute_reply)) {
             poll_immediate_wake();
         }
         poll_block();
@@ -803,6 +860,8 @@ main(int argc, char *argv[])
     engine_destroy(&c.engine);
     ofctrl_destroy(c.ofctrl);
     ovsdb_idl_loop_destroy(&c.ovs);
+    tdb_monitor_destroy(c.tdbm);
+    sset_destroy(&c.iface_ids);
     ovsdb_idl_loop_destroy(&c.tdb);
     chassis_config_clear(&c.cfg);
     free(c.tdb_remote);

@@ -12,10 +12,10 @@
  * The configuration lives in the Open_vSwitch row's external_ids, as OVN's
  * does (Documentation/controller.md): system-id, bulkhead-remote,
  * bulkhead-bridge, bulkhead-uplink, bulkhead-datapath-type,
- * bulkhead-encap-ip.  chassis_ensure_bridge() makes sure the integration
- * bridge exists with fail_mode=secure (a switch without its controller then
- * forwards nothing); chassis_ensure_row() registers this host in the Tenant
- * DB and keeps its row up to date. */
+ * bulkhead-encap-ip, bulkhead-monitor-all.  chassis_ensure_bridge() makes
+ * sure the integration bridge exists with fail_mode=secure (a switch
+ * without its controller then forwards nothing); chassis_ensure_row()
+ * registers this host in the Tenant DB and keeps its row up to date. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +44,8 @@ struct chassis_config {
                                  * second per logged rule (1-10000). */
     uint32_t log_host_rate;     /* "bulkhead-log-host-rate": log lines per
                                  * second for the whole host (1-100000). */
+    bool monitor_all;           /* "bulkhead-monitor-all": ask the Tenant
+                                 * DB for every row (tdb-monitor.h). */
     long long int stats_interval;   /* "bulkhead-stats-interval", in ms: how
                                      * often statistics are read from the
                                      * switch (0: never). */

@@ -8,6 +8,14 @@ utilities_bulkhead_ctl_LDADD = \
 	$(JANSSON_LIBS) \
 	$(OVS_LIBS)
 
+# The fleet benchmark's simulated hosts (utilities/bulkhead-bench-fleet):
+# many Tenant DB clients with a controller's conditions in one process.
+noinst_PROGRAMS += utilities/bulkhead-fleet-sim
+utilities_bulkhead_fleet_sim_SOURCES = utilities/bulkhead-fleet-sim.c
+utilities_bulkhead_fleet_sim_LDADD = \
+	controller/libcontroller.a \
+	schema/libbulkhead-idl.a \
+	$(OVS_LIBS)
 # A Grafana dashboard over the controller's /metrics (issue 12).
 pkgdata_DATA += utilities/bulkhead-grafana.json
 EXTRA_DIST += utilities/bulkhead-grafana.json
@@ -46,4 +54,5 @@ EXTRA_DIST += \
 	utilities/bench-smoke \
 	utilities/bench-throughput-smoke \
 	utilities/bulkhead-bench \
+	utilities/bulkhead-bench-fleet \
 	utilities/bulkhead-bench-throughput

@@ -1,0 +1,637 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#include <config.h>
+#include "controller/tdb-monitor.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "coverage.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl.h"
+#include "ovsdb-idl-provider.h"
+#include "schema/bulkhead-idl.h"
+#include "svec.h"
+#include "unixctl.h"
+#include "util.h"
+#include "uuidset.h"
+
+VLOG_DEFINE_THIS_MODULE(tdb_monitor);
+
+COVERAGE_DEFINE(tdb_monitor_cond_change);
+COVERAGE_DEFINE(tdb_monitor_compute);
+
+/* The tables the monitor sets a condition on, in the order it shows
+ * them. */
+enum tdbm_table {
+    TDBM_TENANT,
+    TDBM_NETWORK,
+    TDBM_PORT,
+    TDBM_GROUP,
+    TDBM_RULE,
+    TDBM_CHASSIS,
+    TDBM_N_TABLES
+};
+
+/* The kinds of clauses of the Port condition, counted for
+ * "tdb/monitor-status". */
+enum tdbm_port_kind {
+    PK_IFACE_ID,                /* iface_id == a local vNIC's iface-id. */
+    PK_CHASSIS,                 /* chassis == this chassis. */
+    PK_REQUESTED,               /* requested_chassis == this chassis. */
+    PK_NETWORK,                 /* network == a local network. */
+    PK_MEMBER,                  /* security_groups includes a remote
+                                 * group. */
+    PK_N_KINDS
+};
+
+/* One table's condition, as last computed and sent. */
+struct tdbm_table_cond {
+    const struct ovsdb_idl_table_class *tc;  /* The table. */
+    struct ovsdb_idl_condition cond;  /* The condition last sent. */
+    char *text;                 /* Its canonical text (sorted clauses), to
+                                 * tell a change, or NULL before the first
+                                 * computation. */
+    size_t n_clauses;           /* Its number of clauses (0 if true). */
+    bool all;                   /* It is true: every row. */
+};
+
+/* The monitor. */
+struct tdb_monitor {
+    struct ovsdb_idl *idl;      /* The Tenant DB IDL. */
+    struct tdbm_table_cond tables[TDBM_N_TABLES];  /* The conditions. */
+    size_t port_kinds[PK_N_KINDS];  /* Port clauses, by kind. */
+
+    /* The inputs of the last computation. */
+    char *system_id;            /* This chassis's name, or NULL. */
+    struct sset iface_ids;      /* The local vNICs' iface-ids. */
+    bool monitor_all;           /* Every row of every table. */
+    unsigned int idl_seqno;     /* The IDL's change seqno then. */
+    bool computed;              /* Computed at least once. */
+
+    /* Progress. */
+    unsigned int expected_seqno;  /* The IDL's condition seqno once every
+                                   * condition sent was acknowledged. */
+    bool pending;               /* The last computation changed a
+                                 * condition: its reply is awaited. */
+    unsigned long long int n_changes;  /* Condition changes sent. */
+    unsigned long long int n_updates;  /* Changes of the IDL's contents
+                                        * seen (updates received). */
+    unsigned int seen_seqno;    /* The IDL's change seqno last seen. */
+};
+
+/* A column that every table has but no IDL class lists: the row's UUID,
+ * for conditions on the rows of a non-root table (Rule) or on rows known
+ * only by UUID. */
+static const struct ovsdb_idl_column uuid_column = {
+    .name = (char *) "_uuid",
+    .type = OVSDB_TYPE_SCALAR_INITIALIZER(OVSDB_BASE_UUID_INIT),
+};
+
+/* Names of the tables, for "tdb/monitor-status". */
+static const char *const table_names[TDBM_N_TABLES] = {
+    "Tenant", "Network", "Port", "Security_Group", "Rule", "Chassis",
+};
+
+/* Names of the kinds of Port clauses, for "tdb/monitor-status". */
+static const char *const port_kind_names[PK_N_KINDS] = {
+    "iface_id", "chassis", "requested_chassis", "network", "member of",
+};
+
+/* A condition being computed: the clauses and their text. */
+struct tdbm_builder {
+    struct ovsdb_idl_condition cond;  /* The clauses. */
+    struct svec text;           /* One line per clause, to compare. */
+    bool all;                   /* True: every row. */
+};
+
+static void add_anchors(struct tdbm_builder *, enum tdbm_table);
+
+/* Creates a monitor of Tenant DB IDL 'tdb', whose tables' conditions it
+ * sets at once so that a first connection asks for nothing but what every
+ * host needs (Tenant, Network and, once the system-id is known, this
+ * chassis), before tdb_monitor_run() knows more. */
+struct tdb_monitor *
+tdb_monitor_create(struct ovsdb_idl *tdb)
+{
+    static const struct ovsdb_idl_table_class *const classes[] = {
+        [TDBM_TENANT] = &bhrec_table_tenant,
+        [TDBM_NETWORK] = &bhrec_table_network,
+        [TDBM_PORT] = &bhrec_table_port,
+        [TDBM_GROUP] = &bhrec_table_security_group,
+        [TDBM_RULE] = &bhrec_table_rule,
+        [TDBM_CHASSIS] = &bhrec_table_chassis,
+    };
+    struct tdb_monitor *m = xzalloc(sizeof *m);
+
+    m->idl = tdb;
+    sset_init(&m->iface_ids);
+    for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+        struct tdbm_table_cond *t = &m->tables[i];
+        t->tc = classes[i];
+        ovsdb_idl_condition_init(&t->cond);
+        if (i == TDBM_TENANT || i == TDBM_NETWORK) {
+            ovsdb_idl_condition_add_clause_true(&t->cond);
+            t->all = true;
+        } else {
+            struct tdbm_builder b;
+            ovsdb_idl_condition_init(&b.cond);
+            svec_init(&b.text);
+            add_anchors(&b, i);
+            ovsdb_idl_condition_destroy(&t->cond);
+            t->cond = b.cond;
+            hmap_moved(&t->cond.clauses);
+            svec_destroy(&b.text);
+        }
+        m->expected_seqno = MAX(m->expected_seqno,
+                                ovsdb_idl_set_condition(tdb, t->tc,
+                                                        &t->cond));
+    }
+    m->pending = true;
+    return m;
+}
+
+/* Frees 'm'. */
+void
+tdb_monitor_destroy(struct tdb_monitor *m)
+{
+    if (m) {
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            ovsdb_idl_condition_destroy(&m->tables[i].cond);
+            free(m->tables[i].text);
+        }
+        sset_destroy(&m->iface_ids);
+        free(m->system_id);
+        free(m);
+    }
+}
+
+
+/* Adds to 'b' the clause "COLUMN FUNCTION UUID" ('column' is a UUID or a
+ * set of UUIDs). */
+static void
+add_uuid_clause(struct tdbm_builder *b, const struct ovsdb_idl_column *column,
+                enum ovsdb_function function, const struct uuid *uuid)
+{
+    /* The clause shares the datum's keys (ovsdb_datum_clone() counts
+     * references), so they live on the heap. */
+    struct ovsdb_datum datum = {
+        .n = 1,
+        .keys = xmalloc(sizeof *datum.keys),
+        .values = NULL,
+        .refcnt = NULL,
+    };
+
+    datum.keys[0].uuid = *uuid;
+    ovsdb_idl_condition_add_clause(&b->cond, function, column, &datum);
+    ovsdb_datum_destroy(&datum, &column->type);
+    svec_add_nocopy(&b->text, xasprintf("%s %s "UUID_FMT, column->name,
+                                        ovsdb_function_to_string(function),
+                                        UUID_ARGS(uuid)));
+}
+
+/* Notes in 'b' the text of clause "COLUMN == STRING", which the caller
+ * adds through the IDL's generated function for that column. */
+static void
+note_string_clause(struct tdbm_builder *b, const char *column, const char *s)
+{
+    svec_add_nocopy(&b->text, xasprintf("%s == %s", column, s));
+}
+
+/* Adds a clause "_uuid == UUID" to 'b' for every UUID in 'set'. */
+static void
+add_uuid_set(struct tdbm_builder *b, const struct uuidset *set)
+{
+    const struct uuidset_node *node;
+
+    UUIDSET_FOR_EACH (node, set) {
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &node->uuid);
+    }
+}
+
+/* A string no iface-id or chassis name is expected to be. */
+#define ANCHOR_STRING "bulkhead:no-such-row"
+
+/* Adds to 'cond', the condition of table 'table', one clause that matches
+ * no row for each column that the table's conditions can ever name.
+ *
+ * Why: ovsdb-server (3.1 at least) adds a column that a condition names
+ * but the monitor does not carry to the monitor, which other sessions with
+ * the same columns share, when the condition arrives; the rows of changes
+ * recorded before that have one column less, and composing an update from
+ * them reads past their end (a crash seen here under a fleet of hosts
+ * changing their conditions).  With every such column named from the first
+ * condition on, the monitor has them all from its creation, and no later
+ * condition adds one. */
+static void
+add_anchors(struct tdbm_builder *b, enum tdbm_table table)
+{
+    size_t n_text = b->text.n;
+
+    switch (table) {
+    case TDBM_PORT:
+        bhrec_port_add_clause_iface_id(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
+        bhrec_port_add_clause_requested_chassis(&b->cond, OVSDB_F_EQ,
+                                                ANCHOR_STRING);
+        add_uuid_clause(b, &bhrec_port_col_chassis, OVSDB_F_EQ, &UUID_ZERO);
+        add_uuid_clause(b, &bhrec_port_col_network, OVSDB_F_EQ, &UUID_ZERO);
+        add_uuid_clause(b, &bhrec_port_col_security_groups, OVSDB_F_EQ,
+                        &UUID_ZERO);
+        break;
+    case TDBM_CHASSIS:
+        bhrec_chassis_add_clause_name(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
+        break;
+    case TDBM_GROUP:
+    case TDBM_RULE:
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
+        break;
+    case TDBM_TENANT:
+    case TDBM_NETWORK:
+    case TDBM_N_TABLES:
+    default:
+        break;
+    }
+    /* They match nothing: "tdb/monitor-status" does not list them. */
+    while (b->text.n > n_text) {
+        free(b->text.names[--b->text.n]);
+    }
+}
+
+/* Adds the UUIDs of datum 'd' to 'set'. */
+static void
+add_datum_uuids(struct uuidset *set, const struct ovsdb_datum *d)
+{
+    for (size_t i = 0; d && i < d->n; i++) {
+        uuidset_insert(set, &d->keys[i].uuid);
+    }
+}
+
+/* Returns true if datum 'd' has one UUID, equal to 'uuid'. */
+static bool
+datum_is_uuid(const struct ovsdb_datum *d, const struct uuid *uuid)
+{
+    return d && d->n == 1 && uuid_equals(&d->keys[0].uuid, uuid);
+}
+
+/* Returns true if 'row' (from a *_get_for_uuid() lookup) was received:
+ * the IDL also keeps an empty placeholder for a row that another one
+ * refers to but that the conditions leave out. */
+static bool
+received(const struct ovsdb_idl_row *row)
+{
+    return row && row->new_datum;
+}
+
+/* Returns this chassis's row among those received, or NULL. */
+static const struct bhrec_chassis *
+find_self(struct ovsdb_idl *idl, const char *system_id)
+{
+    const struct bhrec_chassis *ch;
+
+    if (system_id) {
+        BHREC_CHASSIS_FOR_EACH (ch, idl) {
+            if (!strcmp(ch->name, system_id)) {
+                return ch;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Computes every table's condition into 'b' from the inputs in 'm' and
+ * from what the IDL holds.  References are read as the rows received name
+ * them (raw UUIDs), whether or not the rows they name were received: that
+ * is what takes the fixpoint one step further. */
+static void
+compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
+{
+    struct ovsdb_idl *idl = m->idl;
+    struct uuidset local_nets = UUIDSET_INITIALIZER(&local_nets);
+    struct uuidset groups = UUIDSET_INITIALIZER(&groups);
+    struct uuidset remote = UUIDSET_INITIALIZER(&remote);
+    struct uuidset rules = UUIDSET_INITIALIZER(&rules);
+    struct uuidset chassis = UUIDSET_INITIALIZER(&chassis);
+    const struct bhrec_port *port;
+    const struct uuidset_node *node;
+    const char *id;
+
+    COVERAGE_INC(tdb_monitor_compute);
+    memset(m->port_kinds, 0, sizeof m->port_kinds);
+    b[TDBM_TENANT].all = b[TDBM_NETWORK].all = true;
+    if (m->monitor_all) {
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            b[i].all = true;
+        }
+        return;
+    }
+
+    /* Ports: of local vNICs, held by or requested for this chassis. */
+    const struct bhrec_chassis *self = find_self(idl, m->system_id);
+    SSET_FOR_EACH (id, &m->iface_ids) {
+        bhrec_port_add_clause_iface_id(&b[TDBM_PORT].cond, OVSDB_F_EQ, id);
+        note_string_clause(&b[TDBM_PORT], "iface_id", id);
+        m->port_kinds[PK_IFACE_ID]++;
+    }
+    if (m->system_id) {
+        bhrec_chassis_add_clause_name(&b[TDBM_CHASSIS].cond, OVSDB_F_EQ,
+                                      m->system_id);
+        note_string_clause(&b[TDBM_CHASSIS], "name", m->system_id);
+        bhrec_port_add_clause_requested_chassis(&b[TDBM_PORT].cond,
+                                                OVSDB_F_EQ, m->system_id);
+        note_string_clause(&b[TDBM_PORT], "requested_chassis",
+                           m->system_id);
+        m->port_kinds[PK_REQUESTED]++;
+    }
+    if (self) {
+        add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_chassis, OVSDB_F_EQ,
+                        &self->header_.uuid);
+        m->port_kinds[PK_CHASSIS]++;
+    }
+
+    /* Their networks, the local ones: every Port of those. */
+    BHREC_PORT_FOR_EACH (port, idl) {
+        if (sset_contains(&m->iface_ids, port->iface_id)) {
+            add_datum_uuids(&local_nets,
+                            bhrec_port_get_network(port, OVSDB_TYPE_UUID));
+        }
+    }
+    UUIDSET_FOR_EACH (node, &local_nets) {
+        add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_network, OVSDB_F_EQ,
+                        &node->uuid);
+        m->port_kinds[PK_NETWORK]++;
+    }
+
+    /* The groups of those Ports, and the chassis of every Port. */
+    BHREC_PORT_FOR_EACH (port, idl) {
+        const struct ovsdb_datum *net, *holder;
+
+        net = bhrec_port_get_network(port, OVSDB_TYPE_UUID);
+        holder = bhrec_port_get_chassis(port, OVSDB_TYPE_UUID);
+        add_datum_uuids(&chassis, holder);
+        if (sset_contains(&m->iface_ids, port->iface_id)
+            || (net && net->n && uuidset_find(&local_nets,
+                                              &net->keys[0].uuid))
+            || (self && datum_is_uuid(holder, &self->header_.uuid))
+            || (m->system_id && port->requested_chassis
+                && !strcmp(port->requested_chassis, m->system_id))) {
+            add_datum_uuids(&groups, bhrec_port_get_security_groups(
+                                port, OVSDB_TYPE_UUID));
+        }
+    }
+
+    /* Their rules, and the remote groups those name. */
+    UUIDSET_FOR_EACH (node, &groups) {
+        const struct bhrec_security_group *g
+            = bhrec_security_group_get_for_uuid(idl, &node->uuid);
+        if (!g || !received(&g->header_)) {
+            continue;
+        }
+        const struct ovsdb_datum *d
+            = bhrec_security_group_get_rules(g, OVSDB_TYPE_UUID);
+        for (size_t i = 0; i < d->n; i++) {
+            const struct uuid *r = &d->keys[i].uuid;
+            uuidset_insert(&rules, r);
+            const struct bhrec_rule *rule = bhrec_rule_get_for_uuid(idl, r);
+            if (rule && received(&rule->header_)) {
+                add_datum_uuids(&remote, bhrec_rule_get_remote_group(
+                                    rule, OVSDB_TYPE_UUID));
+            }
+        }
+    }
+
+    /* A remote group means every member, wherever it lives. */
+    UUIDSET_FOR_EACH (node, &remote) {
+        add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_security_groups,
+                        OVSDB_F_INCLUDES, &node->uuid);
+        m->port_kinds[PK_MEMBER]++;
+        uuidset_insert(&groups, &node->uuid);
+    }
+    add_uuid_set(&b[TDBM_GROUP], &groups);
+    add_uuid_set(&b[TDBM_RULE], &rules);
+    add_uuid_set(&b[TDBM_CHASSIS], &chassis);
+
+    uuidset_destroy(&local_nets);
+    uuidset_destroy(&groups);
+    uuidset_destroy(&remote);
+    uuidset_destroy(&rules);
+    uuidset_destroy(&chassis);
+}
+
+/* Returns true if 'iface_ids' holds the same names as 'm''s. */
+static bool
+same_ifaces(const struct tdb_monitor *m, const struct sset *iface_ids)
+{
+    return sset_equals(&m->iface_ids, iface_ids);
+}
+
+/* Recomputes the conditions if the inputs in 'in' or the Tenant DB
+ * changed since the last computation, and sends those that changed (one
+ * coverage count per change).  While a change is awaited, the conditions
+ * are sent again (unchanged, that costs nothing) to learn the condition
+ * seqno they will be up to date at, which a reconnection may have moved. */
+void
+tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
+{
+    unsigned int idl_seqno = ovsdb_idl_get_seqno(m->idl);
+    bool inputs_changed = (!nullable_string_is_equal(m->system_id,
+                                                     in->system_id)
+                           || m->monitor_all != in->monitor_all
+                           || !same_ifaces(m, in->iface_ids));
+
+    if (idl_seqno != m->seen_seqno) {
+        m->seen_seqno = idl_seqno;
+        m->n_updates++;
+    }
+    if (inputs_changed) {
+        free(m->system_id);
+        m->system_id = nullable_xstrdup(in->system_id);
+        m->monitor_all = in->monitor_all;
+        sset_destroy(&m->iface_ids);
+        sset_clone(&m->iface_ids, in->iface_ids);
+    }
+    if (inputs_changed || idl_seqno != m->idl_seqno || !m->computed) {
+        struct tdbm_builder b[TDBM_N_TABLES];
+        bool changed = false;
+
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            ovsdb_idl_condition_init(&b[i].cond);
+            svec_init(&b[i].text);
+            b[i].all = false;
+        }
+        compute(m, b);
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            struct tdbm_table_cond *t = &m->tables[i];
+            if (b[i].all && (i == TDBM_TENANT || i == TDBM_NETWORK)) {
+                ovsdb_idl_condition_add_clause_true(&b[i].cond);
+            } else if (b[i].all) {
+                /* Every row, with the columns of add_anchors() still
+                 * named: "_uuid != 0" is true of every row. */
+                add_anchors(&b[i], i);
+                add_uuid_clause(&b[i], &uuid_column, OVSDB_F_NE,
+                                &UUID_ZERO);
+            } else {
+                add_anchors(&b[i], i);
+            }
+            if (b[i].all) {
+                svec_clear(&b[i].text);
+                svec_add(&b[i].text, "true");
+            }
+            svec_sort(&b[i].text);
+            char *text = svec_join(&b[i].text, "\n", "");
+            if (!t->text || strcmp(text, t->text)) {
+                changed = true;
+                ovsdb_idl_condition_destroy(&t->cond);
+                t->cond = b[i].cond;
+                hmap_moved(&t->cond.clauses);
+                free(t->text);
+                t->text = text;
+                t->all = b[i].all;
+                t->n_clauses = b[i].all ? 0 : b[i].text.n;
+            } else {
+                ovsdb_idl_condition_destroy(&b[i].cond);
+                free(text);
+            }
+            svec_destroy(&b[i].text);
+        }
+        m->computed = true;
+        m->idl_seqno = idl_seqno;
+        if (changed) {
+            COVERAGE_INC(tdb_monitor_cond_change);
+            m->n_changes++;
+            m->pending = true;
+            VLOG_DBG("condition change %llu: %"PRIuSIZE" Port clauses, "
+                     "%"PRIuSIZE" groups, %"PRIuSIZE" rules, %"PRIuSIZE
+                     " chassis", m->n_changes,
+                     m->tables[TDBM_PORT].n_clauses,
+                     m->tables[TDBM_GROUP].n_clauses,
+                     m->tables[TDBM_RULE].n_clauses,
+                     m->tables[TDBM_CHASSIS].n_clauses);
+        }
+    }
+
+    if (m->pending) {
+        unsigned int expected = 0;
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            unsigned int x = ovsdb_idl_set_condition(m->idl,
+                                                     m->tables[i].tc,
+                                                     &m->tables[i].cond);
+            expected = MAX(expected, x);
+        }
+        m->expected_seqno = expected;
+        m->pending = ovsdb_idl_get_condition_seqno(m->idl) != expected;
+    }
+}
+
+/* Returns true if the IDL holds what the conditions ask for and the
+ * conditions are what it holds calls for: nothing is in flight.  False
+ * until the first computation. */
+bool
+tdb_monitor_is_settled(const struct tdb_monitor *m)
+{
+    return (m->computed && !m->pending
+            && ovsdb_idl_get_condition_seqno(m->idl) == m->expected_seqno);
+}
+
+/* Returns the number of condition changes sent so far. */
+unsigned long long int
+tdb_monitor_n_changes(const struct tdb_monitor *m)
+{
+    return m->n_changes;
+}
+
+/* Returns the number of rows of table 'tc' that the IDL holds. */
+static size_t
+count_rows(struct ovsdb_idl *idl, const struct ovsdb_idl_table_class *tc)
+{
+    const struct ovsdb_idl_row *row;
+    size_t n = 0;
+
+    for (row = ovsdb_idl_first_row(idl, tc); row;
+         row = ovsdb_idl_next_row(row)) {
+        n++;
+    }
+    return n;
+}
+
+/* Describes 'm' in 's': its mode, whether it is settled, and per table
+ * its condition and the rows received. */
+void
+tdb_monitor_format(const struct tdb_monitor *m, struct ds *s)
+{
+    ds_put_format(s, "mode: %s\n", (m->monitor_all
+                                    ? "all (bulkhead-monitor-all)"
+                                    : "conditional"));
+    ds_put_format(s, "state: %s (condition seqno %u, expected %u)\n",
+                  tdb_monitor_is_settled(m) ? "settled" : "changing",
+                  ovsdb_idl_get_condition_seqno(m->idl), m->expected_seqno);
+    ds_put_format(s, "condition changes: %llu\n", m->n_changes);
+    ds_put_format(s, "updates received: %llu\n", m->n_updates);
+    for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+        const struct tdbm_table_cond *t = &m->tables[i];
+        ds_put_format(s, "%s: %"PRIuSIZE" rows, ", table_names[i],
+                      count_rows(m->idl, t->tc));
+        if (t->all) {
+            ds_put_cstr(s, "all");
+        } else {
+            ds_put_format(s, "%"PRIuSIZE" clauses", t->n_clauses);
+        }
+        if (i == TDBM_PORT && !t->all) {
+            ds_put_cstr(s, " (");
+            for (size_t k = 0; k < PK_N_KINDS; k++) {
+                ds_put_format(s, "%s%s %"PRIuSIZE, k ? ", " : "",
+                              port_kind_names[k], m->port_kinds[k]);
+            }
+            ds_put_char(s, ')');
+        }
+        ds_put_char(s, '\n');
+    }
+}
+
+/* "tdb/monitor-status [-v]": tdb_monitor_format(), and with -v every
+ * clause. */
+static void
+cmd_status(struct unixctl_conn *conn, int argc, const char *argv[],
+           void *m_)
+{
+    const struct tdb_monitor *m = m_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (argc > 1 && strcmp(argv[1], "-v")) {
+        unixctl_command_reply_error(conn, "the only option is -v");
+        return;
+    }
+    tdb_monitor_format(m, &s);
+    if (argc > 1) {
+        for (size_t i = 0; i < TDBM_N_TABLES; i++) {
+            const struct tdbm_table_cond *t = &m->tables[i];
+            ds_put_format(&s, "%s condition:\n", table_names[i]);
+            if (t->text && *t->text) {
+                char *copy = xstrdup(t->text);
+                char *save = NULL;
+                for (char *line = strtok_r(copy, "\n", &save); line;
+                     line = strtok_r(NULL, "\n", &save)) {
+                    ds_put_format(&s, "    %s\n", line);
+                }
+                free(copy);
+            } else {
+                ds_put_cstr(&s, "    false\n");
+            }
+        }
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Registers "tdb/monitor-status", which reads 'm'. */
+void
+tdb_monitor_register_commands(const struct tdb_monitor *m)
+{
+    unixctl_command_register("tdb/monitor-status", "[-v]", 0, 1, cmd_status,
+                             CONST_CAST(struct tdb_monitor *, m));
+}
