@@ -9,3 +9,6 @@ verify_libverify_a_SOURCES = \
 	verify/verify.c \
 	verify/verify.h \
 	verify/verify-private.h
+# Cubes are arrays of uint64_t read and written as struct flow (and its
+# fields) through OVS's meta-flow functions: no strict aliasing.
+verify_libverify_a_CFLAGS = $(AM_CFLAGS) -fno-strict-aliasing

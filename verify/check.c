@@ -745,6 +745,19 @@ move_field(struct branch *b, const struct mf_subfield *src,
 
 /* Counterexamples. */
 
+/* Returns true if 'b' knows its in_port, and then stores it in '*port'. */
+static bool
+known_in_port(const struct branch *b, ofp_port_t *port)
+{
+    const struct mf_field *mf = mf_from_id(MFF_IN_PORT);
+    union mf_value v, m;
+
+    mf_get_value(mf, (const struct flow *) b->c.v, &v);
+    mf_get_value(mf, (const struct flow *) b->c.m, &m);
+    *port = u16_to_ofp(ntohs(v.be16));
+    return m.be16 == OVS_BE16_MAX;
+}
+
 /* Appends packet 'p' in ovs-ofctl's flow syntax. */
 static void
 format_packet(struct ds *s, const struct flow *p)
@@ -1011,11 +1024,9 @@ check_trunk(struct ctx *ctx, const struct branch *b, ofp_port_t port,
 static void
 check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
 {
-    const struct flow *v = (const struct flow *) b->c.v;
-    const struct flow *m = (const struct flow *) b->c.m;
+    ofp_port_t in_port;
 
-    if (m->in_port.ofp_port == u16_to_ofp(UINT16_MAX)
-        && v->in_port.ofp_port == port) {
+    if (known_in_port(b, &in_port) && in_port == port) {
         return;                 /* OpenFlow never outputs to in_port. */
     }
 
@@ -1105,12 +1116,11 @@ output_reg(struct ctx *ctx, const struct branch *b,
 static void
 output(struct ctx *ctx, const struct branch *b, ofp_port_t port)
 {
-    const struct flow *v = (const struct flow *) b->c.v;
-    const struct flow *m = (const struct flow *) b->c.m;
+    ofp_port_t in_port;
 
     switch (port) {
     case OFPP_IN_PORT:
-        if (m->in_port.ofp_port != u16_to_ofp(UINT16_MAX)) {
+        if (!known_in_port(b, &in_port)) {
             opaque(ctx, b, "output to an unknown in_port");
             return;
         }
@@ -1118,7 +1128,6 @@ output(struct ctx *ctx, const struct branch *b, ofp_port_t port)
          * exit (bypassing the in_port rule). */
         {
             struct branch x = *b;
-            ofp_port_t in_port = v->in_port.ofp_port;
             ((struct flow *) x.c.m)->in_port.ofp_port = 0;
             check_exit(ctx, &x, in_port);
         }
@@ -1182,7 +1191,7 @@ resubmit(struct ctx *ctx, struct branch *b, const struct ofpact *a,
     };
     struct frame restore;
     struct hs_cube saved;
-    const struct frame *cont = &rest;
+    const struct frame *cont = rest.len ? &rest : up;
 
     if (in_port != OFPP_IN_PORT) {
         memset(&saved, 0, sizeof saved);
@@ -1193,7 +1202,7 @@ resubmit(struct ctx *ctx, struct branch *b, const struct ofpact *a,
         memset(&restore, 0, sizeof restore);
         restore.restore = true;
         restore.saved = &saved;
-        restore.up = &rest;
+        restore.up = cont;
         cont = &restore;
 
         struct orig *owned = NULL;
@@ -1754,7 +1763,8 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     struct hs_sparse **owned = NULL;
     size_t n_owned = 0;
     size_t i1 = 0, i2 = 0;
-    while (i1 < n1 || i2 < n2) {
+    bool covered = false;
+    while (!covered && (i1 < n1 || i2 < n2)) {
         const struct vfy_flow *f;
         if (i2 >= n2 || (i1 < n1 && l1[i1]->priority >= l2[i2]->priority)) {
             f = l1[i1++];
@@ -1769,11 +1779,55 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
                         &owned, &n_owned, up, depth);
             continue;
         }
-        follow_flow(ctx, b, f, f->match, taken, n_taken, up, depth);
-        if (hs_covers(f->match, &b->c)) {
-            break;
+        if (f->no_effect) {
+            /* What a flow without effect takes goes on with the
+             * continuation unchanged, as what no flow matches does: if
+             * every flow below is so too, let all of it go on at once
+             * below; otherwise, follow this flow alone. */
+            bool rest_no_effect = true;
+            for (size_t j1 = i1, j2 = i2;
+                 rest_no_effect && (j1 < n1 || j2 < n2);) {
+                const struct vfy_flow *g = j1 < n1 ? l1[j1++] : l2[j2++];
+                rest_no_effect = g->no_effect
+                                 || !hs_intersects(&b->c, g->match);
+            }
+            if (rest_no_effect) {
+                break;
+            }
+            if (up) {
+                follow_flow(ctx, b, f, f->match, taken, n_taken, up, depth);
+            }
+        } else {
+            follow_flow(ctx, b, f, f->match, taken, n_taken, up, depth);
         }
+        covered = hs_covers(f->match, &b->c);
         push_sparse(&taken, &n_taken, &taken_allocated, f->match);
+    }
+
+    /* What no flow took (or only flows without effect): a table miss does
+     * nothing, so a resubmit's caller goes on; at the end of the pipeline
+     * (no caller), that is a drop. */
+    if (up && !covered) {
+        struct branch *x = xmalloc(sizeof *x);
+        x->c = b->c;
+        x->orig = b->orig;
+        x->subs = xmalloc((b->n_subs + n_taken + 1) * sizeof *x->subs);
+        x->n_subs = 0;
+        bool empty = false;
+        for (size_t i = 0; i < b->n_subs + n_taken && !empty; i++) {
+            const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
+                                         : taken[i - b->n_subs]);
+            if (hs_intersects(&x->c, s)) {
+                empty = hs_covers(s, &x->c);
+                x->subs[x->n_subs++] = s;
+            }
+        }
+        struct hs_cube w;
+        if (!empty && (!x->n_subs || hs_nonempty(&x->c, x->subs, x->n_subs,
+                                                 &w, SPLIT_BUDGET))) {
+            go_up(ctx, x, up);
+        }
+        branch_free(x);
     }
     free(taken);
     for (size_t i = 0; i < n_owned; i++) {

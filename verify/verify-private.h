@@ -27,6 +27,8 @@ struct vfy_flow {
     uint32_t conj_id;           /* The conj_id it matches, if 'is_conj'. */
     bool is_conj;               /* Matches conj_id=N. */
     bool is_clause;             /* Only conjunction() actions. */
+    bool no_effect;             /* Actions change nothing, output nothing
+                                 * ("drop", note, meter...). */
     struct ofpact *ofpacts;     /* Actions. */
     size_t ofpacts_len;         /* Their length in bytes. */
 };

@@ -133,6 +133,29 @@ flow_find(const struct vfy_flows *flows, uint8_t table_id,
     return NULL;
 }
 
+/* Returns true if 'ofpacts' neither change nor send the packet. */
+static bool
+has_no_effect(const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, ofpacts, ofpacts_len) {
+        switch (a->type) {
+        case OFPACT_NOTE:
+        case OFPACT_METER:
+        case OFPACT_SAMPLE:
+        case OFPACT_FIN_TIMEOUT:
+        case OFPACT_SET_QUEUE:
+        case OFPACT_POP_QUEUE:
+        case OFPACT_CLEAR_ACTIONS:
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns true if 'ofpacts' are all conjunction() actions (at least one). */
 static bool
 only_conjunctions(const struct ofpact *ofpacts, size_t ofpacts_len)
@@ -179,6 +202,7 @@ vfy_flows_add(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
         f->match = xmemdup(full, sizeof *full + 2 * full->n * sizeof full->w[0]);
     }
     f->is_clause = only_conjunctions(ofpacts, ofpacts_len);
+    f->no_effect = has_no_effect(ofpacts, ofpacts_len);
     f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
     f->ofpacts_len = ofpacts_len;
     hmap_insert(&flows->flows, &f->node, vflow_hash(table_id, priority, full));
@@ -239,9 +263,11 @@ struct parsed_flow {
     size_t ofpacts_len;         /* Their length. */
 };
 
-char *
-vfy_flows_parse(struct vfy_flows *flows, const char *text,
-                const char *file_name)
+/* Parses 'text' and adds its flows to 'flows', or with 'remove' removes
+ * them. */
+static char *
+parse_flows(struct vfy_flows *flows, const char *text, const char *file_name,
+            bool remove)
 {
     struct parsed_flow *parsed = NULL;
     size_t n = 0, allocated = 0;
@@ -294,7 +320,11 @@ vfy_flows_parse(struct vfy_flows *flows, const char *text,
 
     for (size_t i = 0; i < n; i++) {
         struct parsed_flow *pf = &parsed[i];
-        if (!error) {
+        if (error) {
+            /* Nothing changes. */
+        } else if (remove) {
+            vfy_flows_remove(flows, pf->table_id, pf->priority, &pf->match);
+        } else {
             vfy_flows_add(flows, pf->table_id, pf->priority, &pf->match,
                           pf->cookie, pf->ofpacts, pf->ofpacts_len);
         }
@@ -302,6 +332,20 @@ vfy_flows_parse(struct vfy_flows *flows, const char *text,
     }
     free(parsed);
     return error;
+}
+
+char *
+vfy_flows_parse(struct vfy_flows *flows, const char *text,
+                const char *file_name)
+{
+    return parse_flows(flows, text, file_name, false);
+}
+
+char *
+vfy_flows_parse_remove(struct vfy_flows *flows, const char *text,
+                       const char *file_name)
+{
+    return parse_flows(flows, text, file_name, true);
 }
 
 /* The port map. */
