@@ -39,9 +39,9 @@
 /* Splits allowed to one emptiness check. */
 #define SPLIT_BUDGET 256
 
-/* Conjunctions whose clauses give more cubes than this are followed as
- * one over-approximating cube, and shadow nothing below them. */
-#define MAX_CONJ_CUBES 16
+/* Conjunctions whose clauses give more cubes than this shadow nothing
+ * below them (their exact extent is not computed). */
+#define MAX_CONJ_CUBES 4096
 
 /* Counterexamples kept per input port. */
 #define MAX_LEAKS_PER_PORT 32
@@ -1671,22 +1671,23 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
     }
 
     if (match) {
+        /* The conjunction's exact cubes (clause by clause), which the flows
+         * below must not take, if they are few enough; one cube that
+         * holds them all (each dimension's hull) is what is followed when
+         * there are several: over-approximating the part that goes
+         * through the flow's actions is safe, and spares following the
+         * same actions once per member address. */
         struct hs_sparse **cubes = NULL;
         size_t n_cubes = 0;
-        if (conj_cubes(&base, &b->c, (const struct vfy_clause *const **) dims,
-                       n_dim, 0, n_dims, &cubes, &n_cubes, MAX_CONJ_CUBES)) {
-            /* Exact: each cube, minus the ones before it. */
-            for (size_t i = 0; i < n_cubes; i++) {
-                follow_flow(ctx, b, f, cubes[i], *taken, *n_taken, up,
-                            depth);
-                push_sparse(taken, n_taken, taken_allocated, cubes[i]);
-            }
-        } else {
-            /* Too many: one cube, the match and each dimension's hull,
-             * which over-approximates the conjunction and so takes
-             * nothing from below. */
+        bool exact = conj_cubes(&base, &b->c,
+                                (const struct vfy_clause *const **) dims,
+                                n_dim, 0, n_dims, &cubes, &n_cubes,
+                                MAX_CONJ_CUBES);
+        if (exact && n_cubes == 1) {
+            follow_flow(ctx, b, f, cubes[0], *taken, *n_taken, up, depth);
+        } else if (!exact || n_cubes > 1) {
             struct hs_cube hull_all = within;
-            for (size_t d = 0; d < n_dims; d++) {
+            for (size_t d = 0; d < n_dims && match; d++) {
                 struct hs_cube hull;
                 hs_cube_from_sparse(&hull, dims[d][0]->flow->match);
                 for (size_t i = 1; i < n_dim[d]; i++) {
@@ -1710,6 +1711,9 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
                 follow_flow(ctx, b, f, m, *taken, *n_taken, up, depth);
                 free(m);
             }
+        }
+        for (size_t i = 0; exact && i < n_cubes; i++) {
+            push_sparse(taken, n_taken, taken_allocated, cubes[i]);
         }
         for (size_t i = 0; i < n_cubes; i++) {
             *owned = xrealloc(*owned, (*n_owned + 1) * sizeof **owned);
