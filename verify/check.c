@@ -36,12 +36,15 @@
 /* Table lookups per input port before the rest is deemed opaque. */
 #define MAX_LOOKUPS 2000000
 
-/* Splits allowed to one emptiness check. */
+/* Splits allowed to one emptiness check: at an exit (a possible leak),
+ * and at every flow on the way (where running out only means following
+ * a set that may be empty, which is safe). */
 #define SPLIT_BUDGET 256
+#define FLOW_SPLIT_BUDGET 16
 
 /* Conjunctions whose clauses give more cubes than this shadow nothing
  * below them (their exact extent is not computed). */
-#define MAX_CONJ_CUBES 4096
+#define MAX_CONJ_CUBES 8
 
 /* Counterexamples kept per input port. */
 #define MAX_LEAKS_PER_PORT 32
@@ -1557,7 +1560,8 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
     }
     if (!empty && x->n_subs) {
         struct hs_cube w;
-        empty = !hs_nonempty(&x->c, x->subs, x->n_subs, &w, SPLIT_BUDGET);
+        empty = !hs_nonempty(&x->c, x->subs, x->n_subs, &w,
+                             FLOW_SPLIT_BUDGET);
     }
     if (!empty) {
         struct step st = {
@@ -1597,13 +1601,15 @@ conj_cubes(const struct hs_cube *acc, const struct hs_cube *c,
         if (*n >= max) {
             return false;
         }
-        *out = xrealloc(*out, (*n + 1) * sizeof **out);
-        (*out)[(*n)++] = hs_sparse_from_cube(acc);
+        if (out) {
+            *out = xrealloc(*out, (*n + 1) * sizeof **out);
+            (*out)[*n] = hs_sparse_from_cube(acc);
+        }
+        (*n)++;
         return true;
     }
     for (size_t i = 0; i < n_dim[dim]; i++) {
         const struct hs_sparse *cl = dims[dim][i]->flow->match;
-        struct hs_cube *next;
         struct hs_cube tmp;
 
         if (!hs_intersects(acc, cl)) {
@@ -1614,8 +1620,7 @@ conj_cubes(const struct hs_cube *acc, const struct hs_cube *c,
         if (!hs_cube_intersects(&tmp, c)) {
             continue;
         }
-        next = &tmp;
-        if (!conj_cubes(next, c, dims, n_dim, dim + 1, n_dims, out, n,
+        if (!conj_cubes(&tmp, c, dims, n_dim, dim + 1, n_dims, out, n,
                         max)) {
             return false;
         }
@@ -1679,10 +1684,17 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
          * same actions once per member address. */
         struct hs_sparse **cubes = NULL;
         size_t n_cubes = 0;
-        bool exact = conj_cubes(&base, &b->c,
-                                (const struct vfy_clause *const **) dims,
-                                n_dim, 0, n_dims, &cubes, &n_cubes,
-                                MAX_CONJ_CUBES);
+        const struct vfy_clause *const **cdims
+            = (const struct vfy_clause *const **) dims;
+        bool exact = conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, NULL,
+                                &n_cubes, MAX_CONJ_CUBES);
+        if (exact) {
+            n_cubes = 0;
+            conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, &cubes,
+                       &n_cubes, MAX_CONJ_CUBES);
+        } else {
+            n_cubes = 0;
+        }
         if (exact && n_cubes == 1) {
             follow_flow(ctx, b, f, cubes[0], *taken, *n_taken, up, depth);
         } else if (!exact || n_cubes > 1) {
@@ -1828,7 +1840,7 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         struct hs_cube w;
         if (!empty && (!x->n_subs || hs_nonempty(&x->c, x->subs, x->n_subs,
-                                                 &w, SPLIT_BUDGET))) {
+                                                 &w, FLOW_SPLIT_BUDGET))) {
             go_up(ctx, x, up);
         }
         branch_free(x);

@@ -190,12 +190,16 @@ nonempty__(const struct hs_cube *c, const struct hs_sparse **subs, size_t n,
            struct hs_cube *witness, int *budget)
 {
     /* Keep only what meets 'c'; anything that covers it empties it. */
-    const struct hs_sparse **live = xmalloc((n ? n : 1) * sizeof *live);
+    const struct hs_sparse *stack[32];
+    const struct hs_sparse **live = (n <= ARRAY_SIZE(stack) ? stack
+                                     : xmalloc(n * sizeof *live));
     size_t n_live = 0;
     for (size_t i = 0; i < n; i++) {
         if (hs_intersects(c, subs[i])) {
             if (hs_covers(subs[i], c)) {
-                free(live);
+                if (live != stack) {
+                    free(live);
+                }
                 return false;
             }
             live[n_live++] = subs[i];
@@ -203,7 +207,9 @@ nonempty__(const struct hs_cube *c, const struct hs_sparse **subs, size_t n,
     }
     if (!n_live || --*budget <= 0) {
         *witness = *c;
-        free(live);
+        if (live != stack) {
+            free(live);
+        }
         return true;
     }
 
@@ -242,7 +248,9 @@ nonempty__(const struct hs_cube *c, const struct hs_sparse **subs, size_t n,
                            pass == 0 ? n_live - 1 : n_live, witness, budget);
     }
     free(half);
-    free(live);
+    if (live != stack) {
+        free(live);
+    }
     return found;
 }
 
