@@ -1107,8 +1107,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         sv.u8[sizeof sv - 1] = ofp_to_u16(port) & 0xff;
         mf_write_subfield_flow(sf, &sv, (struct flow *) x->c.v);
         mf_write_subfield_flow(sf, &ones, (struct flow *) x->c.m);
-        struct hs_cube w;
-        if (hs_nonempty(&x->c, x->subs, x->n_subs, &w, SPLIT_BUDGET)) {
+        if (hs_is_nonempty(&x->c, x->subs, x->n_subs, SPLIT_BUDGET)) {
             check_exit(ctx, x, port);
         }
         branch_free(x);
@@ -1559,9 +1558,8 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
         }
     }
     if (!empty && x->n_subs) {
-        struct hs_cube w;
-        empty = !hs_nonempty(&x->c, x->subs, x->n_subs, &w,
-                             FLOW_SPLIT_BUDGET);
+        empty = !hs_is_nonempty(&x->c, x->subs, x->n_subs,
+                                FLOW_SPLIT_BUDGET);
     }
     if (!empty) {
         struct step st = {
@@ -1838,9 +1836,9 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
                 x->subs[x->n_subs++] = s;
             }
         }
-        struct hs_cube w;
-        if (!empty && (!x->n_subs || hs_nonempty(&x->c, x->subs, x->n_subs,
-                                                 &w, FLOW_SPLIT_BUDGET))) {
+        if (!empty && (!x->n_subs
+                       || hs_is_nonempty(&x->c, x->subs, x->n_subs,
+                                         FLOW_SPLIT_BUDGET))) {
             go_up(ctx, x, up);
         }
         branch_free(x);

@@ -263,3 +263,40 @@ hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
     free(copy);
     return nonempty;
 }
+
+/* Returns true if the packet whose bits are 'v' (every bit fixed) is in
+ * 's'. */
+static bool
+point_in(const uint64_t *v, const struct hs_sparse *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if ((v[s->idx[i]] ^ HS_SV(s, i)) & HS_SM(s, i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+hs_is_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
+               size_t n, int budget)
+{
+    /* Most often, the packet with zeros in every free bit, or the one
+     * with ones, is outside every subtracted cube. */
+    uint64_t ones[HS_N];
+    bool zero_out = true, ones_out = true;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        ones[i] = c->v[i] | ~c->m[i];
+    }
+    for (size_t i = 0; i < n && (zero_out || ones_out); i++) {
+        zero_out = zero_out && !point_in(c->v, subs[i]);
+        ones_out = ones_out && !point_in(ones, subs[i]);
+    }
+    if (zero_out || ones_out) {
+        return true;
+    }
+
+    struct hs_cube witness;
+    return hs_nonempty(c, subs, n, &witness, budget);
+}

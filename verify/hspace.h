@@ -73,4 +73,9 @@ void hs_field_bits(const struct mf_field *, struct hs_cube *bits);
 bool hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
                  size_t n, struct hs_cube *witness, int budget);
 
+/* The same without a witness, faster when the set is not empty. */
+bool hs_is_nonempty(const struct hs_cube *c,
+                    const struct hs_sparse *const *subs, size_t n,
+                    int budget);
+
 #endif /* verify/hspace.h */
