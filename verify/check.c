@@ -415,6 +415,10 @@ index_tables(struct vfy_flows *flows, bool rekey)
         }
         t->dirty = false;
         qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
+        t->no_effect = true;
+        for (size_t j = 0; j < t->n_all; j++) {
+            t->no_effect = t->no_effect && t->all[j]->no_effect;
+        }
         if (rekey || t->key == VFY_N_KEYS) {
             t->key = choose_key(t->all, t->n_all);
         }
@@ -1749,6 +1753,17 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         return;
     }
     record_lookup(ctx, table, &b->c);
+
+    if (t->no_effect) {
+        /* Nothing here changes or sends the packet (statistics, mirror
+         * tables without mirrors): a caller goes on as it is. */
+        if (up) {
+            struct branch *x = branch_clone(b);
+            go_up(ctx, x, up);
+            branch_free(x);
+        }
+        return;
+    }
 
     /* Candidates: the flows with the key's value and those without a
      * key, merged by priority; or all. */

@@ -52,6 +52,7 @@ struct vfy_table {
     struct vfy_flow **all;      /* Every ordinary flow, by priority. */
     size_t n_all;               /* Number of them. */
     struct hmap conjs;          /* vfy_conj by id: the clauses. */
+    bool no_effect;             /* Every flow is without effect. */
 };
 
 /* The flow table. */
