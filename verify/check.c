@@ -1630,6 +1630,50 @@ conj_cubes(const struct hs_cube *acc, const struct hs_cube *c,
     return true;
 }
 
+/* Returns the bitwise hull of the matches of the 'n' (at least one)
+ * clauses 'cls': the bits they all fix, to the same value. */
+static struct hs_sparse *
+clause_hull(const struct vfy_clause *const *cls, size_t n)
+{
+    const struct hs_sparse *first = cls[0]->flow->match;
+    size_t nw = first->n;
+    uint8_t idx[HS_N];
+    uint64_t v[HS_N], m[HS_N];
+
+    for (size_t k = 0; k < nw; k++) {
+        idx[k] = first->idx[k];
+        v[k] = HS_SV(first, k);
+        m[k] = HS_SM(first, k);
+    }
+    for (size_t i = 1; i < n && nw; i++) {
+        const struct hs_sparse *s = cls[i]->flow->match;
+        size_t out = 0, j = 0;
+        for (size_t k = 0; k < nw; k++) {
+            while (j < s->n && s->idx[j] < idx[k]) {
+                j++;
+            }
+            if (j < s->n && s->idx[j] == idx[k]) {
+                uint64_t mk = m[k] & HS_SM(s, j) & ~(v[k] ^ HS_SV(s, j));
+                if (mk) {
+                    idx[out] = idx[k];
+                    m[out] = mk;
+                    v[out] = v[k] & mk;
+                    out++;
+                }
+            }
+        }
+        nw = out;
+    }
+
+    struct hs_cube c;
+    memset(&c, 0, sizeof c);
+    for (size_t k = 0; k < nw; k++) {
+        c.v[idx[k]] = v[k];
+        c.m[idx[k]] = m[k];
+    }
+    return hs_sparse_from_cube(&c);
+}
+
 /* Follows 'b' into conjunction flow 'f' of table 't'.  Appends to 'taken'
  * what the conjunction surely takes from the flows below it; '*owned'
  * collects the cubes allocated for that. */
@@ -1702,17 +1746,7 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
         } else if (!exact || n_cubes > 1) {
             struct hs_cube hull_all = within;
             for (size_t d = 0; d < n_dims && match; d++) {
-                struct hs_cube hull;
-                hs_cube_from_sparse(&hull, dims[d][0]->flow->match);
-                for (size_t i = 1; i < n_dim[d]; i++) {
-                    struct hs_cube cl;
-                    hs_cube_from_sparse(&cl, dims[d][i]->flow->match);
-                    for (size_t w = 0; w < HS_N; w++) {
-                        hull.m[w] &= cl.m[w] & ~(hull.v[w] ^ cl.v[w]);
-                        hull.v[w] &= hull.m[w];
-                    }
-                }
-                struct hs_sparse *hs = hs_sparse_from_cube(&hull);
+                struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
                 if (hs_intersects(&hull_all, hs)) {
                     hs_and(&hull_all, hs);
                 } else {
