@@ -172,12 +172,20 @@ only_conjunctions(const struct ofpact *ofpacts, size_t ofpacts_len)
     return any;
 }
 
-void
-vfy_flows_add(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
-              const struct match *match, ovs_be64 cookie,
-              const struct ofpact *ofpacts, size_t ofpacts_len)
+/* Returns a copy of 's'. */
+static struct hs_sparse *
+sparse_clone(const struct hs_sparse *s)
 {
-    struct hs_sparse *full = hs_sparse_from_match(match);
+    return xmemdup(s, sizeof *s + 2 * s->n * sizeof s->w[0]);
+}
+
+/* Adds a flow whose match is 'full' (which it takes), with 'is_conj' if it
+ * matches conj_id 'conj_id'. */
+static void
+flows_add__(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
+            struct hs_sparse *full, bool is_conj, uint32_t conj_id,
+            ovs_be64 cookie, const struct ofpact *ofpacts, size_t ofpacts_len)
+{
     struct vfy_flow *f = flow_find(flows, table_id, priority, full);
 
     if (f) {
@@ -191,15 +199,17 @@ vfy_flows_add(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
     f->priority = priority;
     f->cookie = cookie;
     f->full = full;
-    f->is_conj = match->wc.masks.conj_id != 0;
-    f->conj_id = match->flow.conj_id;
-    if (f->is_conj) {
-        struct match m = *match;
-        m.wc.masks.conj_id = 0;
-        m.flow.conj_id = 0;
-        f->match = hs_sparse_from_match(&m);
+    f->is_conj = is_conj;
+    f->conj_id = conj_id;
+    if (is_conj) {
+        /* The conjunction's own match, without conj_id. */
+        struct hs_cube c;
+        hs_cube_from_sparse(&c, full);
+        ((struct flow *) c.m)->conj_id = 0;
+        ((struct flow *) c.v)->conj_id = 0;
+        f->match = hs_sparse_from_cube(&c);
     } else {
-        f->match = xmemdup(full, sizeof *full + 2 * full->n * sizeof full->w[0]);
+        f->match = sparse_clone(full);
     }
     f->is_clause = only_conjunctions(ofpacts, ofpacts_len);
     f->no_effect = has_no_effect(ofpacts, ofpacts_len);
@@ -209,14 +219,23 @@ vfy_flows_add(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
     record_change(flows, table_id, f->match);
 }
 
-bool
-vfy_flows_remove(struct vfy_flows *flows, uint8_t table_id,
-                 uint16_t priority, const struct match *match)
+void
+vfy_flows_add(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
+              const struct match *match, ovs_be64 cookie,
+              const struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    struct hs_sparse *full = hs_sparse_from_match(match);
+    flows_add__(flows, table_id, priority, hs_sparse_from_match(match),
+                match->wc.masks.conj_id != 0, match->flow.conj_id, cookie,
+                ofpacts, ofpacts_len);
+}
+
+/* Removes the flow with this identity, if any. */
+static bool
+flows_remove__(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
+               const struct hs_sparse *full)
+{
     struct vfy_flow *f = flow_find(flows, table_id, priority, full);
 
-    free(full);
     if (!f) {
         return false;
     }
@@ -224,6 +243,17 @@ vfy_flows_remove(struct vfy_flows *flows, uint8_t table_id,
     record_change(flows, table_id, f->match);
     flow_free(f);
     return true;
+}
+
+bool
+vfy_flows_remove(struct vfy_flows *flows, uint8_t table_id,
+                 uint16_t priority, const struct match *match)
+{
+    struct hs_sparse *full = hs_sparse_from_match(match);
+    bool removed = flows_remove__(flows, table_id, priority, full);
+
+    free(full);
+    return removed;
 }
 
 void
@@ -253,9 +283,12 @@ starts_with(const char *line, const char *prefix)
     return !strncmp(line, prefix, strlen(prefix));
 }
 
-/* A parsed flow, held until the whole text parsed. */
+/* A parsed flow, held until the whole text parsed (compactly: a large
+ * dump has tens of thousands). */
 struct parsed_flow {
-    struct match match;         /* Its match. */
+    struct hs_sparse *full;     /* Its match. */
+    bool is_conj;               /* Whether it matches conj_id... */
+    uint32_t conj_id;           /* ...this one. */
     uint8_t table_id;           /* Its table. */
     uint16_t priority;          /* Its priority. */
     ovs_be64 cookie;            /* Its cookie. */
@@ -307,7 +340,11 @@ parse_flows(struct vfy_flows *flows, const char *text, const char *file_name,
                 parsed = x2nrealloc(parsed, &allocated, sizeof *parsed);
             }
             struct parsed_flow *pf = &parsed[n++];
-            minimatch_expand(&fm.match, &pf->match);
+            struct match match;
+            minimatch_expand(&fm.match, &match);
+            pf->full = hs_sparse_from_match(&match);
+            pf->is_conj = match.wc.masks.conj_id != 0;
+            pf->conj_id = match.flow.conj_id;
             pf->table_id = fm.table_id == 0xff ? 0 : fm.table_id;
             pf->priority = fm.priority;
             pf->cookie = fm.new_cookie == OVS_BE64_MAX ? 0 : fm.new_cookie;
@@ -321,12 +358,14 @@ parse_flows(struct vfy_flows *flows, const char *text, const char *file_name,
     for (size_t i = 0; i < n; i++) {
         struct parsed_flow *pf = &parsed[i];
         if (error) {
-            /* Nothing changes. */
+            free(pf->full);     /* Nothing changes. */
         } else if (remove) {
-            vfy_flows_remove(flows, pf->table_id, pf->priority, &pf->match);
+            flows_remove__(flows, pf->table_id, pf->priority, pf->full);
+            free(pf->full);
         } else {
-            vfy_flows_add(flows, pf->table_id, pf->priority, &pf->match,
-                          pf->cookie, pf->ofpacts, pf->ofpacts_len);
+            flows_add__(flows, pf->table_id, pf->priority, pf->full,
+                        pf->is_conj, pf->conj_id, pf->cookie, pf->ofpacts,
+                        pf->ofpacts_len);
         }
         free(pf->ofpacts);
     }

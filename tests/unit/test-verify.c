@@ -431,10 +431,12 @@ START_TEST(test_bad_input)
 
     static const char *const bad[][2] = {
         { "[]", "map.json: expected a JSON object" },
-        { "{\"vnics\": {\"x\": {\"network\": \"a/b\"}}}", "map.json: vnics.x" },
+        { "{\"vnics\": {\"x\": {\"network\": \"a/b\"}}}",
+          "map.json: vnics.x" },
         { "{\"vnics\": {\"1\": {\"network\": \"ab\"}}}",
           "map.json: vnics.1.network: expected a network name" },
-        { "{\"vnics\": {}, \"uplink\": {\"port\": 0}}", "map.json: uplink.port" },
+        { "{\"vnics\": {}, \"uplink\": {\"port\": 0}}",
+          "map.json: uplink.port" },
         { "{\"vnics\": {}, \"tunnel\": {\"port\": 5, \"vnis\": "
           "{\"1\": 3}}}", "map.json: tunnel.vnis.1: expected a network" },
         { "{\"vnics\": {}, \"color\": 1}", "map.json: color: unknown member" },
