@@ -1674,13 +1674,14 @@ clause_hull(const struct vfy_clause *const *cls, size_t n)
     return hs_sparse_from_cube(&c);
 }
 
-/* Follows 'b' into conjunction flow 'f' of table 't'.  Appends to 'taken'
- * what the conjunction surely takes from the flows below it; '*owned'
- * collects the cubes allocated for that. */
+/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
+ * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * surely takes from the flows below it; '*owned' collects the cubes
+ * allocated for that. */
 static void
 follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
             const struct vfy_flow *f, const struct hs_sparse ***taken,
-            size_t *n_taken, size_t *taken_allocated,
+            size_t *n_taken, size_t *taken_allocated, size_t n_above,
             struct hs_sparse ***owned, size_t *n_owned,
             const struct frame *up, int depth)
 {
@@ -1742,7 +1743,7 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
             n_cubes = 0;
         }
         if (exact && n_cubes == 1) {
-            follow_flow(ctx, b, f, cubes[0], *taken, *n_taken, up, depth);
+            follow_flow(ctx, b, f, cubes[0], *taken, n_above, up, depth);
         } else if (!exact || n_cubes > 1) {
             struct hs_cube hull_all = within;
             for (size_t d = 0; d < n_dims && match; d++) {
@@ -1756,7 +1757,7 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
             }
             if (match) {
                 struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
-                follow_flow(ctx, b, f, m, *taken, *n_taken, up, depth);
+                follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
                 free(m);
             }
         }
@@ -1826,20 +1827,34 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     struct hs_sparse **owned = NULL;
     size_t n_owned = 0;
     size_t i1 = 0, i2 = 0;
-    bool covered = false;
-    while (!covered && (i1 < n1 || i2 < n2)) {
+
+    /* Flows of one priority that overlap: OVS may pick either, so neither
+     * takes anything from the other; only what flows of higher priority
+     * took ('n_above' first entries of 'taken') is subtracted. */
+    int cur_prio = -1;
+    size_t n_above = 0;
+    int covered_prio = -1;
+    size_t n_sub = SIZE_MAX;
+    while (i1 < n1 || i2 < n2) {
         const struct vfy_flow *f;
         if (i2 >= n2 || (i1 < n1 && l1[i1]->priority >= l2[i2]->priority)) {
             f = l1[i1++];
         } else {
             f = l2[i2++];
         }
+        if (f->priority < covered_prio) {
+            break;
+        }
+        if ((int) f->priority != cur_prio) {
+            cur_prio = f->priority;
+            n_above = n_taken;
+        }
         if (!hs_intersects(&b->c, f->match)) {
             continue;
         }
         if (f->is_conj) {
             follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
-                        &owned, &n_owned, up, depth);
+                        n_above, &owned, &n_owned, up, depth);
             continue;
         }
         if (f->no_effect) {
@@ -1855,29 +1870,33 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
                                  || !hs_intersects(&b->c, g->match);
             }
             if (rest_no_effect) {
+                n_sub = n_above;
                 break;
             }
             if (up) {
-                follow_flow(ctx, b, f, f->match, taken, n_taken, up, depth);
+                follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
             }
         } else {
-            follow_flow(ctx, b, f, f->match, taken, n_taken, up, depth);
+            follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
         }
-        covered = hs_covers(f->match, &b->c);
+        if (hs_covers(f->match, &b->c)) {
+            covered_prio = f->priority;
+        }
         push_sparse(&taken, &n_taken, &taken_allocated, f->match);
     }
 
     /* What no flow took (or only flows without effect): a table miss does
      * nothing, so a resubmit's caller goes on; at the end of the pipeline
      * (no caller), that is a drop. */
-    if (up && !covered) {
+    n_sub = MIN(n_sub, n_taken);
+    if (up && (covered_prio < 0 || n_sub < n_taken)) {
         struct branch *x = xmalloc(sizeof *x);
         x->c = b->c;
         x->orig = b->orig;
-        x->subs = xmalloc((b->n_subs + n_taken + 1) * sizeof *x->subs);
+        x->subs = xmalloc((b->n_subs + n_sub + 1) * sizeof *x->subs);
         x->n_subs = 0;
         bool empty = false;
-        for (size_t i = 0; i < b->n_subs + n_taken && !empty; i++) {
+        for (size_t i = 0; i < b->n_subs + n_sub && !empty; i++) {
             const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
                                          : taken[i - b->n_subs]);
             if (hs_intersects(&x->c, s)) {

@@ -303,6 +303,15 @@ START_TEST(test_shadowed_leak_is_unreachable)
     assert_leak(&r, "to port 3");
     ck_assert(!strstr(r.report, "tp_src=1,"));
     run_destroy(&r);
+
+    /* Two overlapping flows of one priority: OVS may pick either, so the
+     * drop does not hide the leak. */
+    run_check(&r, base_flows,
+              "table=30, priority=300,metadata=0x64,tcp actions=drop\n"
+              "table=30, priority=300,metadata=0x64,tcp,tp_dst=22 "
+              "actions=output:3\n");
+    assert_leak(&r, "to port 3");
+    run_destroy(&r);
 }
 END_TEST
 
