@@ -175,3 +175,33 @@ clean-system-testsuite:
 	    $(SHELL) '$(SYSTEM_TESTSUITE)' -C tests --clean
 
 .PHONY: check-system clean-system-testsuite
+
+# The isolation verifier (issue 13): its unit tests, on hand-written tables
+# and on tables from the controller's own compiler (verify-fixture.c), and
+# its benchmark (tests/unit/bench-verify [P [NETWORKS]], not run by
+# "make check").
+check_PROGRAMS += tests/unit/test-verify
+TESTS += tests/unit/test-verify
+tests_unit_test_verify_SOURCES = \
+	tests/unit/test-verify.c \
+	tests/unit/verify-fixture.c \
+	tests/unit/verify-fixture.h
+tests_unit_test_verify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_verify_LDADD = \
+	verify/libverify.a \
+	controller/libcontroller.a \
+	policies/libpolicy.a \
+	$(JANSSON_LIBS) \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
+noinst_PROGRAMS += tests/unit/bench-verify
+tests_unit_bench_verify_SOURCES = \
+	tests/unit/bench-verify.c \
+	tests/unit/verify-fixture.c \
+	tests/unit/verify-fixture.h
+tests_unit_bench_verify_LDADD = \
+	verify/libverify.a \
+	controller/libcontroller.a \
+	policies/libpolicy.a \
+	$(JANSSON_LIBS) \
+	$(OVS_LIBS)

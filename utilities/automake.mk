@@ -56,3 +56,10 @@ EXTRA_DIST += \
 	utilities/bulkhead-bench \
 	utilities/bulkhead-bench-fleet \
 	utilities/bulkhead-bench-throughput
+
+# The offline isolation checker (issue 13, Documentation/verify.md).
+bin_PROGRAMS += utilities/bulkhead-verify
+utilities_bulkhead_verify_SOURCES = utilities/bulkhead-verify.c
+utilities_bulkhead_verify_LDADD = \
+	verify/libverify.a \
+	$(OVS_LIBS)

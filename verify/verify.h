@@ -74,6 +74,13 @@ size_t vfy_flows_count(const struct vfy_flows *);
 char *vfy_flows_parse(struct vfy_flows *, const char *text,
                       const char *file_name) OVS_WARN_UNUSED_RESULT;
 
+/* Removes the flows of 'text' (the same syntax), each identified by its
+ * table, priority and match; the actions are ignored.  Returns NULL, or an
+ * error as vfy_flows_parse() does (then nothing is removed); a flow of
+ * 'text' that the table does not hold is no error. */
+char *vfy_flows_parse_remove(struct vfy_flows *, const char *text,
+                             const char *file_name) OVS_WARN_UNUSED_RESULT;
+
 /* The port map. */
 
 struct vfy_portmap *vfy_portmap_create(void);

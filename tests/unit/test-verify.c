@@ -1,0 +1,561 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Unit tests of the isolation verifier (verify/verify.h): small
+ * hand-written tables with known answers, and tables written by the
+ * controller's own compiler (verify-fixture.c). */
+
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "flow.h"
+#include "openvswitch/json.h"
+#include "tests/unit/verify-fixture.h"
+#include "util.h"
+#include "verify/verify.h"
+
+/* The port map of the hand-written tables: vNICs 1 and 2 on acme/lan,
+ * 3 and 4 on beta/lan; uplink 9 (VLAN 100 acme, 200 beta); tunnel 10
+ * (VNI 5001 acme, 5002 beta). */
+static const char map_json[] =
+    "{\"vnics\": {\"1\": {\"network\": \"acme/lan\", \"name\": \"a1\"},"
+    "             \"2\": {\"network\": \"acme/lan\", \"name\": \"a2\"},"
+    "             \"3\": {\"network\": \"beta/lan\", \"name\": \"b3\"},"
+    "             \"4\": {\"network\": \"beta/lan\", \"name\": \"b4\"}},"
+    " \"uplink\": {\"port\": 9, \"vlans\": {\"100\": \"acme/lan\","
+    "                                      \"200\": \"beta/lan\"}},"
+    " \"tunnel\": {\"port\": 10, \"vnis\": {\"5001\": \"acme/lan\","
+    "                                      \"5002\": \"beta/lan\"}}}";
+
+/* A pipeline of that map that isolates: port security sets metadata
+ * (acme 0x64, beta 0xc8) and goes to 30, which forwards per (metadata,
+ * dl_dst) through reg7 and table 50. */
+static const char base_flows[] =
+    "NXST_FLOW reply (xid=0x4):\n"
+    " cookie=0xf00000000000000, duration=2.1s, table=0, n_packets=3, "
+    "n_bytes=180, idle_age=1, priority=50,vlan_tci=0x1000/0x1000 "
+    "actions=drop\n"
+    " cookie=0xf00000000000000, table=0, priority=0 actions=goto_table:10\n"
+    " cookie=0x100000000000001, table=10, priority=100,in_port=1 "
+    "actions=set_field:0x64->metadata,set_field:1->reg6,goto_table:30\n"
+    " cookie=0x100000000000002, table=10, priority=100,in_port=2 "
+    "actions=set_field:0x64->metadata,set_field:2->reg6,goto_table:30\n"
+    " cookie=0x100000000000003, table=10, priority=100,in_port=3 "
+    "actions=set_field:0xc8->metadata,set_field:3->reg6,goto_table:30\n"
+    " cookie=0x100000000000004, table=10, priority=100,in_port=4 "
+    "actions=set_field:0xc8->metadata,set_field:4->reg6,goto_table:30\n"
+    " table=10, priority=0 actions=drop\n"
+    " table=30, priority=100,metadata=0x64,dl_dst=02:00:00:00:00:01 "
+    "actions=set_field:1->reg7,goto_table:50\n"
+    " table=30, priority=100,metadata=0x64,dl_dst=02:00:00:00:00:02 "
+    "actions=set_field:2->reg7,goto_table:50\n"
+    " table=30, priority=100,metadata=0xc8,dl_dst=02:00:00:00:00:03 "
+    "actions=set_field:3->reg7,goto_table:50\n"
+    " table=30, priority=100,metadata=0xc8,dl_dst=02:00:00:00:00:04 "
+    "actions=set_field:4->reg7,goto_table:50\n"
+    " table=30, priority=10,metadata=0x64 actions=set_field:9->reg7,"
+    "goto_table:50\n"
+    " table=30, priority=0 actions=drop\n"
+    " table=50, priority=100,metadata=0x64,reg7=9 actions=push_vlan:0x8100,"
+    "set_field:4196->vlan_vid,output:9\n"
+    " table=50, priority=10,reg7=0 actions=drop\n"
+    " table=50, priority=0 actions=output:NXM_NX_REG7[0..15]\n";
+
+/* A checker's run: the table, the map and the checker. */
+struct run {
+    struct vfy_flows *flows;    /* The table. */
+    struct vfy_portmap *map;    /* The map. */
+    struct vfy_checker *ck;     /* The checker, after a full run. */
+    char *report;               /* Its text report. */
+};
+
+/* Checks 'base' followed by 'extra' (either may be NULL) with the test
+ * port map. */
+static void
+run_check(struct run *r, const char *base, const char *extra)
+{
+    r->flows = vfy_flows_create();
+    r->map = vfy_portmap_create();
+    char *error = vfy_flows_parse(r->flows, base ? base : "", "base");
+    ck_assert_msg(!error, "%s", error);
+    if (extra) {
+        error = vfy_flows_parse(r->flows, extra, "extra");
+        ck_assert_msg(!error, "%s", error);
+    }
+    struct json *j = json_from_string(map_json);
+    error = vfy_portmap_from_json(r->map, j, "map");
+    ck_assert_msg(!error, "%s", error);
+    json_destroy(j);
+    r->ck = vfy_checker_create();
+    vfy_checker_run_full(r->ck, r->flows, r->map);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    vfy_checker_format(r->ck, &s, NULL, NULL);
+    r->report = ds_steal_cstr(&s);
+}
+
+/* Frees 'r'. */
+static void
+run_destroy(struct run *r)
+{
+    vfy_checker_destroy(r->ck);
+    vfy_flows_destroy(r->flows);
+    vfy_portmap_destroy(r->map);
+    free(r->report);
+}
+
+/* Asserts that 'r' found no leak. */
+static void
+assert_isolated(const struct run *r)
+{
+    ck_assert_msg(vfy_checker_is_isolated(r->ck), "%s", r->report);
+    ck_assert(!strncmp(r->report, "isolated", 8));
+}
+
+/* Asserts that 'r' found a leak and that its report has 'needle'. */
+static void
+assert_leak(const struct run *r, const char *needle)
+{
+    ck_assert_msg(!vfy_checker_is_isolated(r->ck), "no leak found");
+    ck_assert_msg(strstr(r->report, needle), "\"%s\" not in:\n%s", needle,
+                  r->report);
+}
+
+START_TEST(test_isolated)
+{
+    struct run r;
+
+    run_check(&r, base_flows, NULL);
+    assert_isolated(&r);
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 0);
+    ck_assert(strstr(r.report, "4 vNICs checked"));
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_leak_through_resubmit)
+{
+    struct run r;
+
+    /* acme's frames to one MAC go through table 31, which sends them to
+     * beta's vNIC 3. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0x64,"
+              "dl_dst=02:00:00:00:00:99 actions=resubmit(,31)\n"
+              "table=31, priority=10 actions=set_field:3->reg7,"
+              "resubmit(,50)\n");
+    assert_leak(&r, "to port 3 (vNIC b3 of beta/lan)");
+    assert_leak(&r, "dl_dst=02:00:00:00:00:99");
+    assert_leak(&r, "table 31 priority 10");
+    /* From both acme vNICs, nothing from beta's. */
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 2);
+    ck_assert(strstr(r.report, "from port 1 "));
+    ck_assert(strstr(r.report, "from port 2 "));
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_table_miss_in_resubmit_goes_on)
+{
+    struct run r;
+
+    /* Table 77 is empty: the resubmit finds nothing and the actions after
+     * it still run. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0x64,tcp,tp_dst=25 "
+              "actions=resubmit(,77),output:4\n");
+    assert_leak(&r, "to port 4 (vNIC b4 of beta/lan)");
+    assert_leak(&r, "tp_dst=25");
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_leak_behind_conjunction)
+{
+    struct run r;
+
+    /* Table 60 leaks only for acme's frames (dimension 1) to TCP port 80
+     * (dimension 2); the clause flows themselves do nothing. */
+    static const char conj[] =
+        "table=30, priority=200,tcp actions=resubmit(,60),resubmit(,50)\n"
+        "table=60, priority=100,metadata=0x64 "
+        "actions=conjunction(7,1/2)\n"
+        "table=60, priority=100,tcp,tp_dst=80 actions=conjunction(7,2/2)\n"
+        "table=60, priority=100,conj_id=7 actions=set_field:3->reg7\n";
+    run_check(&r, base_flows, conj);
+    assert_leak(&r, "to port 3 (vNIC b3 of beta/lan)");
+    assert_leak(&r, "tp_dst=80");
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 2);
+    run_destroy(&r);
+
+    /* Dimension 1 now matches only beta's frames: beta to beta, no leak;
+     * and acme's TCP 80 frames no longer meet the conjunction. */
+    char *safe = xstrdup(conj);
+    char *p = strstr(safe, "metadata=0x64");
+    memcpy(p, "metadata=0xc8", 13);
+    run_check(&r, base_flows, safe);
+    assert_isolated(&r);
+    run_destroy(&r);
+    free(safe);
+}
+END_TEST
+
+START_TEST(test_leak_for_one_vlan_tag)
+{
+    struct run r;
+
+    /* A vNIC's frame tagged 200 (beta's VLAN) bypasses table 0's drop of
+     * tagged frames and is sent to the uplink as it is. */
+    run_check(&r, base_flows,
+              "table=0, priority=100,in_port=1,dl_vlan=200 "
+              "actions=output:9\n");
+    assert_leak(&r, "uplink port 9 with VLAN 200 (beta/lan)");
+    assert_leak(&r, "in_port=1,dl_vlan=200");
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 1);
+    run_destroy(&r);
+
+    /* Retagged with acme's own tag: no leak. */
+    run_check(&r, base_flows,
+              "table=0, priority=100,in_port=1,dl_vlan=200 "
+              "actions=set_field:4196->vlan_vid,output:9\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+
+    /* beta's flows sending untagged to the uplink leak. */
+    run_check(&r, base_flows,
+              "table=30, priority=20,metadata=0xc8 actions=output:9\n");
+    assert_leak(&r, "uplink port 9 untagged");
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_leak_for_one_tun_id)
+{
+    struct run r;
+
+    /* acme's multicast goes into the tunnel with beta's VNI when its
+     * VLAN PCP is 5, acme's VNI otherwise. */
+    static const char flows[] =
+        "table=30, priority=150,metadata=0x64,"
+        "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00 "
+        "actions=set_field:5001->tun_id,resubmit(,51)\n"
+        "table=51, priority=100,tun_id=5001 actions=output:10\n"
+        "table=0, priority=100,in_port=2,dl_vlan_pcp=5 "
+        "actions=strip_vlan,set_field:0x64->metadata,"
+        "set_field:5002->tun_id,output:10\n";
+    run_check(&r, base_flows, flows);
+    assert_leak(&r, "tunnel port 10 with VNI 5002 (beta/lan)");
+    assert_leak(&r, "in_port=2,dl_vlan=0,dl_vlan_pcp=5");
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 1);
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_leak_only_when_established)
+{
+    struct run r;
+
+    /* After conntrack, an established connection's packets to beta's
+     * MAC go to vNIC 3. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,ip,metadata=0x64 "
+              "actions=ct(zone=NXM_NX_REG6[0..15],table=31)\n"
+              "table=31, priority=100,ct_state=+trk+est,"
+              "dl_dst=02:00:00:00:00:03 actions=output:3\n"
+              "table=31, priority=50,ct_state=+trk "
+              "actions=resubmit(,50)\n");
+    assert_leak(&r, "to port 3 (vNIC b3 of beta/lan)");
+    assert_leak(&r, "only if conntrack says ct_state=+est+trk after ct "
+                "in table 31");
+    assert_leak(&r, "conntrack zone 1, recirculated to table 31");
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_shadowed_leak_is_unreachable)
+{
+    struct run r;
+
+    /* The leaking flow is below a drop that takes all it matches. */
+    run_check(&r, base_flows,
+              "table=30, priority=300,metadata=0x64,tcp actions=drop\n"
+              "table=30, priority=200,metadata=0x64,tcp,tp_dst=22 "
+              "actions=output:3\n"
+              "table=30, priority=250,metadata=0x64,udp actions=drop\n"
+              "table=30, priority=240,metadata=0x64,udp,tp_dst=53 "
+              "actions=resubmit(,31)\n"
+              "table=31, priority=1 actions=output:4\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+
+    /* Shadowed only in part: the rest leaks. */
+    run_check(&r, base_flows,
+              "table=30, priority=300,metadata=0x64,tcp,tp_src=1 "
+              "actions=drop\n"
+              "table=30, priority=200,metadata=0x64,tcp,tp_dst=22 "
+              "actions=output:3\n");
+    assert_leak(&r, "to port 3");
+    ck_assert(!strstr(r.report, "tp_src=1,"));
+    run_destroy(&r);
+
+    /* Two overlapping flows of one priority: OVS may pick either, so the
+     * drop does not hide the leak. */
+    run_check(&r, base_flows,
+              "table=30, priority=300,metadata=0x64,tcp actions=drop\n"
+              "table=30, priority=300,metadata=0x64,tcp,tp_dst=22 "
+              "actions=output:3\n");
+    assert_leak(&r, "to port 3");
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_counterexample_fields)
+{
+    struct run r;
+
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0xc8,ipv6,"
+              "ipv6_dst=fd00::7,udp6,tp_dst=4789,in_port=4,"
+              "dl_src=02:00:00:00:00:04 "
+              "actions=output:2\n");
+    assert_leak(&r, "from port 4 (vNIC b4 of beta/lan) to port 2 (vNIC a2 "
+                "of acme/lan)");
+    assert_leak(&r, "packet: in_port=4,dl_src=02:00:00:00:00:04,"
+                "dl_dst=00:00:00:00:00:00,dl_type=0x86dd,ipv6_src=::,"
+                "ipv6_dst=fd00::7,nw_proto=17,");
+    assert_leak(&r, "tp_dst=4789");
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 1);
+
+    struct json *j = vfy_checker_to_json(r.ck, NULL, NULL);
+    char *s = json_to_string(j, JSSF_SORT);
+    ck_assert_msg(strstr(s, "\"exit_network\":\"acme/lan\""), "%s", s);
+    ck_assert(strstr(s, "\"in_port\":4"));
+    ck_assert(strstr(s, "\"isolated\":false"));
+    free(s);
+    json_destroy(j);
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_sinks_and_opaque)
+{
+    struct run r;
+
+    /* The controller, LOCAL and ports outside the map are no network. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,arp actions=controller,LOCAL,"
+              "output:77\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+
+    /* NORMAL is not modeled: it may reach anything. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0x64,arp actions=NORMAL\n");
+    assert_leak(&r, "opaque: output:NORMAL");
+    run_destroy(&r);
+
+    /* Output to the input port itself (a vNIC of its own network). */
+    run_check(&r, base_flows,
+              "table=30, priority=200,arp actions=in_port\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_clone_changes_stay_inside)
+{
+    struct run r;
+
+    /* The clone's rewrite of metadata does not leak out of it: after it,
+     * the frame is acme's again. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0x64,arp "
+              "actions=clone(set_field:0xc8->metadata),resubmit(,32)\n"
+              "table=32, priority=10,metadata=0xc8 actions=output:3\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+
+    /* A move copies what the register knows: reg6 (the input vNIC) to
+     * reg7, so acme's frames go back to their own vNICs. */
+    run_check(&r, base_flows,
+              "table=30, priority=200,metadata=0x64,arp "
+              "actions=move:NXM_NX_REG6[]->NXM_NX_REG7[],resubmit(,50)\n");
+    assert_isolated(&r);
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_incremental)
+{
+    struct run r;
+    static const char leak[] =
+        "table=30, priority=200,metadata=0x64,dl_dst=02:00:00:00:00:03 "
+        "actions=set_field:3->reg7,goto_table:50\n";
+
+    run_check(&r, base_flows, NULL);
+    assert_isolated(&r);
+
+    char *error = vfy_flows_parse(r.flows, leak, "leak");
+    ck_assert(!error);
+    size_t n = vfy_checker_run_incremental(r.ck, r.flows, r.map);
+    ck_assert(!vfy_checker_is_isolated(r.ck));
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 2);
+    /* Only acme's vNICs look metadata 0x64 up in table 30. */
+    ck_assert_uint_eq(n, 2);
+
+    error = vfy_flows_parse_remove(r.flows, leak, "leak");
+    ck_assert(!error);
+    n = vfy_checker_run_incremental(r.ck, r.flows, r.map);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(vfy_checker_is_isolated(r.ck));
+
+    /* Nothing changed: nothing to follow. */
+    ck_assert_uint_eq(vfy_checker_run_incremental(r.ck, r.flows, r.map), 0);
+    ck_assert(vfy_checker_is_isolated(r.ck));
+    run_destroy(&r);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+    struct vfy_flows *flows = vfy_flows_create();
+
+    char *error = vfy_flows_parse(flows, base_flows, "f");
+    ck_assert(!error);
+    size_t n = vfy_flows_count(flows);
+    error = vfy_flows_parse(flows, "table=1,priority=5 actions=drop\n\n"
+                            "table=1,priority=5,frobnicate=1 actions=drop\n",
+                            "flows.txt");
+    ck_assert(error);
+    ck_assert_msg(strstr(error, "flows.txt:3: "), "%s", error);
+    free(error);
+    ck_assert_uint_eq(vfy_flows_count(flows), n);
+    vfy_flows_destroy(flows);
+
+    static const char *const bad[][2] = {
+        { "[]", "map.json: expected a JSON object" },
+        { "{\"vnics\": {\"x\": {\"network\": \"a/b\"}}}",
+          "map.json: vnics.x" },
+        { "{\"vnics\": {\"1\": {\"network\": \"ab\"}}}",
+          "map.json: vnics.1.network: expected a network name" },
+        { "{\"vnics\": {}, \"uplink\": {\"port\": 0}}",
+          "map.json: uplink.port" },
+        { "{\"vnics\": {}, \"tunnel\": {\"port\": 5, \"vnis\": "
+          "{\"1\": 3}}}", "map.json: tunnel.vnis.1: expected a network" },
+        { "{\"vnics\": {}, \"color\": 1}", "map.json: color: unknown member" },
+    };
+    struct vfy_portmap *map = vfy_portmap_create();
+    vfy_portmap_add_vnic(map, u16_to_ofp(1), "a/b", "keep");
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct json *j = json_from_string(bad[i][0]);
+        error = vfy_portmap_from_json(map, j, "map.json");
+        ck_assert_msg(error && strstr(error, bad[i][1]), "%s: %s",
+                      bad[i][0], error ? error : "no error");
+        free(error);
+        json_destroy(j);
+    }
+    /* The map is unchanged. */
+    struct json *j = vfy_portmap_to_json(map);
+    char *s = json_to_string(j, JSSF_SORT);
+    ck_assert_str_eq(s, "{\"vnics\":{\"1\":{\"name\":\"keep\","
+                     "\"network\":\"a/b\"}}}");
+    free(s);
+    json_destroy(j);
+    vfy_portmap_destroy(map);
+}
+END_TEST
+
+/* The controller's compiler's table for 'fx', checked. */
+static void
+run_fixture(const struct vfy_fixture *fx, struct vfy_flows **flows,
+            struct vfy_portmap **map, struct vfy_checker **ck)
+{
+    char *text = vfy_fixture_flows(fx);
+
+    *flows = vfy_flows_create();
+    char *error = vfy_flows_parse(*flows, text, "fixture");
+    ck_assert_msg(!error, "%s", error);
+    free(text);
+    *map = vfy_portmap_create();
+    vfy_fixture_portmap(fx, *map);
+    *ck = vfy_checker_create();
+    vfy_checker_run_full(*ck, *flows, *map);
+}
+
+START_TEST(test_controller_table_is_isolated)
+{
+    struct vfy_fixture fx = { .n_nets = 2, .per_net = 3 };
+    struct vfy_flows *flows;
+    struct vfy_portmap *map;
+    struct vfy_checker *ck;
+
+    run_fixture(&fx, &flows, &map, &ck);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    vfy_checker_format(ck, &s, NULL, NULL);
+    ck_assert_msg(vfy_checker_is_isolated(ck), "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* A flow that the compiler would never write: vNIC 4's MAC (network
+     * t1) in t0's L2 table. */
+    char *error = vfy_flows_parse(
+        flows, "table=30,priority=100,metadata=0x65,"
+        "dl_dst=02:00:00:00:00:03,actions=set_field:4->reg7,"
+        "goto_table:40\n", "bug");
+    ck_assert(!error);
+    size_t n = vfy_checker_run_incremental(ck, flows, map);
+    ck_assert(n > 0 && n <= 3);
+    ds_init(&s);
+    vfy_checker_format(ck, &s, NULL, NULL);
+    ck_assert_msg(!vfy_checker_is_isolated(ck), "%s", ds_cstr(&s));
+    ck_assert_msg(strstr(ds_cstr(&s), "to port 4 (vNIC vm3 of t1/net)"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    vfy_checker_destroy(ck);
+    vfy_flows_destroy(flows);
+    vfy_portmap_destroy(map);
+}
+END_TEST
+
+/* The test suite. */
+static Suite *
+verify_suite(void)
+{
+    Suite *s = suite_create("verify");
+    TCase *tc = tcase_create("verify");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_isolated);
+    tcase_add_test(tc, test_leak_through_resubmit);
+    tcase_add_test(tc, test_table_miss_in_resubmit_goes_on);
+    tcase_add_test(tc, test_leak_behind_conjunction);
+    tcase_add_test(tc, test_leak_for_one_vlan_tag);
+    tcase_add_test(tc, test_leak_for_one_tun_id);
+    tcase_add_test(tc, test_leak_only_when_established);
+    tcase_add_test(tc, test_shadowed_leak_is_unreachable);
+    tcase_add_test(tc, test_counterexample_fields);
+    tcase_add_test(tc, test_sinks_and_opaque);
+    tcase_add_test(tc, test_clone_changes_stay_inside);
+    tcase_add_test(tc, test_incremental);
+    tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_controller_table_is_isolated);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(verify_suite());
+
+    srunner_run_all(sr, CK_ENV);
+    int n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,2253 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The isolation checker (verify.h): header-space traversal of the flow
+ * table from every vNIC, verdicts and counterexamples, and incremental
+ * re-checks.  Documentation/verify.md describes the model. */
+
+#include <config.h>
+
+#include "verify/verify-private.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bitmap.h"
+#include "flow.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-port.h"
+#include "packets.h"
+#include "util.h"
+
+/* OVS stops a packet's translation beyond this resubmit depth. */
+#define MAX_DEPTH 64
+
+/* Conntrack recirculations followed for one packet at most. */
+#define MAX_RECIRCS 16
+
+/* Table lookups per input port before the rest is deemed opaque. */
+#define MAX_LOOKUPS 2000000
+
+/* Splits allowed to one emptiness check: at an exit (a possible leak),
+ * and at every flow on the way (where running out only means following
+ * a set that may be empty, which is safe). */
+#define SPLIT_BUDGET 256
+#define FLOW_SPLIT_BUDGET 16
+
+/* Conjunctions whose clauses give more cubes than this shadow nothing
+ * below them (their exact extent is not computed). */
+#define MAX_CONJ_CUBES 8
+
+/* Counterexamples kept per input port. */
+#define MAX_LEAKS_PER_PORT 32
+
+/* Steps of a path kept for a report. */
+#define MAX_STEPS 256
+
+/* Index fields, in order of preference among equally selective ones. */
+static const enum mf_field_id key_ids[VFY_N_KEYS] = {
+    MFF_IN_PORT, MFF_REG7, MFF_REG8, MFF_REG6, MFF_REG14, MFF_REG12,
+    MFF_ETH_DST, MFF_REG13, MFF_REG5, MFF_METADATA, MFF_TUN_ID, MFF_REG11,
+};
+
+/* Where an index field lies in struct flow. */
+struct key_info {
+    const struct mf_field *mf;  /* The field. */
+    size_t n;                   /* Number of words (1 or 2). */
+    size_t w[2];                /* Their indexes. */
+    uint64_t mask[2];           /* The field's bits in each. */
+};
+
+/* Bits of struct flow that the checker needs to know about. */
+struct layout {
+    struct key_info keys[VFY_N_KEYS]; /* Index fields. */
+    struct hs_cube hdr;         /* Bits of the packet's own headers. */
+    struct hs_cube ct_free;     /* What conntrack sets (ct_* but zone). */
+    struct hs_cube nat_free;    /* What NAT may rewrite. */
+    struct hs_cube initial;     /* A vNIC's packet, in_port aside. */
+};
+
+static struct layout layout;
+
+/* Returns the index field numbered 'key'. */
+const struct mf_field *
+vfy_key_field(int key)
+{
+    return key < VFY_N_KEYS ? mf_from_id(key_ids[key]) : NULL;
+}
+
+/* Adds field 'id''s bits to 'c->m'. */
+static void
+add_field_bits(struct hs_cube *c, enum mf_field_id id)
+{
+    struct hs_cube bits;
+
+    hs_field_bits(mf_from_id(id), &bits);
+    for (size_t i = 0; i < HS_N; i++) {
+        c->m[i] |= bits.m[i];
+    }
+}
+
+/* Computes 'layout' once. */
+static void
+layout_init(void)
+{
+    static bool done;
+    if (done) {
+        return;
+    }
+    done = true;
+
+    for (int k = 0; k < VFY_N_KEYS; k++) {
+        struct key_info *ki = &layout.keys[k];
+        struct hs_cube bits;
+
+        ki->mf = mf_from_id(key_ids[k]);
+        hs_field_bits(ki->mf, &bits);
+        for (size_t i = 0; i < HS_N; i++) {
+            if (bits.m[i]) {
+                ovs_assert(ki->n < 2);
+                ki->w[ki->n] = i;
+                ki->mask[ki->n] = bits.m[i];
+                ki->n++;
+            }
+        }
+    }
+
+    static const enum mf_field_id hdr_ids[] = {
+        MFF_ETH_SRC, MFF_ETH_DST, MFF_ETH_TYPE, MFF_VLAN_TCI,
+        MFF_IPV4_SRC, MFF_IPV4_DST, MFF_IPV6_SRC, MFF_IPV6_DST,
+        MFF_IPV6_LABEL, MFF_IP_PROTO, MFF_IP_DSCP, MFF_IP_ECN, MFF_IP_TTL,
+        MFF_IP_FRAG, MFF_ARP_SHA, MFF_ARP_THA, MFF_TCP_SRC, MFF_TCP_DST,
+        MFF_TCP_FLAGS, MFF_ND_TARGET,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(hdr_ids); i++) {
+        add_field_bits(&layout.hdr, hdr_ids[i]);
+    }
+
+    static const enum mf_field_id ct_ids[] = {
+        MFF_CT_STATE, MFF_CT_MARK, MFF_CT_LABEL, MFF_CT_NW_PROTO,
+        MFF_CT_NW_SRC, MFF_CT_NW_DST, MFF_CT_IPV6_SRC, MFF_CT_IPV6_DST,
+        MFF_CT_TP_SRC, MFF_CT_TP_DST,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ct_ids); i++) {
+        add_field_bits(&layout.ct_free, ct_ids[i]);
+    }
+
+    static const enum mf_field_id nat_ids[] = {
+        MFF_IPV4_SRC, MFF_IPV4_DST, MFF_IPV6_SRC, MFF_IPV6_DST,
+        MFF_TCP_SRC, MFF_TCP_DST,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(nat_ids); i++) {
+        add_field_bits(&layout.nat_free, nat_ids[i]);
+    }
+
+    /* A packet from a vNIC: everything before the Ethernet header
+     * (tunnel, metadata, registers, conntrack, recirculation...) is zero,
+     * but what the datapath or the host may set on its own. */
+    memset(&layout.initial, 0, sizeof layout.initial);
+    size_t l2 = offsetof(struct flow, dl_dst) / sizeof(uint64_t);
+    for (size_t i = 0; i < l2; i++) {
+        layout.initial.m[i] = UINT64_MAX;
+    }
+    struct hs_cube loose;
+    memset(&loose, 0, sizeof loose);
+    add_field_bits(&loose, MFF_SKB_PRIORITY);
+    add_field_bits(&loose, MFF_PKT_MARK);
+    add_field_bits(&loose, MFF_DP_HASH);
+    add_field_bits(&loose, MFF_ACTSET_OUTPUT);
+    for (size_t i = 0; i < HS_N; i++) {
+        layout.initial.m[i] &= ~loose.m[i];
+    }
+}
+
+/* Returns true if 'c' fixes every bit of key 'k', and then its value. */
+static bool
+cube_key(const struct hs_cube *c, int k, uint64_t val[2])
+{
+    const struct key_info *ki = &layout.keys[k];
+
+    val[0] = val[1] = 0;
+    for (size_t i = 0; i < ki->n; i++) {
+        if ((c->m[ki->w[i]] & ki->mask[i]) != ki->mask[i]) {
+            return false;
+        }
+        val[i] = c->v[ki->w[i]] & ki->mask[i];
+    }
+    return true;
+}
+
+/* Finds word 'w' in 's'; returns its position or -1. */
+static int
+sparse_find(const struct hs_sparse *s, size_t w)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (s->idx[i] == w) {
+            return i;
+        }
+        if (s->idx[i] > w) {
+            break;
+        }
+    }
+    return -1;
+}
+
+/* Stores in 'val' and 'mask' the bits of key 'k' that 's' fixes. */
+static void
+sparse_key(const struct hs_sparse *s, int k, uint64_t val[2],
+           uint64_t mask[2])
+{
+    const struct key_info *ki = &layout.keys[k];
+
+    val[0] = val[1] = mask[0] = mask[1] = 0;
+    for (size_t i = 0; i < ki->n; i++) {
+        int j = sparse_find(s, ki->w[i]);
+        if (j >= 0) {
+            mask[i] = HS_SM(s, j) & ki->mask[i];
+            val[i] = HS_SV(s, j) & mask[i];
+        }
+    }
+}
+
+/* Returns true if 's' fixes every bit of key 'k', and then its value. */
+static bool
+sparse_key_exact(const struct hs_sparse *s, int k, uint64_t val[2])
+{
+    const struct key_info *ki = &layout.keys[k];
+    uint64_t mask[2];
+
+    sparse_key(s, k, val, mask);
+    for (size_t i = 0; i < ki->n; i++) {
+        if (mask[i] != ki->mask[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The table index. */
+
+/* Flows whose index field has one value. */
+struct vfy_bucket {
+    struct hmap_node node;      /* In vfy_table 'buckets'. */
+    uint64_t val[2];            /* The value. */
+    struct vfy_flow **flows;    /* Its flows, by priority. */
+    size_t n;                   /* Number of them. */
+    size_t allocated;           /* Allocated size of 'flows'. */
+};
+
+/* One clause of a conjunction. */
+struct vfy_clause {
+    const struct vfy_flow *flow; /* The clause's flow. */
+    uint8_t dim;                /* Its dimension, from 0. */
+    uint8_t n_dims;             /* Number of dimensions. */
+};
+
+/* The clauses of one conjunction id in one table. */
+struct vfy_conj {
+    struct hmap_node node;      /* In vfy_table 'conjs'. */
+    uint32_t id;                /* Conjunction id. */
+    struct vfy_clause *clauses; /* Its clauses. */
+    size_t n;                   /* Number of them. */
+    size_t allocated;           /* Allocated size of 'clauses'. */
+};
+
+/* Appends 'f' to '*flows'. */
+static void
+push_flow(struct vfy_flow ***flows, size_t *n, size_t *allocated,
+          struct vfy_flow *f)
+{
+    if (*n >= *allocated) {
+        *flows = x2nrealloc(*flows, allocated, sizeof **flows);
+    }
+    (*flows)[(*n)++] = f;
+}
+
+/* Compares flows by decreasing priority. */
+static int
+compare_priority(const void *a_, const void *b_)
+{
+    const struct vfy_flow *const *a = a_, *const *b = b_;
+
+    return (int) (*b)->priority - (int) (*a)->priority;
+}
+
+/* Frees the index of 't'. */
+static void
+table_clear(struct vfy_table *t)
+{
+    struct vfy_bucket *b;
+    HMAP_FOR_EACH_POP (b, node, &t->buckets) {
+        free(b->flows);
+        free(b);
+    }
+    struct vfy_conj *cj;
+    HMAP_FOR_EACH_POP (cj, node, &t->conjs) {
+        free(cj->clauses);
+        free(cj);
+    }
+    free(t->wild);
+    free(t->all);
+    t->wild = t->all = NULL;
+    t->n_wild = t->n_all = 0;
+}
+
+/* Frees every table index of 'flows' (verify.c calls it). */
+void
+vfy_tables_clear(struct vfy_flows *flows)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        table_clear(&flows->tables[i]);
+    }
+}
+
+/* Compares uint32_t values. */
+static int
+compare_u32(const void *a_, const void *b_)
+{
+    const uint32_t *a = a_, *b = b_;
+
+    return *a < *b ? -1 : *a > *b;
+}
+
+/* Picks the index field of 't': the one with most distinct exact values. */
+static int
+choose_key(struct vfy_flow **all, size_t n)
+{
+    uint32_t *hashes = xmalloc((n ? n : 1) * sizeof *hashes);
+    size_t best_count = 0;
+    int best = VFY_N_KEYS;
+
+    for (int k = 0; k < VFY_N_KEYS; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t val[2];
+            if (sparse_key_exact(all[i]->match, k, val)) {
+                hashes[m++] = hash_2words(hash_uint64(val[0]),
+                                          hash_uint64(val[1]));
+            }
+        }
+        qsort(hashes, m, sizeof *hashes, compare_u32);
+        size_t distinct = 0;
+        for (size_t i = 0; i < m; i++) {
+            distinct += !i || hashes[i] != hashes[i - 1];
+        }
+        if (distinct > best_count) {
+            best_count = distinct;
+            best = k;
+        }
+    }
+    free(hashes);
+    return best_count > 1 ? best : VFY_N_KEYS;
+}
+
+/* Rebuilds the index of every changed table of 'flows'; with 'rekey',
+ * chooses every table's index field again. */
+static void
+index_tables(struct vfy_flows *flows, bool rekey)
+{
+    struct vfy_flow *f;
+    bool any = false;
+
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        struct vfy_table *t = &flows->tables[i];
+        if (t->dirty || rekey) {
+            table_clear(t);
+            t->dirty = true;
+            any = true;
+        }
+    }
+    if (!any) {
+        return;
+    }
+
+    size_t allocated[256];
+    memset(allocated, 0, sizeof allocated);
+    HMAP_FOR_EACH (f, node, &flows->flows) {
+        struct vfy_table *t = &flows->tables[f->table_id];
+        if (!t->dirty) {
+            continue;
+        }
+        if (f->is_clause) {
+            const struct ofpact *a;
+            OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+                const struct ofpact_conjunction *oc
+                    = ofpact_get_CONJUNCTION(a);
+                struct vfy_conj *cj = NULL, *c;
+                HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(oc->id, 0),
+                                         &t->conjs) {
+                    if (c->id == oc->id) {
+                        cj = c;
+                        break;
+                    }
+                }
+                if (!cj) {
+                    cj = xzalloc(sizeof *cj);
+                    cj->id = oc->id;
+                    hmap_insert(&t->conjs, &cj->node, hash_int(oc->id, 0));
+                }
+                if (cj->n >= cj->allocated) {
+                    cj->clauses = x2nrealloc(cj->clauses, &cj->allocated,
+                                             sizeof *cj->clauses);
+                }
+                struct vfy_clause *cl = &cj->clauses[cj->n++];
+                cl->flow = f;
+                cl->dim = oc->clause;
+                cl->n_dims = oc->n_clauses;
+            }
+        } else {
+            push_flow(&t->all, &t->n_all, &allocated[f->table_id], f);
+        }
+    }
+
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        struct vfy_table *t = &flows->tables[i];
+        if (!t->dirty) {
+            continue;
+        }
+        t->dirty = false;
+        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
+        t->no_effect = true;
+        for (size_t j = 0; j < t->n_all; j++) {
+            t->no_effect = t->no_effect && t->all[j]->no_effect;
+        }
+        if (rekey || t->key == VFY_N_KEYS) {
+            t->key = choose_key(t->all, t->n_all);
+        }
+        size_t wild_allocated = 0;
+        for (size_t j = 0; j < t->n_all; j++) {
+            struct vfy_flow *g = t->all[j];
+            uint64_t val[2];
+            if (t->key == VFY_N_KEYS
+                || !sparse_key_exact(g->match, t->key, val)) {
+                push_flow(&t->wild, &t->n_wild, &wild_allocated, g);
+                continue;
+            }
+            uint32_t hash = hash_2words(hash_uint64(val[0]),
+                                        hash_uint64(val[1]));
+            struct vfy_bucket *b = NULL, *c;
+            HMAP_FOR_EACH_WITH_HASH (c, node, hash, &t->buckets) {
+                if (c->val[0] == val[0] && c->val[1] == val[1]) {
+                    b = c;
+                    break;
+                }
+            }
+            if (!b) {
+                b = xzalloc(sizeof *b);
+                b->val[0] = val[0];
+                b->val[1] = val[1];
+                hmap_insert(&t->buckets, &b->node, hash);
+            }
+            push_flow(&b->flows, &b->n, &b->allocated, g);
+        }
+    }
+}
+
+/* Returns the clauses of conjunction 'id' in 't', or NULL. */
+static const struct vfy_conj *
+find_conj(const struct vfy_table *t, uint32_t id)
+{
+    const struct vfy_conj *cj;
+
+    HMAP_FOR_EACH_WITH_HASH (cj, node, hash_int(id, 0), &t->conjs) {
+        if (cj->id == id) {
+            return cj;
+        }
+    }
+    return NULL;
+}
+
+/* Lookup records, for incremental checks. */
+
+/* What lookups of a table looked like, projected on two fields. */
+struct rec {
+    struct hmap_node node;      /* In rec_set 'recs'. */
+    bool exact[2];              /* Whether each field was fixed. */
+    uint64_t val[2][2];         /* Its value, if so. */
+    unsigned long *ports;       /* Input ports (by index) that looked. */
+};
+
+/* The lookup records of one table. */
+struct rec_set {
+    int keys[2];                /* Projection fields (VFY_N_KEYS: none). */
+    struct hmap recs;           /* struct rec by projection. */
+};
+
+/* A packet's way through the table. */
+
+/* One step of a path. */
+struct step {
+    uint8_t table;              /* Table. */
+    bool is_ct;                 /* A conntrack recirculation, not a flow. */
+    uint16_t priority;          /* Flow's priority. */
+    ovs_be64 cookie;            /* Flow's cookie. */
+    uint16_t zone;              /* is_ct: the zone, if known. */
+    bool zone_known;            /* is_ct: whether 'zone' is known. */
+    uint8_t pre_ct_v, pre_ct_m; /* is_ct: ct_state required before it. */
+};
+
+/* A counterexample. */
+struct leak {
+    char *packet;               /* The input packet, ovs-ofctl syntax. */
+    char *exit;                 /* Where it leaves. */
+    char *exit_network;         /* Network reached, or NULL. */
+    ofp_port_t exit_port;       /* Port it leaves on (OFPP_NONE: opaque). */
+    char *ct_note;              /* "only if conntrack says ...", or NULL. */
+    bool inexact;               /* Witness not proven (split budget). */
+    struct step *steps;         /* Flows on the path. */
+    size_t n_steps;             /* Number of them. */
+    uint64_t key;               /* For deduplication. */
+};
+
+/* One input port and its verdict. */
+struct input {
+    ofp_port_t port;            /* Its ofport. */
+    char *network;              /* Its network. */
+    char *name;                 /* Its name. */
+    struct leak *leaks;         /* Counterexamples. */
+    size_t n_leaks;             /* Number of them. */
+    bool truncated;             /* More leaks than kept. */
+};
+
+/* The checker. */
+struct vfy_checker {
+    bool ran;                   /* Has run at least once. */
+    const struct vfy_portmap *map; /* The map of the last run. */
+    uint64_t map_version;       /* Its version then. */
+    struct input *inputs;       /* Input ports. */
+    size_t n_inputs;            /* Number of them. */
+    struct rec_set recs[256];   /* Lookup records per table. */
+    size_t n_flows;             /* Flows in the table at the last run. */
+    size_t n_followed;          /* Ports followed by the last run. */
+};
+
+/* A set of packets on its way: a cube minus subtracted cubes, and what
+ * the header fields rewritten on the way were on input. */
+struct branch {
+    struct hs_cube c;           /* The cube. */
+    const struct hs_sparse **subs; /* Subtracted cubes (owned array). */
+    size_t n_subs;              /* Number of them. */
+    const struct orig *orig;    /* Rewritten header bits, or NULL. */
+};
+
+/* The input values of header bits rewritten on the way. */
+struct orig {
+    uint64_t w[HS_N];           /* 1-bits: rewritten. */
+    struct hs_cube c;           /* What they were before. */
+    struct orig *next;          /* In the owner's list. */
+};
+
+/* What a flow's remaining actions are, once a resubmit returns. */
+struct frame {
+    bool restore;               /* Restore in_port, then go up. */
+    struct hs_cube *saved;      /* restore: in_port's bits to restore. */
+    const struct ofpact *ofpacts; /* Otherwise, the actions... */
+    size_t len;                 /* ...their length... */
+    uint8_t table;              /* ...and the table of their flow. */
+    int depth;                  /* Resubmit depth there. */
+    const struct frame *up;     /* The frame above, or NULL. */
+};
+
+/* A traversal from one input port. */
+struct ctx {
+    struct vfy_checker *ck;     /* The checker. */
+    struct vfy_flows *flows;    /* The table. */
+    const struct vfy_portmap *map; /* The port map. */
+    size_t idx;                 /* Input's index in 'ck->inputs'. */
+    struct input *in;           /* The input. */
+    size_t n_lookups;           /* Lookups so far. */
+    int n_recircs;              /* Conntrack recirculations now nested. */
+    struct step steps[MAX_STEPS]; /* The path so far. */
+    size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
+    struct hs_cube in_port_bits; /* in_port's bits. */
+};
+
+static void lookup(struct ctx *, const struct branch *, uint8_t table,
+                   const struct frame *, int depth);
+static void exec_actions(struct ctx *, struct branch *,
+                         const struct ofpact *, size_t len, uint8_t table,
+                         const struct frame *, int depth);
+
+/* Pushes a step on the path. */
+static void
+push_step(struct ctx *ctx, const struct step *s)
+{
+    if (ctx->n_steps < MAX_STEPS) {
+        ctx->steps[ctx->n_steps] = *s;
+    }
+    ctx->n_steps++;
+}
+
+/* Records that input 'ctx->idx' looked up 'table' with cube 'c'. */
+static void
+record_lookup(struct ctx *ctx, uint8_t table, const struct hs_cube *c)
+{
+    struct rec_set *rs = &ctx->ck->recs[table];
+    bool exact[2];
+    uint64_t val[2][2];
+    uint32_t hash = 0;
+
+    for (int i = 0; i < 2; i++) {
+        exact[i] = rs->keys[i] < VFY_N_KEYS
+                   && cube_key(c, rs->keys[i], val[i]);
+        if (!exact[i]) {
+            val[i][0] = val[i][1] = 0;
+        }
+        hash = hash_add(hash, exact[i]);
+        hash = hash_add64(hash, val[i][0]);
+        hash = hash_add64(hash, val[i][1]);
+    }
+    hash = hash_finish(hash, 0);
+
+    struct rec *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash, &rs->recs) {
+        if (r->exact[0] == exact[0] && r->exact[1] == exact[1]
+            && !memcmp(r->val, val, sizeof val)) {
+            bitmap_set1(r->ports, ctx->idx);
+            return;
+        }
+    }
+    r = xzalloc(sizeof *r);
+    memcpy(r->exact, exact, sizeof exact);
+    memcpy(r->val, val, sizeof val);
+    r->ports = bitmap_allocate(ctx->ck->n_inputs);
+    bitmap_set1(r->ports, ctx->idx);
+    hmap_insert(&rs->recs, &r->node, hash);
+}
+
+/* Returns a copy of the branch 'b' (its own subs array). */
+static struct branch *
+branch_clone(const struct branch *b)
+{
+    struct branch *x = xmalloc(sizeof *x);
+
+    x->c = b->c;
+    x->subs = xmemdup(b->subs, (b->n_subs ? b->n_subs : 1)
+                      * sizeof *b->subs);
+    x->n_subs = b->n_subs;
+    x->orig = b->orig;
+    return x;
+}
+
+/* Frees 'x'. */
+static void
+branch_free(struct branch *x)
+{
+    free(x->subs);
+    free(x);
+}
+
+/* Forgets what 'b' knows of the bits in 'bits->m', before they are
+ * written: subtracted cubes that fix any of them no longer describe the
+ * packet (dropping them over-approximates), and their input values are
+ * saved for the counterexample ('*owned' collects what is allocated). */
+static void
+touch(struct branch *b, const struct hs_cube *bits, struct orig **owned)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_subs; i++) {
+        if (!hs_sparse_touches(b->subs[i], bits)) {
+            b->subs[n++] = b->subs[i];
+        }
+    }
+    b->n_subs = n;
+
+    bool need = false;
+    for (size_t i = 0; i < HS_N && !need; i++) {
+        uint64_t w = bits->m[i] & layout.hdr.m[i];
+        need = (w & ~(b->orig ? b->orig->w[i] : 0)) != 0;
+    }
+    if (need) {
+        struct orig *o = xmalloc(sizeof *o);
+        if (b->orig) {
+            memcpy(o->w, b->orig->w, sizeof o->w);
+            o->c = b->orig->c;
+        } else {
+            memset(o->w, 0, sizeof o->w);
+            memset(&o->c, 0, sizeof o->c);
+        }
+        for (size_t i = 0; i < HS_N; i++) {
+            uint64_t w = bits->m[i] & layout.hdr.m[i] & ~o->w[i];
+            o->w[i] |= w;
+            o->c.v[i] |= b->c.v[i] & w;
+            o->c.m[i] |= b->c.m[i] & w;
+        }
+        o->next = *owned;
+        *owned = o;
+        b->orig = o;
+    }
+}
+
+/* Makes the bits of 'bits->m' free (any value) in 'b'. */
+static void
+free_bits(struct branch *b, const struct hs_cube *bits, struct orig **owned)
+{
+    touch(b, bits, owned);
+    for (size_t i = 0; i < HS_N; i++) {
+        b->c.m[i] &= ~bits->m[i];
+        b->c.v[i] &= ~bits->m[i];
+    }
+}
+
+/* Writes 'value' under 'mask' into field 'mf' of 'b'. */
+static void
+write_field(struct branch *b, const struct mf_field *mf,
+            const union mf_value *value, const union mf_value *mask,
+            struct orig **owned)
+{
+    struct flow_wildcards wc;
+    struct hs_cube bits;
+
+    memset(&wc, 0, sizeof wc);
+    mf_mask_field_masked(mf, mask, &wc);
+    memcpy(bits.m, &wc.masks, sizeof bits.m);
+    touch(b, &bits, owned);
+    mf_set_flow_value_masked(mf, value, mask, (struct flow *) b->c.v);
+    for (size_t i = 0; i < HS_N; i++) {
+        b->c.m[i] |= bits.m[i];
+        b->c.v[i] &= b->c.m[i];
+    }
+}
+
+/* Writes all of field 'id' with 'value' (the field's own width). */
+static void
+write_field_exact(struct branch *b, enum mf_field_id id,
+                  const union mf_value *value, struct orig **owned)
+{
+    union mf_value mask;
+
+    memset(&mask, 0xff, sizeof mask);
+    write_field(b, mf_from_id(id), value, &mask, owned);
+}
+
+/* Copies subfield 'src' of 'b' into 'dst', as far as 'b' knows it. */
+static void
+move_field(struct branch *b, const struct mf_subfield *src,
+           const struct mf_subfield *dst, struct orig **owned)
+{
+    union mf_subvalue v, m, ones;
+    struct hs_cube bits;
+
+    mf_read_subfield(src, (const struct flow *) b->c.v, &v);
+    mf_read_subfield(src, (const struct flow *) b->c.m, &m);
+
+    memset(&bits, 0, sizeof bits);
+    memset(&ones, 0xff, sizeof ones);
+    mf_write_subfield_flow(dst, &ones, (struct flow *) bits.m);
+    free_bits(b, &bits, owned);
+    mf_write_subfield_flow(dst, &m, (struct flow *) b->c.m);
+    mf_write_subfield_flow(dst, &v, (struct flow *) b->c.v);
+    for (size_t i = 0; i < HS_N; i++) {
+        b->c.v[i] &= b->c.m[i];
+    }
+}
+
+/* Counterexamples. */
+
+/* Returns true if 'b' knows its in_port, and then stores it in '*port'. */
+static bool
+known_in_port(const struct branch *b, ofp_port_t *port)
+{
+    const struct mf_field *mf = mf_from_id(MFF_IN_PORT);
+    union mf_value v, m;
+
+    mf_get_value(mf, (const struct flow *) b->c.v, &v);
+    mf_get_value(mf, (const struct flow *) b->c.m, &m);
+    *port = u16_to_ofp(ntohs(v.be16));
+    return m.be16 == OVS_BE16_MAX;
+}
+
+/* Appends packet 'p' in ovs-ofctl's flow syntax. */
+static void
+format_packet(struct ds *s, const struct flow *p)
+{
+    ds_put_format(s, "in_port=%"PRIu16, ofp_to_u16(p->in_port.ofp_port));
+    if (p->vlans[0].tci & htons(VLAN_CFI)) {
+        ds_put_format(s, ",dl_vlan=%d,dl_vlan_pcp=%d",
+                      vlan_tci_to_vid(p->vlans[0].tci),
+                      vlan_tci_to_pcp(p->vlans[0].tci));
+    }
+    ds_put_format(s, ",dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT
+                  ",dl_type=0x%04"PRIx16, ETH_ADDR_ARGS(p->dl_src),
+                  ETH_ADDR_ARGS(p->dl_dst), ntohs(p->dl_type));
+
+    uint16_t type = ntohs(p->dl_type);
+    bool l4 = false;
+    if (type == ETH_TYPE_IP) {
+        ds_put_format(s, ",nw_src="IP_FMT",nw_dst="IP_FMT,
+                      IP_ARGS(p->nw_src), IP_ARGS(p->nw_dst));
+        l4 = true;
+    } else if (type == ETH_TYPE_IPV6) {
+        ds_put_cstr(s, ",ipv6_src=");
+        ipv6_format_addr(&p->ipv6_src, s);
+        ds_put_cstr(s, ",ipv6_dst=");
+        ipv6_format_addr(&p->ipv6_dst, s);
+        l4 = true;
+    } else if (type == ETH_TYPE_ARP || type == ETH_TYPE_RARP) {
+        ds_put_format(s, ",arp_op=%d,arp_spa="IP_FMT",arp_tpa="IP_FMT
+                      ",arp_sha="ETH_ADDR_FMT",arp_tha="ETH_ADDR_FMT,
+                      p->nw_proto, IP_ARGS(p->nw_src), IP_ARGS(p->nw_dst),
+                      ETH_ADDR_ARGS(p->arp_sha), ETH_ADDR_ARGS(p->arp_tha));
+    }
+    if (l4) {
+        ds_put_format(s, ",nw_proto=%d,nw_ttl=%d", p->nw_proto, p->nw_ttl);
+        if (p->nw_tos) {
+            ds_put_format(s, ",nw_tos=%d", p->nw_tos & IP_DSCP_MASK);
+        }
+        if (p->nw_frag) {
+            ds_put_format(s, ",nw_frag=%s",
+                          (p->nw_frag & FLOW_NW_FRAG_LATER ? "later"
+                           : "first"));
+        }
+        int proto = p->nw_proto;
+        if (proto == IPPROTO_TCP || proto == IPPROTO_UDP
+            || proto == IPPROTO_SCTP) {
+            ds_put_format(s, ",tp_src=%"PRIu16",tp_dst=%"PRIu16,
+                          ntohs(p->tp_src), ntohs(p->tp_dst));
+        } else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+            ds_put_format(s, ",icmp_type=%"PRIu16",icmp_code=%"PRIu16,
+                          ntohs(p->tp_src), ntohs(p->tp_dst));
+            if (proto == IPPROTO_ICMPV6
+                && (ntohs(p->tp_src) == 135 || ntohs(p->tp_src) == 136)) {
+                ds_put_cstr(s, ",nd_target=");
+                ipv6_format_addr(&p->nd_target, s);
+            }
+        }
+    }
+}
+
+/* Narrows 'w' (a nonempty part of 'b') to a 'nice' packet where the space
+ * allows: IPv4 and TCP if the type and protocol are free, not a
+ * fragment, TTL 64. */
+static void
+nicer(const struct branch *b, struct hs_cube *w)
+{
+    struct match m[4];
+
+    for (int i = 0; i < 4; i++) {
+        match_init_catchall(&m[i]);
+    }
+    match_set_dl_type(&m[0], htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m[1], IPPROTO_TCP);
+    match_set_nw_frag_masked(&m[2], 0, FLOW_NW_FRAG_MASK);
+    match_set_nw_ttl(&m[3], 64);
+    for (int i = 0; i < 4; i++) {
+        struct hs_sparse *s = hs_sparse_from_match(&m[i]);
+        if (hs_intersects(w, s) && !hs_covers(s, w)) {
+            struct hs_cube try = *w, out;
+            hs_and(&try, s);
+            if (hs_nonempty(&try, b->subs, b->n_subs, &out, SPLIT_BUDGET)) {
+                *w = out;
+            }
+        }
+        free(s);
+        if (i == 0 && ntohs(((struct flow *) w->v)->dl_type) != ETH_TYPE_IP) {
+            break;
+        }
+    }
+}
+
+/* Records a counterexample from 'b' (the leaking set, which the caller
+ * knows to be nonempty) leaving as 'exit' on 'port'; 'key' deduplicates
+ * the exits of one input. */
+static void
+add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
+         const char *exit, const char *network, uint64_t key)
+{
+    struct input *in = ctx->in;
+
+    for (size_t i = 0; i < in->n_leaks; i++) {
+        if (in->leaks[i].key == key) {
+            return;
+        }
+    }
+    if (in->n_leaks >= MAX_LEAKS_PER_PORT) {
+        in->truncated = true;
+        return;
+    }
+
+    struct hs_cube w;
+    bool exact = hs_nonempty(&b->c, b->subs, b->n_subs, &w, SPLIT_BUDGET);
+    if (!exact) {
+        w = b->c;
+    } else {
+        /* A witness inside the budget is exact only if every subtracted
+         * cube misses it. */
+        for (size_t i = 0; i < b->n_subs; i++) {
+            if (hs_intersects(&w, b->subs[i])) {
+                exact = false;
+            }
+        }
+        nicer(b, &w);
+    }
+
+    /* The input packet: the witness, but its input values where headers
+     * were rewritten on the way. */
+    struct flow p;
+    uint64_t *pw = (uint64_t *) &p;
+    for (size_t i = 0; i < HS_N; i++) {
+        pw[i] = w.v[i];
+        if (b->orig) {
+            pw[i] = (pw[i] & ~b->orig->w[i]) | b->orig->c.v[i];
+        }
+    }
+    p.in_port.ofp_port = in->port;
+
+    in->leaks = xrealloc(in->leaks, (in->n_leaks + 1) * sizeof *in->leaks);
+    struct leak *l = &in->leaks[in->n_leaks++];
+    memset(l, 0, sizeof *l);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    format_packet(&s, &p);
+    l->packet = ds_steal_cstr(&s);
+    l->exit = xstrdup(exit);
+    l->exit_network = network ? xstrdup(network) : NULL;
+    l->exit_port = port;
+    l->inexact = !exact;
+    l->key = key;
+    size_t n = MIN(ctx->n_steps, MAX_STEPS);
+    l->steps = xmemdup(ctx->steps, (n ? n : 1) * sizeof *l->steps);
+    l->n_steps = n;
+
+    /* What conntrack must say: per recirculation, the ct_state that the
+     * rest of the path needed. */
+    const struct flow *cur = (const struct flow *) w.v;
+    const struct flow *curm = (const struct flow *) b->c.m;
+    uint8_t last_v = cur->ct_state & curm->ct_state, last_m = curm->ct_state;
+    for (size_t i = n; i-- > 0;) {
+        const struct step *st = &l->steps[i];
+        if (!st->is_ct) {
+            continue;
+        }
+        if (last_m & ~CS_TRACKED) {
+            ds_put_format(&s, "%sct_state=", s.length ? ", " : "");
+            format_flags_masked(&s, NULL, ct_state_to_string, last_v,
+                                last_m, UINT8_MAX);
+            ds_put_format(&s, " after ct in table %d", st->table);
+        }
+        last_v = st->pre_ct_v;
+        last_m = st->pre_ct_m;
+    }
+    l->ct_note = s.length ? ds_steal_cstr(&s) : NULL;
+    ds_destroy(&s);
+}
+
+/* Records that 'b' reaches something unmodeled ('what'). */
+static void
+opaque(struct ctx *ctx, const struct branch *b, const char *what)
+{
+    char *exit = xasprintf("opaque: %s (may reach any port)", what);
+    add_leak(ctx, b, OFPP_NONE, exit, NULL, hash_string(what, 1) | 1);
+    free(exit);
+}
+
+/* Returns a sparse cube of VLAN 'vid' tagged packets. */
+static struct hs_sparse *
+vlan_cube(uint16_t vid)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_vlan_vid(&m, htons(VLAN_CFI | vid));
+    return hs_sparse_from_match(&m);
+}
+
+/* Returns a sparse cube of packets with tun_id 'vni'. */
+static struct hs_sparse *
+vni_cube(uint32_t vni)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_tun_id(&m, htonll(vni));
+    return hs_sparse_from_match(&m);
+}
+
+/* Checks 'b' leaving on a trunk (uplink or tunnel): what is not tagged
+ * with one of the input network's own tags leaks. */
+static void
+check_trunk(struct ctx *ctx, const struct branch *b, ofp_port_t port,
+            bool uplink)
+{
+    const struct vfy_portmap *map = ctx->map;
+    const struct vfy_tag *tags = uplink ? map->vlans : map->vnis;
+    size_t n_tags = uplink ? map->n_vlans : map->n_vnis;
+    struct branch x = *b;
+    struct hs_sparse **own = xmalloc((n_tags + 1) * sizeof *own);
+    size_t n_own = 0;
+
+    x.subs = xmalloc((b->n_subs + n_tags + 1) * sizeof *x.subs);
+    memcpy(x.subs, b->subs, b->n_subs * sizeof *x.subs);
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!strcmp(tags[i].network, ctx->in->network)) {
+            own[n_own] = uplink ? vlan_cube(tags[i].id)
+                                : vni_cube(tags[i].id);
+            x.subs[x.n_subs++] = own[n_own++];
+        }
+    }
+
+    struct hs_cube w;
+    if (hs_nonempty(&x.c, x.subs, x.n_subs, &w, SPLIT_BUDGET)) {
+        const struct flow *f = (const struct flow *) w.v;
+        const char *net;
+        char *exit;
+        uint64_t id;
+        if (uplink) {
+            bool tagged = (f->vlans[0].tci & htons(VLAN_CFI)) != 0;
+            id = tagged ? vlan_tci_to_vid(f->vlans[0].tci) : 0xffff;
+            net = tagged ? vfy_portmap_vlan_network(map, id) : NULL;
+            exit = (tagged
+                    ? xasprintf("uplink port %"PRIu16" with VLAN %"PRIu64
+                                " (%s)", ofp_to_u16(port), id,
+                                net ? net : "no network")
+                    : xasprintf("uplink port %"PRIu16" untagged",
+                                ofp_to_u16(port)));
+        } else {
+            id = ntohll(f->tunnel.tun_id);
+            net = vfy_portmap_vni_network(map, id);
+            exit = xasprintf("tunnel port %"PRIu16" with VNI %"PRIu64
+                             " (%s)", ofp_to_u16(port), id,
+                             net ? net : "no network");
+        }
+        add_leak(ctx, &x, port, exit, net,
+                 ((uint64_t) ofp_to_u16(port) << 32) | (id & 0xffffffff));
+        free(exit);
+    }
+    for (size_t i = 0; i < n_own; i++) {
+        free(own[i]);
+    }
+    free(own);
+    free(x.subs);
+}
+
+/* 'b' leaves on 'port' (a real port number). */
+static void
+check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
+{
+    ofp_port_t in_port;
+
+    if (known_in_port(b, &in_port) && in_port == port) {
+        return;                 /* OpenFlow never outputs to in_port. */
+    }
+
+    const struct vfy_vnic *vnic = vfy_portmap_find_vnic(ctx->map, port);
+    if (vnic) {
+        if (strcmp(vnic->network, ctx->in->network)) {
+            char *exit = xasprintf("port %"PRIu16" (vNIC %s of %s)",
+                                   ofp_to_u16(port), vnic->name,
+                                   vnic->network);
+            add_leak(ctx, b, port, exit, vnic->network,
+                     (uint64_t) ofp_to_u16(port) << 32);
+            free(exit);
+        }
+    } else if (ctx->map->has_uplink && port == ctx->map->uplink) {
+        check_trunk(ctx, b, port, true);
+    } else if (ctx->map->has_tunnel && port == ctx->map->tunnel) {
+        check_trunk(ctx, b, port, false);
+    }
+    /* Other ports (analysis ports, LOCAL...) belong to no network. */
+}
+
+/* Returns true if 'port' agrees with the bits of subfield 'sf' that 'b'
+ * fixes. */
+static bool
+port_fits(const struct branch *b, const struct mf_subfield *sf,
+          uint16_t port)
+{
+    uint64_t v = mf_get_subfield(sf, (const struct flow *) b->c.v);
+    uint64_t m = mf_get_subfield(sf, (const struct flow *) b->c.m);
+
+    return sf->n_bits >= 16 || port >> sf->n_bits == 0
+           ? ((port ^ v) & m) == 0 : false;
+}
+
+/* Output to the port that subfield 'sf' holds. */
+static void
+output_reg(struct ctx *ctx, const struct branch *b,
+           const struct mf_subfield *sf)
+{
+    uint64_t m = mf_get_subfield(sf, (const struct flow *) b->c.m);
+    uint64_t all = sf->n_bits >= 64 ? UINT64_MAX
+                                    : (UINT64_C(1) << sf->n_bits) - 1;
+
+    if (m == all) {
+        uint64_t v = mf_get_subfield(sf, (const struct flow *) b->c.v);
+        if (v <= UINT16_MAX) {
+            check_exit(ctx, b, u16_to_ofp(v));
+        }
+        return;
+    }
+
+    /* Not fixed: every port of the map that the known bits allow, with
+     * the register narrowed to it. */
+    const struct vfy_portmap *map = ctx->map;
+    size_t n = map->n_vnics + 2;
+    for (size_t i = 0; i < n; i++) {
+        ofp_port_t port;
+        if (i < map->n_vnics) {
+            port = map->vnics[i].port;
+        } else if (i == map->n_vnics && map->has_uplink) {
+            port = map->uplink;
+        } else if (i == map->n_vnics + 1 && map->has_tunnel) {
+            port = map->tunnel;
+        } else {
+            continue;
+        }
+        if (!port_fits(b, sf, ofp_to_u16(port))) {
+            continue;
+        }
+        struct branch *x = branch_clone(b);
+        union mf_subvalue sv, ones;
+        memset(&sv, 0, sizeof sv);
+        memset(&ones, 0xff, sizeof ones);
+        sv.u8[sizeof sv - 2] = ofp_to_u16(port) >> 8;
+        sv.u8[sizeof sv - 1] = ofp_to_u16(port) & 0xff;
+        mf_write_subfield_flow(sf, &sv, (struct flow *) x->c.v);
+        mf_write_subfield_flow(sf, &ones, (struct flow *) x->c.m);
+        if (hs_is_nonempty(&x->c, x->subs, x->n_subs, SPLIT_BUDGET)) {
+            check_exit(ctx, x, port);
+        }
+        branch_free(x);
+    }
+}
+
+/* Output to 'port' (maybe a reserved one). */
+static void
+output(struct ctx *ctx, const struct branch *b, ofp_port_t port)
+{
+    ofp_port_t in_port;
+
+    switch (port) {
+    case OFPP_IN_PORT:
+        if (!known_in_port(b, &in_port)) {
+            opaque(ctx, b, "output to an unknown in_port");
+            return;
+        }
+        /* Output to in_port is allowed with OFPP_IN_PORT: check it as an
+         * exit (bypassing the in_port rule). */
+        {
+            struct branch x = *b;
+            ((struct flow *) x.c.m)->in_port.ofp_port = 0;
+            check_exit(ctx, &x, in_port);
+        }
+        return;
+    case OFPP_CONTROLLER:
+    case OFPP_LOCAL:
+    case OFPP_NONE:
+        return;                 /* Sinks: no network behind them. */
+    case OFPP_NORMAL:
+        opaque(ctx, b, "output:NORMAL");
+        return;
+    case OFPP_FLOOD:
+    case OFPP_ALL:
+        opaque(ctx, b, "output to FLOOD or ALL");
+        return;
+    case OFPP_TABLE:
+        opaque(ctx, b, "output:TABLE");
+        return;
+    default:
+        check_exit(ctx, b, port);
+        return;
+    }
+}
+
+/* Goes on with the frame above 'up' once a list of actions is done. */
+static void
+go_up(struct ctx *ctx, struct branch *b, const struct frame *up)
+{
+    if (!up) {
+        return;                 /* The packet's way ends here. */
+    }
+    if (up->restore) {
+        for (size_t i = 0; i < HS_N; i++) {
+            uint64_t bits = ctx->in_port_bits.m[i];
+            if (bits) {
+                b->c.v[i] = (b->c.v[i] & ~bits) | up->saved->v[i];
+                b->c.m[i] = (b->c.m[i] & ~bits) | up->saved->m[i];
+            }
+        }
+        go_up(ctx, b, up->up);
+    } else {
+        exec_actions(ctx, b, up->ofpacts, up->len, up->table, up->up,
+                     up->depth);
+    }
+}
+
+/* Looks up 'table' from within a flow's actions: what follows 'a' in
+ * them runs after it (a resubmit or goto_table); with 'in_port' other
+ * than OFPP_IN_PORT, in_port is that port for the lookup only. */
+static void
+resubmit(struct ctx *ctx, struct branch *b, const struct ofpact *a,
+         const struct ofpact *end, uint8_t cur_table, uint8_t table,
+         ofp_port_t in_port, const struct frame *up, int depth)
+{
+    struct frame rest = {
+        .ofpacts = ofpact_next(a),
+        .len = (const uint8_t *) end - (const uint8_t *) ofpact_next(a),
+        .table = cur_table,
+        .depth = depth,
+        .up = up,
+    };
+    struct frame restore;
+    struct hs_cube saved;
+    const struct frame *cont = rest.len ? &rest : up;
+
+    if (in_port != OFPP_IN_PORT) {
+        memset(&saved, 0, sizeof saved);
+        for (size_t i = 0; i < HS_N; i++) {
+            saved.v[i] = b->c.v[i] & ctx->in_port_bits.m[i];
+            saved.m[i] = b->c.m[i] & ctx->in_port_bits.m[i];
+        }
+        memset(&restore, 0, sizeof restore);
+        restore.restore = true;
+        restore.saved = &saved;
+        restore.up = cont;
+        cont = &restore;
+
+        struct orig *owned = NULL;
+        union mf_value value;
+        value.be16 = htons(ofp_to_u16(in_port));
+        write_field_exact(b, MFF_IN_PORT, &value, &owned);
+        ovs_assert(!owned);
+    }
+    lookup(ctx, b, table, cont, depth + 1);
+}
+
+/* Conntrack: the recirculated copy of 'b' looks up 'oc->recirc_table' with
+ * the ct_* fields free but +trk, in the zone given. */
+static void
+conntrack(struct ctx *ctx, const struct branch *b,
+          const struct ofpact_conntrack *oc)
+{
+    struct orig *owned = NULL;
+    struct branch *x = branch_clone(b);
+    const struct flow *v = (const struct flow *) b->c.v;
+    const struct flow *m = (const struct flow *) b->c.m;
+    struct step st = {
+        .table = oc->recirc_table,
+        .is_ct = true,
+        .pre_ct_v = v->ct_state,
+        .pre_ct_m = m->ct_state,
+    };
+
+    if (ctx->n_recircs >= MAX_RECIRCS) {
+        opaque(ctx, b, "too many conntrack recirculations");
+        branch_free(x);
+        return;
+    }
+
+    free_bits(x, &layout.ct_free, &owned);
+    const struct ofpact *a;
+    OFPACT_FOR_EACH (a, oc->actions, ofpact_ct_get_action_len(oc)) {
+        if (a->type == OFPACT_NAT) {
+            free_bits(x, &layout.nat_free, &owned);
+        }
+    }
+
+    union mf_value value, mask;
+    memset(&value, 0, sizeof value);
+    memset(&mask, 0, sizeof mask);
+    value.u8 = CS_TRACKED;
+    mask.u8 = CS_TRACKED;
+    write_field(x, mf_from_id(MFF_CT_STATE), &value, &mask, &owned);
+
+    if (oc->zone_src.field) {
+        uint64_t zm = mf_get_subfield(&oc->zone_src, (struct flow *) b->c.m);
+        uint64_t all = (UINT64_C(1) << MIN(oc->zone_src.n_bits, 16)) - 1;
+        if ((zm & all) == all) {
+            st.zone = mf_get_subfield(&oc->zone_src, (struct flow *) b->c.v);
+            st.zone_known = true;
+        }
+    } else {
+        st.zone = oc->zone_imm;
+        st.zone_known = true;
+    }
+    struct hs_cube zbits;
+    hs_field_bits(mf_from_id(MFF_CT_ZONE), &zbits);
+    if (st.zone_known) {
+        value.be16 = htons(st.zone);
+        write_field_exact(x, MFF_CT_ZONE, &value, &owned);
+    } else {
+        free_bits(x, &zbits, &owned);
+    }
+
+    if (oc->recirc_table != NX_CT_RECIRC_NONE) {
+        ctx->n_recircs++;
+        push_step(ctx, &st);
+        lookup(ctx, x, oc->recirc_table, NULL, 0);
+        ctx->n_steps--;
+        ctx->n_recircs--;
+    }
+    branch_free(x);
+    while (owned) {
+        struct orig *next = owned->next;
+        free(owned);
+        owned = next;
+    }
+}
+
+/* Runs 'len' bytes of actions 'ofpacts' of a flow of 'table' on 'b', then
+ * goes on with 'up'. */
+static void
+exec_actions(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
+             size_t len, uint8_t table, const struct frame *up, int depth)
+{
+    const struct ofpact *end = ofpact_end(ofpacts, len);
+    struct orig *owned = NULL;
+    bool done = false;
+    const struct ofpact *a;
+
+    for (a = ofpacts; a < end && !done; a = ofpact_next(a)) {
+        union mf_value value, mask;
+
+        memset(&value, 0, sizeof value);
+        memset(&mask, 0, sizeof mask);
+        switch (a->type) {
+        case OFPACT_OUTPUT:
+            output(ctx, b, ofpact_get_OUTPUT(a)->port);
+            break;
+        case OFPACT_ENQUEUE:
+            output(ctx, b, ofpact_get_ENQUEUE(a)->port);
+            break;
+        case OFPACT_OUTPUT_REG:
+            output_reg(ctx, b, &ofpact_get_OUTPUT_REG(a)->src);
+            break;
+        case OFPACT_CONTROLLER:
+            /* A sink: Bulkhead's controller sends no packet-out. */
+            break;
+        case OFPACT_SET_FIELD: {
+            const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            write_field(b, sf->field, sf->value, ofpact_set_field_mask(sf),
+                        &owned);
+            break;
+        }
+        case OFPACT_REG_MOVE: {
+            const struct ofpact_reg_move *rm = ofpact_get_REG_MOVE(a);
+            move_field(b, &rm->src, &rm->dst, &owned);
+            break;
+        }
+        case OFPACT_SET_VLAN_VID: {
+            const struct ofpact_vlan_vid *vv = ofpact_get_SET_VLAN_VID(a);
+            const struct flow *m = (const struct flow *) b->c.m;
+            const struct flow *v = (const struct flow *) b->c.v;
+            bool tagged = (m->vlans[0].tci & htons(VLAN_CFI))
+                          && (v->vlans[0].tci & htons(VLAN_CFI));
+            if (!tagged && !vv->push_vlan_if_needed) {
+                /* Untagged packets stay so, tagged ones get the VID. */
+                struct hs_cube bits;
+                hs_field_bits(mf_from_id(MFF_VLAN_TCI), &bits);
+                free_bits(b, &bits, &owned);
+            } else {
+                value.be16 = htons(VLAN_CFI | vv->vlan_vid);
+                mask.be16 = htons(VLAN_CFI | VLAN_VID_MASK);
+                write_field(b, mf_from_id(MFF_VLAN_TCI), &value, &mask,
+                            &owned);
+            }
+            break;
+        }
+        case OFPACT_SET_VLAN_PCP: {
+            value.be16 = htons(ofpact_get_SET_VLAN_PCP(a)->vlan_pcp
+                               << VLAN_PCP_SHIFT);
+            mask.be16 = htons(VLAN_PCP_MASK);
+            write_field(b, mf_from_id(MFF_VLAN_TCI), &value, &mask, &owned);
+            break;
+        }
+        case OFPACT_STRIP_VLAN: {
+            /* The inner tag, if any, becomes the outer one. */
+            struct hs_cube bits;
+            memset(&bits, 0, sizeof bits);
+            uint64_t *vm = (uint64_t *) ((struct flow *) bits.m)->vlans;
+            memset(vm, 0xff, sizeof ((struct flow *) 0)->vlans);
+            struct flow *v = (struct flow *) b->c.v;
+            struct flow *m = (struct flow *) b->c.m;
+            union flow_vlan_hdr inner_v = v->vlans[1], inner_m = m->vlans[1];
+            touch(b, &bits, &owned);
+            v->vlans[0] = inner_v;
+            m->vlans[0] = inner_m;
+            v->vlans[1].qtag = 0;
+            m->vlans[1].qtag = OVS_BE32_MAX;
+            break;
+        }
+        case OFPACT_PUSH_VLAN: {
+            struct hs_cube bits;
+            memset(&bits, 0, sizeof bits);
+            uint64_t *vm = (uint64_t *) ((struct flow *) bits.m)->vlans;
+            memset(vm, 0xff, sizeof ((struct flow *) 0)->vlans);
+            struct flow *v = (struct flow *) b->c.v;
+            struct flow *m = (struct flow *) b->c.m;
+            union flow_vlan_hdr outer_v = v->vlans[0], outer_m = m->vlans[0];
+            touch(b, &bits, &owned);
+            v->vlans[1] = outer_v;
+            m->vlans[1] = outer_m;
+            /* The new tag copies the old one's PCP and VID, if any. */
+            bool known_untagged = (outer_m.tci & htons(VLAN_CFI))
+                                  && !(outer_v.tci & htons(VLAN_CFI));
+            if (known_untagged) {
+                v->vlans[0].tci = htons(VLAN_CFI);
+                m->vlans[0].tci = OVS_BE16_MAX;
+            } else {
+                v->vlans[0].tci = (outer_v.tci | htons(VLAN_CFI))
+                                  & (outer_m.tci | htons(VLAN_CFI));
+                m->vlans[0].tci = outer_m.tci | htons(VLAN_CFI);
+            }
+            v->vlans[0].tpid = ofpact_get_PUSH_VLAN(a)->ethertype;
+            m->vlans[0].tpid = OVS_BE16_MAX;
+            break;
+        }
+        case OFPACT_SET_ETH_SRC:
+        case OFPACT_SET_ETH_DST:
+            value.mac = ofpact_get_SET_ETH_SRC(a)->mac;
+            write_field_exact(b, (a->type == OFPACT_SET_ETH_SRC
+                                  ? MFF_ETH_SRC : MFF_ETH_DST),
+                              &value, &owned);
+            break;
+        case OFPACT_SET_IPV4_SRC:
+        case OFPACT_SET_IPV4_DST:
+            value.be32 = ofpact_get_SET_IPV4_SRC(a)->ipv4;
+            write_field_exact(b, (a->type == OFPACT_SET_IPV4_SRC
+                                  ? MFF_IPV4_SRC : MFF_IPV4_DST),
+                              &value, &owned);
+            break;
+        case OFPACT_SET_IP_DSCP:
+            value.u8 = ofpact_get_SET_IP_DSCP(a)->dscp;
+            write_field_exact(b, MFF_IP_DSCP, &value, &owned);
+            break;
+        case OFPACT_SET_IP_ECN:
+            value.u8 = ofpact_get_SET_IP_ECN(a)->ecn;
+            write_field_exact(b, MFF_IP_ECN, &value, &owned);
+            break;
+        case OFPACT_SET_IP_TTL:
+            value.u8 = ofpact_get_SET_IP_TTL(a)->ttl;
+            write_field_exact(b, MFF_IP_TTL, &value, &owned);
+            break;
+        case OFPACT_DEC_TTL: {
+            /* TTL becomes unknown; an expired one goes to the controller,
+             * a sink. */
+            struct hs_cube bits;
+            hs_field_bits(mf_from_id(MFF_IP_TTL), &bits);
+            free_bits(b, &bits, &owned);
+            break;
+        }
+        case OFPACT_SET_L4_SRC_PORT:
+        case OFPACT_SET_L4_DST_PORT:
+            value.be16 = htons(ofpact_get_SET_L4_SRC_PORT(a)->port);
+            write_field_exact(b, (a->type == OFPACT_SET_L4_SRC_PORT
+                                  ? MFF_TCP_SRC : MFF_TCP_DST),
+                              &value, &owned);
+            break;
+        case OFPACT_SET_TUNNEL:
+            value.be64 = htonll(ofpact_get_SET_TUNNEL(a)->tun_id);
+            write_field_exact(b, MFF_TUN_ID, &value, &owned);
+            break;
+        case OFPACT_WRITE_METADATA: {
+            const struct ofpact_metadata *md = ofpact_get_WRITE_METADATA(a);
+            value.be64 = md->metadata;
+            mask.be64 = md->mask;
+            write_field(b, mf_from_id(MFF_METADATA), &value, &mask, &owned);
+            break;
+        }
+        case OFPACT_SET_QUEUE:
+        case OFPACT_POP_QUEUE:
+        case OFPACT_FIN_TIMEOUT:
+        case OFPACT_METER:
+        case OFPACT_NOTE:
+        case OFPACT_SAMPLE:
+        case OFPACT_CLEAR_ACTIONS:
+        case OFPACT_CONJUNCTION:
+        case OFPACT_DEBUG_SLOW:
+            break;
+        case OFPACT_EXIT:
+            /* Stops the packet's translation: nothing after, nothing
+             * above. */
+            up = NULL;
+            done = true;
+            break;
+        case OFPACT_CT_CLEAR: {
+            free_bits(b, &layout.ct_free, &owned);
+            struct hs_cube bits = layout.ct_free;
+            for (size_t i = 0; i < HS_N; i++) {
+                b->c.m[i] |= bits.m[i];
+            }
+            break;
+        }
+        case OFPACT_CT:
+            conntrack(ctx, b, ofpact_get_CT(a));
+            if (ofpact_get_CT(a)->recirc_table == NX_CT_RECIRC_NONE) {
+                free_bits(b, &layout.ct_free, &owned);
+            }
+            break;
+        case OFPACT_CLONE: {
+            const struct ofpact_nest *on = ofpact_get_CLONE(a);
+            struct branch *x = branch_clone(b);
+            exec_actions(ctx, x, on->actions, ofpact_nest_get_action_len(on),
+                         table, NULL, depth);
+            branch_free(x);
+            break;
+        }
+        case OFPACT_RESUBMIT: {
+            const struct ofpact_resubmit *r = ofpact_get_RESUBMIT(a);
+            if (r->with_ct_orig) {
+                opaque(ctx, b, "resubmit with ct");
+            } else if (depth >= MAX_DEPTH) {
+                opaque(ctx, b, "resubmit depth beyond 64");
+            } else {
+                resubmit(ctx, b, a, end, table,
+                         r->table_id == 255 ? table : r->table_id,
+                         r->in_port, up, depth);
+            }
+            up = NULL;
+            done = true;
+            break;
+        }
+        case OFPACT_GOTO_TABLE:
+            if (depth >= MAX_DEPTH) {
+                opaque(ctx, b, "resubmit depth beyond 64");
+            } else {
+                resubmit(ctx, b, a, end, table,
+                         ofpact_get_GOTO_TABLE(a)->table_id, OFPP_IN_PORT,
+                         up, depth);
+            }
+            up = NULL;
+            done = true;
+            break;
+        default:
+            /* learn, group, bundle, multipath, encap, MPLS, stack,
+             * write_actions, check_pkt_larger...: not modeled. */
+            opaque(ctx, b, ofpact_name(a->type));
+            break;
+        }
+    }
+    if (!done) {
+        go_up(ctx, b, up);
+    }
+    while (owned) {
+        struct orig *next = owned->next;
+        free(owned);
+        owned = next;
+    }
+}
+
+/* Follows the part of 'b' within 'm' (a flow's match, or a conjunction's
+ * cube) and not within 'taken' (what flows above took) into flow 'f''s
+ * actions. */
+static void
+follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
+            const struct hs_sparse *m, const struct hs_sparse **taken,
+            size_t n_taken, const struct frame *up, int depth)
+{
+    struct branch *x = xmalloc(sizeof *x);
+
+    x->c = b->c;
+    hs_and(&x->c, m);
+    x->subs = xmalloc((b->n_subs + n_taken + 1) * sizeof *x->subs);
+    x->n_subs = 0;
+    x->orig = b->orig;
+
+    bool empty = false;
+    for (size_t i = 0; i < b->n_subs + n_taken && !empty; i++) {
+        const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
+                                     : taken[i - b->n_subs]);
+        if (hs_intersects(&x->c, s)) {
+            if (hs_covers(s, &x->c)) {
+                empty = true;
+            }
+            x->subs[x->n_subs++] = s;
+        }
+    }
+    if (!empty && x->n_subs) {
+        empty = !hs_is_nonempty(&x->c, x->subs, x->n_subs,
+                                FLOW_SPLIT_BUDGET);
+    }
+    if (!empty) {
+        struct step st = {
+            .table = f->table_id,
+            .priority = f->priority,
+            .cookie = f->cookie,
+        };
+        push_step(ctx, &st);
+        exec_actions(ctx, x, f->ofpacts, f->ofpacts_len, f->table_id, up,
+                     depth);
+        ctx->n_steps--;
+    }
+    branch_free(x);
+}
+
+/* Appends 's' to the array '*v'. */
+static void
+push_sparse(const struct hs_sparse ***v, size_t *n, size_t *allocated,
+            const struct hs_sparse *s)
+{
+    if (*n >= *allocated) {
+        *v = x2nrealloc(*v, allocated, sizeof **v);
+    }
+    (*v)[(*n)++] = s;
+}
+
+/* Enumerates the cubes of a conjunction: 'acc' intersected with one
+ * clause of each dimension from 'dim' on.  Returns false if there are more
+ * than 'max' of them. */
+static bool
+conj_cubes(const struct hs_cube *acc, const struct hs_cube *c,
+           const struct vfy_clause *const *dims[], const size_t n_dim[],
+           size_t dim, size_t n_dims, struct hs_sparse ***out, size_t *n,
+           size_t max)
+{
+    if (dim == n_dims) {
+        if (*n >= max) {
+            return false;
+        }
+        if (out) {
+            *out = xrealloc(*out, (*n + 1) * sizeof **out);
+            (*out)[*n] = hs_sparse_from_cube(acc);
+        }
+        (*n)++;
+        return true;
+    }
+    for (size_t i = 0; i < n_dim[dim]; i++) {
+        const struct hs_sparse *cl = dims[dim][i]->flow->match;
+        struct hs_cube tmp;
+
+        if (!hs_intersects(acc, cl)) {
+            continue;
+        }
+        tmp = *acc;
+        hs_and(&tmp, cl);
+        if (!hs_cube_intersects(&tmp, c)) {
+            continue;
+        }
+        if (!conj_cubes(&tmp, c, dims, n_dim, dim + 1, n_dims, out, n,
+                        max)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns the bitwise hull of the matches of the 'n' (at least one)
+ * clauses 'cls': the bits they all fix, to the same value. */
+static struct hs_sparse *
+clause_hull(const struct vfy_clause *const *cls, size_t n)
+{
+    const struct hs_sparse *first = cls[0]->flow->match;
+    size_t nw = first->n;
+    uint8_t idx[HS_N];
+    uint64_t v[HS_N], m[HS_N];
+
+    for (size_t k = 0; k < nw; k++) {
+        idx[k] = first->idx[k];
+        v[k] = HS_SV(first, k);
+        m[k] = HS_SM(first, k);
+    }
+    for (size_t i = 1; i < n && nw; i++) {
+        const struct hs_sparse *s = cls[i]->flow->match;
+        size_t out = 0, j = 0;
+        for (size_t k = 0; k < nw; k++) {
+            while (j < s->n && s->idx[j] < idx[k]) {
+                j++;
+            }
+            if (j < s->n && s->idx[j] == idx[k]) {
+                uint64_t mk = m[k] & HS_SM(s, j) & ~(v[k] ^ HS_SV(s, j));
+                if (mk) {
+                    idx[out] = idx[k];
+                    m[out] = mk;
+                    v[out] = v[k] & mk;
+                    out++;
+                }
+            }
+        }
+        nw = out;
+    }
+
+    struct hs_cube c;
+    memset(&c, 0, sizeof c);
+    for (size_t k = 0; k < nw; k++) {
+        c.v[idx[k]] = v[k];
+        c.m[idx[k]] = m[k];
+    }
+    return hs_sparse_from_cube(&c);
+}
+
+/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
+ * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * surely takes from the flows below it; '*owned' collects the cubes
+ * allocated for that. */
+static void
+follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
+            const struct vfy_flow *f, const struct hs_sparse ***taken,
+            size_t *n_taken, size_t *taken_allocated, size_t n_above,
+            struct hs_sparse ***owned, size_t *n_owned,
+            const struct frame *up, int depth)
+{
+    const struct vfy_conj *cj = find_conj(t, f->conj_id);
+    if (!cj) {
+        return;                 /* No clause: matches nothing. */
+    }
+
+    /* The clauses at the conjunction's priority that meet the space,
+     * per dimension. */
+    size_t n_dims = 0;
+    for (size_t i = 0; i < cj->n; i++) {
+        if (cj->clauses[i].flow->priority == f->priority) {
+            n_dims = MAX(n_dims, cj->clauses[i].n_dims);
+        }
+    }
+    if (!n_dims) {
+        return;
+    }
+    const struct vfy_clause **dims[64];
+    size_t n_dim[64];
+    struct hs_cube base;
+    hs_cube_from_sparse(&base, f->match);
+    struct hs_cube within = b->c;
+    hs_and(&within, f->match);
+    bool match = true;
+    for (size_t d = 0; d < n_dims; d++) {
+        dims[d] = xmalloc((cj->n ? cj->n : 1) * sizeof *dims[d]);
+        n_dim[d] = 0;
+        for (size_t i = 0; i < cj->n; i++) {
+            const struct vfy_clause *cl = &cj->clauses[i];
+            if (cl->dim == d && cl->flow->priority == f->priority
+                && cl->n_dims == n_dims
+                && hs_intersects(&within, cl->flow->match)) {
+                dims[d][n_dim[d]++] = cl;
+            }
+        }
+        match = match && n_dim[d] > 0;
+    }
+
+    if (match) {
+        /* The conjunction's exact cubes (clause by clause), which the flows
+         * below must not take, if they are few enough; one cube that
+         * holds them all (each dimension's hull) is what is followed when
+         * there are several: over-approximating the part that goes
+         * through the flow's actions is safe, and spares following the
+         * same actions once per member address. */
+        struct hs_sparse **cubes = NULL;
+        size_t n_cubes = 0;
+        const struct vfy_clause *const **cdims
+            = (const struct vfy_clause *const **) dims;
+        bool exact = conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, NULL,
+                                &n_cubes, MAX_CONJ_CUBES);
+        if (exact) {
+            n_cubes = 0;
+            conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, &cubes,
+                       &n_cubes, MAX_CONJ_CUBES);
+        } else {
+            n_cubes = 0;
+        }
+        if (exact && n_cubes == 1) {
+            follow_flow(ctx, b, f, cubes[0], *taken, n_above, up, depth);
+        } else if (!exact || n_cubes > 1) {
+            struct hs_cube hull_all = within;
+            for (size_t d = 0; d < n_dims && match; d++) {
+                struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
+                if (hs_intersects(&hull_all, hs)) {
+                    hs_and(&hull_all, hs);
+                } else {
+                    match = false;
+                }
+                free(hs);
+            }
+            if (match) {
+                struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
+                follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
+                free(m);
+            }
+        }
+        for (size_t i = 0; exact && i < n_cubes; i++) {
+            push_sparse(taken, n_taken, taken_allocated, cubes[i]);
+        }
+        for (size_t i = 0; i < n_cubes; i++) {
+            *owned = xrealloc(*owned, (*n_owned + 1) * sizeof **owned);
+            (*owned)[(*n_owned)++] = cubes[i];
+        }
+        free(cubes);
+    }
+    for (size_t d = 0; d < n_dims; d++) {
+        free(dims[d]);
+    }
+}
+
+/* Looks up 'table' with 'b': every flow, by priority, takes the part of
+ * 'b' it matches that no flow above it took.  The rest is dropped. */
+static void
+lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+       const struct frame *up, int depth)
+{
+    const struct vfy_table *t = &ctx->flows->tables[table];
+
+    if (++ctx->n_lookups > MAX_LOOKUPS) {
+        opaque(ctx, b, "traversal too large");
+        return;
+    }
+    record_lookup(ctx, table, &b->c);
+
+    if (t->no_effect) {
+        /* Nothing here changes or sends the packet (statistics, mirror
+         * tables without mirrors): a caller goes on as it is. */
+        if (up) {
+            struct branch *x = branch_clone(b);
+            go_up(ctx, x, up);
+            branch_free(x);
+        }
+        return;
+    }
+
+    /* Candidates: the flows with the key's value and those without a
+     * key, merged by priority; or all. */
+    struct vfy_flow *const *l1 = t->all, *const *l2 = NULL;
+    size_t n1 = t->n_all, n2 = 0;
+    uint64_t val[2];
+    if (t->key < VFY_N_KEYS && cube_key(&b->c, t->key, val)) {
+        uint32_t hash = hash_2words(hash_uint64(val[0]),
+                                    hash_uint64(val[1]));
+        const struct vfy_bucket *bk;
+        l1 = NULL;
+        n1 = 0;
+        HMAP_FOR_EACH_WITH_HASH (bk, node, hash, &t->buckets) {
+            if (bk->val[0] == val[0] && bk->val[1] == val[1]) {
+                l1 = bk->flows;
+                n1 = bk->n;
+                break;
+            }
+        }
+        l2 = t->wild;
+        n2 = t->n_wild;
+    }
+
+    const struct hs_sparse **taken = NULL;
+    size_t n_taken = 0, taken_allocated = 0;
+    struct hs_sparse **owned = NULL;
+    size_t n_owned = 0;
+    size_t i1 = 0, i2 = 0;
+
+    /* Flows of one priority that overlap: OVS may pick either, so neither
+     * takes anything from the other; only what flows of higher priority
+     * took ('n_above' first entries of 'taken') is subtracted. */
+    int cur_prio = -1;
+    size_t n_above = 0;
+    int covered_prio = -1;
+    size_t n_sub = SIZE_MAX;
+    while (i1 < n1 || i2 < n2) {
+        const struct vfy_flow *f;
+        if (i2 >= n2 || (i1 < n1 && l1[i1]->priority >= l2[i2]->priority)) {
+            f = l1[i1++];
+        } else {
+            f = l2[i2++];
+        }
+        if (f->priority < covered_prio) {
+            break;
+        }
+        if ((int) f->priority != cur_prio) {
+            cur_prio = f->priority;
+            n_above = n_taken;
+        }
+        if (!hs_intersects(&b->c, f->match)) {
+            continue;
+        }
+        if (f->is_conj) {
+            follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
+                        n_above, &owned, &n_owned, up, depth);
+            continue;
+        }
+        if (f->no_effect) {
+            /* What a flow without effect takes goes on with the
+             * continuation unchanged, as what no flow matches does: if
+             * every flow below is so too, let all of it go on at once
+             * below; otherwise, follow this flow alone. */
+            bool rest_no_effect = true;
+            for (size_t j1 = i1, j2 = i2;
+                 rest_no_effect && (j1 < n1 || j2 < n2);) {
+                const struct vfy_flow *g = j1 < n1 ? l1[j1++] : l2[j2++];
+                rest_no_effect = g->no_effect
+                                 || !hs_intersects(&b->c, g->match);
+            }
+            if (rest_no_effect) {
+                n_sub = n_above;
+                break;
+            }
+            if (up) {
+                follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+            }
+        } else {
+            follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+        }
+        if (hs_covers(f->match, &b->c)) {
+            covered_prio = f->priority;
+        }
+        push_sparse(&taken, &n_taken, &taken_allocated, f->match);
+    }
+
+    /* What no flow took (or only flows without effect): a table miss does
+     * nothing, so a resubmit's caller goes on; at the end of the pipeline
+     * (no caller), that is a drop. */
+    n_sub = MIN(n_sub, n_taken);
+    if (up && (covered_prio < 0 || n_sub < n_taken)) {
+        struct branch *x = xmalloc(sizeof *x);
+        x->c = b->c;
+        x->orig = b->orig;
+        x->subs = xmalloc((b->n_subs + n_sub + 1) * sizeof *x->subs);
+        x->n_subs = 0;
+        bool empty = false;
+        for (size_t i = 0; i < b->n_subs + n_sub && !empty; i++) {
+            const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
+                                         : taken[i - b->n_subs]);
+            if (hs_intersects(&x->c, s)) {
+                empty = hs_covers(s, &x->c);
+                x->subs[x->n_subs++] = s;
+            }
+        }
+        if (!empty && (!x->n_subs
+                       || hs_is_nonempty(&x->c, x->subs, x->n_subs,
+                                         FLOW_SPLIT_BUDGET))) {
+            go_up(ctx, x, up);
+        }
+        branch_free(x);
+    }
+    free(taken);
+    for (size_t i = 0; i < n_owned; i++) {
+        free(owned[i]);
+    }
+    free(owned);
+}
+
+/* The checker. */
+
+struct vfy_checker *
+vfy_checker_create(void)
+{
+    struct vfy_checker *ck = xzalloc(sizeof *ck);
+
+    layout_init();
+    for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
+        hmap_init(&ck->recs[i].recs);
+        ck->recs[i].keys[0] = ck->recs[i].keys[1] = VFY_N_KEYS;
+    }
+    return ck;
+}
+
+/* Frees the leaks of 'in'. */
+static void
+input_clear_leaks(struct input *in)
+{
+    for (size_t i = 0; i < in->n_leaks; i++) {
+        struct leak *l = &in->leaks[i];
+        free(l->packet);
+        free(l->exit);
+        free(l->exit_network);
+        free(l->ct_note);
+        free(l->steps);
+    }
+    free(in->leaks);
+    in->leaks = NULL;
+    in->n_leaks = 0;
+    in->truncated = false;
+}
+
+/* Forgets every input and record of 'ck'. */
+static void
+checker_clear(struct vfy_checker *ck)
+{
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        input_clear_leaks(&ck->inputs[i]);
+        free(ck->inputs[i].network);
+        free(ck->inputs[i].name);
+    }
+    free(ck->inputs);
+    ck->inputs = NULL;
+    ck->n_inputs = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
+        struct rec *r;
+        HMAP_FOR_EACH_POP (r, node, &ck->recs[i].recs) {
+            free(r->ports);
+            free(r);
+        }
+    }
+}
+
+void
+vfy_checker_destroy(struct vfy_checker *ck)
+{
+    if (ck) {
+        checker_clear(ck);
+        for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
+            hmap_destroy(&ck->recs[i].recs);
+        }
+        free(ck);
+    }
+}
+
+/* Follows every packet of input 'idx' through the table. */
+static void
+follow_input(struct vfy_checker *ck, struct vfy_flows *flows,
+             const struct vfy_portmap *map, size_t idx)
+{
+    struct ctx *ctx = xzalloc(sizeof *ctx);
+    struct branch b;
+
+    ctx->ck = ck;
+    ctx->flows = flows;
+    ctx->map = map;
+    ctx->idx = idx;
+    ctx->in = &ck->inputs[idx];
+    hs_field_bits(mf_from_id(MFF_IN_PORT), &ctx->in_port_bits);
+
+    b.c = layout.initial;
+    b.subs = NULL;
+    b.n_subs = 0;
+    b.orig = NULL;
+    struct orig *owned = NULL;
+    union mf_value value;
+    memset(&value, 0, sizeof value);
+    value.be16 = htons(ofp_to_u16(ctx->in->port));
+    write_field_exact(&b, MFF_IN_PORT, &value, &owned);
+    lookup(ctx, &b, 0, NULL, 0);
+    free(ctx);
+}
+
+void
+vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
+                     const struct vfy_portmap *map)
+{
+    checker_clear(ck);
+    index_tables(flows, true);
+
+    ck->n_inputs = map->n_vnics;
+    ck->inputs = xcalloc(MAX(map->n_vnics, 1), sizeof *ck->inputs);
+    for (size_t i = 0; i < map->n_vnics; i++) {
+        ck->inputs[i].port = map->vnics[i].port;
+        ck->inputs[i].network = xstrdup(map->vnics[i].network);
+        ck->inputs[i].name = xstrdup(map->vnics[i].name);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
+        struct rec_set *rs = &ck->recs[i];
+        int key = flows->tables[i].key;
+        int md = 9;             /* MFF_METADATA in key_ids[]. */
+        rs->keys[0] = key;
+        rs->keys[1] = key == md ? VFY_N_KEYS : md;
+    }
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        follow_input(ck, flows, map, i);
+    }
+    ck->ran = true;
+    ck->map = map;
+    ck->map_version = map->version;
+    ck->n_flows = vfy_flows_count(flows);
+    ck->n_followed = ck->n_inputs;
+
+    vfy_flows_forget_changes(flows);
+}
+
+/* Returns true if lookup record 'r' of 'rs' may meet 'm'. */
+static bool
+rec_meets(const struct rec_set *rs, const struct rec *r,
+          const struct hs_sparse *m)
+{
+    for (int i = 0; i < 2; i++) {
+        if (rs->keys[i] >= VFY_N_KEYS || !r->exact[i]) {
+            continue;
+        }
+        uint64_t val[2], mask[2];
+        sparse_key(m, rs->keys[i], val, mask);
+        if (((val[0] ^ r->val[i][0]) & mask[0])
+            || ((val[1] ^ r->val[i][1]) & mask[1])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t
+vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
+                            const struct vfy_portmap *map)
+{
+    if (!ck->ran || ck->map != map || ck->map_version != map->version
+        || flows->overflow) {
+        vfy_checker_run_full(ck, flows, map);
+        return ck->n_inputs;
+    }
+
+    /* The inputs whose lookups a changed flow may meet. */
+    unsigned long *affected = bitmap_allocate(MAX(ck->n_inputs, 1));
+    for (size_t i = 0; i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        const struct rec_set *rs = &ck->recs[c->table_id];
+        const struct rec *r;
+        HMAP_FOR_EACH (r, node, &rs->recs) {
+            if (rec_meets(rs, r, c->match)) {
+                bitmap_or(affected, r->ports, ck->n_inputs);
+            }
+        }
+    }
+    index_tables(flows, false);
+
+    size_t n = bitmap_count1(affected, ck->n_inputs);
+    if (n) {
+        for (size_t t = 0; t < ARRAY_SIZE(ck->recs); t++) {
+            struct rec *r;
+            HMAP_FOR_EACH (r, node, &ck->recs[t].recs) {
+                for (size_t i = 0; i < BITMAP_N_LONGS(ck->n_inputs); i++) {
+                    r->ports[i] &= ~affected[i];
+                }
+            }
+        }
+    }
+    size_t idx;
+    BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
+        input_clear_leaks(&ck->inputs[idx]);
+        follow_input(ck, flows, map, idx);
+    }
+    free(affected);
+    ck->n_flows = vfy_flows_count(flows);
+    ck->n_followed = n;
+
+    vfy_flows_forget_changes(flows);
+    return n;
+}
+
+size_t
+vfy_checker_n_leaks(const struct vfy_checker *ck)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        n += ck->inputs[i].n_leaks;
+    }
+    return n;
+}
+
+bool
+vfy_checker_is_isolated(const struct vfy_checker *ck)
+{
+    return vfy_checker_n_leaks(ck) == 0;
+}
+
+/* Appends step 'st' of a path. */
+static void
+format_step(struct ds *s, const struct step *st, vfy_cookie_namer *namer,
+            void *aux)
+{
+    if (st->is_ct) {
+        ds_put_format(s, "conntrack");
+        if (st->zone_known) {
+            ds_put_format(s, " zone %"PRIu16, st->zone);
+        }
+        ds_put_format(s, ", recirculated to table %d", st->table);
+        return;
+    }
+    ds_put_format(s, "table %d priority %"PRIu16" cookie %#"PRIx64,
+                  st->table, st->priority, ntohll(st->cookie));
+    if (namer) {
+        size_t len = s->length;
+        ds_put_cstr(s, " (");
+        size_t start = s->length;
+        namer(ntohll(st->cookie), s, aux);
+        if (s->length == start) {
+            ds_truncate(s, len);
+        } else {
+            ds_put_char(s, ')');
+        }
+    }
+}
+
+void
+vfy_checker_format(const struct vfy_checker *ck, struct ds *s,
+                   vfy_cookie_namer *namer, void *aux)
+{
+    size_t n_leaks = vfy_checker_n_leaks(ck);
+
+    if (!n_leaks) {
+        ds_put_format(s, "isolated: %"PRIuSIZE" vNICs checked, "
+                      "%"PRIuSIZE" flows\n", ck->n_inputs, ck->n_flows);
+        return;
+    }
+    ds_put_format(s, "LEAK: %"PRIuSIZE" counterexample%s (%"PRIuSIZE
+                  " vNICs checked, %"PRIuSIZE" flows)\n", n_leaks,
+                  n_leaks > 1 ? "s" : "", ck->n_inputs, ck->n_flows);
+    size_t k = 0;
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        const struct input *in = &ck->inputs[i];
+        for (size_t j = 0; j < in->n_leaks; j++) {
+            const struct leak *l = &in->leaks[j];
+            ds_put_format(s, "\nleak %"PRIuSIZE": from port %"PRIu16
+                          " (vNIC %s of %s) to %s\n", ++k,
+                          ofp_to_u16(in->port), in->name, in->network,
+                          l->exit);
+            ds_put_format(s, "  packet: %s\n", l->packet);
+            if (l->inexact) {
+                ds_put_cstr(s, "  (the packet may not be exact: the "
+                            "space was too fragmented to pick one)\n");
+            }
+            if (l->ct_note) {
+                ds_put_format(s, "  only if conntrack says %s\n",
+                              l->ct_note);
+            }
+            ds_put_cstr(s, "  path:\n");
+            for (size_t m = 0; m < l->n_steps; m++) {
+                ds_put_cstr(s, "    ");
+                format_step(s, &l->steps[m], namer, aux);
+                ds_put_char(s, '\n');
+            }
+        }
+        if (in->truncated) {
+            ds_put_format(s, "  (more leaks from port %"PRIu16" not "
+                          "shown)\n", ofp_to_u16(in->port));
+        }
+    }
+}
+
+struct json *
+vfy_checker_to_json(const struct vfy_checker *ck, vfy_cookie_namer *namer,
+                    void *aux)
+{
+    struct json *j = json_object_create();
+    struct json *leaks = json_array_create_empty();
+
+    json_object_put(j, "isolated",
+                    json_boolean_create(vfy_checker_is_isolated(ck)));
+    json_object_put(j, "vnics_checked", json_integer_create(ck->n_inputs));
+    json_object_put(j, "flows", json_integer_create(ck->n_flows));
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        const struct input *in = &ck->inputs[i];
+        for (size_t k = 0; k < in->n_leaks; k++) {
+            const struct leak *l = &in->leaks[k];
+            struct json *o = json_object_create();
+            json_object_put(o, "in_port",
+                            json_integer_create(ofp_to_u16(in->port)));
+            json_object_put_string(o, "vnic", in->name);
+            json_object_put_string(o, "network", in->network);
+            json_object_put_string(o, "packet", l->packet);
+            json_object_put_string(o, "exit", l->exit);
+            if (l->exit_port != OFPP_NONE) {
+                json_object_put(o, "exit_port",
+                                json_integer_create(
+                                    ofp_to_u16(l->exit_port)));
+            }
+            if (l->exit_network) {
+                json_object_put_string(o, "exit_network", l->exit_network);
+            }
+            if (l->ct_note) {
+                json_object_put_string(o, "conntrack", l->ct_note);
+            }
+            json_object_put(o, "exact", json_boolean_create(!l->inexact));
+            struct json *path = json_array_create_empty();
+            for (size_t m = 0; m < l->n_steps; m++) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+                format_step(&s, &l->steps[m], namer, aux);
+                json_array_add(path, json_string_create_nocopy(
+                                   ds_steal_cstr(&s)));
+            }
+            json_object_put(o, "path", path);
+            json_array_add(leaks, o);
+        }
+    }
+    json_object_put(j, "leaks", leaks);
+    return j;
+}

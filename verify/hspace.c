@@ -1,0 +1,302 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Ternary cubes over struct flow and lazy subtraction (hspace.h). */
+
+#include <config.h>
+
+#include "verify/hspace.h"
+
+#include <string.h>
+#include "hash.h"
+#include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "util.h"
+
+/* Makes 'c' the cube of 'match'. */
+void
+hs_cube_from_match(struct hs_cube *c, const struct match *match)
+{
+    const uint64_t *fv = (const uint64_t *) &match->flow;
+    const uint64_t *fm = (const uint64_t *) &match->wc.masks;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        c->m[i] = fm[i];
+        c->v[i] = fv[i] & fm[i];
+    }
+}
+
+/* Returns a sparse copy of 'c' (the caller frees it). */
+struct hs_sparse *
+hs_sparse_from_cube(const struct hs_cube *c)
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        n += c->m[i] != 0;
+    }
+
+    struct hs_sparse *s = xmalloc(sizeof *s + 2 * n * sizeof s->w[0]);
+    uint32_t hash = 0;
+    s->n = n;
+    n = 0;
+    for (size_t i = 0; i < HS_N; i++) {
+        if (c->m[i]) {
+            s->idx[n] = i;
+            HS_SV(s, n) = c->v[i] & c->m[i];
+            HS_SM(s, n) = c->m[i];
+            hash = hash_add64(hash, HS_SV(s, n));
+            hash = hash_add64(hash, HS_SM(s, n) ^ i);
+            n++;
+        }
+    }
+    s->hash = hash_finish(hash, n);
+    return s;
+}
+
+/* Returns the sparse cube of 'match' (the caller frees it). */
+struct hs_sparse *
+hs_sparse_from_match(const struct match *match)
+{
+    struct hs_cube c;
+
+    hs_cube_from_match(&c, match);
+    return hs_sparse_from_cube(&c);
+}
+
+/* Makes 'c' a dense copy of 's'. */
+void
+hs_cube_from_sparse(struct hs_cube *c, const struct hs_sparse *s)
+{
+    memset(c, 0, sizeof *c);
+    for (uint32_t i = 0; i < s->n; i++) {
+        c->v[s->idx[i]] = HS_SV(s, i);
+        c->m[s->idx[i]] = HS_SM(s, i);
+    }
+}
+
+/* Returns true if 'a' and 'b' are the same cube. */
+bool
+hs_sparse_equal(const struct hs_sparse *a, const struct hs_sparse *b)
+{
+    return (a->hash == b->hash && a->n == b->n
+            && !memcmp(a->idx, b->idx, a->n)
+            && !memcmp(a->w, b->w, 2 * a->n * sizeof a->w[0]));
+}
+
+/* Returns true if 'c' and 's' have a packet in common. */
+bool
+hs_intersects(const struct hs_cube *c, const struct hs_sparse *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        size_t w = s->idx[i];
+        if ((c->v[w] ^ HS_SV(s, i)) & c->m[w] & HS_SM(s, i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns true if every packet of 'c' is in 's'. */
+bool
+hs_covers(const struct hs_sparse *s, const struct hs_cube *c)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        size_t w = s->idx[i];
+        uint64_t sm = HS_SM(s, i);
+        if ((sm & ~c->m[w]) || ((c->v[w] ^ HS_SV(s, i)) & sm)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Intersects 'c' with 's' (which must intersect it). */
+void
+hs_and(struct hs_cube *c, const struct hs_sparse *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        size_t w = s->idx[i];
+        c->v[w] |= HS_SV(s, i);
+        c->m[w] |= HS_SM(s, i);
+    }
+}
+
+/* Returns true if 's' fixes any of the bits set in 'bits->m'. */
+bool
+hs_sparse_touches(const struct hs_sparse *s, const struct hs_cube *bits)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (HS_SM(s, i) & bits->m[s->idx[i]]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if sparse cubes 'a' and 'b' have a packet in common. */
+bool
+hs_sparse_intersect(const struct hs_sparse *a, const struct hs_sparse *b)
+{
+    uint32_t i = 0, j = 0;
+
+    while (i < a->n && j < b->n) {
+        if (a->idx[i] < b->idx[j]) {
+            i++;
+        } else if (a->idx[i] > b->idx[j]) {
+            j++;
+        } else {
+            if ((HS_SV(a, i) ^ HS_SV(b, j)) & HS_SM(a, i) & HS_SM(b, j)) {
+                return false;
+            }
+            i++;
+            j++;
+        }
+    }
+    return true;
+}
+
+/* Returns true if dense cubes 'a' and 'b' have a packet in common. */
+bool
+hs_cube_intersects(const struct hs_cube *a, const struct hs_cube *b)
+{
+    for (size_t i = 0; i < HS_N; i++) {
+        if ((a->v[i] ^ b->v[i]) & a->m[i] & b->m[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sets in 'bits->m' the bits of struct flow that field 'mf' occupies (and
+ * clears the rest). */
+void
+hs_field_bits(const struct mf_field *mf, struct hs_cube *bits)
+{
+    struct flow_wildcards wc;
+
+    memset(&wc, 0, sizeof wc);
+    mf_mask_field(mf, &wc);
+    memset(bits, 0, sizeof *bits);
+    memcpy(bits->m, &wc.masks, sizeof bits->m);
+}
+
+/* hs_nonempty()'s recursion.  'subs' may be reordered. */
+static bool
+nonempty__(const struct hs_cube *c, const struct hs_sparse **subs, size_t n,
+           struct hs_cube *witness, int *budget)
+{
+    /* Keep only what meets 'c'; anything that covers it empties it. */
+    const struct hs_sparse *stack[32];
+    const struct hs_sparse **live = (n <= ARRAY_SIZE(stack) ? stack
+                                     : xmalloc(n * sizeof *live));
+    size_t n_live = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hs_intersects(c, subs[i])) {
+            if (hs_covers(subs[i], c)) {
+                if (live != stack) {
+                    free(live);
+                }
+                return false;
+            }
+            live[n_live++] = subs[i];
+        }
+    }
+    if (!n_live || --*budget <= 0) {
+        *witness = *c;
+        if (live != stack) {
+            free(live);
+        }
+        return true;
+    }
+
+    /* Split on a bit that live[0] fixes and 'c' does not: the half with
+     * the other value is disjoint from live[0]. */
+    const struct hs_sparse *s = live[0];
+    size_t w = 0;
+    uint64_t bit = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint64_t free_bits = HS_SM(s, i) & ~c->m[s->idx[i]];
+        if (free_bits) {
+            w = s->idx[i];
+            bit = free_bits & -free_bits;
+            break;
+        }
+    }
+    ovs_assert(bit);
+
+    struct hs_cube *half = xmalloc(sizeof *half);
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        *half = *c;
+        half->m[w] |= bit;
+        bool s_value = false;
+        for (uint32_t i = 0; i < s->n; i++) {
+            if (s->idx[i] == w) {
+                s_value = (HS_SV(s, i) & bit) != 0;
+            }
+        }
+        /* Pass 0: the half without 's'; pass 1: the half within it. */
+        bool value = pass == 0 ? !s_value : s_value;
+        if (value) {
+            half->v[w] |= bit;
+        }
+        found = nonempty__(half, pass == 0 ? live + 1 : live,
+                           pass == 0 ? n_live - 1 : n_live, witness, budget);
+    }
+    free(half);
+    if (live != stack) {
+        free(live);
+    }
+    return found;
+}
+
+bool
+hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
+            size_t n, struct hs_cube *witness, int budget)
+{
+    const struct hs_sparse **copy = xmemdup(subs, (n ? n : 1) * sizeof *subs);
+    bool nonempty = nonempty__(c, copy, n, witness, &budget);
+    free(copy);
+    return nonempty;
+}
+
+/* Returns true if the packet whose bits are 'v' (every bit fixed) is in
+ * 's'. */
+static bool
+point_in(const uint64_t *v, const struct hs_sparse *s)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if ((v[s->idx[i]] ^ HS_SV(s, i)) & HS_SM(s, i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+hs_is_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
+               size_t n, int budget)
+{
+    /* Most often, the packet with zeros in every free bit, or the one
+     * with ones, is outside every subtracted cube. */
+    uint64_t ones[HS_N];
+    bool zero_out = true, ones_out = true;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        ones[i] = c->v[i] | ~c->m[i];
+    }
+    for (size_t i = 0; i < n && (zero_out || ones_out); i++) {
+        zero_out = zero_out && !point_in(c->v, subs[i]);
+        ones_out = ones_out && !point_in(ones, subs[i]);
+    }
+    if (zero_out || ones_out) {
+        return true;
+    }
+
+    struct hs_cube witness;
+    return hs_nonempty(c, subs, n, &witness, budget);
+}

@@ -1,0 +1,109 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef VERIFY_PRIVATE_H
+#define VERIFY_PRIVATE_H 1
+
+/* What verify.c (flow table, port map) and check.c (the checker) share. */
+
+#include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
+#include "verify/hspace.h"
+#include "verify/verify.h"
+
+struct mf_field;
+
+/* One flow of the table. */
+struct vfy_flow {
+    struct hmap_node node;      /* In vfy_flows 'flows', by identity. */
+    uint8_t table_id;           /* OpenFlow table. */
+    uint16_t priority;          /* OpenFlow priority. */
+    ovs_be64 cookie;            /* Cookie, for reports. */
+    struct hs_sparse *match;    /* The match, conj_id left out. */
+    struct hs_sparse *full;     /* The match as given (identity). */
+    uint32_t conj_id;           /* The conj_id it matches, if 'is_conj'. */
+    bool is_conj;               /* Matches conj_id=N. */
+    bool is_clause;             /* Only conjunction() actions. */
+    bool no_effect;             /* Actions change nothing, output nothing
+                                 * ("drop", note, meter...). */
+    struct ofpact *ofpacts;     /* Actions. */
+    size_t ofpacts_len;         /* Their length in bytes. */
+};
+
+/* A flow table change, for incremental checking. */
+struct vfy_change {
+    uint8_t table_id;           /* Table of the flow. */
+    struct hs_sparse *match;    /* Its match (conj_id left out). */
+};
+
+/* Candidate index fields, in order of preference. */
+#define VFY_N_KEYS 12
+
+/* The index of one table (built by check.c when the table changed). */
+struct vfy_table {
+    bool dirty;                 /* Flows changed since the index was built. */
+    int key;                    /* Index field (VFY_N_KEYS: none). */
+    struct hmap buckets;        /* vfy_bucket by the key's value. */
+    struct vfy_flow **wild;     /* Flows without an exact key, by priority. */
+    size_t n_wild;              /* Number of them. */
+    struct vfy_flow **all;      /* Every ordinary flow, by priority. */
+    size_t n_all;               /* Number of them. */
+    struct hmap conjs;          /* vfy_conj by id: the clauses. */
+    bool no_effect;             /* Every flow is without effect. */
+};
+
+/* The flow table. */
+struct vfy_flows {
+    struct hmap flows;          /* vfy_flow by (table, priority, match). */
+    struct vfy_table tables[256]; /* Index per table. */
+    struct vfy_change *changes; /* Changes since the checker last ran. */
+    size_t n_changes;           /* Number of them. */
+    size_t allocated_changes;   /* Allocated size of 'changes'. */
+    bool overflow;              /* Too many changes: check everything. */
+};
+
+/* A vNIC of the port map. */
+struct vfy_vnic {
+    ofp_port_t port;            /* Its ofport. */
+    char *network;              /* "TENANT/NETWORK". */
+    char *name;                 /* Its name in reports. */
+};
+
+/* The port map. */
+struct vfy_portmap {
+    struct vfy_vnic *vnics;     /* vNICs, sorted by port. */
+    size_t n_vnics;             /* Number of them. */
+    bool has_uplink;            /* Whether there is an uplink. */
+    ofp_port_t uplink;          /* Its port. */
+    struct vfy_tag *vlans;      /* VLAN id to network. */
+    size_t n_vlans;             /* Number of them. */
+    bool has_tunnel;            /* Whether there is a tunnel. */
+    ofp_port_t tunnel;          /* Its port. */
+    struct vfy_tag *vnis;       /* VNI to network. */
+    size_t n_vnis;              /* Number of them. */
+    uint64_t version;           /* Bumped at every change. */
+};
+
+/* A VLAN or VNI of a network. */
+struct vfy_tag {
+    uint32_t id;                /* VLAN id or VNI. */
+    char *network;              /* "TENANT/NETWORK". */
+};
+
+const struct vfy_vnic *vfy_portmap_find_vnic(const struct vfy_portmap *,
+                                             ofp_port_t);
+const char *vfy_portmap_vlan_network(const struct vfy_portmap *,
+                                     uint32_t vid);
+const char *vfy_portmap_vni_network(const struct vfy_portmap *,
+                                    uint32_t vni);
+
+void vfy_flows_forget_changes(struct vfy_flows *);
+void vfy_tables_clear(struct vfy_flows *);
+
+/* Index fields (check.c). */
+const struct mf_field *vfy_key_field(int key);
+
+#endif /* verify/verify-private.h */
