@@ -507,11 +507,21 @@ struct leak {
     uint64_t key;               /* For deduplication. */
 };
 
-/* One input port and its verdict. */
+/* What an input is. */
+enum input_kind {
+    IN_VNIC,                    /* A vNIC: anything it sends. */
+    IN_VLAN,                    /* The uplink: frames with one VLAN tag. */
+    IN_VNI,                     /* The tunnel: frames with one VNI. */
+};
+
+/* One input and its verdict. */
 struct input {
+    enum input_kind kind;       /* What it is. */
+    uint32_t tag;               /* IN_VLAN: the VID; IN_VNI: the VNI. */
     ofp_port_t port;            /* Its ofport. */
     char *network;              /* Its network. */
-    char *name;                 /* Its name. */
+    char *name;                 /* In reports: "vNIC web1", "uplink VLAN
+                                 * 101", "tunnel VNI 5001". */
     struct leak *leaks;         /* Counterexamples. */
     size_t n_leaks;             /* Number of them. */
     bool truncated;             /* More leaks than kept. */
@@ -2008,6 +2018,31 @@ follow_input(struct vfy_checker *ck, struct vfy_flows *flows,
     memset(&value, 0, sizeof value);
     value.be16 = htons(ofp_to_u16(ctx->in->port));
     write_field_exact(&b, MFF_IN_PORT, &value, &owned);
+    if (ctx->in->kind == IN_VLAN) {
+        /* Tagged with its VID (any PCP, any TPID OVS parses). */
+        union mf_value mask;
+        memset(&mask, 0, sizeof mask);
+        value.be16 = htons(VLAN_CFI | ctx->in->tag);
+        mask.be16 = htons(VLAN_CFI | VLAN_VID_MASK);
+        write_field(&b, mf_from_id(MFF_VLAN_TCI), &value, &mask, &owned);
+    } else if (ctx->in->kind == IN_VNI) {
+        /* Its VNI; the rest of the tunnel header is anything. */
+        struct hs_cube tnl;
+        memset(&tnl, 0, sizeof tnl);
+        for (size_t i = 0; i < offsetof(struct flow, metadata) / 8; i++) {
+            tnl.m[i] = UINT64_MAX;
+        }
+        free_bits(&b, &tnl, &owned);
+        value.be64 = htonll(ctx->in->tag);
+        write_field_exact(&b, MFF_TUN_ID, &value, &owned);
+    }
+    /* That is the input packet, not a rewrite on the way. */
+    b.orig = NULL;
+    while (owned) {
+        struct orig *next = owned->next;
+        free(owned);
+        owned = next;
+    }
     lookup(ctx, &b, 0, NULL, 0);
     free(ctx);
 }
@@ -2019,12 +2054,32 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
     checker_clear(ck);
     index_tables(flows, true);
 
-    ck->n_inputs = map->n_vnics;
-    ck->inputs = xcalloc(MAX(map->n_vnics, 1), sizeof *ck->inputs);
+    /* Every vNIC, the uplink per VLAN, the tunnel per VNI. */
+    size_t n = map->n_vnics + (map->has_uplink ? map->n_vlans : 0)
+               + (map->has_tunnel ? map->n_vnis : 0);
+    ck->inputs = xcalloc(MAX(n, 1), sizeof *ck->inputs);
     for (size_t i = 0; i < map->n_vnics; i++) {
-        ck->inputs[i].port = map->vnics[i].port;
-        ck->inputs[i].network = xstrdup(map->vnics[i].network);
-        ck->inputs[i].name = xstrdup(map->vnics[i].name);
+        struct input *in = &ck->inputs[ck->n_inputs++];
+        in->kind = IN_VNIC;
+        in->port = map->vnics[i].port;
+        in->network = xstrdup(map->vnics[i].network);
+        in->name = xasprintf("vNIC %s", map->vnics[i].name);
+    }
+    for (size_t i = 0; map->has_uplink && i < map->n_vlans; i++) {
+        struct input *in = &ck->inputs[ck->n_inputs++];
+        in->kind = IN_VLAN;
+        in->tag = map->vlans[i].id;
+        in->port = map->uplink;
+        in->network = xstrdup(map->vlans[i].network);
+        in->name = xasprintf("uplink VLAN %"PRIu32, in->tag);
+    }
+    for (size_t i = 0; map->has_tunnel && i < map->n_vnis; i++) {
+        struct input *in = &ck->inputs[ck->n_inputs++];
+        in->kind = IN_VNI;
+        in->tag = map->vnis[i].id;
+        in->port = map->tunnel;
+        in->network = xstrdup(map->vnis[i].network);
+        in->name = xasprintf("tunnel VNI %"PRIu32, in->tag);
     }
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         struct rec_set *rs = &ck->recs[i];
@@ -2163,21 +2218,32 @@ vfy_checker_format(const struct vfy_checker *ck, struct ds *s,
 {
     size_t n_leaks = vfy_checker_n_leaks(ck);
 
+    size_t n_kind[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        n_kind[ck->inputs[i].kind]++;
+    }
+    struct ds what = DS_EMPTY_INITIALIZER;
+    ds_put_format(&what, "%"PRIuSIZE" vNICs checked", n_kind[IN_VNIC]);
+    if (n_kind[IN_VLAN] || n_kind[IN_VNI]) {
+        ds_put_format(&what, " (and %"PRIuSIZE" uplink VLANs, %"PRIuSIZE
+                      " tunnel VNIs)", n_kind[IN_VLAN], n_kind[IN_VNI]);
+    }
+    ds_put_format(&what, ", %"PRIuSIZE" flows", ck->n_flows);
     if (!n_leaks) {
-        ds_put_format(s, "isolated: %"PRIuSIZE" vNICs checked, "
-                      "%"PRIuSIZE" flows\n", ck->n_inputs, ck->n_flows);
+        ds_put_format(s, "isolated: %s\n", ds_cstr(&what));
+        ds_destroy(&what);
         return;
     }
-    ds_put_format(s, "LEAK: %"PRIuSIZE" counterexample%s (%"PRIuSIZE
-                  " vNICs checked, %"PRIuSIZE" flows)\n", n_leaks,
-                  n_leaks > 1 ? "s" : "", ck->n_inputs, ck->n_flows);
+    ds_put_format(s, "LEAK: %"PRIuSIZE" counterexample%s (%s)\n", n_leaks,
+                  n_leaks > 1 ? "s" : "", ds_cstr(&what));
+    ds_destroy(&what);
     size_t k = 0;
     for (size_t i = 0; i < ck->n_inputs; i++) {
         const struct input *in = &ck->inputs[i];
         for (size_t j = 0; j < in->n_leaks; j++) {
             const struct leak *l = &in->leaks[j];
             ds_put_format(s, "\nleak %"PRIuSIZE": from port %"PRIu16
-                          " (vNIC %s of %s) to %s\n", ++k,
+                          " (%s of %s) to %s\n", ++k,
                           ofp_to_u16(in->port), in->name, in->network,
                           l->exit);
             ds_put_format(s, "  packet: %s\n", l->packet);
@@ -2212,7 +2278,7 @@ vfy_checker_to_json(const struct vfy_checker *ck, vfy_cookie_namer *namer,
 
     json_object_put(j, "isolated",
                     json_boolean_create(vfy_checker_is_isolated(ck)));
-    json_object_put(j, "vnics_checked", json_integer_create(ck->n_inputs));
+    json_object_put(j, "inputs_checked", json_integer_create(ck->n_inputs));
     json_object_put(j, "flows", json_integer_create(ck->n_flows));
     for (size_t i = 0; i < ck->n_inputs; i++) {
         const struct input *in = &ck->inputs[i];
@@ -2221,7 +2287,7 @@ vfy_checker_to_json(const struct vfy_checker *ck, vfy_cookie_namer *namer,
             struct json *o = json_object_create();
             json_object_put(o, "in_port",
                             json_integer_create(ofp_to_u16(in->port)));
-            json_object_put_string(o, "vnic", in->name);
+            json_object_put_string(o, "input", in->name);
             json_object_put_string(o, "network", in->network);
             json_object_put_string(o, "packet", l->packet);
             json_object_put_string(o, "exit", l->exit);
