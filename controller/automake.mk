@@ -30,6 +30,8 @@ controller_libcontroller_a_SOURCES += \
 	controller/fw-rules.h \
 	controller/if-status.c \
 	controller/if-status.h \
+	controller/isolation.c \
+	controller/isolation.h \
 	controller/local-nets.c \
 	controller/local-nets.h \
 	controller/overlay.c \
@@ -56,6 +58,7 @@ controller_bulkhead_controller_CPPFLAGS = $(AM_CPPFLAGS) \
 controller_bulkhead_controller_LDADD = \
 	ofproto-ext/libofproto-ext.a \
 	controller/libcontroller.a \
+	verify/libverify.a \
 	lib/libbulkhead.a \
 	policies/libpolicy.a \
 	schema/libbulkhead-idl.a \

@@ -41,6 +41,7 @@
 #include "controller/firewall.h"
 #include "controller/fw-log.h"
 #include "controller/if-status.h"
+#include "controller/isolation.h"
 #include "controller/local-nets.h"
 #include "controller/metrics.h"
 #include "controller/mirror.h"
@@ -112,6 +113,9 @@ struct controller {
     struct fw_log *fw_log;      /* The firewall's connection log. */
     struct trace *trace;        /* The "trace" command. */
     struct bh_stats *stats;     /* Per-vNIC and per-rule statistics. */
+    struct isolation *isolation;  /* The isolation verifier. */
+    int64_t map_uplink;         /* The uplink's ofport in the last map. */
+    int64_t map_tunnel;         /* The tunnel's ofport in the last map. */
     struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
     struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
@@ -558,6 +562,23 @@ remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
 /* The main loop. */
 
 /* One turn of the main loop. */
+/* Returns true if the isolation verifier's port map may differ from the
+ * last one handed over: a vNIC changed, a network of the Tenant DB, the
+ * uplink's or the tunnel's ofport, or the engine recomputed everything. */
+static bool
+portmap_may_have_changed(struct controller *c)
+{
+    bool changed = (!c->tracked
+                    || !hmap_is_empty(&c->ctx.binding.changes)
+                    || bhrec_network_track_get_first(c->tdb.idl)
+                    || c->map_uplink != c->ctx.nets.uplink_ofport
+                    || c->map_tunnel != c->ctx.tunnel_ofport);
+
+    c->map_uplink = c->ctx.nets.uplink_ofport;
+    c->map_tunnel = c->ctx.tunnel_ofport;
+    return changed;
+}
+
 /* Keeps br-int's VXLAN port as the configuration wants it and notes its
  * ofport, whenever the switch's database changed (the bridge's ports are
  * not walked on every turn of the loop). */
@@ -649,6 +670,11 @@ controller_run(struct controller *c)
                             c->ctx.mirror_tnls);
         engine_run(&c->engine, &c->ctx, c->tracked);
         mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
+        if (portmap_may_have_changed(c)) {
+            isolation_update_portmap(c->isolation, &c->ctx.binding,
+                                     &c->ctx.nets, c->ctx.tunnel_ofport,
+                                     c->tdb.idl);
+        }
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
@@ -684,7 +710,11 @@ controller_run(struct controller *c)
         }
     }
 
-    /* 5. Statistics. */
+    /* 5. The isolation verifier, on what the switch has now. */
+    isolation_set_bridge(c->isolation, c->synced ? br->name : NULL,
+                         c->cfg.isolation_verify);
+
+    /* 6. Statistics. */
     c->stats_ctx = (struct bh_stats_ctx) {
         .bridge = c->synced ? br->name : NULL,
         .interval = c->cfg.stats_interval,
@@ -697,7 +727,7 @@ controller_run(struct controller *c)
     };
     bh_stats_run(c->stats, &c->stats_ctx);
 
-    /* 6. Commit. */
+    /* 7. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
 }
@@ -807,6 +837,8 @@ main(int argc, char *argv[])
         ovs_fatal(0, "--metrics=%s: %s", metrics_target, error);
     }
     bh_stats_add_metrics(c.stats, c.metrics);
+    c.isolation = isolation_create(c.trace);
+    isolation_add_metrics(c.isolation, c.metrics);
 
     daemonize_complete();
     VLOG_INFO("bulkhead-controller %s starting; local OVSDB %s",
@@ -825,12 +857,14 @@ main(int argc, char *argv[])
 
         controller_run(&c);
         trace_run(c.trace, c.cfg.bridge);
+        isolation_run(c.isolation);
         metrics_run(c.metrics);
         unixctl_server_run(unixctl);
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
         trace_wait(c.trace);
+        isolation_wait(c.isolation);
         bh_stats_wait(c.stats, &c.stats_ctx);
         metrics_wait(c.metrics);
         if (c.synced) {
@@ -847,6 +881,7 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     binding_destroy(&c.ctx.binding);
     fw_log_destroy(c.fw_log);
+    isolation_destroy(c.isolation);
     trace_destroy(c.trace);
     bh_stats_destroy(c.stats);
     metrics_destroy(c.metrics);

@@ -107,6 +107,10 @@ chassis_config_read(struct chassis_config *cfg,
                                           30);
     cfg->rule_stats = ids ? smap_get_bool(ids, "bulkhead-rule-stats", true)
                           : true;
+    cfg->isolation_verify = (ids ? smap_get_bool(ids,
+                                                 "bulkhead-isolation-verify",
+                                                 true)
+                             : true);
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,

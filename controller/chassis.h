@@ -54,6 +54,9 @@ struct chassis_config {
                                        * the Tenant DB (0: never). */
     bool rule_stats;            /* "bulkhead-rule-stats": count each rule at
                                  * each vNIC (default true). */
+    bool isolation_verify;      /* "bulkhead-isolation-verify": check
+                                 * isolation on the switch's flows after
+                                 * each change (default true). */
 };
 
 void chassis_config_read(struct chassis_config *,

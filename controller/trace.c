@@ -217,8 +217,8 @@ put_vnic(const struct vnic *v, struct ds *s)
  * "Cookies"): "pipeline", "vnic acme/lan/web1", "network acme/lan", "rule
  * acme/web#2 (ingress tcp 22 from @admin), class 0x1234"...  Returns false,
  * appending nothing, if Bulkhead writes no such cookie. */
-static bool
-put_cookie(const struct trace *t, uint64_t cookie, struct ds *s)
+bool
+trace_name_cookie(const struct trace *t, uint64_t cookie, struct ds *s)
 {
     unsigned int kind = cookie >> 56;
     uint32_t middle = (cookie >> 32) & 0xffffff;
@@ -381,7 +381,7 @@ put_annotation(const struct trace *t, const struct hit *hit,
 {
     struct ds what = DS_EMPTY_INITIALIZER;
 
-    if (!put_cookie(t, hit->cookie, &what)) {
+    if (!trace_name_cookie(t, hit->cookie, &what)) {
         ds_put_cstr(s, "[not Bulkhead's]");
     } else if (!hit_is_ours(t, hit)) {
         ds_put_format(s, "[not Bulkhead's: the controller did not install "

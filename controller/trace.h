@@ -7,6 +7,9 @@
 #ifndef TRACE_H
 #define TRACE_H 1
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* "trace": where a vNIC's packet goes through br-int, and why.
  *
  *     ovs-appctl -t bulkhead-controller trace PORT MICROFLOW
@@ -51,6 +54,7 @@
  * ovs-vswitchd unreachable. */
 
 struct binding;
+struct ds;
 struct firewall;
 struct flow_table;
 struct ovsdb_idl;
@@ -58,6 +62,7 @@ struct ovsdb_idl;
 struct trace *trace_create(const struct binding *, const struct firewall *,
                            struct ovsdb_idl *tdb, const struct flow_table *);
 void trace_destroy(struct trace *);
+bool trace_name_cookie(const struct trace *, uint64_t cookie, struct ds *);
 void trace_register_commands(struct trace *);
 
 void trace_run(struct trace *, const char *bridge);

@@ -19,6 +19,7 @@ TESTSUITE_AT = \
 	tests/controller-stats.at \
 	tests/controller-metrics.at \
 	tests/controller-mirror.at \
+	tests/controller-isolation.at \
 	tests/multihost-macros.at \
 	tests/multihost.at
 EXTRA_DIST += $(TESTSUITE_AT) tests/atlocal.in

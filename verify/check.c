@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bitmap.h"
+#include "dp-packet.h"
 #include "flow.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -497,6 +498,7 @@ struct step {
 /* A counterexample. */
 struct leak {
     char *packet;               /* The input packet, ovs-ofctl syntax. */
+    char *bytes;                /* The same packet's bytes, in hex. */
     char *exit;                 /* Where it leaves. */
     char *exit_network;         /* Network reached, or NULL. */
     ofp_port_t exit_port;       /* Port it leaves on (OFPP_NONE: opaque). */
@@ -775,6 +777,23 @@ known_in_port(const struct branch *b, ofp_port_t *port)
     return m.be16 == OVS_BE16_MAX;
 }
 
+/* Returns the bytes of a packet with the headers of 'p', in hexadecimal
+ * without spaces (what "netdev-dummy/receive PORT HEX" takes). */
+static char *
+packet_hex(const struct flow *p)
+{
+    struct dp_packet *packet = dp_packet_new(0);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    flow_compose(packet, p, NULL, 64);
+    const uint8_t *data = dp_packet_data(packet);
+    for (size_t i = 0; i < dp_packet_size(packet); i++) {
+        ds_put_format(&s, "%02x", data[i]);
+    }
+    dp_packet_delete(packet);
+    return ds_steal_cstr(&s);
+}
+
 /* Appends packet 'p' in ovs-ofctl's flow syntax. */
 static void
 format_packet(struct ds *s, const struct flow *p)
@@ -917,6 +936,7 @@ add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
     struct ds s = DS_EMPTY_INITIALIZER;
     format_packet(&s, &p);
     l->packet = ds_steal_cstr(&s);
+    l->bytes = packet_hex(&p);
     l->exit = xstrdup(exit);
     l->exit_network = network ? xstrdup(network) : NULL;
     l->exit_port = port;
@@ -1950,6 +1970,7 @@ input_clear_leaks(struct input *in)
     for (size_t i = 0; i < in->n_leaks; i++) {
         struct leak *l = &in->leaks[i];
         free(l->packet);
+        free(l->bytes);
         free(l->exit);
         free(l->exit_network);
         free(l->ct_note);
@@ -2247,6 +2268,7 @@ vfy_checker_format(const struct vfy_checker *ck, struct ds *s,
                           ofp_to_u16(in->port), in->name, in->network,
                           l->exit);
             ds_put_format(s, "  packet: %s\n", l->packet);
+            ds_put_format(s, "  bytes: %s\n", l->bytes);
             if (l->inexact) {
                 ds_put_cstr(s, "  (the packet may not be exact: the "
                             "space was too fragmented to pick one)\n");
@@ -2290,6 +2312,7 @@ vfy_checker_to_json(const struct vfy_checker *ck, vfy_cookie_namer *namer,
             json_object_put_string(o, "input", in->name);
             json_object_put_string(o, "network", in->network);
             json_object_put_string(o, "packet", l->packet);
+            json_object_put_string(o, "bytes", l->bytes);
             json_object_put_string(o, "exit", l->exit);
             if (l->exit_port != OFPP_NONE) {
                 json_object_put(o, "exit_port",

@@ -1,0 +1,58 @@
+/*
+ * Copyright (c) 2026 The Bulkhead authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef ISOLATION_H
+#define ISOLATION_H 1
+
+/* The isolation verifier, live (verify/verify.h is the checker).
+ *
+ * A thread of its own keeps a copy of the flow table the switch really
+ * holds, all of it, whoever wrote it: an OpenFlow flow monitor on a
+ * connection of its own sends every flow at first, then every flow added,
+ * changed or deleted (by the controller, by ovs-ofctl, by anyone).  After
+ * each change (at most a second later, even under churn) it re-checks the
+ * input ports the change can affect, with the port map the main loop
+ * hands over (which ofport is which network's vNIC, the uplink and its
+ * VLAN tags, the tunnel and its VNIs, from the Tenant DB).  Flow
+ * installation never waits for it.  Verdicts are counted in coverage
+ * ("isolation_checked", "isolation_leak") and in metrics; a leak is logged
+ * at ERR level with its counterexample, once per new verdict.
+ *
+ *     ovs-appctl -t bulkhead-controller isolation/verify [--format=json]
+ *                                                         [FILE]
+ *
+ * answers "isolated" (ovs-appctl exits 0) or every counterexample (as an
+ * error: ovs-appctl exits 2), on the live table or on FILE, a table dumped
+ * with "ovs-ofctl -O OpenFlow15 dump-flows br-int" (and perhaps edited),
+ * with the live port map.  "isolation/portmap" prints that map as the JSON
+ * that bulkhead-verify(1) reads; "isolation/status" says what the thread
+ * is doing.
+ *
+ * external_ids:bulkhead-isolation-verify=false on the Open_vSwitch row
+ * stops the background checks (the command still works). */
+
+#include <stdbool.h>
+
+struct binding;
+struct local_nets;
+struct metrics;
+struct ovsdb_idl;
+struct trace;
+
+struct isolation *isolation_create(const struct trace *);
+void isolation_destroy(struct isolation *);
+
+void isolation_set_bridge(struct isolation *, const char *bridge,
+                          bool enabled);
+void isolation_update_portmap(struct isolation *, const struct binding *,
+                              const struct local_nets *,
+                              long long int tunnel_ofport,
+                              struct ovsdb_idl *tdb);
+void isolation_run(struct isolation *);
+void isolation_wait(struct isolation *);
+void isolation_add_metrics(struct isolation *, struct metrics *);
+
+#endif /* controller/isolation.h */
