@@ -47,6 +47,7 @@ enum tdbm_port_kind {
     PK_NETWORK,                 /* network == a local network. */
     PK_MEMBER,                  /* security_groups includes a remote
                                  * group. */
+    PK_MIRROR,                  /* _uuid == a Mirror's source Port. */
     PK_N_KINDS
 };
 
@@ -101,6 +102,7 @@ static const char *const table_names[TDBM_N_TABLES] = {
 /* Names of the kinds of Port clauses, for "tdb/monitor-status". */
 static const char *const port_kind_names[PK_N_KINDS] = {
     "iface_id", "chassis", "requested_chassis", "network", "member of",
+    "mirror source",
 };
 
 /* A condition being computed: the clauses and their text. */
@@ -235,6 +237,7 @@ add_anchors(struct tdbm_builder *b, enum tdbm_table table)
 
     switch (table) {
     case TDBM_PORT:
+        add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
         bhrec_port_add_clause_iface_id(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
         bhrec_port_add_clause_requested_chassis(&b->cond, OVSDB_F_EQ,
                                                 ANCHOR_STRING);
@@ -352,6 +355,20 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
         add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_chassis, OVSDB_F_EQ,
                         &self->header_.uuid);
         m->port_kinds[PK_CHASSIS]++;
+    }
+
+    /* The Ports that Mirrors copy (Mirror is monitored whole: few rows),
+     * so that a host names a mirror's source even when its VM runs
+     * elsewhere, and installs it the moment the VM arrives. */
+    const struct bhrec_mirror *mirror;
+    BHREC_MIRROR_FOR_EACH (mirror, idl) {
+        const struct ovsdb_datum *d
+            = bhrec_mirror_get_source_port(mirror, OVSDB_TYPE_UUID);
+        for (size_t i = 0; d && i < d->n; i++) {
+            add_uuid_clause(&b[TDBM_PORT], &uuid_column, OVSDB_F_EQ,
+                            &d->keys[i].uuid);
+            m->port_kinds[PK_MIRROR]++;
+        }
     }
 
     /* Their networks, the local ones: every Port of those. */
