@@ -712,7 +712,8 @@ controller_run(struct controller *c)
 
     /* 5. The isolation verifier, on what the switch has now. */
     isolation_set_bridge(c->isolation, c->synced ? br->name : NULL,
-                         c->cfg.isolation_verify);
+                         c->cfg.isolation_verify,
+                         c->cfg.isolation_max_flows);
 
     /* 6. Statistics. */
     c->stats_ctx = (struct bh_stats_ctx) {

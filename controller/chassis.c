@@ -111,6 +111,11 @@ chassis_config_read(struct chassis_config *cfg,
                                                  "bulkhead-isolation-verify",
                                                  true)
                              : true);
+    unsigned long long int max_flows = (
+        ids ? smap_get_ullong(ids, "bulkhead-isolation-verify-max-flows",
+                              10000)
+        : 10000);
+    cfg->isolation_max_flows = MIN(max_flows, SIZE_MAX);
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,

@@ -18,6 +18,7 @@
  * registers this host in the Tenant DB and keeps its row up to date. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ovsdb_idl;
@@ -57,6 +58,9 @@ struct chassis_config {
     bool isolation_verify;      /* "bulkhead-isolation-verify": check
                                  * isolation on the switch's flows after
                                  * each change (default true). */
+    size_t isolation_max_flows; /* "bulkhead-isolation-verify-max-flows":
+                                 * not above so many flows (0: no limit;
+                                 * default 10000). */
 };
 
 void chassis_config_read(struct chassis_config *,

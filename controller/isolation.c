@@ -68,6 +68,9 @@ COVERAGE_DEFINE(isolation_leak);
 /* What the worker thread is doing (a copy is kept under the mutex). */
 struct iso_status {
     bool enabled;               /* Background checks on. */
+    bool too_big;               /* ...but paused: the table is over
+                                 * 'max_flows'. */
+    size_t max_flows;           /* The limit, 0 for none. */
     bool connected;             /* The monitor's connection is up. */
     bool synced;                /* The table was read whole. */
     size_t n_flows;             /* Flows of the copy. */
@@ -110,6 +113,8 @@ struct isolation {
     struct ovs_mutex mutex;     /* Protects the members below it. */
     char *bridge OVS_GUARDED;   /* The bridge, or NULL. */
     bool enabled OVS_GUARDED;   /* Background checks wanted. */
+    size_t max_flows OVS_GUARDED;  /* Not above so many flows (0: no
+                                    * limit). */
     struct vfy_portmap *new_map OVS_GUARDED;  /* Handed over, or NULL. */
     struct ovs_list requests OVS_GUARDED;     /* For the worker. */
     struct ovs_list answers OVS_GUARDED;      /* For the main loop. */
@@ -121,6 +126,7 @@ struct isolation {
     char *map_json;             /* The map last handed over. */
     uint64_t logged_seq;        /* 'leak_seq' last logged. */
     uint64_t counted_checks;    /* Background checks counted in coverage. */
+    bool said_too_big;          /* The pause was logged. */
 };
 
 /* The worker's own state. */
@@ -135,6 +141,7 @@ struct iso_worker {
     bool initial;               /* Its first reply part came. */
     bool synced;                /* The table was read whole. */
     bool enabled;               /* Background checks on. */
+    size_t max_flows;           /* Not above so many flows (0: none). */
     struct vfy_flows *flows;    /* The switch's table. */
     struct vfy_checker *checker;  /* Verdicts on it. */
     struct vfy_portmap *map;    /* The port map. */
@@ -156,6 +163,14 @@ token_namer(uint64_t cookie, struct ds *ds, void *aux OVS_UNUSED)
 
 /* The worker. */
 
+/* Returns true if the copy of the table is too big for background checks
+ * (bulkhead-isolation-verify-max-flows). */
+static bool
+worker_too_big(const struct iso_worker *w)
+{
+    return w->max_flows && vfy_flows_count(w->flows) > w->max_flows;
+}
+
 /* Publishes the worker's status and last leaks. */
 static void
 worker_publish(struct iso_worker *w)
@@ -166,6 +181,8 @@ worker_publish(struct iso_worker *w)
     w->status.connected = rconn_is_connected(w->rconn);
     w->status.synced = w->synced;
     w->status.enabled = w->enabled;
+    w->status.max_flows = w->max_flows;
+    w->status.too_big = worker_too_big(w);
     ovs_mutex_lock(&iso->mutex);
     iso->status = w->status;
     if (!nullable_string_is_equal(iso->leak_text, w->leak_text)) {
@@ -419,6 +436,7 @@ worker_take_input(struct iso_worker *w, struct ovs_list *requests)
     ovs_mutex_lock(&iso->mutex);
     bridge = nullable_xstrdup(iso->bridge);
     w->enabled = iso->enabled;
+    w->max_flows = iso->max_flows;
     map = iso->new_map;
     iso->new_map = NULL;
     ovs_list_push_back_all(requests, &iso->requests);
@@ -493,7 +511,7 @@ isolation_main(void *iso_)
         }
 
         long long int now = time_msec();
-        if (w.enabled && w.synced && w.map
+        if (w.enabled && !worker_too_big(&w) && w.synced && w.map
             && (w.map_changed
                 || (w.dirty && (now - w.last_change >= ISO_QUIET_MS
                                 || now - w.dirty_since >= ISO_MAX_DELAY_MS)))) {
@@ -515,7 +533,8 @@ isolation_main(void *iso_)
             rconn_run_wait(w.rconn);
             rconn_recv_wait(w.rconn);
         }
-        if (w.enabled && w.synced && w.map && w.dirty) {
+        if (w.enabled && !worker_too_big(&w) && w.synced && w.map
+            && w.dirty) {
             poll_timer_wait_until(MIN(w.last_change + ISO_QUIET_MS,
                                       w.dirty_since + ISO_MAX_DELAY_MS));
         }
@@ -597,21 +616,23 @@ isolation_destroy(struct isolation *iso)
     free(iso);
 }
 
-/* Tells the worker the integration bridge's name (NULL: none yet) and
- * whether background checks are wanted. */
+/* Tells the worker the integration bridge's name (NULL: none yet),
+ * whether background checks are wanted, and above how many flows they
+ * pause (0: never). */
 void
 isolation_set_bridge(struct isolation *iso, const char *bridge,
-                     bool enabled)
+                     bool enabled, size_t max_flows)
 {
     bool changed;
 
     ovs_mutex_lock(&iso->mutex);
     changed = (!nullable_string_is_equal(bridge, iso->bridge)
-               || enabled != iso->enabled);
+               || enabled != iso->enabled || max_flows != iso->max_flows);
     if (changed) {
         free(iso->bridge);
         iso->bridge = nullable_xstrdup(bridge);
         iso->enabled = enabled;
+        iso->max_flows = max_flows;
     }
     ovs_mutex_unlock(&iso->mutex);
     if (changed) {
@@ -770,6 +791,19 @@ isolation_run(struct isolation *iso)
             free(text);
         }
         iso_request_free(rq);
+    }
+
+    if (st.too_big != iso->said_too_big) {
+        iso->said_too_big = st.too_big;
+        if (st.too_big) {
+            VLOG_WARN("background isolation checks paused: br-int has %"
+                      PRIuSIZE" flows, more than "
+                      "bulkhead-isolation-verify-max-flows (%"PRIuSIZE"); "
+                      "isolation/verify still checks on demand",
+                      st.n_flows, st.max_flows);
+        } else {
+            VLOG_INFO("background isolation checks resumed");
+        }
     }
 
     uint64_t checks = st.n_isolated + st.n_leaky;
@@ -947,7 +981,16 @@ cmd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     st = iso->status;
     ovs_mutex_unlock(&iso->mutex);
 
-    ds_put_format(&s, "background checks: %s\n", st.enabled ? "on" : "off");
+    if (!st.enabled) {
+        ds_put_cstr(&s, "background checks: off\n");
+    } else if (st.too_big) {
+        ds_put_format(&s, "background checks: paused (the table has more "
+                      "than %"PRIuSIZE" flows, "
+                      "bulkhead-isolation-verify-max-flows)\n",
+                      st.max_flows);
+    } else {
+        ds_put_cstr(&s, "background checks: on\n");
+    }
     ds_put_format(&s, "switch: %s\n",
                   !st.connected ? "not connected"
                   : st.synced ? "connected, table read"

@@ -32,9 +32,13 @@
  * is doing.
  *
  * external_ids:bulkhead-isolation-verify=false on the Open_vSwitch row
- * stops the background checks (the command still works). */
+ * stops the background checks, and they pause while the table has more
+ * flows than external_ids:bulkhead-isolation-verify-max-flows (default
+ * 10,000: a full check of a bigger table costs minutes of CPU today,
+ * verify.md "Cost"); the command works either way. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct binding;
 struct local_nets;
@@ -46,7 +50,7 @@ struct isolation *isolation_create(const struct trace *);
 void isolation_destroy(struct isolation *);
 
 void isolation_set_bridge(struct isolation *, const char *bridge,
-                          bool enabled);
+                          bool enabled, size_t max_flows);
 void isolation_update_portmap(struct isolation *, const struct binding *,
                               const struct local_nets *,
                               long long int tunnel_ofport,
