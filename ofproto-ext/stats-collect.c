@@ -9,10 +9,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "controller/ofctrl.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "dirs.h"
+#include "hash.h"
+#include "openflow/openflow-1.1.h"
 #include "netdev.h"
 #include "ofproto-ext/vnic-stats.h"
 #include "openvswitch/match.h"
@@ -35,7 +36,11 @@ VLOG_DEFINE_THIS_MODULE(stats_collect);
 
 COVERAGE_DEFINE(stats_sample);
 
-#define STATS_OF_VERSION OFP15_VERSION
+/* OpenFlow 1.3: its flow stats entries have the counters at fixed
+ * offsets (OpenFlow 1.5 moved them into OXS fields after the match), so
+ * that a reply is read without decoding any match or action
+ * (recv_flows()). */
+#define STATS_OF_VERSION OFP13_VERSION
 
 /* The cookie and mask of the flows asked for: kinds VNIC (1) and
  * VNIC_RULE (5) differ in bit 58 only. */
@@ -156,25 +161,51 @@ send_requests(struct stats_collect *sc)
     }
 }
 
-/* Adds flow 'fs' to the sample being read (an ofctrl_flow_stats_cb). */
+/* Adds the flows of flow stats reply 'oh' (one part of an OpenFlow 1.3
+ * multipart reply) to the sample being read.  Only the fixed fields of
+ * each entry are read: its table, priority, cookie and counters; its match
+ * is hashed as the switch encoded it (the same flow, the same bytes), and
+ * it "drops" if no instruction follows the match.  At 2,000 vNICs a sample
+ * has 40,000 flows: decoding their matches and actions cost most of the
+ * collection's CPU. */
 static void
-add_flow(const struct ofputil_flow_stats *fs, void *sc_)
+recv_flows(struct stats_collect *sc, const struct ofp_header *oh)
 {
-    struct stats_collect *sc = sc_;
+    struct ofpbuf msg = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    enum ofpraw raw;
 
-    if (sc->n_flows >= sc->allocated_flows) {
-        sc->flows = x2nrealloc(sc->flows, &sc->allocated_flows,
-                               sizeof *sc->flows);
+    if (ofpraw_pull(&raw, &msg)
+        || (raw != OFPRAW_OFPST11_FLOW_REPLY
+            && raw != OFPRAW_OFPST13_FLOW_REPLY)) {
+        return;
     }
-    sc->flows[sc->n_flows++] = (struct stats_flow) {
-        .table_id = fs->table_id,
-        .priority = fs->priority,
-        .cookie = ntohll(fs->cookie),
-        .match_hash = match_hash(&fs->match, 0),
-        .drops = !fs->ofpacts_len,
-        .packets = fs->packet_count,
-        .bytes = fs->byte_count,
-    };
+    while (msg.size) {
+        const struct ofp11_flow_stats *fs = msg.data;
+        size_t len = msg.size >= sizeof *fs ? ntohs(fs->length) : 0;
+        const struct ofp11_match_header *mh = (const void *) (fs + 1);
+        size_t match_len = (len >= sizeof *fs + sizeof *mh
+                            ? ntohs(mh->length) : 0);
+        if (len > msg.size || len % 8 || match_len < sizeof *mh
+            || sizeof *fs + ROUND_UP(match_len, 8) > len) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "bad flow stats entry from the switch");
+            return;
+        }
+        if (sc->n_flows >= sc->allocated_flows) {
+            sc->flows = x2nrealloc(sc->flows, &sc->allocated_flows,
+                                   sizeof *sc->flows);
+        }
+        sc->flows[sc->n_flows++] = (struct stats_flow) {
+            .table_id = fs->table_id,
+            .priority = ntohs(fs->priority),
+            .cookie = ntohll(fs->cookie),
+            .match_hash = hash_bytes(mh, match_len, 0),
+            .drops = sizeof *fs + ROUND_UP(match_len, 8) == len,
+            .packets = ntohll(fs->packet_count),
+            .bytes = ntohll(fs->byte_count),
+        };
+        ofpbuf_pull(&msg, len);
+    }
 }
 
 /* Adds the ports of port stats reply 'oh' to the sample being read. */
@@ -220,7 +251,7 @@ recv_msg(struct stats_collect *sc, const struct ofp_header *oh)
         return;
     }
     if (type == OFPTYPE_FLOW_STATS_REPLY && oh->xid == sc->flow_xid) {
-        ofctrl_decode_flow_stats(oh, add_flow, sc);
+        recv_flows(sc, oh);
     } else if (type == OFPTYPE_PORT_STATS_REPLY && oh->xid == sc->port_xid) {
         recv_ports(sc, oh);
     } else if (type == OFPTYPE_ERROR
