@@ -104,6 +104,7 @@ struct controller {
     struct tdb_monitor *tdbm;   /* What the Tenant DB IDL asks for. */
     struct sset iface_ids;      /* The iface-ids of the local Interfaces,
                                  * what the conditions start from. */
+    uint64_t iface_ids_gen;     /* Bumped when they change (from 1). */
     unsigned int iface_ids_seqno;  /* Local OVSDB seqno they were read
                                     * at. */
     struct chassis_config cfg;  /* Current configuration. */
@@ -429,20 +430,26 @@ update_tdb_monitor(struct controller *c)
 
     if (seqno != c->iface_ids_seqno) {
         const struct ovsrec_interface *iface;
+        struct sset ids = SSET_INITIALIZER(&ids);
 
         c->iface_ids_seqno = seqno;
-        sset_clear(&c->iface_ids);
         OVSREC_INTERFACE_FOR_EACH (iface, c->ovs.idl) {
             const char *id = smap_get(&iface->external_ids, "iface-id");
             if (id && *id) {
-                sset_add(&c->iface_ids, id);
+                sset_add(&ids, id);
             }
         }
+        if (!sset_equals(&ids, &c->iface_ids)) {
+            sset_swap(&ids, &c->iface_ids);
+            c->iface_ids_gen++;
+        }
+        sset_destroy(&ids);
     }
 
     struct tdb_monitor_input in = {
         .system_id = c->cfg.system_id,
         .iface_ids = &c->iface_ids,
+        .iface_ids_gen = c->iface_ids_gen,
         .monitor_all = c->cfg.monitor_all,
     };
     tdb_monitor_run(c->tdbm, &in);

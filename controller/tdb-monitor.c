@@ -71,6 +71,7 @@ struct tdb_monitor {
     /* The inputs of the last computation. */
     char *system_id;            /* This chassis's name, or NULL. */
     struct sset iface_ids;      /* The local vNICs' iface-ids. */
+    uint64_t iface_ids_gen;     /* Their generation (see the input's). */
     bool monitor_all;           /* Every row of every table. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
@@ -459,7 +460,9 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
     bool inputs_changed = (!nullable_string_is_equal(m->system_id,
                                                      in->system_id)
                            || m->monitor_all != in->monitor_all
-                           || !same_ifaces(m, in->iface_ids));
+                           || ((!in->iface_ids_gen
+                                || in->iface_ids_gen != m->iface_ids_gen)
+                               && !same_ifaces(m, in->iface_ids)));
 
     if (idl_seqno != m->seen_seqno) {
         m->seen_seqno = idl_seqno;
@@ -472,6 +475,7 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         sset_destroy(&m->iface_ids);
         sset_clone(&m->iface_ids, in->iface_ids);
     }
+    m->iface_ids_gen = in->iface_ids_gen;
     if (inputs_changed || idl_seqno != m->idl_seqno || !m->computed) {
         struct tdbm_builder b[TDBM_N_TABLES];
         bool changed = false;

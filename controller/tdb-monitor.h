@@ -48,6 +48,9 @@ struct ovsdb_idl;
 struct tdb_monitor_input {
     const char *system_id;      /* This chassis's name, or NULL. */
     const struct sset *iface_ids;  /* The iface-ids of the local vNICs. */
+    uint64_t iface_ids_gen;     /* Changes whenever 'iface_ids' does, so
+                                 * that an unchanged set is not compared
+                                 * at every turn; 0: compare it. */
     bool monitor_all;           /* Ask for every row of every table. */
 };
 
