@@ -874,32 +874,6 @@ isolation_add_metrics(struct isolation *iso, struct metrics *m)
 
 /* Commands. */
 
-/* Reads file 'name' whole into '*text'.  Returns NULL or an error. */
-static char *
-read_file(const char *name, char **text)
-{
-    FILE *f = fopen(name, "r");
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[65536];
-    size_t n;
-
-    *text = NULL;
-    if (!f) {
-        return xasprintf("%s: %s", name, ovs_strerror(errno));
-    }
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        ds_destroy(&s);
-        return xasprintf("%s: read error", name);
-    }
-    *text = ds_steal_cstr(&s);
-    return NULL;
-}
-
 /* "isolation/verify [--format=json] [FILE]". */
 static void
 cmd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
@@ -934,7 +908,7 @@ cmd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
     rq->conn = conn;
     rq->json = json;
     if (file) {
-        char *error = read_file(file, &rq->text);
+        char *error = vfy_read_file(file, &rq->text);
         if (error) {
             unixctl_command_reply_error(conn, error);
             free(error);

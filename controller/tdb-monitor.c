@@ -566,9 +566,10 @@ tdb_monitor_n_changes(const struct tdb_monitor *m)
     return m->n_changes;
 }
 
-/* Returns the number of rows of table 'tc' that the IDL holds. */
-static size_t
-count_rows(struct ovsdb_idl *idl, const struct ovsdb_idl_table_class *tc)
+/* Returns the number of rows of table 'tc' that 'idl' holds. */
+size_t
+tdb_monitor_count_rows(struct ovsdb_idl *idl,
+                       const struct ovsdb_idl_table_class *tc)
 {
     const struct ovsdb_idl_row *row;
     size_t n = 0;
@@ -596,7 +597,7 @@ tdb_monitor_format(const struct tdb_monitor *m, struct ds *s)
     for (size_t i = 0; i < TDBM_N_TABLES; i++) {
         const struct tdbm_table_cond *t = &m->tables[i];
         ds_put_format(s, "%s: %"PRIuSIZE" rows, ", table_names[i],
-                      count_rows(m->idl, t->tc));
+                      tdb_monitor_count_rows(m->idl, t->tc));
         if (t->all) {
             ds_put_cstr(s, "all");
         } else {

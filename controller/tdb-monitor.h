@@ -43,6 +43,7 @@
 
 struct ds;
 struct ovsdb_idl;
+struct ovsdb_idl_table_class;
 
 /* What the host tells the monitor. */
 struct tdb_monitor_input {
@@ -60,6 +61,8 @@ void tdb_monitor_destroy(struct tdb_monitor *);
 void tdb_monitor_run(struct tdb_monitor *, const struct tdb_monitor_input *);
 bool tdb_monitor_is_settled(const struct tdb_monitor *);
 unsigned long long int tdb_monitor_n_changes(const struct tdb_monitor *);
+size_t tdb_monitor_count_rows(struct ovsdb_idl *,
+                              const struct ovsdb_idl_table_class *);
 
 void tdb_monitor_format(const struct tdb_monitor *, struct ds *);
 void tdb_monitor_register_commands(const struct tdb_monitor *);

@@ -174,20 +174,6 @@ read_hosts(struct fleet *f, const char *file_name, const char *remote)
     fclose(file);
 }
 
-/* Returns the number of rows of table 'tc' in 'idl'. */
-static size_t
-count_rows(struct ovsdb_idl *idl, const struct ovsdb_idl_table_class *tc)
-{
-    const struct ovsdb_idl_row *row;
-    size_t n = 0;
-
-    for (row = ovsdb_idl_first_row(idl, tc); row;
-         row = ovsdb_idl_next_row(row)) {
-        n++;
-    }
-    return n;
-}
-
 /* "fleet/status". */
 static void
 cmd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
@@ -245,8 +231,8 @@ cmd_report(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_format(&s, "%s %s rows", h->name,
                       h->settled ? "settled" : "changing");
         for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
-            ds_put_format(&s, " %"PRIuSIZE, count_rows(h->loop.idl,
-                                                       tables[t]));
+            ds_put_format(&s, " %"PRIuSIZE,
+                          tdb_monitor_count_rows(h->loop.idl, tables[t]));
         }
         ovsdb_idl_get_memory_usage(h->loop.idl, &usage);
         ds_put_format(&s, " cells %u updates %llu latency_ms %lld\n",

@@ -76,31 +76,6 @@ usage(void)
     exit(EXIT_SUCCESS);
 }
 
-/* Returns the contents of 'file_name', or NULL with '*error' set. */
-static char *
-read_file(const char *file_name, char **error)
-{
-    FILE *f = fopen(file_name, "r");
-    if (!f) {
-        *error = xasprintf("%s: %s", file_name, ovs_strerror(errno));
-        return NULL;
-    }
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        *error = xasprintf("%s: read error", file_name);
-        ds_destroy(&s);
-        return NULL;
-    }
-    return ds_steal_cstr(&s);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -135,8 +110,8 @@ main(int argc, char *argv[])
         return 2;
     }
 
-    char *error = NULL;
-    char *text = read_file(files[0], &error);
+    char *text;
+    char *error = vfy_read_file(files[0], &text);
     struct vfy_flows *flows = vfy_flows_create();
     if (text) {
         error = vfy_flows_parse(flows, text, files[0]);

@@ -815,3 +815,31 @@ vfy_portmap_to_json(const struct vfy_portmap *map)
     }
     return j;
 }
+
+/* Reading files. */
+
+/* Reads file 'file_name' whole into '*text'.  Returns NULL or an error. */
+char *
+vfy_read_file(const char *file_name, char **text)
+{
+    FILE *f = fopen(file_name, "r");
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char buf[65536];
+    size_t n;
+
+    *text = NULL;
+    if (!f) {
+        return xasprintf("%s: %s", file_name, ovs_strerror(errno));
+    }
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&s, buf, n);
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        ds_destroy(&s);
+        return xasprintf("%s: read error", file_name);
+    }
+    *text = ds_steal_cstr(&s);
+    return NULL;
+}

@@ -74,6 +74,12 @@ size_t vfy_flows_count(const struct vfy_flows *);
 char *vfy_flows_parse(struct vfy_flows *, const char *text,
                       const char *file_name) OVS_WARN_UNUSED_RESULT;
 
+/* Reads file 'file_name' whole into '*text' (the caller frees it), for
+ * vfy_flows_parse() and the port map.  Returns NULL, or an error naming the
+ * file (the caller frees it), in which case '*text' is NULL. */
+char *vfy_read_file(const char *file_name, char **text)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Removes the flows of 'text' (the same syntax), each identified by its
  * table, priority and match; the actions are ignored.  Returns NULL, or an
  * error as vfy_flows_parse() does (then nothing is removed); a flow of
