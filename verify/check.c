@@ -474,6 +474,8 @@ struct rec {
     bool exact[2];              /* Whether each field was fixed. */
     uint64_t val[2][2];         /* Its value, if so. */
     unsigned long *ports;       /* Input ports (by index) that looked. */
+    uint64_t stamp;             /* Serial of the last memo entry that
+                                 * listed it. */
 };
 
 /* The lookup records of one table. */
@@ -522,6 +524,7 @@ struct input {
     uint32_t tag;               /* IN_VLAN: the VID; IN_VNI: the VNI. */
     ofp_port_t port;            /* Its ofport. */
     char *network;              /* Its network. */
+    size_t net_id;              /* Its network's number in this run. */
     char *name;                 /* In reports: "vNIC web1", "uplink VLAN
                                  * 101", "tunnel VNI 5001". */
     struct leak *leaks;         /* Counterexamples. */
@@ -539,6 +542,44 @@ struct vfy_checker {
     struct rec_set recs[256];   /* Lookup records per table. */
     size_t n_flows;             /* Flows in the table at the last run. */
     size_t n_followed;          /* Ports followed by the last run. */
+    struct vfy_live *live;      /* Live bits per table (this run). */
+    struct hmap memo;           /* struct memo_entry (this run). */
+    struct memo_entry **done;   /* Entries, in the order completed. */
+    size_t n_done;              /* Number of them. */
+    size_t allocated_done;      /* Allocated size of 'done'. */
+    uint64_t serial;            /* Serial of the last entry made. */
+};
+
+/* An exit recorded in a memo entry. */
+struct mexit {
+    ofp_port_t port;            /* The port (OFPP_NONE: opaque). */
+    struct hs_sparse *c;        /* Trunks: the set that leaves... */
+    struct hs_sparse **subs;    /* ...minus these... */
+    size_t n_subs;              /* ...(number of them). */
+};
+
+/* A memo entry: what a lookup of 'table' with nothing to return to does
+ * with the space 'key' minus 'subs' (Documentation/verify.md, "Cost"):
+ * its exits, and those of the memoized lookups it made ('kids'). */
+struct memo_entry {
+    struct hmap_node node;      /* In vfy_checker 'memo'. */
+    uint8_t table;              /* Table looked up. */
+    int depth;                  /* Resubmit depth. */
+    int n_recircs;              /* Conntrack recirculations nested. */
+    struct hs_cube key;         /* The space (a superset of the caller's). */
+    struct hs_sparse **subs;    /* Its subtracted cubes (copies). */
+    size_t n_subs;              /* Number of them. */
+    bool done;                  /* Computed. */
+    uint64_t serial;            /* Its number. */
+    struct mexit *exits;        /* Exits of its own lookups. */
+    size_t n_exits, allocated_exits; /* Their number, allocated size. */
+    struct memo_entry **kids;   /* Memoized lookups it made. */
+    size_t n_kids, allocated_kids; /* Their number, allocated size. */
+    struct rec **recs;          /* Lookup records of its own lookups. */
+    size_t n_recs, allocated_recs; /* Their number, allocated size. */
+    unsigned long *users;       /* Inputs that used it (or NULL). */
+    size_t vnet[2];             /* Networks whose verdict is cached... */
+    int8_t vres[2];             /* ...-1 none, 0 safe, 1 may leak. */
 };
 
 /* A set of packets on its way: a cube minus subtracted cubes, and what
@@ -580,10 +621,13 @@ struct ctx {
     struct step steps[MAX_STEPS]; /* The path so far. */
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
+    struct memo_entry *collect; /* Entry being computed, or NULL. */
 };
 
 static void lookup(struct ctx *, const struct branch *, uint8_t table,
                    const struct frame *, int depth);
+static void lookup_raw(struct ctx *, const struct branch *, uint8_t table,
+                       const struct frame *, int depth);
 static void exec_actions(struct ctx *, struct branch *,
                          const struct ofpact *, size_t len, uint8_t table,
                          const struct frame *, int depth);
@@ -623,16 +667,30 @@ record_lookup(struct ctx *ctx, uint8_t table, const struct hs_cube *c)
     HMAP_FOR_EACH_WITH_HASH (r, node, hash, &rs->recs) {
         if (r->exact[0] == exact[0] && r->exact[1] == exact[1]
             && !memcmp(r->val, val, sizeof val)) {
-            bitmap_set1(r->ports, ctx->idx);
-            return;
+            goto found;
         }
     }
     r = xzalloc(sizeof *r);
     memcpy(r->exact, exact, sizeof exact);
     memcpy(r->val, val, sizeof val);
     r->ports = bitmap_allocate(ctx->ck->n_inputs);
-    bitmap_set1(r->ports, ctx->idx);
     hmap_insert(&rs->recs, &r->node, hash);
+
+found:
+    if (ctx->collect) {
+        /* The inputs that use the entry get it when the run ends. */
+        struct memo_entry *e = ctx->collect;
+        if (r->stamp != e->serial) {
+            r->stamp = e->serial;
+            if (e->n_recs >= e->allocated_recs) {
+                e->recs = x2nrealloc(e->recs, &e->allocated_recs,
+                                     sizeof *e->recs);
+            }
+            e->recs[e->n_recs++] = r;
+        }
+    } else {
+        bitmap_set1(r->ports, ctx->idx);
+    }
 }
 
 /* Returns a copy of the branch 'b' (its own subs array). */
@@ -969,10 +1027,39 @@ add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
     ds_destroy(&s);
 }
 
+/* Records in 'e' an exit on 'port' (OFPP_NONE: opaque), of the set 'b'
+ * if it is a trunk. */
+static void
+memo_add_exit(struct memo_entry *e, ofp_port_t port, const struct branch *b)
+{
+    if (e->n_exits >= e->allocated_exits) {
+        e->exits = x2nrealloc(e->exits, &e->allocated_exits,
+                              sizeof *e->exits);
+    }
+    struct mexit *x = &e->exits[e->n_exits++];
+    x->port = port;
+    x->c = NULL;
+    x->subs = NULL;
+    x->n_subs = 0;
+    if (b) {
+        x->c = hs_sparse_from_cube(&b->c);
+        x->subs = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *x->subs);
+        for (size_t i = 0; i < b->n_subs; i++) {
+            const struct hs_sparse *s = b->subs[i];
+            x->subs[i] = xmemdup(s, sizeof *s + 2 * s->n * sizeof s->w[0]);
+        }
+        x->n_subs = b->n_subs;
+    }
+}
+
 /* Records that 'b' reaches something unmodeled ('what'). */
 static void
 opaque(struct ctx *ctx, const struct branch *b, const char *what)
 {
+    if (ctx->collect) {
+        memo_add_exit(ctx->collect, OFPP_NONE, NULL);
+        return;
+    }
     char *exit = xasprintf("opaque: %s (may reach any port)", what);
     add_leak(ctx, b, OFPP_NONE, exit, NULL, hash_string(what, 1) | 1);
     free(exit);
@@ -1068,6 +1155,15 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
     }
 
     const struct vfy_vnic *vnic = vfy_portmap_find_vnic(ctx->map, port);
+    if (ctx->collect) {
+        /* Judged per input network when the entry is used. */
+        bool trunk = ((ctx->map->has_uplink && port == ctx->map->uplink)
+                      || (ctx->map->has_tunnel && port == ctx->map->tunnel));
+        if (vnic || trunk) {
+            memo_add_exit(ctx->collect, port, trunk ? b : NULL);
+        }
+        return;
+    }
     if (vnic) {
         if (strcmp(vnic->network, ctx->in->network)) {
             char *exit = xasprintf("port %"PRIu16" (vNIC %s of %s)",
@@ -1808,7 +1904,7 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
 /* Looks up 'table' with 'b': every flow, by priority, takes the part of
  * 'b' it matches that no flow above it took.  The rest is dropped. */
 static void
-lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
        const struct frame *up, int depth)
 {
     const struct vfy_table *t = &ctx->flows->tables[table];
@@ -1948,6 +2044,314 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     free(owned);
 }
 
+/* The memo of table traversals. */
+
+/* Returns true if register 'r''s value 'v' is one that the flows
+ * reachable through 'l' test. */
+static bool
+live_val(const struct vfy_live *l, int r, uint32_t v)
+{
+    for (size_t i = 0; i < l->n_vals[r]; i++) {
+        if (l->vals[r][i] == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Stores in 'key' the space that a lookup of 'table' with 'b' is
+ * memoized as: 'b''s cube with the bits that no reachable flow reads
+ * freed, and so a register that holds a value no reachable flow tests
+ * (a superset of 'b'), minus those of 'b''s subtracted cubes that only
+ * fix bits left ('subs', 'n_subs'). */
+static void
+memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
+         struct hs_cube *key, const struct hs_sparse **subs, size_t *n_subs)
+{
+    const struct vfy_live *l = &ctx->ck->live[table];
+    uint64_t keep[HS_N];
+
+    memcpy(keep, l->m, sizeof keep);
+    struct flow *km = (struct flow *) keep;
+    const struct flow *cm = (const struct flow *) b->c.m;
+    const struct flow *cv = (const struct flow *) b->c.v;
+    for (int r = 0; r < FLOW_N_REGS; r++) {
+        if (km->regs[r] && !l->reg_read[r] && cm->regs[r] == UINT32_MAX
+            && !live_val(l, r, cv->regs[r])) {
+            km->regs[r] = 0;
+        }
+    }
+    for (size_t i = 0; i < HS_N; i++) {
+        key->m[i] = b->c.m[i] & keep[i];
+        key->v[i] = b->c.v[i] & keep[i];
+    }
+    *n_subs = 0;
+    for (size_t i = 0; i < b->n_subs; i++) {
+        const struct hs_sparse *s = b->subs[i];
+        bool inside = true;
+        for (size_t j = 0; j < s->n && inside; j++) {
+            inside = !(HS_SM(s, j) & ~keep[s->idx[j]]);
+        }
+        if (inside) {
+            subs[(*n_subs)++] = s;
+        }
+    }
+}
+
+/* Returns the entry of 'ctx''s memo for ('table', 'key', 'subs'), or
+ * NULL; 'hash' is their hash. */
+static struct memo_entry *
+memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
+          const struct hs_cube *key, const struct hs_sparse *const *subs,
+          size_t n_subs)
+{
+    struct memo_entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash, &ctx->ck->memo) {
+        if (e->table != table || e->depth != depth
+            || e->n_recircs != ctx->n_recircs || e->n_subs != n_subs
+            || memcmp(&e->key, key, sizeof *key)) {
+            continue;
+        }
+        bool same = true;
+        for (size_t i = 0; i < n_subs && same; i++) {
+            same = hs_sparse_equal(e->subs[i], subs[i]);
+        }
+        if (same) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if exit 'x' may leak for input 'in'. */
+static bool
+mexit_may_leak(const struct ctx *ctx, const struct mexit *x,
+               const struct input *in)
+{
+    const struct vfy_portmap *map = ctx->map;
+
+    if (x->port == OFPP_NONE) {
+        return true;
+    }
+    const struct vfy_vnic *vnic = vfy_portmap_find_vnic(map, x->port);
+    if (vnic) {
+        return strcmp(vnic->network, in->network) != 0;
+    }
+    bool uplink = map->has_uplink && x->port == map->uplink;
+    const struct vfy_tag *tags = uplink ? map->vlans : map->vnis;
+    size_t n_tags = uplink ? map->n_vlans : map->n_vnis;
+    const struct hs_sparse **subs
+        = xmalloc((x->n_subs + n_tags + 1) * sizeof *subs);
+    struct hs_sparse **own = xmalloc((n_tags + 1) * sizeof *own);
+    size_t n = x->n_subs, n_own = 0;
+
+    memcpy(subs, x->subs, x->n_subs * sizeof *subs);
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!strcmp(tags[i].network, in->network)) {
+            own[n_own] = uplink ? vlan_cube(tags[i].id)
+                                : vni_cube(tags[i].id);
+            subs[n++] = own[n_own++];
+        }
+    }
+    struct hs_cube c;
+    hs_cube_from_sparse(&c, x->c);
+    bool leak = hs_is_nonempty(&c, subs, n, SPLIT_BUDGET);
+    for (size_t i = 0; i < n_own; i++) {
+        free(own[i]);
+    }
+    free(own);
+    free(subs);
+    return leak;
+}
+
+/* Returns true if entry 'e' (its exits or its kids') may leak for the
+ * input of 'ctx'. */
+static bool
+memo_may_leak(const struct ctx *ctx, struct memo_entry *e)
+{
+    const struct input *in = ctx->in;
+
+    for (int i = 0; i < 2; i++) {
+        if (e->vres[i] >= 0 && e->vnet[i] == in->net_id) {
+            return e->vres[i];
+        }
+    }
+    bool leak = false;
+    for (size_t i = 0; i < e->n_exits && !leak; i++) {
+        leak = mexit_may_leak(ctx, &e->exits[i], in);
+    }
+    for (size_t i = 0; i < e->n_kids && !leak; i++) {
+        leak = memo_may_leak(ctx, e->kids[i]);
+    }
+    e->vnet[1] = e->vnet[0];
+    e->vres[1] = e->vres[0];
+    e->vnet[0] = in->net_id;
+    e->vres[0] = leak;
+    return leak;
+}
+
+/* Looks up 'table' with 'b', with nothing to return to, through the memo:
+ * the entry of a superset of 'b' is computed once; an input whose network
+ * none of its exits may leak to only uses it, the others follow 'b' itself
+ * (the exact traversal, with counterexamples). */
+static void
+memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+            int depth)
+{
+    struct vfy_checker *ck = ctx->ck;
+    const struct hs_sparse **subs
+        = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *subs);
+    struct hs_cube key;
+    size_t n_subs;
+
+    memo_key(ctx, b, table, &key, subs, &n_subs);
+    uint32_t hash = hash_bytes(&key, sizeof key, table);
+    hash = hash_add(hash, depth);
+    hash = hash_add(hash, ctx->n_recircs);
+    for (size_t i = 0; i < n_subs; i++) {
+        hash = hash_add(hash, subs[i]->hash);
+    }
+    hash = hash_finish(hash, n_subs);
+
+    struct memo_entry *e = memo_find(ctx, hash, table, depth, &key, subs,
+                                     n_subs);
+    if (e && !e->done) {
+        /* A lookup within its own computation: follow it as it is. */
+        free(subs);
+        lookup_raw(ctx, b, table, NULL, depth);
+        return;
+    }
+    if (!e) {
+        e = xzalloc(sizeof *e);
+        e->table = table;
+        e->depth = depth;
+        e->n_recircs = ctx->n_recircs;
+        e->key = key;
+        e->n_subs = n_subs;
+        e->subs = xmalloc((n_subs ? n_subs : 1) * sizeof *e->subs);
+        for (size_t i = 0; i < n_subs; i++) {
+            const struct hs_sparse *s = subs[i];
+            e->subs[i] = xmemdup(s, sizeof *s + 2 * s->n * sizeof s->w[0]);
+        }
+        e->serial = ++ck->serial;
+        e->vres[0] = e->vres[1] = -1;
+        hmap_insert(&ck->memo, &e->node, hash);
+
+        struct branch x = {
+            .c = key,
+            .subs = (const struct hs_sparse **) e->subs,
+            .n_subs = n_subs,
+            .orig = NULL,
+        };
+        struct memo_entry *saved = ctx->collect;
+        ctx->collect = e;
+        lookup_raw(ctx, &x, table, NULL, depth);
+        ctx->collect = saved;
+        e->done = true;
+        if (ck->n_done >= ck->allocated_done) {
+            ck->done = x2nrealloc(ck->done, &ck->allocated_done,
+                                  sizeof *ck->done);
+        }
+        ck->done[ck->n_done++] = e;
+    }
+    free(subs);
+
+    if (ctx->collect) {
+        struct memo_entry *p = ctx->collect;
+        if (p->n_kids >= p->allocated_kids) {
+            p->kids = x2nrealloc(p->kids, &p->allocated_kids,
+                                 sizeof *p->kids);
+        }
+        p->kids[p->n_kids++] = e;
+    } else if (memo_may_leak(ctx, e)) {
+        lookup_raw(ctx, b, table, NULL, depth);
+    } else {
+        if (!e->users) {
+            e->users = bitmap_allocate(ck->n_inputs);
+        }
+        bitmap_set1(e->users, ctx->idx);
+    }
+}
+
+/* Looks up 'table' with 'b' (see lookup_raw()), through the memo when
+ * nothing is to be done after it. */
+static void
+lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+       const struct frame *up, int depth)
+{
+    if (up || !ctx->ck->live) {
+        lookup_raw(ctx, b, table, up, depth);
+    } else {
+        memo_lookup(ctx, b, table, depth);
+    }
+}
+
+/* Hands the lookup records of the memo's entries to the inputs that used
+ * them, then empties the memo. */
+static void
+memo_finish(struct vfy_checker *ck)
+{
+    size_t n_longs = BITMAP_N_LONGS(MAX(ck->n_inputs, 1));
+
+    /* An entry is completed after the entries it used: from the last
+     * completed on, users go down to the kids. */
+    for (size_t i = ck->n_done; i-- > 0;) {
+        struct memo_entry *e = ck->done[i];
+        if (!e->users) {
+            continue;
+        }
+        for (size_t k = 0; k < e->n_kids; k++) {
+            struct memo_entry *kid = e->kids[k];
+            if (!kid->users) {
+                kid->users = bitmap_allocate(ck->n_inputs);
+            }
+            for (size_t j = 0; j < n_longs; j++) {
+                kid->users[j] |= e->users[j];
+            }
+        }
+        for (size_t k = 0; k < e->n_recs; k++) {
+            for (size_t j = 0; j < n_longs; j++) {
+                e->recs[k]->ports[j] |= e->users[j];
+            }
+        }
+    }
+
+    struct memo_entry *e;
+    HMAP_FOR_EACH_POP (e, node, &ck->memo) {
+        for (size_t i = 0; i < e->n_subs; i++) {
+            free(e->subs[i]);
+        }
+        free(e->subs);
+        for (size_t i = 0; i < e->n_exits; i++) {
+            struct mexit *x = &e->exits[i];
+            free(x->c);
+            for (size_t j = 0; j < x->n_subs; j++) {
+                free(x->subs[j]);
+            }
+            free(x->subs);
+        }
+        free(e->exits);
+        free(e->kids);
+        free(e->recs);
+        free(e->users);
+        free(e);
+    }
+    free(ck->done);
+    ck->done = NULL;
+    ck->n_done = ck->allocated_done = 0;
+    free(ck->live);
+    ck->live = NULL;
+}
+
+/* Starts a run's memo: the live bits of every table. */
+static void
+memo_start(struct vfy_checker *ck, const struct vfy_flows *flows)
+{
+    ck->live = xmalloc(256 * sizeof *ck->live);
+    vfy_live_compute(flows, ck->live);
+}
+
 /* The checker. */
 
 struct vfy_checker *
@@ -1956,6 +2360,7 @@ vfy_checker_create(void)
     struct vfy_checker *ck = xzalloc(sizeof *ck);
 
     layout_init();
+    hmap_init(&ck->memo);
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         hmap_init(&ck->recs[i].recs);
         ck->recs[i].keys[0] = ck->recs[i].keys[1] = VFY_N_KEYS;
@@ -2011,6 +2416,7 @@ vfy_checker_destroy(struct vfy_checker *ck)
         for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
             hmap_destroy(&ck->recs[i].recs);
         }
+        hmap_destroy(&ck->memo);
         free(ck);
     }
 }
@@ -2109,9 +2515,22 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         rs->keys[0] = key;
         rs->keys[1] = key == md ? VFY_N_KEYS : md;
     }
+    struct shash nets = SHASH_INITIALIZER(&nets);
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        struct input *in = &ck->inputs[i];
+        void *id = shash_find_data(&nets, in->network);
+        if (!id) {
+            id = (void *) (uintptr_t) (shash_count(&nets) + 1);
+            shash_add(&nets, in->network, id);
+        }
+        in->net_id = (uintptr_t) id;
+    }
+    shash_destroy(&nets);
+    memo_start(ck, flows);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
+    memo_finish(ck);
     ck->ran = true;
     ck->map = map;
     ck->map_version = map->version;
@@ -2176,10 +2595,12 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         }
     }
     size_t idx;
+    memo_start(ck, flows);
     BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
         input_clear_leaks(&ck->inputs[idx]);
         follow_input(ck, flows, map, idx);
     }
+    memo_finish(ck);
     free(affected);
     ck->n_flows = vfy_flows_count(flows);
     ck->n_followed = n;
