@@ -566,7 +566,7 @@ struct memo_entry {
     uint8_t table;              /* Table looked up. */
     int depth;                  /* Resubmit depth. */
     int n_recircs;              /* Conntrack recirculations nested. */
-    struct hs_cube key;         /* The space (a superset of the caller's). */
+    struct hs_sparse *key;      /* The space (a superset of the caller's). */
     struct hs_sparse **subs;    /* Its subtracted cubes (copies). */
     size_t n_subs;              /* Number of them. */
     bool done;                  /* Computed. */
@@ -578,6 +578,7 @@ struct memo_entry {
     struct rec **recs;          /* Lookup records of its own lookups. */
     size_t n_recs, allocated_recs; /* Their number, allocated size. */
     unsigned long *users;       /* Inputs that used it (or NULL). */
+    bool users_borrowed;        /* 'users' is a parent's. */
     size_t vnet[2];             /* Networks whose verdict is cached... */
     int8_t vres[2];             /* ...-1 none, 0 safe, 1 may leak. */
 };
@@ -2102,7 +2103,7 @@ memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
  * NULL; 'hash' is their hash. */
 static struct memo_entry *
 memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
-          const struct hs_cube *key, const struct hs_sparse *const *subs,
+          const struct hs_sparse *key, const struct hs_sparse *const *subs,
           size_t n_subs)
 {
     struct memo_entry *e;
@@ -2110,7 +2111,7 @@ memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
     HMAP_FOR_EACH_WITH_HASH (e, node, hash, &ctx->ck->memo) {
         if (e->table != table || e->depth != depth
             || e->n_recircs != ctx->n_recircs || e->n_subs != n_subs
-            || memcmp(&e->key, key, sizeof *key)) {
+            || !hs_sparse_equal(e->key, key)) {
             continue;
         }
         bool same = true;
@@ -2206,7 +2207,8 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     size_t n_subs;
 
     memo_key(ctx, b, table, &key, subs, &n_subs);
-    uint32_t hash = hash_bytes(&key, sizeof key, table);
+    struct hs_sparse *skey = hs_sparse_from_cube(&key);
+    uint32_t hash = hash_add(skey->hash, table);
     hash = hash_add(hash, depth);
     hash = hash_add(hash, ctx->n_recircs);
     for (size_t i = 0; i < n_subs; i++) {
@@ -2214,8 +2216,11 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     }
     hash = hash_finish(hash, n_subs);
 
-    struct memo_entry *e = memo_find(ctx, hash, table, depth, &key, subs,
+    struct memo_entry *e = memo_find(ctx, hash, table, depth, skey, subs,
                                      n_subs);
+    if (e) {
+        free(skey);
+    }
     if (e && !e->done) {
         /* A lookup within its own computation: follow it as it is. */
         free(subs);
@@ -2227,7 +2232,7 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         e->table = table;
         e->depth = depth;
         e->n_recircs = ctx->n_recircs;
-        e->key = key;
+        e->key = skey;
         e->n_subs = n_subs;
         e->subs = xmalloc((n_subs ? n_subs : 1) * sizeof *e->subs);
         for (size_t i = 0; i < n_subs; i++) {
@@ -2304,7 +2309,16 @@ memo_finish(struct vfy_checker *ck)
         for (size_t k = 0; k < e->n_kids; k++) {
             struct memo_entry *kid = e->kids[k];
             if (!kid->users) {
-                kid->users = bitmap_allocate(ck->n_inputs);
+                /* Most entries have one parent: share its set. */
+                kid->users = e->users;
+                kid->users_borrowed = true;
+                continue;
+            } else if (kid->users == e->users) {
+                continue;
+            } else if (kid->users_borrowed) {
+                kid->users = xmemdup(kid->users,
+                                     n_longs * sizeof *kid->users);
+                kid->users_borrowed = false;
             }
             for (size_t j = 0; j < n_longs; j++) {
                 kid->users[j] |= e->users[j];
@@ -2319,6 +2333,7 @@ memo_finish(struct vfy_checker *ck)
 
     struct memo_entry *e;
     HMAP_FOR_EACH_POP (e, node, &ck->memo) {
+        free(e->key);
         for (size_t i = 0; i < e->n_subs; i++) {
             free(e->subs[i]);
         }
@@ -2334,7 +2349,9 @@ memo_finish(struct vfy_checker *ck)
         free(e->exits);
         free(e->kids);
         free(e->recs);
-        free(e->users);
+        if (!e->users_borrowed) {
+            free(e->users);
+        }
         free(e);
     }
     free(ck->done);
