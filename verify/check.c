@@ -259,6 +259,8 @@ struct vfy_conj {
     struct vfy_clause *clauses; /* Its clauses. */
     size_t n;                   /* Number of them. */
     size_t allocated;           /* Allocated size of 'clauses'. */
+    uint64_t mask[HS_N];        /* Bits its clauses fix, and those of the
+                                 * flows that match it. */
 };
 
 /* Appends 'f' to '*flows'. */
@@ -350,6 +352,9 @@ choose_key(struct vfy_flow **all, size_t n)
     return best_count > 1 ? best : VFY_N_KEYS;
 }
 
+static const struct vfy_conj *find_conj(const struct vfy_table *,
+                                        uint32_t id);
+
 /* Rebuilds the index of every changed table of 'flows'; with 'rekey',
  * chooses every table's index field again. */
 static void
@@ -400,6 +405,9 @@ index_tables(struct vfy_flows *flows, bool rekey)
                                              sizeof *cj->clauses);
                 }
                 struct vfy_clause *cl = &cj->clauses[cj->n++];
+                for (size_t i = 0; i < f->match->n; i++) {
+                    cj->mask[f->match->idx[i]] |= HS_SM(f->match, i);
+                }
                 cl->flow = f;
                 cl->dim = oc->clause;
                 cl->n_dims = oc->n_clauses;
@@ -422,6 +430,16 @@ index_tables(struct vfy_flows *flows, bool rekey)
         }
         if (rekey || t->key == VFY_N_KEYS) {
             t->key = choose_key(t->all, t->n_all);
+        }
+        for (size_t j = 0; j < t->n_all; j++) {
+            const struct vfy_flow *g = t->all[j];
+            struct vfy_conj *cj = (g->is_conj
+                                   ? CONST_CAST(struct vfy_conj *,
+                                                find_conj(t, g->conj_id))
+                                   : NULL);
+            for (size_t k = 0; cj && k < g->match->n; k++) {
+                cj->mask[g->match->idx[k]] |= HS_SM(g->match, k);
+            }
         }
         size_t wild_allocated = 0;
         for (size_t j = 0; j < t->n_all; j++) {
@@ -544,6 +562,7 @@ struct vfy_checker {
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
     struct hmap memo;           /* struct memo_entry (this run). */
+    struct hmap conj_memo;      /* struct conj_memo (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
     size_t n_done;              /* Number of them. */
     size_t allocated_done;      /* Allocated size of 'done'. */
@@ -1801,104 +1820,176 @@ clause_hull(const struct vfy_clause *const *cls, size_t n)
     return hs_sparse_from_cube(&c);
 }
 
-/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
- * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
- * surely takes from the flows below it; '*owned' collects the cubes
- * allocated for that. */
-static void
-follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
-            const struct vfy_flow *f, const struct hs_sparse ***taken,
-            size_t *n_taken, size_t *taken_allocated, size_t n_above,
-            struct hs_sparse ***owned, size_t *n_owned,
-            const struct frame *up, int depth)
-{
-    const struct vfy_conj *cj = find_conj(t, f->conj_id);
-    if (!cj) {
-        return;                 /* No clause: matches nothing. */
-    }
+/* What a conjunction flow does with the spaces that agree on the bits its
+ * match and its clauses fix (a conj_memo's key). */
+struct conj_memo {
+    struct hmap_node node;      /* In vfy_checker 'conj_memo'. */
+    const struct vfy_flow *flow; /* The conjunction flow. */
+    struct hs_sparse *key;      /* The space on those bits. */
+    bool match;                 /* Every dimension has a clause. */
+    bool exact;                 /* 'cubes' is its exact extent. */
+    struct hs_sparse **cubes;   /* If so, its cubes. */
+    size_t n_cubes;             /* Number of them. */
+    struct hs_sparse *hull;     /* The dimensions' hulls, intersected, or
+                                 * NULL if they do not meet. */
+};
 
-    /* The clauses at the conjunction's priority that meet the space,
-     * per dimension. */
+/* Computes 'cm' for conjunction flow 'f' of clauses 'cj' and the space
+ * 'c'. */
+static void
+conj_memo_compute(struct conj_memo *cm, const struct vfy_conj *cj,
+                  const struct vfy_flow *f, const struct hs_cube *c)
+{
     size_t n_dims = 0;
     for (size_t i = 0; i < cj->n; i++) {
         if (cj->clauses[i].flow->priority == f->priority) {
             n_dims = MAX(n_dims, cj->clauses[i].n_dims);
         }
     }
-    if (!n_dims) {
+    cm->match = n_dims > 0;
+    if (!cm->match) {
         return;
     }
+
+    /* The clauses at the conjunction's priority that meet the space,
+     * per dimension. */
     const struct vfy_clause **dims[64];
     size_t n_dim[64];
     struct hs_cube base;
     hs_cube_from_sparse(&base, f->match);
-    struct hs_cube within = b->c;
+    struct hs_cube within = *c;
     hs_and(&within, f->match);
-    bool match = true;
     for (size_t d = 0; d < n_dims; d++) {
         dims[d] = xmalloc((cj->n ? cj->n : 1) * sizeof *dims[d]);
         n_dim[d] = 0;
-        for (size_t i = 0; i < cj->n; i++) {
-            const struct vfy_clause *cl = &cj->clauses[i];
-            if (cl->dim == d && cl->flow->priority == f->priority
-                && cl->n_dims == n_dims
-                && hs_intersects(&within, cl->flow->match)) {
-                dims[d][n_dim[d]++] = cl;
-            }
+    }
+    for (size_t i = 0; i < cj->n; i++) {
+        const struct vfy_clause *cl = &cj->clauses[i];
+        if (cl->dim < n_dims && cl->flow->priority == f->priority
+            && cl->n_dims == n_dims
+            && hs_intersects(&within, cl->flow->match)) {
+            dims[cl->dim][n_dim[cl->dim]++] = cl;
         }
-        match = match && n_dim[d] > 0;
+    }
+    for (size_t d = 0; d < n_dims; d++) {
+        cm->match = cm->match && n_dim[d] > 0;
     }
 
-    if (match) {
-        /* The conjunction's exact cubes (clause by clause), which the flows
-         * below must not take, if they are few enough; one cube that
-         * holds them all (each dimension's hull) is what is followed when
-         * there are several: over-approximating the part that goes
-         * through the flow's actions is safe, and spares following the
-         * same actions once per member address. */
-        struct hs_sparse **cubes = NULL;
-        size_t n_cubes = 0;
+    if (cm->match) {
         const struct vfy_clause *const **cdims
             = (const struct vfy_clause *const **) dims;
-        bool exact = conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, NULL,
-                                &n_cubes, MAX_CONJ_CUBES);
-        if (exact) {
-            n_cubes = 0;
-            conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, &cubes,
-                       &n_cubes, MAX_CONJ_CUBES);
-        } else {
-            n_cubes = 0;
+        cm->exact = conj_cubes(&base, c, cdims, n_dim, 0, n_dims, NULL,
+                               &cm->n_cubes, MAX_CONJ_CUBES);
+        cm->n_cubes = 0;
+        if (cm->exact) {
+            conj_cubes(&base, c, cdims, n_dim, 0, n_dims, &cm->cubes,
+                       &cm->n_cubes, MAX_CONJ_CUBES);
         }
-        if (exact && n_cubes == 1) {
-            follow_flow(ctx, b, f, cubes[0], *taken, n_above, up, depth);
-        } else if (!exact || n_cubes > 1) {
-            struct hs_cube hull_all = within;
-            for (size_t d = 0; d < n_dims && match; d++) {
-                struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
-                if (hs_intersects(&hull_all, hs)) {
-                    hs_and(&hull_all, hs);
-                } else {
-                    match = false;
-                }
-                free(hs);
+        struct hs_cube hull;
+        memset(&hull, 0, sizeof hull);
+        bool meet = true;
+        for (size_t d = 0; d < n_dims && meet; d++) {
+            struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
+            if (hs_intersects(&hull, hs)) {
+                hs_and(&hull, hs);
+            } else {
+                meet = false;
             }
-            if (match) {
-                struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
-                follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
-                free(m);
-            }
+            free(hs);
         }
-        for (size_t i = 0; exact && i < n_cubes; i++) {
-            push_sparse(taken, n_taken, taken_allocated, cubes[i]);
-        }
-        for (size_t i = 0; i < n_cubes; i++) {
-            *owned = xrealloc(*owned, (*n_owned + 1) * sizeof **owned);
-            (*owned)[(*n_owned)++] = cubes[i];
-        }
-        free(cubes);
+        cm->hull = meet ? hs_sparse_from_cube(&hull) : NULL;
     }
     for (size_t d = 0; d < n_dims; d++) {
         free(dims[d]);
+    }
+}
+
+/* Returns what conjunction flow 'f' of clauses 'cj' does with 'c', from
+ * the checker's cache. */
+static const struct conj_memo *
+conj_memo_get(struct vfy_checker *ck, const struct vfy_conj *cj,
+              const struct vfy_flow *f, const struct hs_cube *c)
+{
+    struct hs_cube k;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        k.m[i] = c->m[i] & cj->mask[i];
+        k.v[i] = c->v[i] & k.m[i];
+    }
+    struct hs_sparse *key = hs_sparse_from_cube(&k);
+    uint32_t hash = hash_pointer(f, key->hash);
+    struct conj_memo *cm;
+
+    HMAP_FOR_EACH_WITH_HASH (cm, node, hash, &ck->conj_memo) {
+        if (cm->flow == f && hs_sparse_equal(cm->key, key)) {
+            free(key);
+            return cm;
+        }
+    }
+    cm = xzalloc(sizeof *cm);
+    cm->flow = f;
+    cm->key = key;
+    conj_memo_compute(cm, cj, f, c);
+    hmap_insert(&ck->conj_memo, &cm->node, hash);
+    return cm;
+}
+
+/* Frees the checker's cache of conjunctions. */
+static void
+conj_memo_clear(struct vfy_checker *ck)
+{
+    struct conj_memo *cm;
+
+    HMAP_FOR_EACH_POP (cm, node, &ck->conj_memo) {
+        free(cm->key);
+        for (size_t i = 0; i < cm->n_cubes; i++) {
+            free(cm->cubes[i]);
+        }
+        free(cm->cubes);
+        free(cm->hull);
+        free(cm);
+    }
+}
+
+/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
+ * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * surely takes from the flows below it (cubes that the checker's cache
+ * owns). */
+static void
+follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
+            const struct vfy_flow *f, const struct hs_sparse ***taken,
+            size_t *n_taken, size_t *taken_allocated, size_t n_above,
+            const struct frame *up, int depth)
+{
+    const struct vfy_conj *cj = find_conj(t, f->conj_id);
+    if (!cj) {
+        return;                 /* No clause: matches nothing. */
+    }
+    const struct conj_memo *cm = conj_memo_get(ctx->ck, cj, f, &b->c);
+    if (!cm->match) {
+        return;
+    }
+
+    /* The conjunction's exact cubes (clause by clause), which the flows
+     * below must not take, if they are few enough; one cube that holds
+     * them all (each dimension's hull) is what is followed when there are
+     * several: over-approximating the part that goes through the flow's
+     * actions is safe, and spares following the same actions once per
+     * member address. */
+    if (cm->exact && cm->n_cubes == 1) {
+        follow_flow(ctx, b, f, cm->cubes[0], *taken, n_above, up, depth);
+    } else if (!cm->exact || cm->n_cubes > 1) {
+        struct hs_cube hull_all = b->c;
+        hs_and(&hull_all, f->match);
+        if (cm->hull && hs_intersects(&hull_all, cm->hull)) {
+            hs_and(&hull_all, cm->hull);
+            struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
+            follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
+            free(m);
+        }
+    }
+    for (size_t i = 0; cm->exact && i < cm->n_cubes; i++) {
+        push_sparse(taken, n_taken, taken_allocated, cm->cubes[i]);
     }
 }
 
@@ -1951,8 +2042,6 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
 
     const struct hs_sparse **taken = NULL;
     size_t n_taken = 0, taken_allocated = 0;
-    struct hs_sparse **owned = NULL;
-    size_t n_owned = 0;
     size_t i1 = 0, i2 = 0;
 
     /* Flows of one priority that overlap: OVS may pick either, so neither
@@ -1981,7 +2070,7 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         if (f->is_conj) {
             follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
-                        n_above, &owned, &n_owned, up, depth);
+                        n_above, up, depth);
             continue;
         }
         if (f->no_effect) {
@@ -2039,10 +2128,6 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         branch_free(x);
     }
     free(taken);
-    for (size_t i = 0; i < n_owned; i++) {
-        free(owned[i]);
-    }
-    free(owned);
 }
 
 /* The memo of table traversals. */
@@ -2359,6 +2444,7 @@ memo_finish(struct vfy_checker *ck)
     ck->n_done = ck->allocated_done = 0;
     free(ck->live);
     ck->live = NULL;
+    conj_memo_clear(ck);
 }
 
 /* Starts a run's memo: the live bits of every table. */
@@ -2378,6 +2464,7 @@ vfy_checker_create(void)
 
     layout_init();
     hmap_init(&ck->memo);
+    hmap_init(&ck->conj_memo);
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         hmap_init(&ck->recs[i].recs);
         ck->recs[i].keys[0] = ck->recs[i].keys[1] = VFY_N_KEYS;
@@ -2434,6 +2521,7 @@ vfy_checker_destroy(struct vfy_checker *ck)
             hmap_destroy(&ck->recs[i].recs);
         }
         hmap_destroy(&ck->memo);
+        hmap_destroy(&ck->conj_memo);
         free(ck);
     }
 }
