@@ -50,6 +50,10 @@
 /* Counterexamples kept per input port. */
 #define MAX_LEAKS_PER_PORT 32
 
+/* Entries a table gets in a run before the memo judges whether they are
+ * found again often enough to be worth keeping. */
+#define MEMO_TRIAL 64
+
 /* Steps of a path kept for a report. */
 #define MAX_STEPS 256
 
@@ -567,6 +571,8 @@ struct vfy_checker {
     size_t n_done;              /* Number of them. */
     size_t allocated_done;      /* Allocated size of 'done'. */
     uint64_t serial;            /* Serial of the last entry made. */
+    uint32_t memo_made[256];    /* Entries made per table (this run). */
+    uint32_t memo_hits[256];    /* Entries found again per table. */
 };
 
 /* An exit recorded in a memo entry. */
@@ -586,7 +592,9 @@ struct memo_entry {
     int depth;                  /* Resubmit depth. */
     int n_recircs;              /* Conntrack recirculations nested. */
     struct hs_sparse *key;      /* The space (a superset of the caller's). */
-    struct hs_sparse **subs;    /* Its subtracted cubes (copies). */
+    const struct hs_sparse **subs; /* Its subtracted cubes: flows' matches
+                                 * or cached conjunction cubes, which last
+                                 * as long as the run. */
     size_t n_subs;              /* Number of them. */
     bool done;                  /* Computed. */
     uint64_t serial;            /* Its number. */
@@ -2305,6 +2313,9 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
                                      n_subs);
     if (e) {
         free(skey);
+        ck->memo_hits[table]++;
+    } else {
+        ck->memo_made[table]++;
     }
     if (e && !e->done) {
         /* A lookup within its own computation: follow it as it is. */
@@ -2319,18 +2330,15 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         e->n_recircs = ctx->n_recircs;
         e->key = skey;
         e->n_subs = n_subs;
-        e->subs = xmalloc((n_subs ? n_subs : 1) * sizeof *e->subs);
-        for (size_t i = 0; i < n_subs; i++) {
-            const struct hs_sparse *s = subs[i];
-            e->subs[i] = xmemdup(s, sizeof *s + 2 * s->n * sizeof s->w[0]);
-        }
+        e->subs = subs;
+        subs = NULL;
         e->serial = ++ck->serial;
         e->vres[0] = e->vres[1] = -1;
         hmap_insert(&ck->memo, &e->node, hash);
 
         struct branch x = {
             .c = key,
-            .subs = (const struct hs_sparse **) e->subs,
+            .subs = e->subs,
             .n_subs = n_subs,
             .orig = NULL,
         };
@@ -2370,7 +2378,13 @@ static void
 lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
        const struct frame *up, int depth)
 {
-    if (up || !ctx->ck->live) {
+    const struct vfy_checker *ck = ctx->ck;
+
+    /* A table whose entries are seldom found again (its lookups differ in
+     * bits that it reads) is not memoized any more in this run. */
+    if (up || !ck->live
+        || (ck->memo_made[table] >= MEMO_TRIAL
+            && ck->memo_hits[table] < ck->memo_made[table] / 8)) {
         lookup_raw(ctx, b, table, up, depth);
     } else {
         memo_lookup(ctx, b, table, depth);
@@ -2419,9 +2433,6 @@ memo_finish(struct vfy_checker *ck)
     struct memo_entry *e;
     HMAP_FOR_EACH_POP (e, node, &ck->memo) {
         free(e->key);
-        for (size_t i = 0; i < e->n_subs; i++) {
-            free(e->subs[i]);
-        }
         free(e->subs);
         for (size_t i = 0; i < e->n_exits; i++) {
             struct mexit *x = &e->exits[i];
@@ -2452,6 +2463,8 @@ static void
 memo_start(struct vfy_checker *ck, const struct vfy_flows *flows)
 {
     ck->live = xmalloc(256 * sizeof *ck->live);
+    memset(ck->memo_made, 0, sizeof ck->memo_made);
+    memset(ck->memo_hits, 0, sizeof ck->memo_hits);
     vfy_live_compute(flows, ck->live);
 }
 
