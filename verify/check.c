@@ -565,6 +565,7 @@ struct vfy_checker {
     size_t n_flows;             /* Flows in the table at the last run. */
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
+    struct vfy_live_state *live_state; /* Tables' summaries for them. */
     struct hmap memo;           /* struct memo_entry (this run). */
     struct hmap conj_memo;      /* struct conj_memo (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
@@ -2458,14 +2459,32 @@ memo_finish(struct vfy_checker *ck)
     conj_memo_clear(ck);
 }
 
-/* Starts a run's memo: the live bits of every table. */
+/* Starts a run's memo: the live bits of every table, the summaries of
+ * the tables marked in 'changed' made again. */
 static void
-memo_start(struct vfy_checker *ck, const struct vfy_flows *flows)
+memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
+           const bool changed[256])
 {
+    for (size_t i = 0; i < 256; i++) {
+        if (!changed[i]) {
+            continue;
+        }
+        const struct vfy_table *t = &flows->tables[i];
+        vfy_live_reset_table(ck->live_state, i);
+        for (size_t j = 0; j < t->n_all; j++) {
+            vfy_live_add_flow(ck->live_state, t->all[j]);
+        }
+        const struct vfy_conj *cj;
+        HMAP_FOR_EACH (cj, node, &t->conjs) {
+            for (size_t j = 0; j < cj->n; j++) {
+                vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
+            }
+        }
+    }
     ck->live = xmalloc(256 * sizeof *ck->live);
     memset(ck->memo_made, 0, sizeof ck->memo_made);
     memset(ck->memo_hits, 0, sizeof ck->memo_hits);
-    vfy_live_compute(flows, ck->live);
+    vfy_live_solve(ck->live_state, ck->live);
 }
 
 /* The checker. */
@@ -2478,6 +2497,7 @@ vfy_checker_create(void)
     layout_init();
     hmap_init(&ck->memo);
     hmap_init(&ck->conj_memo);
+    ck->live_state = vfy_live_create();
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         hmap_init(&ck->recs[i].recs);
         ck->recs[i].keys[0] = ck->recs[i].keys[1] = VFY_N_KEYS;
@@ -2535,6 +2555,7 @@ vfy_checker_destroy(struct vfy_checker *ck)
         }
         hmap_destroy(&ck->memo);
         hmap_destroy(&ck->conj_memo);
+        vfy_live_destroy(ck->live_state);
         free(ck);
     }
 }
@@ -2644,7 +2665,9 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         in->net_id = (uintptr_t) id;
     }
     shash_destroy(&nets);
-    memo_start(ck, flows);
+    bool changed[256];
+    memset(changed, true, sizeof changed);
+    memo_start(ck, flows, changed);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
@@ -2699,6 +2722,10 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
             }
         }
     }
+    bool changed[256];
+    for (size_t i = 0; i < 256; i++) {
+        changed[i] = flows->tables[i].dirty;
+    }
     index_tables(flows, false);
 
     size_t n = bitmap_count1(affected, ck->n_inputs);
@@ -2713,7 +2740,7 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         }
     }
     size_t idx;
-    memo_start(ck, flows);
+    memo_start(ck, flows, changed);
     BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
         input_clear_leaks(&ck->inputs[idx]);
         follow_input(ck, flows, map, idx);

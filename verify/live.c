@@ -260,21 +260,29 @@ static void
 summarize_flow(struct live_table *t, const struct vfy_flow *f,
                const struct live_bits *lb)
 {
-    struct hs_cube c;
+    const struct hs_sparse *s = f->match;
+    const size_t regs_w = offsetof(struct flow, regs) / sizeof(uint64_t);
     uint64_t kill[HS_N];
 
-    hs_cube_from_sparse(&c, f->match);
-    for (size_t i = 0; i < HS_N; i++) {
-        t->own.m[i] |= c.m[i];
-    }
-    const struct flow *v = (const struct flow *) c.v;
-    const struct flow *m = (const struct flow *) c.m;
-    for (int r = 0; r < FLOW_N_REGS; r++) {
-        if (m->regs[r] == UINT32_MAX) {
-            add_val(&t->own, r, v->regs[r]);
-        } else if (m->regs[r]) {
-            t->own.reg_read[r] = true;
-            t->own.n_vals[r] = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t w = s->idx[i];
+        t->own.m[w] |= HS_SM(s, i);
+        if (w < regs_w || w >= regs_w + FLOW_N_REGS / 2) {
+            continue;
+        }
+        /* Two registers per word, in memory order. */
+        uint32_t v[2], m[2];
+        uint64_t sv = HS_SV(s, i), sm = HS_SM(s, i);
+        memcpy(v, &sv, sizeof v);
+        memcpy(m, &sm, sizeof m);
+        for (int k = 0; k < 2; k++) {
+            int r = (w - regs_w) * 2 + k;
+            if (m[k] == UINT32_MAX) {
+                add_val(&t->own, r, v[k]);
+            } else if (m[k]) {
+                t->own.reg_read[r] = true;
+                t->own.n_vals[r] = 0;
+            }
         }
     }
     if (f->is_clause) {
@@ -317,19 +325,26 @@ merge(struct vfy_live *dst, const struct vfy_live *src, const uint64_t *kill)
     return changed;
 }
 
-/* Computes 'live[T]' for every table T of 'flows'. */
-void
-vfy_live_compute(const struct vfy_flows *flows, struct vfy_live live[256])
-{
-    struct live_table *tables = xcalloc(256, sizeof *tables);
-    struct live_bits lb;
-    const struct vfy_flow *f;
+/* The summaries of every table, kept from run to run. */
+struct vfy_live_state {
+    struct live_table tables[256]; /* Per table. */
+    struct live_bits lb;        /* Bits the analysis needs. */
+};
 
-    memset(&lb, 0, sizeof lb);
-    field_bits(mf_from_id(MFF_VLAN_TCI), lb.exit);
-    field_bits(mf_from_id(MFF_TUN_ID), lb.exit);
-    field_bits(mf_from_id(MFF_IN_PORT), lb.in_port);
-    memset(&((struct flow *) lb.vlan)->vlans, 0xff,
+/* Returns a state with every table empty. */
+struct vfy_live_state *
+vfy_live_create(void)
+{
+    struct vfy_live_state *st = xzalloc(sizeof *st);
+
+    for (size_t i = 0; i < 256; i++) {
+        hmap_init(&st->tables[i].edges);
+    }
+    struct live_bits *lb = &st->lb;
+    field_bits(mf_from_id(MFF_VLAN_TCI), lb->exit);
+    field_bits(mf_from_id(MFF_TUN_ID), lb->exit);
+    field_bits(mf_from_id(MFF_IN_PORT), lb->in_port);
+    memset(&((struct flow *) lb->vlan)->vlans, 0xff,
            sizeof ((struct flow *) 0)->vlans);
     static const enum mf_field_id ct_ids[] = {
         MFF_CT_STATE, MFF_CT_ZONE, MFF_CT_MARK, MFF_CT_LABEL,
@@ -337,36 +352,59 @@ vfy_live_compute(const struct vfy_flows *flows, struct vfy_live live[256])
         MFF_CT_IPV6_DST, MFF_CT_TP_SRC, MFF_CT_TP_DST,
     };
     for (size_t i = 0; i < ARRAY_SIZE(ct_ids); i++) {
-        field_bits(mf_from_id(ct_ids[i]), lb.ct);
+        field_bits(mf_from_id(ct_ids[i]), lb->ct);
     }
+    return st;
+}
 
-    for (size_t i = 0; i < 256; i++) {
-        hmap_init(&tables[i].edges);
-    }
-    HMAP_FOR_EACH (f, node, &flows->flows) {
-        summarize_flow(&tables[f->table_id], f, &lb);
-    }
+/* Empties the summary of table 'table' of 'st'. */
+void
+vfy_live_reset_table(struct vfy_live_state *st, uint8_t table)
+{
+    struct live_table *t = &st->tables[table];
+    struct live_edge *e;
 
+    HMAP_FOR_EACH_POP (e, node, &t->edges) {
+        free(e);
+    }
+    memset(&t->own, 0, sizeof t->own);
+}
+
+/* Adds flow 'f' to its table's summary in 'st'. */
+void
+vfy_live_add_flow(struct vfy_live_state *st, const struct vfy_flow *f)
+{
+    summarize_flow(&st->tables[f->table_id], f, &st->lb);
+}
+
+/* Frees 'st'. */
+void
+vfy_live_destroy(struct vfy_live_state *st)
+{
+    if (st) {
+        for (size_t i = 0; i < 256; i++) {
+            vfy_live_reset_table(st, i);
+            hmap_destroy(&st->tables[i].edges);
+        }
+        free(st);
+    }
+}
+
+/* Computes 'live[T]' for every table T from the summaries of 'st'. */
+void
+vfy_live_solve(const struct vfy_live_state *st, struct vfy_live live[256])
+{
     for (size_t i = 0; i < 256; i++) {
-        live[i] = tables[i].own;
+        live[i] = st->tables[i].own;
     }
     bool changed = true;
     while (changed) {
         changed = false;
         for (size_t i = 0; i < 256; i++) {
             const struct live_edge *e;
-            HMAP_FOR_EACH (e, node, &tables[i].edges) {
+            HMAP_FOR_EACH (e, node, &st->tables[i].edges) {
                 changed |= merge(&live[i], &live[e->target], e->kill);
             }
         }
     }
-
-    for (size_t i = 0; i < 256; i++) {
-        struct live_edge *e;
-        HMAP_FOR_EACH_POP (e, node, &tables[i].edges) {
-            free(e);
-        }
-        hmap_destroy(&tables[i].edges);
-    }
-    free(tables);
 }

@@ -119,7 +119,11 @@ struct vfy_live {
     uint32_t vals[FLOW_N_REGS][VFY_LIVE_VALS]; /* Those values. */
 };
 
-void vfy_live_compute(const struct vfy_flows *, struct vfy_live live[256]);
+struct vfy_live_state *vfy_live_create(void);
+void vfy_live_destroy(struct vfy_live_state *);
+void vfy_live_reset_table(struct vfy_live_state *, uint8_t table);
+void vfy_live_add_flow(struct vfy_live_state *, const struct vfy_flow *);
+void vfy_live_solve(const struct vfy_live_state *, struct vfy_live live[256]);
 
 /* Index fields (check.c). */
 const struct mf_field *vfy_key_field(int key);
