@@ -427,7 +427,6 @@ index_tables(struct vfy_flows *flows, bool rekey)
             continue;
         }
         t->dirty = false;
-        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
         t->no_effect = true;
         for (size_t j = 0; j < t->n_all; j++) {
             t->no_effect = t->no_effect && t->all[j]->no_effect;
@@ -435,6 +434,11 @@ index_tables(struct vfy_flows *flows, bool rekey)
         if (rekey || t->key == VFY_N_KEYS) {
             t->key = choose_key(t->all, t->n_all);
         }
+        if (t->no_effect) {
+            /* Lookups use neither the order nor the index. */
+            continue;
+        }
+        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
         for (size_t j = 0; j < t->n_all; j++) {
             const struct vfy_flow *g = t->all[j];
             struct vfy_conj *cj = (g->is_conj
@@ -1697,11 +1701,13 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
             const struct hs_sparse *m, const struct hs_sparse **taken,
             size_t n_taken, const struct frame *up, int depth)
 {
-    struct branch *x = xmalloc(sizeof *x);
+    const struct hs_sparse *few[32];
+    struct branch branch, *x = &branch;
+    size_t n_max = b->n_subs + n_taken;
 
     x->c = b->c;
     hs_and(&x->c, m);
-    x->subs = xmalloc((b->n_subs + n_taken + 1) * sizeof *x->subs);
+    x->subs = n_max <= ARRAY_SIZE(few) ? few : xmalloc(n_max * sizeof *x->subs);
     x->n_subs = 0;
     x->orig = b->orig;
 
@@ -1731,7 +1737,9 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
                      depth);
         ctx->n_steps--;
     }
-    branch_free(x);
+    if (x->subs != few) {
+        free(x->subs);
+    }
 }
 
 /* Appends 's' to the array '*v'. */
@@ -2471,6 +2479,21 @@ memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
         }
         const struct vfy_table *t = &flows->tables[i];
         vfy_live_reset_table(ck->live_state, i);
+        if (t->no_effect) {
+            /* Whatever matches, the packet goes on unchanged: only the
+             * fields that its lookups are recorded on (for incremental
+             * checks) matter. */
+            struct hs_cube bits;
+            memset(&bits, 0, sizeof bits);
+            for (int k = 0; k < 2; k++) {
+                int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
+                if (key < VFY_N_KEYS) {
+                    add_field_bits(&bits, key_ids[key]);
+                }
+            }
+            vfy_live_add_reads(ck->live_state, i, bits.m);
+            continue;
+        }
         for (size_t j = 0; j < t->n_all; j++) {
             vfy_live_add_flow(ck->live_state, t->all[j]);
         }

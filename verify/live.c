@@ -377,6 +377,15 @@ vfy_live_add_flow(struct vfy_live_state *st, const struct vfy_flow *f)
     summarize_flow(&st->tables[f->table_id], f, &st->lb);
 }
 
+/* Adds to table 'table''s summary in 'st' that the bits 'm' are read
+ * (otherwise than by tests). */
+void
+vfy_live_add_reads(struct vfy_live_state *st, uint8_t table,
+                   const uint64_t m[HS_N])
+{
+    add_reads(&st->tables[table].own, m, NULL);
+}
+
 /* Frees 'st'. */
 void
 vfy_live_destroy(struct vfy_live_state *st)

@@ -123,6 +123,8 @@ struct vfy_live_state *vfy_live_create(void);
 void vfy_live_destroy(struct vfy_live_state *);
 void vfy_live_reset_table(struct vfy_live_state *, uint8_t table);
 void vfy_live_add_flow(struct vfy_live_state *, const struct vfy_flow *);
+void vfy_live_add_reads(struct vfy_live_state *, uint8_t table,
+                        const uint64_t m[HS_N]);
 void vfy_live_solve(const struct vfy_live_state *, struct vfy_live live[256]);
 
 /* Index fields (check.c). */
