@@ -1837,6 +1837,41 @@ clause_hull(const struct vfy_clause *const *cls, size_t n)
     return hs_sparse_from_cube(&c);
 }
 
+/* Returns the hash that hs_sparse_from_cube() would give 'c'. */
+static uint32_t
+cube_hash(const struct hs_cube *c)
+{
+    uint32_t hash = 0, n = 0;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        if (c->m[i]) {
+            hash = hash_add64(hash, c->v[i] & c->m[i]);
+            hash = hash_add64(hash, c->m[i] ^ i);
+            n++;
+        }
+    }
+    return hash_finish(hash, n);
+}
+
+/* Returns true if 'c' (whose 'v' is zero where 'm' is) is 's'. */
+static bool
+cube_is_sparse(const struct hs_cube *c, const struct hs_sparse *s)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        if (!c->m[i]) {
+            continue;
+        }
+        if (j >= s->n || s->idx[j] != i || HS_SM(s, j) != c->m[i]
+            || HS_SV(s, j) != c->v[i]) {
+            return false;
+        }
+        j++;
+    }
+    return j == s->n;
+}
+
 /* What a conjunction flow does with the spaces that agree on the bits its
  * match and its clauses fix (a conj_memo's key). */
 struct conj_memo {
@@ -1933,19 +1968,17 @@ conj_memo_get(struct vfy_checker *ck, const struct vfy_conj *cj,
         k.m[i] = c->m[i] & cj->mask[i];
         k.v[i] = c->v[i] & k.m[i];
     }
-    struct hs_sparse *key = hs_sparse_from_cube(&k);
-    uint32_t hash = hash_pointer(f, key->hash);
+    uint32_t hash = hash_pointer(f, cube_hash(&k));
     struct conj_memo *cm;
 
     HMAP_FOR_EACH_WITH_HASH (cm, node, hash, &ck->conj_memo) {
-        if (cm->flow == f && hs_sparse_equal(cm->key, key)) {
-            free(key);
+        if (cm->flow == f && cube_is_sparse(&k, cm->key)) {
             return cm;
         }
     }
     cm = xzalloc(sizeof *cm);
     cm->flow = f;
-    cm->key = key;
+    cm->key = hs_sparse_from_cube(&k);
     conj_memo_compute(cm, cj, f, c);
     hmap_insert(&ck->conj_memo, &cm->node, hash);
     return cm;
@@ -2205,7 +2238,7 @@ memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
  * NULL; 'hash' is their hash. */
 static struct memo_entry *
 memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
-          const struct hs_sparse *key, const struct hs_sparse *const *subs,
+          const struct hs_cube *key, const struct hs_sparse *const *subs,
           size_t n_subs)
 {
     struct memo_entry *e;
@@ -2213,7 +2246,7 @@ memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
     HMAP_FOR_EACH_WITH_HASH (e, node, hash, &ctx->ck->memo) {
         if (e->table != table || e->depth != depth
             || e->n_recircs != ctx->n_recircs || e->n_subs != n_subs
-            || !hs_sparse_equal(e->key, key)) {
+            || !cube_is_sparse(key, e->key)) {
             continue;
         }
         bool same = true;
@@ -2309,8 +2342,7 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     size_t n_subs;
 
     memo_key(ctx, b, table, &key, subs, &n_subs);
-    struct hs_sparse *skey = hs_sparse_from_cube(&key);
-    uint32_t hash = hash_add(skey->hash, table);
+    uint32_t hash = hash_add(cube_hash(&key), table);
     hash = hash_add(hash, depth);
     hash = hash_add(hash, ctx->n_recircs);
     for (size_t i = 0; i < n_subs; i++) {
@@ -2318,10 +2350,9 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     }
     hash = hash_finish(hash, n_subs);
 
-    struct memo_entry *e = memo_find(ctx, hash, table, depth, skey, subs,
+    struct memo_entry *e = memo_find(ctx, hash, table, depth, &key, subs,
                                      n_subs);
     if (e) {
-        free(skey);
         ck->memo_hits[table]++;
     } else {
         ck->memo_made[table]++;
@@ -2337,7 +2368,7 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         e->table = table;
         e->depth = depth;
         e->n_recircs = ctx->n_recircs;
-        e->key = skey;
+        e->key = hs_sparse_from_cube(&key);
         e->n_subs = n_subs;
         e->subs = subs;
         subs = NULL;
