@@ -1707,7 +1707,8 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
 
     x->c = b->c;
     hs_and(&x->c, m);
-    x->subs = n_max <= ARRAY_SIZE(few) ? few : xmalloc(n_max * sizeof *x->subs);
+    x->subs = (n_max <= ARRAY_SIZE(few) ? few
+               : xmalloc(n_max * sizeof *x->subs));
     x->n_subs = 0;
     x->orig = b->orig;
 
