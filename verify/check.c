@@ -265,6 +265,8 @@ struct vfy_conj {
     size_t allocated;           /* Allocated size of 'clauses'. */
     uint64_t mask[HS_N];        /* Bits its clauses fix, and those of the
                                  * flows that match it. */
+    uint8_t words[HS_N];        /* The nonzero words of 'mask'... */
+    size_t n_words;             /* ...and their number. */
 };
 
 /* Appends 'f' to '*flows'. */
@@ -354,6 +356,21 @@ choose_key(struct vfy_flow **all, size_t n)
     }
     free(hashes);
     return best_count > 1 ? best : VFY_N_KEYS;
+}
+
+/* Stores in 'idx' the indexes of the nonzero words of 'm' and returns
+ * their number. */
+static size_t
+nonzero_words(const uint64_t m[HS_N], uint8_t idx[HS_N])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        if (m[i]) {
+            idx[n++] = i;
+        }
+    }
+    return n;
 }
 
 static const struct vfy_conj *find_conj(const struct vfy_table *,
@@ -448,6 +465,10 @@ index_tables(struct vfy_flows *flows, bool rekey)
             for (size_t k = 0; cj && k < g->match->n; k++) {
                 cj->mask[g->match->idx[k]] |= HS_SM(g->match, k);
             }
+        }
+        struct vfy_conj *cj;
+        HMAP_FOR_EACH (cj, node, &t->conjs) {
+            cj->n_words = nonzero_words(cj->mask, cj->words);
         }
         size_t wild_allocated = 0;
         for (size_t j = 0; j < t->n_all; j++) {
@@ -570,6 +591,9 @@ struct vfy_checker {
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
     struct vfy_live_state *live_state; /* Tables' summaries for them. */
+    uint8_t live_words[256][HS_N]; /* Per table, the nonzero words of its
+                                 * live bits... */
+    size_t n_live_words[256];   /* ...and their number. */
     struct hmap memo;           /* struct memo_entry (this run). */
     struct hmap conj_memo;      /* struct conj_memo (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
@@ -596,7 +620,8 @@ struct memo_entry {
     uint8_t table;              /* Table looked up. */
     int depth;                  /* Resubmit depth. */
     int n_recircs;              /* Conntrack recirculations nested. */
-    struct hs_sparse *key;      /* The space (a superset of the caller's). */
+    uint64_t *key;              /* The space (a superset of the caller's),
+                                 * on the table's live words. */
     const struct hs_sparse **subs; /* Its subtracted cubes: flows' matches
                                  * or cached conjunction cubes, which last
                                  * as long as the run. */
@@ -1838,39 +1863,45 @@ clause_hull(const struct vfy_clause *const *cls, size_t n)
     return hs_sparse_from_cube(&c);
 }
 
-/* Returns the hash that hs_sparse_from_cube() would give 'c'. */
+/* Returns a hash of the words 'idx' ('n' of them) of 'c'. */
 static uint32_t
-cube_hash(const struct hs_cube *c)
+words_hash(const struct hs_cube *c, const uint8_t *idx, size_t n)
 {
-    uint32_t hash = 0, n = 0;
+    uint32_t hash = 0;
 
-    for (size_t i = 0; i < HS_N; i++) {
-        if (c->m[i]) {
-            hash = hash_add64(hash, c->v[i] & c->m[i]);
-            hash = hash_add64(hash, c->m[i] ^ i);
-            n++;
-        }
+    for (size_t i = 0; i < n; i++) {
+        hash = hash_add64(hash, c->v[idx[i]]);
+        hash = hash_add64(hash, c->m[idx[i]]);
     }
     return hash_finish(hash, n);
 }
 
-/* Returns true if 'c' (whose 'v' is zero where 'm' is) is 's'. */
-static bool
-cube_is_sparse(const struct hs_cube *c, const struct hs_sparse *s)
+/* Returns a copy of the words 'idx' ('n' of them) of 'c': their values,
+ * then their masks. */
+static uint64_t *
+words_copy(const struct hs_cube *c, const uint8_t *idx, size_t n)
 {
-    size_t j = 0;
+    uint64_t *w = xmalloc((2 * n + 1) * sizeof *w);
 
-    for (size_t i = 0; i < HS_N; i++) {
-        if (!c->m[i]) {
-            continue;
-        }
-        if (j >= s->n || s->idx[j] != i || HS_SM(s, j) != c->m[i]
-            || HS_SV(s, j) != c->v[i]) {
+    for (size_t i = 0; i < n; i++) {
+        w[i] = c->v[idx[i]];
+        w[n + i] = c->m[idx[i]];
+    }
+    return w;
+}
+
+/* Returns true if the words 'idx' ('n' of them) of 'c' are 'w' (as
+ * words_copy() gives them). */
+static bool
+words_equal(const struct hs_cube *c, const uint8_t *idx, size_t n,
+            const uint64_t *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] != c->v[idx[i]] || w[n + i] != c->m[idx[i]]) {
             return false;
         }
-        j++;
     }
-    return j == s->n;
+    return true;
 }
 
 /* What a conjunction flow does with the spaces that agree on the bits its
@@ -1878,7 +1909,8 @@ cube_is_sparse(const struct hs_cube *c, const struct hs_sparse *s)
 struct conj_memo {
     struct hmap_node node;      /* In vfy_checker 'conj_memo'. */
     const struct vfy_flow *flow; /* The conjunction flow. */
-    struct hs_sparse *key;      /* The space on those bits. */
+    uint64_t *key;              /* The space on those bits (its words
+                                 * 'words' of the conjunction). */
     bool match;                 /* Every dimension has a clause. */
     bool exact;                 /* 'cubes' is its exact extent. */
     struct hs_sparse **cubes;   /* If so, its cubes. */
@@ -1965,21 +1997,23 @@ conj_memo_get(struct vfy_checker *ck, const struct vfy_conj *cj,
 {
     struct hs_cube k;
 
-    for (size_t i = 0; i < HS_N; i++) {
-        k.m[i] = c->m[i] & cj->mask[i];
-        k.v[i] = c->v[i] & k.m[i];
+    for (size_t i = 0; i < cj->n_words; i++) {
+        size_t w = cj->words[i];
+        k.m[w] = c->m[w] & cj->mask[w];
+        k.v[w] = c->v[w] & k.m[w];
     }
-    uint32_t hash = hash_pointer(f, cube_hash(&k));
+    uint32_t hash = hash_pointer(f, words_hash(&k, cj->words, cj->n_words));
     struct conj_memo *cm;
 
     HMAP_FOR_EACH_WITH_HASH (cm, node, hash, &ck->conj_memo) {
-        if (cm->flow == f && cube_is_sparse(&k, cm->key)) {
+        if (cm->flow == f && words_equal(&k, cj->words, cj->n_words,
+                                         cm->key)) {
             return cm;
         }
     }
     cm = xzalloc(sizeof *cm);
     cm->flow = f;
-    cm->key = hs_sparse_from_cube(&k);
+    cm->key = words_copy(&k, cj->words, cj->n_words);
     conj_memo_compute(cm, cj, f, c);
     hmap_insert(&ck->conj_memo, &cm->node, hash);
     return cm;
@@ -2247,7 +2281,8 @@ memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
     HMAP_FOR_EACH_WITH_HASH (e, node, hash, &ctx->ck->memo) {
         if (e->table != table || e->depth != depth
             || e->n_recircs != ctx->n_recircs || e->n_subs != n_subs
-            || !cube_is_sparse(key, e->key)) {
+            || !words_equal(key, ctx->ck->live_words[table],
+                            ctx->ck->n_live_words[table], e->key)) {
             continue;
         }
         bool same = true;
@@ -2343,7 +2378,8 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     size_t n_subs;
 
     memo_key(ctx, b, table, &key, subs, &n_subs);
-    uint32_t hash = hash_add(cube_hash(&key), table);
+    uint32_t hash = hash_add(words_hash(&key, ck->live_words[table],
+                                        ck->n_live_words[table]), table);
     hash = hash_add(hash, depth);
     hash = hash_add(hash, ctx->n_recircs);
     for (size_t i = 0; i < n_subs; i++) {
@@ -2369,7 +2405,8 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         e->table = table;
         e->depth = depth;
         e->n_recircs = ctx->n_recircs;
-        e->key = hs_sparse_from_cube(&key);
+        e->key = words_copy(&key, ck->live_words[table],
+                            ck->n_live_words[table]);
         e->n_subs = n_subs;
         e->subs = subs;
         subs = NULL;
@@ -2540,6 +2577,10 @@ memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
     memset(ck->memo_made, 0, sizeof ck->memo_made);
     memset(ck->memo_hits, 0, sizeof ck->memo_hits);
     vfy_live_solve(ck->live_state, ck->live);
+    for (size_t i = 0; i < 256; i++) {
+        ck->n_live_words[i] = nonzero_words(ck->live[i].m,
+                                            ck->live_words[i]);
+    }
 }
 
 /* The checker. */
