@@ -267,6 +267,11 @@ struct vfy_conj {
                                  * flows that match it. */
     uint8_t words[HS_N];        /* The nonzero words of 'mask'... */
     size_t n_words;             /* ...and their number. */
+    struct hs_sparse **hulls;   /* Per dimension, the hull of its clauses
+                                 * (NULL: none): a space that misses one
+                                 * meets no clause of that dimension. */
+    size_t n_hulls;             /* Number of dimensions (0 if the clauses
+                                 * disagree on it: no hulls then). */
 };
 
 /* Appends 'f' to '*flows'. */
@@ -300,6 +305,10 @@ table_clear(struct vfy_table *t)
     }
     struct vfy_conj *cj;
     HMAP_FOR_EACH_POP (cj, node, &t->conjs) {
+        for (size_t i = 0; i < cj->n_hulls; i++) {
+            free(cj->hulls[i]);
+        }
+        free(cj->hulls);
         free(cj->clauses);
         free(cj);
     }
@@ -375,6 +384,37 @@ nonzero_words(const uint64_t m[HS_N], uint8_t idx[HS_N])
 
 static const struct vfy_conj *find_conj(const struct vfy_table *,
                                         uint32_t id);
+static struct hs_sparse *clause_hull(const struct vfy_clause *const *,
+                                     size_t n);
+
+/* Computes the hull of each dimension of 'cj''s clauses. */
+static void
+conj_hulls(struct vfy_conj *cj)
+{
+    const struct vfy_clause **cls = xmalloc((cj->n ? cj->n : 1)
+                                            * sizeof *cls);
+
+    /* Every clause must give the same number of dimensions, so that a
+     * conjunction flow of any priority looks at all of them. */
+    cj->n_hulls = cj->n ? cj->clauses[0].n_dims : 0;
+    for (size_t i = 0; i < cj->n; i++) {
+        if (cj->clauses[i].n_dims != cj->n_hulls
+            || cj->clauses[i].dim >= cj->n_hulls) {
+            cj->n_hulls = 0;
+        }
+    }
+    cj->hulls = xcalloc(MAX(cj->n_hulls, 1), sizeof *cj->hulls);
+    for (size_t d = 0; d < cj->n_hulls; d++) {
+        size_t n = 0;
+        for (size_t i = 0; i < cj->n; i++) {
+            if (cj->clauses[i].dim == d) {
+                cls[n++] = &cj->clauses[i];
+            }
+        }
+        cj->hulls[d] = n ? clause_hull(cls, n) : NULL;
+    }
+    free(cls);
+}
 
 /* Rebuilds the index of every changed table of 'flows'; with 'rekey',
  * chooses every table's index field again. */
@@ -469,6 +509,7 @@ index_tables(struct vfy_flows *flows, bool rekey)
         struct vfy_conj *cj;
         HMAP_FOR_EACH (cj, node, &t->conjs) {
             cj->n_words = nonzero_words(cj->mask, cj->words);
+            conj_hulls(cj);
         }
         size_t wild_allocated = 0;
         for (size_t j = 0; j < t->n_all; j++) {
@@ -2049,6 +2090,11 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
     const struct vfy_conj *cj = find_conj(t, f->conj_id);
     if (!cj) {
         return;                 /* No clause: matches nothing. */
+    }
+    for (size_t d = 0; d < cj->n_hulls; d++) {
+        if (cj->hulls[d] && !hs_intersects(&b->c, cj->hulls[d])) {
+            return;             /* No clause of dimension 'd' meets it. */
+        }
     }
     const struct conj_memo *cm = conj_memo_get(ctx->ck, cj, f, &b->c);
     if (!cm->match) {
