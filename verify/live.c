@@ -39,7 +39,37 @@ struct live_edge {
 struct live_table {
     struct vfy_live own;        /* Read by the table's flows. */
     struct hmap edges;          /* struct live_edge, deduplicated. */
+    struct hmap shapes;         /* struct live_shape: actions walked. */
 };
+
+/* The shape of a list of actions walked already: actions that differ only
+ * in the values they set read and write the same bits.  (Two shapes with
+ * one hash would only make the live bits smaller than they are, which
+ * costs the memo sharing, never soundness.) */
+struct live_shape {
+    struct hmap_node node;      /* In live_table 'shapes', by hash. */
+};
+
+/* Returns the hash of the shape of 'len' bytes of actions 'ofpacts'. */
+static uint32_t
+actions_shape(const struct ofpact *ofpacts, size_t len)
+{
+    const struct ofpact *a;
+    uint32_t hash = 0;
+
+    OFPACT_FOR_EACH (a, ofpacts, len) {
+        if (a->type == OFPACT_SET_FIELD) {
+            const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            hash = hash_add(hash, a->type);
+            hash = hash_add(hash, sf->field->id);
+            hash = hash_bytes(ofpact_set_field_mask(sf), sf->field->n_bytes,
+                              hash);
+        } else {
+            hash = hash_bytes(a, a->len, hash);
+        }
+    }
+    return hash_finish(hash, len);
+}
 
 /* Adds 'val' to the exact values of register 'r' of 'l'. */
 static void
@@ -288,6 +318,12 @@ summarize_flow(struct live_table *t, const struct vfy_flow *f,
     if (f->is_clause) {
         return;                 /* Its actions are conjunction() only. */
     }
+    uint32_t shape = actions_shape(f->ofpacts, f->ofpacts_len);
+    if (hmap_first_with_hash(&t->shapes, shape)) {
+        return;
+    }
+    struct live_shape *ls = xmalloc(sizeof *ls);
+    hmap_insert(&t->shapes, &ls->node, shape);
     memset(kill, 0, sizeof kill);
     walk_actions(t, f->table_id, f->ofpacts, f->ofpacts_len, kill, lb);
 }
@@ -339,6 +375,7 @@ vfy_live_create(void)
 
     for (size_t i = 0; i < 256; i++) {
         hmap_init(&st->tables[i].edges);
+        hmap_init(&st->tables[i].shapes);
     }
     struct live_bits *lb = &st->lb;
     field_bits(mf_from_id(MFF_VLAN_TCI), lb->exit);
@@ -367,6 +404,10 @@ vfy_live_reset_table(struct vfy_live_state *st, uint8_t table)
     HMAP_FOR_EACH_POP (e, node, &t->edges) {
         free(e);
     }
+    struct live_shape *ls;
+    HMAP_FOR_EACH_POP (ls, node, &t->shapes) {
+        free(ls);
+    }
     memset(&t->own, 0, sizeof t->own);
 }
 
@@ -394,6 +435,7 @@ vfy_live_destroy(struct vfy_live_state *st)
         for (size_t i = 0; i < 256; i++) {
             vfy_live_reset_table(st, i);
             hmap_destroy(&st->tables[i].edges);
+            hmap_destroy(&st->tables[i].shapes);
         }
         free(st);
     }
