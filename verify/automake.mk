@@ -6,6 +6,7 @@ verify_libverify_a_SOURCES = \
 	verify/check.c \
 	verify/hspace.c \
 	verify/hspace.h \
+	verify/live.c \
 	verify/verify.c \
 	verify/verify.h \
 	verify/verify-private.h

@@ -50,6 +50,10 @@
 /* Counterexamples kept per input port. */
 #define MAX_LEAKS_PER_PORT 32
 
+/* Entries a table gets in a run before the memo judges whether they are
+ * found again often enough to be worth keeping. */
+#define MEMO_TRIAL 64
+
 /* Steps of a path kept for a report. */
 #define MAX_STEPS 256
 
@@ -259,6 +263,15 @@ struct vfy_conj {
     struct vfy_clause *clauses; /* Its clauses. */
     size_t n;                   /* Number of them. */
     size_t allocated;           /* Allocated size of 'clauses'. */
+    uint64_t mask[HS_N];        /* Bits its clauses fix, and those of the
+                                 * flows that match it. */
+    uint8_t words[HS_N];        /* The nonzero words of 'mask'... */
+    size_t n_words;             /* ...and their number. */
+    struct hs_sparse **hulls;   /* Per dimension, the hull of its clauses
+                                 * (NULL: none): a space that misses one
+                                 * meets no clause of that dimension. */
+    size_t n_hulls;             /* Number of dimensions (0 if the clauses
+                                 * disagree on it: no hulls then). */
 };
 
 /* Appends 'f' to '*flows'. */
@@ -292,6 +305,10 @@ table_clear(struct vfy_table *t)
     }
     struct vfy_conj *cj;
     HMAP_FOR_EACH_POP (cj, node, &t->conjs) {
+        for (size_t i = 0; i < cj->n_hulls; i++) {
+            free(cj->hulls[i]);
+        }
+        free(cj->hulls);
         free(cj->clauses);
         free(cj);
     }
@@ -350,6 +367,55 @@ choose_key(struct vfy_flow **all, size_t n)
     return best_count > 1 ? best : VFY_N_KEYS;
 }
 
+/* Stores in 'idx' the indexes of the nonzero words of 'm' and returns
+ * their number. */
+static size_t
+nonzero_words(const uint64_t m[HS_N], uint8_t idx[HS_N])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < HS_N; i++) {
+        if (m[i]) {
+            idx[n++] = i;
+        }
+    }
+    return n;
+}
+
+static const struct vfy_conj *find_conj(const struct vfy_table *,
+                                        uint32_t id);
+static struct hs_sparse *clause_hull(const struct vfy_clause *const *,
+                                     size_t n);
+
+/* Computes the hull of each dimension of 'cj''s clauses. */
+static void
+conj_hulls(struct vfy_conj *cj)
+{
+    const struct vfy_clause **cls = xmalloc((cj->n ? cj->n : 1)
+                                            * sizeof *cls);
+
+    /* Every clause must give the same number of dimensions, so that a
+     * conjunction flow of any priority looks at all of them. */
+    cj->n_hulls = cj->n ? cj->clauses[0].n_dims : 0;
+    for (size_t i = 0; i < cj->n; i++) {
+        if (cj->clauses[i].n_dims != cj->n_hulls
+            || cj->clauses[i].dim >= cj->n_hulls) {
+            cj->n_hulls = 0;
+        }
+    }
+    cj->hulls = xcalloc(MAX(cj->n_hulls, 1), sizeof *cj->hulls);
+    for (size_t d = 0; d < cj->n_hulls; d++) {
+        size_t n = 0;
+        for (size_t i = 0; i < cj->n; i++) {
+            if (cj->clauses[i].dim == d) {
+                cls[n++] = &cj->clauses[i];
+            }
+        }
+        cj->hulls[d] = n ? clause_hull(cls, n) : NULL;
+    }
+    free(cls);
+}
+
 /* Rebuilds the index of every changed table of 'flows'; with 'rekey',
  * chooses every table's index field again. */
 static void
@@ -400,6 +466,9 @@ index_tables(struct vfy_flows *flows, bool rekey)
                                              sizeof *cj->clauses);
                 }
                 struct vfy_clause *cl = &cj->clauses[cj->n++];
+                for (size_t i = 0; i < f->match->n; i++) {
+                    cj->mask[f->match->idx[i]] |= HS_SM(f->match, i);
+                }
                 cl->flow = f;
                 cl->dim = oc->clause;
                 cl->n_dims = oc->n_clauses;
@@ -415,13 +484,32 @@ index_tables(struct vfy_flows *flows, bool rekey)
             continue;
         }
         t->dirty = false;
-        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
         t->no_effect = true;
         for (size_t j = 0; j < t->n_all; j++) {
             t->no_effect = t->no_effect && t->all[j]->no_effect;
         }
         if (rekey || t->key == VFY_N_KEYS) {
             t->key = choose_key(t->all, t->n_all);
+        }
+        if (t->no_effect) {
+            /* Lookups use neither the order nor the index. */
+            continue;
+        }
+        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
+        for (size_t j = 0; j < t->n_all; j++) {
+            const struct vfy_flow *g = t->all[j];
+            struct vfy_conj *cj = (g->is_conj
+                                   ? CONST_CAST(struct vfy_conj *,
+                                                find_conj(t, g->conj_id))
+                                   : NULL);
+            for (size_t k = 0; cj && k < g->match->n; k++) {
+                cj->mask[g->match->idx[k]] |= HS_SM(g->match, k);
+            }
+        }
+        struct vfy_conj *cj;
+        HMAP_FOR_EACH (cj, node, &t->conjs) {
+            cj->n_words = nonzero_words(cj->mask, cj->words);
+            conj_hulls(cj);
         }
         size_t wild_allocated = 0;
         for (size_t j = 0; j < t->n_all; j++) {
@@ -474,6 +562,8 @@ struct rec {
     bool exact[2];              /* Whether each field was fixed. */
     uint64_t val[2][2];         /* Its value, if so. */
     unsigned long *ports;       /* Input ports (by index) that looked. */
+    uint64_t stamp;             /* Serial of the last memo entry that
+                                 * listed it. */
 };
 
 /* The lookup records of one table. */
@@ -522,6 +612,7 @@ struct input {
     uint32_t tag;               /* IN_VLAN: the VID; IN_VNI: the VNI. */
     ofp_port_t port;            /* Its ofport. */
     char *network;              /* Its network. */
+    size_t net_id;              /* Its network's number in this run. */
     char *name;                 /* In reports: "vNIC web1", "uplink VLAN
                                  * 101", "tunnel VNI 5001". */
     struct leak *leaks;         /* Counterexamples. */
@@ -539,6 +630,55 @@ struct vfy_checker {
     struct rec_set recs[256];   /* Lookup records per table. */
     size_t n_flows;             /* Flows in the table at the last run. */
     size_t n_followed;          /* Ports followed by the last run. */
+    struct vfy_live *live;      /* Live bits per table (this run). */
+    struct vfy_live_state *live_state; /* Tables' summaries for them. */
+    uint8_t live_words[256][HS_N]; /* Per table, the nonzero words of its
+                                 * live bits... */
+    size_t n_live_words[256];   /* ...and their number. */
+    struct hmap memo;           /* struct memo_entry (this run). */
+    struct hmap conj_memo;      /* struct conj_memo (this run). */
+    struct memo_entry **done;   /* Entries, in the order completed. */
+    size_t n_done;              /* Number of them. */
+    size_t allocated_done;      /* Allocated size of 'done'. */
+    uint64_t serial;            /* Serial of the last entry made. */
+    uint32_t memo_made[256];    /* Entries made per table (this run). */
+    uint32_t memo_hits[256];    /* Entries found again per table. */
+};
+
+/* An exit recorded in a memo entry. */
+struct mexit {
+    ofp_port_t port;            /* The port (OFPP_NONE: opaque). */
+    struct hs_sparse *c;        /* Trunks: the set that leaves... */
+    struct hs_sparse **subs;    /* ...minus these... */
+    size_t n_subs;              /* ...(number of them). */
+};
+
+/* A memo entry: what a lookup of 'table' with nothing to return to does
+ * with the space 'key' minus 'subs' (Documentation/verify.md, "Cost"):
+ * its exits, and those of the memoized lookups it made ('kids'). */
+struct memo_entry {
+    struct hmap_node node;      /* In vfy_checker 'memo'. */
+    uint8_t table;              /* Table looked up. */
+    int depth;                  /* Resubmit depth. */
+    int n_recircs;              /* Conntrack recirculations nested. */
+    uint64_t *key;              /* The space (a superset of the caller's),
+                                 * on the table's live words. */
+    const struct hs_sparse **subs; /* Its subtracted cubes: flows' matches
+                                 * or cached conjunction cubes, which last
+                                 * as long as the run. */
+    size_t n_subs;              /* Number of them. */
+    bool done;                  /* Computed. */
+    uint64_t serial;            /* Its number. */
+    struct mexit *exits;        /* Exits of its own lookups. */
+    size_t n_exits, allocated_exits; /* Their number, allocated size. */
+    struct memo_entry **kids;   /* Memoized lookups it made. */
+    size_t n_kids, allocated_kids; /* Their number, allocated size. */
+    struct rec **recs;          /* Lookup records of its own lookups. */
+    size_t n_recs, allocated_recs; /* Their number, allocated size. */
+    unsigned long *users;       /* Inputs that used it (or NULL). */
+    bool users_borrowed;        /* 'users' is a parent's. */
+    size_t vnet[2];             /* Networks whose verdict is cached... */
+    int8_t vres[2];             /* ...-1 none, 0 safe, 1 may leak. */
 };
 
 /* A set of packets on its way: a cube minus subtracted cubes, and what
@@ -580,10 +720,13 @@ struct ctx {
     struct step steps[MAX_STEPS]; /* The path so far. */
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
+    struct memo_entry *collect; /* Entry being computed, or NULL. */
 };
 
 static void lookup(struct ctx *, const struct branch *, uint8_t table,
                    const struct frame *, int depth);
+static void lookup_raw(struct ctx *, const struct branch *, uint8_t table,
+                       const struct frame *, int depth);
 static void exec_actions(struct ctx *, struct branch *,
                          const struct ofpact *, size_t len, uint8_t table,
                          const struct frame *, int depth);
@@ -623,16 +766,30 @@ record_lookup(struct ctx *ctx, uint8_t table, const struct hs_cube *c)
     HMAP_FOR_EACH_WITH_HASH (r, node, hash, &rs->recs) {
         if (r->exact[0] == exact[0] && r->exact[1] == exact[1]
             && !memcmp(r->val, val, sizeof val)) {
-            bitmap_set1(r->ports, ctx->idx);
-            return;
+            goto found;
         }
     }
     r = xzalloc(sizeof *r);
     memcpy(r->exact, exact, sizeof exact);
     memcpy(r->val, val, sizeof val);
     r->ports = bitmap_allocate(ctx->ck->n_inputs);
-    bitmap_set1(r->ports, ctx->idx);
     hmap_insert(&rs->recs, &r->node, hash);
+
+found:
+    if (ctx->collect) {
+        /* The inputs that use the entry get it when the run ends. */
+        struct memo_entry *e = ctx->collect;
+        if (r->stamp != e->serial) {
+            r->stamp = e->serial;
+            if (e->n_recs >= e->allocated_recs) {
+                e->recs = x2nrealloc(e->recs, &e->allocated_recs,
+                                     sizeof *e->recs);
+            }
+            e->recs[e->n_recs++] = r;
+        }
+    } else {
+        bitmap_set1(r->ports, ctx->idx);
+    }
 }
 
 /* Returns a copy of the branch 'b' (its own subs array). */
@@ -969,10 +1126,39 @@ add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
     ds_destroy(&s);
 }
 
+/* Records in 'e' an exit on 'port' (OFPP_NONE: opaque), of the set 'b'
+ * if it is a trunk. */
+static void
+memo_add_exit(struct memo_entry *e, ofp_port_t port, const struct branch *b)
+{
+    if (e->n_exits >= e->allocated_exits) {
+        e->exits = x2nrealloc(e->exits, &e->allocated_exits,
+                              sizeof *e->exits);
+    }
+    struct mexit *x = &e->exits[e->n_exits++];
+    x->port = port;
+    x->c = NULL;
+    x->subs = NULL;
+    x->n_subs = 0;
+    if (b) {
+        x->c = hs_sparse_from_cube(&b->c);
+        x->subs = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *x->subs);
+        for (size_t i = 0; i < b->n_subs; i++) {
+            const struct hs_sparse *s = b->subs[i];
+            x->subs[i] = xmemdup(s, sizeof *s + 2 * s->n * sizeof s->w[0]);
+        }
+        x->n_subs = b->n_subs;
+    }
+}
+
 /* Records that 'b' reaches something unmodeled ('what'). */
 static void
 opaque(struct ctx *ctx, const struct branch *b, const char *what)
 {
+    if (ctx->collect) {
+        memo_add_exit(ctx->collect, OFPP_NONE, NULL);
+        return;
+    }
     char *exit = xasprintf("opaque: %s (may reach any port)", what);
     add_leak(ctx, b, OFPP_NONE, exit, NULL, hash_string(what, 1) | 1);
     free(exit);
@@ -1068,6 +1254,15 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
     }
 
     const struct vfy_vnic *vnic = vfy_portmap_find_vnic(ctx->map, port);
+    if (ctx->collect) {
+        /* Judged per input network when the entry is used. */
+        bool trunk = ((ctx->map->has_uplink && port == ctx->map->uplink)
+                      || (ctx->map->has_tunnel && port == ctx->map->tunnel));
+        if (vnic || trunk) {
+            memo_add_exit(ctx->collect, port, trunk ? b : NULL);
+        }
+        return;
+    }
     if (vnic) {
         if (strcmp(vnic->network, ctx->in->network)) {
             char *exit = xasprintf("port %"PRIu16" (vNIC %s of %s)",
@@ -1572,11 +1767,14 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
             const struct hs_sparse *m, const struct hs_sparse **taken,
             size_t n_taken, const struct frame *up, int depth)
 {
-    struct branch *x = xmalloc(sizeof *x);
+    const struct hs_sparse *few[32];
+    struct branch branch, *x = &branch;
+    size_t n_max = b->n_subs + n_taken;
 
     x->c = b->c;
     hs_and(&x->c, m);
-    x->subs = xmalloc((b->n_subs + n_taken + 1) * sizeof *x->subs);
+    x->subs = (n_max <= ARRAY_SIZE(few) ? few
+               : xmalloc(n_max * sizeof *x->subs));
     x->n_subs = 0;
     x->orig = b->orig;
 
@@ -1606,7 +1804,9 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
                      depth);
         ctx->n_steps--;
     }
-    branch_free(x);
+    if (x->subs != few) {
+        free(x->subs);
+    }
 }
 
 /* Appends 's' to the array '*v'. */
@@ -1704,111 +1904,230 @@ clause_hull(const struct vfy_clause *const *cls, size_t n)
     return hs_sparse_from_cube(&c);
 }
 
-/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
- * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
- * surely takes from the flows below it; '*owned' collects the cubes
- * allocated for that. */
-static void
-follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
-            const struct vfy_flow *f, const struct hs_sparse ***taken,
-            size_t *n_taken, size_t *taken_allocated, size_t n_above,
-            struct hs_sparse ***owned, size_t *n_owned,
-            const struct frame *up, int depth)
+/* Returns a hash of the words 'idx' ('n' of them) of 'c'. */
+static uint32_t
+words_hash(const struct hs_cube *c, const uint8_t *idx, size_t n)
 {
-    const struct vfy_conj *cj = find_conj(t, f->conj_id);
-    if (!cj) {
-        return;                 /* No clause: matches nothing. */
-    }
+    uint32_t hash = 0;
 
-    /* The clauses at the conjunction's priority that meet the space,
-     * per dimension. */
+    for (size_t i = 0; i < n; i++) {
+        hash = hash_add64(hash, c->v[idx[i]]);
+        hash = hash_add64(hash, c->m[idx[i]]);
+    }
+    return hash_finish(hash, n);
+}
+
+/* Returns a copy of the words 'idx' ('n' of them) of 'c': their values,
+ * then their masks. */
+static uint64_t *
+words_copy(const struct hs_cube *c, const uint8_t *idx, size_t n)
+{
+    uint64_t *w = xmalloc((2 * n + 1) * sizeof *w);
+
+    for (size_t i = 0; i < n; i++) {
+        w[i] = c->v[idx[i]];
+        w[n + i] = c->m[idx[i]];
+    }
+    return w;
+}
+
+/* Returns true if the words 'idx' ('n' of them) of 'c' are 'w' (as
+ * words_copy() gives them). */
+static bool
+words_equal(const struct hs_cube *c, const uint8_t *idx, size_t n,
+            const uint64_t *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] != c->v[idx[i]] || w[n + i] != c->m[idx[i]]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What a conjunction flow does with the spaces that agree on the bits its
+ * match and its clauses fix (a conj_memo's key). */
+struct conj_memo {
+    struct hmap_node node;      /* In vfy_checker 'conj_memo'. */
+    const struct vfy_flow *flow; /* The conjunction flow. */
+    uint64_t *key;              /* The space on those bits (its words
+                                 * 'words' of the conjunction). */
+    bool match;                 /* Every dimension has a clause. */
+    bool exact;                 /* 'cubes' is its exact extent. */
+    struct hs_sparse **cubes;   /* If so, its cubes. */
+    size_t n_cubes;             /* Number of them. */
+    struct hs_sparse *hull;     /* The dimensions' hulls, intersected, or
+                                 * NULL if they do not meet. */
+};
+
+/* Computes 'cm' for conjunction flow 'f' of clauses 'cj' and the space
+ * 'c'. */
+static void
+conj_memo_compute(struct conj_memo *cm, const struct vfy_conj *cj,
+                  const struct vfy_flow *f, const struct hs_cube *c)
+{
     size_t n_dims = 0;
     for (size_t i = 0; i < cj->n; i++) {
         if (cj->clauses[i].flow->priority == f->priority) {
             n_dims = MAX(n_dims, cj->clauses[i].n_dims);
         }
     }
-    if (!n_dims) {
+    cm->match = n_dims > 0;
+    if (!cm->match) {
         return;
     }
+
+    /* The clauses at the conjunction's priority that meet the space,
+     * per dimension. */
     const struct vfy_clause **dims[64];
     size_t n_dim[64];
     struct hs_cube base;
     hs_cube_from_sparse(&base, f->match);
-    struct hs_cube within = b->c;
+    struct hs_cube within = *c;
     hs_and(&within, f->match);
-    bool match = true;
     for (size_t d = 0; d < n_dims; d++) {
         dims[d] = xmalloc((cj->n ? cj->n : 1) * sizeof *dims[d]);
         n_dim[d] = 0;
-        for (size_t i = 0; i < cj->n; i++) {
-            const struct vfy_clause *cl = &cj->clauses[i];
-            if (cl->dim == d && cl->flow->priority == f->priority
-                && cl->n_dims == n_dims
-                && hs_intersects(&within, cl->flow->match)) {
-                dims[d][n_dim[d]++] = cl;
-            }
+    }
+    for (size_t i = 0; i < cj->n; i++) {
+        const struct vfy_clause *cl = &cj->clauses[i];
+        if (cl->dim < n_dims && cl->flow->priority == f->priority
+            && cl->n_dims == n_dims
+            && hs_intersects(&within, cl->flow->match)) {
+            dims[cl->dim][n_dim[cl->dim]++] = cl;
         }
-        match = match && n_dim[d] > 0;
+    }
+    for (size_t d = 0; d < n_dims; d++) {
+        cm->match = cm->match && n_dim[d] > 0;
     }
 
-    if (match) {
-        /* The conjunction's exact cubes (clause by clause), which the flows
-         * below must not take, if they are few enough; one cube that
-         * holds them all (each dimension's hull) is what is followed when
-         * there are several: over-approximating the part that goes
-         * through the flow's actions is safe, and spares following the
-         * same actions once per member address. */
-        struct hs_sparse **cubes = NULL;
-        size_t n_cubes = 0;
+    if (cm->match) {
         const struct vfy_clause *const **cdims
             = (const struct vfy_clause *const **) dims;
-        bool exact = conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, NULL,
-                                &n_cubes, MAX_CONJ_CUBES);
-        if (exact) {
-            n_cubes = 0;
-            conj_cubes(&base, &b->c, cdims, n_dim, 0, n_dims, &cubes,
-                       &n_cubes, MAX_CONJ_CUBES);
-        } else {
-            n_cubes = 0;
+        cm->exact = conj_cubes(&base, c, cdims, n_dim, 0, n_dims, NULL,
+                               &cm->n_cubes, MAX_CONJ_CUBES);
+        cm->n_cubes = 0;
+        if (cm->exact) {
+            conj_cubes(&base, c, cdims, n_dim, 0, n_dims, &cm->cubes,
+                       &cm->n_cubes, MAX_CONJ_CUBES);
         }
-        if (exact && n_cubes == 1) {
-            follow_flow(ctx, b, f, cubes[0], *taken, n_above, up, depth);
-        } else if (!exact || n_cubes > 1) {
-            struct hs_cube hull_all = within;
-            for (size_t d = 0; d < n_dims && match; d++) {
-                struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
-                if (hs_intersects(&hull_all, hs)) {
-                    hs_and(&hull_all, hs);
-                } else {
-                    match = false;
-                }
-                free(hs);
+        struct hs_cube hull;
+        memset(&hull, 0, sizeof hull);
+        bool meet = true;
+        for (size_t d = 0; d < n_dims && meet; d++) {
+            struct hs_sparse *hs = clause_hull(dims[d], n_dim[d]);
+            if (hs_intersects(&hull, hs)) {
+                hs_and(&hull, hs);
+            } else {
+                meet = false;
             }
-            if (match) {
-                struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
-                follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
-                free(m);
-            }
+            free(hs);
         }
-        for (size_t i = 0; exact && i < n_cubes; i++) {
-            push_sparse(taken, n_taken, taken_allocated, cubes[i]);
-        }
-        for (size_t i = 0; i < n_cubes; i++) {
-            *owned = xrealloc(*owned, (*n_owned + 1) * sizeof **owned);
-            (*owned)[(*n_owned)++] = cubes[i];
-        }
-        free(cubes);
+        cm->hull = meet ? hs_sparse_from_cube(&hull) : NULL;
     }
     for (size_t d = 0; d < n_dims; d++) {
         free(dims[d]);
     }
 }
 
+/* Returns what conjunction flow 'f' of clauses 'cj' does with 'c', from
+ * the checker's cache. */
+static const struct conj_memo *
+conj_memo_get(struct vfy_checker *ck, const struct vfy_conj *cj,
+              const struct vfy_flow *f, const struct hs_cube *c)
+{
+    struct hs_cube k;
+
+    for (size_t i = 0; i < cj->n_words; i++) {
+        size_t w = cj->words[i];
+        k.m[w] = c->m[w] & cj->mask[w];
+        k.v[w] = c->v[w] & k.m[w];
+    }
+    uint32_t hash = hash_pointer(f, words_hash(&k, cj->words, cj->n_words));
+    struct conj_memo *cm;
+
+    HMAP_FOR_EACH_WITH_HASH (cm, node, hash, &ck->conj_memo) {
+        if (cm->flow == f && words_equal(&k, cj->words, cj->n_words,
+                                         cm->key)) {
+            return cm;
+        }
+    }
+    cm = xzalloc(sizeof *cm);
+    cm->flow = f;
+    cm->key = words_copy(&k, cj->words, cj->n_words);
+    conj_memo_compute(cm, cj, f, c);
+    hmap_insert(&ck->conj_memo, &cm->node, hash);
+    return cm;
+}
+
+/* Frees the checker's cache of conjunctions. */
+static void
+conj_memo_clear(struct vfy_checker *ck)
+{
+    struct conj_memo *cm;
+
+    HMAP_FOR_EACH_POP (cm, node, &ck->conj_memo) {
+        free(cm->key);
+        for (size_t i = 0; i < cm->n_cubes; i++) {
+            free(cm->cubes[i]);
+        }
+        free(cm->cubes);
+        free(cm->hull);
+        free(cm);
+    }
+}
+
+/* Follows 'b' into conjunction flow 'f' of table 't', minus the first
+ * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * surely takes from the flows below it (cubes that the checker's cache
+ * owns). */
+static void
+follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
+            const struct vfy_flow *f, const struct hs_sparse ***taken,
+            size_t *n_taken, size_t *taken_allocated, size_t n_above,
+            const struct frame *up, int depth)
+{
+    const struct vfy_conj *cj = find_conj(t, f->conj_id);
+    if (!cj) {
+        return;                 /* No clause: matches nothing. */
+    }
+    for (size_t d = 0; d < cj->n_hulls; d++) {
+        if (cj->hulls[d] && !hs_intersects(&b->c, cj->hulls[d])) {
+            return;             /* No clause of dimension 'd' meets it. */
+        }
+    }
+    const struct conj_memo *cm = conj_memo_get(ctx->ck, cj, f, &b->c);
+    if (!cm->match) {
+        return;
+    }
+
+    /* The conjunction's exact cubes (clause by clause), which the flows
+     * below must not take, if they are few enough; one cube that holds
+     * them all (each dimension's hull) is what is followed when there are
+     * several: over-approximating the part that goes through the flow's
+     * actions is safe, and spares following the same actions once per
+     * member address. */
+    if (cm->exact && cm->n_cubes == 1) {
+        follow_flow(ctx, b, f, cm->cubes[0], *taken, n_above, up, depth);
+    } else if (!cm->exact || cm->n_cubes > 1) {
+        struct hs_cube hull_all = b->c;
+        hs_and(&hull_all, f->match);
+        if (cm->hull && hs_intersects(&hull_all, cm->hull)) {
+            hs_and(&hull_all, cm->hull);
+            struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
+            follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
+            free(m);
+        }
+    }
+    for (size_t i = 0; cm->exact && i < cm->n_cubes; i++) {
+        push_sparse(taken, n_taken, taken_allocated, cm->cubes[i]);
+    }
+}
+
 /* Looks up 'table' with 'b': every flow, by priority, takes the part of
  * 'b' it matches that no flow above it took.  The rest is dropped. */
 static void
-lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
        const struct frame *up, int depth)
 {
     const struct vfy_table *t = &ctx->flows->tables[table];
@@ -1854,8 +2173,6 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
 
     const struct hs_sparse **taken = NULL;
     size_t n_taken = 0, taken_allocated = 0;
-    struct hs_sparse **owned = NULL;
-    size_t n_owned = 0;
     size_t i1 = 0, i2 = 0;
 
     /* Flows of one priority that overlap: OVS may pick either, so neither
@@ -1884,7 +2201,7 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         if (f->is_conj) {
             follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
-                        n_above, &owned, &n_owned, up, depth);
+                        n_above, up, depth);
             continue;
         }
         if (f->no_effect) {
@@ -1942,10 +2259,374 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         branch_free(x);
     }
     free(taken);
-    for (size_t i = 0; i < n_owned; i++) {
-        free(owned[i]);
+}
+
+/* The memo of table traversals. */
+
+/* Returns true if register 'r''s value 'v' is one that the flows
+ * reachable through 'l' test. */
+static bool
+live_val(const struct vfy_live *l, int r, uint32_t v)
+{
+    for (size_t i = 0; i < l->n_vals[r]; i++) {
+        if (l->vals[r][i] == v) {
+            return true;
+        }
     }
-    free(owned);
+    return false;
+}
+
+/* Stores in 'key' the space that a lookup of 'table' with 'b' is
+ * memoized as: 'b''s cube with the bits that no reachable flow reads
+ * freed, and so a register that holds a value no reachable flow tests
+ * (a superset of 'b'), minus those of 'b''s subtracted cubes that only
+ * fix bits left ('subs', 'n_subs'). */
+static void
+memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
+         struct hs_cube *key, const struct hs_sparse **subs, size_t *n_subs)
+{
+    const struct vfy_live *l = &ctx->ck->live[table];
+    uint64_t keep[HS_N];
+
+    memcpy(keep, l->m, sizeof keep);
+    struct flow *km = (struct flow *) keep;
+    const struct flow *cm = (const struct flow *) b->c.m;
+    const struct flow *cv = (const struct flow *) b->c.v;
+    for (int r = 0; r < FLOW_N_REGS; r++) {
+        if (km->regs[r] && !l->reg_read[r] && cm->regs[r] == UINT32_MAX
+            && !live_val(l, r, cv->regs[r])) {
+            km->regs[r] = 0;
+        }
+    }
+    for (size_t i = 0; i < HS_N; i++) {
+        key->m[i] = b->c.m[i] & keep[i];
+        key->v[i] = b->c.v[i] & keep[i];
+    }
+    *n_subs = 0;
+    for (size_t i = 0; i < b->n_subs; i++) {
+        const struct hs_sparse *s = b->subs[i];
+        bool inside = true;
+        for (size_t j = 0; j < s->n && inside; j++) {
+            inside = !(HS_SM(s, j) & ~keep[s->idx[j]]);
+        }
+        if (inside) {
+            subs[(*n_subs)++] = s;
+        }
+    }
+}
+
+/* Returns the entry of 'ctx''s memo for ('table', 'key', 'subs'), or
+ * NULL; 'hash' is their hash. */
+static struct memo_entry *
+memo_find(const struct ctx *ctx, uint32_t hash, uint8_t table, int depth,
+          const struct hs_cube *key, const struct hs_sparse *const *subs,
+          size_t n_subs)
+{
+    struct memo_entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash, &ctx->ck->memo) {
+        if (e->table != table || e->depth != depth
+            || e->n_recircs != ctx->n_recircs || e->n_subs != n_subs
+            || !words_equal(key, ctx->ck->live_words[table],
+                            ctx->ck->n_live_words[table], e->key)) {
+            continue;
+        }
+        bool same = true;
+        for (size_t i = 0; i < n_subs && same; i++) {
+            same = hs_sparse_equal(e->subs[i], subs[i]);
+        }
+        if (same) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if exit 'x' may leak for input 'in'. */
+static bool
+mexit_may_leak(const struct ctx *ctx, const struct mexit *x,
+               const struct input *in)
+{
+    const struct vfy_portmap *map = ctx->map;
+
+    if (x->port == OFPP_NONE) {
+        return true;
+    }
+    const struct vfy_vnic *vnic = vfy_portmap_find_vnic(map, x->port);
+    if (vnic) {
+        return strcmp(vnic->network, in->network) != 0;
+    }
+    bool uplink = map->has_uplink && x->port == map->uplink;
+    const struct vfy_tag *tags = uplink ? map->vlans : map->vnis;
+    size_t n_tags = uplink ? map->n_vlans : map->n_vnis;
+    const struct hs_sparse **subs
+        = xmalloc((x->n_subs + n_tags + 1) * sizeof *subs);
+    struct hs_sparse **own = xmalloc((n_tags + 1) * sizeof *own);
+    size_t n = x->n_subs, n_own = 0;
+
+    memcpy(subs, x->subs, x->n_subs * sizeof *subs);
+    for (size_t i = 0; i < n_tags; i++) {
+        if (!strcmp(tags[i].network, in->network)) {
+            own[n_own] = uplink ? vlan_cube(tags[i].id)
+                                : vni_cube(tags[i].id);
+            subs[n++] = own[n_own++];
+        }
+    }
+    struct hs_cube c;
+    hs_cube_from_sparse(&c, x->c);
+    bool leak = hs_is_nonempty(&c, subs, n, SPLIT_BUDGET);
+    for (size_t i = 0; i < n_own; i++) {
+        free(own[i]);
+    }
+    free(own);
+    free(subs);
+    return leak;
+}
+
+/* Returns true if entry 'e' (its exits or its kids') may leak for the
+ * input of 'ctx'. */
+static bool
+memo_may_leak(const struct ctx *ctx, struct memo_entry *e)
+{
+    const struct input *in = ctx->in;
+
+    for (int i = 0; i < 2; i++) {
+        if (e->vres[i] >= 0 && e->vnet[i] == in->net_id) {
+            return e->vres[i];
+        }
+    }
+    bool leak = false;
+    for (size_t i = 0; i < e->n_exits && !leak; i++) {
+        leak = mexit_may_leak(ctx, &e->exits[i], in);
+    }
+    for (size_t i = 0; i < e->n_kids && !leak; i++) {
+        leak = memo_may_leak(ctx, e->kids[i]);
+    }
+    e->vnet[1] = e->vnet[0];
+    e->vres[1] = e->vres[0];
+    e->vnet[0] = in->net_id;
+    e->vres[0] = leak;
+    return leak;
+}
+
+/* Looks up 'table' with 'b', with nothing to return to, through the memo:
+ * the entry of a superset of 'b' is computed once; an input whose network
+ * none of its exits may leak to only uses it, the others follow 'b' itself
+ * (the exact traversal, with counterexamples). */
+static void
+memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+            int depth)
+{
+    struct vfy_checker *ck = ctx->ck;
+    const struct hs_sparse **subs
+        = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *subs);
+    struct hs_cube key;
+    size_t n_subs;
+
+    memo_key(ctx, b, table, &key, subs, &n_subs);
+    uint32_t hash = hash_add(words_hash(&key, ck->live_words[table],
+                                        ck->n_live_words[table]), table);
+    hash = hash_add(hash, depth);
+    hash = hash_add(hash, ctx->n_recircs);
+    for (size_t i = 0; i < n_subs; i++) {
+        hash = hash_add(hash, subs[i]->hash);
+    }
+    hash = hash_finish(hash, n_subs);
+
+    struct memo_entry *e = memo_find(ctx, hash, table, depth, &key, subs,
+                                     n_subs);
+    if (e) {
+        ck->memo_hits[table]++;
+    } else {
+        ck->memo_made[table]++;
+    }
+    if (e && !e->done) {
+        /* A lookup within its own computation: follow it as it is. */
+        free(subs);
+        lookup_raw(ctx, b, table, NULL, depth);
+        return;
+    }
+    if (!e) {
+        e = xzalloc(sizeof *e);
+        e->table = table;
+        e->depth = depth;
+        e->n_recircs = ctx->n_recircs;
+        e->key = words_copy(&key, ck->live_words[table],
+                            ck->n_live_words[table]);
+        e->n_subs = n_subs;
+        e->subs = subs;
+        subs = NULL;
+        e->serial = ++ck->serial;
+        e->vres[0] = e->vres[1] = -1;
+        hmap_insert(&ck->memo, &e->node, hash);
+
+        struct branch x = {
+            .c = key,
+            .subs = e->subs,
+            .n_subs = n_subs,
+            .orig = NULL,
+        };
+        struct memo_entry *saved = ctx->collect;
+        ctx->collect = e;
+        lookup_raw(ctx, &x, table, NULL, depth);
+        ctx->collect = saved;
+        e->done = true;
+        if (ck->n_done >= ck->allocated_done) {
+            ck->done = x2nrealloc(ck->done, &ck->allocated_done,
+                                  sizeof *ck->done);
+        }
+        ck->done[ck->n_done++] = e;
+    }
+    free(subs);
+
+    if (ctx->collect) {
+        struct memo_entry *p = ctx->collect;
+        if (p->n_kids >= p->allocated_kids) {
+            p->kids = x2nrealloc(p->kids, &p->allocated_kids,
+                                 sizeof *p->kids);
+        }
+        p->kids[p->n_kids++] = e;
+    } else if (memo_may_leak(ctx, e)) {
+        lookup_raw(ctx, b, table, NULL, depth);
+    } else {
+        if (!e->users) {
+            e->users = bitmap_allocate(ck->n_inputs);
+        }
+        bitmap_set1(e->users, ctx->idx);
+    }
+}
+
+/* Looks up 'table' with 'b' (see lookup_raw()), through the memo when
+ * nothing is to be done after it. */
+static void
+lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
+       const struct frame *up, int depth)
+{
+    const struct vfy_checker *ck = ctx->ck;
+
+    /* A table whose entries are seldom found again (its lookups differ in
+     * bits that it reads) is not memoized any more in this run. */
+    if (up || !ck->live
+        || (ck->memo_made[table] >= MEMO_TRIAL
+            && ck->memo_hits[table] < ck->memo_made[table] / 8)) {
+        lookup_raw(ctx, b, table, up, depth);
+    } else {
+        memo_lookup(ctx, b, table, depth);
+    }
+}
+
+/* Hands the lookup records of the memo's entries to the inputs that used
+ * them, then empties the memo. */
+static void
+memo_finish(struct vfy_checker *ck)
+{
+    size_t n_longs = BITMAP_N_LONGS(MAX(ck->n_inputs, 1));
+
+    /* An entry is completed after the entries it used: from the last
+     * completed on, users go down to the kids. */
+    for (size_t i = ck->n_done; i-- > 0;) {
+        struct memo_entry *e = ck->done[i];
+        if (!e->users) {
+            continue;
+        }
+        for (size_t k = 0; k < e->n_kids; k++) {
+            struct memo_entry *kid = e->kids[k];
+            if (!kid->users) {
+                /* Most entries have one parent: share its set. */
+                kid->users = e->users;
+                kid->users_borrowed = true;
+                continue;
+            } else if (kid->users == e->users) {
+                continue;
+            } else if (kid->users_borrowed) {
+                kid->users = xmemdup(kid->users,
+                                     n_longs * sizeof *kid->users);
+                kid->users_borrowed = false;
+            }
+            for (size_t j = 0; j < n_longs; j++) {
+                kid->users[j] |= e->users[j];
+            }
+        }
+        for (size_t k = 0; k < e->n_recs; k++) {
+            for (size_t j = 0; j < n_longs; j++) {
+                e->recs[k]->ports[j] |= e->users[j];
+            }
+        }
+    }
+
+    struct memo_entry *e;
+    HMAP_FOR_EACH_POP (e, node, &ck->memo) {
+        free(e->key);
+        free(e->subs);
+        for (size_t i = 0; i < e->n_exits; i++) {
+            struct mexit *x = &e->exits[i];
+            free(x->c);
+            for (size_t j = 0; j < x->n_subs; j++) {
+                free(x->subs[j]);
+            }
+            free(x->subs);
+        }
+        free(e->exits);
+        free(e->kids);
+        free(e->recs);
+        if (!e->users_borrowed) {
+            free(e->users);
+        }
+        free(e);
+    }
+    free(ck->done);
+    ck->done = NULL;
+    ck->n_done = ck->allocated_done = 0;
+    free(ck->live);
+    ck->live = NULL;
+    conj_memo_clear(ck);
+}
+
+/* Starts a run's memo: the live bits of every table, the summaries of
+ * the tables marked in 'changed' made again. */
+static void
+memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
+           const bool changed[256])
+{
+    for (size_t i = 0; i < 256; i++) {
+        if (!changed[i]) {
+            continue;
+        }
+        const struct vfy_table *t = &flows->tables[i];
+        vfy_live_reset_table(ck->live_state, i);
+        if (t->no_effect) {
+            /* Whatever matches, the packet goes on unchanged: only the
+             * fields that its lookups are recorded on (for incremental
+             * checks) matter. */
+            struct hs_cube bits;
+            memset(&bits, 0, sizeof bits);
+            for (int k = 0; k < 2; k++) {
+                int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
+                if (key < VFY_N_KEYS) {
+                    add_field_bits(&bits, key_ids[key]);
+                }
+            }
+            vfy_live_add_reads(ck->live_state, i, bits.m);
+            continue;
+        }
+        for (size_t j = 0; j < t->n_all; j++) {
+            vfy_live_add_flow(ck->live_state, t->all[j]);
+        }
+        const struct vfy_conj *cj;
+        HMAP_FOR_EACH (cj, node, &t->conjs) {
+            for (size_t j = 0; j < cj->n; j++) {
+                vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
+            }
+        }
+    }
+    ck->live = xmalloc(256 * sizeof *ck->live);
+    memset(ck->memo_made, 0, sizeof ck->memo_made);
+    memset(ck->memo_hits, 0, sizeof ck->memo_hits);
+    vfy_live_solve(ck->live_state, ck->live);
+    for (size_t i = 0; i < 256; i++) {
+        ck->n_live_words[i] = nonzero_words(ck->live[i].m,
+                                            ck->live_words[i]);
+    }
 }
 
 /* The checker. */
@@ -1956,6 +2637,9 @@ vfy_checker_create(void)
     struct vfy_checker *ck = xzalloc(sizeof *ck);
 
     layout_init();
+    hmap_init(&ck->memo);
+    hmap_init(&ck->conj_memo);
+    ck->live_state = vfy_live_create();
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         hmap_init(&ck->recs[i].recs);
         ck->recs[i].keys[0] = ck->recs[i].keys[1] = VFY_N_KEYS;
@@ -2011,6 +2695,9 @@ vfy_checker_destroy(struct vfy_checker *ck)
         for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
             hmap_destroy(&ck->recs[i].recs);
         }
+        hmap_destroy(&ck->memo);
+        hmap_destroy(&ck->conj_memo);
+        vfy_live_destroy(ck->live_state);
         free(ck);
     }
 }
@@ -2109,9 +2796,24 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         rs->keys[0] = key;
         rs->keys[1] = key == md ? VFY_N_KEYS : md;
     }
+    struct shash nets = SHASH_INITIALIZER(&nets);
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        struct input *in = &ck->inputs[i];
+        void *id = shash_find_data(&nets, in->network);
+        if (!id) {
+            id = (void *) (uintptr_t) (shash_count(&nets) + 1);
+            shash_add(&nets, in->network, id);
+        }
+        in->net_id = (uintptr_t) id;
+    }
+    shash_destroy(&nets);
+    bool changed[256];
+    memset(changed, true, sizeof changed);
+    memo_start(ck, flows, changed);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
+    memo_finish(ck);
     ck->ran = true;
     ck->map = map;
     ck->map_version = map->version;
@@ -2162,6 +2864,10 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
             }
         }
     }
+    bool changed[256];
+    for (size_t i = 0; i < 256; i++) {
+        changed[i] = flows->tables[i].dirty;
+    }
     index_tables(flows, false);
 
     size_t n = bitmap_count1(affected, ck->n_inputs);
@@ -2176,10 +2882,12 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         }
     }
     size_t idx;
+    memo_start(ck, flows, changed);
     BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
         input_clear_leaks(&ck->inputs[idx]);
         follow_input(ck, flows, map, idx);
     }
+    memo_finish(ck);
     free(affected);
     ck->n_flows = vfy_flows_count(flows);
     ck->n_followed = n;

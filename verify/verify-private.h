@@ -103,6 +103,30 @@ const char *vfy_portmap_vni_network(const struct vfy_portmap *,
 void vfy_flows_forget_changes(struct vfy_flows *);
 void vfy_tables_clear(struct vfy_flows *);
 
+/* Values of a register that the flows reachable from a table test
+ * exactly, kept up to this many (beyond: the register counts as read). */
+#define VFY_LIVE_VALS 8
+
+/* What a lookup of a table with no caller to return to may depend on
+ * (live.c): a liveness analysis over the flows reachable from it. */
+struct vfy_live {
+    uint64_t m[HS_N];           /* Bits some reachable flow may read before
+                                 * writing them (matches, move sources,
+                                 * output registers, exits' tags). */
+    bool reg_read[FLOW_N_REGS]; /* Register read otherwise than by exact
+                                 * tests, or with too many values. */
+    uint8_t n_vals[FLOW_N_REGS]; /* Number of values tested exactly. */
+    uint32_t vals[FLOW_N_REGS][VFY_LIVE_VALS]; /* Those values. */
+};
+
+struct vfy_live_state *vfy_live_create(void);
+void vfy_live_destroy(struct vfy_live_state *);
+void vfy_live_reset_table(struct vfy_live_state *, uint8_t table);
+void vfy_live_add_flow(struct vfy_live_state *, const struct vfy_flow *);
+void vfy_live_add_reads(struct vfy_live_state *, uint8_t table,
+                        const uint64_t m[HS_N]);
+void vfy_live_solve(const struct vfy_live_state *, struct vfy_live live[256]);
+
 /* Index fields (check.c). */
 const struct mf_field *vfy_key_field(int key);
 

@@ -520,6 +520,44 @@ run_fixture(const struct vfy_fixture *fx, struct vfy_flows **flows,
     vfy_checker_run_full(*ck, *flows, *map);
 }
 
+START_TEST(test_shared_traversal_judged_per_input)
+{
+    struct run r;
+
+    /* Table 40 reads nothing, so one traversal of it (the memo's) serves
+     * vNIC 1 (acme) and vNIC 3 (beta): each of them leaks to the other's
+     * network, and must be reported with its own packet. */
+    run_check(&r,
+              "table=0, priority=10,in_port=1 actions=set_field:1->reg1,"
+              "goto_table:40\n"
+              "table=0, priority=10,in_port=3 actions=set_field:3->reg1,"
+              "goto_table:40\n"
+              "table=0, priority=0 actions=drop\n"
+              "table=40, priority=0 actions=output:1,output:3\n", NULL);
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 2);
+    assert_leak(&r, "from port 1 (vNIC a1 of acme/lan) to port 3 "
+                "(vNIC b3 of beta/lan)");
+    assert_leak(&r, "from port 3 (vNIC b3 of beta/lan) to port 1 "
+                "(vNIC a1 of acme/lan)");
+    assert_leak(&r, "packet: in_port=3,");
+
+    /* Table 40 now sends acme's packets (reg1=1) to vNIC 2 only: beta's
+     * leak remains, acme's is gone. */
+    char *error = vfy_flows_parse(
+        r.flows, "table=40, priority=10,reg1=1 actions=output:2\n",
+        "fix");
+    ck_assert(!error);
+    vfy_checker_run_incremental(r.ck, r.flows, r.map);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    ck_assert_uint_eq(vfy_checker_n_leaks(r.ck), 1);
+    ck_assert_msg(strstr(ds_cstr(&s), "from port 3 (vNIC b3 of beta/lan) "
+                         "to port 1"), "%s", ds_cstr(&s));
+    ds_destroy(&s);
+    run_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_controller_table_is_isolated)
 {
     struct vfy_fixture fx = { .n_nets = 2, .per_net = 3 };
@@ -578,6 +616,7 @@ verify_suite(void)
     tcase_add_test(tc, test_clone_changes_stay_inside);
     tcase_add_test(tc, test_incremental);
     tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_shared_traversal_judged_per_input);
     tcase_add_test(tc, test_controller_table_is_isolated);
     suite_add_tcase(s, tc);
     return s;
