@@ -113,8 +113,8 @@ chassis_config_read(struct chassis_config *cfg,
                              : true);
     unsigned long long int max_flows = (
         ids ? smap_get_ullong(ids, "bulkhead-isolation-verify-max-flows",
-                              10000)
-        : 10000);
+                              100000)
+        : 100000);
     cfg->isolation_max_flows = MIN(max_flows, SIZE_MAX);
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(

@@ -60,7 +60,7 @@ struct chassis_config {
                                  * each change (default true). */
     size_t isolation_max_flows; /* "bulkhead-isolation-verify-max-flows":
                                  * not above so many flows (0: no limit;
-                                 * default 10000). */
+                                 * default 100000). */
 };
 
 void chassis_config_read(struct chassis_config *,

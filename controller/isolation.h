@@ -34,8 +34,8 @@
  * external_ids:bulkhead-isolation-verify=false on the Open_vSwitch row
  * stops the background checks, and they pause while the table has more
  * flows than external_ids:bulkhead-isolation-verify-max-flows (default
- * 10,000: a full check of a bigger table costs minutes of CPU today,
- * verify.md "Cost"); the command works either way. */
+ * 100,000: a bound on the checks' CPU and memory, verify.md "Cost"); the
+ * command works either way. */
 
 #include <stdbool.h>
 #include <stddef.h>
