@@ -171,11 +171,15 @@ worker_too_big(const struct iso_worker *w)
     return w->max_flows && vfy_flows_count(w->flows) > w->max_flows;
 }
 
-/* Publishes the worker's status and last leaks. */
+/* Publishes the worker's status and last leaks, and wakes the main loop
+ * if it has something to do with them: 'answered' requests, a check to
+ * count, new leaks, a pause begun or ended.  A mere flow update does not
+ * wake it ("isolation/status" reads the status when asked). */
 static void
-worker_publish(struct iso_worker *w)
+worker_publish(struct iso_worker *w, bool answered)
 {
     struct isolation *iso = w->iso;
+    bool wake = answered;
 
     w->status.n_flows = vfy_flows_count(w->flows);
     w->status.connected = rconn_is_connected(w->rconn);
@@ -184,14 +188,38 @@ worker_publish(struct iso_worker *w)
     w->status.max_flows = w->max_flows;
     w->status.too_big = worker_too_big(w);
     ovs_mutex_lock(&iso->mutex);
+    wake |= (iso->status.n_isolated != w->status.n_isolated
+             || iso->status.n_leaky != w->status.n_leaky
+             || iso->status.too_big != w->status.too_big);
     iso->status = w->status;
     if (!nullable_string_is_equal(iso->leak_text, w->leak_text)) {
         free(iso->leak_text);
         iso->leak_text = nullable_xstrdup(w->leak_text);
         iso->leak_seq++;
+        wake = true;
     }
     ovs_mutex_unlock(&iso->mutex);
-    seq_change(iso->to_main);
+    if (wake) {
+        seq_change(iso->to_main);
+    }
+}
+
+/* Returns true if background checks may run now: wanted, the table not
+ * too big, read whole, and a port map to check it with. */
+static bool
+worker_may_check(const struct iso_worker *w)
+{
+    return w->enabled && !worker_too_big(w) && w->synced && w->map;
+}
+
+/* Returns when the flows changed since the last check are due to be
+ * checked: once the table was quiet for ISO_QUIET_MS, or ISO_MAX_DELAY_MS
+ * after the first change at the latest. */
+static long long int
+worker_check_due(const struct iso_worker *w)
+{
+    return MIN(w->last_change + ISO_QUIET_MS,
+               w->dirty_since + ISO_MAX_DELAY_MS);
 }
 
 /* Checks the copy of the table: all of it if the map changed or it was
@@ -366,12 +394,27 @@ worker_recv(struct iso_worker *w, const struct ofp_header *oh)
     }
 }
 
+/* Sets the answer to 'rq' from the verdicts of 'checker', as text or as
+ * JSON, as 'rq' asked. */
+static void
+answer_verdict(struct iso_request *rq, const struct vfy_checker *checker)
+{
+    rq->isolated = vfy_checker_is_isolated(checker);
+    if (rq->json) {
+        struct json *j = vfy_checker_to_json(checker, token_namer, NULL);
+        rq->reply = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
+        json_destroy(j);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        vfy_checker_format(checker, &s, token_namer, NULL);
+        rq->reply = ds_steal_cstr(&s);
+    }
+}
+
 /* Answers request 'rq' (not yet under the mutex). */
 static void
 worker_answer(struct iso_worker *w, struct iso_request *rq)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-
     if (!w->map) {
         rq->failed = true;
         rq->reply = xstrdup("no port map yet (the databases are not read)");
@@ -386,16 +429,7 @@ worker_answer(struct iso_worker *w, struct iso_request *rq)
         } else {
             struct vfy_checker *checker = vfy_checker_create();
             vfy_checker_run_full(checker, flows, w->map);
-            rq->isolated = vfy_checker_is_isolated(checker);
-            if (rq->json) {
-                struct json *j = vfy_checker_to_json(checker, token_namer,
-                                                     NULL);
-                rq->reply = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
-                json_destroy(j);
-            } else {
-                vfy_checker_format(checker, &s, token_namer, NULL);
-                rq->reply = ds_steal_cstr(&s);
-            }
+            answer_verdict(rq, checker);
             vfy_checker_destroy(checker);
         }
         vfy_flows_destroy(flows);
@@ -413,15 +447,7 @@ worker_answer(struct iso_worker *w, struct iso_request *rq)
     if (w->dirty || w->map_changed) {
         worker_check(w);
     }
-    rq->isolated = vfy_checker_is_isolated(w->checker);
-    if (rq->json) {
-        struct json *j = vfy_checker_to_json(w->checker, token_namer, NULL);
-        rq->reply = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
-        json_destroy(j);
-    } else {
-        vfy_checker_format(w->checker, &s, token_namer, NULL);
-        rq->reply = ds_steal_cstr(&s);
-    }
+    answer_verdict(rq, w->checker);
 }
 
 /* Takes what the main loop handed over: the bridge, the switch, the map,
@@ -510,11 +536,9 @@ isolation_main(void *iso_)
             }
         }
 
-        long long int now = time_msec();
-        if (w.enabled && !worker_too_big(&w) && w.synced && w.map
+        if (worker_may_check(&w)
             && (w.map_changed
-                || (w.dirty && (now - w.last_change >= ISO_QUIET_MS
-                                || now - w.dirty_since >= ISO_MAX_DELAY_MS)))) {
+                || (w.dirty && time_msec() >= worker_check_due(&w)))) {
             worker_check(&w);
         }
 
@@ -522,21 +546,20 @@ isolation_main(void *iso_)
         LIST_FOR_EACH (rq, node, &requests) {
             worker_answer(&w, rq);
         }
-        if (!ovs_list_is_empty(&requests)) {
+        bool answered = !ovs_list_is_empty(&requests);
+        if (answered) {
             ovs_mutex_lock(&iso->mutex);
             ovs_list_push_back_all(&iso->answers, &requests);
             ovs_mutex_unlock(&iso->mutex);
         }
-        worker_publish(&w);
+        worker_publish(&w, answered);
 
         if (w.target) {
             rconn_run_wait(w.rconn);
             rconn_recv_wait(w.rconn);
         }
-        if (w.enabled && !worker_too_big(&w) && w.synced && w.map
-            && w.dirty) {
-            poll_timer_wait_until(MIN(w.last_change + ISO_QUIET_MS,
-                                      w.dirty_since + ISO_MAX_DELAY_MS));
+        if (worker_may_check(&w) && w.dirty) {
+            poll_timer_wait_until(worker_check_due(&w));
         }
         latch_wait(&iso->exit_latch);
         seq_wait(iso->to_worker, seqno);
