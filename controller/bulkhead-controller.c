@@ -18,7 +18,10 @@
  *      switch the difference between the desired flows and what it holds
  *      (ofctrl.h), and write installed marks for what it confirmed
  *      (if-status.h);
- *   5. commit both databases' transactions and wait.
+ *   5. commit both databases' transactions;
+ *   6. once the switch confirmed every flow put, hand the isolation
+ *      verifier (isolation.h) its port map if it changed: no work that
+ *      can wait sits between a vNIC's flows and its installed mark.
  *
  * Nothing is computed, nor sent to the switch, before both databases have
  * been read once: a restarted controller leaves the switch's flows alone
@@ -106,8 +109,8 @@ struct controller {
     struct sset iface_ids;      /* The iface-ids of the local Interfaces,
                                  * what the conditions start from. */
     uint64_t iface_ids_gen;     /* Bumped when they change (from 1). */
-    unsigned int iface_ids_seqno;  /* Local OVSDB seqno they were read
-                                    * at. */
+    struct hmap iface_id_rows;  /* struct iface_id_row, by Interface row:
+                                 * 'iface_ids' kept from tracked changes. */
     struct chassis_config cfg;  /* Current configuration. */
     char *tdb_remote;           /* Remote the Tenant DB IDL uses. */
     enum { TDB_UNKNOWN, TDB_UP, TDB_DOWN } tdb_state;  /* Last logged. */
@@ -118,6 +121,9 @@ struct controller {
     struct isolation *isolation;  /* The isolation verifier. */
     uint32_t map_hash;          /* Fingerprint of the last port map. */
     bool map_valid;             /* 'map_hash' was computed. */
+    uint64_t put_seqno;         /* The last flow put's sequence number. */
+    unsigned int map_ovs_seqno; /* Local OVSDB seqno it was taken at. */
+    unsigned int map_tdb_seqno; /* Tenant DB seqno it was taken at. */
     struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
     struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
@@ -418,6 +424,68 @@ update_tdb_remote(struct controller *c)
     }
 }
 
+/* A local Interface with an iface-id. */
+struct iface_id_row {
+    struct hmap_node node;      /* In 'iface_id_rows', by 'uuid'. */
+    struct uuid uuid;           /* The Interface row. */
+    char *iface_id;             /* Its iface-id. */
+};
+
+/* Returns the entry of Interface row 'uuid' in 'rows', or NULL. */
+static struct iface_id_row *
+find_iface_id_row(const struct hmap *rows, const struct uuid *uuid)
+{
+    struct iface_id_row *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, uuid_hash(uuid), rows) {
+        if (uuid_equals(&r->uuid, uuid)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Brings 'rows' up to the local OVSDB's tracked Interface changes (every
+ * insertion since the IDL began is tracked until the engine first takes
+ * the changes) and returns true if an iface-id came, went or changed.
+ * Work is proportional to the changed Interfaces: a new ofport or a mark
+ * costs a lookup. */
+static bool
+update_iface_id_rows(struct hmap *rows, struct ovsdb_idl *ovs_idl)
+{
+    const struct ovsrec_interface *iface;
+    bool changed = false;
+
+    OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, ovs_idl) {
+        const char *id = (ovsrec_interface_is_deleted(iface) ? NULL
+                          : smap_get(&iface->external_ids, "iface-id"));
+        struct iface_id_row *r = find_iface_id_row(rows,
+                                                   &iface->header_.uuid);
+        if (id && !*id) {
+            id = NULL;
+        }
+        if (r && id && !strcmp(r->iface_id, id)) {
+            continue;
+        }
+        if (!r && !id) {
+            continue;
+        }
+        changed = true;
+        if (r) {
+            hmap_remove(rows, &r->node);
+            free(r->iface_id);
+            free(r);
+        }
+        if (id) {
+            r = xmalloc(sizeof *r);
+            r->uuid = iface->header_.uuid;
+            r->iface_id = xstrdup(id);
+            hmap_insert(rows, &r->node, uuid_hash(&r->uuid));
+        }
+    }
+    return changed;
+}
+
 /* Brings the Tenant DB's conditions up to date (tdb-monitor.h) with this
  * host's configuration and its Interfaces' iface-ids, reading those only
  * when the local OVSDB changed.  Returns true if the Tenant DB IDL holds a
@@ -427,18 +495,12 @@ update_tdb_remote(struct controller *c)
 static bool
 update_tdb_monitor(struct controller *c)
 {
-    unsigned int seqno = ovsdb_idl_get_seqno(c->ovs.idl);
-
-    if (seqno != c->iface_ids_seqno) {
-        const struct ovsrec_interface *iface;
+    if (update_iface_id_rows(&c->iface_id_rows, c->ovs.idl)) {
         struct sset ids = SSET_INITIALIZER(&ids);
+        const struct iface_id_row *r;
 
-        c->iface_ids_seqno = seqno;
-        OVSREC_INTERFACE_FOR_EACH (iface, c->ovs.idl) {
-            const char *id = smap_get(&iface->external_ids, "iface-id");
-            if (id && *id) {
-                sset_add(&ids, id);
-            }
+        HMAP_FOR_EACH (r, node, &c->iface_id_rows) {
+            sset_add(&ids, r->iface_id);
         }
         if (!sset_equals(&ids, &c->iface_ids)) {
             sset_swap(&ids, &c->iface_ids);
@@ -452,6 +514,7 @@ update_tdb_monitor(struct controller *c)
         .iface_ids = &c->iface_ids,
         .iface_ids_gen = c->iface_ids_gen,
         .monitor_all = c->cfg.monitor_all,
+        .tracked = true,
     };
     tdb_monitor_run(c->tdbm, &in);
     return (tdb_monitor_is_settled(c->tdbm)
@@ -572,14 +635,31 @@ remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
 /* Returns true if the isolation verifier's port map may differ from the
  * last one handed over: a fingerprint of what it is made of (the bound
  * vNICs' ofports and networks, the uplink's and the tunnel's ofports, the
- * Tenant DB's contents) changed.  Cheap enough for every turn: one hash per
- * vNIC, no allocation. */
+ * Tenant DB's networks) changed.  Taken only when a database changed: one
+ * hash per vNIC and network, no allocation. */
 static bool
 portmap_may_have_changed(struct controller *c)
 {
-    uint32_t hash = hash_2words(ovsdb_idl_get_seqno(c->tdb.idl),
-                                hash_2words(c->ctx.nets.uplink_ofport,
-                                            c->ctx.tunnel_ofport));
+    unsigned int ovs_seqno = ovsdb_idl_get_seqno(c->ovs.idl);
+    unsigned int tdb_seqno = ovsdb_idl_get_seqno(c->tdb.idl);
+
+    /* What the map is made of changes only with one database or the
+     * other: a turn woken by anything else walks no vNIC. */
+    if (c->map_valid && ovs_seqno == c->map_ovs_seqno
+        && tdb_seqno == c->map_tdb_seqno) {
+        return false;
+    }
+    c->map_ovs_seqno = ovs_seqno;
+    c->map_tdb_seqno = tdb_seqno;
+
+    uint32_t hash = hash_2words(c->ctx.nets.uplink_ofport,
+                                c->ctx.tunnel_ofport);
+    const struct bhrec_network *n;
+    BHREC_NETWORK_FOR_EACH (n, c->tdb.idl) {
+        hash = hash_string(n->name, hash_string(n->type,
+                                                hash_int(n->segment, hash)));
+        hash = hash_string(n->tenant ? n->tenant->name : "", hash);
+    }
     uint32_t vnics = 0;
     const struct vnic *v;
 
@@ -690,13 +770,8 @@ controller_run(struct controller *c)
         note_ovs_changes(&c->ctx, c->ovs.idl);
         mirror_read_tunnels(&c->ctx.mirror, br, c->ovs.idl,
                             c->ctx.mirror_tnls);
-        engine_run(&c->engine, &c->ctx, c->tracked);
-        mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
-        if (portmap_may_have_changed(c)) {
-            isolation_update_portmap(c->isolation, &c->ctx.binding,
-                                     &c->ctx.nets, c->ctx.tunnel_ofport,
-                                     c->tdb.idl);
-        }
+            engine_run(&c->engine, &c->ctx, c->tracked);
+            mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
@@ -716,8 +791,8 @@ controller_run(struct controller *c)
         ct_limits_run(c->ctx.limits, br->datapath_type,
                       ofctrl_connection_seqno(c->ofctrl),
                       c->cfg.verify_interval);
-        if_status_note_put(c->ctx.ifs, ofctrl_put(c->ofctrl,
-                                                  engine_flows(&c->engine)));
+            c->put_seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
+        if_status_note_put(c->ctx.ifs, c->put_seqno);
         struct if_status_ctx ifs_ctx = {
             .ovs_idl = c->ovs.idl,
             .tdb_idl = c->tdb.idl,
@@ -726,8 +801,8 @@ controller_run(struct controller *c)
             .tdb_txn = tdb_write,
             .ofctrl = c->ofctrl,
         };
-        if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
-        if (c->recompute_reply) {
+            if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
+            if (c->recompute_reply) {
             answer_recompute(c);
         }
     }
@@ -753,6 +828,16 @@ controller_run(struct controller *c)
     /* 7. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
+
+    /* 8. The verifier's port map, once the switch confirmed every flow
+     * put and the marks went out: a vNIC's installation waits for none of
+     * it. */
+    if (c->synced && ofctrl_acked_seqno(c->ofctrl) >= c->put_seqno
+        && portmap_may_have_changed(c)) {
+        isolation_update_portmap(c->isolation, &c->ctx.binding,
+                                 &c->ctx.nets, c->ctx.tunnel_ofport,
+                                 c->tdb.idl);
+    }
 }
 
 /* Subscribes the local OVSDB IDL to what the controller reads. */
@@ -815,6 +900,7 @@ main(int argc, char *argv[])
     ovsdb_idl_track_add_all(c.tdb.idl);
     c.tdbm = tdb_monitor_create(c.tdb.idl);
     sset_init(&c.iface_ids);
+    hmap_init(&c.iface_id_rows);
     /* The controllers write Port.statistics; nothing reads it back. */
     ovsdb_idl_omit_alert(c.tdb.idl, &bhrec_port_col_statistics);
     c.ofctrl = ofctrl_create();
@@ -920,6 +1006,12 @@ main(int argc, char *argv[])
     ovsdb_idl_loop_destroy(&c.ovs);
     tdb_monitor_destroy(c.tdbm);
     sset_destroy(&c.iface_ids);
+    struct iface_id_row *r;
+    HMAP_FOR_EACH_POP (r, node, &c.iface_id_rows) {
+        free(r->iface_id);
+        free(r);
+    }
+    hmap_destroy(&c.iface_id_rows);
     ovsdb_idl_loop_destroy(&c.tdb);
     chassis_config_clear(&c.cfg);
     free(c.tdb_remote);

@@ -71,6 +71,7 @@ struct iso_status {
     bool too_big;               /* ...but paused: the table is over
                                  * 'max_flows'. */
     size_t max_flows;           /* The limit, 0 for none. */
+    bool reading;               /* The table is kept (or being read). */
     bool connected;             /* The monitor's connection is up. */
     bool synced;                /* The table was read whole. */
     size_t n_flows;             /* Flows of the copy. */
@@ -88,7 +89,9 @@ struct iso_status {
 
 /* A request of "isolation/verify". */
 struct iso_request {
-    struct ovs_list node;       /* In 'requests', then 'answers'. */
+    struct ovs_list node;       /* In 'requests', the worker's 'waiting',
+                                 * then 'answers'. */
+    long long int when;         /* When the worker took it (ms). */
     struct unixctl_conn *conn;  /* Whom to answer (main thread only). */
     char *file_name;            /* A dumped table's name, or NULL: live. */
     char *text;                 /* That table. */
@@ -123,7 +126,7 @@ struct isolation {
     uint64_t leak_seq OVS_GUARDED;  /* Bumped when 'leak_text' changes. */
 
     /* Main thread only. */
-    char *map_json;             /* The map last handed over. */
+    struct vfy_portmap *map;    /* The map last handed over (a copy). */
     uint64_t logged_seq;        /* 'leak_seq' last logged. */
     uint64_t counted_checks;    /* Background checks counted in coverage. */
     bool said_too_big;          /* The pause was logged. */
@@ -133,7 +136,12 @@ struct isolation {
 struct iso_worker {
     struct isolation *iso;      /* Shared state. */
     struct rconn *rconn;        /* The flow monitor's connection. */
-    char *target;               /* Its target, or NULL. */
+    char *target;               /* The bridge's management socket, or
+                                 * NULL. */
+    bool reading;               /* 'rconn' is on 'target': the table is
+                                 * kept (background checks on, or a live
+                                 * request waiting). */
+    struct ovs_list waiting;    /* Live requests waiting for the table. */
     unsigned int conn_seqno;    /* The connection the monitor went on. */
     bool asked;                 /* The monitor request went out. */
     ovs_be32 xid;               /* Its xid. */
@@ -182,7 +190,8 @@ worker_publish(struct iso_worker *w, bool answered)
     bool wake = answered;
 
     w->status.n_flows = vfy_flows_count(w->flows);
-    w->status.connected = rconn_is_connected(w->rconn);
+    w->status.reading = w->reading;
+    w->status.connected = w->reading && rconn_is_connected(w->rconn);
     w->status.synced = w->synced;
     w->status.enabled = w->enabled;
     w->status.max_flows = w->max_flows;
@@ -411,14 +420,18 @@ answer_verdict(struct iso_request *rq, const struct vfy_checker *checker)
     }
 }
 
-/* Answers request 'rq' (not yet under the mutex). */
-static void
+/* How long a live request waits for the table to be read (ms). */
+#define ISO_READ_TIMEOUT_MS 10000
+
+/* Answers request 'rq' (not yet under the mutex) and returns true, or
+ * returns false if it must wait for the table to be read. */
+static bool
 worker_answer(struct iso_worker *w, struct iso_request *rq)
 {
     if (!w->map) {
         rq->failed = true;
         rq->reply = xstrdup("no port map yet (the databases are not read)");
-        return;
+        return true;
     }
     if (rq->file_name) {
         struct vfy_flows *flows = vfy_flows_create();
@@ -433,25 +446,64 @@ worker_answer(struct iso_worker *w, struct iso_request *rq)
             vfy_checker_destroy(checker);
         }
         vfy_flows_destroy(flows);
-        return;
+        return true;
     }
 
     if (!w->synced) {
+        if (w->target && time_msec() < rq->when + ISO_READ_TIMEOUT_MS) {
+            return false;
+        }
         rq->failed = true;
         rq->reply = xasprintf("the switch's flow table is not read yet (%s)",
                               !w->target ? "no bridge"
                               : rconn_is_connected(w->rconn) ? "reading it"
                               : "not connected to the switch");
-        return;
+        return true;
     }
     if (w->dirty || w->map_changed) {
         worker_check(w);
     }
     answer_verdict(rq, w->checker);
+    return true;
+}
+
+/* Returns true if a request of 'w->waiting' needs the live table. */
+static bool
+worker_has_live_request(const struct iso_worker *w)
+{
+    const struct iso_request *rq;
+
+    LIST_FOR_EACH (rq, node, &w->waiting) {
+        if (!rq->file_name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keeps the copy of the table while it is needed, background checks or a
+ * live request, and only then: with background checks off, an idle
+ * controller reads no flow update. */
+static void
+worker_update_reading(struct iso_worker *w)
+{
+    bool want = w->target && (w->enabled || worker_has_live_request(w));
+
+    if (want && !w->reading) {
+        rconn_connect(w->rconn, w->target, w->target);
+    } else if (!want && w->reading) {
+        rconn_disconnect(w->rconn);
+        vfy_flows_clear(w->flows);
+        w->dirty = false;
+    } else {
+        return;
+    }
+    w->reading = want;
+    w->asked = w->synced = false;
 }
 
 /* Takes what the main loop handed over: the bridge, the switch, the map,
- * the requests (moved to 'requests'). */
+ * the requests (moved to 'requests', stamped). */
 static void
 worker_take_input(struct iso_worker *w, struct ovs_list *requests)
 {
@@ -468,18 +520,23 @@ worker_take_input(struct iso_worker *w, struct ovs_list *requests)
     ovs_list_push_back_all(requests, &iso->requests);
     ovs_mutex_unlock(&iso->mutex);
 
+    struct iso_request *rq;
+    LIST_FOR_EACH (rq, node, requests) {
+        rq->when = time_msec();
+    }
+
     char *target = (bridge ? xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                        bridge)
                     : NULL);
     if (!nullable_string_is_equal(target, w->target)) {
+        /* Another bridge: whatever was read is not its table. */
+        if (w->reading) {
+            rconn_disconnect(w->rconn);
+            w->reading = false;
+        }
         free(w->target);
         w->target = target;
-        if (target) {
-            rconn_connect(w->rconn, target, target);
-        } else {
-            rconn_disconnect(w->rconn);
-        }
-        w->asked = w->synced = false;
+        w->asked = w->synced = w->dirty = false;
         vfy_flows_clear(w->flows);
     } else {
         free(target);
@@ -512,6 +569,7 @@ isolation_main(void *iso_)
         .rconn = rconn_create(0, 8, DSCP_DEFAULT, 1u << ISO_OF_VERSION),
         .flows = vfy_flows_create(),
         .checker = vfy_checker_create(),
+        .waiting = OVS_LIST_INITIALIZER(&w.waiting),
     };
 
     while (!latch_is_set(&iso->exit_latch)) {
@@ -519,7 +577,9 @@ isolation_main(void *iso_)
         struct ovs_list requests = OVS_LIST_INITIALIZER(&requests);
 
         worker_take_input(&w, &requests);
-        if (w.target) {
+        ovs_list_push_back_all(&w.waiting, &requests);
+        worker_update_reading(&w);
+        if (w.reading) {
             rconn_run(w.rconn);
             if (rconn_is_connected(w.rconn)
                 && (!w.asked
@@ -543,18 +603,25 @@ isolation_main(void *iso_)
         }
 
         struct iso_request *rq;
-        LIST_FOR_EACH (rq, node, &requests) {
-            worker_answer(&w, rq);
+        LIST_FOR_EACH_SAFE (rq, node, &w.waiting) {
+            if (worker_answer(&w, rq)) {
+                ovs_list_remove(&rq->node);
+                ovs_list_push_back(&requests, &rq->node);
+            } else {
+                poll_timer_wait_until(rq->when + ISO_READ_TIMEOUT_MS);
+            }
         }
         bool answered = !ovs_list_is_empty(&requests);
         if (answered) {
             ovs_mutex_lock(&iso->mutex);
             ovs_list_push_back_all(&iso->answers, &requests);
             ovs_mutex_unlock(&iso->mutex);
+            /* Background checks off: let the table go. */
+            worker_update_reading(&w);
         }
         worker_publish(&w, answered);
 
-        if (w.target) {
+        if (w.reading) {
             rconn_run_wait(w.rconn);
             rconn_recv_wait(w.rconn);
         }
@@ -566,6 +633,10 @@ isolation_main(void *iso_)
         poll_block();
     }
 
+    /* Requests still waiting are answered "exiting" by the main thread. */
+    ovs_mutex_lock(&iso->mutex);
+    ovs_list_push_back_all(&iso->requests, &w.waiting);
+    ovs_mutex_unlock(&iso->mutex);
     rconn_destroy(w.rconn);
     free(w.target);
     vfy_flows_destroy(w.flows);
@@ -631,7 +702,7 @@ isolation_destroy(struct isolation *iso)
     vfy_portmap_destroy(iso->new_map);
     free(iso->bridge);
     free(iso->leak_text);
-    free(iso->map_json);
+    vfy_portmap_destroy(iso->map);
     latch_destroy(&iso->exit_latch);
     seq_destroy(iso->to_worker);
     seq_destroy(iso->to_main);
@@ -715,20 +786,16 @@ isolation_update_portmap(struct isolation *iso, const struct binding *binding,
 {
     struct vfy_portmap *map = build_portmap(binding, nets, tunnel_ofport,
                                             tdb);
-    struct json *j = vfy_portmap_to_json(map);
-    char *s = json_to_string(j, JSSF_SORT);
 
-    json_destroy(j);
-    if (iso->map_json && !strcmp(s, iso->map_json)) {
-        free(s);
+    if (iso->map && vfy_portmap_equal(map, iso->map)) {
         vfy_portmap_destroy(map);
         return;
     }
-    free(iso->map_json);
-    iso->map_json = s;
+    vfy_portmap_destroy(iso->map);
+    iso->map = map;
     ovs_mutex_lock(&iso->mutex);
     vfy_portmap_destroy(iso->new_map);
-    iso->new_map = map;
+    iso->new_map = vfy_portmap_clone(map);
     ovs_mutex_unlock(&iso->mutex);
     seq_change(iso->to_worker);
 }
@@ -953,12 +1020,12 @@ cmd_portmap(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     struct isolation *iso = iso_;
 
-    if (!iso->map_json) {
+    if (!iso->map) {
         unixctl_command_reply_error(conn, "no port map yet (the databases "
                                     "are not read)");
         return;
     }
-    struct json *j = json_from_string(iso->map_json);
+    struct json *j = vfy_portmap_to_json(iso->map);
     char *s = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
     unixctl_command_reply(conn, s);
     free(s);
@@ -989,7 +1056,8 @@ cmd_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_cstr(&s, "background checks: on\n");
     }
     ds_put_format(&s, "switch: %s\n",
-                  !st.connected ? "not connected"
+                  !st.reading ? "table not kept (read on demand)"
+                  : !st.connected ? "not connected"
                   : st.synced ? "connected, table read"
                   : "connected, reading the table");
     ds_put_format(&s, "flows: %"PRIuSIZE"\n", st.n_flows);

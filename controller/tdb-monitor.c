@@ -72,6 +72,8 @@ struct tdb_monitor {
     char *system_id;            /* This chassis's name, or NULL. */
     struct sset iface_ids;      /* The local vNICs' iface-ids. */
     uint64_t iface_ids_gen;     /* Their generation (see the input's). */
+    bool ifaces_changed;        /* They changed since the Port condition
+                                 * was last made. */
     bool monitor_all;           /* Every row of every table. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
@@ -323,7 +325,6 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     struct uuidset chassis = UUIDSET_INITIALIZER(&chassis);
     const struct bhrec_port *port;
     const struct uuidset_node *node;
-    const char *id;
 
     COVERAGE_INC(tdb_monitor_compute);
     memset(m->port_kinds, 0, sizeof m->port_kinds);
@@ -337,11 +338,10 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 
     /* Ports: of local vNICs, held by or requested for this chassis. */
     const struct bhrec_chassis *self = find_self(idl, m->system_id);
-    SSET_FOR_EACH (id, &m->iface_ids) {
-        bhrec_port_add_clause_iface_id(&b[TDBM_PORT].cond, OVSDB_F_EQ, id);
-        note_string_clause(&b[TDBM_PORT], "iface_id", id);
-        m->port_kinds[PK_IFACE_ID]++;
-    }
+    /* The local vNICs' clauses, the bulk of the condition, are added by
+     * tdb_monitor_run() only when the condition is sent: compute() runs
+     * at every relevant change, and costs no more than what changed. */
+    m->port_kinds[PK_IFACE_ID] = sset_count(&m->iface_ids);
     if (m->system_id) {
         bhrec_chassis_add_clause_name(&b[TDBM_CHASSIS].cond, OVSDB_F_EQ,
                                       m->system_id);
@@ -441,6 +441,39 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     uuidset_destroy(&chassis);
 }
 
+/* Returns true if a change that 'idl' tracked may change a condition:
+ * any of a Security_Group, Rule, Mirror or Chassis (few rows, rarely
+ * changed), a Port that came or went, or a Port column compute() reads.
+ * Others (a Port's 'up' or 'statistics', a Network, a Tenant) cannot. */
+static bool
+tracked_changes_matter(struct ovsdb_idl *idl)
+{
+    if (bhrec_security_group_track_get_first(idl)
+        || bhrec_rule_track_get_first(idl)
+        || bhrec_mirror_track_get_first(idl)
+        || bhrec_chassis_track_get_first(idl)) {
+        return true;
+    }
+
+    static const enum bhrec_port_column_id read[] = {
+        BHREC_PORT_COL_IFACE_ID, BHREC_PORT_COL_NETWORK,
+        BHREC_PORT_COL_CHASSIS, BHREC_PORT_COL_REQUESTED_CHASSIS,
+        BHREC_PORT_COL_SECURITY_GROUPS,
+    };
+    const struct bhrec_port *port;
+    BHREC_PORT_FOR_EACH_TRACKED (port, idl) {
+        if (bhrec_port_is_new(port) || bhrec_port_is_deleted(port)) {
+            return true;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(read); i++) {
+            if (bhrec_port_is_updated(port, read[i])) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Returns true if 'iface_ids' holds the same names as 'm''s. */
 static bool
 same_ifaces(const struct tdb_monitor *m, const struct sset *iface_ids)
@@ -469,6 +502,7 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         m->n_updates++;
     }
     if (inputs_changed) {
+        m->ifaces_changed = true;
         free(m->system_id);
         m->system_id = nullable_xstrdup(in->system_id);
         m->monitor_all = in->monitor_all;
@@ -476,6 +510,10 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         sset_clone(&m->iface_ids, in->iface_ids);
     }
     m->iface_ids_gen = in->iface_ids_gen;
+    if (idl_seqno != m->idl_seqno && m->computed && !inputs_changed
+        && in->tracked && !tracked_changes_matter(m->idl)) {
+        m->idl_seqno = idl_seqno;
+    }
     if (inputs_changed || idl_seqno != m->idl_seqno || !m->computed) {
         struct tdbm_builder b[TDBM_N_TABLES];
         bool changed = false;
@@ -505,15 +543,26 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
             }
             svec_sort(&b[i].text);
             char *text = svec_join(&b[i].text, "\n", "");
-            if (!t->text || strcmp(text, t->text)) {
+            bool ifaces = i == TDBM_PORT && !b[i].all;
+            if (!t->text || strcmp(text, t->text)
+                || (ifaces && m->ifaces_changed)) {
                 changed = true;
+                size_t n = b[i].text.n;
+                if (ifaces) {
+                    const char *id;
+                    SSET_FOR_EACH (id, &m->iface_ids) {
+                        bhrec_port_add_clause_iface_id(&b[i].cond,
+                                                       OVSDB_F_EQ, id);
+                    }
+                    n += sset_count(&m->iface_ids);
+                }
                 ovsdb_idl_condition_destroy(&t->cond);
                 t->cond = b[i].cond;
                 hmap_moved(&t->cond.clauses);
                 free(t->text);
                 t->text = text;
                 t->all = b[i].all;
-                t->n_clauses = b[i].all ? 0 : b[i].text.n;
+                t->n_clauses = b[i].all ? 0 : n;
             } else {
                 ovsdb_idl_condition_destroy(&b[i].cond);
                 free(text);
@@ -521,6 +570,7 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
             svec_destroy(&b[i].text);
         }
         m->computed = true;
+        m->ifaces_changed = false;
         m->idl_seqno = idl_seqno;
         if (changed) {
             COVERAGE_INC(tdb_monitor_cond_change);

@@ -53,6 +53,11 @@ struct tdb_monitor_input {
                                  * that an unchanged set is not compared
                                  * at every turn; 0: compare it. */
     bool monitor_all;           /* Ask for every row of every table. */
+    bool tracked;               /* The IDL tracks every table's changes
+                                 * (ovsdb_idl_track_add_all()): a Tenant
+                                 * DB change that touches nothing the
+                                 * conditions read is skipped without
+                                 * computing them again. */
 };
 
 struct tdb_monitor *tdb_monitor_create(struct ovsdb_idl *tdb);

@@ -76,6 +76,7 @@ struct vfy_vnic {
 struct vfy_portmap {
     struct vfy_vnic *vnics;     /* vNICs, sorted by port. */
     size_t n_vnics;             /* Number of them. */
+    size_t allocated_vnics;     /* Allocated size of 'vnics'. */
     bool has_uplink;            /* Whether there is an uplink. */
     ofp_port_t uplink;          /* Its port. */
     struct vfy_tag *vlans;      /* VLAN id to network. */

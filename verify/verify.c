@@ -430,34 +430,59 @@ vfy_portmap_destroy(struct vfy_portmap *map)
     }
 }
 
-/* Compares vNICs by port. */
-static int
-compare_vnics(const void *a_, const void *b_)
+/* Returns the index in 'map''s vNICs of the vNIC on 'port', or where it
+ * would go, and sets '*found' to whether it is there. */
+static size_t
+find_vnic_index(const struct vfy_portmap *map, ofp_port_t port, bool *found)
 {
-    const struct vfy_vnic *a = a_, *b = b_;
-    uint32_t pa = ofp_to_u16(a->port), pb = ofp_to_u16(b->port);
+    uint16_t key = ofp_to_u16(port);
+    size_t lo = 0, hi = map->n_vnics;
 
-    return pa < pb ? -1 : pa > pb;
+    /* Ports mostly come in ascending order: try the end first. */
+    if (hi && ofp_to_u16(map->vnics[hi - 1].port) < key) {
+        *found = false;
+        return hi;
+    }
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint16_t p = ofp_to_u16(map->vnics[mid].port);
+        if (p == key) {
+            *found = true;
+            return mid;
+        } else if (p < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    *found = false;
+    return lo;
 }
 
 void
 vfy_portmap_add_vnic(struct vfy_portmap *map, ofp_port_t port,
                      const char *network, const char *name)
 {
-    struct vfy_vnic *v = CONST_CAST(struct vfy_vnic *,
-                                    vfy_portmap_find_vnic(map, port));
-    if (v) {
+    bool found;
+    size_t i = find_vnic_index(map, port, &found);
+    struct vfy_vnic *v;
+
+    if (found) {
+        v = &map->vnics[i];
         free(v->network);
         free(v->name);
     } else {
-        map->vnics = xrealloc(map->vnics,
-                              (map->n_vnics + 1) * sizeof *map->vnics);
-        v = &map->vnics[map->n_vnics++];
+        if (map->n_vnics >= map->allocated_vnics) {
+            map->vnics = x2nrealloc(map->vnics, &map->allocated_vnics,
+                                    sizeof *map->vnics);
+        }
+        v = &map->vnics[i];
+        memmove(v + 1, v, (map->n_vnics - i) * sizeof *v);
+        map->n_vnics++;
         v->port = port;
     }
     v->network = xstrdup(network);
     v->name = xstrdup(name ? name : "");
-    qsort(map->vnics, map->n_vnics, sizeof *map->vnics, compare_vnics);
     map->version++;
 }
 
@@ -514,20 +539,76 @@ vfy_portmap_add_vni(struct vfy_portmap *map, uint32_t vni,
 const struct vfy_vnic *
 vfy_portmap_find_vnic(const struct vfy_portmap *map, ofp_port_t port)
 {
-    size_t lo = 0, hi = map->n_vnics;
+    bool found;
+    size_t i = find_vnic_index(map, port, &found);
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        uint16_t p = ofp_to_u16(map->vnics[mid].port);
-        if (p == ofp_to_u16(port)) {
-            return &map->vnics[mid];
-        } else if (p < ofp_to_u16(port)) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
+    return found ? &map->vnics[i] : NULL;
+}
+
+/* Returns true if 'a' and 'b', 'n' tags each, are the same, in order. */
+static bool
+tags_equal(const struct vfy_tag *a, const struct vfy_tag *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].id != b[i].id || strcmp(a[i].network, b[i].network)) {
+            return false;
         }
     }
-    return NULL;
+    return true;
+}
+
+/* Returns true if 'a' and 'b' map every port, VLAN and VNI alike (tags
+ * added in another order differ). */
+bool
+vfy_portmap_equal(const struct vfy_portmap *a, const struct vfy_portmap *b)
+{
+    if (a->n_vnics != b->n_vnics
+        || a->has_uplink != b->has_uplink
+        || (a->has_uplink && a->uplink != b->uplink)
+        || a->has_tunnel != b->has_tunnel
+        || (a->has_tunnel && a->tunnel != b->tunnel)
+        || a->n_vlans != b->n_vlans || a->n_vnis != b->n_vnis
+        || !tags_equal(a->vlans, b->vlans, a->n_vlans)
+        || !tags_equal(a->vnis, b->vnis, a->n_vnis)) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_vnics; i++) {
+        const struct vfy_vnic *x = &a->vnics[i], *y = &b->vnics[i];
+        if (x->port != y->port || strcmp(x->network, y->network)
+            || strcmp(x->name, y->name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns a copy of the 'n' tags of 'tags'. */
+static struct vfy_tag *
+clone_tags(const struct vfy_tag *tags, size_t n)
+{
+    struct vfy_tag *copy = xmemdup(tags, n * sizeof *tags);
+
+    for (size_t i = 0; i < n; i++) {
+        copy[i].network = xstrdup(tags[i].network);
+    }
+    return copy;
+}
+
+/* Returns a copy of 'map'. */
+struct vfy_portmap *
+vfy_portmap_clone(const struct vfy_portmap *map)
+{
+    struct vfy_portmap *copy = xmemdup(map, sizeof *map);
+
+    copy->vnics = xmemdup(map->vnics, map->n_vnics * sizeof *map->vnics);
+    copy->allocated_vnics = map->n_vnics;
+    for (size_t i = 0; i < map->n_vnics; i++) {
+        copy->vnics[i].network = xstrdup(map->vnics[i].network);
+        copy->vnics[i].name = xstrdup(map->vnics[i].name);
+    }
+    copy->vlans = clone_tags(map->vlans, map->n_vlans);
+    copy->vnis = clone_tags(map->vnis, map->n_vnis);
+    return copy;
 }
 
 /* Returns the network of tag 'id' in 'tags', or NULL. */

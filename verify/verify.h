@@ -91,6 +91,9 @@ char *vfy_flows_parse_remove(struct vfy_flows *, const char *text,
 
 struct vfy_portmap *vfy_portmap_create(void);
 void vfy_portmap_destroy(struct vfy_portmap *);
+struct vfy_portmap *vfy_portmap_clone(const struct vfy_portmap *);
+bool vfy_portmap_equal(const struct vfy_portmap *,
+                       const struct vfy_portmap *);
 
 /* 'port' is a vNIC of 'network' ("TENANT/NETWORK"), called 'name' in
  * reports. */
