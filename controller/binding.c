@@ -53,6 +53,7 @@ binding_init(struct binding *b)
     mac_owners_init(&b->macs);
     ovs_list_init(&b->pending);
     b->strays_released = false;
+    uuidset_init(&b->no_ofport);
 }
 
 /* Forgets what 'v' was bound to. */
@@ -99,6 +100,7 @@ binding_destroy(struct binding *b)
     hmapx_destroy(&b->claim_retry);
     hmap_destroy(&b->changes);
     mac_owners_destroy(&b->macs);
+    uuidset_destroy(&b->no_ofport);
 }
 
 /* Returns the vNIC with 'iface_id', or NULL. */
@@ -710,7 +712,11 @@ walk_iface(struct binding *b, const struct binding_input *in,
     int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
     bool new = false;
 
-    if (!iface_id || !*iface_id || ofport <= 0) {
+    if (!iface_id || !*iface_id) {
+        return;
+    }
+    if (ofport <= 0) {
+        uuidset_insert(&b->no_ofport, &iface->header_.uuid);
         return;
     }
 
@@ -758,6 +764,19 @@ walk_iface(struct binding *b, const struct binding_input *in,
     vnic_update(b, in, v, iface, ofport, new);
 }
 
+/* Returns true if Interface 'iface', with 'iface_id' and no vNIC, may be
+ * looked at alone rather than by a walk of br-int: the last walk saw it on
+ * br-int without an ofport (and ports did not come or go since, or this
+ * run would walk anyway), and no vNIC has its iface-id (which would need
+ * the walk's judgment of which Interface holds it). */
+static bool
+arrives_alone(const struct binding *b, const struct ovsrec_interface *iface,
+              const char *iface_id)
+{
+    return (uuidset_find(&b->no_ofport, &iface->header_.uuid)
+            && !find_vnic(b, iface_id));
+}
+
 /* Walks br-int's ports and reads the rows of every vNIC anew.  With 'all',
  * every vNIC is looked at; otherwise only those whose Interface changed, or
  * whose claim waits.  vNICs not found any more are removed.  What becomes of
@@ -772,6 +791,7 @@ binding_walk(struct binding *b, const struct binding_input *in, bool all)
     HMAP_FOR_EACH (v, node, &b->vnics) {
         v->seen = false;
     }
+    uuidset_clear(&b->no_ofport);
     /* With 'all' (a restart, say), Interfaces that kept a zone come first,
      * so that they all get theirs back before a newcomer takes the lowest
      * free zone. */
@@ -780,9 +800,8 @@ binding_walk(struct binding *b, const struct binding_input *in, bool all)
             const struct ovsrec_port *p = br->ports[i];
             for (size_t j = 0; j < p->n_interfaces; j++) {
                 const struct ovsrec_interface *iface = p->interfaces[j];
-                bool kept = smap_get(&iface->external_ids,
-                                     CT_ZONE_KEY) != NULL;
-                if (!all || kept == !pass) {
+                if (!all || (smap_get(&iface->external_ids, CT_ZONE_KEY)
+                             != NULL) == !pass) {
                     walk_iface(b, in, iface, all);
                 }
             }
@@ -859,7 +878,7 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
         int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
         if (v ? (!iface_id || strcmp(iface_id, v->iface_id) || ofport <= 0)
-              : iface_id != NULL) {
+              : iface_id != NULL && !arrives_alone(b, iface, iface_id)) {
             walk = true;
         }
     }
@@ -869,11 +888,21 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
     }
 
     /* Only Interfaces of known vNICs changed, in place (a name, an
-     * attached-mac, an ofport, our own marks): each one alone. */
+     * attached-mac, an ofport, our own marks), or an Interface the last
+     * walk saw got its ofport: each one alone. */
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
         if (v) {
             vnic_update(b, in, v, iface, iface->ofport[0], false);
+        } else {
+            struct uuidset_node *waiting = uuidset_find(&b->no_ofport,
+                                                        &iface->header_.uuid);
+            if (waiting) {
+                if (iface->n_ofport && iface->ofport[0] > 0) {
+                    uuidset_delete(&b->no_ofport, waiting);
+                }
+                walk_iface(b, in, iface, false);
+            }
         }
     }
     return true;

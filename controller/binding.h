@@ -52,6 +52,7 @@
 #include "openvswitch/list.h"
 #include "policies/policy.h"
 #include "uuid.h"
+#include "uuidset.h"
 
 struct ct_limits;
 struct ct_zones;
@@ -158,6 +159,10 @@ struct binding {
     struct ovs_list pending;    /* vnics to decide on, in the order their
                                  * rows were read. */
     bool strays_released;       /* Stray Port claims were let go. */
+    struct uuidset no_ofport;   /* Interfaces on br-int, at the last walk,
+                                 * with an iface-id but no ofport yet:
+                                 * when theirs comes, each is looked at
+                                 * alone, without a walk. */
 };
 
 void binding_init(struct binding *);

@@ -162,15 +162,24 @@ note_ovs_changes(struct engine_ctx *ctx, struct ovsdb_idl *idl)
     const struct ovsrec_port *port;
     const struct ovsrec_bridge *br;
 
+    /* The IDL also lists a Port or a Bridge whose referenced rows changed
+     * (an Interface's new ofport, a mark): only one that came, went or
+     * changed its ports or interfaces changes what is on br-int. */
     ctx->in.ports_changed = false;
     ctx->ovs_changed = false;
     OVSREC_PORT_FOR_EACH_TRACKED (port, idl) {
-        ctx->in.ports_changed = true;
-        break;
+        if (ovsrec_port_is_new(port) || ovsrec_port_is_deleted(port)
+            || ovsrec_port_is_updated(port, OVSREC_PORT_COL_INTERFACES)) {
+            ctx->in.ports_changed = true;
+            break;
+        }
     }
     OVSREC_BRIDGE_FOR_EACH_TRACKED (br, idl) {
-        ctx->in.ports_changed = true;
-        break;
+        if (ovsrec_bridge_is_new(br) || ovsrec_bridge_is_deleted(br)
+            || ovsrec_bridge_is_updated(br, OVSREC_BRIDGE_COL_PORTS)) {
+            ctx->in.ports_changed = true;
+            break;
+        }
     }
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, idl) {
         ctx->ovs_changed = true;
@@ -770,8 +779,8 @@ controller_run(struct controller *c)
         note_ovs_changes(&c->ctx, c->ovs.idl);
         mirror_read_tunnels(&c->ctx.mirror, br, c->ovs.idl,
                             c->ctx.mirror_tnls);
-            engine_run(&c->engine, &c->ctx, c->tracked);
-            mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
+        engine_run(&c->engine, &c->ctx, c->tracked);
+        mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
         }
@@ -791,7 +800,7 @@ controller_run(struct controller *c)
         ct_limits_run(c->ctx.limits, br->datapath_type,
                       ofctrl_connection_seqno(c->ofctrl),
                       c->cfg.verify_interval);
-            c->put_seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
+        c->put_seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
         if_status_note_put(c->ctx.ifs, c->put_seqno);
         struct if_status_ctx ifs_ctx = {
             .ovs_idl = c->ovs.idl,
@@ -801,8 +810,8 @@ controller_run(struct controller *c)
             .tdb_txn = tdb_write,
             .ofctrl = c->ofctrl,
         };
-            if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
-            if (c->recompute_reply) {
+        if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
+        if (c->recompute_reply) {
             answer_recompute(c);
         }
     }
@@ -972,6 +981,7 @@ main(int argc, char *argv[])
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
+        tdb_monitor_wait(c.tdbm);
         trace_wait(c.trace);
         isolation_wait(c.isolation);
         bh_stats_wait(c.stats, &c.stats_ctx);

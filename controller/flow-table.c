@@ -34,6 +34,14 @@ struct flow_owner {
     char *name;                 /* Owner name (the shash's key too). */
     struct ovs_list wants;      /* struct flow_want, by 'owner_node'. */
     struct bh_meter meter;      /* Its meter; id 0: none. */
+    struct hmap_node meter_node;  /* In the table's 'meters' by id, if it
+                                   * has a meter. */
+};
+
+/* A meter id whose wanted meter changed (added, changed or dropped). */
+struct meter_change {
+    struct hmap_node node;      /* In the table's 'changed_meters'. */
+    uint32_t id;                /* The meter. */
 };
 
 /* What one owner wants for one key. */
@@ -200,6 +208,34 @@ find_owner(struct flow_table *ft, const char *name, bool create)
     return o;
 }
 
+/* Records that what the table wants of meter 'id' may have changed. */
+static void
+note_meter_changed(struct flow_table *ft, uint32_t id)
+{
+    struct meter_change *mc;
+
+    ft->meters_changed = true;
+    HMAP_FOR_EACH_WITH_HASH (mc, node, hash_int(id, 0), &ft->changed_meters) {
+        if (mc->id == id) {
+            return;
+        }
+    }
+    mc = xmalloc(sizeof *mc);
+    mc->id = id;
+    hmap_insert(&ft->changed_meters, &mc->node, hash_int(id, 0));
+}
+
+/* Makes owner 'o' want no meter. */
+static void
+drop_meter(struct flow_table *ft, struct flow_owner *o)
+{
+    if (o->meter.id) {
+        note_meter_changed(ft, o->meter.id);
+        hmap_remove(&ft->meters, &o->meter_node);
+        memset(&o->meter, 0, sizeof o->meter);
+    }
+}
+
 /* The table. */
 
 /* Initializes 'ft' as empty. */
@@ -212,6 +248,8 @@ flow_table_init(struct flow_table *ft)
     ft->n_errors = 0;
     ft->meters_changed = false;
     hmap_init(&ft->changed);
+    hmap_init(&ft->meters);
+    hmap_init(&ft->changed_meters);
 }
 
 /* Records that the result for 'key' changed. */
@@ -267,9 +305,7 @@ flow_table_clear(struct flow_table *ft)
     }
     SHASH_FOR_EACH (node, &ft->owners) {
         struct flow_owner *o = node->data;
-        if (o->meter.id) {
-            ft->meters_changed = true;
-        }
+        drop_meter(ft, o);
         free(o->name);
         free(o);
     }
@@ -285,6 +321,12 @@ flow_table_destroy(struct flow_table *ft)
     hmap_destroy(&ft->flows);
     shash_destroy(&ft->owners);
     bh_flow_keys_destroy(&ft->changed);
+    hmap_destroy(&ft->meters);
+    struct meter_change *mc;
+    HMAP_FOR_EACH_POP (mc, node, &ft->changed_meters) {
+        free(mc);
+    }
+    hmap_destroy(&ft->changed_meters);
 }
 
 /* Returns the flow of 'ft' with 'key', or NULL. */
@@ -576,9 +618,7 @@ flow_table_drop_owner(struct flow_table *ft, struct flow_owner *o)
     LIST_FOR_EACH_POP (w, owner_node, &o->wants) {
         flow_table_remove_want(ft, w);
     }
-    if (o->meter.id) {
-        ft->meters_changed = true;
-    }
+    drop_meter(ft, o);
     free(o->name);
     free(o);
 }
@@ -594,11 +634,59 @@ flow_table_set_meter(struct flow_table *ft, const char *owner, uint32_t id,
 
     if (o->meter.id != id || o->meter.rate != rate
         || o->meter.burst != burst) {
+        drop_meter(ft, o);
         o->meter.id = id;
         o->meter.rate = rate;
         o->meter.burst = burst;
-        ft->meters_changed = true;
+        hmap_insert(&ft->meters, &o->meter_node, hash_int(id, 0));
+        note_meter_changed(ft, id);
     }
+}
+
+/* Returns the meter with 'id' that an owner of 'ft' wants, or NULL (if
+ * several owners want one id, any of theirs). */
+const struct bh_meter *
+flow_table_find_meter(const struct flow_table *ft, uint32_t id)
+{
+    const struct flow_owner *o;
+
+    HMAP_FOR_EACH_WITH_HASH (o, meter_node, hash_int(id, 0), &ft->meters) {
+        if (o->meter.id == id) {
+            return &o->meter;
+        }
+    }
+    return NULL;
+}
+
+/* Moves the ids of the meters whose wanted state changed since the last
+ * call into 'ids' (struct meter_change nodes, to be freed with
+ * flow_table_meter_changes_destroy()), and clears 'ft->meters_changed'. */
+void
+flow_table_take_meter_changes(struct flow_table *ft, struct hmap *ids)
+{
+    hmap_swap(ids, &ft->changed_meters);
+    hmap_clear(&ft->changed_meters);
+    ft->meters_changed = false;
+}
+
+/* Returns the meter id of 'node', a node of flow_table_take_meter_changes()'s
+ * set. */
+uint32_t
+flow_table_meter_change_id(const struct hmap_node *node)
+{
+    return CONTAINER_OF(node, struct meter_change, node)->id;
+}
+
+/* Frees the set of meter ids that flow_table_take_meter_changes() gave. */
+void
+flow_table_meter_changes_destroy(struct hmap *ids)
+{
+    struct meter_change *mc;
+
+    HMAP_FOR_EACH_POP (mc, node, ids) {
+        free(mc);
+    }
+    hmap_destroy(ids);
 }
 
 /* Calls 'cb' with 'aux' for each meter that an owner of 'ft' wants. */

@@ -110,6 +110,9 @@ struct flow_table {
                                  * result changed. */
     bool meters_changed;        /* A meter was set, changed or dropped
                                  * since the installer last looked. */
+    struct hmap meters;         /* Owners with a meter, by meter id. */
+    struct hmap changed_meters; /* Ids of those meters (see
+                                 * flow_table_take_meter_changes()). */
 };
 
 void flow_table_init(struct flow_table *);
@@ -126,6 +129,11 @@ void flow_table_set_meter(struct flow_table *, const char *owner,
 void flow_table_for_each_meter(const struct flow_table *,
                                void (*cb)(const struct bh_meter *, void *),
                                void *aux);
+const struct bh_meter *flow_table_find_meter(const struct flow_table *,
+                                             uint32_t id);
+void flow_table_take_meter_changes(struct flow_table *, struct hmap *ids);
+uint32_t flow_table_meter_change_id(const struct hmap_node *);
+void flow_table_meter_changes_destroy(struct hmap *ids);
 bool flow_table_has_owner(const struct flow_table *, const char *owner);
 
 const struct bh_flow *flow_table_find(const struct flow_table *,

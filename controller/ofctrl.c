@@ -1009,26 +1009,47 @@ sync_one_meter(const struct bh_meter *m, void *ms_)
  * wants, which must precede the bundle whose flows refer to them, and to
  * 'after' the deletions of the meters nobody wants, which must follow the
  * bundle that deletes the flows that refer to them (deleting a meter
- * deletes its flows).  Meters are not part of OpenFlow bundles. */
+ * deletes its flows).  Meters are not part of OpenFlow bundles.  'full'
+ * compares every meter with what the switch holds; otherwise only the
+ * meters whose wanted state changed are looked at. */
 static void
-sync_meters(struct ofctrl *c, struct flow_table *desired,
+sync_meters(struct ofctrl *c, struct flow_table *desired, bool full,
             struct ovs_list *before, struct ovs_list *after)
 {
     struct meter_sync ms = { .c = c, .msgs = before };
+    struct hmap ids = HMAP_INITIALIZER(&ids);
     struct installed_meter *m;
 
-    HMAP_FOR_EACH (m, node, &c->meters) {
-        m->seen = false;
-    }
-    flow_table_for_each_meter(desired, sync_one_meter, &ms);
-    HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
-        if (!m->seen) {
-            meter_mod(c, after, OFPMC13_DELETE, &m->m);
-            hmap_remove(&c->meters, &m->node);
-            free(m);
+    flow_table_take_meter_changes(desired, &ids);
+    if (full) {
+        /* Every meter: the switch's are known only from its dump. */
+        HMAP_FOR_EACH (m, node, &c->meters) {
+            m->seen = false;
+        }
+        flow_table_for_each_meter(desired, sync_one_meter, &ms);
+        HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
+            if (!m->seen) {
+                meter_mod(c, after, OFPMC13_DELETE, &m->m);
+                hmap_remove(&c->meters, &m->node);
+                free(m);
+            }
+        }
+    } else {
+        /* Only the meters whose wanted state changed. */
+        for (struct hmap_node *node = hmap_first(&ids); node;
+             node = hmap_next(&ids, node)) {
+            uint32_t id = flow_table_meter_change_id(node);
+            const struct bh_meter *want = flow_table_find_meter(desired, id);
+            if (want) {
+                sync_one_meter(want, &ms);
+            } else if ((m = meter_find(c, id)) != NULL) {
+                meter_mod(c, after, OFPMC13_DELETE, &m->m);
+                hmap_remove(&c->meters, &m->node);
+                free(m);
+            }
         }
     }
-    desired->meters_changed = false;
+    flow_table_meter_changes_destroy(&ids);
 }
 
 /* Adds to 'msgs' what makes the switch hold exactly 'desired', comparing
@@ -1082,7 +1103,7 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
 
     c->bundle_id++;
     if (full || desired->meters_changed) {
-        sync_meters(c, desired, &meters_before, &meters_after);
+        sync_meters(c, desired, full, &meters_before, &meters_after);
     }
     if (full) {
         /* Compare everything with what the switch holds. */

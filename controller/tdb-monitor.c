@@ -11,12 +11,14 @@
 #include <string.h>
 #include "coverage.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovsdb-idl-provider.h"
 #include "schema/bulkhead-idl.h"
 #include "svec.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
 #include "uuidset.h"
@@ -83,6 +85,8 @@ struct tdb_monitor {
                                    * condition sent was acknowledged. */
     bool pending;               /* The last computation changed a
                                  * condition: its reply is awaited. */
+    long long int resend_at;    /* While pending, when to hand the IDL the
+                                 * conditions again (msec). */
     unsigned long long int n_changes;  /* Condition changes sent. */
     unsigned long long int n_updates;  /* Changes of the IDL's contents
                                         * seen (updates received). */
@@ -441,13 +445,36 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     uuidset_destroy(&chassis);
 }
 
-/* Returns true if a change that 'idl' tracked may change a condition:
- * any of a Security_Group, Rule, Mirror or Chassis (few rows, rarely
- * changed), a Port that came or went, or a Port column compute() reads.
- * Others (a Port's 'up' or 'statistics', a Network, a Tenant) cannot. */
+/* Returns true if tracked Port 'port' changed only in its 'chassis', now
+ * 'self', and is a local vNIC's: this host's own claim coming back, which
+ * the conditions already hold (by the vNIC's iface-id, and 'self' by
+ * name).  The chassis it may have come from stays in the Chassis
+ * condition until the next computation: a row too many, never one too
+ * few. */
 static bool
-tracked_changes_matter(struct ovsdb_idl *idl)
+is_own_claim(const struct tdb_monitor *m, const struct bhrec_port *port,
+             const struct bhrec_chassis *self)
 {
+    return (self && port->chassis == self
+            && sset_contains(&m->iface_ids, port->iface_id)
+            && !bhrec_port_is_updated(port, BHREC_PORT_COL_IFACE_ID)
+            && !bhrec_port_is_updated(port, BHREC_PORT_COL_NETWORK)
+            && !bhrec_port_is_updated(port,
+                                      BHREC_PORT_COL_REQUESTED_CHASSIS)
+            && !bhrec_port_is_updated(port,
+                                      BHREC_PORT_COL_SECURITY_GROUPS));
+}
+
+/* Returns true if a change that 'm''s IDL tracked may change a condition:
+ * any of a Security_Group, Rule, Mirror or Chassis (few rows, rarely
+ * changed), a Port that came or went, or a Port column compute() reads
+ * (but for this host's own claims).  Others (a Port's 'up' or
+ * 'statistics', a Network, a Tenant) cannot. */
+static bool
+tracked_changes_matter(const struct tdb_monitor *m)
+{
+    struct ovsdb_idl *idl = m->idl;
+
     if (bhrec_security_group_track_get_first(idl)
         || bhrec_rule_track_get_first(idl)
         || bhrec_mirror_track_get_first(idl)
@@ -460,15 +487,27 @@ tracked_changes_matter(struct ovsdb_idl *idl)
         BHREC_PORT_COL_CHASSIS, BHREC_PORT_COL_REQUESTED_CHASSIS,
         BHREC_PORT_COL_SECURITY_GROUPS,
     };
+    const struct bhrec_chassis *self = NULL;
+    bool self_found = false;
     const struct bhrec_port *port;
     BHREC_PORT_FOR_EACH_TRACKED (port, idl) {
         if (bhrec_port_is_new(port) || bhrec_port_is_deleted(port)) {
             return true;
         }
         for (size_t i = 0; i < ARRAY_SIZE(read); i++) {
-            if (bhrec_port_is_updated(port, read[i])) {
-                return true;
+            if (!bhrec_port_is_updated(port, read[i])) {
+                continue;
             }
+            if (read[i] == BHREC_PORT_COL_CHASSIS) {
+                if (!self_found) {
+                    self = find_self(idl, m->system_id);
+                    self_found = true;
+                }
+                if (is_own_claim(m, port, self)) {
+                    continue;
+                }
+            }
+            return true;
         }
     }
     return false;
@@ -481,11 +520,17 @@ same_ifaces(const struct tdb_monitor *m, const struct sset *iface_ids)
     return sset_equals(&m->iface_ids, iface_ids);
 }
 
+/* While a condition change is awaited, how often the conditions are handed
+ * to the IDL again (msec). */
+#define TDBM_RESEND_MS 200
+
 /* Recomputes the conditions if the inputs in 'in' or the Tenant DB
  * changed since the last computation, and sends those that changed (one
  * coverage count per change).  While a change is awaited, the conditions
- * are sent again (unchanged, that costs nothing) to learn the condition
- * seqno they will be up to date at, which a reconnection may have moved. */
+ * are handed to the IDL again every TDBM_RESEND_MS (unchanged, the IDL
+ * sends nothing) to learn the condition seqno they will be up to date at,
+ * which a reconnection may have moved; not at every turn, since each time
+ * costs a conversion of every clause to JSON. */
 void
 tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
 {
@@ -511,9 +556,10 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
     }
     m->iface_ids_gen = in->iface_ids_gen;
     if (idl_seqno != m->idl_seqno && m->computed && !inputs_changed
-        && in->tracked && !tracked_changes_matter(m->idl)) {
+        && in->tracked && !tracked_changes_matter(m)) {
         m->idl_seqno = idl_seqno;
     }
+    bool sent = false;
     if (inputs_changed || idl_seqno != m->idl_seqno || !m->computed) {
         struct tdbm_builder b[TDBM_N_TABLES];
         bool changed = false;
@@ -572,6 +618,7 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         m->computed = true;
         m->ifaces_changed = false;
         m->idl_seqno = idl_seqno;
+        sent = changed;
         if (changed) {
             COVERAGE_INC(tdb_monitor_cond_change);
             m->n_changes++;
@@ -586,7 +633,7 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         }
     }
 
-    if (m->pending) {
+    if (m->pending && (sent || time_msec() >= m->resend_at)) {
         unsigned int expected = 0;
         for (size_t i = 0; i < TDBM_N_TABLES; i++) {
             unsigned int x = ovsdb_idl_set_condition(m->idl,
@@ -595,7 +642,21 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
             expected = MAX(expected, x);
         }
         m->expected_seqno = expected;
-        m->pending = ovsdb_idl_get_condition_seqno(m->idl) != expected;
+        m->resend_at = time_msec() + TDBM_RESEND_MS;
+    }
+    if (m->pending) {
+        m->pending = (ovsdb_idl_get_condition_seqno(m->idl)
+                      != m->expected_seqno);
+    }
+}
+
+/* Wakes the caller's loop when the conditions are due to be handed to the
+ * IDL again (see tdb_monitor_run()). */
+void
+tdb_monitor_wait(const struct tdb_monitor *m)
+{
+    if (m->pending) {
+        poll_timer_wait_until(m->resend_at);
     }
 }
 

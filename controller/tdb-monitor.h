@@ -64,6 +64,7 @@ struct tdb_monitor *tdb_monitor_create(struct ovsdb_idl *tdb);
 void tdb_monitor_destroy(struct tdb_monitor *);
 
 void tdb_monitor_run(struct tdb_monitor *, const struct tdb_monitor_input *);
+void tdb_monitor_wait(const struct tdb_monitor *);
 bool tdb_monitor_is_settled(const struct tdb_monitor *);
 unsigned long long int tdb_monitor_n_changes(const struct tdb_monitor *);
 size_t tdb_monitor_count_rows(struct ovsdb_idl *,

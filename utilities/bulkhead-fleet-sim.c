@@ -129,6 +129,7 @@ host_run(struct fleet *f, struct sim_host *h)
         host_write(h, txn);
     }
     ovsdb_idl_loop_commit_and_wait(&h->loop);
+    tdb_monitor_wait(h->monitor);
 }
 
 /* Reads the hosts of 'file_name' into 'f' and connects each to 'remote'. */

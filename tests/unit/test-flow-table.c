@@ -11,6 +11,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "controller/flow-table.h"
@@ -264,6 +265,82 @@ START_TEST(test_key_from_string_finds_the_flow)
 }
 END_TEST
 
+/* Returns the ids flow_table_take_meter_changes() gives, sorted, as
+ * text ("3,7"). */
+static char *
+take_meter_changes(struct flow_table *ft)
+{
+    struct hmap ids = HMAP_INITIALIZER(&ids);
+    uint32_t seen[16];
+    size_t n = 0;
+
+    flow_table_take_meter_changes(ft, &ids);
+    for (struct hmap_node *node = hmap_first(&ids); node && n < 16;
+         node = hmap_next(&ids, node)) {
+        seen[n++] = flow_table_meter_change_id(node);
+    }
+    flow_table_meter_changes_destroy(&ids);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (seen[j] < seen[i]) {
+                uint32_t t = seen[i];
+                seen[i] = seen[j];
+                seen[j] = t;
+            }
+        }
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%"PRIu32, i ? "," : "", seen[i]);
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* The installer sends only the meters whose wanted state changed: a meter
+ * set, changed (its id or its rate) or dropped with its owner is reported
+ * once, and found by id while wanted. */
+START_TEST(test_meter_changes_are_tracked)
+{
+    struct flow_table ft;
+    char *s;
+
+    flow_table_init(&ft);
+    flow_table_set_meter(&ft, "a", 3, 20, 20);
+    flow_table_set_meter(&ft, "b", 7, 20, 20);
+    ck_assert(ft.meters_changed);
+    s = take_meter_changes(&ft);
+    ck_assert_str_eq(s, "3,7");
+    free(s);
+    ck_assert(!ft.meters_changed);
+
+    /* The same again: nothing. */
+    flow_table_set_meter(&ft, "a", 3, 20, 20);
+    s = take_meter_changes(&ft);
+    ck_assert_str_eq(s, "");
+    free(s);
+
+    /* Another rate; another id (both ids change); an owner gone. */
+    flow_table_set_meter(&ft, "a", 3, 50, 50);
+    ck_assert_uint_eq(flow_table_find_meter(&ft, 3)->rate, 50);
+    flow_table_set_meter(&ft, "b", 9, 20, 20);
+    ck_assert_ptr_null(flow_table_find_meter(&ft, 7));
+    s = take_meter_changes(&ft);
+    ck_assert_str_eq(s, "3,7,9");
+    free(s);
+    flow_table_clear_owner(&ft, "a");
+    ck_assert_ptr_null(flow_table_find_meter(&ft, 3));
+    ck_assert_ptr_nonnull(flow_table_find_meter(&ft, 9));
+    s = take_meter_changes(&ft);
+    ck_assert_str_eq(s, "3");
+    free(s);
+    flow_table_clear(&ft);
+    s = take_meter_changes(&ft);
+    ck_assert_str_eq(s, "9");
+    free(s);
+    flow_table_destroy(&ft);
+}
+END_TEST
+
 static Suite *
 flow_table_suite(void)
 {
@@ -277,6 +354,7 @@ flow_table_suite(void)
     tcase_add_test(tc, test_bad_flow_is_refused);
     tcase_add_test(tc, test_owner_prefix_and_format);
     tcase_add_test(tc, test_key_from_string_finds_the_flow);
+    tcase_add_test(tc, test_meter_changes_are_tracked);
     suite_add_tcase(s, tc);
     return s;
 }
