@@ -267,6 +267,8 @@ struct vfy_conj {
                                  * flows that match it. */
     uint8_t words[HS_N];        /* The nonzero words of 'mask'... */
     size_t n_words;             /* ...and their number. */
+    bool dirty;                 /* Clauses or bits changed: 'words' and
+                                 * 'hulls' are to be computed again. */
     struct hs_sparse **hulls;   /* Per dimension, the hull of its clauses
                                  * (NULL: none): a space that misses one
                                  * meets no clause of that dimension. */
@@ -285,6 +287,53 @@ push_flow(struct vfy_flow ***flows, size_t *n, size_t *allocated,
     (*flows)[(*n)++] = f;
 }
 
+/* Returns the position of the first of the 'n' flows of 'flows' (by
+ * decreasing priority) whose priority is lower than 'priority'. */
+static size_t
+priority_end(struct vfy_flow *const *flows, size_t n, uint16_t priority)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (flows[mid]->priority >= priority) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Inserts 'f' into '*flows', kept by decreasing priority, after the flows
+ * of its priority. */
+static void
+insert_flow(struct vfy_flow ***flows, size_t *n, size_t *allocated,
+            struct vfy_flow *f)
+{
+    size_t pos = priority_end(*flows, *n, f->priority);
+
+    push_flow(flows, n, allocated, f);
+    memmove(&(*flows)[pos + 1], &(*flows)[pos],
+            (*n - 1 - pos) * sizeof **flows);
+    (*flows)[pos] = f;
+}
+
+/* Removes 'f' from the 'n' flows of 'flows' (by decreasing priority), where
+ * it must be. */
+static void
+erase_flow(struct vfy_flow **flows, size_t *n, const struct vfy_flow *f)
+{
+    size_t i = priority_end(flows, *n, f->priority);
+
+    while (i-- > 0 && flows[i] != f) {
+        ovs_assert(flows[i]->priority == f->priority);
+    }
+    ovs_assert(i < *n);
+    memmove(&flows[i], &flows[i + 1], (*n - i - 1) * sizeof *flows);
+    (*n)--;
+}
+
 /* Compares flows by decreasing priority. */
 static int
 compare_priority(const void *a_, const void *b_)
@@ -292,6 +341,18 @@ compare_priority(const void *a_, const void *b_)
     const struct vfy_flow *const *a = a_, *const *b = b_;
 
     return (int) (*b)->priority - (int) (*a)->priority;
+}
+
+/* Frees the hulls of 'cj'. */
+static void
+conj_free_hulls(struct vfy_conj *cj)
+{
+    for (size_t i = 0; i < cj->n_hulls; i++) {
+        free(cj->hulls[i]);
+    }
+    free(cj->hulls);
+    cj->hulls = NULL;
+    cj->n_hulls = 0;
 }
 
 /* Frees the index of 't'. */
@@ -305,17 +366,15 @@ table_clear(struct vfy_table *t)
     }
     struct vfy_conj *cj;
     HMAP_FOR_EACH_POP (cj, node, &t->conjs) {
-        for (size_t i = 0; i < cj->n_hulls; i++) {
-            free(cj->hulls[i]);
-        }
-        free(cj->hulls);
+        conj_free_hulls(cj);
         free(cj->clauses);
         free(cj);
     }
     free(t->wild);
     free(t->all);
     t->wild = t->all = NULL;
-    t->n_wild = t->n_all = 0;
+    t->n_wild = t->n_all = t->allocated_wild = t->allocated_all = 0;
+    t->n_effect = 0;
 }
 
 /* Frees every table index of 'flows' (verify.c calls it). */
@@ -396,6 +455,7 @@ conj_hulls(struct vfy_conj *cj)
 
     /* Every clause must give the same number of dimensions, so that a
      * conjunction flow of any priority looks at all of them. */
+    conj_free_hulls(cj);
     cj->n_hulls = cj->n ? cj->clauses[0].n_dims : 0;
     for (size_t i = 0; i < cj->n; i++) {
         if (cj->clauses[i].n_dims != cj->n_hulls
@@ -416,126 +476,280 @@ conj_hulls(struct vfy_conj *cj)
     free(cls);
 }
 
-/* Rebuilds the index of every changed table of 'flows'; with 'rekey',
- * chooses every table's index field again. */
+/* Adds the bits that 'm' fixes to those of 'cj'. */
 static void
-index_tables(struct vfy_flows *flows, bool rekey)
+conj_add_mask(struct vfy_conj *cj, const struct hs_sparse *m)
 {
-    struct vfy_flow *f;
-    bool any = false;
-
-    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
-        struct vfy_table *t = &flows->tables[i];
-        if (t->dirty || rekey) {
-            table_clear(t);
-            t->dirty = true;
-            any = true;
-        }
+    for (size_t i = 0; i < m->n; i++) {
+        cj->mask[m->idx[i]] |= HS_SM(m, i);
     }
-    if (!any) {
-        return;
-    }
+    cj->dirty = true;
+}
 
-    size_t allocated[256];
-    memset(allocated, 0, sizeof allocated);
-    HMAP_FOR_EACH (f, node, &flows->flows) {
-        struct vfy_table *t = &flows->tables[f->table_id];
-        if (!t->dirty) {
-            continue;
-        }
-        if (f->is_clause) {
-            const struct ofpact *a;
-            OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
-                const struct ofpact_conjunction *oc
-                    = ofpact_get_CONJUNCTION(a);
-                struct vfy_conj *cj = NULL, *c;
-                HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(oc->id, 0),
-                                         &t->conjs) {
-                    if (c->id == oc->id) {
-                        cj = c;
-                        break;
-                    }
-                }
-                if (!cj) {
-                    cj = xzalloc(sizeof *cj);
-                    cj->id = oc->id;
-                    hmap_insert(&t->conjs, &cj->node, hash_int(oc->id, 0));
-                }
-                if (cj->n >= cj->allocated) {
-                    cj->clauses = x2nrealloc(cj->clauses, &cj->allocated,
-                                             sizeof *cj->clauses);
-                }
-                struct vfy_clause *cl = &cj->clauses[cj->n++];
-                for (size_t i = 0; i < f->match->n; i++) {
-                    cj->mask[f->match->idx[i]] |= HS_SM(f->match, i);
-                }
-                cl->flow = f;
-                cl->dim = oc->clause;
-                cl->n_dims = oc->n_clauses;
-            }
-        } else {
-            push_flow(&t->all, &t->n_all, &allocated[f->table_id], f);
-        }
-    }
+/* Returns conjunction 'id' of 't', created (with the bits of the flows
+ * that match it, if 'scan') if it has none. */
+static struct vfy_conj *
+get_conj(struct vfy_table *t, uint32_t id, bool scan)
+{
+    struct vfy_conj *cj = CONST_CAST(struct vfy_conj *, find_conj(t, id));
 
-    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
-        struct vfy_table *t = &flows->tables[i];
-        if (!t->dirty) {
-            continue;
-        }
-        t->dirty = false;
-        t->no_effect = true;
-        for (size_t j = 0; j < t->n_all; j++) {
-            t->no_effect = t->no_effect && t->all[j]->no_effect;
-        }
-        if (rekey || t->key == VFY_N_KEYS) {
-            t->key = choose_key(t->all, t->n_all);
-        }
-        if (t->no_effect) {
-            /* Lookups use neither the order nor the index. */
-            continue;
-        }
-        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
-        for (size_t j = 0; j < t->n_all; j++) {
-            const struct vfy_flow *g = t->all[j];
-            struct vfy_conj *cj = (g->is_conj
-                                   ? CONST_CAST(struct vfy_conj *,
-                                                find_conj(t, g->conj_id))
-                                   : NULL);
-            for (size_t k = 0; cj && k < g->match->n; k++) {
-                cj->mask[g->match->idx[k]] |= HS_SM(g->match, k);
+    if (!cj) {
+        cj = xzalloc(sizeof *cj);
+        cj->id = id;
+        hmap_insert(&t->conjs, &cj->node, hash_int(id, 0));
+        for (size_t i = 0; scan && i < t->n_all; i++) {
+            const struct vfy_flow *g = t->all[i];
+            if (g->is_conj && g->conj_id == id) {
+                conj_add_mask(cj, g->match);
             }
         }
-        struct vfy_conj *cj;
-        HMAP_FOR_EACH (cj, node, &t->conjs) {
+    }
+    return cj;
+}
+
+/* Adds clause flow 'f' to the conjunctions of 't' it names ('scan': see
+ * get_conj()). */
+static void
+add_clauses(struct vfy_table *t, const struct vfy_flow *f, bool scan)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
+        struct vfy_conj *cj = get_conj(t, oc->id, scan);
+        if (cj->n >= cj->allocated) {
+            cj->clauses = x2nrealloc(cj->clauses, &cj->allocated,
+                                     sizeof *cj->clauses);
+        }
+        struct vfy_clause *cl = &cj->clauses[cj->n++];
+        cl->flow = f;
+        cl->dim = oc->clause;
+        cl->n_dims = oc->n_clauses;
+        conj_add_mask(cj, f->match);
+    }
+}
+
+/* Removes clause flow 'f' from the conjunctions of 't' it names; a
+ * conjunction left without clauses goes.  (The bits of a conjunction stay:
+ * more bits only make its cache finer.) */
+static void
+remove_clauses(struct vfy_table *t, const struct vfy_flow *f)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
+        struct vfy_conj *cj = CONST_CAST(struct vfy_conj *,
+                                         find_conj(t, oc->id));
+        size_t i = 0;
+        while (cj && i < cj->n && cj->clauses[i].flow != f) {
+            i++;
+        }
+        ovs_assert(cj && i < cj->n);
+        cj->clauses[i] = cj->clauses[--cj->n];
+        cj->dirty = true;
+        if (!cj->n) {
+            hmap_remove(&t->conjs, &cj->node);
+            conj_free_hulls(cj);
+            free(cj->clauses);
+            free(cj);
+        }
+    }
+}
+
+/* Computes again what depends on the clauses of the conjunctions of 't'
+ * that changed. */
+static void
+refresh_conjs(struct vfy_table *t)
+{
+    struct vfy_conj *cj;
+
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        if (cj->dirty) {
+            cj->dirty = false;
             cj->n_words = nonzero_words(cj->mask, cj->words);
             conj_hulls(cj);
         }
-        size_t wild_allocated = 0;
-        for (size_t j = 0; j < t->n_all; j++) {
-            struct vfy_flow *g = t->all[j];
-            uint64_t val[2];
-            if (t->key == VFY_N_KEYS
-                || !sparse_key_exact(g->match, t->key, val)) {
-                push_flow(&t->wild, &t->n_wild, &wild_allocated, g);
-                continue;
-            }
-            uint32_t hash = hash_2words(hash_uint64(val[0]),
-                                        hash_uint64(val[1]));
-            struct vfy_bucket *b = NULL, *c;
-            HMAP_FOR_EACH_WITH_HASH (c, node, hash, &t->buckets) {
-                if (c->val[0] == val[0] && c->val[1] == val[1]) {
-                    b = c;
-                    break;
-                }
-            }
-            if (!b) {
-                b = xzalloc(sizeof *b);
-                b->val[0] = val[0];
-                b->val[1] = val[1];
-                hmap_insert(&t->buckets, &b->node, hash);
-            }
-            push_flow(&b->flows, &b->n, &b->allocated, g);
+    }
+}
+
+/* Returns the bucket of 't' for the key's value 'val', created if
+ * 'create', or NULL. */
+static struct vfy_bucket *
+find_bucket(struct vfy_table *t, const uint64_t val[2], bool create)
+{
+    uint32_t hash = hash_2words(hash_uint64(val[0]), hash_uint64(val[1]));
+    struct vfy_bucket *b;
+
+    HMAP_FOR_EACH_WITH_HASH (b, node, hash, &t->buckets) {
+        if (b->val[0] == val[0] && b->val[1] == val[1]) {
+            return b;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    b = xzalloc(sizeof *b);
+    b->val[0] = val[0];
+    b->val[1] = val[1];
+    hmap_insert(&t->buckets, &b->node, hash);
+    return b;
+}
+
+/* Adds ordinary flow 'f' to the index of 't', whose key is chosen. */
+static void
+index_add(struct vfy_table *t, struct vfy_flow *f)
+{
+    uint64_t val[2];
+
+    insert_flow(&t->all, &t->n_all, &t->allocated_all, f);
+    t->n_effect += !f->no_effect;
+    if (f->is_conj) {
+        struct vfy_conj *cj = CONST_CAST(struct vfy_conj *,
+                                         find_conj(t, f->conj_id));
+        if (cj) {
+            conj_add_mask(cj, f->match);
+        }
+    }
+    if (t->key == VFY_N_KEYS || !sparse_key_exact(f->match, t->key, val)) {
+        insert_flow(&t->wild, &t->n_wild, &t->allocated_wild, f);
+    } else {
+        struct vfy_bucket *b = find_bucket(t, val, true);
+        insert_flow(&b->flows, &b->n, &b->allocated, f);
+    }
+}
+
+/* Removes ordinary flow 'f' from the index of 't'. */
+static void
+index_remove(struct vfy_table *t, struct vfy_flow *f)
+{
+    uint64_t val[2];
+
+    erase_flow(t->all, &t->n_all, f);
+    t->n_effect -= !f->no_effect;
+    if (t->key == VFY_N_KEYS || !sparse_key_exact(f->match, t->key, val)) {
+        erase_flow(t->wild, &t->n_wild, f);
+    } else {
+        struct vfy_bucket *b = find_bucket(t, val, false);
+        ovs_assert(b);
+        erase_flow(b->flows, &b->n, f);
+        if (!b->n) {
+            hmap_remove(&t->buckets, &b->node);
+            free(b->flows);
+            free(b);
+        }
+    }
+}
+
+/* Builds the index of 't' from its flows: the ordinary ones, 'all' (by
+ * decreasing priority), and the clauses, already in its conjunctions.
+ * With 'rekey', or if it has none, chooses its key. */
+static void
+index_build(struct vfy_table *t, bool rekey)
+{
+    struct vfy_flow **all = t->all;
+    size_t n_all = t->n_all;
+
+    if (rekey || t->key == VFY_N_KEYS) {
+        t->key = choose_key(all, n_all);
+    }
+    qsort(all, n_all, sizeof *all, compare_priority);
+    t->all = NULL;
+    t->n_all = t->allocated_all = 0;
+    t->n_effect = 0;
+    struct vfy_conj *cj;
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        cj->dirty = true;
+    }
+    /* Inserting at the end of the sorted lists costs no move. */
+    for (size_t j = 0; j < n_all; j++) {
+        index_add(t, all[j]);
+    }
+    free(all);
+    refresh_conjs(t);
+}
+
+/* Indexes again, from every flow, the tables of 'flows' marked in
+ * 'rebuild'; with 'rekey', chooses their index field again. */
+static void
+index_rebuild(struct vfy_flows *flows, const bool rebuild[256], bool rekey)
+{
+    struct vfy_flow *f;
+
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        if (rebuild[i]) {
+            table_clear(&flows->tables[i]);
+        }
+    }
+    HMAP_FOR_EACH (f, node, &flows->flows) {
+        struct vfy_table *t = &flows->tables[f->table_id];
+        if (!rebuild[f->table_id]) {
+            continue;
+        }
+        if (f->is_clause) {
+            add_clauses(t, f, false);
+        } else {
+            push_flow(&t->all, &t->n_all, &t->allocated_all, f);
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        if (rebuild[i]) {
+            index_build(&flows->tables[i], rekey);
+        }
+    }
+}
+
+/* Applies change 'c' to the index of its table. */
+static void
+index_apply(struct vfy_table *t, const struct vfy_change *c)
+{
+    struct vfy_flow *f = c->flow;
+
+    if (f->is_clause) {
+        if (c->added) {
+            add_clauses(t, f, true);
+        } else {
+            remove_clauses(t, f);
+        }
+    } else if (c->added) {
+        index_add(t, f);
+    } else {
+        index_remove(t, f);
+    }
+}
+
+/* Brings the index of every changed table of 'flows' up to date: by its
+ * changed flows, or anew if they are many (or it has no index field yet);
+ * with 'rekey', every table anew, choosing its index field again. */
+static void
+index_tables(struct vfy_flows *flows, bool rekey)
+{
+    size_t n_changes[256];
+    bool rebuild[256];
+
+    memset(n_changes, 0, sizeof n_changes);
+    for (size_t i = 0; !rekey && i < flows->n_changes; i++) {
+        n_changes[flows->changes[i].table_id]++;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        const struct vfy_table *t = &flows->tables[i];
+        rebuild[i] = rekey || (t->dirty
+                               && (t->key == VFY_N_KEYS
+                                   || n_changes[i] > 64 + t->n_all / 8));
+    }
+    for (size_t i = 0; !rekey && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        if (!rebuild[c->table_id]) {
+            index_apply(&flows->tables[c->table_id], c);
+        }
+    }
+    index_rebuild(flows, rebuild, rekey);
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        struct vfy_table *t = &flows->tables[i];
+        if (t->dirty || rebuild[i]) {
+            refresh_conjs(t);
+            t->no_effect = !t->n_effect;
+            t->dirty = false;
         }
     }
 }
@@ -632,6 +846,10 @@ struct vfy_checker {
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
     struct vfy_live_state *live_state; /* Tables' summaries for them. */
+    bool live_no_effect[256];   /* Per table, whether it was without
+                                 * effect when its summary was made... */
+    size_t live_removed[256];   /* ...and flows removed since (still in
+                                 * the summary). */
     uint8_t live_words[256][HS_N]; /* Per table, the nonzero words of its
                                  * live bits... */
     size_t n_live_words[256];   /* ...and their number. */
@@ -2582,43 +2800,86 @@ memo_finish(struct vfy_checker *ck)
     conj_memo_clear(ck);
 }
 
-/* Starts a run's memo: the live bits of every table, the summaries of
- * the tables marked in 'changed' made again. */
+/* Makes the liveness summary of table 'i' of 'flows' anew. */
 static void
-memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
-           const bool changed[256])
+live_summarize_table(struct vfy_checker *ck, const struct vfy_flows *flows,
+                     uint8_t i)
 {
-    for (size_t i = 0; i < 256; i++) {
-        if (!changed[i]) {
-            continue;
-        }
-        const struct vfy_table *t = &flows->tables[i];
-        vfy_live_reset_table(ck->live_state, i);
-        if (t->no_effect) {
-            /* Whatever matches, the packet goes on unchanged: only the
-             * fields that its lookups are recorded on (for incremental
-             * checks) matter. */
-            struct hs_cube bits;
-            memset(&bits, 0, sizeof bits);
-            for (int k = 0; k < 2; k++) {
-                int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
-                if (key < VFY_N_KEYS) {
-                    add_field_bits(&bits, key_ids[key]);
-                }
+    const struct vfy_table *t = &flows->tables[i];
+
+    vfy_live_reset_table(ck->live_state, i);
+    ck->live_no_effect[i] = t->no_effect;
+    ck->live_removed[i] = 0;
+    if (t->no_effect) {
+        /* Whatever matches, the packet goes on unchanged: only the
+         * fields that its lookups are recorded on (for incremental
+         * checks) matter. */
+        struct hs_cube bits;
+        memset(&bits, 0, sizeof bits);
+        for (int k = 0; k < 2; k++) {
+            int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
+            if (key < VFY_N_KEYS) {
+                add_field_bits(&bits, key_ids[key]);
             }
-            vfy_live_add_reads(ck->live_state, i, bits.m);
-            continue;
         }
-        for (size_t j = 0; j < t->n_all; j++) {
-            vfy_live_add_flow(ck->live_state, t->all[j]);
-        }
-        const struct vfy_conj *cj;
-        HMAP_FOR_EACH (cj, node, &t->conjs) {
-            for (size_t j = 0; j < cj->n; j++) {
-                vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
-            }
+        vfy_live_add_reads(ck->live_state, i, bits.m);
+        return;
+    }
+    for (size_t j = 0; j < t->n_all; j++) {
+        vfy_live_add_flow(ck->live_state, t->all[j]);
+    }
+    const struct vfy_conj *cj;
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        for (size_t j = 0; j < cj->n; j++) {
+            vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
         }
     }
+}
+
+/* Brings the liveness summaries of the tables of 'flows' up to date: every
+ * one anew with 'full', else by the flows changed since the last run.  A
+ * summary is a union over the table's flows: an added flow is added to
+ * it; a removed one is left in (the live bits are then larger than they
+ * need be, which costs sharing, not soundness) until they are many or the
+ * table changed between having effects and not, when the table's summary
+ * is made anew. */
+static void
+live_update(struct vfy_checker *ck, const struct vfy_flows *flows, bool full)
+{
+    bool redo[256];
+
+    for (size_t i = 0; i < 256; i++) {
+        const struct vfy_table *t = &flows->tables[i];
+        redo[i] = full || t->no_effect != ck->live_no_effect[i];
+    }
+    for (size_t i = 0; !full && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        const struct vfy_table *t = &flows->tables[c->table_id];
+        if (!c->added
+            && ++ck->live_removed[c->table_id] > 64 + t->n_all / 8) {
+            redo[c->table_id] = true;
+        }
+    }
+    for (size_t i = 0; i < 256; i++) {
+        if (redo[i]) {
+            live_summarize_table(ck, flows, i);
+        }
+    }
+    for (size_t i = 0; !full && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        if (c->added && !redo[c->table_id]
+            && !flows->tables[c->table_id].no_effect) {
+            vfy_live_add_flow(ck->live_state, c->flow);
+        }
+    }
+}
+
+/* Starts a run's memo: the live bits of every table, from the tables'
+ * summaries (all made anew with 'full'). */
+static void
+memo_start(struct vfy_checker *ck, const struct vfy_flows *flows, bool full)
+{
+    live_update(ck, flows, full);
     ck->live = xmalloc(256 * sizeof *ck->live);
     memset(ck->memo_made, 0, sizeof ck->memo_made);
     memset(ck->memo_hits, 0, sizeof ck->memo_hits);
@@ -2807,9 +3068,7 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         in->net_id = (uintptr_t) id;
     }
     shash_destroy(&nets);
-    bool changed[256];
-    memset(changed, true, sizeof changed);
-    memo_start(ck, flows, changed);
+    memo_start(ck, flows, true);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
@@ -2859,14 +3118,10 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         const struct rec_set *rs = &ck->recs[c->table_id];
         const struct rec *r;
         HMAP_FOR_EACH (r, node, &rs->recs) {
-            if (rec_meets(rs, r, c->match)) {
+            if (rec_meets(rs, r, c->flow->match)) {
                 bitmap_or(affected, r->ports, ck->n_inputs);
             }
         }
-    }
-    bool changed[256];
-    for (size_t i = 0; i < 256; i++) {
-        changed[i] = flows->tables[i].dirty;
     }
     index_tables(flows, false);
 
@@ -2882,7 +3137,7 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         }
     }
     size_t idx;
-    memo_start(ck, flows, changed);
+    memo_start(ck, flows, false);
     BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
         input_clear_leaks(&ck->inputs[idx]);
         follow_input(ck, flows, map, idx);
