@@ -675,11 +675,16 @@ static void
 index_rebuild(struct vfy_flows *flows, const bool rebuild[256], bool rekey)
 {
     struct vfy_flow *f;
+    bool any = false;
 
     for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
         if (rebuild[i]) {
             table_clear(&flows->tables[i]);
+            any = true;
         }
+    }
+    if (!any) {
+        return;
     }
     HMAP_FOR_EACH (f, node, &flows->flows) {
         struct vfy_table *t = &flows->tables[f->table_id];
@@ -906,6 +911,8 @@ struct branch {
     const struct hs_sparse **subs; /* Subtracted cubes (owned array). */
     size_t n_subs;              /* Number of them. */
     const struct orig *orig;    /* Rewritten header bits, or NULL. */
+    size_t allocated_subs;      /* From branch_alloc(): size of 'subs'. */
+    struct branch *next;        /* In the spare list of struct ctx. */
 };
 
 /* The input values of header bits rewritten on the way. */
@@ -939,6 +946,7 @@ struct ctx {
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
     struct memo_entry *collect; /* Entry being computed, or NULL. */
+    struct branch *spare;       /* Branches freed, for branch_alloc(). */
 };
 
 static void lookup(struct ctx *, const struct branch *, uint8_t table,
@@ -1010,26 +1018,45 @@ found:
     }
 }
 
+/* Returns a branch with room for 'n' subtracted cubes and none yet, from
+ * 'ctx''s spare ones if it has some. */
+static struct branch *
+branch_alloc(struct ctx *ctx, size_t n)
+{
+    struct branch *x = ctx->spare;
+
+    if (x) {
+        ctx->spare = x->next;
+    } else {
+        x = xzalloc(sizeof *x);
+    }
+    if (x->allocated_subs < MAX(n, 1)) {
+        x->allocated_subs = MAX(n, 16);
+        x->subs = xrealloc(x->subs, x->allocated_subs * sizeof *x->subs);
+    }
+    x->n_subs = 0;
+    return x;
+}
+
 /* Returns a copy of the branch 'b' (its own subs array). */
 static struct branch *
-branch_clone(const struct branch *b)
+branch_clone(struct ctx *ctx, const struct branch *b)
 {
-    struct branch *x = xmalloc(sizeof *x);
+    struct branch *x = branch_alloc(ctx, b->n_subs);
 
     x->c = b->c;
-    x->subs = xmemdup(b->subs, (b->n_subs ? b->n_subs : 1)
-                      * sizeof *b->subs);
+    memcpy(x->subs, b->subs, b->n_subs * sizeof *b->subs);
     x->n_subs = b->n_subs;
     x->orig = b->orig;
     return x;
 }
 
-/* Frees 'x'. */
+/* Gives 'x', from branch_alloc(), back to 'ctx''s spare ones. */
 static void
-branch_free(struct branch *x)
+branch_free(struct ctx *ctx, struct branch *x)
 {
-    free(x->subs);
-    free(x);
+    x->next = ctx->spare;
+    ctx->spare = x;
 }
 
 /* Forgets what 'b' knows of the bits in 'bits->m', before they are
@@ -1546,7 +1573,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         if (!port_fits(b, sf, ofp_to_u16(port))) {
             continue;
         }
-        struct branch *x = branch_clone(b);
+        struct branch *x = branch_clone(ctx, b);
         union mf_subvalue sv, ones;
         memset(&sv, 0, sizeof sv);
         memset(&ones, 0xff, sizeof ones);
@@ -1557,7 +1584,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         if (hs_is_nonempty(&x->c, x->subs, x->n_subs, SPLIT_BUDGET)) {
             check_exit(ctx, x, port);
         }
-        branch_free(x);
+        branch_free(ctx, x);
     }
 }
 
@@ -1670,7 +1697,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
           const struct ofpact_conntrack *oc)
 {
     struct orig *owned = NULL;
-    struct branch *x = branch_clone(b);
+    struct branch *x = branch_clone(ctx, b);
     const struct flow *v = (const struct flow *) b->c.v;
     const struct flow *m = (const struct flow *) b->c.m;
     struct step st = {
@@ -1682,7 +1709,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
 
     if (ctx->n_recircs >= MAX_RECIRCS) {
         opaque(ctx, b, "too many conntrack recirculations");
-        branch_free(x);
+        branch_free(ctx, x);
         return;
     }
 
@@ -1728,7 +1755,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
         ctx->n_steps--;
         ctx->n_recircs--;
     }
-    branch_free(x);
+    branch_free(ctx, x);
     while (owned) {
         struct orig *next = owned->next;
         free(owned);
@@ -1928,10 +1955,10 @@ exec_actions(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             break;
         case OFPACT_CLONE: {
             const struct ofpact_nest *on = ofpact_get_CLONE(a);
-            struct branch *x = branch_clone(b);
+            struct branch *x = branch_clone(ctx, b);
             exec_actions(ctx, x, on->actions, ofpact_nest_get_action_len(on),
                          table, NULL, depth);
-            branch_free(x);
+            branch_free(ctx, x);
             break;
         }
         case OFPACT_RESUBMIT: {
@@ -2360,9 +2387,9 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         /* Nothing here changes or sends the packet (statistics, mirror
          * tables without mirrors): a caller goes on as it is. */
         if (up) {
-            struct branch *x = branch_clone(b);
+            struct branch *x = branch_clone(ctx, b);
             go_up(ctx, x, up);
-            branch_free(x);
+            branch_free(ctx, x);
         }
         return;
     }
@@ -2455,11 +2482,9 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
      * (no caller), that is a drop. */
     n_sub = MIN(n_sub, n_taken);
     if (up && (covered_prio < 0 || n_sub < n_taken)) {
-        struct branch *x = xmalloc(sizeof *x);
+        struct branch *x = branch_alloc(ctx, b->n_subs + n_sub);
         x->c = b->c;
         x->orig = b->orig;
-        x->subs = xmalloc((b->n_subs + n_sub + 1) * sizeof *x->subs);
-        x->n_subs = 0;
         bool empty = false;
         for (size_t i = 0; i < b->n_subs + n_sub && !empty; i++) {
             const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
@@ -2474,7 +2499,7 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
                                          FLOW_SPLIT_BUDGET))) {
             go_up(ctx, x, up);
         }
-        branch_free(x);
+        branch_free(ctx, x);
     }
     free(taken);
 }
@@ -3013,6 +3038,12 @@ follow_input(struct vfy_checker *ck, struct vfy_flows *flows,
         owned = next;
     }
     lookup(ctx, &b, 0, NULL, 0);
+    while (ctx->spare) {
+        struct branch *x = ctx->spare;
+        ctx->spare = x->next;
+        free(x->subs);
+        free(x);
+    }
     free(ctx);
 }
 
