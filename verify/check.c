@@ -2054,15 +2054,43 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
     }
 }
 
-/* Appends 's' to the array '*v'. */
+/* What the flows of one lookup took, kept on the stack while few. */
+struct taken {
+    const struct hs_sparse **v; /* The cubes, by decreasing priority. */
+    size_t n;                   /* Number of them. */
+    size_t allocated;           /* Allocated size of 'v'. */
+    const struct hs_sparse *buf[32]; /* 'v' while they fit. */
+};
+
+/* Makes 'tk' empty. */
 static void
-push_sparse(const struct hs_sparse ***v, size_t *n, size_t *allocated,
-            const struct hs_sparse *s)
+taken_init(struct taken *tk)
 {
-    if (*n >= *allocated) {
-        *v = x2nrealloc(*v, allocated, sizeof **v);
+    tk->v = tk->buf;
+    tk->n = 0;
+    tk->allocated = ARRAY_SIZE(tk->buf);
+}
+
+/* Appends 's' to 'tk'. */
+static void
+taken_push(struct taken *tk, const struct hs_sparse *s)
+{
+    if (tk->n >= tk->allocated) {
+        if (tk->v == tk->buf) {
+            tk->v = xmemdup(tk->buf, sizeof tk->buf);
+        }
+        tk->v = x2nrealloc(tk->v, &tk->allocated, sizeof *tk->v);
     }
-    (*v)[(*n)++] = s;
+    tk->v[tk->n++] = s;
+}
+
+/* Frees what 'tk' allocated. */
+static void
+taken_destroy(struct taken *tk)
+{
+    if (tk->v != tk->buf) {
+        free(tk->v);
+    }
 }
 
 /* Enumerates the cubes of a conjunction: 'acc' intersected with one
@@ -2323,13 +2351,12 @@ conj_memo_clear(struct vfy_checker *ck)
 }
 
 /* Follows 'b' into conjunction flow 'f' of table 't', minus the first
- * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * 'n_above' cubes of 'taken'.  Appends to 'taken' what the conjunction
  * surely takes from the flows below it (cubes that the checker's cache
  * owns). */
 static void
 follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
-            const struct vfy_flow *f, const struct hs_sparse ***taken,
-            size_t *n_taken, size_t *taken_allocated, size_t n_above,
+            const struct vfy_flow *f, struct taken *taken, size_t n_above,
             const struct frame *up, int depth)
 {
     const struct vfy_conj *cj = find_conj(t, f->conj_id);
@@ -2353,19 +2380,19 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
      * actions is safe, and spares following the same actions once per
      * member address. */
     if (cm->exact && cm->n_cubes == 1) {
-        follow_flow(ctx, b, f, cm->cubes[0], *taken, n_above, up, depth);
+        follow_flow(ctx, b, f, cm->cubes[0], taken->v, n_above, up, depth);
     } else if (!cm->exact || cm->n_cubes > 1) {
         struct hs_cube hull_all = b->c;
         hs_and(&hull_all, f->match);
         if (cm->hull && hs_intersects(&hull_all, cm->hull)) {
             hs_and(&hull_all, cm->hull);
             struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
-            follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
+            follow_flow(ctx, b, f, m, taken->v, n_above, up, depth);
             free(m);
         }
     }
     for (size_t i = 0; cm->exact && i < cm->n_cubes; i++) {
-        push_sparse(taken, n_taken, taken_allocated, cm->cubes[i]);
+        taken_push(taken, cm->cubes[i]);
     }
 }
 
@@ -2416,8 +2443,8 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         n2 = t->n_wild;
     }
 
-    const struct hs_sparse **taken = NULL;
-    size_t n_taken = 0, taken_allocated = 0;
+    struct taken taken;
+    taken_init(&taken);
     size_t i1 = 0, i2 = 0;
 
     /* Flows of one priority that overlap: OVS may pick either, so neither
@@ -2439,14 +2466,13 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         if ((int) f->priority != cur_prio) {
             cur_prio = f->priority;
-            n_above = n_taken;
+            n_above = taken.n;
         }
         if (!hs_intersects(&b->c, f->match)) {
             continue;
         }
         if (f->is_conj) {
-            follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
-                        n_above, up, depth);
+            follow_conj(ctx, b, t, f, &taken, n_above, up, depth);
             continue;
         }
         if (f->no_effect) {
@@ -2466,29 +2492,31 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
                 break;
             }
             if (up) {
-                follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+                follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
+                            depth);
             }
         } else {
-            follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+            follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
+                            depth);
         }
         if (hs_covers(f->match, &b->c)) {
             covered_prio = f->priority;
         }
-        push_sparse(&taken, &n_taken, &taken_allocated, f->match);
+        taken_push(&taken, f->match);
     }
 
     /* What no flow took (or only flows without effect): a table miss does
      * nothing, so a resubmit's caller goes on; at the end of the pipeline
      * (no caller), that is a drop. */
-    n_sub = MIN(n_sub, n_taken);
-    if (up && (covered_prio < 0 || n_sub < n_taken)) {
+    n_sub = MIN(n_sub, taken.n);
+    if (up && (covered_prio < 0 || n_sub < taken.n)) {
         struct branch *x = branch_alloc(ctx, b->n_subs + n_sub);
         x->c = b->c;
         x->orig = b->orig;
         bool empty = false;
         for (size_t i = 0; i < b->n_subs + n_sub && !empty; i++) {
             const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
-                                         : taken[i - b->n_subs]);
+                                         : taken.v[i - b->n_subs]);
             if (hs_intersects(&x->c, s)) {
                 empty = hs_covers(s, &x->c);
                 x->subs[x->n_subs++] = s;
@@ -2501,7 +2529,7 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         branch_free(ctx, x);
     }
-    free(taken);
+    taken_destroy(&taken);
 }
 
 /* The memo of table traversals. */
