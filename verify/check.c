@@ -72,12 +72,24 @@ struct key_info {
 };
 
 /* Bits of struct flow that the checker needs to know about. */
+/* The words of struct flow that a field occupies. */
+struct field_words {
+    uint8_t n;                  /* Their number, or FIELD_ANYWHERE. */
+    uint8_t idx[4];             /* Their indexes. */
+};
+
+/* A field whose words are not known (variable length): any word. */
+#define FIELD_ANYWHERE UINT8_MAX
+
 struct layout {
     struct key_info keys[VFY_N_KEYS]; /* Index fields. */
     struct hs_cube hdr;         /* Bits of the packet's own headers. */
     struct hs_cube ct_free;     /* What conntrack sets (ct_* but zone). */
     struct hs_cube nat_free;    /* What NAT may rewrite. */
     struct hs_cube initial;     /* A vNIC's packet, in_port aside. */
+    uint8_t hdr_words[HS_N];    /* The nonzero words of 'hdr'... */
+    size_t n_hdr_words;         /* ...and their number. */
+    struct field_words fields[MFF_N_IDS]; /* Per field, its words. */
 };
 
 static struct layout layout;
@@ -136,6 +148,27 @@ layout_init(void)
     };
     for (size_t i = 0; i < ARRAY_SIZE(hdr_ids); i++) {
         add_field_bits(&layout.hdr, hdr_ids[i]);
+    }
+    for (size_t i = 0; i < HS_N; i++) {
+        if (layout.hdr.m[i]) {
+            layout.hdr_words[layout.n_hdr_words++] = i;
+        }
+    }
+    for (size_t id = 0; id < MFF_N_IDS; id++) {
+        struct field_words *fw = &layout.fields[id];
+        const struct mf_field *mf = mf_from_id(id);
+        struct hs_cube bits;
+        if (mf->variable_len) {
+            fw->n = FIELD_ANYWHERE;
+            continue;
+        }
+        hs_field_bits(mf, &bits);
+        for (size_t i = 0; i < HS_N; i++) {
+            if (bits.m[i]) {
+                ovs_assert(fw->n < ARRAY_SIZE(fw->idx));
+                fw->idx[fw->n++] = i;
+            }
+        }
     }
 
     static const enum mf_field_id ct_ids[] = {
@@ -1075,7 +1108,8 @@ touch(struct branch *b, const struct hs_cube *bits, struct orig **owned)
     b->n_subs = n;
 
     bool need = false;
-    for (size_t i = 0; i < HS_N && !need; i++) {
+    for (size_t j = 0; j < layout.n_hdr_words && !need; j++) {
+        size_t i = layout.hdr_words[j];
         uint64_t w = bits->m[i] & layout.hdr.m[i];
         need = (w & ~(b->orig ? b->orig->w[i] : 0)) != 0;
     }
@@ -1125,7 +1159,10 @@ write_field(struct branch *b, const struct mf_field *mf,
     memcpy(bits.m, &wc.masks, sizeof bits.m);
     touch(b, &bits, owned);
     mf_set_flow_value_masked(mf, value, mask, (struct flow *) b->c.v);
-    for (size_t i = 0; i < HS_N; i++) {
+    const struct field_words *fw = &layout.fields[mf->id];
+    bool anywhere = fw->n == FIELD_ANYWHERE;
+    for (size_t j = 0; j < (anywhere ? HS_N : fw->n); j++) {
+        size_t i = anywhere ? j : fw->idx[j];
         b->c.m[i] |= bits.m[i];
         b->c.v[i] &= b->c.m[i];
     }
