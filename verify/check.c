@@ -891,6 +891,8 @@ struct vfy_checker {
     uint8_t live_words[256][HS_N]; /* Per table, the nonzero words of its
                                  * live bits... */
     size_t n_live_words[256];   /* ...and their number. */
+    uint32_t free_regs[256];    /* Per table, the registers it reads only
+                                 * by exact tests (a bit per register). */
     struct hmap memo;           /* struct memo_entry (this run). */
     struct hmap conj_memo;      /* struct conj_memo (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
@@ -2584,38 +2586,57 @@ live_val(const struct vfy_live *l, int r, uint32_t v)
     return false;
 }
 
-/* Stores in 'key' the space that a lookup of 'table' with 'b' is
- * memoized as: 'b''s cube with the bits that no reachable flow reads
- * freed, and so a register that holds a value no reachable flow tests
- * (a superset of 'b'), minus those of 'b''s subtracted cubes that only
- * fix bits left ('subs', 'n_subs'). */
+/* Stores in the live words of 'key' (the others are left as they are) the
+ * space that a lookup of 'table' with 'b' is memoized as: 'b''s cube with
+ * the bits that no reachable flow reads freed, and so a register that
+ * holds a value no reachable flow tests (a superset of 'b'), minus those
+ * of 'b''s subtracted cubes that only fix bits left ('subs', 'n_subs'). */
 static void
 memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
          struct hs_cube *key, const struct hs_sparse **subs, size_t *n_subs)
 {
-    const struct vfy_live *l = &ctx->ck->live[table];
-    uint64_t keep[HS_N];
+    const struct vfy_checker *ck = ctx->ck;
+    const struct vfy_live *l = &ck->live[table];
+    const uint8_t *words = ck->live_words[table];
 
-    memcpy(keep, l->m, sizeof keep);
-    struct flow *km = (struct flow *) keep;
+    for (size_t j = 0; j < ck->n_live_words[table]; j++) {
+        size_t i = words[j];
+        key->m[i] = b->c.m[i] & l->m[i];
+        key->v[i] = b->c.v[i] & l->m[i];
+    }
+
+    /* Registers that hold a value no reachable flow tests. */
+    const size_t regs_w = offsetof(struct flow, regs) / sizeof(uint64_t);
+    union {
+        uint64_t w[FLOW_N_REGS / 2];
+        uint32_t r[FLOW_N_REGS];
+    } freed;
+    bool any_freed = false;
+    memset(&freed, 0, sizeof freed);
+    struct flow *km = (struct flow *) key->m;
+    struct flow *kv = (struct flow *) key->v;
     const struct flow *cm = (const struct flow *) b->c.m;
     const struct flow *cv = (const struct flow *) b->c.v;
-    for (int r = 0; r < FLOW_N_REGS; r++) {
-        if (km->regs[r] && !l->reg_read[r] && cm->regs[r] == UINT32_MAX
-            && !live_val(l, r, cv->regs[r])) {
-            km->regs[r] = 0;
+    for (uint32_t regs = ck->free_regs[table]; regs; regs &= regs - 1) {
+        int r = raw_ctz(regs);
+        if (cm->regs[r] == UINT32_MAX && !live_val(l, r, cv->regs[r])) {
+            km->regs[r] = kv->regs[r] = 0;
+            freed.r[r] = UINT32_MAX;
+            any_freed = true;
         }
     }
-    for (size_t i = 0; i < HS_N; i++) {
-        key->m[i] = b->c.m[i] & keep[i];
-        key->v[i] = b->c.v[i] & keep[i];
-    }
+
     *n_subs = 0;
     for (size_t i = 0; i < b->n_subs; i++) {
         const struct hs_sparse *s = b->subs[i];
         bool inside = true;
         for (size_t j = 0; j < s->n && inside; j++) {
-            inside = !(HS_SM(s, j) & ~keep[s->idx[j]]);
+            size_t w = s->idx[j];
+            uint64_t keep = l->m[w];
+            if (any_freed && w >= regs_w && w < regs_w + FLOW_N_REGS / 2) {
+                keep &= ~freed.w[w - regs_w];
+            }
+            inside = !(HS_SM(s, j) & ~keep);
         }
         if (inside) {
             subs[(*n_subs)++] = s;
@@ -2726,9 +2747,10 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
             int depth)
 {
     struct vfy_checker *ck = ctx->ck;
-    const struct hs_sparse **subs
-        = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *subs);
-    struct hs_cube key;
+    const struct hs_sparse *few[32];
+    const struct hs_sparse **subs = (b->n_subs <= ARRAY_SIZE(few) ? few
+                                     : xmalloc(b->n_subs * sizeof *subs));
+    struct hs_cube key;         /* Only its live words are set. */
     size_t n_subs;
 
     memo_key(ctx, b, table, &key, subs, &n_subs);
@@ -2750,7 +2772,9 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     }
     if (e && !e->done) {
         /* A lookup within its own computation: follow it as it is. */
-        free(subs);
+        if (subs != few) {
+            free(subs);
+        }
         lookup_raw(ctx, b, table, NULL, depth);
         return;
     }
@@ -2762,18 +2786,22 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         e->key = words_copy(&key, ck->live_words[table],
                             ck->n_live_words[table]);
         e->n_subs = n_subs;
-        e->subs = subs;
-        subs = NULL;
+        e->subs = xmemdup(subs, (n_subs ? n_subs : 1) * sizeof *subs);
         e->serial = ++ck->serial;
         e->vres[0] = e->vres[1] = -1;
         hmap_insert(&ck->memo, &e->node, hash);
 
         struct branch x = {
-            .c = key,
             .subs = e->subs,
             .n_subs = n_subs,
             .orig = NULL,
         };
+        memset(&x.c, 0, sizeof x.c);
+        for (size_t j = 0; j < ck->n_live_words[table]; j++) {
+            size_t i = ck->live_words[table][j];
+            x.c.m[i] = key.m[i];
+            x.c.v[i] = key.v[i];
+        }
         struct memo_entry *saved = ctx->collect;
         ctx->collect = e;
         lookup_raw(ctx, &x, table, NULL, depth);
@@ -2785,7 +2813,9 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         ck->done[ck->n_done++] = e;
     }
-    free(subs);
+    if (subs != few) {
+        free(subs);
+    }
 
     if (ctx->collect) {
         struct memo_entry *p = ctx->collect;
@@ -2975,8 +3005,15 @@ memo_start(struct vfy_checker *ck, const struct vfy_flows *flows, bool full)
     memset(ck->memo_hits, 0, sizeof ck->memo_hits);
     vfy_live_solve(ck->live_state, ck->live);
     for (size_t i = 0; i < 256; i++) {
-        ck->n_live_words[i] = nonzero_words(ck->live[i].m,
-                                            ck->live_words[i]);
+        const struct vfy_live *l = &ck->live[i];
+        const struct flow *lm = (const struct flow *) l->m;
+        ck->n_live_words[i] = nonzero_words(l->m, ck->live_words[i]);
+        ck->free_regs[i] = 0;
+        for (int r = 0; r < FLOW_N_REGS; r++) {
+            if (lm->regs[r] && !l->reg_read[r]) {
+                ck->free_regs[i] |= UINT32_C(1) << r;
+            }
+        }
     }
 }
 
