@@ -1147,6 +1147,52 @@ free_bits(struct branch *b, const struct hs_cube *bits, struct orig **owned)
     }
 }
 
+/* Writes 'value' under 'mask' into field 'mf' of 'b' if it is a register
+ * or 'metadata' (the most frequent writes, which need no input values
+ * saved): directly in the word that holds it.  Returns false for another
+ * field. */
+static bool
+write_reg(struct branch *b, const struct mf_field *mf,
+          const union mf_value *value, const union mf_value *mask)
+{
+    struct flow *fm = (struct flow *) b->c.m;
+    struct flow *fv = (struct flow *) b->c.v;
+    size_t w;
+    union {
+        uint64_t w;
+        uint32_t r[2];
+        ovs_be64 be64;
+    } bits = { .w = 0 };
+
+    if (mf->id >= MFF_REG0 && mf->id < MFF_REG0 + FLOW_N_REGS) {
+        int r = mf->id - MFF_REG0;
+        uint32_t m = ntohl(mask->be32);
+        fm->regs[r] |= m;
+        fv->regs[r] = (fv->regs[r] & ~m) | (ntohl(value->be32) & m);
+        w = offsetof(struct flow, regs) / sizeof(uint64_t) + r / 2;
+        bits.r[r % 2] = m;
+    } else if (mf->id == MFF_METADATA) {
+        fm->metadata |= mask->be64;
+        fv->metadata = (fv->metadata & ~mask->be64)
+                       | (value->be64 & mask->be64);
+        w = offsetof(struct flow, metadata) / sizeof(uint64_t);
+        bits.be64 = mask->be64;
+    } else {
+        return false;
+    }
+
+    /* Subtracted cubes that fix a written bit no longer describe it. */
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_subs; i++) {
+        int j = sparse_find(b->subs[i], w);
+        if (j < 0 || !(HS_SM(b->subs[i], j) & bits.w)) {
+            b->subs[n++] = b->subs[i];
+        }
+    }
+    b->n_subs = n;
+    return true;
+}
+
 /* Writes 'value' under 'mask' into field 'mf' of 'b'. */
 static void
 write_field(struct branch *b, const struct mf_field *mf,
@@ -1155,6 +1201,10 @@ write_field(struct branch *b, const struct mf_field *mf,
 {
     struct flow_wildcards wc;
     struct hs_cube bits;
+
+    if (write_reg(b, mf, value, mask)) {
+        return;
+    }
 
     memset(&wc, 0, sizeof wc);
     mf_mask_field_masked(mf, mask, &wc);
