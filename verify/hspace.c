@@ -257,13 +257,15 @@ hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
     return nonempty;
 }
 
-/* Returns true if the packet whose bits are 'v' (every bit fixed) is in
- * 's'. */
+/* Returns true if the packet of 'c' with zeros (or, with 'ones', ones) in
+ * every free bit is in 's'. */
 static bool
-point_in(const uint64_t *v, const struct hs_sparse *s)
+point_in(const struct hs_cube *c, const struct hs_sparse *s, bool ones)
 {
     for (uint32_t i = 0; i < s->n; i++) {
-        if ((v[s->idx[i]] ^ HS_SV(s, i)) & HS_SM(s, i)) {
+        size_t w = s->idx[i];
+        uint64_t v = ones ? c->v[w] | ~c->m[w] : c->v[w];
+        if ((v ^ HS_SV(s, i)) & HS_SM(s, i)) {
             return false;
         }
     }
@@ -276,15 +278,11 @@ hs_is_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
 {
     /* Most often, the packet with zeros in every free bit, or the one
      * with ones, is outside every subtracted cube. */
-    uint64_t ones[HS_N];
     bool zero_out = true, ones_out = true;
 
-    for (size_t i = 0; i < HS_N; i++) {
-        ones[i] = c->v[i] | ~c->m[i];
-    }
     for (size_t i = 0; i < n && (zero_out || ones_out); i++) {
-        zero_out = zero_out && !point_in(c->v, subs[i]);
-        ones_out = ones_out && !point_in(ones, subs[i]);
+        zero_out = zero_out && !point_in(c, subs[i], false);
+        ones_out = ones_out && !point_in(c, subs[i], true);
     }
     if (zero_out || ones_out) {
         return true;
