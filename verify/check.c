@@ -806,6 +806,81 @@ find_conj(const struct vfy_table *t, uint32_t id)
     return NULL;
 }
 
+/* The memory of a run's memo: allocated by moving a pointer, freed all at
+ * once when the run ends. */
+
+/* A block of an arena. */
+struct arena_chunk {
+    struct arena_chunk *next;   /* The block allocated before. */
+    uint64_t data[];            /* Its memory. */
+};
+
+/* An arena. */
+struct arena {
+    struct arena_chunk *chunks; /* Its blocks, the newest first. */
+    char *next;                 /* The newest block's free memory... */
+    size_t left;                /* ...and its size. */
+};
+
+/* Size of an arena's block, unless an allocation needs more. */
+#define ARENA_CHUNK (256 * 1024)
+
+/* Returns 'size' bytes of zeros from 'a', aligned for any of the memo's
+ * structures. */
+static void *
+arena_zalloc(struct arena *a, size_t size)
+{
+    size = ROUND_UP(MAX(size, 1), 8);
+    if (size > a->left) {
+        size_t n = MAX(size, ARENA_CHUNK);
+        struct arena_chunk *c = xmalloc(sizeof *c + n);
+        c->next = a->chunks;
+        a->chunks = c;
+        a->next = (char *) c->data;
+        a->left = n;
+    }
+    void *p = a->next;
+    a->next += size;
+    a->left -= size;
+    return memset(p, 0, size);
+}
+
+/* Returns a copy of the 'size' bytes at 'p' from 'a'. */
+static void *
+arena_memdup(struct arena *a, const void *p, size_t size)
+{
+    return memcpy(arena_zalloc(a, size), p, size);
+}
+
+/* Makes room in '*array', from 'a', for one more of its 'n' elements of
+ * 'elem_size' bytes ('*allocated' of them fit). */
+static void
+arena_reserve(struct arena *a, void **array, size_t n, size_t *allocated,
+              size_t elem_size)
+{
+    if (n >= *allocated) {
+        *allocated = MAX(4, 2 * *allocated);
+        void *bigger = arena_zalloc(a, *allocated * elem_size);
+        if (n) {
+            memcpy(bigger, *array, n * elem_size);
+        }
+        *array = bigger;
+    }
+}
+
+/* Frees everything allocated from 'a'. */
+static void
+arena_clear(struct arena *a)
+{
+    while (a->chunks) {
+        struct arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        free(c);
+    }
+    a->next = NULL;
+    a->left = 0;
+}
+
 /* Lookup records, for incremental checks. */
 
 /* What lookups of a table looked like, projected on two fields. */
@@ -895,6 +970,7 @@ struct vfy_checker {
                                  * by exact tests (a bit per register). */
     struct hmap memo;           /* struct memo_entry (this run). */
     struct hmap conj_memo;      /* struct conj_memo (this run). */
+    struct arena arena;         /* The memo entries' memory (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
     size_t n_done;              /* Number of them. */
     size_t allocated_done;      /* Allocated size of 'done'. */
@@ -913,7 +989,8 @@ struct mexit {
 
 /* A memo entry: what a lookup of 'table' with nothing to return to does
  * with the space 'key' minus 'subs' (Documentation/verify.md, "Cost"):
- * its exits, and those of the memoized lookups it made ('kids'). */
+ * its exits, and those of the memoized lookups it made ('kids').  It and
+ * its arrays but 'exits' are in the checker's arena. */
 struct memo_entry {
     struct hmap_node node;      /* In vfy_checker 'memo'. */
     uint8_t table;              /* Table looked up. */
@@ -1042,10 +1119,8 @@ found:
         struct memo_entry *e = ctx->collect;
         if (r->stamp != e->serial) {
             r->stamp = e->serial;
-            if (e->n_recs >= e->allocated_recs) {
-                e->recs = x2nrealloc(e->recs, &e->allocated_recs,
-                                     sizeof *e->recs);
-            }
+            arena_reserve(&ctx->ck->arena, (void **) &e->recs, e->n_recs,
+                          &e->allocated_recs, sizeof *e->recs);
             e->recs[e->n_recs++] = r;
         }
     } else {
@@ -2279,6 +2354,18 @@ words_hash(const struct hs_cube *c, const uint8_t *idx, size_t n)
     return hash_finish(hash, n);
 }
 
+/* Stores in 'w' the words 'idx' ('n' of them) of 'c', as words_copy()
+ * returns them. */
+static void
+words_store(const struct hs_cube *c, const uint8_t *idx, size_t n,
+            uint64_t *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        w[i] = c->v[idx[i]];
+        w[n + i] = c->m[idx[i]];
+    }
+}
+
 /* Returns a copy of the words 'idx' ('n' of them) of 'c': their values,
  * then their masks. */
 static uint64_t *
@@ -2286,10 +2373,7 @@ words_copy(const struct hs_cube *c, const uint8_t *idx, size_t n)
 {
     uint64_t *w = xmalloc((2 * n + 1) * sizeof *w);
 
-    for (size_t i = 0; i < n; i++) {
-        w[i] = c->v[idx[i]];
-        w[n + i] = c->m[idx[i]];
-    }
+    words_store(c, idx, n, w);
     return w;
 }
 
@@ -2829,14 +2913,15 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         return;
     }
     if (!e) {
-        e = xzalloc(sizeof *e);
+        size_t n_words = ck->n_live_words[table];
+        e = arena_zalloc(&ck->arena, sizeof *e);
         e->table = table;
         e->depth = depth;
         e->n_recircs = ctx->n_recircs;
-        e->key = words_copy(&key, ck->live_words[table],
-                            ck->n_live_words[table]);
+        e->key = arena_zalloc(&ck->arena, 2 * n_words * sizeof *e->key);
+        words_store(&key, ck->live_words[table], n_words, e->key);
         e->n_subs = n_subs;
-        e->subs = xmemdup(subs, (n_subs ? n_subs : 1) * sizeof *subs);
+        e->subs = arena_memdup(&ck->arena, subs, n_subs * sizeof *subs);
         e->serial = ++ck->serial;
         e->vres[0] = e->vres[1] = -1;
         hmap_insert(&ck->memo, &e->node, hash);
@@ -2869,16 +2954,15 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
 
     if (ctx->collect) {
         struct memo_entry *p = ctx->collect;
-        if (p->n_kids >= p->allocated_kids) {
-            p->kids = x2nrealloc(p->kids, &p->allocated_kids,
-                                 sizeof *p->kids);
-        }
+        arena_reserve(&ck->arena, (void **) &p->kids, p->n_kids,
+                      &p->allocated_kids, sizeof *p->kids);
         p->kids[p->n_kids++] = e;
     } else if (memo_may_leak(ctx, e)) {
         lookup_raw(ctx, b, table, NULL, depth);
     } else {
         if (!e->users) {
-            e->users = bitmap_allocate(ck->n_inputs);
+            e->users = arena_zalloc(&ck->arena,
+                                    bitmap_n_bytes(MAX(ck->n_inputs, 1)));
         }
         bitmap_set1(e->users, ctx->idx);
     }
@@ -2927,8 +3011,8 @@ memo_finish(struct vfy_checker *ck)
             } else if (kid->users == e->users) {
                 continue;
             } else if (kid->users_borrowed) {
-                kid->users = xmemdup(kid->users,
-                                     n_longs * sizeof *kid->users);
+                kid->users = arena_memdup(&ck->arena, kid->users,
+                                          n_longs * sizeof *kid->users);
                 kid->users_borrowed = false;
             }
             for (size_t j = 0; j < n_longs; j++) {
@@ -2942,26 +3026,20 @@ memo_finish(struct vfy_checker *ck)
         }
     }
 
-    struct memo_entry *e;
-    HMAP_FOR_EACH_POP (e, node, &ck->memo) {
-        free(e->key);
-        free(e->subs);
-        for (size_t i = 0; i < e->n_exits; i++) {
-            struct mexit *x = &e->exits[i];
+    for (size_t i = 0; i < ck->n_done; i++) {
+        struct memo_entry *e = ck->done[i];
+        for (size_t j = 0; j < e->n_exits; j++) {
+            struct mexit *x = &e->exits[j];
             free(x->c);
-            for (size_t j = 0; j < x->n_subs; j++) {
-                free(x->subs[j]);
+            for (size_t k = 0; k < x->n_subs; k++) {
+                free(x->subs[k]);
             }
             free(x->subs);
         }
         free(e->exits);
-        free(e->kids);
-        free(e->recs);
-        if (!e->users_borrowed) {
-            free(e->users);
-        }
-        free(e);
     }
+    hmap_clear(&ck->memo);
+    arena_clear(&ck->arena);
     free(ck->done);
     ck->done = NULL;
     ck->n_done = ck->allocated_done = 0;
@@ -3135,6 +3213,7 @@ vfy_checker_destroy(struct vfy_checker *ck)
         }
         hmap_destroy(&ck->memo);
         hmap_destroy(&ck->conj_memo);
+        arena_clear(&ck->arena);
         vfy_live_destroy(ck->live_state);
         free(ck);
     }
