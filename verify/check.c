@@ -51,7 +51,10 @@
 #define MAX_LEAKS_PER_PORT 32
 
 /* Entries a table gets in a run before the memo judges whether they are
- * found again often enough to be worth keeping. */
+ * found again often enough to be worth keeping, besides twice the number
+ * of inputs of the largest network: a lookup that fans out to every vNIC
+ * of a network (an L2 table) makes as many entries below it before the
+ * next one can find them again. */
 #define MEMO_TRIAL 64
 
 /* Steps of a path kept for a report. */
@@ -975,6 +978,8 @@ struct vfy_checker {
     size_t n_done;              /* Number of them. */
     size_t allocated_done;      /* Allocated size of 'done'. */
     uint64_t serial;            /* Serial of the last entry made. */
+    uint32_t memo_trial;        /* MEMO_TRIAL and the largest network's
+                                 * inputs, twice. */
     uint32_t memo_made[256];    /* Entries made per table (this run). */
     uint32_t memo_hits[256];    /* Entries found again per table. */
 };
@@ -2979,7 +2984,7 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     /* A table whose entries are seldom found again (its lookups differ in
      * bits that it reads) is not memoized any more in this run. */
     if (up || !ck->live
-        || (ck->memo_made[table] >= MEMO_TRIAL
+        || (ck->memo_made[table] >= ck->memo_trial
             && ck->memo_hits[table] < ck->memo_made[table] / 8)) {
         lookup_raw(ctx, b, table, up, depth);
     } else {
@@ -3219,6 +3224,23 @@ vfy_checker_destroy(struct vfy_checker *ck)
     }
 }
 
+/* Returns the number of inputs of the network of 'ck' that has most. */
+static size_t
+largest_network(const struct vfy_checker *ck)
+{
+    size_t *count = xcalloc(ck->n_inputs + 1, sizeof *count);
+    size_t max = 0;
+
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        size_t id = ck->inputs[i].net_id;
+        if (id <= ck->n_inputs) {
+            max = MAX(max, ++count[id]);
+        }
+    }
+    free(count);
+    return max;
+}
+
 /* Follows every packet of input 'idx' through the table. */
 static void
 follow_input(struct vfy_checker *ck, struct vfy_flows *flows,
@@ -3330,6 +3352,7 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         in->net_id = (uintptr_t) id;
     }
     shash_destroy(&nets);
+    ck->memo_trial = MEMO_TRIAL + 2 * largest_network(ck);
     memo_start(ck, flows, true);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
