@@ -3412,14 +3412,25 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
 
     size_t n = bitmap_count1(affected, ck->n_inputs);
     if (n) {
+        /* The inputs followed again make their records anew.  (Only the
+         * words of 'affected' with a bit set change anything.) */
+        size_t n_longs = BITMAP_N_LONGS(ck->n_inputs);
+        size_t *words = xmalloc(n_longs * sizeof *words);
+        size_t n_words = 0;
+        for (size_t i = 0; i < n_longs; i++) {
+            if (affected[i]) {
+                words[n_words++] = i;
+            }
+        }
         for (size_t t = 0; t < ARRAY_SIZE(ck->recs); t++) {
             struct rec *r;
             HMAP_FOR_EACH (r, node, &ck->recs[t].recs) {
-                for (size_t i = 0; i < BITMAP_N_LONGS(ck->n_inputs); i++) {
-                    r->ports[i] &= ~affected[i];
+                for (size_t j = 0; j < n_words; j++) {
+                    r->ports[words[j]] &= ~affected[words[j]];
                 }
             }
         }
+        free(words);
     }
     size_t idx;
     memo_start(ck, flows, false);
