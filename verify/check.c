@@ -74,7 +74,6 @@ struct key_info {
     uint64_t mask[2];           /* The field's bits in each. */
 };
 
-/* Bits of struct flow that the checker needs to know about. */
 /* The words of struct flow that a field occupies. */
 struct field_words {
     uint8_t n;                  /* Their number, or FIELD_ANYWHERE. */
@@ -84,6 +83,7 @@ struct field_words {
 /* A field whose words are not known (variable length): any word. */
 #define FIELD_ANYWHERE UINT8_MAX
 
+/* Bits of struct flow that the checker needs to know about. */
 struct layout {
     struct key_info keys[VFY_N_KEYS]; /* Index fields. */
     struct hs_cube hdr;         /* Bits of the packet's own headers. */
