@@ -51,7 +51,10 @@
 #define MAX_LEAKS_PER_PORT 32
 
 /* Entries a table gets in a run before the memo judges whether they are
- * found again often enough to be worth keeping. */
+ * found again often enough to be worth keeping, besides twice the number
+ * of inputs of the largest network: a lookup that fans out to every vNIC
+ * of a network (an L2 table) makes as many entries below it before the
+ * next one can find them again. */
 #define MEMO_TRIAL 64
 
 /* Steps of a path kept for a report. */
@@ -71,6 +74,15 @@ struct key_info {
     uint64_t mask[2];           /* The field's bits in each. */
 };
 
+/* The words of struct flow that a field occupies. */
+struct field_words {
+    uint8_t n;                  /* Their number, or FIELD_ANYWHERE. */
+    uint8_t idx[4];             /* Their indexes. */
+};
+
+/* A field whose words are not known (variable length): any word. */
+#define FIELD_ANYWHERE UINT8_MAX
+
 /* Bits of struct flow that the checker needs to know about. */
 struct layout {
     struct key_info keys[VFY_N_KEYS]; /* Index fields. */
@@ -78,6 +90,9 @@ struct layout {
     struct hs_cube ct_free;     /* What conntrack sets (ct_* but zone). */
     struct hs_cube nat_free;    /* What NAT may rewrite. */
     struct hs_cube initial;     /* A vNIC's packet, in_port aside. */
+    uint8_t hdr_words[HS_N];    /* The nonzero words of 'hdr'... */
+    size_t n_hdr_words;         /* ...and their number. */
+    struct field_words fields[MFF_N_IDS]; /* Per field, its words. */
 };
 
 static struct layout layout;
@@ -136,6 +151,27 @@ layout_init(void)
     };
     for (size_t i = 0; i < ARRAY_SIZE(hdr_ids); i++) {
         add_field_bits(&layout.hdr, hdr_ids[i]);
+    }
+    for (size_t i = 0; i < HS_N; i++) {
+        if (layout.hdr.m[i]) {
+            layout.hdr_words[layout.n_hdr_words++] = i;
+        }
+    }
+    for (size_t id = 0; id < MFF_N_IDS; id++) {
+        struct field_words *fw = &layout.fields[id];
+        const struct mf_field *mf = mf_from_id(id);
+        struct hs_cube bits;
+        if (mf->variable_len) {
+            fw->n = FIELD_ANYWHERE;
+            continue;
+        }
+        hs_field_bits(mf, &bits);
+        for (size_t i = 0; i < HS_N; i++) {
+            if (bits.m[i]) {
+                ovs_assert(fw->n < ARRAY_SIZE(fw->idx));
+                fw->idx[fw->n++] = i;
+            }
+        }
     }
 
     static const enum mf_field_id ct_ids[] = {
@@ -267,6 +303,8 @@ struct vfy_conj {
                                  * flows that match it. */
     uint8_t words[HS_N];        /* The nonzero words of 'mask'... */
     size_t n_words;             /* ...and their number. */
+    bool dirty;                 /* Clauses or bits changed: 'words' and
+                                 * 'hulls' are to be computed again. */
     struct hs_sparse **hulls;   /* Per dimension, the hull of its clauses
                                  * (NULL: none): a space that misses one
                                  * meets no clause of that dimension. */
@@ -285,6 +323,53 @@ push_flow(struct vfy_flow ***flows, size_t *n, size_t *allocated,
     (*flows)[(*n)++] = f;
 }
 
+/* Returns the position of the first of the 'n' flows of 'flows' (by
+ * decreasing priority) whose priority is lower than 'priority'. */
+static size_t
+priority_end(struct vfy_flow *const *flows, size_t n, uint16_t priority)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (flows[mid]->priority >= priority) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Inserts 'f' into '*flows', kept by decreasing priority, after the flows
+ * of its priority. */
+static void
+insert_flow(struct vfy_flow ***flows, size_t *n, size_t *allocated,
+            struct vfy_flow *f)
+{
+    size_t pos = priority_end(*flows, *n, f->priority);
+
+    push_flow(flows, n, allocated, f);
+    memmove(&(*flows)[pos + 1], &(*flows)[pos],
+            (*n - 1 - pos) * sizeof **flows);
+    (*flows)[pos] = f;
+}
+
+/* Removes 'f' from the 'n' flows of 'flows' (by decreasing priority), where
+ * it must be. */
+static void
+erase_flow(struct vfy_flow **flows, size_t *n, const struct vfy_flow *f)
+{
+    size_t i = priority_end(flows, *n, f->priority);
+
+    while (i-- > 0 && flows[i] != f) {
+        ovs_assert(flows[i]->priority == f->priority);
+    }
+    ovs_assert(i < *n);
+    memmove(&flows[i], &flows[i + 1], (*n - i - 1) * sizeof *flows);
+    (*n)--;
+}
+
 /* Compares flows by decreasing priority. */
 static int
 compare_priority(const void *a_, const void *b_)
@@ -292,6 +377,18 @@ compare_priority(const void *a_, const void *b_)
     const struct vfy_flow *const *a = a_, *const *b = b_;
 
     return (int) (*b)->priority - (int) (*a)->priority;
+}
+
+/* Frees the hulls of 'cj'. */
+static void
+conj_free_hulls(struct vfy_conj *cj)
+{
+    for (size_t i = 0; i < cj->n_hulls; i++) {
+        free(cj->hulls[i]);
+    }
+    free(cj->hulls);
+    cj->hulls = NULL;
+    cj->n_hulls = 0;
 }
 
 /* Frees the index of 't'. */
@@ -305,17 +402,15 @@ table_clear(struct vfy_table *t)
     }
     struct vfy_conj *cj;
     HMAP_FOR_EACH_POP (cj, node, &t->conjs) {
-        for (size_t i = 0; i < cj->n_hulls; i++) {
-            free(cj->hulls[i]);
-        }
-        free(cj->hulls);
+        conj_free_hulls(cj);
         free(cj->clauses);
         free(cj);
     }
     free(t->wild);
     free(t->all);
     t->wild = t->all = NULL;
-    t->n_wild = t->n_all = 0;
+    t->n_wild = t->n_all = t->allocated_wild = t->allocated_all = 0;
+    t->n_effect = 0;
 }
 
 /* Frees every table index of 'flows' (verify.c calls it). */
@@ -396,6 +491,7 @@ conj_hulls(struct vfy_conj *cj)
 
     /* Every clause must give the same number of dimensions, so that a
      * conjunction flow of any priority looks at all of them. */
+    conj_free_hulls(cj);
     cj->n_hulls = cj->n ? cj->clauses[0].n_dims : 0;
     for (size_t i = 0; i < cj->n; i++) {
         if (cj->clauses[i].n_dims != cj->n_hulls
@@ -416,126 +512,285 @@ conj_hulls(struct vfy_conj *cj)
     free(cls);
 }
 
-/* Rebuilds the index of every changed table of 'flows'; with 'rekey',
- * chooses every table's index field again. */
+/* Adds the bits that 'm' fixes to those of 'cj'. */
 static void
-index_tables(struct vfy_flows *flows, bool rekey)
+conj_add_mask(struct vfy_conj *cj, const struct hs_sparse *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        cj->mask[m->idx[i]] |= HS_SM(m, i);
+    }
+    cj->dirty = true;
+}
+
+/* Returns conjunction 'id' of 't', created (with the bits of the flows
+ * that match it, if 'scan') if it has none. */
+static struct vfy_conj *
+get_conj(struct vfy_table *t, uint32_t id, bool scan)
+{
+    struct vfy_conj *cj = CONST_CAST(struct vfy_conj *, find_conj(t, id));
+
+    if (!cj) {
+        cj = xzalloc(sizeof *cj);
+        cj->id = id;
+        hmap_insert(&t->conjs, &cj->node, hash_int(id, 0));
+        for (size_t i = 0; scan && i < t->n_all; i++) {
+            const struct vfy_flow *g = t->all[i];
+            if (g->is_conj && g->conj_id == id) {
+                conj_add_mask(cj, g->match);
+            }
+        }
+    }
+    return cj;
+}
+
+/* Adds clause flow 'f' to the conjunctions of 't' it names ('scan': see
+ * get_conj()). */
+static void
+add_clauses(struct vfy_table *t, const struct vfy_flow *f, bool scan)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
+        struct vfy_conj *cj = get_conj(t, oc->id, scan);
+        if (cj->n >= cj->allocated) {
+            cj->clauses = x2nrealloc(cj->clauses, &cj->allocated,
+                                     sizeof *cj->clauses);
+        }
+        struct vfy_clause *cl = &cj->clauses[cj->n++];
+        cl->flow = f;
+        cl->dim = oc->clause;
+        cl->n_dims = oc->n_clauses;
+        conj_add_mask(cj, f->match);
+    }
+}
+
+/* Removes clause flow 'f' from the conjunctions of 't' it names; a
+ * conjunction left without clauses goes.  (The bits of a conjunction stay:
+ * more bits only make its cache finer.) */
+static void
+remove_clauses(struct vfy_table *t, const struct vfy_flow *f)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
+        struct vfy_conj *cj = CONST_CAST(struct vfy_conj *,
+                                         find_conj(t, oc->id));
+        size_t i = 0;
+        while (cj && i < cj->n && cj->clauses[i].flow != f) {
+            i++;
+        }
+        ovs_assert(cj && i < cj->n);
+        cj->clauses[i] = cj->clauses[--cj->n];
+        cj->dirty = true;
+        if (!cj->n) {
+            hmap_remove(&t->conjs, &cj->node);
+            conj_free_hulls(cj);
+            free(cj->clauses);
+            free(cj);
+        }
+    }
+}
+
+/* Computes again what depends on the clauses of the conjunctions of 't'
+ * that changed. */
+static void
+refresh_conjs(struct vfy_table *t)
+{
+    struct vfy_conj *cj;
+
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        if (cj->dirty) {
+            cj->dirty = false;
+            cj->n_words = nonzero_words(cj->mask, cj->words);
+            conj_hulls(cj);
+        }
+    }
+}
+
+/* Returns the bucket of 't' for the key's value 'val', created if
+ * 'create', or NULL. */
+static struct vfy_bucket *
+find_bucket(struct vfy_table *t, const uint64_t val[2], bool create)
+{
+    uint32_t hash = hash_2words(hash_uint64(val[0]), hash_uint64(val[1]));
+    struct vfy_bucket *b;
+
+    HMAP_FOR_EACH_WITH_HASH (b, node, hash, &t->buckets) {
+        if (b->val[0] == val[0] && b->val[1] == val[1]) {
+            return b;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    b = xzalloc(sizeof *b);
+    b->val[0] = val[0];
+    b->val[1] = val[1];
+    hmap_insert(&t->buckets, &b->node, hash);
+    return b;
+}
+
+/* Adds ordinary flow 'f' to the index of 't', whose key is chosen. */
+static void
+index_add(struct vfy_table *t, struct vfy_flow *f)
+{
+    uint64_t val[2];
+
+    insert_flow(&t->all, &t->n_all, &t->allocated_all, f);
+    t->n_effect += !f->no_effect;
+    if (f->is_conj) {
+        struct vfy_conj *cj = CONST_CAST(struct vfy_conj *,
+                                         find_conj(t, f->conj_id));
+        if (cj) {
+            conj_add_mask(cj, f->match);
+        }
+    }
+    if (t->key == VFY_N_KEYS || !sparse_key_exact(f->match, t->key, val)) {
+        insert_flow(&t->wild, &t->n_wild, &t->allocated_wild, f);
+    } else {
+        struct vfy_bucket *b = find_bucket(t, val, true);
+        insert_flow(&b->flows, &b->n, &b->allocated, f);
+    }
+}
+
+/* Removes ordinary flow 'f' from the index of 't'. */
+static void
+index_remove(struct vfy_table *t, struct vfy_flow *f)
+{
+    uint64_t val[2];
+
+    erase_flow(t->all, &t->n_all, f);
+    t->n_effect -= !f->no_effect;
+    if (t->key == VFY_N_KEYS || !sparse_key_exact(f->match, t->key, val)) {
+        erase_flow(t->wild, &t->n_wild, f);
+    } else {
+        struct vfy_bucket *b = find_bucket(t, val, false);
+        ovs_assert(b);
+        erase_flow(b->flows, &b->n, f);
+        if (!b->n) {
+            hmap_remove(&t->buckets, &b->node);
+            free(b->flows);
+            free(b);
+        }
+    }
+}
+
+/* Builds the index of 't' from its flows: the ordinary ones, 'all' (by
+ * decreasing priority), and the clauses, already in its conjunctions.
+ * With 'rekey', or if it has none, chooses its key. */
+static void
+index_build(struct vfy_table *t, bool rekey)
+{
+    struct vfy_flow **all = t->all;
+    size_t n_all = t->n_all;
+
+    if (rekey || t->key == VFY_N_KEYS) {
+        t->key = choose_key(all, n_all);
+    }
+    qsort(all, n_all, sizeof *all, compare_priority);
+    t->all = NULL;
+    t->n_all = t->allocated_all = 0;
+    t->n_effect = 0;
+    struct vfy_conj *cj;
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        cj->dirty = true;
+    }
+    /* Inserting at the end of the sorted lists costs no move. */
+    for (size_t j = 0; j < n_all; j++) {
+        index_add(t, all[j]);
+    }
+    free(all);
+    refresh_conjs(t);
+}
+
+/* Indexes again, from every flow, the tables of 'flows' marked in
+ * 'rebuild'; with 'rekey', chooses their index field again. */
+static void
+index_rebuild(struct vfy_flows *flows, const bool rebuild[256], bool rekey)
 {
     struct vfy_flow *f;
     bool any = false;
 
     for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
-        struct vfy_table *t = &flows->tables[i];
-        if (t->dirty || rekey) {
-            table_clear(t);
-            t->dirty = true;
+        if (rebuild[i]) {
+            table_clear(&flows->tables[i]);
             any = true;
         }
     }
     if (!any) {
         return;
     }
-
-    size_t allocated[256];
-    memset(allocated, 0, sizeof allocated);
     HMAP_FOR_EACH (f, node, &flows->flows) {
         struct vfy_table *t = &flows->tables[f->table_id];
-        if (!t->dirty) {
+        if (!rebuild[f->table_id]) {
             continue;
         }
         if (f->is_clause) {
-            const struct ofpact *a;
-            OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
-                const struct ofpact_conjunction *oc
-                    = ofpact_get_CONJUNCTION(a);
-                struct vfy_conj *cj = NULL, *c;
-                HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(oc->id, 0),
-                                         &t->conjs) {
-                    if (c->id == oc->id) {
-                        cj = c;
-                        break;
-                    }
-                }
-                if (!cj) {
-                    cj = xzalloc(sizeof *cj);
-                    cj->id = oc->id;
-                    hmap_insert(&t->conjs, &cj->node, hash_int(oc->id, 0));
-                }
-                if (cj->n >= cj->allocated) {
-                    cj->clauses = x2nrealloc(cj->clauses, &cj->allocated,
-                                             sizeof *cj->clauses);
-                }
-                struct vfy_clause *cl = &cj->clauses[cj->n++];
-                for (size_t i = 0; i < f->match->n; i++) {
-                    cj->mask[f->match->idx[i]] |= HS_SM(f->match, i);
-                }
-                cl->flow = f;
-                cl->dim = oc->clause;
-                cl->n_dims = oc->n_clauses;
-            }
+            add_clauses(t, f, false);
         } else {
-            push_flow(&t->all, &t->n_all, &allocated[f->table_id], f);
+            push_flow(&t->all, &t->n_all, &t->allocated_all, f);
         }
     }
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        if (rebuild[i]) {
+            index_build(&flows->tables[i], rekey);
+        }
+    }
+}
 
+/* Applies change 'c' to the index of its table. */
+static void
+index_apply(struct vfy_table *t, const struct vfy_change *c)
+{
+    struct vfy_flow *f = c->flow;
+
+    if (f->is_clause) {
+        if (c->added) {
+            add_clauses(t, f, true);
+        } else {
+            remove_clauses(t, f);
+        }
+    } else if (c->added) {
+        index_add(t, f);
+    } else {
+        index_remove(t, f);
+    }
+}
+
+/* Brings the index of every changed table of 'flows' up to date: by its
+ * changed flows, or anew if they are many (or it has no index field yet);
+ * with 'rekey', every table anew, choosing its index field again. */
+static void
+index_tables(struct vfy_flows *flows, bool rekey)
+{
+    size_t n_changes[256];
+    bool rebuild[256];
+
+    memset(n_changes, 0, sizeof n_changes);
+    for (size_t i = 0; !rekey && i < flows->n_changes; i++) {
+        n_changes[flows->changes[i].table_id]++;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
+        const struct vfy_table *t = &flows->tables[i];
+        rebuild[i] = rekey || (t->dirty
+                               && (t->key == VFY_N_KEYS
+                                   || n_changes[i] > 64 + t->n_all / 8));
+    }
+    for (size_t i = 0; !rekey && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        if (!rebuild[c->table_id]) {
+            index_apply(&flows->tables[c->table_id], c);
+        }
+    }
+    index_rebuild(flows, rebuild, rekey);
     for (size_t i = 0; i < ARRAY_SIZE(flows->tables); i++) {
         struct vfy_table *t = &flows->tables[i];
-        if (!t->dirty) {
-            continue;
-        }
-        t->dirty = false;
-        t->no_effect = true;
-        for (size_t j = 0; j < t->n_all; j++) {
-            t->no_effect = t->no_effect && t->all[j]->no_effect;
-        }
-        if (rekey || t->key == VFY_N_KEYS) {
-            t->key = choose_key(t->all, t->n_all);
-        }
-        if (t->no_effect) {
-            /* Lookups use neither the order nor the index. */
-            continue;
-        }
-        qsort(t->all, t->n_all, sizeof *t->all, compare_priority);
-        for (size_t j = 0; j < t->n_all; j++) {
-            const struct vfy_flow *g = t->all[j];
-            struct vfy_conj *cj = (g->is_conj
-                                   ? CONST_CAST(struct vfy_conj *,
-                                                find_conj(t, g->conj_id))
-                                   : NULL);
-            for (size_t k = 0; cj && k < g->match->n; k++) {
-                cj->mask[g->match->idx[k]] |= HS_SM(g->match, k);
-            }
-        }
-        struct vfy_conj *cj;
-        HMAP_FOR_EACH (cj, node, &t->conjs) {
-            cj->n_words = nonzero_words(cj->mask, cj->words);
-            conj_hulls(cj);
-        }
-        size_t wild_allocated = 0;
-        for (size_t j = 0; j < t->n_all; j++) {
-            struct vfy_flow *g = t->all[j];
-            uint64_t val[2];
-            if (t->key == VFY_N_KEYS
-                || !sparse_key_exact(g->match, t->key, val)) {
-                push_flow(&t->wild, &t->n_wild, &wild_allocated, g);
-                continue;
-            }
-            uint32_t hash = hash_2words(hash_uint64(val[0]),
-                                        hash_uint64(val[1]));
-            struct vfy_bucket *b = NULL, *c;
-            HMAP_FOR_EACH_WITH_HASH (c, node, hash, &t->buckets) {
-                if (c->val[0] == val[0] && c->val[1] == val[1]) {
-                    b = c;
-                    break;
-                }
-            }
-            if (!b) {
-                b = xzalloc(sizeof *b);
-                b->val[0] = val[0];
-                b->val[1] = val[1];
-                hmap_insert(&t->buckets, &b->node, hash);
-            }
-            push_flow(&b->flows, &b->n, &b->allocated, g);
+        if (t->dirty || rebuild[i]) {
+            refresh_conjs(t);
+            t->no_effect = !t->n_effect;
+            t->dirty = false;
         }
     }
 }
@@ -552,6 +807,81 @@ find_conj(const struct vfy_table *t, uint32_t id)
         }
     }
     return NULL;
+}
+
+/* The memory of a run's memo: allocated by moving a pointer, freed all at
+ * once when the run ends. */
+
+/* A block of an arena. */
+struct arena_chunk {
+    struct arena_chunk *next;   /* The block allocated before. */
+    uint64_t data[];            /* Its memory. */
+};
+
+/* An arena. */
+struct arena {
+    struct arena_chunk *chunks; /* Its blocks, the newest first. */
+    char *next;                 /* The newest block's free memory... */
+    size_t left;                /* ...and its size. */
+};
+
+/* Size of an arena's block, unless an allocation needs more. */
+#define ARENA_CHUNK (256 * 1024)
+
+/* Returns 'size' bytes of zeros from 'a', aligned for any of the memo's
+ * structures. */
+static void *
+arena_zalloc(struct arena *a, size_t size)
+{
+    size = ROUND_UP(MAX(size, 1), 8);
+    if (size > a->left) {
+        size_t n = MAX(size, ARENA_CHUNK);
+        struct arena_chunk *c = xmalloc(sizeof *c + n);
+        c->next = a->chunks;
+        a->chunks = c;
+        a->next = (char *) c->data;
+        a->left = n;
+    }
+    void *p = a->next;
+    a->next += size;
+    a->left -= size;
+    return memset(p, 0, size);
+}
+
+/* Returns a copy of the 'size' bytes at 'p' from 'a'. */
+static void *
+arena_memdup(struct arena *a, const void *p, size_t size)
+{
+    return memcpy(arena_zalloc(a, size), p, size);
+}
+
+/* Makes room in '*array', from 'a', for one more of its 'n' elements of
+ * 'elem_size' bytes ('*allocated' of them fit). */
+static void
+arena_reserve(struct arena *a, void **array, size_t n, size_t *allocated,
+              size_t elem_size)
+{
+    if (n >= *allocated) {
+        *allocated = MAX(4, 2 * *allocated);
+        void *bigger = arena_zalloc(a, *allocated * elem_size);
+        if (n) {
+            memcpy(bigger, *array, n * elem_size);
+        }
+        *array = bigger;
+    }
+}
+
+/* Frees everything allocated from 'a'. */
+static void
+arena_clear(struct arena *a)
+{
+    while (a->chunks) {
+        struct arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        free(c);
+    }
+    a->next = NULL;
+    a->left = 0;
 }
 
 /* Lookup records, for incremental checks. */
@@ -632,15 +962,24 @@ struct vfy_checker {
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
     struct vfy_live_state *live_state; /* Tables' summaries for them. */
+    bool live_no_effect[256];   /* Per table, whether it was without
+                                 * effect when its summary was made... */
+    size_t live_removed[256];   /* ...and flows removed since (still in
+                                 * the summary). */
     uint8_t live_words[256][HS_N]; /* Per table, the nonzero words of its
                                  * live bits... */
     size_t n_live_words[256];   /* ...and their number. */
+    uint32_t free_regs[256];    /* Per table, the registers it reads only
+                                 * by exact tests (a bit per register). */
     struct hmap memo;           /* struct memo_entry (this run). */
     struct hmap conj_memo;      /* struct conj_memo (this run). */
+    struct arena arena;         /* The memo entries' memory (this run). */
     struct memo_entry **done;   /* Entries, in the order completed. */
     size_t n_done;              /* Number of them. */
     size_t allocated_done;      /* Allocated size of 'done'. */
     uint64_t serial;            /* Serial of the last entry made. */
+    uint32_t memo_trial;        /* MEMO_TRIAL and the largest network's
+                                 * inputs, twice. */
     uint32_t memo_made[256];    /* Entries made per table (this run). */
     uint32_t memo_hits[256];    /* Entries found again per table. */
 };
@@ -655,7 +994,8 @@ struct mexit {
 
 /* A memo entry: what a lookup of 'table' with nothing to return to does
  * with the space 'key' minus 'subs' (Documentation/verify.md, "Cost"):
- * its exits, and those of the memoized lookups it made ('kids'). */
+ * its exits, and those of the memoized lookups it made ('kids').  It and
+ * its arrays but 'exits' are in the checker's arena. */
 struct memo_entry {
     struct hmap_node node;      /* In vfy_checker 'memo'. */
     uint8_t table;              /* Table looked up. */
@@ -688,6 +1028,8 @@ struct branch {
     const struct hs_sparse **subs; /* Subtracted cubes (owned array). */
     size_t n_subs;              /* Number of them. */
     const struct orig *orig;    /* Rewritten header bits, or NULL. */
+    size_t allocated_subs;      /* From branch_alloc(): size of 'subs'. */
+    struct branch *next;        /* In the spare list of struct ctx. */
 };
 
 /* The input values of header bits rewritten on the way. */
@@ -721,6 +1063,7 @@ struct ctx {
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
     struct memo_entry *collect; /* Entry being computed, or NULL. */
+    struct branch *spare;       /* Branches freed, for branch_alloc(). */
 };
 
 static void lookup(struct ctx *, const struct branch *, uint8_t table,
@@ -781,10 +1124,8 @@ found:
         struct memo_entry *e = ctx->collect;
         if (r->stamp != e->serial) {
             r->stamp = e->serial;
-            if (e->n_recs >= e->allocated_recs) {
-                e->recs = x2nrealloc(e->recs, &e->allocated_recs,
-                                     sizeof *e->recs);
-            }
+            arena_reserve(&ctx->ck->arena, (void **) &e->recs, e->n_recs,
+                          &e->allocated_recs, sizeof *e->recs);
             e->recs[e->n_recs++] = r;
         }
     } else {
@@ -792,26 +1133,45 @@ found:
     }
 }
 
+/* Returns a branch with room for 'n' subtracted cubes and none yet, from
+ * 'ctx''s spare ones if it has some. */
+static struct branch *
+branch_alloc(struct ctx *ctx, size_t n)
+{
+    struct branch *x = ctx->spare;
+
+    if (x) {
+        ctx->spare = x->next;
+    } else {
+        x = xzalloc(sizeof *x);
+    }
+    if (x->allocated_subs < MAX(n, 1)) {
+        x->allocated_subs = MAX(n, 16);
+        x->subs = xrealloc(x->subs, x->allocated_subs * sizeof *x->subs);
+    }
+    x->n_subs = 0;
+    return x;
+}
+
 /* Returns a copy of the branch 'b' (its own subs array). */
 static struct branch *
-branch_clone(const struct branch *b)
+branch_clone(struct ctx *ctx, const struct branch *b)
 {
-    struct branch *x = xmalloc(sizeof *x);
+    struct branch *x = branch_alloc(ctx, b->n_subs);
 
     x->c = b->c;
-    x->subs = xmemdup(b->subs, (b->n_subs ? b->n_subs : 1)
-                      * sizeof *b->subs);
+    memcpy(x->subs, b->subs, b->n_subs * sizeof *b->subs);
     x->n_subs = b->n_subs;
     x->orig = b->orig;
     return x;
 }
 
-/* Frees 'x'. */
+/* Gives 'x', from branch_alloc(), back to 'ctx''s spare ones. */
 static void
-branch_free(struct branch *x)
+branch_free(struct ctx *ctx, struct branch *x)
 {
-    free(x->subs);
-    free(x);
+    x->next = ctx->spare;
+    ctx->spare = x;
 }
 
 /* Forgets what 'b' knows of the bits in 'bits->m', before they are
@@ -830,7 +1190,8 @@ touch(struct branch *b, const struct hs_cube *bits, struct orig **owned)
     b->n_subs = n;
 
     bool need = false;
-    for (size_t i = 0; i < HS_N && !need; i++) {
+    for (size_t j = 0; j < layout.n_hdr_words && !need; j++) {
+        size_t i = layout.hdr_words[j];
         uint64_t w = bits->m[i] & layout.hdr.m[i];
         need = (w & ~(b->orig ? b->orig->w[i] : 0)) != 0;
     }
@@ -866,6 +1227,52 @@ free_bits(struct branch *b, const struct hs_cube *bits, struct orig **owned)
     }
 }
 
+/* Writes 'value' under 'mask' into field 'mf' of 'b' if it is a register
+ * or 'metadata' (the most frequent writes, which need no input values
+ * saved): directly in the word that holds it.  Returns false for another
+ * field. */
+static bool
+write_reg(struct branch *b, const struct mf_field *mf,
+          const union mf_value *value, const union mf_value *mask)
+{
+    struct flow *fm = (struct flow *) b->c.m;
+    struct flow *fv = (struct flow *) b->c.v;
+    size_t w;
+    union {
+        uint64_t w;
+        uint32_t r[2];
+        ovs_be64 be64;
+    } bits = { .w = 0 };
+
+    if (mf->id >= MFF_REG0 && mf->id < MFF_REG0 + FLOW_N_REGS) {
+        int r = mf->id - MFF_REG0;
+        uint32_t m = ntohl(mask->be32);
+        fm->regs[r] |= m;
+        fv->regs[r] = (fv->regs[r] & ~m) | (ntohl(value->be32) & m);
+        w = offsetof(struct flow, regs) / sizeof(uint64_t) + r / 2;
+        bits.r[r % 2] = m;
+    } else if (mf->id == MFF_METADATA) {
+        fm->metadata |= mask->be64;
+        fv->metadata = (fv->metadata & ~mask->be64)
+                       | (value->be64 & mask->be64);
+        w = offsetof(struct flow, metadata) / sizeof(uint64_t);
+        bits.be64 = mask->be64;
+    } else {
+        return false;
+    }
+
+    /* Subtracted cubes that fix a written bit no longer describe it. */
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_subs; i++) {
+        int j = sparse_find(b->subs[i], w);
+        if (j < 0 || !(HS_SM(b->subs[i], j) & bits.w)) {
+            b->subs[n++] = b->subs[i];
+        }
+    }
+    b->n_subs = n;
+    return true;
+}
+
 /* Writes 'value' under 'mask' into field 'mf' of 'b'. */
 static void
 write_field(struct branch *b, const struct mf_field *mf,
@@ -875,12 +1282,19 @@ write_field(struct branch *b, const struct mf_field *mf,
     struct flow_wildcards wc;
     struct hs_cube bits;
 
+    if (write_reg(b, mf, value, mask)) {
+        return;
+    }
+
     memset(&wc, 0, sizeof wc);
     mf_mask_field_masked(mf, mask, &wc);
     memcpy(bits.m, &wc.masks, sizeof bits.m);
     touch(b, &bits, owned);
     mf_set_flow_value_masked(mf, value, mask, (struct flow *) b->c.v);
-    for (size_t i = 0; i < HS_N; i++) {
+    const struct field_words *fw = &layout.fields[mf->id];
+    bool anywhere = fw->n == FIELD_ANYWHERE;
+    for (size_t j = 0; j < (anywhere ? HS_N : fw->n); j++) {
+        size_t i = anywhere ? j : fw->idx[j];
         b->c.m[i] |= bits.m[i];
         b->c.v[i] &= b->c.m[i];
     }
@@ -1328,7 +1742,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         if (!port_fits(b, sf, ofp_to_u16(port))) {
             continue;
         }
-        struct branch *x = branch_clone(b);
+        struct branch *x = branch_clone(ctx, b);
         union mf_subvalue sv, ones;
         memset(&sv, 0, sizeof sv);
         memset(&ones, 0xff, sizeof ones);
@@ -1339,7 +1753,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         if (hs_is_nonempty(&x->c, x->subs, x->n_subs, SPLIT_BUDGET)) {
             check_exit(ctx, x, port);
         }
-        branch_free(x);
+        branch_free(ctx, x);
     }
 }
 
@@ -1452,7 +1866,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
           const struct ofpact_conntrack *oc)
 {
     struct orig *owned = NULL;
-    struct branch *x = branch_clone(b);
+    struct branch *x = branch_clone(ctx, b);
     const struct flow *v = (const struct flow *) b->c.v;
     const struct flow *m = (const struct flow *) b->c.m;
     struct step st = {
@@ -1464,7 +1878,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
 
     if (ctx->n_recircs >= MAX_RECIRCS) {
         opaque(ctx, b, "too many conntrack recirculations");
-        branch_free(x);
+        branch_free(ctx, x);
         return;
     }
 
@@ -1510,7 +1924,7 @@ conntrack(struct ctx *ctx, const struct branch *b,
         ctx->n_steps--;
         ctx->n_recircs--;
     }
-    branch_free(x);
+    branch_free(ctx, x);
     while (owned) {
         struct orig *next = owned->next;
         free(owned);
@@ -1710,10 +2124,10 @@ exec_actions(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             break;
         case OFPACT_CLONE: {
             const struct ofpact_nest *on = ofpact_get_CLONE(a);
-            struct branch *x = branch_clone(b);
+            struct branch *x = branch_clone(ctx, b);
             exec_actions(ctx, x, on->actions, ofpact_nest_get_action_len(on),
                          table, NULL, depth);
-            branch_free(x);
+            branch_free(ctx, x);
             break;
         }
         case OFPACT_RESUBMIT: {
@@ -1809,15 +2223,43 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
     }
 }
 
-/* Appends 's' to the array '*v'. */
+/* What the flows of one lookup took, kept on the stack while few. */
+struct taken {
+    const struct hs_sparse **v; /* The cubes, by decreasing priority. */
+    size_t n;                   /* Number of them. */
+    size_t allocated;           /* Allocated size of 'v'. */
+    const struct hs_sparse *buf[32]; /* 'v' while they fit. */
+};
+
+/* Makes 'tk' empty. */
 static void
-push_sparse(const struct hs_sparse ***v, size_t *n, size_t *allocated,
-            const struct hs_sparse *s)
+taken_init(struct taken *tk)
 {
-    if (*n >= *allocated) {
-        *v = x2nrealloc(*v, allocated, sizeof **v);
+    tk->v = tk->buf;
+    tk->n = 0;
+    tk->allocated = ARRAY_SIZE(tk->buf);
+}
+
+/* Appends 's' to 'tk'. */
+static void
+taken_push(struct taken *tk, const struct hs_sparse *s)
+{
+    if (tk->n >= tk->allocated) {
+        if (tk->v == tk->buf) {
+            tk->v = xmemdup(tk->buf, sizeof tk->buf);
+        }
+        tk->v = x2nrealloc(tk->v, &tk->allocated, sizeof *tk->v);
     }
-    (*v)[(*n)++] = s;
+    tk->v[tk->n++] = s;
+}
+
+/* Frees what 'tk' allocated. */
+static void
+taken_destroy(struct taken *tk)
+{
+    if (tk->v != tk->buf) {
+        free(tk->v);
+    }
 }
 
 /* Enumerates the cubes of a conjunction: 'acc' intersected with one
@@ -1917,6 +2359,18 @@ words_hash(const struct hs_cube *c, const uint8_t *idx, size_t n)
     return hash_finish(hash, n);
 }
 
+/* Stores in 'w' the words 'idx' ('n' of them) of 'c', as words_copy()
+ * returns them. */
+static void
+words_store(const struct hs_cube *c, const uint8_t *idx, size_t n,
+            uint64_t *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        w[i] = c->v[idx[i]];
+        w[n + i] = c->m[idx[i]];
+    }
+}
+
 /* Returns a copy of the words 'idx' ('n' of them) of 'c': their values,
  * then their masks. */
 static uint64_t *
@@ -1924,10 +2378,7 @@ words_copy(const struct hs_cube *c, const uint8_t *idx, size_t n)
 {
     uint64_t *w = xmalloc((2 * n + 1) * sizeof *w);
 
-    for (size_t i = 0; i < n; i++) {
-        w[i] = c->v[idx[i]];
-        w[n + i] = c->m[idx[i]];
-    }
+    words_store(c, idx, n, w);
     return w;
 }
 
@@ -2078,13 +2529,12 @@ conj_memo_clear(struct vfy_checker *ck)
 }
 
 /* Follows 'b' into conjunction flow 'f' of table 't', minus the first
- * 'n_above' cubes of '*taken'.  Appends to '*taken' what the conjunction
+ * 'n_above' cubes of 'taken'.  Appends to 'taken' what the conjunction
  * surely takes from the flows below it (cubes that the checker's cache
  * owns). */
 static void
 follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
-            const struct vfy_flow *f, const struct hs_sparse ***taken,
-            size_t *n_taken, size_t *taken_allocated, size_t n_above,
+            const struct vfy_flow *f, struct taken *taken, size_t n_above,
             const struct frame *up, int depth)
 {
     const struct vfy_conj *cj = find_conj(t, f->conj_id);
@@ -2108,19 +2558,19 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
      * actions is safe, and spares following the same actions once per
      * member address. */
     if (cm->exact && cm->n_cubes == 1) {
-        follow_flow(ctx, b, f, cm->cubes[0], *taken, n_above, up, depth);
+        follow_flow(ctx, b, f, cm->cubes[0], taken->v, n_above, up, depth);
     } else if (!cm->exact || cm->n_cubes > 1) {
         struct hs_cube hull_all = b->c;
         hs_and(&hull_all, f->match);
         if (cm->hull && hs_intersects(&hull_all, cm->hull)) {
             hs_and(&hull_all, cm->hull);
             struct hs_sparse *m = hs_sparse_from_cube(&hull_all);
-            follow_flow(ctx, b, f, m, *taken, n_above, up, depth);
+            follow_flow(ctx, b, f, m, taken->v, n_above, up, depth);
             free(m);
         }
     }
     for (size_t i = 0; cm->exact && i < cm->n_cubes; i++) {
-        push_sparse(taken, n_taken, taken_allocated, cm->cubes[i]);
+        taken_push(taken, cm->cubes[i]);
     }
 }
 
@@ -2142,9 +2592,9 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         /* Nothing here changes or sends the packet (statistics, mirror
          * tables without mirrors): a caller goes on as it is. */
         if (up) {
-            struct branch *x = branch_clone(b);
+            struct branch *x = branch_clone(ctx, b);
             go_up(ctx, x, up);
-            branch_free(x);
+            branch_free(ctx, x);
         }
         return;
     }
@@ -2171,8 +2621,8 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         n2 = t->n_wild;
     }
 
-    const struct hs_sparse **taken = NULL;
-    size_t n_taken = 0, taken_allocated = 0;
+    struct taken taken;
+    taken_init(&taken);
     size_t i1 = 0, i2 = 0;
 
     /* Flows of one priority that overlap: OVS may pick either, so neither
@@ -2194,14 +2644,13 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         if ((int) f->priority != cur_prio) {
             cur_prio = f->priority;
-            n_above = n_taken;
+            n_above = taken.n;
         }
         if (!hs_intersects(&b->c, f->match)) {
             continue;
         }
         if (f->is_conj) {
-            follow_conj(ctx, b, t, f, &taken, &n_taken, &taken_allocated,
-                        n_above, up, depth);
+            follow_conj(ctx, b, t, f, &taken, n_above, up, depth);
             continue;
         }
         if (f->no_effect) {
@@ -2221,31 +2670,31 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
                 break;
             }
             if (up) {
-                follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+                follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
+                            depth);
             }
         } else {
-            follow_flow(ctx, b, f, f->match, taken, n_above, up, depth);
+            follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
+                            depth);
         }
         if (hs_covers(f->match, &b->c)) {
             covered_prio = f->priority;
         }
-        push_sparse(&taken, &n_taken, &taken_allocated, f->match);
+        taken_push(&taken, f->match);
     }
 
     /* What no flow took (or only flows without effect): a table miss does
      * nothing, so a resubmit's caller goes on; at the end of the pipeline
      * (no caller), that is a drop. */
-    n_sub = MIN(n_sub, n_taken);
-    if (up && (covered_prio < 0 || n_sub < n_taken)) {
-        struct branch *x = xmalloc(sizeof *x);
+    n_sub = MIN(n_sub, taken.n);
+    if (up && (covered_prio < 0 || n_sub < taken.n)) {
+        struct branch *x = branch_alloc(ctx, b->n_subs + n_sub);
         x->c = b->c;
         x->orig = b->orig;
-        x->subs = xmalloc((b->n_subs + n_sub + 1) * sizeof *x->subs);
-        x->n_subs = 0;
         bool empty = false;
         for (size_t i = 0; i < b->n_subs + n_sub && !empty; i++) {
             const struct hs_sparse *s = (i < b->n_subs ? b->subs[i]
-                                         : taken[i - b->n_subs]);
+                                         : taken.v[i - b->n_subs]);
             if (hs_intersects(&x->c, s)) {
                 empty = hs_covers(s, &x->c);
                 x->subs[x->n_subs++] = s;
@@ -2256,9 +2705,9 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
                                          FLOW_SPLIT_BUDGET))) {
             go_up(ctx, x, up);
         }
-        branch_free(x);
+        branch_free(ctx, x);
     }
-    free(taken);
+    taken_destroy(&taken);
 }
 
 /* The memo of table traversals. */
@@ -2276,38 +2725,57 @@ live_val(const struct vfy_live *l, int r, uint32_t v)
     return false;
 }
 
-/* Stores in 'key' the space that a lookup of 'table' with 'b' is
- * memoized as: 'b''s cube with the bits that no reachable flow reads
- * freed, and so a register that holds a value no reachable flow tests
- * (a superset of 'b'), minus those of 'b''s subtracted cubes that only
- * fix bits left ('subs', 'n_subs'). */
+/* Stores in the live words of 'key' (the others are left as they are) the
+ * space that a lookup of 'table' with 'b' is memoized as: 'b''s cube with
+ * the bits that no reachable flow reads freed, and so a register that
+ * holds a value no reachable flow tests (a superset of 'b'), minus those
+ * of 'b''s subtracted cubes that only fix bits left ('subs', 'n_subs'). */
 static void
 memo_key(const struct ctx *ctx, const struct branch *b, uint8_t table,
          struct hs_cube *key, const struct hs_sparse **subs, size_t *n_subs)
 {
-    const struct vfy_live *l = &ctx->ck->live[table];
-    uint64_t keep[HS_N];
+    const struct vfy_checker *ck = ctx->ck;
+    const struct vfy_live *l = &ck->live[table];
+    const uint8_t *words = ck->live_words[table];
 
-    memcpy(keep, l->m, sizeof keep);
-    struct flow *km = (struct flow *) keep;
+    for (size_t j = 0; j < ck->n_live_words[table]; j++) {
+        size_t i = words[j];
+        key->m[i] = b->c.m[i] & l->m[i];
+        key->v[i] = b->c.v[i] & l->m[i];
+    }
+
+    /* Registers that hold a value no reachable flow tests. */
+    const size_t regs_w = offsetof(struct flow, regs) / sizeof(uint64_t);
+    union {
+        uint64_t w[FLOW_N_REGS / 2];
+        uint32_t r[FLOW_N_REGS];
+    } freed;
+    bool any_freed = false;
+    memset(&freed, 0, sizeof freed);
+    struct flow *km = (struct flow *) key->m;
+    struct flow *kv = (struct flow *) key->v;
     const struct flow *cm = (const struct flow *) b->c.m;
     const struct flow *cv = (const struct flow *) b->c.v;
-    for (int r = 0; r < FLOW_N_REGS; r++) {
-        if (km->regs[r] && !l->reg_read[r] && cm->regs[r] == UINT32_MAX
-            && !live_val(l, r, cv->regs[r])) {
-            km->regs[r] = 0;
+    for (uint32_t regs = ck->free_regs[table]; regs; regs &= regs - 1) {
+        int r = raw_ctz(regs);
+        if (cm->regs[r] == UINT32_MAX && !live_val(l, r, cv->regs[r])) {
+            km->regs[r] = kv->regs[r] = 0;
+            freed.r[r] = UINT32_MAX;
+            any_freed = true;
         }
     }
-    for (size_t i = 0; i < HS_N; i++) {
-        key->m[i] = b->c.m[i] & keep[i];
-        key->v[i] = b->c.v[i] & keep[i];
-    }
+
     *n_subs = 0;
     for (size_t i = 0; i < b->n_subs; i++) {
         const struct hs_sparse *s = b->subs[i];
         bool inside = true;
         for (size_t j = 0; j < s->n && inside; j++) {
-            inside = !(HS_SM(s, j) & ~keep[s->idx[j]]);
+            size_t w = s->idx[j];
+            uint64_t keep = l->m[w];
+            if (any_freed && w >= regs_w && w < regs_w + FLOW_N_REGS / 2) {
+                keep &= ~freed.w[w - regs_w];
+            }
+            inside = !(HS_SM(s, j) & ~keep);
         }
         if (inside) {
             subs[(*n_subs)++] = s;
@@ -2418,9 +2886,10 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
             int depth)
 {
     struct vfy_checker *ck = ctx->ck;
-    const struct hs_sparse **subs
-        = xmalloc((b->n_subs ? b->n_subs : 1) * sizeof *subs);
-    struct hs_cube key;
+    const struct hs_sparse *few[32];
+    const struct hs_sparse **subs = (b->n_subs <= ARRAY_SIZE(few) ? few
+                                     : xmalloc(b->n_subs * sizeof *subs));
+    struct hs_cube key;         /* Only its live words are set. */
     size_t n_subs;
 
     memo_key(ctx, b, table, &key, subs, &n_subs);
@@ -2442,30 +2911,37 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     }
     if (e && !e->done) {
         /* A lookup within its own computation: follow it as it is. */
-        free(subs);
+        if (subs != few) {
+            free(subs);
+        }
         lookup_raw(ctx, b, table, NULL, depth);
         return;
     }
     if (!e) {
-        e = xzalloc(sizeof *e);
+        size_t n_words = ck->n_live_words[table];
+        e = arena_zalloc(&ck->arena, sizeof *e);
         e->table = table;
         e->depth = depth;
         e->n_recircs = ctx->n_recircs;
-        e->key = words_copy(&key, ck->live_words[table],
-                            ck->n_live_words[table]);
+        e->key = arena_zalloc(&ck->arena, 2 * n_words * sizeof *e->key);
+        words_store(&key, ck->live_words[table], n_words, e->key);
         e->n_subs = n_subs;
-        e->subs = subs;
-        subs = NULL;
+        e->subs = arena_memdup(&ck->arena, subs, n_subs * sizeof *subs);
         e->serial = ++ck->serial;
         e->vres[0] = e->vres[1] = -1;
         hmap_insert(&ck->memo, &e->node, hash);
 
         struct branch x = {
-            .c = key,
             .subs = e->subs,
             .n_subs = n_subs,
             .orig = NULL,
         };
+        memset(&x.c, 0, sizeof x.c);
+        for (size_t j = 0; j < ck->n_live_words[table]; j++) {
+            size_t i = ck->live_words[table][j];
+            x.c.m[i] = key.m[i];
+            x.c.v[i] = key.v[i];
+        }
         struct memo_entry *saved = ctx->collect;
         ctx->collect = e;
         lookup_raw(ctx, &x, table, NULL, depth);
@@ -2477,20 +2953,21 @@ memo_lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
         }
         ck->done[ck->n_done++] = e;
     }
-    free(subs);
+    if (subs != few) {
+        free(subs);
+    }
 
     if (ctx->collect) {
         struct memo_entry *p = ctx->collect;
-        if (p->n_kids >= p->allocated_kids) {
-            p->kids = x2nrealloc(p->kids, &p->allocated_kids,
-                                 sizeof *p->kids);
-        }
+        arena_reserve(&ck->arena, (void **) &p->kids, p->n_kids,
+                      &p->allocated_kids, sizeof *p->kids);
         p->kids[p->n_kids++] = e;
     } else if (memo_may_leak(ctx, e)) {
         lookup_raw(ctx, b, table, NULL, depth);
     } else {
         if (!e->users) {
-            e->users = bitmap_allocate(ck->n_inputs);
+            e->users = arena_zalloc(&ck->arena,
+                                    bitmap_n_bytes(MAX(ck->n_inputs, 1)));
         }
         bitmap_set1(e->users, ctx->idx);
     }
@@ -2507,7 +2984,7 @@ lookup(struct ctx *ctx, const struct branch *b, uint8_t table,
     /* A table whose entries are seldom found again (its lookups differ in
      * bits that it reads) is not memoized any more in this run. */
     if (up || !ck->live
-        || (ck->memo_made[table] >= MEMO_TRIAL
+        || (ck->memo_made[table] >= ck->memo_trial
             && ck->memo_hits[table] < ck->memo_made[table] / 8)) {
         lookup_raw(ctx, b, table, up, depth);
     } else {
@@ -2539,8 +3016,8 @@ memo_finish(struct vfy_checker *ck)
             } else if (kid->users == e->users) {
                 continue;
             } else if (kid->users_borrowed) {
-                kid->users = xmemdup(kid->users,
-                                     n_longs * sizeof *kid->users);
+                kid->users = arena_memdup(&ck->arena, kid->users,
+                                          n_longs * sizeof *kid->users);
                 kid->users_borrowed = false;
             }
             for (size_t j = 0; j < n_longs; j++) {
@@ -2554,26 +3031,20 @@ memo_finish(struct vfy_checker *ck)
         }
     }
 
-    struct memo_entry *e;
-    HMAP_FOR_EACH_POP (e, node, &ck->memo) {
-        free(e->key);
-        free(e->subs);
-        for (size_t i = 0; i < e->n_exits; i++) {
-            struct mexit *x = &e->exits[i];
+    for (size_t i = 0; i < ck->n_done; i++) {
+        struct memo_entry *e = ck->done[i];
+        for (size_t j = 0; j < e->n_exits; j++) {
+            struct mexit *x = &e->exits[j];
             free(x->c);
-            for (size_t j = 0; j < x->n_subs; j++) {
-                free(x->subs[j]);
+            for (size_t k = 0; k < x->n_subs; k++) {
+                free(x->subs[k]);
             }
             free(x->subs);
         }
         free(e->exits);
-        free(e->kids);
-        free(e->recs);
-        if (!e->users_borrowed) {
-            free(e->users);
-        }
-        free(e);
     }
+    hmap_clear(&ck->memo);
+    arena_clear(&ck->arena);
     free(ck->done);
     ck->done = NULL;
     ck->n_done = ck->allocated_done = 0;
@@ -2582,50 +3053,100 @@ memo_finish(struct vfy_checker *ck)
     conj_memo_clear(ck);
 }
 
-/* Starts a run's memo: the live bits of every table, the summaries of
- * the tables marked in 'changed' made again. */
+/* Makes the liveness summary of table 'i' of 'flows' anew. */
 static void
-memo_start(struct vfy_checker *ck, const struct vfy_flows *flows,
-           const bool changed[256])
+live_summarize_table(struct vfy_checker *ck, const struct vfy_flows *flows,
+                     uint8_t i)
 {
-    for (size_t i = 0; i < 256; i++) {
-        if (!changed[i]) {
-            continue;
-        }
-        const struct vfy_table *t = &flows->tables[i];
-        vfy_live_reset_table(ck->live_state, i);
-        if (t->no_effect) {
-            /* Whatever matches, the packet goes on unchanged: only the
-             * fields that its lookups are recorded on (for incremental
-             * checks) matter. */
-            struct hs_cube bits;
-            memset(&bits, 0, sizeof bits);
-            for (int k = 0; k < 2; k++) {
-                int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
-                if (key < VFY_N_KEYS) {
-                    add_field_bits(&bits, key_ids[key]);
-                }
+    const struct vfy_table *t = &flows->tables[i];
+
+    vfy_live_reset_table(ck->live_state, i);
+    ck->live_no_effect[i] = t->no_effect;
+    ck->live_removed[i] = 0;
+    if (t->no_effect) {
+        /* Whatever matches, the packet goes on unchanged: only the
+         * fields that its lookups are recorded on (for incremental
+         * checks) matter. */
+        struct hs_cube bits;
+        memset(&bits, 0, sizeof bits);
+        for (int k = 0; k < 2; k++) {
+            int key = k ? 9 : t->key; /* 9: MFF_METADATA. */
+            if (key < VFY_N_KEYS) {
+                add_field_bits(&bits, key_ids[key]);
             }
-            vfy_live_add_reads(ck->live_state, i, bits.m);
-            continue;
         }
-        for (size_t j = 0; j < t->n_all; j++) {
-            vfy_live_add_flow(ck->live_state, t->all[j]);
-        }
-        const struct vfy_conj *cj;
-        HMAP_FOR_EACH (cj, node, &t->conjs) {
-            for (size_t j = 0; j < cj->n; j++) {
-                vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
-            }
+        vfy_live_add_reads(ck->live_state, i, bits.m);
+        return;
+    }
+    for (size_t j = 0; j < t->n_all; j++) {
+        vfy_live_add_flow(ck->live_state, t->all[j]);
+    }
+    const struct vfy_conj *cj;
+    HMAP_FOR_EACH (cj, node, &t->conjs) {
+        for (size_t j = 0; j < cj->n; j++) {
+            vfy_live_add_flow(ck->live_state, cj->clauses[j].flow);
         }
     }
+}
+
+/* Brings the liveness summaries of the tables of 'flows' up to date: every
+ * one anew with 'full', else by the flows changed since the last run.  A
+ * summary is a union over the table's flows: an added flow is added to
+ * it; a removed one is left in (the live bits are then larger than they
+ * need be, which costs sharing, not soundness) until they are many or the
+ * table changed between having effects and not, when the table's summary
+ * is made anew. */
+static void
+live_update(struct vfy_checker *ck, const struct vfy_flows *flows, bool full)
+{
+    bool redo[256];
+
+    for (size_t i = 0; i < 256; i++) {
+        const struct vfy_table *t = &flows->tables[i];
+        redo[i] = full || t->no_effect != ck->live_no_effect[i];
+    }
+    for (size_t i = 0; !full && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        const struct vfy_table *t = &flows->tables[c->table_id];
+        if (!c->added
+            && ++ck->live_removed[c->table_id] > 64 + t->n_all / 8) {
+            redo[c->table_id] = true;
+        }
+    }
+    for (size_t i = 0; i < 256; i++) {
+        if (redo[i]) {
+            live_summarize_table(ck, flows, i);
+        }
+    }
+    for (size_t i = 0; !full && i < flows->n_changes; i++) {
+        const struct vfy_change *c = &flows->changes[i];
+        if (c->added && !redo[c->table_id]
+            && !flows->tables[c->table_id].no_effect) {
+            vfy_live_add_flow(ck->live_state, c->flow);
+        }
+    }
+}
+
+/* Starts a run's memo: the live bits of every table, from the tables'
+ * summaries (all made anew with 'full'). */
+static void
+memo_start(struct vfy_checker *ck, const struct vfy_flows *flows, bool full)
+{
+    live_update(ck, flows, full);
     ck->live = xmalloc(256 * sizeof *ck->live);
     memset(ck->memo_made, 0, sizeof ck->memo_made);
     memset(ck->memo_hits, 0, sizeof ck->memo_hits);
     vfy_live_solve(ck->live_state, ck->live);
     for (size_t i = 0; i < 256; i++) {
-        ck->n_live_words[i] = nonzero_words(ck->live[i].m,
-                                            ck->live_words[i]);
+        const struct vfy_live *l = &ck->live[i];
+        const struct flow *lm = (const struct flow *) l->m;
+        ck->n_live_words[i] = nonzero_words(l->m, ck->live_words[i]);
+        ck->free_regs[i] = 0;
+        for (int r = 0; r < FLOW_N_REGS; r++) {
+            if (lm->regs[r] && !l->reg_read[r]) {
+                ck->free_regs[i] |= UINT32_C(1) << r;
+            }
+        }
     }
 }
 
@@ -2697,9 +3218,27 @@ vfy_checker_destroy(struct vfy_checker *ck)
         }
         hmap_destroy(&ck->memo);
         hmap_destroy(&ck->conj_memo);
+        arena_clear(&ck->arena);
         vfy_live_destroy(ck->live_state);
         free(ck);
     }
+}
+
+/* Returns the number of inputs of the network of 'ck' that has most. */
+static size_t
+largest_network(const struct vfy_checker *ck)
+{
+    size_t *count = xcalloc(ck->n_inputs + 1, sizeof *count);
+    size_t max = 0;
+
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        size_t id = ck->inputs[i].net_id;
+        if (id <= ck->n_inputs) {
+            max = MAX(max, ++count[id]);
+        }
+    }
+    free(count);
+    return max;
 }
 
 /* Follows every packet of input 'idx' through the table. */
@@ -2752,6 +3291,12 @@ follow_input(struct vfy_checker *ck, struct vfy_flows *flows,
         owned = next;
     }
     lookup(ctx, &b, 0, NULL, 0);
+    while (ctx->spare) {
+        struct branch *x = ctx->spare;
+        ctx->spare = x->next;
+        free(x->subs);
+        free(x);
+    }
     free(ctx);
 }
 
@@ -2807,9 +3352,8 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         in->net_id = (uintptr_t) id;
     }
     shash_destroy(&nets);
-    bool changed[256];
-    memset(changed, true, sizeof changed);
-    memo_start(ck, flows, changed);
+    ck->memo_trial = MEMO_TRIAL + 2 * largest_network(ck);
+    memo_start(ck, flows, true);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
@@ -2859,30 +3403,37 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
         const struct rec_set *rs = &ck->recs[c->table_id];
         const struct rec *r;
         HMAP_FOR_EACH (r, node, &rs->recs) {
-            if (rec_meets(rs, r, c->match)) {
+            if (rec_meets(rs, r, c->flow->match)) {
                 bitmap_or(affected, r->ports, ck->n_inputs);
             }
         }
-    }
-    bool changed[256];
-    for (size_t i = 0; i < 256; i++) {
-        changed[i] = flows->tables[i].dirty;
     }
     index_tables(flows, false);
 
     size_t n = bitmap_count1(affected, ck->n_inputs);
     if (n) {
+        /* The inputs followed again make their records anew.  (Only the
+         * words of 'affected' with a bit set change anything.) */
+        size_t n_longs = BITMAP_N_LONGS(ck->n_inputs);
+        size_t *words = xmalloc(n_longs * sizeof *words);
+        size_t n_words = 0;
+        for (size_t i = 0; i < n_longs; i++) {
+            if (affected[i]) {
+                words[n_words++] = i;
+            }
+        }
         for (size_t t = 0; t < ARRAY_SIZE(ck->recs); t++) {
             struct rec *r;
             HMAP_FOR_EACH (r, node, &ck->recs[t].recs) {
-                for (size_t i = 0; i < BITMAP_N_LONGS(ck->n_inputs); i++) {
-                    r->ports[i] &= ~affected[i];
+                for (size_t j = 0; j < n_words; j++) {
+                    r->ports[words[j]] &= ~affected[words[j]];
                 }
             }
         }
+        free(words);
     }
     size_t idx;
-    memo_start(ck, flows, changed);
+    memo_start(ck, flows, false);
     BITMAP_FOR_EACH_1 (idx, ck->n_inputs, affected) {
         input_clear_leaks(&ck->inputs[idx]);
         follow_input(ck, flows, map, idx);

@@ -184,73 +184,59 @@ hs_field_bits(const struct mf_field *mf, struct hs_cube *bits)
     memcpy(bits->m, &wc.masks, sizeof bits->m);
 }
 
-/* hs_nonempty()'s recursion.  'subs' may be reordered. */
+/* hs_nonempty()'s recursion.  'subs' may be reordered.  'c' is split in
+ * place: it is as it was when this returns. */
 static bool
-nonempty__(const struct hs_cube *c, const struct hs_sparse **subs, size_t n,
+nonempty__(struct hs_cube *c, const struct hs_sparse **subs, size_t n,
            struct hs_cube *witness, int *budget)
 {
-    /* Keep only what meets 'c'; anything that covers it empties it. */
-    const struct hs_sparse *stack[32];
-    const struct hs_sparse **live = (n <= ARRAY_SIZE(stack) ? stack
-                                     : xmalloc(n * sizeof *live));
+    /* Keep only what meets 'c' (moved to the front of 'subs'); anything
+     * that covers it empties it. */
     size_t n_live = 0;
     for (size_t i = 0; i < n; i++) {
-        if (hs_intersects(c, subs[i])) {
-            if (hs_covers(subs[i], c)) {
-                if (live != stack) {
-                    free(live);
-                }
+        const struct hs_sparse *s = subs[i];
+        if (hs_intersects(c, s)) {
+            if (hs_covers(s, c)) {
                 return false;
             }
-            live[n_live++] = subs[i];
+            subs[i] = subs[n_live];
+            subs[n_live++] = s;
         }
     }
     if (!n_live || --*budget <= 0) {
         *witness = *c;
-        if (live != stack) {
-            free(live);
-        }
         return true;
     }
 
-    /* Split on a bit that live[0] fixes and 'c' does not: the half with
-     * the other value is disjoint from live[0]. */
-    const struct hs_sparse *s = live[0];
+    /* Split on a bit that subs[0] fixes and 'c' does not: the half with
+     * the other value is disjoint from subs[0]. */
+    const struct hs_sparse *s = subs[0];
     size_t w = 0;
     uint64_t bit = 0;
+    bool s_value = false;
     for (uint32_t i = 0; i < s->n; i++) {
         uint64_t free_bits = HS_SM(s, i) & ~c->m[s->idx[i]];
         if (free_bits) {
             w = s->idx[i];
             bit = free_bits & -free_bits;
+            s_value = (HS_SV(s, i) & bit) != 0;
             break;
         }
     }
     ovs_assert(bit);
 
-    struct hs_cube *half = xmalloc(sizeof *half);
     bool found = false;
+    c->m[w] |= bit;
     for (int pass = 0; pass < 2 && !found; pass++) {
-        *half = *c;
-        half->m[w] |= bit;
-        bool s_value = false;
-        for (uint32_t i = 0; i < s->n; i++) {
-            if (s->idx[i] == w) {
-                s_value = (HS_SV(s, i) & bit) != 0;
-            }
-        }
-        /* Pass 0: the half without 's'; pass 1: the half within it. */
+        /* Pass 0: the half without 's'; pass 1: the half within it.
+         * (Pass 0 reorders only the cubes after 's'.) */
         bool value = pass == 0 ? !s_value : s_value;
-        if (value) {
-            half->v[w] |= bit;
-        }
-        found = nonempty__(half, pass == 0 ? live + 1 : live,
+        c->v[w] = value ? c->v[w] | bit : c->v[w] & ~bit;
+        found = nonempty__(c, pass == 0 ? subs + 1 : subs,
                            pass == 0 ? n_live - 1 : n_live, witness, budget);
     }
-    free(half);
-    if (live != stack) {
-        free(live);
-    }
+    c->m[w] &= ~bit;
+    c->v[w] &= ~bit;
     return found;
 }
 
@@ -258,19 +244,28 @@ bool
 hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
             size_t n, struct hs_cube *witness, int budget)
 {
-    const struct hs_sparse **copy = xmemdup(subs, (n ? n : 1) * sizeof *subs);
-    bool nonempty = nonempty__(c, copy, n, witness, &budget);
-    free(copy);
+    const struct hs_sparse *stack[64];
+    const struct hs_sparse **copy = (n <= ARRAY_SIZE(stack) ? stack
+                                     : xmalloc(n * sizeof *copy));
+    struct hs_cube split = *c;
+
+    memcpy(copy, subs, n * sizeof *subs);
+    bool nonempty = nonempty__(&split, copy, n, witness, &budget);
+    if (copy != stack) {
+        free(copy);
+    }
     return nonempty;
 }
 
-/* Returns true if the packet whose bits are 'v' (every bit fixed) is in
- * 's'. */
+/* Returns true if the packet of 'c' with zeros (or, with 'ones', ones) in
+ * every free bit is in 's'. */
 static bool
-point_in(const uint64_t *v, const struct hs_sparse *s)
+point_in(const struct hs_cube *c, const struct hs_sparse *s, bool ones)
 {
     for (uint32_t i = 0; i < s->n; i++) {
-        if ((v[s->idx[i]] ^ HS_SV(s, i)) & HS_SM(s, i)) {
+        size_t w = s->idx[i];
+        uint64_t v = ones ? c->v[w] | ~c->m[w] : c->v[w];
+        if ((v ^ HS_SV(s, i)) & HS_SM(s, i)) {
             return false;
         }
     }
@@ -283,15 +278,11 @@ hs_is_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
 {
     /* Most often, the packet with zeros in every free bit, or the one
      * with ones, is outside every subtracted cube. */
-    uint64_t ones[HS_N];
     bool zero_out = true, ones_out = true;
 
-    for (size_t i = 0; i < HS_N; i++) {
-        ones[i] = c->v[i] | ~c->m[i];
-    }
     for (size_t i = 0; i < n && (zero_out || ones_out); i++) {
-        zero_out = zero_out && !point_in(c->v, subs[i]);
-        ones_out = ones_out && !point_in(ones, subs[i]);
+        zero_out = zero_out && !point_in(c, subs[i], false);
+        ones_out = ones_out && !point_in(c, subs[i], true);
     }
     if (zero_out || ones_out) {
         return true;

@@ -33,25 +33,34 @@ struct vfy_flow {
     size_t ofpacts_len;         /* Their length in bytes. */
 };
 
-/* A flow table change, for incremental checking. */
+/* A flow table change, for incremental checking and for updating the
+ * table's index. */
 struct vfy_change {
     uint8_t table_id;           /* Table of the flow. */
-    struct hs_sparse *match;    /* Its match (conj_id left out). */
+    bool added;                 /* Added (else removed). */
+    struct vfy_flow *flow;      /* The flow: a removed one is kept (owned
+                                 * here) until the changes are forgotten,
+                                 * so that the index can find it. */
 };
 
 /* Candidate index fields, in order of preference. */
 #define VFY_N_KEYS 12
 
-/* The index of one table (built by check.c when the table changed). */
+/* The index of one table (built by check.c, then updated by the changes
+ * of its flows). */
 struct vfy_table {
-    bool dirty;                 /* Flows changed since the index was built. */
+    bool dirty;                 /* Flows changed since the index was built
+                                 * or updated. */
     int key;                    /* Index field (VFY_N_KEYS: none). */
     struct hmap buckets;        /* vfy_bucket by the key's value. */
     struct vfy_flow **wild;     /* Flows without an exact key, by priority. */
     size_t n_wild;              /* Number of them. */
+    size_t allocated_wild;      /* Allocated size of 'wild'. */
     struct vfy_flow **all;      /* Every ordinary flow, by priority. */
     size_t n_all;               /* Number of them. */
+    size_t allocated_all;       /* Allocated size of 'all'. */
     struct hmap conjs;          /* vfy_conj by id: the clauses. */
+    size_t n_effect;            /* Flows of 'all' with an effect. */
     bool no_effect;             /* Every flow is without effect. */
 };
 

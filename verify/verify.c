@@ -57,17 +57,35 @@ flow_free(struct vfy_flow *f)
     free(f);
 }
 
-/* Records that a flow of 'table_id' with 'match' changed. */
+/* Frees the removed flows that the changes hold and forgets the
+ * changes. */
 static void
-record_change(struct vfy_flows *flows, uint8_t table_id,
-              const struct hs_sparse *match)
+free_changes(struct vfy_flows *flows)
 {
-    flows->tables[table_id].dirty = true;
-    if (flows->overflow) {
-        return;
+    for (size_t i = 0; i < flows->n_changes; i++) {
+        if (!flows->changes[i].added) {
+            flow_free(flows->changes[i].flow);
+        }
     }
-    if (flows->n_changes >= MAX_CHANGES) {
+    flows->n_changes = 0;
+}
+
+/* Records that flow 'f' was added ('added') or removed; a removed flow is
+ * freed here or when the changes are forgotten. */
+static void
+record_change(struct vfy_flows *flows, struct vfy_flow *f, bool added)
+{
+    flows->tables[f->table_id].dirty = true;
+    if (!flows->overflow && flows->n_changes >= MAX_CHANGES) {
+        /* The next run checks everything and indexes every table anew:
+         * the changes are of no use. */
         flows->overflow = true;
+        free_changes(flows);
+    }
+    if (flows->overflow) {
+        if (!added) {
+            flow_free(f);
+        }
         return;
     }
     if (flows->n_changes >= flows->allocated_changes) {
@@ -76,19 +94,16 @@ record_change(struct vfy_flows *flows, uint8_t table_id,
                                     sizeof *flows->changes);
     }
     struct vfy_change *c = &flows->changes[flows->n_changes++];
-    c->table_id = table_id;
-    c->match = xmemdup(match, sizeof *match
-                       + 2 * match->n * sizeof match->w[0]);
+    c->table_id = f->table_id;
+    c->added = added;
+    c->flow = f;
 }
 
 /* Forgets the recorded changes (check.c calls it after a run). */
 void
 vfy_flows_forget_changes(struct vfy_flows *flows)
 {
-    for (size_t i = 0; i < flows->n_changes; i++) {
-        free(flows->changes[i].match);
-    }
-    flows->n_changes = 0;
+    free_changes(flows);
     flows->overflow = false;
 }
 
@@ -190,8 +205,7 @@ flows_add__(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
 
     if (f) {
         hmap_remove(&flows->flows, &f->node);
-        record_change(flows, table_id, f->match);
-        flow_free(f);
+        record_change(flows, f, false);
     }
 
     f = xzalloc(sizeof *f);
@@ -216,7 +230,7 @@ flows_add__(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
     f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
     f->ofpacts_len = ofpacts_len;
     hmap_insert(&flows->flows, &f->node, vflow_hash(table_id, priority, full));
-    record_change(flows, table_id, f->match);
+    record_change(flows, f, true);
 }
 
 void
@@ -240,8 +254,7 @@ flows_remove__(struct vfy_flows *flows, uint8_t table_id, uint16_t priority,
         return false;
     }
     hmap_remove(&flows->flows, &f->node);
-    record_change(flows, table_id, f->match);
-    flow_free(f);
+    record_change(flows, f, false);
     return true;
 }
 
@@ -262,8 +275,7 @@ vfy_flows_clear(struct vfy_flows *flows)
     struct vfy_flow *f;
 
     HMAP_FOR_EACH_POP (f, node, &flows->flows) {
-        record_change(flows, f->table_id, f->match);
-        flow_free(f);
+        record_change(flows, f, false);
     }
 }
 
