@@ -76,6 +76,8 @@ struct tdb_monitor {
     uint64_t iface_ids_gen;     /* Their generation (see the input's). */
     bool ifaces_changed;        /* They changed since the Port condition
                                  * was last made. */
+    bool self_in_chassis;       /* This chassis's row is in the Chassis
+                                 * condition by UUID (a Port names it). */
     bool monitor_all;           /* Every row of every table. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
@@ -437,6 +439,7 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     add_uuid_set(&b[TDBM_GROUP], &groups);
     add_uuid_set(&b[TDBM_RULE], &rules);
     add_uuid_set(&b[TDBM_CHASSIS], &chassis);
+    m->self_in_chassis = self && uuidset_find(&chassis, &self->header_.uuid);
 
     uuidset_destroy(&local_nets);
     uuidset_destroy(&groups);
@@ -447,15 +450,15 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 
 /* Returns true if tracked Port 'port' changed only in its 'chassis', now
  * 'self', and is a local vNIC's: this host's own claim coming back, which
- * the conditions already hold (by the vNIC's iface-id, and 'self' by
- * name).  The chassis it may have come from stays in the Chassis
+ * the conditions already hold (by the vNIC's iface-id, and 'self' by name
+ * and, since another Port names it, by UUID).  The chassis it may have come from stays in the Chassis
  * condition until the next computation: a row too many, never one too
  * few. */
 static bool
 is_own_claim(const struct tdb_monitor *m, const struct bhrec_port *port,
              const struct bhrec_chassis *self)
 {
-    return (self && port->chassis == self
+    return (self && port->chassis == self && m->self_in_chassis
             && sset_contains(&m->iface_ids, port->iface_id)
             && !bhrec_port_is_updated(port, BHREC_PORT_COL_IFACE_ID)
             && !bhrec_port_is_updated(port, BHREC_PORT_COL_NETWORK)
