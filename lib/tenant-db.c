@@ -12,6 +12,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/shash.h"
+#include "ovsdb-idl.h"
 #include "sset.h"
 #include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
@@ -107,6 +108,56 @@ tdb_index_destroy(struct tdb_index *index)
     }
     hmap_destroy(&index->by_uuid);
     shash_destroy(&index->by_name);
+}
+
+/* Adds to 'idl', created without monitoring everything, the tables and
+ * columns that tenant_db_read(), tenant_db_apply() and
+ * tenant_db_delete_tenant() read or write: the policy columns of Tenant,
+ * Network, Security_Group, Rule and Port.  Not the columns that
+ * controllers write (Port.chassis, up, statistics), nor Port's
+ * requested_chassis, the external_ids, Chassis or Mirror. */
+void
+tenant_db_add_policy_columns(struct ovsdb_idl *idl)
+{
+    static const struct ovsdb_idl_column *const columns[] = {
+        &bhrec_tenant_col_name,
+        &bhrec_tenant_col_position,
+        &bhrec_network_col_name,
+        &bhrec_network_col_tenant,
+        &bhrec_network_col_position,
+        &bhrec_network_col_type,
+        &bhrec_network_col_segment,
+        &bhrec_network_col_cidrs,
+        &bhrec_network_col_mtu,
+        &bhrec_security_group_col_name,
+        &bhrec_security_group_col_tenant,
+        &bhrec_security_group_col_position,
+        &bhrec_security_group_col_rules,
+        &bhrec_rule_col_position,
+        &bhrec_rule_col_direction,
+        &bhrec_rule_col_ethertype,
+        &bhrec_rule_col_protocol,
+        &bhrec_rule_col_ports,
+        &bhrec_rule_col_remote_cidr,
+        &bhrec_rule_col_remote_group,
+        &bhrec_rule_col_log,
+        &bhrec_port_col_name,
+        &bhrec_port_col_iface_id,
+        &bhrec_port_col_network,
+        &bhrec_port_col_position,
+        &bhrec_port_col_mac,
+        &bhrec_port_col_ips,
+        &bhrec_port_col_allowed_addresses,
+        &bhrec_port_col_security_groups,
+        &bhrec_port_col_port_security,
+        &bhrec_port_col_broadcast_limit,
+        &bhrec_port_col_max_connections,
+        &bhrec_port_col_log_denied,
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+        ovsdb_idl_add_column(idl, columns[i]);
+    }
 }
 
 /* Reading. */

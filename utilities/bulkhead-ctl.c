@@ -68,8 +68,23 @@ struct ctl_command {
     const char *args;           /* Usage of its arguments. */
     const char *options;        /* Options it takes, space-separated. */
     enum { CMD_OFFLINE, CMD_READ, CMD_EDIT } kind;  /* What it needs. */
+    unsigned int monitor;       /* What it reads of the DB: MON_*. */
     void (*run)(struct ctl_ctx *);  /* Does the work. */
     const char *help;           /* One line of help. */
+};
+
+/* What of the Tenant DB a command reads, for its 'monitor' bits: the IDL
+ * receives only those tables and columns, so that a command does not wait
+ * for (and parse) the whole database when it needs a part. */
+enum {
+    MON_POLICY = 1 << 0,        /* tenant_db_add_policy_columns(). */
+    MON_BINDING = 1 << 1,       /* Port's chassis (its name), up and
+                                 * requested_chassis. */
+    MON_STATS = 1 << 2,         /* Port.statistics. */
+    MON_REQUESTED = 1 << 3,     /* Port.requested_chassis. */
+    MON_CHASSIS = 1 << 4,       /* The Chassis table. */
+    MON_MIRROR = 1 << 5,        /* The Mirror table, with the names of
+                                 * the tenants, networks and ports. */
 };
 
 static const struct ctl_command *find_command(const char *name);
@@ -149,16 +164,60 @@ block_until_deadline(const char *what)
     poll_block();
 }
 
-/* Connects to the Tenant DB and waits until its contents have arrived. */
+/* Makes 'idl' monitor what the MON_* bits in 'monitor' say. */
+static void
+add_monitored(struct ovsdb_idl *idl, unsigned int monitor)
+{
+    if (monitor & MON_POLICY) {
+        tenant_db_add_policy_columns(idl);
+    }
+    if (monitor & MON_BINDING) {
+        ovsdb_idl_add_column(idl, &bhrec_port_col_chassis);
+        ovsdb_idl_add_column(idl, &bhrec_port_col_up);
+        ovsdb_idl_add_column(idl, &bhrec_port_col_requested_chassis);
+        ovsdb_idl_add_column(idl, &bhrec_chassis_col_name);
+    }
+    if (monitor & MON_STATS) {
+        ovsdb_idl_add_column(idl, &bhrec_port_col_statistics);
+    }
+    if (monitor & MON_REQUESTED) {
+        ovsdb_idl_add_column(idl, &bhrec_port_col_requested_chassis);
+    }
+    if (monitor & MON_CHASSIS) {
+        ovsdb_idl_add_column(idl, &bhrec_chassis_col_name);
+        ovsdb_idl_add_column(idl, &bhrec_chassis_col_encap_ip);
+        ovsdb_idl_add_column(idl, &bhrec_chassis_col_hostname);
+        ovsdb_idl_add_column(idl, &bhrec_chassis_col_version);
+    }
+    if (monitor & MON_MIRROR) {
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_name);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_source_port);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_source_network);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_direction);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_iface);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_gre);
+        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_erspan);
+        ovsdb_idl_add_column(idl, &bhrec_tenant_col_name);
+        ovsdb_idl_add_column(idl, &bhrec_network_col_name);
+        ovsdb_idl_add_column(idl, &bhrec_network_col_tenant);
+        ovsdb_idl_add_column(idl, &bhrec_port_col_name);
+        ovsdb_idl_add_column(idl, &bhrec_port_col_network);
+        ovsdb_idl_add_column(idl, &bhrec_port_col_iface_id);
+    }
+}
+
+/* Connects to the Tenant DB and waits until the tables and columns that
+ * 'monitor' (MON_*) names have arrived. */
 static struct ovsdb_idl *
-connect_db(void)
+connect_db(unsigned int monitor)
 {
     if (stream_verify_name(db)) {
         ovs_fatal(0, "--db: \"%s\" is not a database remote (expected "
                   "unix:FILE, tcp:IP:PORT or ssl:IP:PORT)", db);
     }
-    struct ovsdb_idl *idl = ovsdb_idl_create(db, &bhrec_idl_class, true,
+    struct ovsdb_idl *idl = ovsdb_idl_create(db, &bhrec_idl_class, false,
                                              false);
+    add_monitored(idl, monitor);
     for (;;) {
         ovsdb_idl_run(idl);
         if (!ovsdb_idl_is_alive(idl)) {
@@ -1272,53 +1331,55 @@ run_edit(struct ctl_ctx *ctx)
 
 /* All the commands. */
 static const struct ctl_command commands[] = {
-    {"load", 1, 1, "FILE", "", CMD_READ, cmd_load,
+    {"load", 1, 1, "FILE", "", CMD_READ, MON_POLICY, cmd_load,
      "make the DB hold exactly the tenants of document FILE"},
-    {"check", 1, 1, "FILE", "", CMD_OFFLINE, cmd_check,
+    {"check", 1, 1, "FILE", "", CMD_OFFLINE, 0, cmd_check,
      "validate document FILE without a database"},
-    {"export", 0, INT_MAX, "[TENANT...]", "", CMD_READ, cmd_export,
-     "print tenants as a policy document"},
-    {"show", 0, 1, "[TENANT]", "stats", CMD_READ, cmd_show,
-     "print tenants, networks, ports and groups as a tree (--stats: with "
-     "each port's counters)"},
-    {"chassis-list", 0, 0, "", "", CMD_READ, cmd_chassis_list,
+    {"export", 0, INT_MAX, "[TENANT...]", "", CMD_READ, MON_POLICY,
+     cmd_export, "print tenants as a policy document"},
+    {"show", 0, 1, "[TENANT]", "stats", CMD_READ, MON_POLICY | MON_BINDING,
+     cmd_show, "print tenants, networks, ports and groups as a tree "
+     "(--stats: with each port's counters)"},
+    {"chassis-list", 0, 0, "", "", CMD_READ, MON_CHASSIS, cmd_chassis_list,
      "list the hypervisors that registered"},
-    {"tenant-add", 1, 1, "TENANT", "may-exist", CMD_EDIT, edit_tenant_add,
-     "create a tenant"},
-    {"tenant-del", 1, 1, "TENANT", "if-exists", CMD_EDIT, edit_tenant_del,
-     "delete a tenant and everything it owns"},
+    {"tenant-add", 1, 1, "TENANT", "may-exist", CMD_EDIT, MON_POLICY,
+     edit_tenant_add, "create a tenant"},
+    {"tenant-del", 1, 1, "TENANT", "if-exists", CMD_EDIT, MON_POLICY,
+     edit_tenant_del, "delete a tenant and everything it owns"},
     {"net-add", 4, INT_MAX, "TENANT NETWORK vlan|vxlan SEGMENT [CIDR...]",
-     "may-exist mtu", CMD_EDIT, edit_net_add, "create a network"},
-    {"net-del", 2, 2, "TENANT NETWORK", "if-exists", CMD_EDIT, edit_net_del,
-     "delete a network that has no ports"},
+     "may-exist mtu", CMD_EDIT, MON_POLICY, edit_net_add,
+     "create a network"},
+    {"net-del", 2, 2, "TENANT NETWORK", "if-exists", CMD_EDIT, MON_POLICY,
+     edit_net_del, "delete a network that has no ports"},
     {"port-add", 4, INT_MAX, "TENANT NETWORK PORT MAC [IP...]",
-     "may-exist iface-id sg allow no-port-security", CMD_EDIT,
+     "may-exist iface-id sg allow no-port-security", CMD_EDIT, MON_POLICY,
      edit_port_add, "create a port (vNIC)"},
-    {"port-del", 2, 2, "TENANT PORT", "if-exists", CMD_EDIT, edit_port_del,
-     "delete a port"},
+    {"port-del", 2, 2, "TENANT PORT", "if-exists", CMD_EDIT, MON_POLICY,
+     edit_port_del, "delete a port"},
     {"port-set-sg", 2, INT_MAX, "TENANT PORT [GROUP...]", "", CMD_EDIT,
-     edit_port_set_sg, "set the security groups of a port"},
+     MON_POLICY, edit_port_set_sg, "set the security groups of a port"},
     {"port-set-requested-chassis", 2, 3, "TENANT PORT [CHASSIS]", "",
-     CMD_READ, cmd_port_set_requested_chassis,
+     CMD_READ, MON_POLICY | MON_REQUESTED, cmd_port_set_requested_chassis,
      "name the chassis a port migrates to (none: clear it)"},
-    {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, edit_sg_add,
-     "create a security group"},
-    {"sg-del", 2, 2, "TENANT GROUP", "if-exists", CMD_EDIT, edit_sg_del,
-     "delete a security group no port uses"},
+    {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, MON_POLICY,
+     edit_sg_add, "create a security group"},
+    {"sg-del", 2, 2, "TENANT GROUP", "if-exists", CMD_EDIT, MON_POLICY,
+     edit_sg_del, "delete a security group no port uses"},
     {"rule-add", 5, 6, "TENANT GROUP DIRECTION PROTOCOL [PORTS] REMOTE",
-     "may-exist log ethertype", CMD_EDIT, edit_rule_add,
+     "may-exist log ethertype", CMD_EDIT, MON_POLICY, edit_rule_add,
      "add a rule to a security group"},
     {"rule-del", 3, 6, "TENANT GROUP NUMBER|DIRECTION PROTOCOL [PORTS] "
-     "REMOTE", "if-exists log ethertype", CMD_EDIT, edit_rule_del,
+     "REMOTE", "if-exists log ethertype", CMD_EDIT, MON_POLICY,
+     edit_rule_del,
      "delete a rule, by its number in \"show\" or by its content"},
     {"mirror-add", 1, 1, "NAME --source TENANT/NETWORK[/PORT] --to "
      "IFACE-ID|gre:IP|erspan:IP", "source= direction= to=", CMD_READ,
-     cmd_mirror_add, "copy a port's or a network's traffic (--direction "
-     "in, out or both, the default) to an analysis port or a GRE or ERSPAN "
-     "collector"},
-    {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, cmd_mirror_del,
-     "delete a mirror"},
-    {"mirror-list", 0, 0, "", "", CMD_READ, cmd_mirror_list,
+     MON_MIRROR, cmd_mirror_add, "copy a port's or a network's traffic "
+     "(--direction in, out or both, the default) to an analysis port or a "
+     "GRE or ERSPAN collector"},
+    {"mirror-del", 1, 1, "NAME", "if-exists", CMD_READ, MON_MIRROR,
+     cmd_mirror_del, "delete a mirror"},
+    {"mirror-list", 0, 0, "", "", CMD_READ, MON_MIRROR, cmd_mirror_list,
      "list the mirrors"},
 };
 
@@ -1512,7 +1573,11 @@ main(int argc, char *argv[])
         deadline = time_msec() + timeout * 1000LL;
     }
     if (ctx.cmd->kind != CMD_OFFLINE) {
-        ctx.idl = connect_db();
+        unsigned int monitor = ctx.cmd->monitor;
+        if (!strcmp(ctx.cmd->name, "show") && opt(&ctx, "stats")) {
+            monitor |= MON_STATS;
+        }
+        ctx.idl = connect_db(monitor);
     }
     if (ctx.cmd->kind == CMD_EDIT) {
         run_edit(&ctx);
