@@ -830,18 +830,21 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
     }
     free(grows);
 
+    struct sset ports = SSET_INITIALIZER(&ports);
     for (size_t i = 0; i < tenant->n_ports; i++) {
         const struct policy_port *port = &tenant->ports[i];
         const struct bhrec_port *row
             = t ? shash_find_data(&t->ports, port->name) : NULL;
         apply_port(txn, tname, row, port, i, &networks, &groups, changes);
+        sset_add(&ports, port->name);
     }
 
-    /* Whatever the tenant no longer has, in name order. */
+    /* Whatever the tenant no longer has, in name order.  'networks',
+     * 'groups' and 'ports' hold the names it keeps. */
     if (t) {
         const struct shash_node **nodes = shash_sort(&t->ports);
         for (size_t i = 0; i < shash_count(&t->ports); i++) {
-            if (!policy_find_port(tenant, nodes[i]->name)) {
+            if (!sset_contains(&ports, nodes[i]->name)) {
                 bhrec_port_delete(nodes[i]->data);
                 note(changes, '-', "port %s/%s", tname, nodes[i]->name);
             }
@@ -850,7 +853,7 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
 
         nodes = shash_sort(&t->groups);
         for (size_t i = 0; i < shash_count(&t->groups); i++) {
-            if (!policy_find_group(tenant, nodes[i]->name)) {
+            if (!shash_find(&groups, nodes[i]->name)) {
                 const struct bhrec_security_group *g = nodes[i]->data;
                 note(changes, '-', "security group %s/%s", tname, g->name);
                 const struct bhrec_rule **rules = sorted_rules(g);
@@ -866,13 +869,14 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
 
         nodes = shash_sort(&t->networks);
         for (size_t i = 0; i < shash_count(&t->networks); i++) {
-            if (!policy_find_network(tenant, nodes[i]->name)) {
+            if (!shash_find(&networks, nodes[i]->name)) {
                 bhrec_network_delete(nodes[i]->data);
                 note(changes, '-', "network %s/%s", tname, nodes[i]->name);
             }
         }
         free(nodes);
     }
+    sset_destroy(&ports);
     shash_destroy(&networks);
     shash_destroy(&groups);
 }
