@@ -152,6 +152,9 @@ struct validate_ctx {
     const struct policy *context;   /* Tenants that stay beside it. */
     struct shash segments;          /* "vlan 101" -> struct seg_owner *. */
     struct shash iface_ids;         /* iface-id -> struct seg_owner *. */
+    struct shash networks;          /* The tenant's networks by name (the
+                                     * first of a name). */
+    struct shash groups;            /* Its security groups, likewise. */
 };
 
 /* Who holds a segment or an iface-id first. */
@@ -413,7 +416,7 @@ validate_rule(struct validate_ctx *ctx, const struct policy_tenant *t,
                         "group of another tenant; a rule may only name "
                         "groups of its own tenant \"%s\"", what, remote,
                         t->name);
-        } else if (!policy_find_group(t, gname)) {
+        } else if (!shash_find(&ctx->groups, gname)) {
             const char *other = find_foreign(ctx, t->name, 'g', gname);
             if (other) {
                 field_error(ctx, r->path, "remote", "%s: remote \"%s\" is "
@@ -591,7 +594,7 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
 
     const struct policy_network *net = NULL;
     if (port->network) {
-        net = policy_find_network(t, port->network);
+        net = shash_find_data(&ctx->networks, port->network);
         if (!net) {
             const char *other = find_foreign(ctx, t->name, 'n',
                                              port->network);
@@ -650,7 +653,7 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
     for (size_t i = 0; i < port->groups.n; i++) {
         const char *g = port->groups.names[i];
         char *field = xasprintf("security_groups/%"PRIuSIZE, i);
-        if (!policy_find_group(t, g)) {
+        if (!shash_find(&ctx->groups, g)) {
             const char *other = find_foreign(ctx, t->name, 'g', g);
             if (other) {
                 field_error(ctx, port->path, field, "port \"%s\": security "
@@ -726,6 +729,27 @@ check_duplicates(struct validate_ctx *ctx, const char *kind,
                      offsetof(__typeof__(*(ARRAY)), path),              \
                      offsetof(__typeof__(*(ARRAY)), name))
 
+/* Indexes the networks and security groups of 't' by name in 'ctx', for
+ * the checks of its rules and ports (policy_find_network() and
+ * policy_find_group() would make them quadratic). */
+static void
+index_tenant(struct validate_ctx *ctx, const struct policy_tenant *t)
+{
+    shash_clear(&ctx->networks);
+    shash_clear(&ctx->groups);
+    for (size_t i = 0; i < t->n_networks; i++) {
+        if (t->networks[i].name) {
+            shash_add_once(&ctx->networks, t->networks[i].name,
+                           &t->networks[i]);
+        }
+    }
+    for (size_t i = 0; i < t->n_groups; i++) {
+        if (t->groups[i].name) {
+            shash_add_once(&ctx->groups, t->groups[i].name, &t->groups[i]);
+        }
+    }
+}
+
 /* Claims the segments and iface-ids of the tenants of 'context' first, so
  * that the checked policy's clashes with them are reported on its side. */
 static void
@@ -762,6 +786,8 @@ policy_validate(const struct policy *policy, const struct policy *context,
         .errors = errors, .policy = policy, .context = context,
         .segments = SHASH_INITIALIZER(&ctx.segments),
         .iface_ids = SHASH_INITIALIZER(&ctx.iface_ids),
+        .networks = SHASH_INITIALIZER(&ctx.networks),
+        .groups = SHASH_INITIALIZER(&ctx.groups),
     };
 
     claim_context(&ctx);
@@ -780,6 +806,7 @@ policy_validate(const struct policy *policy, const struct policy *context,
         CHECK_DUPLICATES(&ctx, "security group", t->name, t->groups,
                          t->n_groups);
         CHECK_DUPLICATES(&ctx, "port", t->name, t->ports, t->n_ports);
+        index_tenant(&ctx, t);
         for (size_t j = 0; j < t->n_networks; j++) {
             validate_network(&ctx, t, &t->networks[j]);
         }
@@ -797,4 +824,6 @@ policy_validate(const struct policy *policy, const struct policy *context,
     }
     shash_destroy_free_data(&ctx.segments);
     shash_destroy_free_data(&ctx.iface_ids);
+    shash_destroy(&ctx.networks);
+    shash_destroy(&ctx.groups);
 }
