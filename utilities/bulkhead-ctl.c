@@ -670,23 +670,27 @@ cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
     for (;;) {
         struct policy *all = tenant_db_read(ctx->idl);
         const struct policy_tenant *t = policy_find_tenant(all, ctx->argv[1]);
-        if (!t) {
-            ctl_fatal(ctx, "no tenant \"%s\"", ctx->argv[1]);
-        }
-        const struct policy_port *p = policy_find_port(t, ctx->argv[2]);
-        if (!p) {
-            ctl_fatal(ctx, "no port \"%s\" in tenant \"%s\"", ctx->argv[2],
-                      ctx->argv[1]);
-        }
-        const char *iface_id = policy_port_iface_id(p);
+        const struct policy_port *p = t ? policy_find_port(t, ctx->argv[2])
+                                        : NULL;
+        const char *iface_id = p ? policy_port_iface_id(p) : NULL;
         const struct bhrec_port *row = NULL, *r;
         BHREC_PORT_FOR_EACH (r, ctx->idl) {
-            if (!strcmp(r->iface_id, iface_id)) {
+            if (iface_id && !strcmp(r->iface_id, iface_id)) {
                 row = r;
                 break;
             }
         }
+        /* Freed before any error, which exits: the leak checker of the
+         * tests would count it otherwise. */
+        bool has_tenant = t != NULL, has_port = p != NULL;
         policy_destroy(all);
+        if (!has_tenant) {
+            ctl_fatal(ctx, "no tenant \"%s\"", ctx->argv[1]);
+        }
+        if (!has_port) {
+            ctl_fatal(ctx, "no port \"%s\" in tenant \"%s\"", ctx->argv[2],
+                      ctx->argv[1]);
+        }
         if (!row) {
             ctl_fatal(ctx, "port \"%s\" has no row (try again)",
                       ctx->argv[2]);
