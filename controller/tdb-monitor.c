@@ -78,6 +78,10 @@ struct tdb_monitor {
                                  * was last made. */
     bool self_in_chassis;       /* This chassis's row is in the Chassis
                                  * condition by UUID (a Port names it). */
+    struct uuidset local_nets;  /* The local networks, as last computed. */
+    struct uuidset port_groups; /* The groups of the Ports whose groups
+                                 * count (local ones, their networks',
+                                 * held or requested), as last computed. */
     bool monitor_all;           /* Every row of every table. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
@@ -142,6 +146,8 @@ tdb_monitor_create(struct ovsdb_idl *tdb)
 
     m->idl = tdb;
     sset_init(&m->iface_ids);
+    uuidset_init(&m->local_nets);
+    uuidset_init(&m->port_groups);
     for (size_t i = 0; i < TDBM_N_TABLES; i++) {
         struct tdbm_table_cond *t = &m->tables[i];
         t->tc = classes[i];
@@ -177,6 +183,8 @@ tdb_monitor_destroy(struct tdb_monitor *m)
             free(m->tables[i].text);
         }
         sset_destroy(&m->iface_ids);
+        uuidset_destroy(&m->local_nets);
+        uuidset_destroy(&m->port_groups);
         free(m->system_id);
         free(m);
     }
@@ -316,6 +324,18 @@ find_self(struct ovsdb_idl *idl, const char *system_id)
     return NULL;
 }
 
+/* Makes 'dst' hold what 'src' holds. */
+static void
+copy_uuidset(struct uuidset *dst, const struct uuidset *src)
+{
+    const struct uuidset_node *node;
+
+    uuidset_clear(dst);
+    UUIDSET_FOR_EACH (node, src) {
+        uuidset_insert(dst, &node->uuid);
+    }
+}
+
 /* Computes every table's condition into 'b' from the inputs in 'm' and
  * from what the IDL holds.  References are read as the rows received name
  * them (raw UUIDs), whether or not the rows they name were received: that
@@ -429,6 +449,10 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
         }
     }
 
+    /* Kept for tracked_changes_matter(). */
+    copy_uuidset(&m->local_nets, &local_nets);
+    copy_uuidset(&m->port_groups, &groups);
+
     /* A remote group means every member, wherever it lives. */
     UUIDSET_FOR_EACH (node, &remote) {
         add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_security_groups,
@@ -468,6 +492,49 @@ is_own_claim(const struct tdb_monitor *m, const struct bhrec_port *port,
                                       BHREC_PORT_COL_SECURITY_GROUPS));
 }
 
+/* Returns true if, of the columns compute() reads, only 'security_groups'
+ * (and perhaps 'chassis') of tracked Port 'port' changed. */
+static bool
+only_groups_changed(const struct bhrec_port *port)
+{
+    return (!bhrec_port_is_updated(port, BHREC_PORT_COL_IFACE_ID)
+            && !bhrec_port_is_updated(port, BHREC_PORT_COL_NETWORK)
+            && !bhrec_port_is_updated(port,
+                                      BHREC_PORT_COL_REQUESTED_CHASSIS));
+}
+
+/* Returns true if tracked Port 'port', whose 'security_groups' changed
+ * (only_groups_changed()), leaves the conditions as they are: its groups
+ * count for nothing (it is no local vNIC's, on no local network, neither
+ * held by nor requested for this chassis: a member of a remote group,
+ * which the server's own condition follows), or all of them are counted
+ * already (a Port joining a group that local Ports are in already).  A
+ * Port leaving a group is computed again. */
+static bool
+is_idle_membership(const struct tdb_monitor *m, const struct bhrec_port *port,
+                   const struct bhrec_chassis *self)
+{
+    const struct ovsdb_datum *net = bhrec_port_get_network(port,
+                                                           OVSDB_TYPE_UUID);
+    bool counts = (sset_contains(&m->iface_ids, port->iface_id)
+                   || (net && net->n
+                       && uuidset_find(&m->local_nets, &net->keys[0].uuid))
+                   || (self && port->chassis == self)
+                   || (m->system_id && port->requested_chassis
+                       && !strcmp(port->requested_chassis, m->system_id)));
+    if (!counts) {
+        return true;
+    }
+    const struct ovsdb_datum *groups = bhrec_port_get_security_groups(
+        port, OVSDB_TYPE_UUID);
+    for (size_t i = 0; i < groups->n; i++) {
+        if (!uuidset_find(&m->port_groups, &groups->keys[i].uuid)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns true if a change that 'm''s IDL tracked may change a condition:
  * any of a Security_Group, Rule, Mirror or Chassis (few rows, rarely
  * changed), a Port that came or went, or a Port column compute() reads
@@ -501,14 +568,18 @@ tracked_changes_matter(const struct tdb_monitor *m)
             if (!bhrec_port_is_updated(port, read[i])) {
                 continue;
             }
-            if (read[i] == BHREC_PORT_COL_CHASSIS) {
-                if (!self_found) {
-                    self = find_self(idl, m->system_id);
-                    self_found = true;
-                }
-                if (is_own_claim(m, port, self)) {
-                    continue;
-                }
+            if (!self_found) {
+                self = find_self(idl, m->system_id);
+                self_found = true;
+            }
+            if (read[i] == BHREC_PORT_COL_CHASSIS
+                && is_own_claim(m, port, self)) {
+                continue;
+            }
+            if (read[i] == BHREC_PORT_COL_SECURITY_GROUPS
+                && only_groups_changed(port)
+                && is_idle_membership(m, port, self)) {
+                continue;
             }
             return true;
         }
