@@ -53,6 +53,21 @@ enum tdbm_port_kind {
     PK_N_KINDS
 };
 
+/* A group, and how many Ports whose groups count are in it. */
+struct group_count {
+    struct hmap_node node;      /* In 'group_counts', by 'group'. */
+    struct uuid group;          /* The Security_Group. */
+    size_t n;                   /* Ports in it. */
+};
+
+/* A Port whose groups count, and its groups as last seen. */
+struct counted_port {
+    struct hmap_node node;      /* In 'counted_ports', by 'port'. */
+    struct uuid port;           /* The Port. */
+    struct uuid *groups;        /* Its groups. */
+    size_t n_groups;            /* Their number. */
+};
+
 /* One table's condition, as last computed and sent. */
 struct tdbm_table_cond {
     const struct ovsdb_idl_table_class *tc;  /* The table. */
@@ -79,9 +94,13 @@ struct tdb_monitor {
     bool self_in_chassis;       /* This chassis's row is in the Chassis
                                  * condition by UUID (a Port names it). */
     struct uuidset local_nets;  /* The local networks, as last computed. */
-    struct uuidset port_groups; /* The groups of the Ports whose groups
-                                 * count (local ones, their networks',
-                                 * held or requested), as last computed. */
+    struct hmap group_counts;   /* struct group_count: how many Ports whose
+                                 * groups count (local ones, their
+                                 * networks', held or requested) are in
+                                 * each group. */
+    struct hmap counted_ports;  /* struct counted_port: those Ports' groups
+                                 * (a membership change is told from
+                                 * these). */
     bool monitor_all;           /* Every row of every table. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
@@ -126,6 +145,7 @@ struct tdbm_builder {
 };
 
 static void add_anchors(struct tdbm_builder *, enum tdbm_table);
+static void clear_memberships(struct tdb_monitor *);
 
 /* Creates a monitor of Tenant DB IDL 'tdb', whose tables' conditions it
  * sets at once so that a first connection asks for nothing but what every
@@ -147,7 +167,8 @@ tdb_monitor_create(struct ovsdb_idl *tdb)
     m->idl = tdb;
     sset_init(&m->iface_ids);
     uuidset_init(&m->local_nets);
-    uuidset_init(&m->port_groups);
+    hmap_init(&m->group_counts);
+    hmap_init(&m->counted_ports);
     for (size_t i = 0; i < TDBM_N_TABLES; i++) {
         struct tdbm_table_cond *t = &m->tables[i];
         t->tc = classes[i];
@@ -184,7 +205,9 @@ tdb_monitor_destroy(struct tdb_monitor *m)
         }
         sset_destroy(&m->iface_ids);
         uuidset_destroy(&m->local_nets);
-        uuidset_destroy(&m->port_groups);
+        clear_memberships(m);
+        hmap_destroy(&m->group_counts);
+        hmap_destroy(&m->counted_ports);
         free(m->system_id);
         free(m);
     }
@@ -336,6 +359,98 @@ copy_uuidset(struct uuidset *dst, const struct uuidset *src)
     }
 }
 
+/* Returns the count of 'group' in 'm', created at 0 if 'create'. */
+static struct group_count *
+find_group_count(struct tdb_monitor *m, const struct uuid *group,
+                 bool create)
+{
+    struct group_count *gc;
+
+    HMAP_FOR_EACH_WITH_HASH (gc, node, uuid_hash(group), &m->group_counts) {
+        if (uuid_equals(&gc->group, group)) {
+            return gc;
+        }
+    }
+    if (create) {
+        gc = xzalloc(sizeof *gc);
+        gc->group = *group;
+        hmap_insert(&m->group_counts, &gc->node, uuid_hash(group));
+    }
+    return gc;
+}
+
+/* Returns the counted Port 'port' of 'm', or NULL. */
+static struct counted_port *
+find_counted_port(const struct tdb_monitor *m, const struct uuid *port)
+{
+    struct counted_port *cp;
+
+    HMAP_FOR_EACH_WITH_HASH (cp, node, uuid_hash(port), &m->counted_ports) {
+        if (uuid_equals(&cp->port, port)) {
+            return cp;
+        }
+    }
+    return NULL;
+}
+
+/* Counts Port 'port', in the groups 'sg', among those whose groups
+ * count. */
+static void
+count_port(struct tdb_monitor *m, const struct uuid *port,
+           const struct ovsdb_datum *sg)
+{
+    struct counted_port *cp = xmalloc(sizeof *cp);
+
+    cp->port = *port;
+    cp->n_groups = sg->n;
+    cp->groups = xmalloc(sg->n * sizeof *cp->groups);
+    for (size_t i = 0; i < sg->n; i++) {
+        cp->groups[i] = sg->keys[i].uuid;
+        find_group_count(m, &sg->keys[i].uuid, true)->n++;
+    }
+    hmap_insert(&m->counted_ports, &cp->node, uuid_hash(port));
+}
+
+/* Forgets every counted Port and group count of 'm'. */
+static void
+clear_memberships(struct tdb_monitor *m)
+{
+    struct counted_port *cp;
+    struct group_count *gc;
+
+    HMAP_FOR_EACH_POP (cp, node, &m->counted_ports) {
+        free(cp->groups);
+        free(cp);
+    }
+    HMAP_FOR_EACH_POP (gc, node, &m->group_counts) {
+        free(gc);
+    }
+}
+
+/* Returns true if 'uuid' is one of the 'n' of 'uuids'. */
+static bool
+uuid_in(const struct uuid *uuid, const struct uuid *uuids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (uuid_equals(uuid, &uuids[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if 'uuid' is a key of datum 'd'. */
+static bool
+uuid_in_datum(const struct uuid *uuid, const struct ovsdb_datum *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (uuid_equals(uuid, &d->keys[i].uuid)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Computes every table's condition into 'b' from the inputs in 'm' and
  * from what the IDL holds.  References are read as the rows received name
  * them (raw UUIDs), whether or not the rows they name were received: that
@@ -354,6 +469,7 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 
     COVERAGE_INC(tdb_monitor_compute);
     memset(m->port_kinds, 0, sizeof m->port_kinds);
+    clear_memberships(m);
     b[TDBM_TENANT].all = b[TDBM_NETWORK].all = true;
     if (m->monitor_all) {
         for (size_t i = 0; i < TDBM_N_TABLES; i++) {
@@ -424,8 +540,10 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
             || (self && datum_is_uuid(holder, &self->header_.uuid))
             || (m->system_id && port->requested_chassis
                 && !strcmp(port->requested_chassis, m->system_id))) {
-            add_datum_uuids(&groups, bhrec_port_get_security_groups(
-                                port, OVSDB_TYPE_UUID));
+            const struct ovsdb_datum *sg = bhrec_port_get_security_groups(
+                port, OVSDB_TYPE_UUID);
+            add_datum_uuids(&groups, sg);
+            count_port(m, &port->header_.uuid, sg);
         }
     }
 
@@ -451,7 +569,6 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 
     /* Kept for tracked_changes_matter(). */
     copy_uuidset(&m->local_nets, &local_nets);
-    copy_uuidset(&m->port_groups, &groups);
 
     /* A remote group means every member, wherever it lives. */
     UUIDSET_FOR_EACH (node, &remote) {
@@ -504,15 +621,16 @@ only_groups_changed(const struct bhrec_port *port)
 }
 
 /* Returns true if tracked Port 'port', whose 'security_groups' changed
- * (only_groups_changed()), leaves the conditions as they are: its groups
- * count for nothing (it is no local vNIC's, on no local network, neither
- * held by nor requested for this chassis: a member of a remote group,
- * which the server's own condition follows), or all of them are counted
- * already (a Port joining a group that local Ports are in already).  A
- * Port leaving a group is computed again. */
+ * (only_groups_changed()), leaves the conditions as they are, and then
+ * takes the change into the group counts: its groups count for nothing
+ * (it is no local vNIC's, on no local network, neither held by nor
+ * requested for this chassis: a member of a remote group, which the
+ * server's own condition follows), or it joins only groups that counted
+ * Ports are in already and leaves only groups that other counted Ports
+ * are still in. */
 static bool
-is_idle_membership(const struct tdb_monitor *m, const struct bhrec_port *port,
-                   const struct bhrec_chassis *self)
+absorb_membership(struct tdb_monitor *m, const struct bhrec_port *port,
+                  const struct bhrec_chassis *self)
 {
     const struct ovsdb_datum *net = bhrec_port_get_network(port,
                                                            OVSDB_TYPE_UUID);
@@ -522,16 +640,36 @@ is_idle_membership(const struct tdb_monitor *m, const struct bhrec_port *port,
                    || (self && port->chassis == self)
                    || (m->system_id && port->requested_chassis
                        && !strcmp(port->requested_chassis, m->system_id)));
-    if (!counts) {
-        return true;
+    struct counted_port *cp = find_counted_port(m, &port->header_.uuid);
+    if (!counts || !cp) {
+        return !counts && !cp;
     }
-    const struct ovsdb_datum *groups = bhrec_port_get_security_groups(
+
+    const struct ovsdb_datum *sg = bhrec_port_get_security_groups(
         port, OVSDB_TYPE_UUID);
-    for (size_t i = 0; i < groups->n; i++) {
-        if (!uuidset_find(&m->port_groups, &groups->keys[i].uuid)) {
+    for (size_t i = 0; i < sg->n; i++) {
+        const struct uuid *g = &sg->keys[i].uuid;
+        const struct group_count *gc = find_group_count(m, g, false);
+        if (!uuid_in(g, cp->groups, cp->n_groups) && (!gc || !gc->n)) {
             return false;
         }
     }
+    for (size_t i = 0; i < cp->n_groups; i++) {
+        const struct uuid *g = &cp->groups[i];
+        const struct group_count *gc = find_group_count(m, g, false);
+        if (!uuid_in_datum(g, sg) && (!gc || gc->n <= 1)) {
+            return false;
+        }
+    }
+
+    /* Counted again from its new groups. */
+    for (size_t i = 0; i < cp->n_groups; i++) {
+        find_group_count(m, &cp->groups[i], false)->n--;
+    }
+    hmap_remove(&m->counted_ports, &cp->node);
+    free(cp->groups);
+    free(cp);
+    count_port(m, &port->header_.uuid, sg);
     return true;
 }
 
@@ -541,7 +679,7 @@ is_idle_membership(const struct tdb_monitor *m, const struct bhrec_port *port,
  * (but for this host's own claims).  Others (a Port's 'up' or
  * 'statistics', a Network, a Tenant) cannot. */
 static bool
-tracked_changes_matter(const struct tdb_monitor *m)
+tracked_changes_matter(struct tdb_monitor *m)
 {
     struct ovsdb_idl *idl = m->idl;
 
@@ -578,7 +716,7 @@ tracked_changes_matter(const struct tdb_monitor *m)
             }
             if (read[i] == BHREC_PORT_COL_SECURITY_GROUPS
                 && only_groups_changed(port)
-                && is_idle_membership(m, port, self)) {
+                && absorb_membership(m, port, self)) {
                 continue;
             }
             return true;
