@@ -816,7 +816,10 @@ START_TEST(test_emptiness_matches_enumeration)
         for (uint64_t p = 0; p < 64 && !any; p++) {
             bool in = !((p ^ c.v[0]) & c.m[0]);
             for (size_t i = 0; i < n && in; i++) {
-                in = ((p ^ HS_SV(subs[i], 0)) & HS_SM(subs[i], 0)) != 0;
+                /* A cube that fixes no bit has no word: it holds every
+                 * packet. */
+                in = (subs[i]->n
+                      && ((p ^ HS_SV(subs[i], 0)) & HS_SM(subs[i], 0)));
             }
             any = in;
         }
