@@ -3535,9 +3535,36 @@ other:
     return MAP_OTHER;
 }
 
+/* ORs the 'n' bits of 'src' from bit 's' on into 'dst' from bit 'd' on. */
+static void
+bits_or_range(unsigned long *dst, size_t d, const unsigned long *src,
+              size_t s, size_t n)
+{
+    while (n) {
+        size_t so = s % BITMAP_ULONG_BITS, doff = d % BITMAP_ULONG_BITS;
+        size_t k = MIN(n, BITMAP_ULONG_BITS - MAX(so, doff));
+        unsigned long v = src[s / BITMAP_ULONG_BITS] >> so;
+        if (k < BITMAP_ULONG_BITS) {
+            v &= (1UL << k) - 1;
+        }
+        dst[d / BITMAP_ULONG_BITS] |= v << doff;
+        s += k;
+        d += k;
+        n -= k;
+    }
+}
+
+/* A run of inputs that keep their order when inputs are renumbered. */
+struct renum_run {
+    size_t from;                /* First old number. */
+    size_t to;                  /* Its new number. */
+    size_t n;                   /* Number of inputs. */
+};
+
 /* Renumbers the inputs in every record of 'ck' ('n_old' inputs before,
  * 'n_new' after): input i becomes 'to[i]', or is forgotten if that is
- * SIZE_MAX. */
+ * SIZE_MAX.  The numbers keep their order: the bitmaps are moved by runs
+ * of inputs, a word at a time. */
 static void
 recs_renumber(struct vfy_checker *ck, const size_t *to, size_t n_old,
               size_t n_new)
@@ -3545,18 +3572,30 @@ recs_renumber(struct vfy_checker *ck, const size_t *to, size_t n_old,
     size_t old_longs = BITMAP_N_LONGS(n_old);
     size_t new_longs = BITMAP_N_LONGS(MAX(n_new, 1));
     unsigned long *tmp = bitmap_allocate(MAX(n_new, 1));
+    struct renum_run *runs = xmalloc(MAX(n_old, 1) * sizeof *runs);
+    size_t n_runs = 0;
+
+    for (size_t i = 0; i < n_old; i++) {
+        if (to[i] == SIZE_MAX) {
+            continue;
+        }
+        struct renum_run *last = n_runs ? &runs[n_runs - 1] : NULL;
+        if (last && last->from + last->n == i && last->to + last->n == to[i]) {
+            last->n++;
+        } else {
+            runs[n_runs++] = (struct renum_run) { i, to[i], 1 };
+        }
+    }
 
     for (size_t t = 0; t <= ARRAY_SIZE(ck->recs); t++) {
         struct hmap *recs = (t < ARRAY_SIZE(ck->recs) ? &ck->recs[t].recs
                              : &ck->exit_recs);
         struct rec *r;
         HMAP_FOR_EACH (r, node, recs) {
-            size_t i;
             memset(tmp, 0, new_longs * sizeof *tmp);
-            BITMAP_FOR_EACH_1 (i, n_old, r->ports) {
-                if (to[i] != SIZE_MAX) {
-                    bitmap_set1(tmp, to[i]);
-                }
+            for (size_t i = 0; i < n_runs; i++) {
+                bits_or_range(tmp, runs[i].to, r->ports, runs[i].from,
+                              runs[i].n);
             }
             if (new_longs != old_longs) {
                 free(r->ports);
@@ -3565,6 +3604,7 @@ recs_renumber(struct vfy_checker *ck, const size_t *to, size_t n_old,
             memcpy(r->ports, tmp, new_longs * sizeof *tmp);
         }
     }
+    free(runs);
     free(tmp);
 }
 
