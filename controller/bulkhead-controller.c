@@ -816,8 +816,12 @@ controller_run(struct controller *c)
         }
     }
 
-    /* 5. The isolation verifier, on what the switch has now. */
-    isolation_set_bridge(c->isolation, c->synced ? br->name : NULL,
+    /* 5. The isolation verifier, on what the switch has now.  Its copy of
+     * the table is the switch's, whatever the Tenant DB's state: the
+     * bridge stays while a condition change is in flight (a vNIC bound
+     * or gone changes the Port condition), or the copy would be read
+     * whole again, and checked in full, at every vNIC. */
+    isolation_set_bridge(c->isolation, br ? br->name : NULL,
                          c->cfg.isolation_verify,
                          c->cfg.isolation_max_flows);
 

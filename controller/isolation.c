@@ -153,7 +153,10 @@ struct iso_worker {
     struct vfy_flows *flows;    /* The switch's table. */
     struct vfy_checker *checker;  /* Verdicts on it. */
     struct vfy_portmap *map;    /* The port map. */
-    bool map_changed;           /* A full check is due. */
+    bool map_changed;           /* A check is due now (the map changed,
+                                 * or the table was read anew). */
+    bool full_due;              /* The table was read anew: a full check
+                                 * is due. */
     bool dirty;                 /* Flows changed since the last check. */
     long long int dirty_since;  /* When the first of them changed. */
     long long int last_change;  /* When the last of them changed. */
@@ -231,25 +234,29 @@ worker_check_due(const struct iso_worker *w)
                w->dirty_since + ISO_MAX_DELAY_MS);
 }
 
-/* Checks the copy of the table: all of it if the map changed or it was
- * never checked, else what changed. */
+/* Checks the copy of the table: all of it if it was read anew, else what
+ * the flows changed since the last check and the map's change (vNICs
+ * plugged and unplugged) can affect; the checker itself checks all of it
+ * when the map changed otherwise or it never ran. */
 static void
 worker_check(struct iso_worker *w)
 {
     long long int start = time_msec();
-    size_t n;
+    size_t n = 0;
 
-    if (w->map_changed) {
+    if (w->full_due) {
         vfy_checker_run_full(w->checker, w->flows, w->map);
-        n = 0;
-        w->status.last_full = true;
-        w->status.n_full++;
-        w->map_changed = false;
     } else {
         n = vfy_checker_run_incremental(w->checker, w->flows, w->map);
-        w->status.last_full = false;
+    }
+    w->status.last_full = vfy_checker_last_full(w->checker);
+    if (w->status.last_full) {
+        n = 0;
+        w->status.n_full++;
+    } else {
         w->status.n_incremental++;
     }
+    w->map_changed = w->full_due = false;
     w->dirty = false;
     w->status.last_ports = n;
     w->status.last_duration = time_msec() - start;
@@ -325,7 +332,7 @@ worker_recv_updates(struct iso_worker *w, const struct ofp_header *oh)
         /* Whatever came before the first part of the answer is in it. */
         vfy_flows_clear(w->flows);
         w->initial = true;
-        w->map_changed = true;
+        w->map_changed = w->full_due = true;
     }
     ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
     for (;;) {

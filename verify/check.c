@@ -886,7 +886,8 @@ arena_clear(struct arena *a)
 
 /* Lookup records, for incremental checks. */
 
-/* What lookups of a table looked like, projected on two fields. */
+/* What lookups of a table looked like, projected on two fields (or, in
+ * vfy_checker 'exit_recs', a port that exits were judged on). */
 struct rec {
     struct hmap_node node;      /* In rec_set 'recs'. */
     bool exact[2];              /* Whether each field was fixed. */
@@ -953,11 +954,14 @@ struct input {
 /* The checker. */
 struct vfy_checker {
     bool ran;                   /* Has run at least once. */
-    const struct vfy_portmap *map; /* The map of the last run. */
-    uint64_t map_version;       /* Its version then. */
+    bool last_full;             /* The last run was a full one. */
+    struct vfy_portmap *map;    /* A copy of the last run's map. */
     struct input *inputs;       /* Input ports. */
     size_t n_inputs;            /* Number of them. */
     struct rec_set recs[256];   /* Lookup records per table. */
+    struct hmap exit_recs;      /* struct rec by port ('val[0][0]'): the
+                                 * ports that exits were judged on
+                                 * (OFPP_ANY: every port of the map). */
     size_t n_flows;             /* Flows in the table at the last run. */
     size_t n_followed;          /* Ports followed by the last run. */
     struct vfy_live *live;      /* Live bits per table (this run). */
@@ -1084,6 +1088,25 @@ push_step(struct ctx *ctx, const struct step *s)
     ctx->n_steps++;
 }
 
+/* Notes in record 'r' the input of 'ctx', or, while a memo entry is
+ * computed, the entry (whose users get it when the run ends). */
+static void
+rec_note(struct ctx *ctx, struct rec *r)
+{
+    if (ctx->collect) {
+        /* The inputs that use the entry get it when the run ends. */
+        struct memo_entry *e = ctx->collect;
+        if (r->stamp != e->serial) {
+            r->stamp = e->serial;
+            arena_reserve(&ctx->ck->arena, (void **) &e->recs, e->n_recs,
+                          &e->allocated_recs, sizeof *e->recs);
+            e->recs[e->n_recs++] = r;
+        }
+    } else {
+        bitmap_set1(r->ports, ctx->idx);
+    }
+}
+
 /* Records that input 'ctx->idx' looked up 'table' with cube 'c'. */
 static void
 record_lookup(struct ctx *ctx, uint8_t table, const struct hs_cube *c)
@@ -1119,18 +1142,31 @@ record_lookup(struct ctx *ctx, uint8_t table, const struct hs_cube *c)
     hmap_insert(&rs->recs, &r->node, hash);
 
 found:
-    if (ctx->collect) {
-        /* The inputs that use the entry get it when the run ends. */
-        struct memo_entry *e = ctx->collect;
-        if (r->stamp != e->serial) {
-            r->stamp = e->serial;
-            arena_reserve(&ctx->ck->arena, (void **) &e->recs, e->n_recs,
-                          &e->allocated_recs, sizeof *e->recs);
-            e->recs[e->n_recs++] = r;
+    rec_note(ctx, r);
+}
+
+/* Records that input 'ctx->idx' had an exit judged on 'port' (OFPP_ANY:
+ * on the ports of the map, whichever they are): its verdict depends on
+ * what the map says of that port. */
+static void
+record_exit(struct ctx *ctx, ofp_port_t port)
+{
+    struct hmap *recs = &ctx->ck->exit_recs;
+    uint32_t hash = hash_int(ofp_to_u16(port), 0);
+    struct rec *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash, recs) {
+        if (r->val[0][0] == ofp_to_u16(port)) {
+            rec_note(ctx, r);
+            return;
         }
-    } else {
-        bitmap_set1(r->ports, ctx->idx);
     }
+    r = xzalloc(sizeof *r);
+    r->exact[0] = true;
+    r->val[0][0] = ofp_to_u16(port);
+    r->ports = bitmap_allocate(ctx->ck->n_inputs);
+    hmap_insert(recs, &r->node, hash);
+    rec_note(ctx, r);
 }
 
 /* Returns a branch with room for 'n' subtracted cubes and none yet, from
@@ -1663,6 +1699,10 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
 {
     ofp_port_t in_port;
 
+    /* Whatever the map says of 'port' now, the verdict depends on it: an
+     * incremental run follows the input again if that port is added to
+     * the map or removed from it. */
+    record_exit(ctx, port);
     if (known_in_port(b, &in_port) && in_port == port) {
         return;                 /* OpenFlow never outputs to in_port. */
     }
@@ -1725,8 +1765,10 @@ output_reg(struct ctx *ctx, const struct branch *b,
     }
 
     /* Not fixed: every port of the map that the known bits allow, with
-     * the register narrowed to it. */
+     * the register narrowed to it (which ports those are depends on the
+     * map). */
     const struct vfy_portmap *map = ctx->map;
+    record_exit(ctx, OFPP_ANY);
     size_t n = map->n_vnics + 2;
     for (size_t i = 0; i < n; i++) {
         ofp_port_t port;
@@ -3160,6 +3202,7 @@ vfy_checker_create(void)
     layout_init();
     hmap_init(&ck->memo);
     hmap_init(&ck->conj_memo);
+    hmap_init(&ck->exit_recs);
     ck->live_state = vfy_live_create();
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         hmap_init(&ck->recs[i].recs);
@@ -3187,25 +3230,41 @@ input_clear_leaks(struct input *in)
     in->truncated = false;
 }
 
+/* Frees what input 'in' holds. */
+static void
+input_destroy(struct input *in)
+{
+    input_clear_leaks(in);
+    free(in->network);
+    free(in->name);
+}
+
+/* Frees every record of 'recs'. */
+static void
+recs_clear(struct hmap *recs)
+{
+    struct rec *r;
+
+    HMAP_FOR_EACH_POP (r, node, recs) {
+        free(r->ports);
+        free(r);
+    }
+}
+
 /* Forgets every input and record of 'ck'. */
 static void
 checker_clear(struct vfy_checker *ck)
 {
     for (size_t i = 0; i < ck->n_inputs; i++) {
-        input_clear_leaks(&ck->inputs[i]);
-        free(ck->inputs[i].network);
-        free(ck->inputs[i].name);
+        input_destroy(&ck->inputs[i]);
     }
     free(ck->inputs);
     ck->inputs = NULL;
     ck->n_inputs = 0;
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
-        struct rec *r;
-        HMAP_FOR_EACH_POP (r, node, &ck->recs[i].recs) {
-            free(r->ports);
-            free(r);
-        }
+        recs_clear(&ck->recs[i].recs);
     }
+    recs_clear(&ck->exit_recs);
 }
 
 void
@@ -3216,10 +3275,12 @@ vfy_checker_destroy(struct vfy_checker *ck)
         for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
             hmap_destroy(&ck->recs[i].recs);
         }
+        hmap_destroy(&ck->exit_recs);
         hmap_destroy(&ck->memo);
         hmap_destroy(&ck->conj_memo);
         arena_clear(&ck->arena);
         vfy_live_destroy(ck->live_state);
+        vfy_portmap_destroy(ck->map);
         free(ck);
     }
 }
@@ -3239,6 +3300,70 @@ largest_network(const struct vfy_checker *ck)
     }
     free(count);
     return max;
+}
+
+/* Numbers the networks of the inputs of 'ck' (for the memo's verdicts)
+ * and sizes the memo's trial by the largest. */
+static void
+number_networks(struct vfy_checker *ck)
+{
+    struct shash nets = SHASH_INITIALIZER(&nets);
+
+    for (size_t i = 0; i < ck->n_inputs; i++) {
+        struct input *in = &ck->inputs[i];
+        void *id = shash_find_data(&nets, in->network);
+        if (!id) {
+            id = (void *) (uintptr_t) (shash_count(&nets) + 1);
+            shash_add(&nets, in->network, id);
+        }
+        in->net_id = (uintptr_t) id;
+    }
+    shash_destroy(&nets);
+    ck->memo_trial = MEMO_TRIAL + 2 * largest_network(ck);
+}
+
+/* Makes 'in' the input of vNIC 'v', with no verdict yet. */
+static void
+input_init_vnic(struct input *in, const struct vfy_vnic *v)
+{
+    memset(in, 0, sizeof *in);
+    in->kind = IN_VNIC;
+    in->port = v->port;
+    in->network = xstrdup(v->network);
+    in->name = xasprintf("vNIC %s", v->name);
+}
+
+/* Returns the inputs of 'map' in the order a full run checks them (and
+ * reports them): every vNIC by port, the uplink per VLAN, the tunnel per
+ * VNI, in the map's order; '*n' is their number. */
+static struct input *
+map_inputs(const struct vfy_portmap *map, size_t *n)
+{
+    size_t n_max = map->n_vnics + (map->has_uplink ? map->n_vlans : 0)
+                   + (map->has_tunnel ? map->n_vnis : 0);
+    struct input *inputs = xcalloc(MAX(n_max, 1), sizeof *inputs);
+
+    *n = 0;
+    for (size_t i = 0; i < map->n_vnics; i++) {
+        input_init_vnic(&inputs[(*n)++], &map->vnics[i]);
+    }
+    for (size_t i = 0; map->has_uplink && i < map->n_vlans; i++) {
+        struct input *in = &inputs[(*n)++];
+        in->kind = IN_VLAN;
+        in->tag = map->vlans[i].id;
+        in->port = map->uplink;
+        in->network = xstrdup(map->vlans[i].network);
+        in->name = xasprintf("uplink VLAN %"PRIu32, in->tag);
+    }
+    for (size_t i = 0; map->has_tunnel && i < map->n_vnis; i++) {
+        struct input *in = &inputs[(*n)++];
+        in->kind = IN_VNI;
+        in->tag = map->vnis[i].id;
+        in->port = map->tunnel;
+        in->network = xstrdup(map->vnis[i].network);
+        in->name = xasprintf("tunnel VNI %"PRIu32, in->tag);
+    }
+    return inputs;
 }
 
 /* Follows every packet of input 'idx' through the table. */
@@ -3308,32 +3433,7 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
     index_tables(flows, true);
 
     /* Every vNIC, the uplink per VLAN, the tunnel per VNI. */
-    size_t n = map->n_vnics + (map->has_uplink ? map->n_vlans : 0)
-               + (map->has_tunnel ? map->n_vnis : 0);
-    ck->inputs = xcalloc(MAX(n, 1), sizeof *ck->inputs);
-    for (size_t i = 0; i < map->n_vnics; i++) {
-        struct input *in = &ck->inputs[ck->n_inputs++];
-        in->kind = IN_VNIC;
-        in->port = map->vnics[i].port;
-        in->network = xstrdup(map->vnics[i].network);
-        in->name = xasprintf("vNIC %s", map->vnics[i].name);
-    }
-    for (size_t i = 0; map->has_uplink && i < map->n_vlans; i++) {
-        struct input *in = &ck->inputs[ck->n_inputs++];
-        in->kind = IN_VLAN;
-        in->tag = map->vlans[i].id;
-        in->port = map->uplink;
-        in->network = xstrdup(map->vlans[i].network);
-        in->name = xasprintf("uplink VLAN %"PRIu32, in->tag);
-    }
-    for (size_t i = 0; map->has_tunnel && i < map->n_vnis; i++) {
-        struct input *in = &ck->inputs[ck->n_inputs++];
-        in->kind = IN_VNI;
-        in->tag = map->vnis[i].id;
-        in->port = map->tunnel;
-        in->network = xstrdup(map->vnis[i].network);
-        in->name = xasprintf("tunnel VNI %"PRIu32, in->tag);
-    }
+    ck->inputs = map_inputs(map, &ck->n_inputs);
     for (size_t i = 0; i < ARRAY_SIZE(ck->recs); i++) {
         struct rec_set *rs = &ck->recs[i];
         int key = flows->tables[i].key;
@@ -3341,30 +3441,239 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
         rs->keys[0] = key;
         rs->keys[1] = key == md ? VFY_N_KEYS : md;
     }
-    struct shash nets = SHASH_INITIALIZER(&nets);
-    for (size_t i = 0; i < ck->n_inputs; i++) {
-        struct input *in = &ck->inputs[i];
-        void *id = shash_find_data(&nets, in->network);
-        if (!id) {
-            id = (void *) (uintptr_t) (shash_count(&nets) + 1);
-            shash_add(&nets, in->network, id);
-        }
-        in->net_id = (uintptr_t) id;
-    }
-    shash_destroy(&nets);
-    ck->memo_trial = MEMO_TRIAL + 2 * largest_network(ck);
+    number_networks(ck);
     memo_start(ck, flows, true);
     for (size_t i = 0; i < ck->n_inputs; i++) {
         follow_input(ck, flows, map, i);
     }
     memo_finish(ck);
     ck->ran = true;
-    ck->map = map;
-    ck->map_version = map->version;
+    ck->last_full = true;
+    vfy_portmap_destroy(ck->map);
+    ck->map = vfy_portmap_clone(map);
     ck->n_flows = vfy_flows_count(flows);
     ck->n_followed = ck->n_inputs;
 
     vfy_flows_forget_changes(flows);
+}
+
+/* Returns true if 'a' and 'b', 'n' tags each, are the same, in order. */
+static bool
+tags_equal(const struct vfy_tag *a, const struct vfy_tag *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].id != b[i].id || strcmp(a[i].network, b[i].network)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* How the port map changed since the last run. */
+enum map_change {
+    MAP_SAME,                   /* Not at all. */
+    MAP_VNICS,                  /* vNICs were added or removed, and that
+                                 * is all. */
+    MAP_OTHER,                  /* Anything else (a full run is due). */
+};
+
+/* Compares 'new' with 'old', the map of the last run.  With MAP_VNICS,
+ * '*ports' (which the caller frees) holds the '*n_ports' ports of the
+ * vNICs added or removed.  A vNIC whose port stays but whose network or
+ * name changes, a changed uplink, tunnel, VLAN or VNI, or a vNIC added or
+ * removed on the uplink's or the tunnel's port is MAP_OTHER. */
+static enum map_change
+map_diff(const struct vfy_portmap *old, const struct vfy_portmap *new,
+         ofp_port_t **ports, size_t *n_ports)
+{
+    *ports = NULL;
+    *n_ports = 0;
+    if (old->has_uplink != new->has_uplink
+        || (old->has_uplink && old->uplink != new->uplink)
+        || old->has_tunnel != new->has_tunnel
+        || (old->has_tunnel && old->tunnel != new->tunnel)
+        || old->n_vlans != new->n_vlans || old->n_vnis != new->n_vnis
+        || !tags_equal(old->vlans, new->vlans, old->n_vlans)
+        || !tags_equal(old->vnis, new->vnis, old->n_vnis)) {
+        return MAP_OTHER;
+    }
+
+    size_t i = 0, j = 0, allocated = 0;
+    while (i < old->n_vnics || j < new->n_vnics) {
+        const struct vfy_vnic *a = i < old->n_vnics ? &old->vnics[i] : NULL;
+        const struct vfy_vnic *b = j < new->n_vnics ? &new->vnics[j] : NULL;
+        ofp_port_t port;
+        if (a && b && a->port == b->port) {
+            if (strcmp(a->network, b->network) || strcmp(a->name, b->name)) {
+                goto other;
+            }
+            i++;
+            j++;
+            continue;
+        } else if (a && (!b || ofp_to_u16(a->port) < ofp_to_u16(b->port))) {
+            port = a->port;
+            i++;
+        } else {
+            port = b->port;
+            j++;
+        }
+        if ((new->has_uplink && port == new->uplink)
+            || (new->has_tunnel && port == new->tunnel)) {
+            goto other;
+        }
+        if (*n_ports >= allocated) {
+            *ports = x2nrealloc(*ports, &allocated, sizeof **ports);
+        }
+        (*ports)[(*n_ports)++] = port;
+    }
+    return *n_ports ? MAP_VNICS : MAP_SAME;
+
+other:
+    free(*ports);
+    *ports = NULL;
+    *n_ports = 0;
+    return MAP_OTHER;
+}
+
+/* ORs the 'n' bits of 'src' from bit 's' on into 'dst' from bit 'd' on. */
+static void
+bits_or_range(unsigned long *dst, size_t d, const unsigned long *src,
+              size_t s, size_t n)
+{
+    while (n) {
+        size_t so = s % BITMAP_ULONG_BITS, doff = d % BITMAP_ULONG_BITS;
+        size_t k = MIN(n, BITMAP_ULONG_BITS - MAX(so, doff));
+        unsigned long v = src[s / BITMAP_ULONG_BITS] >> so;
+        if (k < BITMAP_ULONG_BITS) {
+            v &= (1UL << k) - 1;
+        }
+        dst[d / BITMAP_ULONG_BITS] |= v << doff;
+        s += k;
+        d += k;
+        n -= k;
+    }
+}
+
+/* A run of inputs that keep their order when inputs are renumbered. */
+struct renum_run {
+    size_t from;                /* First old number. */
+    size_t to;                  /* Its new number. */
+    size_t n;                   /* Number of inputs. */
+};
+
+/* Renumbers the inputs in every record of 'ck' ('n_old' inputs before,
+ * 'n_new' after): input i becomes 'to[i]', or is forgotten if that is
+ * SIZE_MAX.  The numbers keep their order: the bitmaps are moved by runs
+ * of inputs, a word at a time. */
+static void
+recs_renumber(struct vfy_checker *ck, const size_t *to, size_t n_old,
+              size_t n_new)
+{
+    size_t old_longs = BITMAP_N_LONGS(n_old);
+    size_t new_longs = BITMAP_N_LONGS(MAX(n_new, 1));
+    unsigned long *tmp = bitmap_allocate(MAX(n_new, 1));
+    struct renum_run *runs = xmalloc(MAX(n_old, 1) * sizeof *runs);
+    size_t n_runs = 0;
+
+    for (size_t i = 0; i < n_old; i++) {
+        if (to[i] == SIZE_MAX) {
+            continue;
+        }
+        struct renum_run *last = n_runs ? &runs[n_runs - 1] : NULL;
+        if (last && last->from + last->n == i && last->to + last->n == to[i]) {
+            last->n++;
+        } else {
+            runs[n_runs++] = (struct renum_run) { i, to[i], 1 };
+        }
+    }
+
+    for (size_t t = 0; t <= ARRAY_SIZE(ck->recs); t++) {
+        struct hmap *recs = (t < ARRAY_SIZE(ck->recs) ? &ck->recs[t].recs
+                             : &ck->exit_recs);
+        struct rec *r;
+        HMAP_FOR_EACH (r, node, recs) {
+            memset(tmp, 0, new_longs * sizeof *tmp);
+            for (size_t i = 0; i < n_runs; i++) {
+                bits_or_range(tmp, runs[i].to, r->ports, runs[i].from,
+                              runs[i].n);
+            }
+            if (new_longs != old_longs) {
+                free(r->ports);
+                r->ports = xmalloc(new_longs * sizeof *r->ports);
+            }
+            memcpy(r->ports, tmp, new_longs * sizeof *tmp);
+        }
+    }
+    free(runs);
+    free(tmp);
+}
+
+/* Brings the inputs of 'ck' to those of 'map', which differs from the
+ * last run's map only by the vNICs on the 'n_ports' 'ports' (added or
+ * removed): a removed vNIC's input goes with its verdict and records, an
+ * added one's comes, the others keep theirs (renumbered: the inputs stay
+ * in a full run's order).  Returns the inputs (a bitmap over the new
+ * ones) that must be followed again: the added vNICs', and every input
+ * that had an exit judged on one of 'ports', or on whatever port of the
+ * map a register held. */
+static unsigned long *
+map_update_inputs(struct vfy_checker *ck, const struct vfy_portmap *map,
+                  const ofp_port_t *ports, size_t n_ports)
+{
+    size_t n_old = ck->n_inputs;
+    size_t n_old_vnics = 0;
+    while (n_old_vnics < n_old && ck->inputs[n_old_vnics].kind == IN_VNIC) {
+        n_old_vnics++;
+    }
+    size_t n_new = map->n_vnics + (n_old - n_old_vnics);
+    struct input *inputs = xcalloc(MAX(n_new, 1), sizeof *inputs);
+    size_t *to = xmalloc(MAX(n_old, 1) * sizeof *to);
+    unsigned long *added = bitmap_allocate(MAX(n_new, 1));
+
+    /* Both lists of vNICs are by port. */
+    size_t i = 0, j = 0, k = 0;
+    while (i < n_old_vnics || j < map->n_vnics) {
+        const struct input *a = i < n_old_vnics ? &ck->inputs[i] : NULL;
+        const struct vfy_vnic *b = j < map->n_vnics ? &map->vnics[j] : NULL;
+        if (a && b && a->port == b->port) {
+            inputs[k] = *a;
+            to[i++] = k++;
+            j++;
+        } else if (a && (!b || ofp_to_u16(a->port) < ofp_to_u16(b->port))) {
+            input_destroy(&ck->inputs[i]);
+            to[i++] = SIZE_MAX;
+        } else {
+            input_init_vnic(&inputs[k], b);
+            bitmap_set1(added, k++);
+            j++;
+        }
+    }
+    /* The uplink's and the tunnel's inputs are as they were. */
+    for (; i < n_old; i++) {
+        inputs[k] = ck->inputs[i];
+        to[i] = k++;
+    }
+    ovs_assert(k == n_new);
+
+    recs_renumber(ck, to, n_old, n_new);
+    free(to);
+    free(ck->inputs);
+    ck->inputs = inputs;
+    ck->n_inputs = n_new;
+    number_networks(ck);
+
+    /* Whoever reached a changed port, or any port a register held. */
+    for (size_t p = 0; p <= n_ports; p++) {
+        uint16_t port = ofp_to_u16(p < n_ports ? ports[p] : OFPP_ANY);
+        const struct rec *r;
+        HMAP_FOR_EACH_WITH_HASH (r, node, hash_int(port, 0),
+                                 &ck->exit_recs) {
+            if (r->val[0][0] == port) {
+                bitmap_or(added, r->ports, n_new);
+            }
+        }
+    }
+    return added;
 }
 
 /* Returns true if lookup record 'r' of 'rs' may meet 'm'. */
@@ -3390,14 +3699,28 @@ size_t
 vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
                             const struct vfy_portmap *map)
 {
-    if (!ck->ran || ck->map != map || ck->map_version != map->version
-        || flows->overflow) {
+    ofp_port_t *ports = NULL;
+    size_t n_ports = 0;
+    enum map_change mc = (ck->ran ? map_diff(ck->map, map, &ports, &n_ports)
+                          : MAP_OTHER);
+    if (mc == MAP_OTHER || flows->overflow) {
+        free(ports);
         vfy_checker_run_full(ck, flows, map);
         return ck->n_inputs;
     }
 
-    /* The inputs whose lookups a changed flow may meet. */
-    unsigned long *affected = bitmap_allocate(MAX(ck->n_inputs, 1));
+    /* The inputs that the map's change may affect (Documentation/
+     * verify.md, "Incremental checks"), then those whose lookups a
+     * changed flow may meet. */
+    unsigned long *affected;
+    if (mc == MAP_VNICS) {
+        affected = map_update_inputs(ck, map, ports, n_ports);
+        vfy_portmap_destroy(ck->map);
+        ck->map = vfy_portmap_clone(map);
+    } else {
+        affected = bitmap_allocate(MAX(ck->n_inputs, 1));
+    }
+    free(ports);
     for (size_t i = 0; i < flows->n_changes; i++) {
         const struct vfy_change *c = &flows->changes[i];
         const struct rec_set *rs = &ck->recs[c->table_id];
@@ -3422,9 +3745,11 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
                 words[n_words++] = i;
             }
         }
-        for (size_t t = 0; t < ARRAY_SIZE(ck->recs); t++) {
+        for (size_t t = 0; t <= ARRAY_SIZE(ck->recs); t++) {
+            struct hmap *recs = (t < ARRAY_SIZE(ck->recs)
+                                 ? &ck->recs[t].recs : &ck->exit_recs);
             struct rec *r;
-            HMAP_FOR_EACH (r, node, &ck->recs[t].recs) {
+            HMAP_FOR_EACH (r, node, recs) {
                 for (size_t j = 0; j < n_words; j++) {
                     r->ports[words[j]] &= ~affected[words[j]];
                 }
@@ -3440,11 +3765,18 @@ vfy_checker_run_incremental(struct vfy_checker *ck, struct vfy_flows *flows,
     }
     memo_finish(ck);
     free(affected);
+    ck->last_full = false;
     ck->n_flows = vfy_flows_count(flows);
     ck->n_followed = n;
 
     vfy_flows_forget_changes(flows);
     return n;
+}
+
+bool
+vfy_checker_last_full(const struct vfy_checker *ck)
+{
+    return ck->last_full;
 }
 
 size_t

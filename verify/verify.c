@@ -499,6 +499,22 @@ vfy_portmap_add_vnic(struct vfy_portmap *map, ofp_port_t port,
 }
 
 void
+vfy_portmap_remove_vnic(struct vfy_portmap *map, ofp_port_t port)
+{
+    bool found;
+    size_t i = find_vnic_index(map, port, &found);
+
+    if (found) {
+        struct vfy_vnic *v = &map->vnics[i];
+        free(v->network);
+        free(v->name);
+        memmove(v, v + 1, (map->n_vnics - i - 1) * sizeof *v);
+        map->n_vnics--;
+        map->version++;
+    }
+}
+
+void
 vfy_portmap_set_uplink(struct vfy_portmap *map, ofp_port_t port)
 {
     map->has_uplink = true;

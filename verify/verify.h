@@ -100,6 +100,9 @@ bool vfy_portmap_equal(const struct vfy_portmap *,
 void vfy_portmap_add_vnic(struct vfy_portmap *, ofp_port_t port,
                           const char *network, const char *name);
 
+/* 'port' is no vNIC any more (nothing if it was none). */
+void vfy_portmap_remove_vnic(struct vfy_portmap *, ofp_port_t port);
+
 /* 'port' is the uplink; VLAN 'vid' on it is 'network'. */
 void vfy_portmap_set_uplink(struct vfy_portmap *, ofp_port_t port);
 void vfy_portmap_add_vlan(struct vfy_portmap *, uint16_t vid,
@@ -131,10 +134,17 @@ void vfy_checker_run_full(struct vfy_checker *, struct vfy_flows *,
                           const struct vfy_portmap *);
 
 /* Checks again only the input ports whose traversal the flows added or
- * removed since the last run can affect; falls back to a full run if the
- * port map changed.  Returns how many input ports it followed. */
+ * removed since the last run can affect.  'map' may differ from the last
+ * run's by vNICs added and removed: a removed vNIC's input goes, an added
+ * one's is followed, and so is every input that reached the port of one
+ * of them.  Any other change of the map (the uplink, the tunnel, a VLAN or
+ * VNI, a vNIC's network or name) means a full run.  Returns how many input
+ * ports it followed (every one after a full run). */
 size_t vfy_checker_run_incremental(struct vfy_checker *, struct vfy_flows *,
                                    const struct vfy_portmap *);
+
+/* Returns true if the last run was a full one. */
+bool vfy_checker_last_full(const struct vfy_checker *);
 
 /* Returns true if the last run found no leak. */
 bool vfy_checker_is_isolated(const struct vfy_checker *);

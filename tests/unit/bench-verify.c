@@ -9,10 +9,11 @@
  * NETWORKS VLAN networks (default 10), with the benchmark's firewall
  * policy (tests/unit/verify-fixture.h): a full check, then an incremental
  * one after one vNIC's flows change (its address) and after they change
- * back.  The table is generated in this process, then checked in a fresh
- * one (the same program, exec'd with --from FILE), so that the peak RSS
- * reported is the checker's own.  "bench-verify --dump [P [NETWORKS]]"
- * prints the table instead. */
+ * back, then one after that vNIC is unplugged (its flows and its port in
+ * the map go) and one after it is plugged again.  The table is generated
+ * in this process, then checked in a fresh one (the same program, exec'd
+ * with --from FILE), so that the peak RSS reported is the checker's own.
+ * "bench-verify --dump [P [NETWORKS]]" prints the table instead. */
 
 #include <config.h>
 
@@ -25,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "openvswitch/dynamic-string.h"
+#include "flow.h"
 #include "tests/unit/verify-fixture.h"
 #include "timeval.h"
 #include "util.h"
@@ -133,18 +135,41 @@ check(const struct vfy_fixture *fx, const char *file_name)
     double t_inc2 = now_ms() - t0;
     bool isolated2 = vfy_checker_is_isolated(ck);
 
+    /* The same vNIC is unplugged (its flows go, and it leaves the port
+     * map), then plugged again (as a new map, as the controller hands
+     * it over). */
+    struct vfy_portmap *unplugged = vfy_portmap_clone(map);
+    vfy_portmap_remove_vnic(unplugged, u16_to_ofp(vnic + 1));
+    t0 = now_ms();
+    apply(flows, old, true);
+    size_t n3 = vfy_checker_run_incremental(ck, flows, unplugged);
+    double t_unplug = now_ms() - t0;
+    bool isolated3 = vfy_checker_is_isolated(ck);
+    bool full3 = vfy_checker_last_full(ck);
+    t0 = now_ms();
+    apply(flows, old, false);
+    size_t n4 = vfy_checker_run_incremental(ck, flows, map);
+    double t_plug = now_ms() - t0;
+    bool isolated4 = vfy_checker_is_isolated(ck);
+    bool full4 = vfy_checker_last_full(ck);
+    vfy_portmap_destroy(unplugged);
+
     printf("vNICs\t%"PRIuSIZE"\nnetworks\t%"PRIuSIZE"\nflows\t%"PRIuSIZE"\n"
            "parse_ms\t%.1f\nfull_ms\t%.1f\nfull_wall_ms\t%.1f\n"
            "full_verdict\t%s\n"
            "incremental_ms\t%.1f\nincremental_ports\t%"PRIuSIZE"\n"
            "incremental_back_ms\t%.1f\nincremental_back_ports\t%"PRIuSIZE
-           "\nverdicts_after\t%s,%s\npeak_rss_mib\t%.1f\n"
+           "\nincremental_unplug_ms\t%.1f\nincremental_unplug_ports\t%"
+           PRIuSIZE"%s\nincremental_plug_ms\t%.1f\n"
+           "incremental_plug_ports\t%"PRIuSIZE"%s\n"
+           "verdicts_after\t%s,%s,%s,%s\npeak_rss_mib\t%.1f\n"
            "rss_before_parse_mib\t%.1f\n",
            fx->n_nets * fx->per_net, fx->n_nets, vfy_flows_count(flows),
            t_parse, t_full, w_full, isolated ? "isolated" : "LEAK", t_inc1,
-           n1,
-           t_inc2, n2, isolated1 ? "isolated" : "LEAK",
-           isolated2 ? "isolated" : "LEAK", peak_rss_mib(), rss0);
+           n1, t_inc2, n2, t_unplug, n3, full3 ? " (full)" : "", t_plug, n4,
+           full4 ? " (full)" : "", isolated1 ? "isolated" : "LEAK",
+           isolated2 ? "isolated" : "LEAK", isolated3 ? "isolated" : "LEAK",
+           isolated4 ? "isolated" : "LEAK", peak_rss_mib(), rss0);
     if (!isolated) {
         struct ds s = DS_EMPTY_INITIALIZER;
         vfy_checker_format(ck, &s, NULL, NULL);
@@ -156,7 +181,8 @@ check(const struct vfy_fixture *fx, const char *file_name)
     vfy_checker_destroy(ck);
     vfy_flows_destroy(flows);
     vfy_portmap_destroy(map);
-    return isolated && isolated1 && isolated2 ? 0 : 1;
+    return (isolated && isolated1 && isolated2 && isolated3 && isolated4
+            ? 0 : 1);
 }
 
 int

@@ -658,12 +658,41 @@ report(const struct vfy_checker *ck)
     return joined;
 }
 
+/* The port map of test_incremental_matches_full(): the fixture's vNICs
+ * (ports 1 to 6) and two ports that its flows never name as vNICs (7 and
+ * 8), each plugged or not, of a network. */
+struct test_ports {
+    bool plugged[9];            /* By port: a vNIC of the map. */
+    const char *network[9];     /* By port: its network, if plugged. */
+    bool renamed[9];            /* By port: its name is not the first. */
+};
+
+/* Makes 'map' what 'tp' says (with the fixture's uplink and VLANs). */
+static void
+test_ports_to_map(const struct test_ports *tp, struct vfy_portmap *map)
+{
+    for (int port = 1; port <= 8; port++) {
+        vfy_portmap_remove_vnic(map, u16_to_ofp(port));
+        if (tp->plugged[port]) {
+            char name[32];
+            snprintf(name, sizeof name, "%s%d",
+                     tp->renamed[port] ? "new" : port <= 6 ? "vm" : "sp",
+                     port <= 6 ? port - 1 : port);
+            vfy_portmap_add_vnic(map, u16_to_ofp(port), tp->network[port],
+                                 name);
+        }
+    }
+}
+
 START_TEST(test_incremental_matches_full)
 {
     /* Flows that the steps below add and remove: leaks (another network's
      * vNIC in t0's L2 table, a port out of the security group's reach, a
      * VLAN of t1 for t0's uplink traffic, a conjunction with a leaking
-     * action), fixes of them, and flows that change nothing. */
+     * action), fixes of them, and flows that change nothing.  The steps
+     * also plug and unplug vNICs (with their flows or without), plug
+     * vNICs on ports 7 and 8, which flows of the pool output to, and
+     * move a vNIC to another network or rename it (a full run). */
     static const char *const pool[] = {
         "table=30,priority=100,metadata=0x65,dl_dst=02:00:00:00:00:03,"
         "actions=set_field:4->reg7,goto_table:40\n",
@@ -690,11 +719,20 @@ START_TEST(test_incremental_matches_full)
         "table=61,priority=100,reg14=1,reg13=0x1ff,actions=drop\n",
         "table=25,priority=100,reg6=3,dl_dst=01:00:00:00:00:00/"
         "01:00:00:00:00:00,actions=meter:3,goto_table:30\n",
+        /* To ports that are no vNIC but at times (7 and 8, below), and to
+         * whatever port of the map the ARP opcode says. */
+        "table=50,priority=120,reg7=1,arp,actions=output:7\n",
+        "table=50,priority=120,reg7=4,arp,actions=output:8\n",
+        "table=50,priority=110,reg7=2,arp,actions="
+        "move:NXM_OF_ARP_OP[]->NXM_NX_REG5[0..15],"
+        "output:NXM_NX_REG5[0..15]\n",
     };
+    static const char *const nets[] = { "t0/net", "t1/net", "t9/net" };
     struct vfy_fixture fx = { .n_nets = 2, .per_net = 3 };
     size_t n_leaky = 0, n_isolated = 0;
+    size_t n_map_incremental = 0, n_map_full = 0, n_map_leaky = 0;
 
-    for (uint32_t round = 0; round < 8; round++) {
+    for (uint32_t round = 0; round < 12; round++) {
         uint32_t seed = round * 7919 + 1;
         char *text = vfy_fixture_flows(&fx);
         struct twin tw = { vfy_flows_create(), vfy_flows_create() };
@@ -708,17 +746,28 @@ START_TEST(test_incremental_matches_full)
         }
         bool in_pool[ARRAY_SIZE(pool)] = { false };
         bool *removed = xcalloc(lines.n, sizeof *removed);
-        int *variant = xcalloc(fx.n_nets * fx.per_net, sizeof *variant);
+        size_t n_vnics = fx.n_nets * fx.per_net;
+        int *variant = xcalloc(n_vnics, sizeof *variant);
+        bool *has_flows = xmalloc(n_vnics * sizeof *has_flows);
+        struct test_ports tp;
+        memset(&tp, 0, sizeof tp);
+        for (size_t v = 0; v < n_vnics; v++) {
+            has_flows[v] = true;
+            tp.plugged[v + 1] = true;
+            tp.network[v + 1] = nets[v / fx.per_net];
+        }
 
         struct vfy_portmap *map = vfy_portmap_create();
         vfy_fixture_portmap(&fx, map);
         struct vfy_checker *ck = vfy_checker_create();
         vfy_checker_run_full(ck, tw.inc, map);
 
-        for (int step = 0; step < 16; step++) {
+        for (int step = 0; step < 24; step++) {
             size_t n_ops = 1 + next_random(&seed, 3);
+            bool map_changed = false, moved = false;
+            bool touched[9] = { false };
             for (size_t op = 0; op < n_ops; op++) {
-                size_t kind = next_random(&seed, 3);
+                size_t kind = next_random(&seed, 5);
                 if (kind == 0) {
                     size_t i = next_random(&seed, ARRAY_SIZE(pool));
                     twin_apply(&tw, pool[i], in_pool[i]);
@@ -727,10 +776,13 @@ START_TEST(test_incremental_matches_full)
                     size_t i = next_random(&seed, lines.n);
                     twin_apply(&tw, lines.names[i], !removed[i]);
                     removed[i] = !removed[i];
-                } else {
+                } else if (kind == 2) {
                     /* A vNIC's address changes (all its flows go and
                      * come back, as the benchmark does). */
-                    size_t v = next_random(&seed, fx.n_nets * fx.per_net);
+                    size_t v = next_random(&seed, n_vnics);
+                    if (!has_flows[v]) {
+                        continue;
+                    }
                     char *old = vfy_fixture_vnic_flows(&fx, v, variant[v]);
                     variant[v] = !variant[v];
                     char *new = vfy_fixture_vnic_flows(&fx, v, variant[v]);
@@ -738,9 +790,67 @@ START_TEST(test_incremental_matches_full)
                     twin_apply(&tw, new, false);
                     free(old);
                     free(new);
+                } else if (moved) {
+                    /* After a move, the map stays as it is in this step
+                     * (so that the move is what the next run sees). */
+                } else if (kind == 3) {
+                    /* A vNIC of the fixture is unplugged or plugged
+                     * again (as it was: its network and name), with its
+                     * own flows or without. */
+                    size_t v = next_random(&seed, n_vnics);
+                    bool with_flows = next_random(&seed, 2);
+                    int port = v + 1;
+                    if (with_flows && has_flows[v] == tp.plugged[port]) {
+                        char *f = vfy_fixture_vnic_flows(&fx, v, variant[v]);
+                        twin_apply(&tw, f, has_flows[v]);
+                        has_flows[v] = !has_flows[v];
+                        free(f);
+                    }
+                    tp.plugged[port] = !tp.plugged[port];
+                    touched[port] = map_changed = true;
+                } else {
+                    /* A vNIC on port 7 or 8 (no flow of the fixture's
+                     * names it) is plugged, of any network, or unplugged;
+                     * or a vNIC that was there before this step moves to
+                     * another network or is renamed (no other change
+                     * of the map follows in the step). */
+                    int port = 1 + next_random(&seed, 8);
+                    if (port <= 6 && !next_random(&seed, 3)) {
+                        port = 7 + next_random(&seed, 2);
+                    }
+                    if (!next_random(&seed, 4)) {
+                        if (!tp.plugged[port] || touched[port]) {
+                            continue;
+                        }
+                        if (next_random(&seed, 2)) {
+                            tp.renamed[port] = !tp.renamed[port];
+                        } else {
+                            size_t k = next_random(&seed, 2);
+                            if (nets[k] == tp.network[port]) {
+                                k = 2;
+                            }
+                            tp.network[port] = nets[k];
+                        }
+                        moved = map_changed = true;
+                    } else if (port >= 7 && !touched[port]) {
+                        /* (Unplugged and plugged again in one step on
+                         * another network would be a move.) */
+                        tp.plugged[port] = !tp.plugged[port];
+                        tp.network[port] = nets[next_random(&seed, 3)];
+                        tp.renamed[port] = false;
+                        touched[port] = map_changed = true;
+                    }
                 }
             }
-            vfy_checker_run_incremental(ck, tw.inc, map);
+            test_ports_to_map(&tp, map);
+
+            /* The controller hands a new map over each time; a map
+             * changed in place must do as well. */
+            struct vfy_portmap *m = step % 2 ? vfy_portmap_clone(map) : map;
+            vfy_checker_run_incremental(ck, tw.inc, m);
+            if (m != map) {
+                vfy_portmap_destroy(m);
+            }
             struct vfy_checker *ref = vfy_checker_create();
             vfy_checker_run_full(ref, tw.full, map);
 
@@ -752,11 +862,19 @@ START_TEST(test_incremental_matches_full)
                           "the reports differ (on stderr)", round, step);
             ck_assert_uint_eq(vfy_flows_count(tw.inc),
                               vfy_flows_count(tw.full));
+            /* A vNIC that moved or was renamed is a full run; vNICs
+             * plugged and unplugged are not. */
+            ck_assert_int_eq(vfy_checker_last_full(ck), moved);
             if (vfy_checker_is_isolated(ref)) {
                 n_isolated++;
             } else {
                 n_leaky++;
             }
+            if (map_changed && !moved) {
+                n_map_incremental++;
+                n_map_leaky += !vfy_checker_is_isolated(ref);
+            }
+            n_map_full += moved;
             free(got);
             free(want);
             vfy_checker_destroy(ref);
@@ -768,11 +886,111 @@ START_TEST(test_incremental_matches_full)
         svec_destroy(&lines);
         free(removed);
         free(variant);
+        free(has_flows);
         free(text);
     }
-    /* Both verdicts were compared, many times. */
+    /* Both verdicts were compared, many times, after port map changes
+     * too. */
     ck_assert_uint_ge(n_leaky, 20);
     ck_assert_uint_ge(n_isolated, 20);
+    ck_assert_uint_ge(n_map_incremental, 40);
+    ck_assert_uint_ge(n_map_leaky, 10);
+    ck_assert_uint_ge(n_map_full, 5);
+}
+END_TEST
+
+/* Runs 'ck' incrementally on 'flows' with 'map', then asserts that its
+ * report is a full run's, that it was full or not as 'full' says, and,
+ * unless 'n' is SIZE_MAX, that it followed 'n' inputs. */
+static void
+check_map_step(struct vfy_checker *ck, struct vfy_flows *flows,
+               const struct vfy_portmap *map, bool full, size_t n)
+{
+    size_t got_n = vfy_checker_run_incremental(ck, flows, map);
+    struct vfy_checker *ref = vfy_checker_create();
+    vfy_checker_run_full(ref, flows, map);
+    char *got = report(ck), *want = report(ref);
+
+    ck_assert_msg(!strcmp(got, want), "incremental:\n%s\nfull:\n%s", got,
+                  want);
+    ck_assert_int_eq(vfy_checker_last_full(ck), full);
+    if (n != SIZE_MAX) {
+        ck_assert_uint_eq(got_n, n);
+    }
+    free(got);
+    free(want);
+    vfy_checker_destroy(ref);
+}
+
+START_TEST(test_incremental_port_map)
+{
+    struct run r;
+
+    /* acme's packets to MAC 7 go to port 7; beta's ARP packets go to the
+     * port that the low 4 bits of their opcode say (any port 0 to 15). */
+    run_check(&r, base_flows,
+              "table=30, priority=100,metadata=0x64,"
+              "dl_dst=02:00:00:00:00:07 actions=set_field:7->reg7,"
+              "goto_table:50\n"
+              "table=30, priority=200,metadata=0xc8,arp "
+              "actions=load:0->NXM_NX_REG5[4..15],"
+              "move:NXM_OF_ARP_OP[0..3]->NXM_NX_REG5[0..3],"
+              "output:NXM_NX_REG5[0..15]\n");
+    assert_leak(&r, "from port 3 (vNIC b3 of beta/lan) to port 1 (vNIC a1 "
+                "of acme/lan)");
+    ck_assert(!strstr(r.report, "to port 7"));
+
+    /* Port 8, which no flow names, becomes acme's vNIC: beta's ARP
+     * packets leak to it.  Followed: beta's two vNICs (their ARP packets
+     * reach whatever port the map has) and port 8's own. */
+    vfy_portmap_add_vnic(r.map, u16_to_ofp(8), "acme/lan", "a8");
+    check_map_step(r.ck, r.flows, r.map, false, 3);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    ck_assert_msg(strstr(ds_cstr(&s), "from port 4 (vNIC b4 of beta/lan) "
+                         "to port 8 (vNIC a8 of acme/lan)"), "%s",
+                  ds_cstr(&s));
+    ck_assert(strstr(ds_cstr(&s), "5 vNICs checked"));
+    ds_destroy(&s);
+
+    /* Port 7, where acme's packets went, becomes beta's vNIC: no flow
+     * changed, but acme's vNICs leak to it now.  Followed: acme's vNICs 1
+     * and 2 (they reached port 7; not 8, which no flow of table 10 lets
+     * in: it reached no port), beta's two, and port 7's own. */
+    vfy_portmap_add_vnic(r.map, u16_to_ofp(7), "beta/lan", "b7");
+    check_map_step(r.ck, r.flows, r.map, false, 5);
+    ds_init(&s);
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    ck_assert_msg(strstr(ds_cstr(&s), "from port 1 (vNIC a1 of acme/lan) "
+                         "to port 7 (vNIC b7 of beta/lan)"), "%s",
+                  ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* vNIC 7 moves to acme, then is renamed: full runs. */
+    vfy_portmap_add_vnic(r.map, u16_to_ofp(7), "acme/lan", "b7");
+    check_map_step(r.ck, r.flows, r.map, true, SIZE_MAX);
+    vfy_portmap_add_vnic(r.map, u16_to_ofp(7), "acme/lan", "a7");
+    check_map_step(r.ck, r.flows, r.map, true, SIZE_MAX);
+
+    /* vNIC 3 (beta) and 8 (acme) go, their flows stay: vNIC 3's leaks go
+     * with it, and nothing leaks to port 8 any more. */
+    vfy_portmap_remove_vnic(r.map, u16_to_ofp(3));
+    vfy_portmap_remove_vnic(r.map, u16_to_ofp(8));
+    check_map_step(r.ck, r.flows, r.map, false, SIZE_MAX);
+    ds_init(&s);
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    ck_assert_msg(!strstr(ds_cstr(&s), "from port 3")
+                  && !strstr(ds_cstr(&s), "to port 8"), "%s", ds_cstr(&s));
+    ck_assert(strstr(ds_cstr(&s), "4 vNICs checked"));
+    ds_destroy(&s);
+
+    /* Nothing changed: nothing to follow. */
+    check_map_step(r.ck, r.flows, r.map, false, 0);
+
+    /* The uplink moves: a full run. */
+    vfy_portmap_set_uplink(r.map, u16_to_ofp(11));
+    check_map_step(r.ck, r.flows, r.map, true, SIZE_MAX);
+    run_destroy(&r);
 }
 END_TEST
 
@@ -816,7 +1034,10 @@ START_TEST(test_emptiness_matches_enumeration)
         for (uint64_t p = 0; p < 64 && !any; p++) {
             bool in = !((p ^ c.v[0]) & c.m[0]);
             for (size_t i = 0; i < n && in; i++) {
-                in = ((p ^ HS_SV(subs[i], 0)) & HS_SM(subs[i], 0)) != 0;
+                /* A cube that fixes no bit has no word: it holds every
+                 * packet. */
+                in = (subs[i]->n
+                      && ((p ^ HS_SV(subs[i], 0)) & HS_SM(subs[i], 0)));
             }
             any = in;
         }
@@ -867,6 +1088,7 @@ verify_suite(void)
     tcase_add_test(tc, test_shared_traversal_judged_per_input);
     tcase_add_test(tc, test_controller_table_is_isolated);
     tcase_add_test(tc, test_incremental_matches_full);
+    tcase_add_test(tc, test_incremental_port_map);
     tcase_add_test(tc, test_emptiness_matches_enumeration);
     suite_add_tcase(s, tc);
     return s;
