@@ -3457,18 +3457,6 @@ vfy_checker_run_full(struct vfy_checker *ck, struct vfy_flows *flows,
     vfy_flows_forget_changes(flows);
 }
 
-/* Returns true if 'a' and 'b', 'n' tags each, are the same, in order. */
-static bool
-tags_equal(const struct vfy_tag *a, const struct vfy_tag *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (a[i].id != b[i].id || strcmp(a[i].network, b[i].network)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* How the port map changed since the last run. */
 enum map_change {
     MAP_SAME,                   /* Not at all. */
@@ -3493,8 +3481,8 @@ map_diff(const struct vfy_portmap *old, const struct vfy_portmap *new,
         || old->has_tunnel != new->has_tunnel
         || (old->has_tunnel && old->tunnel != new->tunnel)
         || old->n_vlans != new->n_vlans || old->n_vnis != new->n_vnis
-        || !tags_equal(old->vlans, new->vlans, old->n_vlans)
-        || !tags_equal(old->vnis, new->vnis, old->n_vnis)) {
+        || !vfy_tags_equal(old->vlans, new->vlans, old->n_vlans)
+        || !vfy_tags_equal(old->vnis, new->vnis, old->n_vnis)) {
         return MAP_OTHER;
     }
 

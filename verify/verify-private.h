@@ -105,6 +105,8 @@ struct vfy_tag {
 
 const struct vfy_vnic *vfy_portmap_find_vnic(const struct vfy_portmap *,
                                              ofp_port_t);
+bool vfy_tags_equal(const struct vfy_tag *, const struct vfy_tag *,
+                    size_t n);
 const char *vfy_portmap_vlan_network(const struct vfy_portmap *,
                                      uint32_t vid);
 const char *vfy_portmap_vni_network(const struct vfy_portmap *,

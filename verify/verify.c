@@ -574,8 +574,8 @@ vfy_portmap_find_vnic(const struct vfy_portmap *map, ofp_port_t port)
 }
 
 /* Returns true if 'a' and 'b', 'n' tags each, are the same, in order. */
-static bool
-tags_equal(const struct vfy_tag *a, const struct vfy_tag *b, size_t n)
+bool
+vfy_tags_equal(const struct vfy_tag *a, const struct vfy_tag *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (a[i].id != b[i].id || strcmp(a[i].network, b[i].network)) {
@@ -596,8 +596,8 @@ vfy_portmap_equal(const struct vfy_portmap *a, const struct vfy_portmap *b)
         || a->has_tunnel != b->has_tunnel
         || (a->has_tunnel && a->tunnel != b->tunnel)
         || a->n_vlans != b->n_vlans || a->n_vnis != b->n_vnis
-        || !tags_equal(a->vlans, b->vlans, a->n_vlans)
-        || !tags_equal(a->vnis, b->vnis, a->n_vnis)) {
+        || !vfy_tags_equal(a->vlans, b->vlans, a->n_vlans)
+        || !vfy_tags_equal(a->vnis, b->vnis, a->n_vnis)) {
         return false;
     }
     for (size_t i = 0; i < a->n_vnics; i++) {
