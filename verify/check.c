@@ -689,7 +689,9 @@ index_build(struct vfy_table *t, bool rekey)
     if (rekey || t->key == VFY_N_KEYS) {
         t->key = choose_key(all, n_all);
     }
-    qsort(all, n_all, sizeof *all, compare_priority);
+    if (n_all) {
+        qsort(all, n_all, sizeof *all, compare_priority);
+    }
     t->all = NULL;
     t->n_all = t->allocated_all = 0;
     t->n_effect = 0;
@@ -1196,7 +1198,9 @@ branch_clone(struct ctx *ctx, const struct branch *b)
     struct branch *x = branch_alloc(ctx, b->n_subs);
 
     x->c = b->c;
-    memcpy(x->subs, b->subs, b->n_subs * sizeof *b->subs);
+    if (b->n_subs) {
+        memcpy(x->subs, b->subs, b->n_subs * sizeof *b->subs);
+    }
     x->n_subs = b->n_subs;
     x->orig = b->orig;
     return x;
@@ -1650,7 +1654,9 @@ check_trunk(struct ctx *ctx, const struct branch *b, ofp_port_t port,
     size_t n_own = 0;
 
     x.subs = xmalloc((b->n_subs + n_tags + 1) * sizeof *x.subs);
-    memcpy(x.subs, b->subs, b->n_subs * sizeof *x.subs);
+    if (b->n_subs) {
+        memcpy(x.subs, b->subs, b->n_subs * sizeof *x.subs);
+    }
     for (size_t i = 0; i < n_tags; i++) {
         if (!strcmp(tags[i].network, ctx->in->network)) {
             own[n_own] = uplink ? vlan_cube(tags[i].id)
@@ -2874,7 +2880,9 @@ mexit_may_leak(const struct ctx *ctx, const struct mexit *x,
     struct hs_sparse **own = xmalloc((n_tags + 1) * sizeof *own);
     size_t n = x->n_subs, n_own = 0;
 
-    memcpy(subs, x->subs, x->n_subs * sizeof *subs);
+    if (x->n_subs) {
+        memcpy(subs, x->subs, x->n_subs * sizeof *subs);
+    }
     for (size_t i = 0; i < n_tags; i++) {
         if (!strcmp(tags[i].network, in->network)) {
             own[n_own] = uplink ? vlan_cube(tags[i].id)

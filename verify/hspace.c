@@ -249,7 +249,9 @@ hs_nonempty(const struct hs_cube *c, const struct hs_sparse *const *subs,
                                      : xmalloc(n * sizeof *copy));
     struct hs_cube split = *c;
 
-    memcpy(copy, subs, n * sizeof *subs);
+    if (n) {
+        memcpy(copy, subs, n * sizeof *subs);
+    }
     bool nonempty = nonempty__(&split, copy, n, witness, &budget);
     if (copy != stack) {
         free(copy);
