@@ -214,7 +214,6 @@ note_meter_changed(struct flow_table *ft, uint32_t id)
 {
     struct meter_change *mc;
 
-    ft->meters_changed = true;
     HMAP_FOR_EACH_WITH_HASH (mc, node, hash_int(id, 0), &ft->changed_meters) {
         if (mc->id == id) {
             return;
@@ -246,7 +245,6 @@ flow_table_init(struct flow_table *ft)
     shash_init(&ft->owners);
     ft->n_clashes = 0;
     ft->n_errors = 0;
-    ft->meters_changed = false;
     hmap_init(&ft->changed);
     hmap_init(&ft->meters);
     hmap_init(&ft->changed_meters);
@@ -658,15 +656,22 @@ flow_table_find_meter(const struct flow_table *ft, uint32_t id)
     return NULL;
 }
 
+/* Returns true if a meter was set, changed or dropped since the last
+ * flow_table_take_meter_changes(). */
+bool
+flow_table_meters_changed(const struct flow_table *ft)
+{
+    return !hmap_is_empty(&ft->changed_meters);
+}
+
 /* Moves the ids of the meters whose wanted state changed since the last
  * call into 'ids' (struct meter_change nodes, to be freed with
- * flow_table_meter_changes_destroy()), and clears 'ft->meters_changed'. */
+ * flow_table_meter_changes_destroy()). */
 void
 flow_table_take_meter_changes(struct flow_table *ft, struct hmap *ids)
 {
     hmap_swap(ids, &ft->changed_meters);
     hmap_clear(&ft->changed_meters);
-    ft->meters_changed = false;
 }
 
 /* Returns the meter id of 'node', a node of flow_table_take_meter_changes()'s

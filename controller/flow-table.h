@@ -108,8 +108,6 @@ struct flow_table {
     size_t n_errors;            /* Flows refused: they did not parse. */
     struct hmap changed;        /* struct bh_flow_key copies: keys whose
                                  * result changed. */
-    bool meters_changed;        /* A meter was set, changed or dropped
-                                 * since the installer last looked. */
     struct hmap meters;         /* Owners with a meter, by meter id. */
     struct hmap changed_meters; /* Ids of those meters (see
                                  * flow_table_take_meter_changes()). */
@@ -131,6 +129,7 @@ void flow_table_for_each_meter(const struct flow_table *,
                                void *aux);
 const struct bh_meter *flow_table_find_meter(const struct flow_table *,
                                              uint32_t id);
+bool flow_table_meters_changed(const struct flow_table *);
 void flow_table_take_meter_changes(struct flow_table *, struct hmap *ids);
 uint32_t flow_table_meter_change_id(const struct hmap_node *);
 void flow_table_meter_changes_destroy(struct hmap *ids);

@@ -1102,7 +1102,7 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     flow_table_take_changes(desired, &changed);
 
     c->bundle_id++;
-    if (full || desired->meters_changed) {
+    if (full || flow_table_meters_changed(desired)) {
         sync_meters(c, desired, full, &meters_before, &meters_after);
     }
     if (full) {

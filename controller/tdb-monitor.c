@@ -347,16 +347,24 @@ find_self(struct ovsdb_idl *idl, const char *system_id)
     return NULL;
 }
 
-/* Makes 'dst' hold what 'src' holds. */
-static void
-copy_uuidset(struct uuidset *dst, const struct uuidset *src)
+/* Returns true if the groups of Port 'port' count for the conditions:
+ * it is a local vNIC's, on a local network ('m->local_nets'), held by
+ * this chassis 'self' (may be NULL) or requested for it. */
+static bool
+groups_count(const struct tdb_monitor *m, const struct bhrec_port *port,
+             const struct bhrec_chassis *self)
 {
-    const struct uuidset_node *node;
+    const struct ovsdb_datum *net = bhrec_port_get_network(port,
+                                                           OVSDB_TYPE_UUID);
+    const struct ovsdb_datum *holder = bhrec_port_get_chassis(
+        port, OVSDB_TYPE_UUID);
 
-    uuidset_clear(dst);
-    UUIDSET_FOR_EACH (node, src) {
-        uuidset_insert(dst, &node->uuid);
-    }
+    return (sset_contains(&m->iface_ids, port->iface_id)
+            || (net && net->n
+                && uuidset_find(&m->local_nets, &net->keys[0].uuid))
+            || (self && datum_is_uuid(holder, &self->header_.uuid))
+            || (m->system_id && port->requested_chassis
+                && !strcmp(port->requested_chassis, m->system_id)));
 }
 
 /* Returns the count of 'group' in 'm', created at 0 if 'create'. */
@@ -439,16 +447,13 @@ uuid_in(const struct uuid *uuid, const struct uuid *uuids, size_t n)
     return false;
 }
 
-/* Returns true if 'uuid' is a key of datum 'd'. */
+/* Returns true if 'uuid' is a key of datum 'd' (a set of UUIDs). */
 static bool
 uuid_in_datum(const struct uuid *uuid, const struct ovsdb_datum *d)
 {
-    for (size_t i = 0; i < d->n; i++) {
-        if (uuid_equals(uuid, &d->keys[i].uuid)) {
-            return true;
-        }
-    }
-    return false;
+    union ovsdb_atom atom = { .uuid = *uuid };
+
+    return ovsdb_datum_find_key(d, &atom, OVSDB_TYPE_UUID, NULL);
 }
 
 /* Computes every table's condition into 'b' from the inputs in 'm' and
@@ -459,7 +464,6 @@ static void
 compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 {
     struct ovsdb_idl *idl = m->idl;
-    struct uuidset local_nets = UUIDSET_INITIALIZER(&local_nets);
     struct uuidset groups = UUIDSET_INITIALIZER(&groups);
     struct uuidset remote = UUIDSET_INITIALIZER(&remote);
     struct uuidset rules = UUIDSET_INITIALIZER(&rules);
@@ -515,13 +519,14 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     }
 
     /* Their networks, the local ones: every Port of those. */
+    uuidset_clear(&m->local_nets);
     BHREC_PORT_FOR_EACH (port, idl) {
         if (sset_contains(&m->iface_ids, port->iface_id)) {
-            add_datum_uuids(&local_nets,
+            add_datum_uuids(&m->local_nets,
                             bhrec_port_get_network(port, OVSDB_TYPE_UUID));
         }
     }
-    UUIDSET_FOR_EACH (node, &local_nets) {
+    UUIDSET_FOR_EACH (node, &m->local_nets) {
         add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_network, OVSDB_F_EQ,
                         &node->uuid);
         m->port_kinds[PK_NETWORK]++;
@@ -529,17 +534,9 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
 
     /* The groups of those Ports, and the chassis of every Port. */
     BHREC_PORT_FOR_EACH (port, idl) {
-        const struct ovsdb_datum *net, *holder;
-
-        net = bhrec_port_get_network(port, OVSDB_TYPE_UUID);
-        holder = bhrec_port_get_chassis(port, OVSDB_TYPE_UUID);
-        add_datum_uuids(&chassis, holder);
-        if (sset_contains(&m->iface_ids, port->iface_id)
-            || (net && net->n && uuidset_find(&local_nets,
-                                              &net->keys[0].uuid))
-            || (self && datum_is_uuid(holder, &self->header_.uuid))
-            || (m->system_id && port->requested_chassis
-                && !strcmp(port->requested_chassis, m->system_id))) {
+        add_datum_uuids(&chassis,
+                        bhrec_port_get_chassis(port, OVSDB_TYPE_UUID));
+        if (groups_count(m, port, self)) {
             const struct ovsdb_datum *sg = bhrec_port_get_security_groups(
                 port, OVSDB_TYPE_UUID);
             add_datum_uuids(&groups, sg);
@@ -567,9 +564,6 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
         }
     }
 
-    /* Kept for tracked_changes_matter(). */
-    copy_uuidset(&m->local_nets, &local_nets);
-
     /* A remote group means every member, wherever it lives. */
     UUIDSET_FOR_EACH (node, &remote) {
         add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_security_groups,
@@ -582,37 +576,17 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
     add_uuid_set(&b[TDBM_CHASSIS], &chassis);
     m->self_in_chassis = self && uuidset_find(&chassis, &self->header_.uuid);
 
-    uuidset_destroy(&local_nets);
     uuidset_destroy(&groups);
     uuidset_destroy(&remote);
     uuidset_destroy(&rules);
     uuidset_destroy(&chassis);
 }
 
-/* Returns true if tracked Port 'port' changed only in its 'chassis', now
- * 'self', and is a local vNIC's: this host's own claim coming back, which
- * the conditions already hold (by the vNIC's iface-id, and 'self' by name
- * and, since another Port names it, by UUID).  The chassis it may have come from stays in the Chassis
- * condition until the next computation: a row too many, never one too
- * few. */
+/* Returns true if tracked Port 'port' kept its 'iface_id', 'network' and
+ * 'requested_chassis': of the columns compute() reads, at most its
+ * 'chassis' and 'security_groups' changed. */
 static bool
-is_own_claim(const struct tdb_monitor *m, const struct bhrec_port *port,
-             const struct bhrec_chassis *self)
-{
-    return (self && port->chassis == self && m->self_in_chassis
-            && sset_contains(&m->iface_ids, port->iface_id)
-            && !bhrec_port_is_updated(port, BHREC_PORT_COL_IFACE_ID)
-            && !bhrec_port_is_updated(port, BHREC_PORT_COL_NETWORK)
-            && !bhrec_port_is_updated(port,
-                                      BHREC_PORT_COL_REQUESTED_CHASSIS)
-            && !bhrec_port_is_updated(port,
-                                      BHREC_PORT_COL_SECURITY_GROUPS));
-}
-
-/* Returns true if, of the columns compute() reads, only 'security_groups'
- * (and perhaps 'chassis') of tracked Port 'port' changed. */
-static bool
-only_groups_changed(const struct bhrec_port *port)
+placement_unchanged(const struct bhrec_port *port)
 {
     return (!bhrec_port_is_updated(port, BHREC_PORT_COL_IFACE_ID)
             && !bhrec_port_is_updated(port, BHREC_PORT_COL_NETWORK)
@@ -620,26 +594,36 @@ only_groups_changed(const struct bhrec_port *port)
                                       BHREC_PORT_COL_REQUESTED_CHASSIS));
 }
 
+/* Returns true if tracked Port 'port' changed only in its 'chassis', now
+ * 'self', and is a local vNIC's: this host's own claim coming back, which
+ * the conditions already hold (by the vNIC's iface-id, and 'self' by name
+ * and, since another Port names it, by UUID).  The chassis it may have
+ * come from stays in the Chassis condition until the next computation: a
+ * row too many, never one too few. */
+static bool
+is_own_claim(const struct tdb_monitor *m, const struct bhrec_port *port,
+             const struct bhrec_chassis *self)
+{
+    return (self && port->chassis == self && m->self_in_chassis
+            && sset_contains(&m->iface_ids, port->iface_id)
+            && placement_unchanged(port)
+            && !bhrec_port_is_updated(port,
+                                      BHREC_PORT_COL_SECURITY_GROUPS));
+}
+
 /* Returns true if tracked Port 'port', whose 'security_groups' changed
- * (only_groups_changed()), leaves the conditions as they are, and then
- * takes the change into the group counts: its groups count for nothing
- * (it is no local vNIC's, on no local network, neither held by nor
- * requested for this chassis: a member of a remote group, which the
- * server's own condition follows), or it joins only groups that counted
- * Ports are in already and leaves only groups that other counted Ports
- * are still in. */
+ * but not its placement (placement_unchanged()), leaves the conditions as
+ * they are, and then takes the change into the group counts: its groups
+ * count for nothing (it is no local vNIC's, on no local network, neither
+ * held by nor requested for this chassis: a member of a remote group,
+ * which the server's own condition follows), or it joins only groups that
+ * counted Ports are in already and leaves only groups that other counted
+ * Ports are still in. */
 static bool
 absorb_membership(struct tdb_monitor *m, const struct bhrec_port *port,
                   const struct bhrec_chassis *self)
 {
-    const struct ovsdb_datum *net = bhrec_port_get_network(port,
-                                                           OVSDB_TYPE_UUID);
-    bool counts = (sset_contains(&m->iface_ids, port->iface_id)
-                   || (net && net->n
-                       && uuidset_find(&m->local_nets, &net->keys[0].uuid))
-                   || (self && port->chassis == self)
-                   || (m->system_id && port->requested_chassis
-                       && !strcmp(port->requested_chassis, m->system_id)));
+    bool counts = groups_count(m, port, self);
     struct counted_port *cp = find_counted_port(m, &port->header_.uuid);
     if (!counts || !cp) {
         return !counts && !cp;
@@ -715,7 +699,7 @@ tracked_changes_matter(struct tdb_monitor *m)
                 continue;
             }
             if (read[i] == BHREC_PORT_COL_SECURITY_GROUPS
-                && only_groups_changed(port)
+                && placement_unchanged(port)
                 && absorb_membership(m, port, self)) {
                 continue;
             }

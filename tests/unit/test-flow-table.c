@@ -307,11 +307,11 @@ START_TEST(test_meter_changes_are_tracked)
     flow_table_init(&ft);
     flow_table_set_meter(&ft, "a", 3, 20, 20);
     flow_table_set_meter(&ft, "b", 7, 20, 20);
-    ck_assert(ft.meters_changed);
+    ck_assert(flow_table_meters_changed(&ft));
     s = take_meter_changes(&ft);
     ck_assert_str_eq(s, "3,7");
     free(s);
-    ck_assert(!ft.meters_changed);
+    ck_assert(!flow_table_meters_changed(&ft));
 
     /* The same again: nothing. */
     flow_table_set_meter(&ft, "a", 3, 20, 20);
