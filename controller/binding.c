@@ -1077,6 +1077,7 @@ binding_show(const struct binding_diag *d, const struct vnic *v,
                       if_status_is_installed(d->ifs, v->iface_id)
                       ? "yes" : "not yet",
                       if_state_name(if_status_get(d->ifs, v->iface_id)));
+        if_status_format_timing(d->ifs, v->iface_id, s);
         const char *refused = ofctrl_refused(
             d->ofctrl, pipeline_cookie(PL_COOKIE_VNIC, v->zone));
         if (refused) {

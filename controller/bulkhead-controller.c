@@ -122,6 +122,8 @@ struct controller {
     uint32_t map_hash;          /* Fingerprint of the last port map. */
     bool map_valid;             /* 'map_hash' was computed. */
     uint64_t put_seqno;         /* The last flow put's sequence number. */
+    uint64_t full_put_seqno;    /* The last put that replaced or read
+                                 * back the whole table. */
     unsigned int map_ovs_seqno; /* Local OVSDB seqno it was taken at. */
     unsigned int map_tdb_seqno; /* Tenant DB seqno it was taken at. */
     struct bh_stats_ctx stats_ctx;  /* Their input, as last run. */
@@ -715,6 +717,7 @@ static void
 controller_run(struct controller *c)
 {
     /* 1. Read both databases. */
+    if_status_start_turn(c->ctx.ifs, time_usec());
     struct ovsdb_idl_txn *ovs_txn = ovsdb_idl_loop_run(&c->ovs);
     struct ovsdb_idl_txn *tdb_txn = ovsdb_idl_loop_run(&c->tdb);
     const struct ovsrec_open_vswitch *ovs
@@ -800,7 +803,11 @@ controller_run(struct controller *c)
         ct_limits_run(c->ctx.limits, br->datapath_type,
                       ofctrl_connection_seqno(c->ofctrl),
                       c->cfg.verify_interval);
+        bool full = ofctrl_needs_full(c->ofctrl);
         c->put_seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
+        if (full && c->put_seqno) {
+            c->full_put_seqno = c->put_seqno;
+        }
         if_status_note_put(c->ctx.ifs, c->put_seqno);
         struct if_status_ctx ifs_ctx = {
             .ovs_idl = c->ovs.idl,
@@ -829,6 +836,7 @@ controller_run(struct controller *c)
     c->stats_ctx = (struct bh_stats_ctx) {
         .bridge = c->synced ? br->name : NULL,
         .interval = c->cfg.stats_interval,
+        .busy = ofctrl_acked_seqno(c->ofctrl) < c->full_put_seqno,
         .db_interval = c->cfg.stats_db_interval,
         .binding = &c->ctx.binding,
         .fw = &c->ctx.fw,
@@ -840,16 +848,26 @@ controller_run(struct controller *c)
 
     /* 7. Commit. */
     ovsdb_idl_loop_commit_and_wait(&c->ovs);
+    if_status_note_commit(c->ctx.ifs, time_usec());
     ovsdb_idl_loop_commit_and_wait(&c->tdb);
 
     /* 8. The verifier's port map, once the switch confirmed every flow
      * put and the marks went out: a vNIC's installation waits for none of
-     * it. */
-    if (c->synced && ofctrl_acked_seqno(c->ofctrl) >= c->put_seqno
-        && portmap_may_have_changed(c)) {
-        isolation_update_portmap(c->isolation, &c->ctx.binding,
-                                 &c->ctx.nets, c->ctx.tunnel_ofport,
-                                 c->tdb.idl);
+     * it.  Without background checks, only when a request asks for it:
+     * no vNIC's change walks every vNIC for it. */
+    if (!isolation_wants_portmap(c->isolation)) {
+        return;
+    }
+    if (c->synced && ofctrl_acked_seqno(c->ofctrl) >= c->put_seqno) {
+        if (portmap_may_have_changed(c)) {
+            isolation_update_portmap(c->isolation, &c->ctx.binding,
+                                     &c->ctx.nets, c->ctx.tunnel_ofport,
+                                     c->tdb.idl);
+        }
+        isolation_release_requests(c->isolation);
+    } else if (!c->synced) {
+        /* Answered from what there is: the worker says what it lacks. */
+        isolation_release_requests(c->isolation);
     }
 }
 

@@ -14,11 +14,14 @@
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "hash.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
+#include "stopwatch.h"
+#include "timeval.h"
 #include "util.h"
 #include "uuid.h"
 #include "vswitch-idl.h"
@@ -37,6 +40,14 @@ struct if_entry {
     uint16_t zone;              /* Its conntrack zone (if bound). */
     enum if_state state;        /* Where its marks stand. */
     uint64_t seqno;             /* Put that carried its flows. */
+
+    /* When its last installation went through each step (usec, monotonic;
+     * 0: not yet), for "vnic/show" and the stopwatches. */
+    long long int t_read;       /* The turn that read the change. */
+    long long int t_sent;       /* Its flows went to the switch. */
+    long long int t_acked;      /* The turn that read the switch's
+                                 * confirmation. */
+    long long int t_marked;     /* The Interface mark was committed. */
 };
 
 /* The number of states. */
@@ -48,7 +59,17 @@ struct if_status {
     struct ovs_list lists[N_IF_STATES];  /* Entries by state (IFS_UP's stays
                                           * empty): work is proportional to
                                           * the entries that can move. */
+    long long int turn_start;   /* When the current turn of the main loop
+                                 * began (usec, monotonic). */
+    struct if_entry **marked;   /* Entries marked in this turn, to stamp
+                                 * when the mark is committed. */
+    size_t n_marked, allocated_marked;  /* Their number, and room. */
 };
+
+/* The stopwatches of an installation (see if_status_note_commit()). */
+#define SW_TOTAL "vnic-install"
+#define SW_CONTROLLER "vnic-install-controller"
+#define SW_SWITCH "vnic-install-switch"
 
 /* Returns a new, empty set of marks. */
 struct if_status *
@@ -60,6 +81,12 @@ if_status_create(void)
     for (size_t i = 0; i < N_IF_STATES; i++) {
         ovs_list_init(&ifs->lists[i]);
     }
+    ifs->turn_start = time_usec();
+    ifs->marked = NULL;
+    ifs->n_marked = ifs->allocated_marked = 0;
+    stopwatch_create(SW_TOTAL, SW_US);
+    stopwatch_create(SW_CONTROLLER, SW_US);
+    stopwatch_create(SW_SWITCH, SW_US);
     return ifs;
 }
 
@@ -80,6 +107,7 @@ if_status_destroy(struct if_status *ifs)
             entry_free(e);
         }
         hmap_destroy(&ifs->entries);
+        free(ifs->marked);
         free(ifs);
     }
 }
@@ -139,6 +167,11 @@ if_status_flows_changed(struct if_status *ifs, const char *iface_id,
 {
     struct if_entry *e = get_entry(ifs, iface_id, iface);
 
+    /* A change on top of one still on its way is timed from the first. */
+    if (e->state != IFS_FLOWS_CHANGED && e->state != IFS_FLOWS_SENT) {
+        e->t_read = ifs->turn_start;
+        e->t_sent = e->t_acked = e->t_marked = 0;
+    }
     e->port = *port;
     e->zone = zone;
     e->seqno = 0;
@@ -161,6 +194,12 @@ if_status_gone(struct if_status *ifs, const char *iface_id)
     struct if_entry *e = find_entry(ifs, iface_id);
 
     if (e) {
+        for (size_t i = 0; i < ifs->n_marked; i++) {
+            if (ifs->marked[i] == e) {
+                ifs->marked[i] = ifs->marked[--ifs->n_marked];
+                break;
+            }
+        }
         set_state(ifs, e, IFS_UP);
         hmap_remove(&ifs->entries, &e->node);
         entry_free(e);
@@ -177,9 +216,11 @@ if_status_note_put(struct if_status *ifs, uint64_t seqno)
     if (!seqno) {
         return;
     }
+    long long int now = time_usec();
     LIST_FOR_EACH_POP (e, list_node, &ifs->lists[IFS_FLOWS_CHANGED]) {
         e->state = IFS_FLOWS_SENT;
         e->seqno = seqno;
+        e->t_sent = now;
         ovs_list_push_back(&ifs->lists[IFS_FLOWS_SENT], &e->list_node);
     }
 }
@@ -238,6 +279,7 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             set_state(ifs, e, IFS_FLOWS_CHANGED);
             continue;
         }
+        e->t_acked = ifs->turn_start;
         set_state(ifs, e, IFS_MARK_IFACE);
     }
 
@@ -256,6 +298,14 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             if (iface) {
                 mark_iface(iface, e->zone);
                 COVERAGE_INC(if_status_mark);
+                if (e->t_read && e->t_sent && e->t_acked) {
+                    if (ifs->n_marked >= ifs->allocated_marked) {
+                        ifs->marked = x2nrealloc(ifs->marked,
+                                                 &ifs->allocated_marked,
+                                                 sizeof *ifs->marked);
+                    }
+                    ifs->marked[ifs->n_marked++] = e;
+                }
             }
             set_state(ifs, e, IFS_MARK_PORT);
         }
@@ -272,6 +322,60 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             }
             set_state(ifs, e, IFS_UP);
         }
+    }
+}
+
+/* Notes that a turn of the main loop begins, at 'now' (usec, monotonic):
+ * what it reads and confirms is timed from there. */
+void
+if_status_start_turn(struct if_status *ifs, long long int now)
+{
+    ifs->turn_start = now;
+}
+
+/* Records one sample in stopwatch 'name': 'usec' microseconds. */
+static void
+stopwatch_sample(const char *name, long long int usec)
+{
+    stopwatch_start(name, 0);
+    stopwatch_stop(name, MAX(usec, 0));
+}
+
+/* Notes that the marks written in this turn were handed to the local
+ * OVSDB at 'now' (usec, monotonic): their vNICs' installations are timed,
+ * for "vnic/show" and the stopwatches "vnic-install" (change read to mark
+ * committed), "vnic-install-switch" (flows sent to confirmation read: the
+ * switch's share) and "vnic-install-controller" (the rest: the
+ * controller's own share). */
+void
+if_status_note_commit(struct if_status *ifs, long long int now)
+{
+    for (size_t i = 0; i < ifs->n_marked; i++) {
+        struct if_entry *e = ifs->marked[i];
+        e->t_marked = now;
+        long long int sw = e->t_acked - e->t_sent;
+        long long int total = now - e->t_read;
+        stopwatch_sample(SW_TOTAL, total);
+        stopwatch_sample(SW_SWITCH, sw);
+        stopwatch_sample(SW_CONTROLLER, total - sw);
+    }
+    ifs->n_marked = 0;
+}
+
+/* Describes in 's' how long the last installation of 'iface_id' took, or
+ * nothing if it is not over or was not timed. */
+void
+if_status_format_timing(const struct if_status *ifs, const char *iface_id,
+                        struct ds *s)
+{
+    const struct if_entry *e = find_entry(ifs, iface_id);
+
+    if (e && e->t_read && e->t_sent && e->t_acked && e->t_marked) {
+        long long int sw = e->t_acked - e->t_sent;
+        long long int total = e->t_marked - e->t_read;
+        ds_put_format(s, "install time: %.1f ms (controller %.1f ms, "
+                      "switch %.1f ms)\n", total / 1000.0,
+                      (total - sw) / 1000.0, sw / 1000.0);
     }
 }
 

@@ -26,7 +26,17 @@
  * bound.  A vNIC whose flows the switch refused (ofctrl.h) goes back to
  * IFS_FLOWS_CHANGED instead of being marked, until they are in place.
  * Each database gets its write as soon as it can take one; the Tenant DB
- * being away delays only Port.up. */
+ * being away delays only Port.up.
+ *
+ * Timing.  Each installation is timed from the turn of the main loop that
+ * read the change (the ofport of a new Interface, a Port's new policy) to
+ * the commit of its Interface mark, and split into the switch's share
+ * (flows sent to the turn that read their confirmation) and the
+ * controller's own (the rest: computing, sending, writing the mark, and
+ * waiting for a local OVSDB transaction still in flight).  "vnic/show"
+ * gives a vNIC's last; the stopwatches "vnic-install",
+ * "vnic-install-controller" and "vnic-install-switch" ("stopwatch/show")
+ * all of them. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,9 +79,13 @@ void if_status_unbound(struct if_status *, const char *iface_id,
                        const struct uuid *iface);
 void if_status_gone(struct if_status *, const char *iface_id);
 
+void if_status_start_turn(struct if_status *, long long int now);
 void if_status_note_put(struct if_status *, uint64_t seqno);
 void if_status_run(struct if_status *, const struct if_status_ctx *,
                    uint64_t acked_seqno);
+void if_status_note_commit(struct if_status *, long long int now);
+void if_status_format_timing(const struct if_status *, const char *iface_id,
+                             struct ds *);
 enum if_state if_status_get(const struct if_status *, const char *iface_id);
 bool if_status_is_installed(const struct if_status *, const char *iface_id);
 const char *if_state_name(enum if_state);

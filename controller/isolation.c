@@ -89,8 +89,10 @@ struct iso_status {
 
 /* A request of "isolation/verify". */
 struct iso_request {
-    struct ovs_list node;       /* In 'requests', the worker's 'waiting',
-                                 * then 'answers'. */
+    struct ovs_list node;       /* In 'held', 'requests', the worker's
+                                 * 'waiting', then 'answers'. */
+    bool portmap;               /* "isolation/portmap": answered by the
+                                 * main thread once the map is current. */
     long long int when;         /* When the worker took it (ms). */
     struct unixctl_conn *conn;  /* Whom to answer (main thread only). */
     char *file_name;            /* A dumped table's name, or NULL: live. */
@@ -127,6 +129,10 @@ struct isolation {
 
     /* Main thread only. */
     struct vfy_portmap *map;    /* The map last handed over (a copy). */
+    bool main_enabled;          /* 'enabled', as last set. */
+    struct ovs_list held;       /* Requests that wait for a current map:
+                                 * with background checks off, the map is
+                                 * built only when asked for. */
     uint64_t logged_seq;        /* 'leak_seq' last logged. */
     uint64_t counted_checks;    /* Background checks counted in coverage. */
     bool said_too_big;          /* The pause was logged. */
@@ -671,7 +677,8 @@ isolation_create(const struct trace *trace)
     ovs_mutex_init(&iso->mutex);
     ovs_list_init(&iso->requests);
     ovs_list_init(&iso->answers);
-    iso->enabled = true;
+    ovs_list_init(&iso->held);
+    iso->enabled = iso->main_enabled = true;
     isolation_register_commands(iso);
     iso->thread = ovs_thread_create("isolation", isolation_main, iso);
     return iso;
@@ -698,6 +705,10 @@ isolation_destroy(struct isolation *iso)
     xpthread_join(iso->thread, NULL);
 
     struct iso_request *rq;
+    LIST_FOR_EACH_POP (rq, node, &iso->held) {
+        unixctl_command_reply_error(rq->conn, "exiting");
+        iso_request_free(rq);
+    }
     LIST_FOR_EACH_POP (rq, node, &iso->requests) {
         unixctl_command_reply_error(rq->conn, "exiting");
         iso_request_free(rq);
@@ -736,6 +747,7 @@ isolation_set_bridge(struct isolation *iso, const char *bridge,
         iso->max_flows = max_flows;
     }
     ovs_mutex_unlock(&iso->mutex);
+    iso->main_enabled = enabled;
     if (changed) {
         seq_change(iso->to_worker);
     }
@@ -805,6 +817,54 @@ isolation_update_portmap(struct isolation *iso, const struct binding *binding,
     iso->new_map = vfy_portmap_clone(map);
     ovs_mutex_unlock(&iso->mutex);
     seq_change(iso->to_worker);
+}
+
+/* Returns true if the main loop should keep the port map current now:
+ * background checks are on, a request waits for it, or there is none. */
+bool
+isolation_wants_portmap(const struct isolation *iso)
+{
+    return iso->main_enabled || !ovs_list_is_empty(&iso->held) || !iso->map;
+}
+
+/* Replies to "isolation/portmap" 'conn' with the map. */
+static void
+reply_portmap(const struct isolation *iso, struct unixctl_conn *conn)
+{
+    if (!iso->map) {
+        unixctl_command_reply_error(conn, "no port map yet (the databases "
+                                    "are not read)");
+        return;
+    }
+    struct json *j = vfy_portmap_to_json(iso->map);
+    char *s = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
+    unixctl_command_reply(conn, s);
+    free(s);
+    json_destroy(j);
+}
+
+/* Lets the requests that waited for a current port map go on: the main
+ * loop calls it once the map is as current as it can be. */
+void
+isolation_release_requests(struct isolation *iso)
+{
+    struct iso_request *rq;
+    bool to_worker = false;
+
+    LIST_FOR_EACH_POP (rq, node, &iso->held) {
+        if (rq->portmap) {
+            reply_portmap(iso, rq->conn);
+            iso_request_free(rq);
+        } else {
+            ovs_mutex_lock(&iso->mutex);
+            ovs_list_push_back(&iso->requests, &rq->node);
+            ovs_mutex_unlock(&iso->mutex);
+            to_worker = true;
+        }
+    }
+    if (to_worker) {
+        seq_change(iso->to_worker);
+    }
 }
 
 /* Returns 'in' with every cookie token replaced by what the cookie stands
@@ -1014,6 +1074,13 @@ cmd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
         }
         rq->file_name = xstrdup(file);
     }
+    if (!file && !iso->main_enabled) {
+        /* The map is not kept without background checks: the main loop
+         * makes it current first. */
+        ovs_list_push_back(&iso->held, &rq->node);
+        poll_immediate_wake();
+        return;
+    }
     ovs_mutex_lock(&iso->mutex);
     ovs_list_push_back(&iso->requests, &rq->node);
     ovs_mutex_unlock(&iso->mutex);
@@ -1027,16 +1094,17 @@ cmd_portmap(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     struct isolation *iso = iso_;
 
-    if (!iso->map) {
-        unixctl_command_reply_error(conn, "no port map yet (the databases "
-                                    "are not read)");
-        return;
+    if (iso->main_enabled) {
+        reply_portmap(iso, conn);
+    } else {
+        /* Not kept current without background checks: see
+         * isolation_release_requests(). */
+        struct iso_request *rq = xzalloc(sizeof *rq);
+        rq->conn = conn;
+        rq->portmap = true;
+        ovs_list_push_back(&iso->held, &rq->node);
+        poll_immediate_wake();
     }
-    struct json *j = vfy_portmap_to_json(iso->map);
-    char *s = json_to_string(j, JSSF_PRETTY | JSSF_SORT);
-    unixctl_command_reply(conn, s);
-    free(s);
-    json_destroy(j);
 }
 
 /* "isolation/status": what the background verifier is doing. */

@@ -55,6 +55,8 @@ void isolation_update_portmap(struct isolation *, const struct binding *,
                               const struct local_nets *,
                               long long int tunnel_ofport,
                               struct ovsdb_idl *tdb);
+bool isolation_wants_portmap(const struct isolation *);
+void isolation_release_requests(struct isolation *);
 void isolation_run(struct isolation *);
 void isolation_wait(struct isolation *);
 void isolation_add_metrics(struct isolation *, struct metrics *);

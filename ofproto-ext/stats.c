@@ -241,6 +241,17 @@ answer_all(struct bh_stats *s, unsigned long long int seq)
     s->n_requests = n;
 }
 
+/* Returns how often 's' should read the switch now (ms, 0: not now): at
+ * once for a waiting "vnic/stats", never while the switch takes a whole
+ * table (the counters of a half-made table say nothing, and reading
+ * thousands of counters would slow the switch down), else at the
+ * configured interval. */
+static long long int
+sample_interval(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
+{
+    return s->n_requests ? 1 : ctx->busy ? 0 : ctx->interval;
+}
+
 /* Runs 's': reads the switch at its interval, counts what it read, and
  * writes the Tenant DB at its own interval. */
 void
@@ -260,7 +271,7 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
     if (ctx->bridge) {
         stats_collect_set_bridge(s->collect, ctx->bridge);
     }
-    stats_collect_run(s->collect, s->n_requests ? 1 : s->interval);
+    stats_collect_run(s->collect, sample_interval(s, ctx));
     unsigned long long int seq;
     if (stats_collect_take(s->collect, &flows, &n_flows, &ports, &n_ports,
                            &seq)) {
@@ -284,7 +295,7 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
 void
 bh_stats_wait(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
 {
-    stats_collect_wait(s->collect, s->n_requests ? 1 : ctx->interval);
+    stats_collect_wait(s->collect, sample_interval(s, ctx));
     if (s->n_requests) {
         poll_timer_wait_until(s->requests_deadline);
     }

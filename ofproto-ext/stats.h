@@ -28,6 +28,9 @@ struct ovsdb_idl_txn;
 struct bh_stats_ctx {
     const char *bridge;         /* The integration bridge, or NULL. */
     long long int interval;     /* Sampling interval, ms (0: off). */
+    bool busy;                  /* The switch is taking a whole table (a
+                                 * cold start or a resync): no sample is
+                                 * begun until it has it. */
     long long int db_interval;  /* Tenant DB writes, ms (0: off). */
     const struct binding *binding;  /* The bound vNICs. */
     const struct firewall *fw;  /* Names the rules. */
