@@ -525,6 +525,7 @@ update_tdb_monitor(struct controller *c)
         .iface_ids = &c->iface_ids,
         .iface_ids_gen = c->iface_ids_gen,
         .monitor_all = c->cfg.monitor_all,
+        .port_by_iface_id = c->port_by_iface_id,
         .tracked = true,
     };
     tdb_monitor_run(c->tdbm, &in);
@@ -923,6 +924,7 @@ main(int argc, char *argv[])
     c.ovs = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(ovs_remote, &ovsrec_idl_class, false, true));
     ovs_idl_register(c.ovs.idl);
+    chassis_index_ports(c.ovs.idl);
 
     c.tdb = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create_unconnected(&bhrec_idl_class, true));

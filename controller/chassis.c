@@ -186,10 +186,38 @@ chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
     return br;
 }
 
+/* The local OVSDB's Ports by name (see chassis_index_ports()), or NULL. */
+static struct ovsdb_idl_index *port_by_name;
+
+/* Indexes the Ports of 'ovs_idl' (which must monitor Port's 'name') by
+ * name, so that chassis_find_port() does not compare the name of every
+ * port of the bridge: it is called whenever the local OVSDB changed, a new
+ * vNIC's ofport included. */
+void
+chassis_index_ports(struct ovsdb_idl *ovs_idl)
+{
+    port_by_name = ovsdb_idl_index_create1(ovs_idl, &ovsrec_port_col_name);
+}
+
 /* Returns the Port named 'name' of bridge 'br', or NULL. */
 const struct ovsrec_port *
 chassis_find_port(const struct ovsrec_bridge *br, const char *name)
 {
+    if (port_by_name) {
+        struct ovsrec_port *key = ovsrec_port_index_init_row(port_by_name);
+        ovsrec_port_index_set_name(key, name);
+        const struct ovsrec_port *port = ovsrec_port_index_find(port_by_name,
+                                                                key);
+        ovsrec_port_index_destroy_row(key);
+        /* Port names are unique in the database, but the port must be
+         * this bridge's: a comparison of pointers per port. */
+        for (size_t i = 0; port && i < br->n_ports; i++) {
+            if (br->ports[i] == port) {
+                return port;
+            }
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < br->n_ports; i++) {
         if (!strcmp(br->ports[i]->name, name)) {
             return br->ports[i];

@@ -70,6 +70,7 @@ void chassis_config_clear(struct chassis_config *);
 const struct ovsrec_bridge *chassis_ensure_bridge(
     struct ovsdb_idl *, const struct chassis_config *,
     const struct ovsrec_open_vswitch *, struct ovsdb_idl_txn *);
+void chassis_index_ports(struct ovsdb_idl *ovs_idl);
 const struct ovsrec_port *chassis_find_port(const struct ovsrec_bridge *,
                                            const char *name);
 const struct ovsrec_interface *chassis_keep_flow_tunnel(

@@ -36,7 +36,7 @@
  * waiting for a local OVSDB transaction still in flight).  "vnic/show"
  * gives a vNIC's last; the stopwatches "vnic-install",
  * "vnic-install-controller" and "vnic-install-switch" ("stopwatch/show")
- * all of them. */
+ * one sample per commit of marks, its slowest vNIC's. */
 
 #include <stdbool.h>
 #include <stdint.h>

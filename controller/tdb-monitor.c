@@ -709,6 +709,74 @@ tracked_changes_matter(struct tdb_monitor *m)
     return false;
 }
 
+/* Returns true if every Port with iface-id 'id' that the IDL holds is
+ * counted already and on a local network: a vNIC plugged for it changes
+ * no condition but by its own iface-id clause. */
+static bool
+port_is_covered(const struct tdb_monitor *m, struct ovsdb_idl_index *index,
+                const char *id)
+{
+    struct bhrec_port *key = bhrec_port_index_init_row(index);
+    const struct bhrec_port *port;
+    bool covered = true;
+
+    bhrec_port_set_iface_id(key, id);
+    BHREC_PORT_FOR_EACH_EQUAL (port, key, index) {
+        const struct ovsdb_datum *net = bhrec_port_get_network(
+            port, OVSDB_TYPE_UUID);
+        if (!net || !net->n
+            || !uuidset_find(&m->local_nets, &net->keys[0].uuid)
+            || !find_counted_port(m, &port->header_.uuid)) {
+            covered = false;
+            break;
+        }
+    }
+    bhrec_port_index_destroy_row(key);
+    return covered;
+}
+
+/* Tries to take the local vNICs' new iface-ids 'iface_ids' without
+ * computing the conditions again: possible when iface-ids were only added
+ * and each one's Port, if the IDL holds it, is on a local network and
+ * counted already (the usual hypervisor hook: a VM plugged on a network
+ * that has others here).  Then only the Port condition grows, by their
+ * clauses.  Returns true if it did; false, changing nothing, otherwise. */
+static bool
+add_iface_ids(struct tdb_monitor *m, const struct tdb_monitor_input *in)
+{
+    struct tdbm_table_cond *t = &m->tables[TDBM_PORT];
+    struct svec added = SVEC_EMPTY_INITIALIZER;
+    const char *id;
+
+    if (!in->port_by_iface_id || !m->computed || m->monitor_all || t->all
+        || m->ifaces_changed || !t->text) {
+        return false;
+    }
+    SSET_FOR_EACH (id, in->iface_ids) {
+        if (!sset_contains(&m->iface_ids, id)) {
+            if (!port_is_covered(m, in->port_by_iface_id, id)) {
+                svec_destroy(&added);
+                return false;
+            }
+            svec_add(&added, id);
+        }
+    }
+    if (sset_count(in->iface_ids) != sset_count(&m->iface_ids) + added.n) {
+        /* Some went too: their networks may go. */
+        svec_destroy(&added);
+        return false;
+    }
+    for (size_t i = 0; i < added.n; i++) {
+        bhrec_port_add_clause_iface_id(&t->cond, OVSDB_F_EQ,
+                                       added.names[i]);
+        sset_add(&m->iface_ids, added.names[i]);
+    }
+    t->n_clauses += added.n;
+    m->port_kinds[PK_IFACE_ID] += added.n;
+    svec_destroy(&added);
+    return true;
+}
+
 /* Returns true if 'iface_ids' holds the same names as 'm''s. */
 static bool
 same_ifaces(const struct tdb_monitor *m, const struct sset *iface_ids)
@@ -742,6 +810,19 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         m->seen_seqno = idl_seqno;
         m->n_updates++;
     }
+    if (idl_seqno != m->idl_seqno && m->computed && in->tracked
+        && !tracked_changes_matter(m)) {
+        m->idl_seqno = idl_seqno;
+    }
+    bool sent = false;
+    if (inputs_changed && idl_seqno == m->idl_seqno
+        && nullable_string_is_equal(m->system_id, in->system_id)
+        && m->monitor_all == in->monitor_all && add_iface_ids(m, in)) {
+        COVERAGE_INC(tdb_monitor_cond_change);
+        m->n_changes++;
+        m->pending = sent = true;
+        inputs_changed = false;
+    }
     if (inputs_changed) {
         m->ifaces_changed = true;
         free(m->system_id);
@@ -751,11 +832,6 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         sset_clone(&m->iface_ids, in->iface_ids);
     }
     m->iface_ids_gen = in->iface_ids_gen;
-    if (idl_seqno != m->idl_seqno && m->computed && !inputs_changed
-        && in->tracked && !tracked_changes_matter(m)) {
-        m->idl_seqno = idl_seqno;
-    }
-    bool sent = false;
     if (inputs_changed || idl_seqno != m->idl_seqno || !m->computed) {
         struct tdbm_builder b[TDBM_N_TABLES];
         bool changed = false;

@@ -53,6 +53,11 @@ struct tdb_monitor_input {
                                  * that an unchanged set is not compared
                                  * at every turn; 0: compare it. */
     bool monitor_all;           /* Ask for every row of every table. */
+    struct ovsdb_idl_index *port_by_iface_id;  /* The Tenant DB's Ports by
+                                                * iface-id, or NULL: with
+                                                * it, a vNIC plugged on a
+                                                * network already here
+                                                * adds its clause alone. */
     bool tracked;               /* The IDL tracks every table's changes
                                  * (ovsdb_idl_track_add_all()): a Tenant
                                  * DB change that touches nothing the

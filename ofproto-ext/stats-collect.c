@@ -125,6 +125,14 @@ stats_collect_sample_now(struct stats_collect *sc)
     return sc->sent_seq + 1;
 }
 
+/* Makes the next sample wait 'interval' ms from now (it is not due while
+ * the switch is busy, and is then a whole interval away). */
+void
+stats_collect_postpone(struct stats_collect *sc, long long int interval)
+{
+    sc->next = time_msec() + interval;
+}
+
 /* Sends the two requests of one sample. */
 static void
 send_requests(struct stats_collect *sc)

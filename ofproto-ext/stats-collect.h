@@ -36,5 +36,6 @@ bool stats_collect_take(struct stats_collect *,
                         const struct stats_port **, size_t *n_ports,
                         unsigned long long int *seq);
 unsigned long long int stats_collect_sample_now(struct stats_collect *);
+void stats_collect_postpone(struct stats_collect *, long long int interval);
 
 #endif /* stats-collect.h */

@@ -244,8 +244,8 @@ answer_all(struct bh_stats *s, unsigned long long int seq)
 /* Returns how often 's' should read the switch now (ms, 0: not now): at
  * once for a waiting "vnic/stats", never while the switch takes a whole
  * table (the counters of a half-made table say nothing, and reading
- * thousands of counters would slow the switch down), else at the
- * configured interval. */
+ * thousands of counters would slow the switch down; the first sample is
+ * then an interval after it has it), else at the configured interval. */
 static long long int
 sample_interval(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
 {
@@ -270,6 +270,9 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
     }
     if (ctx->bridge) {
         stats_collect_set_bridge(s->collect, ctx->bridge);
+    }
+    if (ctx->busy) {
+        stats_collect_postpone(s->collect, ctx->interval);
     }
     stats_collect_run(s->collect, sample_interval(s, ctx));
     unsigned long long int seq;
