@@ -866,8 +866,9 @@ controller_run(struct controller *c)
                                      c->tdb.idl);
         }
         isolation_release_requests(c->isolation);
-    } else if (!c->synced) {
-        /* Answered from what there is: the worker says what it lacks. */
+    } else if (!c->synced || !ofctrl_is_connected(c->ofctrl)) {
+        /* Nothing to wait for: answered from what there is (the worker
+         * says what it lacks). */
         isolation_release_requests(c->isolation);
     }
 }
