@@ -199,28 +199,23 @@ chassis_index_ports(struct ovsdb_idl *ovs_idl)
     port_by_name = ovsdb_idl_index_create1(ovs_idl, &ovsrec_port_col_name);
 }
 
-/* Returns the Port named 'name' of bridge 'br', or NULL. */
+/* Returns the Port named 'name' of bridge 'br', or NULL.  The Ports must
+ * be indexed (chassis_index_ports()). */
 const struct ovsrec_port *
 chassis_find_port(const struct ovsrec_bridge *br, const char *name)
 {
-    if (port_by_name) {
-        struct ovsrec_port *key = ovsrec_port_index_init_row(port_by_name);
-        ovsrec_port_index_set_name(key, name);
-        const struct ovsrec_port *port = ovsrec_port_index_find(port_by_name,
-                                                                key);
-        ovsrec_port_index_destroy_row(key);
-        /* Port names are unique in the database, but the port must be
-         * this bridge's: a comparison of pointers per port. */
-        for (size_t i = 0; port && i < br->n_ports; i++) {
-            if (br->ports[i] == port) {
-                return port;
-            }
-        }
-        return NULL;
-    }
-    for (size_t i = 0; i < br->n_ports; i++) {
-        if (!strcmp(br->ports[i]->name, name)) {
-            return br->ports[i];
+    ovs_assert(port_by_name);
+
+    struct ovsrec_port *key = ovsrec_port_index_init_row(port_by_name);
+    ovsrec_port_index_set_name(key, name);
+    const struct ovsrec_port *port = ovsrec_port_index_find(port_by_name,
+                                                            key);
+    ovsrec_port_index_destroy_row(key);
+    /* Port names are unique in the database, but the port must be this
+     * bridge's: a comparison of pointers per port. */
+    for (size_t i = 0; port && i < br->n_ports; i++) {
+        if (br->ports[i] == port) {
+            return port;
         }
     }
     return NULL;

@@ -341,6 +341,16 @@ stopwatch_sample(const char *name, long long int usec)
     stopwatch_stop(name, MAX(usec, 0));
 }
 
+/* Stores in '*total' how long 'e''s last installation took until 'end'
+ * (usec), and in '*sw' the switch's share of it. */
+static void
+entry_timing(const struct if_entry *e, long long int end,
+             long long int *total, long long int *sw)
+{
+    *total = end - e->t_read;
+    *sw = e->t_acked - e->t_sent;
+}
+
 /* Notes that the marks written in this turn were handed to the local
  * OVSDB at 'now' (usec, monotonic): their vNICs' installations are timed,
  * for "vnic/show", and the slowest of them goes into the stopwatches
@@ -362,8 +372,8 @@ if_status_note_commit(struct if_status *ifs, long long int now)
         }
     }
     if (slowest) {
-        long long int sw = slowest->t_acked - slowest->t_sent;
-        long long int total = now - slowest->t_read;
+        long long int total, sw;
+        entry_timing(slowest, now, &total, &sw);
         stopwatch_sample(SW_TOTAL, total);
         stopwatch_sample(SW_SWITCH, sw);
         stopwatch_sample(SW_CONTROLLER, total - sw);
@@ -380,8 +390,8 @@ if_status_format_timing(const struct if_status *ifs, const char *iface_id,
     const struct if_entry *e = find_entry(ifs, iface_id);
 
     if (e && e->t_read && e->t_sent && e->t_acked && e->t_marked) {
-        long long int sw = e->t_acked - e->t_sent;
-        long long int total = e->t_marked - e->t_read;
+        long long int total, sw;
+        entry_timing(e, e->t_marked, &total, &sw);
         ds_put_format(s, "install time: %.1f ms (controller %.1f ms, "
                       "switch %.1f ms)\n", total / 1000.0,
                       (total - sw) / 1000.0, sw / 1000.0);

@@ -799,12 +799,13 @@ void
 tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
 {
     unsigned int idl_seqno = ovsdb_idl_get_seqno(m->idl);
-    bool inputs_changed = (!nullable_string_is_equal(m->system_id,
+    bool config_changed = (!nullable_string_is_equal(m->system_id,
                                                      in->system_id)
-                           || m->monitor_all != in->monitor_all
-                           || ((!in->iface_ids_gen
-                                || in->iface_ids_gen != m->iface_ids_gen)
-                               && !same_ifaces(m, in->iface_ids)));
+                           || m->monitor_all != in->monitor_all);
+    bool new_ifaces = ((!in->iface_ids_gen
+                        || in->iface_ids_gen != m->iface_ids_gen)
+                       && !same_ifaces(m, in->iface_ids));
+    bool inputs_changed = config_changed || new_ifaces;
 
     if (idl_seqno != m->seen_seqno) {
         m->seen_seqno = idl_seqno;
@@ -815,9 +816,8 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         m->idl_seqno = idl_seqno;
     }
     bool sent = false;
-    if (inputs_changed && idl_seqno == m->idl_seqno
-        && nullable_string_is_equal(m->system_id, in->system_id)
-        && m->monitor_all == in->monitor_all && add_iface_ids(m, in)) {
+    if (new_ifaces && !config_changed && idl_seqno == m->idl_seqno
+        && add_iface_ids(m, in)) {
         COVERAGE_INC(tdb_monitor_cond_change);
         m->n_changes++;
         m->pending = sent = true;
