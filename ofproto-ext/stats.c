@@ -241,15 +241,12 @@ answer_all(struct bh_stats *s, unsigned long long int seq)
     s->n_requests = n;
 }
 
-/* Returns how often 's' should read the switch now (ms, 0: not now): at
- * once for a waiting "vnic/stats", never while the switch takes a whole
- * table (the counters of a half-made table say nothing, and reading
- * thousands of counters would slow the switch down; the first sample is
- * then an interval after it has it), else at the configured interval. */
+/* Returns how often 's' should read the switch: at once for a waiting
+ * "vnic/stats", else at the configured interval (ms, 0: never). */
 static long long int
 sample_interval(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
 {
-    return s->n_requests ? 1 : ctx->busy ? 0 : ctx->interval;
+    return s->n_requests ? 1 : ctx->interval;
 }
 
 /* Runs 's': reads the switch at its interval, counts what it read, and
@@ -271,7 +268,11 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
     if (ctx->bridge) {
         stats_collect_set_bridge(s->collect, ctx->bridge);
     }
-    if (ctx->busy) {
+    if (ctx->busy && !s->n_requests) {
+        /* While the switch takes a whole table, no sample begins (the
+         * counters of a half-made table say nothing, and reading thousands
+         * of them would slow the switch down): the next is an interval
+         * after it has it.  A waiting "vnic/stats" still reads at once. */
         stats_collect_postpone(s->collect, ctx->interval);
     }
     stats_collect_run(s->collect, sample_interval(s, ctx));
