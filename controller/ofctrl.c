@@ -61,6 +61,16 @@ struct installed_flow {
     uint64_t cookie;            /* Its cookie. */
     void *wire;                 /* Its actions, encoded (see bh_flow). */
     size_t wire_len;            /* Length of 'wire' in bytes. */
+    unsigned int seen_check;    /* The last check whose dump showed it
+                                 * (see struct ofctrl's 'check'). */
+};
+
+/* What a flow was on the switch when a check's dump was requested, kept
+ * for a key the controller changed since (see struct ofctrl). */
+struct journal_entry {
+    struct installed_flow flow; /* 'flow.key.node' in 'journal'; its
+                                 * cookie and actions if 'present'. */
+    bool present;               /* The flow was installed then. */
 };
 
 /* A barrier sent after a bundle, whose reply confirms it. */
@@ -101,6 +111,7 @@ struct installed_meter {
     struct hmap_node node;      /* In 'meters', by id. */
     struct bh_meter m;          /* Its id and band. */
     bool seen;                  /* Still wanted, during a comparison. */
+    unsigned int seen_check;    /* The last check whose dump showed it. */
 };
 
 /* The flow installer (see ofctrl.h). */
@@ -147,6 +158,31 @@ struct ofctrl {
     uint64_t verify_seqno;      /* The put of the verification whose
                                  * barrier reply is awaited, or 0. */
     uint64_t n_repaired;        /* Flows they found wrong and repaired. */
+
+    /* A check: a verification while the installed copy is known, which
+     * lets puts go on while the switch's table is read.  The dump shows
+     * the switch as it was when its request went out (the switch handles
+     * one connection's messages in order), so each flow it shows is
+     * compared with the installed copy as it was then: the copy itself
+     * for keys no put changed since, the journal for the others.  What
+     * differs is repaired by the next put. */
+    bool checking;              /* Its dump is being read. */
+    unsigned int check;         /* Its number, stamped on what it saw. */
+    struct hmap journal;        /* struct journal_entry: the keys sent
+                                 * since the request, as they were. */
+    struct hmap touched_meters; /* struct installed_meter: ids of the
+                                 * meters sent since the request. */
+    struct hmap repair;         /* struct bh_flow_key: keys whose installed
+                                 * copy is now what the switch showed, to
+                                 * compare with the desired table. */
+    struct hmap force;          /* struct bh_flow_key: keys the switch
+                                 * showed unlike their journal, so whose
+                                 * state after the puts since is unknown:
+                                 * deleted and added again. */
+    bool meters_differ;         /* The dump's meters differed: the next put
+                                 * compares every meter. */
+    size_t n_check_differ;      /* Flows it found different so far. */
+    bool repair_pending;        /* Finished, its repair not yet sent. */
 };
 
 /* Returns a new flow installer, not connected yet. */
@@ -162,6 +198,10 @@ ofctrl_create(void)
     hmap_init(&c->sent);
     hmap_init(&c->refused);
     hmap_init(&c->meters);
+    hmap_init(&c->journal);
+    hmap_init(&c->touched_meters);
+    hmap_init(&c->repair);
+    hmap_init(&c->force);
     ovs_list_init(&c->barriers);
     return c;
 }
@@ -340,6 +380,8 @@ wanted(const struct ofctrl *c, const struct bh_flow *f)
            ? NULL : f;
 }
 
+static void check_clear(struct ofctrl *);
+
 /* Frees 'c'. */
 void
 ofctrl_destroy(struct ofctrl *c)
@@ -357,6 +399,11 @@ ofctrl_destroy(struct ofctrl *c)
         hmap_destroy(&c->refused);
         meters_clear(c);
         hmap_destroy(&c->meters);
+        check_clear(c);
+        hmap_destroy(&c->journal);
+        hmap_destroy(&c->touched_meters);
+        hmap_destroy(&c->repair);
+        hmap_destroy(&c->force);
         free(c->target);
         free(c);
     }
@@ -379,15 +426,215 @@ ofctrl_set_bridge(struct ofctrl *c, const char *bridge)
     }
 }
 
+/* Empties 'keys', a set of struct bh_flow_key, and keeps it usable. */
+static void
+keys_clear(struct hmap *keys)
+{
+    struct bh_flow_key *key;
+
+    HMAP_FOR_EACH_POP (key, node, keys) {
+        bh_flow_key_destroy(key);
+        free(key);
+    }
+}
+
+/* Adds a copy of 'key' to 'keys', a set of struct bh_flow_key, unless it is
+ * there already. */
+static void
+keys_add(struct hmap *keys, const struct bh_flow_key *key)
+{
+    uint32_t hash = bh_flow_key_hash(key);
+    struct bh_flow_key *k;
+
+    HMAP_FOR_EACH_WITH_HASH (k, node, hash, keys) {
+        if (bh_flow_key_equals(k, key)) {
+            return;
+        }
+    }
+    k = xmalloc(sizeof *k);
+    bh_flow_key_clone(k, key);
+    hmap_insert(keys, &k->node, hash);
+}
+
+/* Returns the journal entry of 'key' of the check under way, or NULL. */
+static struct journal_entry *
+journal_find(const struct ofctrl *c, const struct bh_flow_key *key)
+{
+    struct journal_entry *j;
+
+    HMAP_FOR_EACH_WITH_HASH (j, flow.key.node, bh_flow_key_hash(key),
+                             &c->journal) {
+        if (bh_flow_key_equals(&j->flow.key, key)) {
+            return j;
+        }
+    }
+    return NULL;
+}
+
+/* Before a put sends a change to 'key', whose installed copy is 'have'
+ * (NULL: none): while a check's dump is awaited, keeps what the switch held
+ * for 'key' at its request, if this is the first change since. */
+static void
+journal_note(struct ofctrl *c, const struct bh_flow_key *key,
+             const struct installed_flow *have)
+{
+    if (!c->checking || journal_find(c, key)) {
+        return;
+    }
+    struct journal_entry *j = xzalloc(sizeof *j);
+    bh_flow_key_clone(&j->flow.key, key);
+    if (have) {
+        j->present = true;
+        j->flow.cookie = have->cookie;
+        j->flow.wire = xmemdup(have->wire, have->wire_len);
+        j->flow.wire_len = have->wire_len;
+        j->flow.seen_check = have->seen_check;
+    }
+    hmap_insert(&c->journal, &j->flow.key.node, bh_flow_key_hash(key));
+}
+
+/* Returns true if 'id' is a meter that a put changed since the request of
+ * the check under way. */
+static bool
+meter_touched(const struct ofctrl *c, uint32_t id)
+{
+    const struct installed_meter *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(id, 0), &c->touched_meters) {
+        if (m->m.id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Forgets what a check kept of the puts since its request. */
+static void
+journal_clear(struct ofctrl *c)
+{
+    struct journal_entry *j;
+    struct installed_meter *m;
+
+    HMAP_FOR_EACH_POP (j, flow.key.node, &c->journal) {
+        bh_flow_key_destroy(&j->flow.key);
+        free(j->flow.wire);
+        free(j);
+    }
+    HMAP_FOR_EACH_POP (m, node, &c->touched_meters) {
+        free(m);
+    }
+}
+
+/* Forgets the check under way, or the repair it left, if any. */
+static void
+check_clear(struct ofctrl *c)
+{
+    journal_clear(c);
+    keys_clear(&c->repair);
+    keys_clear(&c->force);
+    c->checking = false;
+    c->repair_pending = false;
+    c->meters_differ = false;
+    c->n_check_differ = 0;
+}
+
 /* Forgets what the switch holds: the next put reads its table first and
- * then sends the whole difference. */
+ * then sends the whole difference.  A check under way gives way to that
+ * comparison, which does its job. */
 static void
 ofctrl_restart_sync(struct ofctrl *c)
 {
+    if (c->checking || c->repair_pending) {
+        c->verifying = true;
+        check_clear(c);
+    }
     c->need_full = true;
     c->dump = DUMP_NEEDED;
     installed_clear(c);
     meters_clear(c);
+}
+
+/* Returns true if 'a' and 'b' have the same cookie and actions. */
+static bool
+same_content(const struct installed_flow *a, const struct installed_flow *b)
+{
+    return (a->cookie == b->cookie && a->wire_len == b->wire_len
+            && !memcmp(a->wire, b->wire, a->wire_len));
+}
+
+/* Compares flow 'f' of a check's dump with what was installed at its
+ * request, and takes 'f'. */
+static void
+check_flow(struct ofctrl *c, struct installed_flow *f)
+{
+    struct journal_entry *j = journal_find(c, &f->key);
+
+    f->seen_check = c->check;
+    if (j) {
+        /* Changed since: if the switch did not hold what the change was
+         * computed from, what it holds now is unknown. */
+        j->flow.seen_check = c->check;
+        if (!j->present || !same_content(&j->flow, f)) {
+            c->n_check_differ++;
+            keys_add(&c->force, &f->key);
+        }
+        installed_free(f);
+        return;
+    }
+    struct installed_flow *have = flows_find(&c->installed, &f->key);
+    if (have && same_content(have, f)) {
+        have->seen_check = c->check;
+        installed_free(f);
+        return;
+    }
+    /* Added or changed behind the controller's back: the switch holds
+     * 'f', and the next put compares it with the desired table. */
+    c->n_check_differ++;
+    if (have) {
+        hmap_remove(&c->installed, &have->key.node);
+        installed_free(have);
+    }
+    hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+    keys_add(&c->repair, &f->key);
+}
+
+/* Ends a check whose dump was read whole: what was installed at its request
+ * and the dump did not show is missing on the switch. */
+static void
+check_finish(struct ofctrl *c)
+{
+    struct installed_flow *f;
+    struct journal_entry *j;
+    struct installed_meter *m;
+
+    HMAP_FOR_EACH_SAFE (f, key.node, &c->installed) {
+        if (f->seen_check != c->check && !journal_find(c, &f->key)) {
+            c->n_check_differ++;
+            keys_add(&c->repair, &f->key);
+            hmap_remove(&c->installed, &f->key.node);
+            installed_free(f);
+        }
+    }
+    HMAP_FOR_EACH (j, flow.key.node, &c->journal) {
+        if (j->present && j->flow.seen_check != c->check) {
+            c->n_check_differ++;
+            keys_add(&c->force, &j->flow.key);
+        }
+    }
+    HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
+        if (m->seen_check != c->check && !meter_touched(c, m->m.id)) {
+            c->meters_differ = true;
+            hmap_remove(&c->meters, &m->node);
+            free(m);
+        }
+    }
+    journal_clear(c);
+    c->checking = false;
+    if (c->n_check_differ || c->meters_differ) {
+        c->repair_pending = true;
+    } else {
+        c->n_verified++;
+    }
 }
 
 /* Notes that one part of reading the switch (its flows, its meters) is
@@ -401,6 +648,9 @@ dump_part_done(struct ofctrl *c)
     if (c->verifying) {
         c->n_differ = count_differences(c);
         expected_clear(c);
+    }
+    if (c->checking) {
+        check_finish(c);
     }
     c->dump = DUMP_DONE;
     c->n_dumps++;
@@ -438,7 +688,8 @@ ofctrl_decode_flow_stats(const struct ofp_header *oh,
     return !ofpmp_more(oh);
 }
 
-/* Adds flow 'fs' of a dump to 'c_->installed' (an ofctrl_flow_stats_cb). */
+/* Adds flow 'fs' of a dump to 'c_->installed', or, during a check,
+ * compares it with what was installed (an ofctrl_flow_stats_cb). */
 static void
 add_installed(const struct ofputil_flow_stats *fs, void *c_)
 {
@@ -451,10 +702,15 @@ add_installed(const struct ofputil_flow_stats *fs, void *c_)
     f->cookie = ntohll(fs->cookie);
     bh_ofpacts_to_wire(fs->ofpacts, fs->ofpacts_len, &f->wire,
                        &f->wire_len);
-    hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+    if (c->checking) {
+        check_flow(c, f);
+    } else {
+        hmap_insert(&c->installed, &f->key.node, bh_flow_key_hash(&f->key));
+    }
 }
 
-/* Adds the flows of the flow stats reply 'oh' to 'c->installed'. */
+/* Adds the flows of the flow stats reply 'oh' to 'c->installed' (see
+ * add_installed()). */
 static void
 ofctrl_recv_dump(struct ofctrl *c, const struct ofp_header *oh)
 {
@@ -485,8 +741,22 @@ ofctrl_recv_meter_dump(struct ofctrl *c, const struct ofp_header *oh)
             bm.rate = mc.bands[0].rate;
             bm.burst = mc.bands[0].burst_size;
         }
-        if (!meter_find(c, bm.id)) {
-            meter_insert(c, &bm);
+        struct installed_meter *m = meter_find(c, bm.id);
+        if (!c->checking) {
+            if (!m) {
+                meter_insert(c, &bm);
+            }
+        } else if (!meter_touched(c, bm.id)) {
+            /* A check: the switch's meter replaces the installed copy if
+             * they differ, and the next put compares every meter. */
+            if (!m) {
+                m = meter_insert(c, &bm);
+                c->meters_differ = true;
+            } else if (m->m.rate != bm.rate || m->m.burst != bm.burst) {
+                m->m = bm;
+                c->meters_differ = true;
+            }
+            m->seen_check = c->check;
         }
     }
     ofpbuf_uninit(&bands);
@@ -724,12 +994,17 @@ ofctrl_run(struct ofctrl *c)
     if (rconn_get_connection_seqno(c->rconn) != c->conn_seqno) {
         /* A new connection: the switch's table is unknown. */
         c->conn_seqno = rconn_get_connection_seqno(c->rconn);
+        bool checking = c->checking || c->repair_pending;
         ofctrl_restart_sync(c);
         c->verifying = false;
         c->stale_checked = false;
         expected_clear(c);
         barriers_clear(c);
         sent_clear(c, UINT64_MAX);
+        if (checking) {
+            /* The new connection's comparison does its job. */
+            c->n_verified++;
+        }
         if (c->verify_seqno) {
             /* Its answer is lost; the new connection's comparison does
              * its job. */
@@ -786,7 +1061,27 @@ ofctrl_set_verify_interval(struct ofctrl *c, long long int interval_ms)
 void
 ofctrl_verify_now(struct ofctrl *c)
 {
-    /* Withheld flows are tried again. */
+    c->next_verify = time_msec() + c->verify_interval;
+    if (c->checking || c->repair_pending) {
+        /* A check under way counts as this verification. */
+        return;
+    }
+    if (!c->need_full && c->dump == DUMP_DONE && hmap_is_empty(&c->refused)
+        && rconn_is_connected(c->rconn)) {
+        /* A check: puts go on while the switch's table is read. */
+        COVERAGE_INC(ofctrl_verify);
+        c->check++;
+        c->checking = true;
+        ofctrl_send_dump(c);
+        if (c->dump != DUMP_WAITING) {
+            /* Not sent: the connection is going down, and the next one
+             * compares everything anyway. */
+            c->checking = false;
+        }
+        return;
+    }
+    /* Withheld flows are tried again: the whole table is read again and
+     * compared whole, and puts wait for that. */
     refused_clear(c);
     if (!c->need_full) {
         COVERAGE_INC(ofctrl_verify);
@@ -796,7 +1091,6 @@ ofctrl_verify_now(struct ofctrl *c)
     }
     /* A comparison already pending counts as this verification. */
     c->verifying = true;
-    c->next_verify = time_msec() + c->verify_interval;
 }
 
 /* Returns the number of verifications finished so far. */
@@ -912,6 +1206,7 @@ sync_key(struct ofctrl *c, struct ovs_list *msgs,
             VLOG_DBG("%s: %s", have ? "changed" : "missing", ds_cstr(&s));
             ds_destroy(&s);
         }
+        journal_note(c, key, have);
         if (have && have->cookie == want->cookie) {
             bundle_flow_mod(c, msgs, OFPFC_MODIFY_STRICT, key, want->cookie,
                             want->ofpacts, want->ofpacts_len);
@@ -941,6 +1236,7 @@ sync_key(struct ofctrl *c, struct ovs_list *msgs,
                      ds_cstr(&s));
             ds_destroy(&s);
         }
+        journal_note(c, key, have);
         bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key, have->cookie,
                         NULL, 0);
         COVERAGE_INC(ofctrl_flow_del);
@@ -973,6 +1269,12 @@ meter_mod(struct ofctrl *c, struct ovs_list *msgs, uint16_t command,
     };
     struct ofpbuf *msg = ofputil_encode_meter_mod(OFCTRL_VERSION, &mm);
     struct sent_mod *s = xzalloc(sizeof *s);
+
+    if (c->checking && !meter_touched(c, m->id)) {
+        struct installed_meter *t = xzalloc(sizeof *t);
+        t->m.id = m->id;
+        hmap_insert(&c->touched_meters, &t->node, hash_int(m->id, 0));
+    }
 
     s->xid = ((struct ofp_header *) msg->data)->xid;
     s->meter_id = m->id;
@@ -1052,6 +1354,41 @@ sync_meters(struct ofctrl *c, struct flow_table *desired, bool full,
     flow_table_meter_changes_destroy(&ids);
 }
 
+/* Adds to 'msgs' the repair of what the last check found: the flows whose
+ * installed copy it set to the switch's are compared with 'desired'; those
+ * in an unknown state are deleted and, if wanted, added again.  Returns
+ * the number of foreign flows (a cookie not of Bulkhead's) it deletes. */
+static size_t
+sync_repairs(struct ofctrl *c, struct ovs_list *msgs,
+             const struct flow_table *desired)
+{
+    struct bh_flow_key *key;
+    size_t n_foreign = 0;
+
+    HMAP_FOR_EACH (key, node, &c->force) {
+        struct installed_flow *have = flows_find(&c->installed, key);
+        bundle_flow_mod(c, msgs, OFPFC_DELETE_STRICT, key, 0, NULL, 0);
+        COVERAGE_INC(ofctrl_flow_del);
+        if (have) {
+            hmap_remove(&c->installed, &have->key.node);
+            installed_free(have);
+        }
+        sync_key(c, msgs, key, wanted(c, flow_table_find(desired, key)));
+    }
+    HMAP_FOR_EACH (key, node, &c->repair) {
+        const struct bh_flow *want = wanted(c, flow_table_find(desired,
+                                                               key));
+        struct installed_flow *have = flows_find(&c->installed, key);
+        if (!want && have && !pipeline_cookie_is_ours(have->cookie)) {
+            n_foreign++;
+        }
+        sync_key(c, msgs, key, want);
+    }
+    keys_clear(&c->force);
+    keys_clear(&c->repair);
+    return n_foreign;
+}
+
 /* Adds to 'msgs' what makes the switch hold exactly 'desired', comparing
  * every flow: the deletion of every installed flow not desired (flows that
  * someone else added included), and every desired flow missing or
@@ -1102,8 +1439,12 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     flow_table_take_changes(desired, &changed);
 
     c->bundle_id++;
-    if (full || flow_table_meters_changed(desired)) {
-        sync_meters(c, desired, full, &meters_before, &meters_after);
+    /* The repair of a finished check goes with this put. */
+    bool repair = !full && c->repair_pending;
+    if (full || (repair && c->meters_differ)
+        || flow_table_meters_changed(desired)) {
+        sync_meters(c, desired, full || repair, &meters_before,
+                    &meters_after);
     }
     if (full) {
         /* Compare everything with what the switch holds. */
@@ -1152,13 +1493,40 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
                 sync_key(c, &msgs, key, flow_table_find(desired, key));
             }
         }
+        if (repair) {
+            size_t n_foreign = sync_repairs(c, &msgs, desired);
+            size_t n = c->n_check_differ;
+            if (n) {
+                VLOG_WARN("the switch's flow table differed from what was "
+                          "installed in %"PRIuSIZE" flows: repairing them",
+                          n);
+                COVERAGE_ADD(ofctrl_repair, n);
+                c->n_repaired += n;
+            }
+            if (n_foreign) {
+                VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not "
+                          "add (foreign cookie)", n_foreign);
+                c->n_foreign += n_foreign;
+            }
+            c->n_check_differ = 0;
+            c->meters_differ = false;
+            c->repair_pending = false;
+        }
     }
     bh_flow_keys_destroy(&changed);
 
     if (ovs_list_is_empty(&msgs) && ovs_list_is_empty(&meters_before)
         && ovs_list_is_empty(&meters_after) && !full && c->put_seqno) {
         /* Nothing to change: the last put stands for this one too. */
+        if (repair) {
+            /* The puts since the check made the repair. */
+            c->n_verified++;
+        }
         return c->put_seqno;
+    }
+    if (repair) {
+        /* Finished once the switch answered it. */
+        c->verify_seqno = c->put_seqno + 1;
     }
 
     struct ofpbuf *msg;

@@ -39,7 +39,16 @@
  * "recompute" command too) the switch's table is read again and compared
  * whole, and what someone changed behind the controller's back (a flow
  * deleted or modified by hand, a flow added) is repaired in one bundle,
- * logged and counted ("flows repaired" in connection-status).
+ * logged and counted ("flows repaired" in connection-status).  Puts go on
+ * while the table is read (a "check"): the switch answers a dump with its
+ * table as of the request, after what was sent before it and before what
+ * follows, so each dumped flow is compared with the installed copy as it
+ * was at the request (a journal keeps the old state of each key a put has
+ * changed since), and the next put repairs what differs.  A key whose
+ * change since was computed from a state the switch did not hold is
+ * deleted and added again.  Only while flows are withheld does a
+ * verification read the table the way a reconnection does, holding puts
+ * back until it is read.
  *
  * A flow the switch refuses (an error naming one flow_mod of a bundle: a
  * full table, an action it cannot take) is never left in its old state:
