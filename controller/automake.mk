@@ -64,4 +64,5 @@ controller_bulkhead_controller_LDADD = \
 	schema/libbulkhead-idl.a \
 	$(JANSSON_LIBS) \
 	$(LIBEVENT_LIBS) \
-	$(OVS_LIBS)
+	$(OVS_LIBS) \
+	$(JEMALLOC_LIBS)

@@ -55,6 +55,10 @@ COVERAGE_DEFINE(ofctrl_meter_mod);
 /* The OpenFlow version spoken to the switch. */
 #define OFCTRL_VERSION OFP15_VERSION
 
+/* How long one turn of the main loop spends reading the switch's messages,
+ * at most (but for the first), in microseconds. */
+#define OFCTRL_RECV_BUDGET_US 2000
+
 /* A flow the switch holds (as far as we know). */
 struct installed_flow {
     struct bh_flow_key key;     /* Identity; 'key.node' in 'installed'. */
@@ -1020,7 +1024,15 @@ ofctrl_run(struct ofctrl *c)
     if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED) {
         ofctrl_send_dump(c);
     }
+    /* A read of the whole table comes as many large replies: at most
+     * OFCTRL_RECV_BUDGET_US of them per turn, so that the rest of the main
+     * loop (a vNIC to install) does not wait for all of them. */
+    long long int deadline = time_usec() + OFCTRL_RECV_BUDGET_US;
     for (int i = 0; i < 50; i++) {
+        if (i && time_usec() >= deadline) {
+            poll_immediate_wake();
+            break;
+        }
         struct ofpbuf *msg = rconn_recv(c->rconn);
         if (!msg) {
             break;

@@ -42,6 +42,10 @@ COVERAGE_DEFINE(stats_sample);
  * (recv_flows()). */
 #define STATS_OF_VERSION OFP13_VERSION
 
+/* How long one turn of the main loop spends reading a sample's replies, at
+ * most (but for the first), in microseconds. */
+#define STATS_RECV_BUDGET_US 2000
+
 /* The cookie and mask of the flows asked for: kinds VNIC (1) and
  * VNIC_RULE (5) differ in bit 58 only. */
 #define STATS_COOKIE ((uint64_t) PL_COOKIE_VNIC << 56)
@@ -293,7 +297,15 @@ stats_collect_run(struct stats_collect *sc, long long int interval)
         sc->waiting = false;
         sc->next = 0;
     }
+    /* A sample comes as many large replies: at most
+     * STATS_RECV_BUDGET_US of them per turn, so that the rest of the main
+     * loop (a vNIC to install) does not wait for all of them. */
+    long long int deadline = time_usec() + STATS_RECV_BUDGET_US;
     for (int i = 0; i < 50; i++) {
+        if (i && time_usec() >= deadline) {
+            poll_immediate_wake();
+            break;
+        }
         struct ofpbuf *msg = rconn_recv(sc->rconn);
         if (!msg) {
             break;
