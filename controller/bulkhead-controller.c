@@ -838,6 +838,7 @@ controller_run(struct controller *c)
         .bridge = c->synced ? br->name : NULL,
         .interval = c->cfg.stats_interval,
         .busy = ofctrl_acked_seqno(c->ofctrl) < c->full_put_seqno,
+        .hold = if_status_marking(c->ctx.ifs),
         .db_interval = c->cfg.stats_db_interval,
         .binding = &c->ctx.binding,
         .fw = &c->ctx.fw,

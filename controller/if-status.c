@@ -381,6 +381,14 @@ if_status_note_commit(struct if_status *ifs, long long int now)
     ifs->n_marked = 0;
 }
 
+/* Returns true if the last if_status_run() marked vNICs installed whose
+ * marks the caller has not committed yet (if_status_note_commit()). */
+bool
+if_status_marking(const struct if_status *ifs)
+{
+    return ifs->n_marked > 0;
+}
+
 /* Describes in 's' how long the last installation of 'iface_id' took, or
  * nothing if it is not over or was not timed. */
 void

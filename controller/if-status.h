@@ -84,6 +84,7 @@ void if_status_note_put(struct if_status *, uint64_t seqno);
 void if_status_run(struct if_status *, const struct if_status_ctx *,
                    uint64_t acked_seqno);
 void if_status_note_commit(struct if_status *, long long int now);
+bool if_status_marking(const struct if_status *);
 void if_status_format_timing(const struct if_status *, const char *iface_id,
                              struct ds *);
 enum if_state if_status_get(const struct if_status *, const char *iface_id);

@@ -277,8 +277,11 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
     }
     stats_collect_run(s->collect, sample_interval(s, ctx));
     unsigned long long int seq;
-    if (stats_collect_take(s->collect, &flows, &n_flows, &ports, &n_ports,
-                           &seq)) {
+    /* Counting a sample is O(vNICs): not in a turn that finishes a vNIC's
+     * installation (the next turn counts it). */
+    if (!ctx->hold
+        && stats_collect_take(s->collect, &flows, &n_flows, &ports, &n_ports,
+                              &seq)) {
         take_sample(s, ctx, flows, n_flows, ports, n_ports);
         answer_all(s, seq);
     }
@@ -288,7 +291,7 @@ bh_stats_run(struct bh_stats *s, const struct bh_stats_ctx *ctx)
     }
 
     long long int now = time_msec();
-    if (ctx->db_interval && ctx->tdb_txn && s->table.gen
+    if (!ctx->hold && ctx->db_interval && ctx->tdb_txn && s->table.gen
         && now >= s->next_db) {
         s->next_db = now + ctx->db_interval;
         write_db(s, ctx);

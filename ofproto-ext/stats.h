@@ -31,6 +31,9 @@ struct bh_stats_ctx {
     bool busy;                  /* The switch is taking a whole table (a
                                  * cold start or a resync): no sample is
                                  * begun until it has it. */
+    bool hold;                  /* This turn commits installed marks: a
+                                 * sample read meanwhile is counted, and the
+                                 * Tenant DB written, in the next one. */
     long long int db_interval;  /* Tenant DB writes, ms (0: off). */
     const struct binding *binding;  /* The bound vNICs. */
     const struct firewall *fw;  /* Names the rules. */
