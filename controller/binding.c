@@ -306,11 +306,15 @@ check_mtu(struct vnic *v, const struct bhrec_port *port,
     v->net_mtu = net_mtu;
     v->iface_mtu = iface_mtu;
     if (net_mtu && iface_mtu > net_mtu) {
+        /* Rate-limited: a host whose hypervisor leaves every tap at 1500
+         * would otherwise log one line per vNIC at every start.  Every
+         * vNIC's is counted, and shown by vnic/show. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
         COVERAGE_INC(binding_mtu_too_large);
-        VLOG_WARN("%s: interface %s has MTU %"PRId64", larger than the MTU "
-                  "of network %s, %"PRId64": frames over %"PRId64" bytes "
-                  "are lost", v->iface_id, iface->name, iface_mtu,
-                  net->name, net_mtu, net_mtu);
+        VLOG_WARN_RL(&rl, "%s: interface %s has MTU %"PRId64", larger "
+                     "than the MTU of network %s, %"PRId64": frames over "
+                     "%"PRId64" bytes are lost", v->iface_id, iface->name,
+                     iface_mtu, net->name, net_mtu, net_mtu);
     }
 }
 
