@@ -1366,6 +1366,31 @@ sync_meters(struct ofctrl *c, struct flow_table *desired, bool full,
     flow_table_meter_changes_destroy(&ids);
 }
 
+/* Logs and counts 'n' flows that Bulkhead did not add, about to be
+ * deleted. */
+static void
+note_foreign(struct ofctrl *c, size_t n)
+{
+    if (n) {
+        VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not add "
+                  "(foreign cookie)", n);
+        c->n_foreign += n;
+    }
+}
+
+/* Logs and counts 'n' flows that a verification found different on the
+ * switch from what was installed, about to be repaired. */
+static void
+note_repaired(struct ofctrl *c, size_t n)
+{
+    if (n) {
+        VLOG_WARN("the switch's flow table differed from what was "
+                  "installed in %"PRIuSIZE" flows: repairing them", n);
+        COVERAGE_ADD(ofctrl_repair, n);
+        c->n_repaired += n;
+    }
+}
+
 /* Adds to 'msgs' the repair of what the last check found: the flows whose
  * installed copy it set to the switch's are compared with 'desired'; those
  * in an unknown state are deleted and, if wanted, added again.  Returns
@@ -1424,11 +1449,7 @@ sync_all(struct ofctrl *c, struct ovs_list *msgs,
     FLOW_TABLE_FOR_EACH (f, desired) {
         sync_key(c, msgs, &f->key, wanted(c, f));
     }
-    if (n_foreign) {
-        VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not add "
-                  "(foreign cookie)", n_foreign);
-        c->n_foreign += n_foreign;
-    }
+    note_foreign(c, n_foreign);
 }
 
 /* Brings the switch to 'desired' (see ofctrl.h) and returns the sequence
@@ -1466,15 +1487,8 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
         if (c->verifying) {
             /* What the dump showed different from what was installed is
              * repaired by this put along with the changes it carries. */
-            size_t repaired = c->n_differ;
+            note_repaired(c, c->n_differ);
             c->n_differ = 0;
-            if (repaired) {
-                VLOG_WARN("the switch's flow table differed from what was "
-                          "installed in %"PRIuSIZE" flows: repairing them",
-                          repaired);
-                COVERAGE_ADD(ofctrl_repair, repaired);
-                c->n_repaired += repaired;
-            }
             c->verifying = false;
             /* Finished once the switch answered it (an error it raises
              * comes before the barrier reply). */
@@ -1506,20 +1520,8 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
             }
         }
         if (repair) {
-            size_t n_foreign = sync_repairs(c, &msgs, desired);
-            size_t n = c->n_check_differ;
-            if (n) {
-                VLOG_WARN("the switch's flow table differed from what was "
-                          "installed in %"PRIuSIZE" flows: repairing them",
-                          n);
-                COVERAGE_ADD(ofctrl_repair, n);
-                c->n_repaired += n;
-            }
-            if (n_foreign) {
-                VLOG_WARN("removing %"PRIuSIZE" flows that Bulkhead did not "
-                          "add (foreign cookie)", n_foreign);
-                c->n_foreign += n_foreign;
-            }
+            note_foreign(c, sync_repairs(c, &msgs, desired));
+            note_repaired(c, c->n_check_differ);
             c->n_check_differ = 0;
             c->meters_differ = false;
             c->repair_pending = false;
