@@ -783,6 +783,10 @@ controller_run(struct controller *c)
         note_ovs_changes(&c->ctx, c->ovs.idl);
         mirror_read_tunnels(&c->ctx.mirror, br, c->ovs.idl,
                             c->ctx.mirror_tnls);
+        /* The next put compares the whole table anyway: no need to
+         * record what changes. */
+        flow_table_set_untracked(engine_flows(&c->engine),
+                                 ofctrl_needs_full(c->ofctrl));
         engine_run(&c->engine, &c->ctx, c->tracked);
         mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {

@@ -214,6 +214,9 @@ note_meter_changed(struct flow_table *ft, uint32_t id)
 {
     struct meter_change *mc;
 
+    if (ft->untracked) {
+        return;
+    }
     HMAP_FOR_EACH_WITH_HASH (mc, node, hash_int(id, 0), &ft->changed_meters) {
         if (mc->id == id) {
             return;
@@ -248,12 +251,27 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->changed);
     hmap_init(&ft->meters);
     hmap_init(&ft->changed_meters);
+    ft->untracked = false;
+}
+
+/* Stops ('untracked') or resumes recording which keys and meters change.
+ * While the next installation compares the whole table with the switch's
+ * anyway (a cold start, a reconnection), recording tens of thousands of
+ * changed keys is work for nothing. */
+void
+flow_table_set_untracked(struct flow_table *ft, bool untracked)
+{
+    ft->untracked = untracked;
 }
 
 /* Records that the result for 'key' changed. */
 static void
 note_changed(struct flow_table *ft, const struct bh_flow_key *key)
 {
+    if (ft->untracked) {
+        return;
+    }
+
     uint32_t hash = bh_flow_key_hash(key);
     struct bh_flow_key *k;
 

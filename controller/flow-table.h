@@ -111,9 +111,12 @@ struct flow_table {
     struct hmap meters;         /* Owners with a meter, by meter id. */
     struct hmap changed_meters; /* Ids of those meters (see
                                  * flow_table_take_meter_changes()). */
+    bool untracked;             /* 'changed' and 'changed_meters' are not
+                                 * kept (flow_table_set_untracked()). */
 };
 
 void flow_table_init(struct flow_table *);
+void flow_table_set_untracked(struct flow_table *, bool untracked);
 void flow_table_destroy(struct flow_table *);
 void flow_table_clear(struct flow_table *);
 

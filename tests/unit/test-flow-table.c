@@ -82,6 +82,15 @@ START_TEST(test_same_flow_written_two_ways)
     ck_assert_uint_eq(flow_table_count(&ft), 0);
     ck_assert_uint_eq(take_changes(&ft), 1);
 
+    /* Untracked (the next installation compares everything), a change is
+     * not recorded; tracked again, it is. */
+    flow_table_set_untracked(&ft, true);
+    flow_table_add(&ft, "a", 10, 100, 1, "in_port=6", "drop");
+    ck_assert_uint_eq(take_changes(&ft), 0);
+    flow_table_set_untracked(&ft, false);
+    flow_table_clear_owner(&ft, "a");
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
     /* Another priority or table is another flow. */
     flow_table_add(&ft, "a", 10, 100, 1, "in_port=5", "drop");
     flow_table_add(&ft, "a", 10, 101, 1, "in_port=5", "drop");
