@@ -35,6 +35,7 @@
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "byte-order.h"
+#include "lib/of-recv.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -54,10 +55,6 @@ COVERAGE_DEFINE(ofctrl_meter_mod);
 
 /* The OpenFlow version spoken to the switch. */
 #define OFCTRL_VERSION OFP15_VERSION
-
-/* How long one turn of the main loop spends reading the switch's messages,
- * at most (but for the first), in microseconds. */
-#define OFCTRL_RECV_BUDGET_US 2000
 
 /* A flow the switch holds (as far as we know). */
 struct installed_flow {
@@ -852,10 +849,11 @@ ofctrl_recv_error(struct ofctrl *c, const struct ofp_header *oh)
     }
 }
 
-/* Handles one message 'msg' from the switch. */
+/* Handles one message 'oh' from the switch to 'c_' (a bh_recv_cb). */
 static void
-ofctrl_recv(struct ofctrl *c, const struct ofp_header *oh)
+ofctrl_recv(void *c_, const struct ofp_header *oh)
 {
+    struct ofctrl *c = c_;
     enum ofptype type;
 
     if (ofptype_decode(&type, oh)) {
@@ -1024,22 +1022,9 @@ ofctrl_run(struct ofctrl *c)
     if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED) {
         ofctrl_send_dump(c);
     }
-    /* A read of the whole table comes as many large replies: at most
-     * OFCTRL_RECV_BUDGET_US of them per turn, so that the rest of the main
-     * loop (a vNIC to install) does not wait for all of them. */
-    long long int deadline = time_usec() + OFCTRL_RECV_BUDGET_US;
-    for (int i = 0; i < 50; i++) {
-        if (i && time_usec() >= deadline) {
-            poll_immediate_wake();
-            break;
-        }
-        struct ofpbuf *msg = rconn_recv(c->rconn);
-        if (!msg) {
-            break;
-        }
-        ofctrl_recv(c, msg->data);
-        ofpbuf_delete(msg);
-    }
+    /* A read of the whole table comes as many large replies: a turn's
+     * worth of them at a time. */
+    bh_rconn_recv_turn(c->rconn, ofctrl_recv, c);
 }
 
 /* Arranges for the poll loop to wake up when 'c' has work. */

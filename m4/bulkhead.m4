@@ -57,7 +57,8 @@ AC_DEFUN([BULKHEAD_ENABLE_SANITIZERS], [
 # The controller allocates with jemalloc (Debian's libjemalloc-dev) when it
 # is there: at a cold start of 4,000 vNICs, glibc's malloc spends a quarter
 # of the controller's CPU in its own bookkeeping, a share that grows with
-# the heap (Documentation/performance.md, "The allocator").
+# the heap (Documentation/performance.md, "Checks that hold nothing back, and
+# the allocator").
 # --without-jemalloc keeps glibc's; --with-jemalloc fails without it.
 # Sanitizer builds never use it: AddressSanitizer brings its own allocator.
 # Must follow BULKHEAD_ENABLE_SANITIZERS.

@@ -13,6 +13,7 @@
 #include "coverage.h"
 #include "dirs.h"
 #include "hash.h"
+#include "lib/of-recv.h"
 #include "openflow/openflow-1.1.h"
 #include "netdev.h"
 #include "ofproto-ext/vnic-stats.h"
@@ -41,10 +42,6 @@ COVERAGE_DEFINE(stats_sample);
  * that a reply is read without decoding any match or action
  * (recv_flows()). */
 #define STATS_OF_VERSION OFP13_VERSION
-
-/* How long one turn of the main loop spends reading a sample's replies, at
- * most (but for the first), in microseconds. */
-#define STATS_RECV_BUDGET_US 2000
 
 /* The cookie and mask of the flows asked for: kinds VNIC (1) and
  * VNIC_RULE (5) differ in bit 58 only. */
@@ -246,10 +243,11 @@ recv_ports(struct stats_collect *sc, const struct ofp_header *oh)
     }
 }
 
-/* Handles message 'oh' from the switch. */
+/* Handles message 'oh' from the switch to 'sc_' (a bh_recv_cb). */
 static void
-recv_msg(struct stats_collect *sc, const struct ofp_header *oh)
+recv_msg(void *sc_, const struct ofp_header *oh)
 {
+    struct stats_collect *sc = sc_;
     enum ofptype type;
 
     if (ofptype_decode(&type, oh)) {
@@ -297,22 +295,9 @@ stats_collect_run(struct stats_collect *sc, long long int interval)
         sc->waiting = false;
         sc->next = 0;
     }
-    /* A sample comes as many large replies: at most
-     * STATS_RECV_BUDGET_US of them per turn, so that the rest of the main
-     * loop (a vNIC to install) does not wait for all of them. */
-    long long int deadline = time_usec() + STATS_RECV_BUDGET_US;
-    for (int i = 0; i < 50; i++) {
-        if (i && time_usec() >= deadline) {
-            poll_immediate_wake();
-            break;
-        }
-        struct ofpbuf *msg = rconn_recv(sc->rconn);
-        if (!msg) {
-            break;
-        }
-        recv_msg(sc, msg->data);
-        ofpbuf_delete(msg);
-    }
+    /* A sample comes as many large replies: a turn's worth of them at a
+     * time. */
+    bh_rconn_recv_turn(sc->rconn, recv_msg, sc);
     long long int now = time_msec();
     if (interval > 0 && rconn_is_connected(sc->rconn) && !sc->waiting
         && !sc->ready && now >= sc->next) {
