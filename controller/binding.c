@@ -240,6 +240,9 @@ binding_clear_tracked(struct binding *b)
         free(c->iface_id);
         free(c);
     }
+    /* A cold start grew it to a bucket per vNIC: every node that reads the
+     * changes would otherwise scan them all for the next run's one. */
+    hmap_shrink(&b->changes);
 }
 
 /* Returns the Tenant DB Port with 'iface_id', or NULL. */
@@ -503,7 +506,13 @@ vnic_decide(struct binding *b, const struct binding_input *in,
     bool clash = false;
 
     if (state == VNIC_BOUND) {
-        port = find_port(in->port_by_iface_id, v->iface_id);
+        /* The Port its rows were read with, found by its uuid: iface-ids
+         * are unique in the Tenant DB, and a hash lookup costs less than
+         * the index's (a cold start decides on every vNIC). */
+        port = bhrec_port_get_for_uuid(in->tdb_idl, &v->row_port);
+        if (!port || strcmp(port->iface_id, v->iface_id)) {
+            port = find_port(in->port_by_iface_id, v->iface_id);
+        }
         if (!port) {
             /* Cannot happen: its rows were read in this run. */
             state = VNIC_UNKNOWN;
@@ -999,6 +1008,7 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
     }
     /* Claims that could not be written before. */
     struct hmapx_node *node;
+    hmap_shrink(&b->claim_retry.map);   /* See binding_clear_tracked(). */
     HMAPX_FOR_EACH (node, &b->claim_retry) {
         hmapx_add(&dirty, node->data);
     }

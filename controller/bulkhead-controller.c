@@ -804,6 +804,8 @@ controller_run(struct controller *c)
                 ofctrl_flush_zone(c->ofctrl, node->data);
             }
             simap_clear(&c->ctx.zones.flush);
+            hmap_shrink(&c->ctx.zones.flush.map);   /* Grown by a cold
+                                                     * start. */
         }
         ct_limits_run(c->ctx.limits, br->datapath_type,
                       ofctrl_connection_seqno(c->ofctrl),

@@ -231,4 +231,5 @@ mac_owners_take_touched(struct mac_owners *mo, struct hmapx *touched)
         hmapx_add(touched, node->data);
     }
     hmapx_clear(&mo->touched);
+    hmap_shrink(&mo->touched.map);  /* Grown by a cold start. */
 }
