@@ -252,6 +252,9 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->meters);
     hmap_init(&ft->changed_meters);
     ft->untracked = false;
+    ft->last_actions = NULL;
+    ft->last_ofpacts = NULL;
+    ft->last_ofpacts_len = 0;
 }
 
 /* Stops ('untracked') or resumes recording which keys and meters change.
@@ -343,6 +346,8 @@ flow_table_destroy(struct flow_table *ft)
         free(mc);
     }
     hmap_destroy(&ft->changed_meters);
+    free(ft->last_actions);
+    free(ft->last_ofpacts);
 }
 
 /* Returns the flow of 'ft' with 'key', or NULL. */
@@ -486,8 +491,8 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
  * actions ('ofpacts', which the caller initialized).  Returns false, with a
  * log line, if it does not parse. */
 static bool
-parse_flow(const char *key_text, const char *actions, struct bh_flow_key *key,
-           struct ofpbuf *ofpacts)
+parse_flow__(const char *key_text, const char *actions,
+             struct bh_flow_key *key, struct ofpbuf *ofpacts)
 {
     char *text = xasprintf("%s,actions=%s", key_text, actions);
     struct ofputil_flow_mod fm;
@@ -518,6 +523,73 @@ parse_flow(const char *key_text, const char *actions, struct bh_flow_key *key,
     }
     free(text);
     return ok;
+}
+
+/* Parses KEY_TEXT into a normalized key, for actions 'ofpacts' parsed
+ * before (for another match): they are checked against this match, as a
+ * parse of the whole flow would check them.  Returns false, and logs
+ * nothing, if the key does not parse or the actions do not fit it. */
+static bool
+parse_key_for_actions(const char *key_text, struct ofpact *ofpacts,
+                      size_t ofpacts_len, struct bh_flow_key *key)
+{
+    char *text = xasprintf("%s,actions=drop", key_text);
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
+
+    free(text);
+    if (error) {
+        free(error);
+        return false;
+    }
+
+    struct match match;
+    minimatch_expand(&fm.match, &match);
+    struct ofpact_check_params cp = {
+        .match = &match,
+        .max_ports = OFPP_MAX,
+        .table_id = fm.table_id,
+        .n_tables = 255,
+    };
+    bool ok = (!ofpacts_check(ofpacts, ofpacts_len, &cp)
+               && (usable & cp.usable_protocols)
+               && normalize_match(&match));
+    if (ok) {
+        key->table_id = fm.table_id;
+        key->priority = fm.priority;
+        minimatch_init(&key->match, &match);
+    }
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    return ok;
+}
+
+/* Parses the flow "KEY_TEXT,actions=ACTIONS" of 'ft' into a normalized key
+ * and actions ('ofpacts', which the caller initialized).  The actions of
+ * the last flow that parsed are kept, parsed: a vNIC's port security flows,
+ * for instance, share theirs, and parsing them is most of the work.
+ * Returns false, with a log line, if the flow does not parse. */
+static bool
+parse_flow(struct flow_table *ft, const char *key_text, const char *actions,
+           struct bh_flow_key *key, struct ofpbuf *ofpacts)
+{
+    if (ft->last_actions && !strcmp(actions, ft->last_actions)
+        && parse_key_for_actions(key_text, ft->last_ofpacts,
+                                 ft->last_ofpacts_len, key)) {
+        ofpbuf_clear(ofpacts);
+        ofpbuf_put(ofpacts, ft->last_ofpacts, ft->last_ofpacts_len);
+        return true;
+    }
+    if (!parse_flow__(key_text, actions, key, ofpacts)) {
+        return false;
+    }
+    free(ft->last_actions);
+    free(ft->last_ofpacts);
+    ft->last_actions = xstrdup(actions);
+    ft->last_ofpacts = xmemdup(ofpacts->data, ofpacts->size);
+    ft->last_ofpacts_len = ofpacts->size;
+    return true;
 }
 
 /* Parses 'match' (ovs-ofctl syntax, "" for all), with 'table' and
@@ -573,7 +645,7 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
     struct ofpbuf ofpacts;
 
     ofpbuf_init(&ofpacts, 64);
-    if (!parse_flow(key_text, actions, &key, &ofpacts)) {
+    if (!parse_flow(ft, key_text, actions, &key, &ofpacts)) {
         ft->n_errors++;
         ofpbuf_uninit(&ofpacts);
         free(key_text);

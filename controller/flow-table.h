@@ -113,6 +113,11 @@ struct flow_table {
                                  * flow_table_take_meter_changes()). */
     bool untracked;             /* 'changed' and 'changed_meters' are not
                                  * kept (flow_table_set_untracked()). */
+    char *last_actions;         /* The actions text of the last flow that
+                                 * parsed, or NULL... */
+    struct ofpact *last_ofpacts;    /* ...and them, normalized: consecutive
+                                     * flows often share actions. */
+    size_t last_ofpacts_len;    /* Length of 'last_ofpacts' in bytes. */
 };
 
 void flow_table_init(struct flow_table *);

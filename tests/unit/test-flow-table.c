@@ -216,6 +216,45 @@ START_TEST(test_bad_flow_is_refused)
 }
 END_TEST
 
+/* Actions reused from the flow before (parsed once) are still checked
+ * against each flow's own match, and give what a parse of their own
+ * would. */
+START_TEST(test_reused_actions_are_checked_per_flow)
+{
+    const char *to_ip = "set_field:10.0.0.9->ip_dst,goto_table:20";
+    struct flow_table ft, alone;
+
+    flow_table_init(&ft);
+    flow_table_init(&alone);
+    ck_assert(flow_table_add(&ft, "a", 10, 100, 1, "in_port=1,ip", to_ip));
+    /* ARP has no IPv4 destination to set: refused, as it would be alone. */
+    ck_assert(!flow_table_add(&ft, "a", 10, 100, 1, "in_port=2,arp", to_ip));
+    ck_assert(!flow_table_add(&alone, "a", 10, 100, 1, "in_port=2,arp",
+                              to_ip));
+    /* Nor may a goto_table go backwards from a later table. */
+    ck_assert(!flow_table_add(&ft, "a", 30, 100, 1, "in_port=3,ip", to_ip));
+    ck_assert(flow_table_add(&ft, "a", 10, 100, 1, "in_port=4,ip", to_ip));
+    ck_assert(flow_table_add(&alone, "a", 10, 100, 1, "in_port=4,ip",
+                             to_ip));
+    ck_assert_uint_eq(flow_table_count(&ft), 2);
+    ck_assert_uint_eq(ft.n_errors, 2);
+
+    /* The reused actions are those a parse of their own gives. */
+    struct bh_flow_key key;
+    ck_assert_ptr_null(bh_flow_key_from_string(10, 100, "in_port=4,ip",
+                                               &key));
+    const struct bh_flow *a = flow_table_find(&ft, &key);
+    const struct bh_flow *b = flow_table_find(&alone, &key);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(a->wire_len, b->wire_len);
+    ck_assert(!memcmp(a->wire, b->wire, a->wire_len));
+    bh_flow_key_destroy(&key);
+    flow_table_destroy(&ft);
+    flow_table_destroy(&alone);
+}
+END_TEST
+
 START_TEST(test_owner_prefix_and_format)
 {
     struct flow_table ft;
@@ -361,6 +400,7 @@ flow_table_suite(void)
     tcase_add_test(tc, test_conjunctions_merge_and_shrink);
     tcase_add_test(tc, test_readding_the_same_flow_changes_nothing);
     tcase_add_test(tc, test_bad_flow_is_refused);
+    tcase_add_test(tc, test_reused_actions_are_checked_per_flow);
     tcase_add_test(tc, test_owner_prefix_and_format);
     tcase_add_test(tc, test_key_from_string_finds_the_flow);
     tcase_add_test(tc, test_meter_changes_are_tracked);
