@@ -11,6 +11,7 @@
 #include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -53,6 +54,7 @@ engine_run(struct engine *e, struct engine_ctx *ctx, bool tracked)
     e->n_runs++;
     for (size_t i = 0; i < e->n_nodes; i++) {
         const struct engine_node *node = &e->nodes[i];
+        long long int start = time_usec();
         bool handled = !force;
 
         for (size_t j = 0; handled && j < node->n_handlers; j++) {
@@ -72,6 +74,9 @@ engine_run(struct engine *e, struct engine_ctx *ctx, bool tracked)
             }
             node->recompute(ctx);
         }
+        long long int spent = time_usec() - start;
+        e->stats[i].total_us += spent;
+        e->stats[i].max_us = MAX(e->stats[i].max_us, spent);
     }
     for (size_t i = 0; i < e->n_nodes; i++) {
         if (e->nodes[i].clear_tracked) {
@@ -95,16 +100,18 @@ engine_flows(struct engine *e)
     return &e->flows;
 }
 
-/* Appends one line per node to 's': how often it coped with its changes
- * and how often it recomputed. */
+/* Appends one line per node to 's': how often it coped with its changes,
+ * how often it recomputed, and the time it took. */
 void
 engine_format_stats(const struct engine *e, struct ds *s)
 {
     ds_put_format(s, "runs: %"PRIu64"\n", e->n_runs);
     for (size_t i = 0; i < e->n_nodes; i++) {
-        ds_put_format(s, "%s: handled %"PRIu64", recomputed %"PRIu64"\n",
-                      e->nodes[i].name, e->stats[i].n_handled,
-                      e->stats[i].n_recomputed);
+        const struct engine_stats *st = &e->stats[i];
+        ds_put_format(s, "%s: handled %"PRIu64", recomputed %"PRIu64
+                      "; %.1f ms in all, longest run %.2f ms\n",
+                      e->nodes[i].name, st->n_handled, st->n_recomputed,
+                      st->total_us / 1000.0, st->max_us / 1000.0);
     }
 }
 

@@ -59,6 +59,8 @@ struct engine_node {
 struct engine_stats {
     uint64_t n_handled;         /* Runs in which every handler coped. */
     uint64_t n_recomputed;      /* Runs in which the node recomputed. */
+    long long int total_us;     /* Time spent in the node, all runs. */
+    long long int max_us;       /* The longest of its runs. */
 };
 
 /* The engine. */
