@@ -33,6 +33,10 @@ struct local_net {
     int64_t segment;            /* VLAN ID or VNI. */
     struct simap members;       /* iface-id -> ofport of bound vNICs. */
     bool dirty;                 /* Flooding flows need recomputing. */
+    struct pl_flood_buckets flood;  /* The members by flood bucket, as the
+                                     * flows have them... */
+    int64_t flood_uplink;       /* ...with this uplink ofport; 'flood.n' is
+                                 * 0 while the flows are not there. */
 };
 
 /* Initializes 'ln' with no networks. */
@@ -49,7 +53,58 @@ static void
 net_free(struct local_net *n)
 {
     simap_destroy(&n->members);
+    if (n->flood.n) {
+        pipeline_flood_buckets_destroy(&n->flood);
+    }
     free(n);
+}
+
+/* Removes every flow of network 'n' from 'flows'. */
+static void
+clear_net_flows(struct local_net *n, struct flow_table *flows)
+{
+    char *owner = pipeline_network_owner(n->key);
+    flow_table_clear_owner(flows, owner);
+    free(owner);
+    for (size_t b = 0; b < n->flood.n; b++) {
+        owner = pipeline_flood_bucket_owner(n->key, b);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+    }
+    if (n->flood.n) {
+        pipeline_flood_buckets_destroy(&n->flood);
+        n->flood.n = 0;
+    }
+}
+
+/* Brings the flows of network 'n', whose flows are 'old' (with as many
+ * buckets as 'new'), to 'new': only the buckets whose members changed get
+ * their flow again, and the network's own flows only if a bucket became
+ * empty or stopped being so.  Returns false if the network's own flows
+ * must be written again anyway. */
+static bool
+update_buckets(const struct local_net *n, const struct pl_flood_buckets *old,
+               const struct pl_flood_buckets *new, struct flow_table *flows)
+{
+    if (new->n == 1) {
+        return false;   /* The members are in the network's own flow. */
+    }
+    for (size_t b = 0; b < new->n; b++) {
+        bool was = old->start[b] < old->start[b + 1];
+        bool is = new->start[b] < new->start[b + 1];
+        if (was != is) {
+            return false;
+        }
+    }
+    for (size_t b = 0; b < new->n; b++) {
+        if (!pipeline_flood_bucket_equals(old, new, b)) {
+            char *owner = pipeline_flood_bucket_owner(n->key, b);
+            flow_table_clear_owner(flows, owner);
+            free(owner);
+            pipeline_add_flood_bucket(flows, n->key, new, b);
+        }
+    }
+    return true;
 }
 
 /* Forgets every network of 'ln' (not their flows). */
@@ -167,10 +222,8 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
         COVERAGE_INC(local_nets_net_flows);
         n->dirty = false;
 
-        char *owner = pipeline_network_owner(n->key);
-        flow_table_clear_owner(flows, owner);
-        free(owner);
         if (simap_is_empty(&n->members)) {
+            clear_net_flows(n, flows);
             hmap_remove(&ln->nets, &n->node);
             net_free(n);
             continue;
@@ -185,6 +238,22 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
             members[i] = sorted[i]->data;
         }
         free(sorted);
+
+        /* A vNIC that comes or goes changes one bucket: only its flow is
+         * written again (a large network's flooding is most of a hook's
+         * work otherwise). */
+        struct pl_flood_buckets fb;
+        pipeline_flood_buckets_init(&fb, members, n_members);
+        if (n->flood.n == fb.n && n->flood_uplink == ln->uplink_ofport
+            && update_buckets(n, &n->flood, &fb, flows)) {
+            pipeline_flood_buckets_destroy(&n->flood);
+            n->flood = fb;
+            free(members);
+            continue;
+        }
+        clear_net_flows(n, flows);
+        n->flood = fb;
+        n->flood_uplink = ln->uplink_ofport;
 
         struct pl_network pn = {
             .key = n->key,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "controller/flow-table.h"
 #include "controller/fw-rules.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "util.h"
@@ -784,6 +785,124 @@ pipeline_add_tunnel_output(struct flow_table *ft, const char *owner,
     free(actions);
 }
 
+/* Returns the flood bucket, among 'n_buckets' (a power of two), of the
+ * vNIC at 'ofport'. */
+static size_t
+flood_bucket_of(int64_t ofport, size_t n_buckets)
+{
+    return hash_uint64(ofport) & (n_buckets - 1);
+}
+
+/* Groups 'members' ('n_members' ofports, sorted) into the buckets of 'b'
+ * (see PL_FLOOD_BUCKET): one bucket for up to PL_FLOOD_BUCKET members,
+ * otherwise the smallest power of two of buckets that holds no more than
+ * PL_FLOOD_BUCKET per bucket on average and PL_FLOOD_CHUNK in any. */
+void
+pipeline_flood_buckets_init(struct pl_flood_buckets *b,
+                            const int64_t *members, size_t n_members)
+{
+    size_t n = 1;
+    if (n_members > PL_FLOOD_BUCKET) {
+        for (n = 2; n * PL_FLOOD_BUCKET < n_members
+                    && n < PL_FLOOD_MAX_BUCKETS; n *= 2) {
+            continue;
+        }
+    }
+    size_t *start;
+    for (;;) {
+        start = xcalloc(n + 1, sizeof *start);
+        for (size_t i = 0; i < n_members; i++) {
+            start[flood_bucket_of(members[i], n) + 1]++;
+        }
+        size_t max = 0;
+        for (size_t i = 1; i <= n; i++) {
+            max = MAX(max, start[i]);
+        }
+        if (max <= PL_FLOOD_CHUNK || n >= PL_FLOOD_MAX_BUCKETS) {
+            break;
+        }
+        free(start);
+        n *= 2;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        start[i] += start[i - 1];
+    }
+
+    /* Stable: each bucket keeps the members' order. */
+    size_t *next = xmemdup(start, n * sizeof *start);
+    b->n = n;
+    b->start = start;
+    b->ofports = xmalloc(MAX(n_members, 1) * sizeof *b->ofports);
+    for (size_t i = 0; i < n_members; i++) {
+        b->ofports[next[flood_bucket_of(members[i], n)]++] = members[i];
+    }
+    free(next);
+}
+
+/* Frees what 'b' holds. */
+void
+pipeline_flood_buckets_destroy(struct pl_flood_buckets *b)
+{
+    free(b->ofports);
+    free(b->start);
+}
+
+/* Returns true if bucket 'bucket' holds the same members in 'a' and 'b',
+ * which have the same number of buckets. */
+bool
+pipeline_flood_bucket_equals(const struct pl_flood_buckets *a,
+                             const struct pl_flood_buckets *b, size_t bucket)
+{
+    size_t n = a->start[bucket + 1] - a->start[bucket];
+
+    return (n == b->start[bucket + 1] - b->start[bucket]
+            && !memcmp(&a->ofports[a->start[bucket]],
+                       &b->ofports[b->start[bucket]],
+                       n * sizeof *a->ofports));
+}
+
+/* Returns the owner name of the FLOOD flow of bucket 'bucket' of network
+ * 'net_key' (the caller frees it). */
+char *
+pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket)
+{
+    return xasprintf("net:%#"PRIx32"/%"PRIuSIZE, net_key, bucket);
+}
+
+/* Appends to 'actions' a copy, to table INGRESS_PORT, per member of bucket
+ * 'bucket' of 'b'. */
+static void
+put_flood_clones(struct ds *actions, const struct pl_flood_buckets *b,
+                 size_t bucket)
+{
+    for (size_t i = b->start[bucket]; i < b->start[bucket + 1]; i++) {
+        ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
+                      "resubmit(,%d))", actions->length ? "," : "",
+                      b->ofports[i], PL_T_INGRESS_PORT);
+    }
+}
+
+/* Adds the FLOOD flow of bucket 'bucket' (which has members) of 'b', the
+ * flood buckets of network 'net_key' (which has more than one), owned by
+ * pipeline_flood_bucket_owner(). */
+void
+pipeline_add_flood_bucket(struct flow_table *ft, uint32_t net_key,
+                          const struct pl_flood_buckets *b, size_t bucket)
+{
+    char *owner = pipeline_flood_bucket_owner(net_key, bucket);
+    char *match = xasprintf("metadata=%#"PRIx32",reg5=%"PRIuSIZE, net_key,
+                            bucket + 1);
+    struct ds actions = DS_EMPTY_INITIALIZER;
+
+    put_flood_clones(&actions, b, bucket);
+    flow_table_add(ft, owner, PL_T_FLOOD, 100,
+                   pipeline_cookie(PL_COOKIE_NETWORK, net_key), match,
+                   ds_cstr(&actions));
+    ds_destroy(&actions);
+    free(match);
+    free(owner);
+}
+
 /* Adds the flows of network 'net': flooding of broadcast and multicast to
  * its local vNICs (each through its own ingress firewall) and, for a VLAN
  * network with an uplink, the uplink's classification, output and unknown
@@ -799,40 +918,36 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
 
     /* Flooding: a clone per member, so that each copy goes through its
      * destination's ingress firewall on its own.  OpenFlow never outputs
-     * a packet to the port it came in on.  The members, then the uplink,
-     * PL_FLOOD_CHUNK per flow: one flow's actions are
-     * limited to 64 kB, so a long list goes on in FLOOD flows chained
-     * through reg5 (the next chunk's number). */
-    size_t n_out = net->n_members + (uplink ? 1 : 0);
-    for (size_t i = 0, chunk = 0; i < n_out; chunk++) {
-        ds_clear(&actions);
-        for (size_t j = 0; j < PL_FLOOD_CHUNK && i < n_out; j++, i++) {
-            int64_t ofport = (i < net->n_members ? net->members[i]
-                              : net->uplink_ofport);
-            ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
-                          "resubmit(,%d))", j ? "," : "", ofport,
-                          PL_T_INGRESS_PORT);
+     * a packet to the port it came in on.  The members (directly, or a
+     * copy per bucket; see PL_FLOOD_BUCKET), then the uplink, then the
+     * other chassis of a VXLAN network. */
+    struct pl_flood_buckets buckets;
+    pipeline_flood_buckets_init(&buckets, net->members, net->n_members);
+    for (size_t b = 0; b < buckets.n; b++) {
+        if (buckets.n == 1) {
+            put_flood_clones(&actions, &buckets, b);
+        } else if (buckets.start[b] < buckets.start[b + 1]) {
+            ds_put_format(&actions, "%sclone(set_field:%"PRIuSIZE"->reg5,"
+                          "resubmit(,%d))", actions.length ? "," : "", b + 1,
+                          PL_T_FLOOD);
+            pipeline_add_flood_bucket(ft, net->key, &buckets, b);
         }
-        if (i < n_out) {
-            ds_put_format(&actions, ",set_field:%"PRIuSIZE"->reg5,"
-                          "resubmit(,%d)", chunk + 1, PL_T_FLOOD);
-        } else if (net->type == POLICY_NET_VXLAN) {
-            /* Then the other chassis of the network, if any. */
-            ds_put_format(&actions, ",resubmit(,%d)", PL_T_TUNNEL_FLOOD);
-        }
-        if (!chunk) {
-            match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
-                              "01:00:00:00:00:00", net->key);
-            flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
-                           ds_cstr(&actions));
-        } else {
-            match = xasprintf("metadata=%#"PRIx32",reg5=%"PRIuSIZE,
-                              net->key, chunk);
-            flow_table_add(ft, owner, PL_T_FLOOD, 100, cookie, match,
-                           ds_cstr(&actions));
-        }
-        free(match);
     }
+    if (uplink) {
+        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
+                      "resubmit(,%d))", actions.length ? "," : "",
+                      net->uplink_ofport, PL_T_INGRESS_PORT);
+    }
+    if (net->type == POLICY_NET_VXLAN) {
+        ds_put_format(&actions, "%sresubmit(,%d)", actions.length ? "," : "",
+                      PL_T_TUNNEL_FLOOD);
+    }
+    match = xasprintf("metadata=%#"PRIx32",dl_dst=01:00:00:00:00:00/"
+                      "01:00:00:00:00:00", net->key);
+    flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
+                   actions.length ? ds_cstr(&actions) : "drop");
+    free(match);
+    pipeline_flood_buckets_destroy(&buckets);
 
     if (uplink) {
         /* Tagged frames from the uplink join the network untagged. */

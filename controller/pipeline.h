@@ -39,8 +39,8 @@
  *                       broadcast and multicast flooded to the network's
  *                       local vNICs and its uplink; unknown unicast to the
  *                       uplink only; nothing crosses networks.
- *   35  FLOOD           the rest of a long flood list, PL_FLOOD_CHUNK
- *                       outputs per flow, chained by reg5.
+ *   35  FLOOD           a large network's flood buckets (reg5 = bucket
+ *                       + 1): a copy per vNIC of the bucket.
  *   36  TUNNEL_FLOOD    a VXLAN network's broadcast and multicast, one copy
  *                       per other chassis that hosts vNICs of it; never
  *                       for frames that came from a tunnel.
@@ -57,7 +57,7 @@
  *   63  MIRROR_INGRESS  the same for what a vNIC receives, at its ingress
  *                       verdict (or table INGRESS_PORT).
  *
- * Registers: metadata = network key, reg5 = the next flood chunk, reg6 =
+ * Registers: metadata = network key, reg5 = flood bucket + 1, reg6 =
  * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
  * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
  * the sender's and receiver's classes, reg11 the rules' direction, reg12
@@ -125,9 +125,18 @@ enum pipeline_cookie_kind {
     PL_COOKIE_PIPELINE = 15,
 };
 
-/* Flood outputs per flow: one flow's actions are limited to 64 kB (about
- * 1,170 clones), so longer lists go on in FLOOD flows. */
+/* Flooding.  A network with up to PL_FLOOD_BUCKET local vNICs floods from
+ * one flow of table L2_LOOKUP, a copy per vNIC.  A larger one spreads its
+ * vNICs over a power of two of buckets, by a hash of their ofports, about
+ * PL_FLOOD_BUCKET per bucket: the L2_LOOKUP flow makes one copy per
+ * bucket, which a FLOOD flow of the bucket (reg5 = bucket + 1) makes into
+ * a copy per vNIC of it.  A vNIC that comes or goes changes one bucket's
+ * flow, whatever the size of the network.  No flow holds more than
+ * PL_FLOOD_CHUNK copies: one flow's actions are limited to 64 kB (about
+ * 1,170 clones). */
+#define PL_FLOOD_BUCKET 64
 #define PL_FLOOD_CHUNK 256
+#define PL_FLOOD_MAX_BUCKETS 512
 
 /* The input port key (reg6) of frames from the uplink (vNIC keys are
  * zones, below 65536). */
@@ -175,9 +184,17 @@ struct pl_network {
     uint32_t key;               /* Network key. */
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
-    const int64_t *members;     /* Ofports of its local vNICs. */
+    const int64_t *members;     /* Ofports of its local vNICs, sorted. */
     size_t n_members;           /* Number of 'members'. */
     int64_t uplink_ofport;      /* Uplink for a VLAN network, or 0. */
+};
+
+/* The local vNICs of a network grouped by flood bucket. */
+struct pl_flood_buckets {
+    size_t n;                   /* Number of buckets (a power of two). */
+    int64_t *ofports;           /* Members, by bucket, sorted in each. */
+    size_t *start;              /* Bucket b: ofports[start[b]] up to
+                                 * ofports[start[b + 1]] (n + 1 entries). */
 };
 
 /* A vNIC of a VXLAN network bound on another chassis. */
@@ -213,6 +230,16 @@ char *pipeline_network_owner(uint32_t net_key);
 void pipeline_add_static(struct flow_table *);
 void pipeline_add_vnic(struct flow_table *, const struct pl_vnic *);
 void pipeline_add_network(struct flow_table *, const struct pl_network *);
+void pipeline_flood_buckets_init(struct pl_flood_buckets *,
+                                 const int64_t *members, size_t n_members);
+void pipeline_flood_buckets_destroy(struct pl_flood_buckets *);
+bool pipeline_flood_bucket_equals(const struct pl_flood_buckets *,
+                                  const struct pl_flood_buckets *,
+                                  size_t bucket);
+char *pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket);
+void pipeline_add_flood_bucket(struct flow_table *, uint32_t net_key,
+                               const struct pl_flood_buckets *,
+                               size_t bucket);
 char *pipeline_overlay_owner(uint32_t net_key);
 void pipeline_add_overlay(struct flow_table *, const struct pl_overlay_net *);
 void pipeline_add_tunnel_output(struct flow_table *, const char *owner,

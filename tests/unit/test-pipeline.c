@@ -313,9 +313,23 @@ START_TEST(test_network_with_uplink)
 }
 END_TEST
 
-/* A flood list longer than one flow can carry goes on in FLOOD flows,
- * chained by reg5, with every member once and the uplink last. */
-START_TEST(test_long_flood_is_chained)
+/* Counts the occurrences of 'needle' in 'haystack'. */
+static size_t
+count_str(const char *haystack, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = haystack; (p = strstr(p, needle)); p++) {
+        n++;
+    }
+    return n;
+}
+
+/* A large network floods through buckets: table 30's flow makes one copy
+ * per bucket (and the uplink's, last), a FLOOD flow per bucket one per
+ * member of it; every member is copied once, no flow carries more than
+ * PL_FLOOD_CHUNK copies. */
+START_TEST(test_large_flood_goes_through_buckets)
 {
     enum { N = 2 * PL_FLOOD_CHUNK + 10 };
     struct flow_table ft;
@@ -330,41 +344,82 @@ START_TEST(test_long_flood_is_chained)
     }
     flow_table_init(&ft);
     pipeline_add_network(&ft, &n);
-    char *text = flows(&ft, "net:0x66");
+    char *text = flows(&ft, NULL);
     struct svec lines = SVEC_EMPTY_INITIALIZER;
     svec_parse_words(&lines, text);
 
-    /* Table 30's flow, then chunks 1 and 2 in table 35. */
-    size_t n_flood = 0, n_out = 0;
+    size_t n_buckets = 0, n_out = 0, seen[N + 1] = { 0 };
     for (size_t i = 0; i < lines.n; i++) {
         const char *line = lines.names[i];
-        if (!strstr(line, "clone(")) {
-            continue;
-        }
-        n_flood++;
-        for (const char *p = line; (p = strstr(p, "clone(")); p++) {
-            n_out++;
-        }
-        if (strstr(line, "table=30,")) {
-            ck_assert_ptr_nonnull(strstr(line,
-                                         "set_field:1->reg5,resubmit(,35)"));
-        } else if (strstr(line, "reg5=1,")) {
-            ck_assert_ptr_nonnull(strstr(line, "table=35,priority=100,"));
-            ck_assert_ptr_nonnull(strstr(line,
-                                         "set_field:2->reg5,resubmit(,35)"));
-        } else {
-            ck_assert_ptr_nonnull(strstr(line, "table=35,priority=100,"
-                                         "metadata=0x66,reg5=2,"));
-            ck_assert_ptr_null(strstr(line, "->reg5"));
-            ck_assert_ptr_nonnull(strstr(line, "clone(set_field:9000->reg7,"
-                                         "resubmit(,40))"));
+        if (strstr(line, "table=30,priority=50,")) {
+            /* The head: copies to buckets, the uplink's last. */
+            ck_assert_uint_eq(count_str(line, "->reg7"), 1);
+            const char *up = ",clone(set_field:9000->reg7,resubmit(,40))";
+            ck_assert_uint_gt(strlen(line), strlen(up));
+            ck_assert_str_eq(line + strlen(line) - strlen(up), up);
+            n_buckets = count_str(line, "->reg5,resubmit(,35))");
+        } else if (strstr(line, "table=35,priority=100,")) {
+            ck_assert_ptr_nonnull(strstr(line, "metadata=0x66,reg5="));
+            ck_assert_uint_eq(count_str(line, "->reg5"), 0);
+            size_t copies = count_str(line, "clone(");
+            ck_assert_uint_le(copies, PL_FLOOD_CHUNK);
+            n_out += copies;
+            for (const char *p = line; (p = strstr(p, "clone(set_field:"));
+                 p++) {
+                long ofport = strtol(p + strlen("clone(set_field:"), NULL,
+                                     10);
+                ck_assert(ofport >= 1 && ofport <= N);
+                seen[ofport]++;
+            }
         }
     }
-    ck_assert_uint_eq(n_flood, 3);
-    ck_assert_uint_eq(n_out, N + 1);
+    ck_assert_uint_ge(n_buckets, N / PL_FLOOD_BUCKET);
+    ck_assert_uint_eq(n_out, N);
+    for (size_t i = 1; i <= N; i++) {
+        ck_assert_uint_eq(seen[i], 1);
+    }
     svec_destroy(&lines);
     free(text);
     flow_table_destroy(&ft);
+}
+END_TEST
+
+/* A vNIC that comes or goes changes one bucket of a large network, and a
+ * small network has a single bucket. */
+START_TEST(test_one_vnic_changes_one_bucket)
+{
+    enum { N = 400 };
+    int64_t members[N + 1];
+    struct pl_flood_buckets before, after;
+
+    for (size_t i = 0; i < N + 1; i++) {
+        members[i] = 2 * i + 5;
+    }
+    pipeline_flood_buckets_init(&before, members, N);
+    pipeline_flood_buckets_init(&after, members, N + 1);
+    ck_assert_uint_eq(before.n, after.n);
+    ck_assert_uint_gt(before.n, 1);
+    size_t changed = 0;
+    for (size_t b = 0; b < before.n; b++) {
+        changed += !pipeline_flood_bucket_equals(&before, &after, b);
+    }
+    ck_assert_uint_eq(changed, 1);
+    pipeline_flood_buckets_destroy(&after);
+
+    /* The first one goes. */
+    pipeline_flood_buckets_init(&after, members + 1, N - 1);
+    ck_assert_uint_eq(before.n, after.n);
+    changed = 0;
+    for (size_t b = 0; b < before.n; b++) {
+        changed += !pipeline_flood_bucket_equals(&before, &after, b);
+    }
+    ck_assert_uint_eq(changed, 1);
+    pipeline_flood_buckets_destroy(&after);
+    pipeline_flood_buckets_destroy(&before);
+
+    pipeline_flood_buckets_init(&before, members, PL_FLOOD_BUCKET);
+    ck_assert_uint_eq(before.n, 1);
+    pipeline_flood_buckets_destroy(&before);
 }
 END_TEST
 
@@ -621,7 +676,8 @@ pipeline_suite(void)
     tcase_add_test(tc, test_vnic_allowed_addresses);
     tcase_add_test(tc, test_network_without_uplink);
     tcase_add_test(tc, test_network_with_uplink);
-    tcase_add_test(tc, test_long_flood_is_chained);
+    tcase_add_test(tc, test_large_flood_goes_through_buckets);
+    tcase_add_test(tc, test_one_vnic_changes_one_bucket);
     tcase_add_test(tc, test_vxlan_network_stays_off_the_uplink);
     tcase_add_test(tc, test_overlay_network);
     tcase_add_test(tc, test_static_flows_drop_by_default);
