@@ -14,9 +14,11 @@
  * uplink's ofport, and owns the flows of each network (owner "net:KEY",
  * pipeline_add_network()): broadcast and multicast flooded to its members
  * and, for a VLAN network, the uplink's tagging, untagging and unknown
- * unicast.  It follows the binding module's tracked changes, so only
- * networks whose membership changed get their flows recomputed; an uplink
- * that changes recomputes every network's flows. */
+ * unicast, and of its flood buckets (owner "net:KEY/BUCKET", one flow
+ * each, see PL_FLOOD_BUCKET).  It follows the binding module's tracked
+ * changes, so only networks whose membership changed get their flows
+ * recomputed, and of a large network only the buckets whose members
+ * changed; an uplink that changes recomputes every network's flows. */
 
 #include <stdbool.h>
 #include <stdint.h>
