@@ -849,15 +849,18 @@ ofctrl_recv_error(struct ofctrl *c, const struct ofp_header *oh)
     }
 }
 
-/* Handles one message 'oh' from the switch to 'c_' (a bh_recv_cb). */
-static void
+/* Handles one message 'oh' from the switch to 'c_' (a bh_recv_cb).
+ * Returns true if it confirmed a put: the turn then reads no more, so that
+ * the marks it allows go out before the rest of a table read. */
+static bool
 ofctrl_recv(void *c_, const struct ofp_header *oh)
 {
     struct ofctrl *c = c_;
+    uint64_t acked = c->acked_seqno;
     enum ofptype type;
 
     if (ofptype_decode(&type, oh)) {
-        return;
+        return false;
     }
     switch (type) {
     case OFPTYPE_ECHO_REQUEST:
@@ -914,6 +917,7 @@ ofctrl_recv(void *c_, const struct ofp_header *oh)
     default:
         break;
     }
+    return c->acked_seqno != acked;
 }
 
 /* Sets the switch's fragment handling to "nx-match": flows then see the

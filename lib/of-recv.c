@@ -13,8 +13,9 @@
 #include "timeval.h"
 
 /* Calls 'cb' with 'aux' for each message waiting on 'rconn': at most 50, and
- * after the first only while BH_RECV_BUDGET_US has not passed.  If it
- * stops for the budget, the poll loop wakes at once for the rest. */
+ * after the first only while BH_RECV_BUDGET_US has not passed, and until
+ * 'cb' returns true.  If it stops before 'rconn' is empty, the poll loop
+ * wakes at once for the rest. */
 void
 bh_rconn_recv_turn(struct rconn *rconn, bh_recv_cb *cb, void *aux)
 {
@@ -29,7 +30,11 @@ bh_rconn_recv_turn(struct rconn *rconn, bh_recv_cb *cb, void *aux)
         if (!msg) {
             break;
         }
-        cb(aux, msg->data);
+        bool stop = cb(aux, msg->data);
         ofpbuf_delete(msg);
+        if (stop) {
+            poll_immediate_wake();
+            break;
+        }
     }
 }

@@ -244,21 +244,21 @@ recv_ports(struct stats_collect *sc, const struct ofp_header *oh)
 }
 
 /* Handles message 'oh' from the switch to 'sc_' (a bh_recv_cb). */
-static void
+static bool
 recv_msg(void *sc_, const struct ofp_header *oh)
 {
     struct stats_collect *sc = sc_;
     enum ofptype type;
 
     if (ofptype_decode(&type, oh)) {
-        return;
+        return false;
     }
     if (type == OFPTYPE_ECHO_REQUEST) {
         rconn_send(sc->rconn, ofputil_encode_echo_reply(oh), NULL);
-        return;
+        return false;
     }
     if (!sc->waiting) {
-        return;
+        return false;
     }
     if (type == OFPTYPE_FLOW_STATS_REPLY && oh->xid == sc->flow_xid) {
         recv_flows(sc, oh);
@@ -269,15 +269,16 @@ recv_msg(void *sc_, const struct ofp_header *oh)
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "the switch refused a statistics request");
         sc->waiting = false;
-        return;
+        return false;
     } else {
-        return;
+        return false;
     }
     if (!ofpmp_more(oh) && !--sc->parts) {
         sc->waiting = false;
         sc->ready = true;
         COVERAGE_INC(stats_sample);
     }
+    return false;
 }
 
 /* Runs 'sc': keeps its connection up, asks for a sample every 'interval'
