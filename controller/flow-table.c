@@ -525,13 +525,15 @@ parse_flow__(const char *key_text, const char *actions,
     return ok;
 }
 
-/* Parses KEY_TEXT into a normalized key, for actions 'ofpacts' parsed
- * before (for another match): they are checked against this match, as a
- * parse of the whole flow would check them.  Returns false, and logs
- * nothing, if the key does not parse or the actions do not fit it. */
-static bool
-parse_key_for_actions(const char *key_text, struct ofpact *ofpacts,
-                      size_t ofpacts_len, struct bh_flow_key *key)
+/* Parses 'key_text' ("table=T,priority=P[,MATCH]") into 'key', normalized
+ * as flow_table_add() normalizes the keys of its flows.  If 'ofpacts' is
+ * nonnull, they are actions parsed before (for another match), and must
+ * fit this match as a parse of the whole flow would require.  Returns NULL,
+ * or an error message (which the caller frees) and then 'key' is not
+ * initialized. */
+static char *
+parse_key(const char *key_text, struct ofpact *ofpacts, size_t ofpacts_len,
+          struct bh_flow_key *key)
 {
     char *text = xasprintf("%s,actions=drop", key_text);
     struct ofputil_flow_mod fm;
@@ -540,29 +542,34 @@ parse_key_for_actions(const char *key_text, struct ofpact *ofpacts,
 
     free(text);
     if (error) {
-        free(error);
-        return false;
+        return error;
     }
 
     struct match match;
     minimatch_expand(&fm.match, &match);
-    struct ofpact_check_params cp = {
-        .match = &match,
-        .max_ports = OFPP_MAX,
-        .table_id = fm.table_id,
-        .n_tables = 255,
-    };
-    bool ok = (!ofpacts_check(ofpacts, ofpacts_len, &cp)
-               && (usable & cp.usable_protocols)
-               && normalize_match(&match));
-    if (ok) {
+    if (ofpacts) {
+        struct ofpact_check_params cp = {
+            .match = &match,
+            .max_ports = OFPP_MAX,
+            .table_id = fm.table_id,
+            .n_tables = 255,
+        };
+        if (ofpacts_check(ofpacts, ofpacts_len, &cp)
+            || !(usable & cp.usable_protocols)) {
+            error = xstrdup("the actions do not fit the match");
+        }
+    }
+    if (!error && !normalize_match(&match)) {
+        error = xstrdup("does not survive OpenFlow 1.5 encoding");
+    }
+    if (!error) {
         key->table_id = fm.table_id;
         key->priority = fm.priority;
         minimatch_init(&key->match, &match);
     }
     minimatch_destroy(&fm.match);
     free(fm.ofpacts);
-    return ok;
+    return error;
 }
 
 /* Parses the flow "KEY_TEXT,actions=ACTIONS" of 'ft' into a normalized key
@@ -574,12 +581,15 @@ static bool
 parse_flow(struct flow_table *ft, const char *key_text, const char *actions,
            struct bh_flow_key *key, struct ofpbuf *ofpacts)
 {
-    if (ft->last_actions && !strcmp(actions, ft->last_actions)
-        && parse_key_for_actions(key_text, ft->last_ofpacts,
-                                 ft->last_ofpacts_len, key)) {
-        ofpbuf_clear(ofpacts);
-        ofpbuf_put(ofpacts, ft->last_ofpacts, ft->last_ofpacts_len);
-        return true;
+    if (ft->last_actions && !strcmp(actions, ft->last_actions)) {
+        char *error = parse_key(key_text, ft->last_ofpacts,
+                                ft->last_ofpacts_len, key);
+        if (!error) {
+            ofpbuf_clear(ofpacts);
+            ofpbuf_put(ofpacts, ft->last_ofpacts, ft->last_ofpacts_len);
+            return true;
+        }
+        free(error);    /* The whole flow's parse below logs why. */
     }
     if (!parse_flow__(key_text, actions, key, ofpacts)) {
         return false;
@@ -601,29 +611,11 @@ char *
 bh_flow_key_from_string(uint8_t table, uint16_t priority, const char *match,
                         struct bh_flow_key *key)
 {
-    char *text = xasprintf("table=%"PRIu8",priority=%"PRIu16"%s%s,"
-                           "actions=drop", table, priority,
-                           *match ? "," : "", match);
-    struct ofputil_flow_mod fm;
-    enum ofputil_protocol usable;
-    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
+    char *key_text = xasprintf("table=%"PRIu8",priority=%"PRIu16"%s%s",
+                               table, priority, *match ? "," : "", match);
+    char *error = parse_key(key_text, NULL, 0, key);
 
-    free(text);
-    if (error) {
-        return error;
-    }
-
-    struct match m;
-    minimatch_expand(&fm.match, &m);
-    if (normalize_match(&m)) {
-        key->table_id = table;
-        key->priority = priority;
-        minimatch_init(&key->match, &m);
-    } else {
-        error = xstrdup("does not survive OpenFlow 1.5 encoding");
-    }
-    minimatch_destroy(&fm.match);
-    free(fm.ofpacts);
+    free(key_text);
     return error;
 }
 
