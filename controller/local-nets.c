@@ -263,7 +263,7 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
             .n_members = n_members,
             .uplink_ofport = ln->uplink_ofport,
         };
-        pipeline_add_network(flows, &pn);
+        pipeline_add_network_buckets(flows, &pn, &n->flood);
         free(members);
     }
 }

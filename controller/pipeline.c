@@ -910,6 +910,21 @@ pipeline_add_flood_bucket(struct flow_table *ft, uint32_t net_key,
 void
 pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
 {
+    struct pl_flood_buckets buckets;
+
+    pipeline_flood_buckets_init(&buckets, net->members, net->n_members);
+    pipeline_add_network_buckets(ft, net, &buckets);
+    pipeline_flood_buckets_destroy(&buckets);
+}
+
+/* The same as pipeline_add_network(), with 'buckets' the flood buckets of
+ * 'net''s members (pipeline_flood_buckets_init()), which a caller that keeps
+ * them has already. */
+void
+pipeline_add_network_buckets(struct flow_table *ft,
+                             const struct pl_network *net,
+                             const struct pl_flood_buckets *buckets)
+{
     char *owner = pipeline_network_owner(net->key);
     uint64_t cookie = pipeline_cookie(PL_COOKIE_NETWORK, net->key);
     bool uplink = net->uplink_ofport > 0 && net->type == POLICY_NET_VLAN;
@@ -921,16 +936,14 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
      * a packet to the port it came in on.  The members (directly, or a
      * copy per bucket; see PL_FLOOD_BUCKET), then the uplink, then the
      * other chassis of a VXLAN network. */
-    struct pl_flood_buckets buckets;
-    pipeline_flood_buckets_init(&buckets, net->members, net->n_members);
-    for (size_t b = 0; b < buckets.n; b++) {
-        if (buckets.n == 1) {
-            put_flood_clones(&actions, &buckets, b);
-        } else if (buckets.start[b] < buckets.start[b + 1]) {
+    for (size_t b = 0; b < buckets->n; b++) {
+        if (buckets->n == 1) {
+            put_flood_clones(&actions, buckets, b);
+        } else if (buckets->start[b] < buckets->start[b + 1]) {
             ds_put_format(&actions, "%sclone(set_field:%"PRIuSIZE"->reg5,"
                           "resubmit(,%d))", actions.length ? "," : "", b + 1,
                           PL_T_FLOOD);
-            pipeline_add_flood_bucket(ft, net->key, &buckets, b);
+            pipeline_add_flood_bucket(ft, net->key, buckets, b);
         }
     }
     if (uplink) {
@@ -947,7 +960,6 @@ pipeline_add_network(struct flow_table *ft, const struct pl_network *net)
     flow_table_add(ft, owner, PL_T_L2_LOOKUP, 50, cookie, match,
                    actions.length ? ds_cstr(&actions) : "drop");
     free(match);
-    pipeline_flood_buckets_destroy(&buckets);
 
     if (uplink) {
         /* Tagged frames from the uplink join the network untagged. */

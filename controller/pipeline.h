@@ -230,6 +230,9 @@ char *pipeline_network_owner(uint32_t net_key);
 void pipeline_add_static(struct flow_table *);
 void pipeline_add_vnic(struct flow_table *, const struct pl_vnic *);
 void pipeline_add_network(struct flow_table *, const struct pl_network *);
+void pipeline_add_network_buckets(struct flow_table *,
+                                  const struct pl_network *,
+                                  const struct pl_flood_buckets *);
 void pipeline_flood_buckets_init(struct pl_flood_buckets *,
                                  const int64_t *members, size_t n_members);
 void pipeline_flood_buckets_destroy(struct pl_flood_buckets *);
