@@ -811,11 +811,16 @@ controller_run(struct controller *c)
                       ofctrl_connection_seqno(c->ofctrl),
                       c->cfg.verify_interval);
         bool full = ofctrl_needs_full(c->ofctrl);
-        c->put_seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
-        if (full && c->put_seqno) {
-            c->full_put_seqno = c->put_seqno;
+        uint64_t seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
+        if (seqno || !ofctrl_is_staging(c->ofctrl)) {
+            /* While a staged put is in flight, puts wait: the last one
+             * sent is still that one. */
+            c->put_seqno = seqno;
         }
-        if_status_note_put(c->ctx.ifs, c->put_seqno);
+        if (full && seqno) {
+            c->full_put_seqno = seqno;
+        }
+        if_status_note_put(c->ctx.ifs, seqno);
         struct if_status_ctx ifs_ctx = {
             .ovs_idl = c->ovs.idl,
             .tdb_idl = c->tdb.idl,

@@ -35,6 +35,7 @@
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "byte-order.h"
+#include "lib/of-fanout.h"
 #include "lib/of-recv.h"
 #include "socket-util.h"
 #include "timeval.h"
@@ -52,6 +53,15 @@ COVERAGE_DEFINE(ofctrl_repair);
 COVERAGE_DEFINE(ofctrl_flow_del);
 COVERAGE_DEFINE(ofctrl_flow_refused);
 COVERAGE_DEFINE(ofctrl_meter_mod);
+COVERAGE_DEFINE(ofctrl_staged_put);
+
+/* Staging (see ofctrl_put()): a put of at least OFCTRL_STAGE_MIN flow_mods
+ * onto a switch whose table 0 holds no flow is sent over up to
+ * OFCTRL_STAGE_CONNS connections, at least OFCTRL_STAGE_PART_MIN flow_mods
+ * each. */
+#define OFCTRL_STAGE_MIN 2000
+#define OFCTRL_STAGE_CONNS 8
+#define OFCTRL_STAGE_PART_MIN 1000
 
 /* The OpenFlow version spoken to the switch. */
 #define OFCTRL_VERSION OFP15_VERSION
@@ -113,6 +123,20 @@ struct installed_meter {
     struct bh_meter m;          /* Its id and band. */
     bool seen;                  /* Still wanted, during a comparison. */
     unsigned int seen_check;    /* The last check whose dump showed it. */
+};
+
+/* A put sent in stages (see ofctrl_put()). */
+struct stage {
+    uint64_t seqno;             /* The put it carries. */
+    bool meters_sent;           /* Its meters went first; its flows wait
+                                 * for their confirmation. */
+    struct ovs_list parts[OFCTRL_STAGE_CONNS];  /* struct ofpbuf: the
+                                 * flow_mods past table 0, a bundle and a
+                                 * barrier per connection, until sent. */
+    struct ovs_list gate;       /* struct ofpbuf: table 0's flow_mods in a
+                                 * bundle, last, on the main connection. */
+    struct ovs_list meters_after;   /* struct ofpbuf: meter deletions, after
+                                     * 'gate'. */
 };
 
 /* The flow installer (see ofctrl.h). */
@@ -184,7 +208,19 @@ struct ofctrl {
                                  * compares every meter. */
     size_t n_check_differ;      /* Flows it found different so far. */
     bool repair_pending;        /* Finished, its repair not yet sent. */
+
+    /* Staging. */
+    struct of_fanout *fanout;   /* The connections of 'stage', or NULL. */
+    struct stage *stage;        /* The put being sent in stages, or NULL. */
+    struct ovs_list *gate_msgs; /* During a put that may stage: where table
+                                 * 0's flow_mods go, else NULL. */
+    bool stage_failed;          /* A staged put failed on this connection:
+                                 * one bundle from now on. */
+    uint64_t n_staged;          /* Puts sent in stages. */
 };
+
+static void stage_destroy(struct ofctrl *);
+static void stage_run(struct ofctrl *);
 
 /* Returns a new flow installer, not connected yet. */
 struct ofctrl *
@@ -239,6 +275,20 @@ flows_find(const struct hmap *flows, const struct bh_flow_key *key)
         }
     }
     return NULL;
+}
+
+/* Returns true if 'c' knows of a flow in 'table_id' on the switch. */
+static bool
+installed_in_table(const struct ofctrl *c, uint8_t table_id)
+{
+    const struct installed_flow *f;
+
+    HMAP_FOR_EACH (f, key.node, &c->installed) {
+        if (f->key.table_id == table_id) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Returns how many flows differ between 'c->installed', just read from the
@@ -388,6 +438,7 @@ void
 ofctrl_destroy(struct ofctrl *c)
 {
     if (c) {
+        stage_destroy(c);
         rconn_destroy(c->rconn);
         installed_clear(c);
         hmap_destroy(&c->installed);
@@ -1000,6 +1051,8 @@ ofctrl_run(struct ofctrl *c)
     if (rconn_get_connection_seqno(c->rconn) != c->conn_seqno) {
         /* A new connection: the switch's table is unknown. */
         c->conn_seqno = rconn_get_connection_seqno(c->rconn);
+        stage_destroy(c);
+        c->stage_failed = false;
         bool checking = c->checking || c->repair_pending;
         ofctrl_restart_sync(c);
         c->verifying = false;
@@ -1018,17 +1071,21 @@ ofctrl_run(struct ofctrl *c)
             c->n_verified++;
         }
     }
+    /* While a staged put is in flight the switch's table changes through
+     * other connections: it is not read before they are done. */
     if (rconn_is_connected(c->rconn) && c->dump == DUMP_DONE
-        && !c->need_full && c->verify_interval
+        && !c->need_full && c->verify_interval && !c->stage
         && time_msec() >= c->next_verify) {
         ofctrl_verify_now(c);
     }
-    if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED) {
+    if (rconn_is_connected(c->rconn) && c->dump == DUMP_NEEDED
+        && !c->stage) {
         ofctrl_send_dump(c);
     }
     /* A read of the whole table comes as many large replies: a turn's
      * worth of them at a time. */
     bh_rconn_recv_turn(c->rconn, ofctrl_recv, c);
+    stage_run(c);
 }
 
 /* Arranges for the poll loop to wake up when 'c' has work. */
@@ -1040,8 +1097,15 @@ ofctrl_wait(struct ofctrl *c)
     if (c->verify_interval && rconn_is_connected(c->rconn)) {
         poll_timer_wait_until(c->next_verify);
     }
-    if (c->dump == DUMP_NEEDED && rconn_is_connected(c->rconn)) {
+    if (c->dump == DUMP_NEEDED && rconn_is_connected(c->rconn)
+        && !c->stage) {
         poll_immediate_wake();
+    }
+    if (c->fanout) {
+        of_fanout_wait(c->fanout);
+        if (c->stage && of_fanout_get_state(c->fanout) != OF_FANOUT_BUSY) {
+            poll_immediate_wake();
+        }
     }
 }
 
@@ -1062,6 +1126,11 @@ ofctrl_set_verify_interval(struct ofctrl *c, long long int interval_ms)
 void
 ofctrl_verify_now(struct ofctrl *c)
 {
+    if (c->stage) {
+        /* Once the staged put is done (see ofctrl_run()). */
+        c->next_verify = time_msec();
+        return;
+    }
     c->next_verify = time_msec() + c->verify_interval;
     if (c->checking || c->repair_pending) {
         /* A check under way counts as this verification. */
@@ -1131,6 +1200,14 @@ ofctrl_needs_full(const struct ofctrl *c)
     return c->need_full;
 }
 
+/* Returns true if a put sent in stages is in flight (see ofctrl_put()):
+ * puts wait for it. */
+bool
+ofctrl_is_staging(const struct ofctrl *c)
+{
+    return c->stage != NULL;
+}
+
 /* Returns the sequence number of the last put that the switch confirmed:
  * every flow sent by that put or before it is in place. */
 uint64_t
@@ -1141,7 +1218,8 @@ ofctrl_acked_seqno(const struct ofctrl *c)
 
 /* Appends to 'msgs' the flow_mod that does 'command' on the flow with
  * 'key', 'cookie' and actions 'ofpacts', wrapped for the bundle
- * 'c->bundle_id'. */
+ * 'c->bundle_id'; to 'c->gate_msgs' instead if it is set and the flow is in
+ * table 0. */
 static void
 bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
                 const struct bh_flow_key *key, uint64_t cookie,
@@ -1173,6 +1251,9 @@ bundle_flow_mod(struct ofctrl *c, struct ovs_list *msgs, int command,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
         .msg = fm_msg->data,
     };
+    if (c->gate_msgs && key->table_id == 0) {
+        msgs = c->gate_msgs;
+    }
     ovs_list_push_back(msgs, &ofputil_encode_bundle_add(OFCTRL_VERSION,
                                                         &bam)->list_node);
     ofpbuf_delete(fm_msg);
@@ -1441,10 +1522,31 @@ sync_all(struct ofctrl *c, struct ovs_list *msgs,
     note_foreign(c, n_foreign);
 }
 
+static uint64_t stage_put(struct ofctrl *, struct ovs_list *msgs,
+                          struct ovs_list *gate,
+                          struct ovs_list *meters_before,
+                          struct ovs_list *meters_after);
+
 /* Brings the switch to 'desired' (see ofctrl.h) and returns the sequence
  * number that ofctrl_acked_seqno() reaches once it is done, or 0 if nothing
- * could be sent (not connected, or the switch's table not read yet).  Takes
- * the changes recorded in 'desired' (flow_table_take_changes()). */
+ * could be sent (not connected, the switch's table not read yet, or a staged
+ * put still in flight).  Takes the changes recorded in 'desired'
+ * (flow_table_take_changes()).
+ *
+ * Staging.  A put onto a switch whose table 0 holds no flow (its first
+ * after a cold start of the switch, or after someone emptied it) writes
+ * flows that no packet can reach yet: every packet enters at table 0.  If
+ * it carries at least OFCTRL_STAGE_MIN flow_mods, those past table 0 go
+ * over several connections at once, a bundle each, which ovs-vswitchd
+ * reads in proportionally fewer turns of its main loop (see of-fanout.h);
+ * once the switch confirmed them all, table 0's flows go in one last
+ * bundle on the main connection, whose barrier confirms the put: the
+ * pipeline opens at once, whole, as a single bundle would have opened it.
+ * Meters the flows refer to are confirmed before the connections send.  A
+ * staging that fails (an error, a connection lost or not made) leaves the
+ * gate shut: the table is read again, and every later put on this
+ * connection goes as one bundle.  Puts wait while a staged one is in
+ * flight. */
 uint64_t
 ofctrl_put(struct ofctrl *c, struct flow_table *desired)
 {
@@ -1453,8 +1555,9 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     struct ovs_list meters_after = OVS_LIST_INITIALIZER(&meters_after);
     bool full = c->need_full;
 
-    if (!rconn_is_connected(c->rconn)
+    if (!rconn_is_connected(c->rconn) || c->stage
         || (full && (c->dump != DUMP_DONE || time_msec() < c->retry_at))) {
+        /* A staged put in flight: the changes wait in 'desired'. */
         return 0;
     }
     struct hmap changed = HMAP_INITIALIZER(&changed);
@@ -1463,6 +1566,13 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     c->bundle_id++;
     /* The repair of a finished check goes with this put. */
     bool repair = !full && c->repair_pending;
+    /* Only a comparison of the whole table (or its repair) can be large
+     * enough to stage, and only while nothing reaches the flows it
+     * writes. */
+    struct ovs_list gate = OVS_LIST_INITIALIZER(&gate);
+    bool may_stage = ((full || repair) && !c->stage_failed
+                      && !installed_in_table(c, 0));
+    c->gate_msgs = may_stage ? &gate : NULL;
     if (full || (repair && c->meters_differ)
         || flow_table_meters_changed(desired)) {
         sync_meters(c, desired, full || repair, &meters_before,
@@ -1485,7 +1595,8 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
         } else {
             VLOG_INFO("synchronized the switch's flow table: %"PRIuSIZE
                       " flows, %"PRIuSIZE" changes",
-                      hmap_count(&c->installed), ovs_list_size(&msgs));
+                      hmap_count(&c->installed),
+                      ovs_list_size(&msgs) + ovs_list_size(&gate));
         }
     } else {
         /* A change to withheld flows tries them again: all of their
@@ -1517,6 +1628,15 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
         }
     }
     bh_flow_keys_destroy(&changed);
+    c->gate_msgs = NULL;
+    if (may_stage && ovs_list_size(&msgs) >= OFCTRL_STAGE_MIN) {
+        if (repair) {
+            /* Finished once the switch answered it. */
+            c->verify_seqno = c->put_seqno + 1;
+        }
+        return stage_put(c, &msgs, &gate, &meters_before, &meters_after);
+    }
+    ovs_list_push_back_all(&msgs, &gate);
 
     if (ovs_list_is_empty(&msgs) && ovs_list_is_empty(&meters_before)
         && ovs_list_is_empty(&meters_after) && !full && c->put_seqno) {
@@ -1554,26 +1674,185 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     return c->put_seqno;
 }
 
+/* Appends to 'out' the bundle 'bundle_id' that carries the flow_mods in
+ * 'msgs' (wrapped for it), atomic and ordered: its opening, them, its
+ * commit.  Empties 'msgs'. */
+static void
+append_bundle(struct ofctrl *c, struct ovs_list *out, uint32_t bundle_id,
+              struct ovs_list *msgs)
+{
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = bundle_id,
+        .type = OFPBCT_OPEN_REQUEST,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
+    ovs_list_push_back(out, &ofputil_encode_bundle_ctrl_request(
+                           OFCTRL_VERSION, &bc)->list_node);
+    ovs_list_push_back_all(out, msgs);
+    bc.type = OFPBCT_COMMIT_REQUEST;
+    ovs_list_push_back(out, &ofputil_encode_bundle_ctrl_request(
+                           OFCTRL_VERSION, &bc)->list_node);
+    c->n_bundles++;
+    COVERAGE_INC(ofctrl_bundle);
+}
+
 /* Sends the flow_mods in 'msgs' as one atomic, ordered bundle. */
 static void
 ofctrl_send_bundle(struct ofctrl *c, struct ovs_list *msgs)
 {
-    struct ofputil_bundle_ctrl_msg bc = {
-        .bundle_id = c->bundle_id,
-        .type = OFPBCT_OPEN_REQUEST,
-        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
-    };
-    rconn_send(c->rconn, ofputil_encode_bundle_ctrl_request(OFCTRL_VERSION,
-                                                            &bc), NULL);
+    struct ovs_list out = OVS_LIST_INITIALIZER(&out);
     struct ofpbuf *msg;
-    LIST_FOR_EACH_POP (msg, list_node, msgs) {
+
+    append_bundle(c, &out, c->bundle_id, msgs);
+    LIST_FOR_EACH_POP (msg, list_node, &out) {
         rconn_send(c->rconn, msg, NULL);
     }
-    bc.type = OFPBCT_COMMIT_REQUEST;
-    rconn_send(c->rconn, ofputil_encode_bundle_ctrl_request(OFCTRL_VERSION,
-                                                            &bc), NULL);
-    c->n_bundles++;
-    COVERAGE_INC(ofctrl_bundle);
+}
+
+/* Frees the staged put of 'c', if any, and what it had left to send, and
+ * closes the staging connections. */
+static void
+stage_destroy(struct ofctrl *c)
+{
+    struct stage *st = c->stage;
+
+    if (st) {
+        for (size_t i = 0; i < OFCTRL_STAGE_CONNS; i++) {
+            ofpbuf_list_delete(&st->parts[i]);
+        }
+        ofpbuf_list_delete(&st->gate);
+        ofpbuf_list_delete(&st->meters_after);
+        free(st);
+        c->stage = NULL;
+    }
+    of_fanout_destroy(c->fanout);
+    c->fanout = NULL;
+}
+
+/* Handles an error that came on a staging connection (an
+ * of_fanout_error_cb): as one on the main connection. */
+static void
+stage_error(void *c_, const struct ofp_header *oh)
+{
+    ofctrl_recv_error(c_, oh);
+}
+
+/* Sends the put whose flow_mods are 'msgs' (past table 0) and 'gate'
+ * (table 0) in stages (see ofctrl_put()), with the meter mods
+ * 'meters_before' and 'meters_after', and returns its sequence number.
+ * Takes the messages. */
+static uint64_t
+stage_put(struct ofctrl *c, struct ovs_list *msgs, struct ovs_list *gate,
+          struct ovs_list *meters_before, struct ovs_list *meters_after)
+{
+    struct stage *st = xzalloc(sizeof *st);
+    size_t n = ovs_list_size(msgs);
+    size_t n_gate = ovs_list_size(gate);
+
+    c->fanout = of_fanout_create(c->target, 1u << OFCTRL_VERSION,
+                                 OFCTRL_STAGE_CONNS, stage_error, c);
+    c->stage = st;
+    st->seqno = ++c->put_seqno;
+
+    /* Part i takes the flow_mods from n*i/n_parts on. */
+    size_t n_parts = MAX(1, MIN(OFCTRL_STAGE_CONNS,
+                                n / OFCTRL_STAGE_PART_MIN));
+    for (size_t i = 0; i < OFCTRL_STAGE_CONNS; i++) {
+        ovs_list_init(&st->parts[i]);
+        if (i >= n_parts) {
+            continue;
+        }
+        struct ovs_list part = OVS_LIST_INITIALIZER(&part);
+        size_t end = n * (i + 1) / n_parts;
+        for (size_t k = n * i / n_parts; k < end; k++) {
+            ovs_list_push_back(&part, ovs_list_pop_front(msgs));
+        }
+        append_bundle(c, &st->parts[i], c->bundle_id, &part);
+        ovs_list_push_back(&st->parts[i], &ofputil_encode_barrier_request(
+                               OFCTRL_VERSION)->list_node);
+    }
+    ovs_list_init(&st->gate);
+    if (!ovs_list_is_empty(gate)) {
+        append_bundle(c, &st->gate, c->bundle_id, gate);
+    }
+    ovs_list_init(&st->meters_after);
+    ovs_list_push_back_all(&st->meters_after, meters_after);
+
+    if (!ovs_list_is_empty(meters_before)) {
+        /* The meters first, spread too, each list confirmed by a
+         * barrier: a flow_mod that names a meter the switch does not hold
+         * yet is refused. */
+        struct ovs_list lists[OFCTRL_STAGE_CONNS];
+        for (size_t i = 0; i < OFCTRL_STAGE_CONNS; i++) {
+            ovs_list_init(&lists[i]);
+        }
+        for (size_t i = 0; !ovs_list_is_empty(meters_before); i++) {
+            ovs_list_push_back(&lists[i % OFCTRL_STAGE_CONNS],
+                               ovs_list_pop_front(meters_before));
+        }
+        for (size_t i = 0; i < OFCTRL_STAGE_CONNS; i++) {
+            if (!ovs_list_is_empty(&lists[i])) {
+                ovs_list_push_back(&lists[i], &ofputil_encode_barrier_request(
+                                       OFCTRL_VERSION)->list_node);
+            }
+        }
+        of_fanout_send(c->fanout, lists);
+        st->meters_sent = true;
+    } else {
+        of_fanout_send(c->fanout, st->parts);
+    }
+    c->n_staged++;
+    COVERAGE_INC(ofctrl_staged_put);
+    VLOG_INFO("staging %"PRIuSIZE" flow changes over %"PRIuSIZE
+              " connections, then %"PRIuSIZE" in table 0", n, n_parts,
+              n_gate);
+    return st->seqno;
+}
+
+/* Runs the staging connections of 'c' and follows its staged put: once
+ * its meters are confirmed, sends its flows; once they are confirmed,
+ * sends table 0's bundle and the barrier that confirms the put.  If a part
+ * failed, drops the rest: the table is read again and compared whole. */
+static void
+stage_run(struct ofctrl *c)
+{
+    if (!c->stage) {
+        return;
+    }
+    of_fanout_run(c->fanout);
+    enum of_fanout_state state = of_fanout_get_state(c->fanout);
+    if (state == OF_FANOUT_BUSY) {
+        return;
+    }
+    struct stage *st = c->stage;
+    if (state == OF_FANOUT_FAILED || c->need_full) {
+        VLOG_WARN("a staged put over several connections failed: reading "
+                  "the switch's table again; later puts go as one bundle");
+        c->stage_failed = true;
+        if (!c->need_full) {
+            ofctrl_restart_sync(c);
+        }
+        stage_destroy(c);
+        return;
+    }
+    if (st->meters_sent) {
+        st->meters_sent = false;
+        of_fanout_send(c->fanout, st->parts);
+        return;
+    }
+
+    ovs_list_push_back_all(&st->gate, &st->meters_after);
+    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
+    struct pending_barrier *b = xmalloc(sizeof *b);
+    b->xid = ((struct ofp_header *) barrier->data)->xid;
+    b->seqno = st->seqno;
+    ovs_list_push_back(&c->barriers, &b->node);
+    ovs_list_push_back(&st->gate, &barrier->list_node);
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &st->gate) {
+        rconn_send(c->rconn, msg, NULL);
+    }
+    stage_destroy(c);
 }
 
 /* Returns true if the switch's table was just read after a (re)connection
@@ -1671,6 +1950,13 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
                   hmap_count(&c->installed));
     ds_put_format(s, "  bundles sent: %"PRIu64", errors: %"PRIu64"\n",
                   c->n_bundles, c->n_errors);
+    if (c->n_staged || c->stage || c->stage_failed) {
+        ds_put_format(s, "  puts staged over several connections: %"PRIu64
+                      "%s%s\n", c->n_staged,
+                      c->stage ? ", one in flight" : "",
+                      c->stage_failed ? ", one failed on this connection"
+                      : "");
+    }
     ds_put_format(s, "  table reads: %"PRIu64", foreign flows removed: %"
                   PRIu64"\n", c->n_dumps, c->n_foreign);
     if (c->n_stale) {

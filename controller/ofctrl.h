@@ -59,10 +59,19 @@
  * tried again when a flow of that cookie changes, at every verification and
  * at "recompute".
  *
+ * Staging: a large put onto a switch whose table 0 is empty (its first
+ * after ovs-vswitchd started with no flows) sends the flows past table 0
+ * over several extra connections at once, which ovs-vswitchd reads in
+ * fewer turns of its main loop, and table 0's flows last, in one bundle on
+ * the main connection once the others are confirmed: no packet reaches a
+ * flow before that last bundle opens the pipeline, whole.  See
+ * ofctrl_put().
+ *
  * Invariants: every bundle is atomic (all of it or none of it); a bundle the
  * switch refuses makes ofctrl read the switch's table again and compare it
  * whole; the installed copy describes the switch whenever no bundle is
- * outstanding. */
+ * outstanding; the pipeline is reachable (table 0 holds flows) only once
+ * every flow of the put that wrote it is in. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,6 +107,7 @@ unsigned int ofctrl_connection_seqno(const struct ofctrl *);
 bool ofctrl_needs_full(const struct ofctrl *);
 uint64_t ofctrl_put(struct ofctrl *, struct flow_table *desired);
 uint64_t ofctrl_acked_seqno(const struct ofctrl *);
+bool ofctrl_is_staging(const struct ofctrl *);
 void ofctrl_flush_zone(struct ofctrl *, uint16_t zone);
 bool ofctrl_needs_stale_check(const struct ofctrl *);
 size_t ofctrl_remove_stale(struct ofctrl *, const int64_t *zone_ofport);
