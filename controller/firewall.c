@@ -541,6 +541,42 @@ class_names_group(const struct fw_class *c, const struct uuid *uuid)
     return false;
 }
 
+
+/* Returns true if Rule 'row' names a remote group, whether or not that
+ * group's row is known: the IDL shows a reference to a row it has not
+ * received (yet) as a null pointer, which must never read as "any". */
+static bool
+rule_names_group(const struct bhrec_rule *row)
+{
+    return bhrec_rule_get_remote_group(row, OVSDB_TYPE_UUID)->n > 0;
+}
+
+/* Returns the UUID of the remote group that Rule 'row' names (see
+ * rule_names_group()). */
+static struct uuid
+rule_group_uuid(const struct bhrec_rule *row)
+{
+    return bhrec_rule_get_remote_group(row, OVSDB_TYPE_UUID)->keys[0].uuid;
+}
+
+/* Parses Rule 'row' into 'r' (see fw_rule_parse()).  Its remote is one of
+ * a CIDR, "any" (both in remote_cidr, as bulkhead-ctl writes them) or a
+ * group: a row with none of them, or with both a CIDR and a group, is
+ * refused, so that it allows nothing.  Returns NULL or an error that the
+ * caller frees. */
+static char *
+parse_rule_row(const struct bhrec_rule *row, struct fw_rule *r)
+{
+    char *error = fw_rule_parse(row->direction, row->ethertype,
+                                row->protocol, row->ports, row->remote_cidr,
+                                r);
+    if (!error && !row->remote_cidr && !rule_names_group(row)) {
+        error = xstrdup("it names no remote (a CIDR, \"any\" or a group)");
+    } else if (!error && row->remote_cidr && rule_names_group(row)) {
+        error = xstrdup("it names both a CIDR and a group as its remote");
+    }
+    return error;
+}
 /* Compiles the rules of class 'c' into its flows, replacing its old
  * ones, and adds the flows of its remote groups' members. */
 static void
@@ -567,9 +603,7 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
         for (size_t j = 0; j < g->n_rules; j++) {
             const struct bhrec_rule *row = rows[j];
             struct fw_rule r;
-            char *error = fw_rule_parse(row->direction, row->ethertype,
-                                        row->protocol, row->ports,
-                                        row->remote_cidr, &r);
+            char *error = parse_rule_row(row, &r);
             const struct bhrec_security_group *rg = row->remote_group;
             if (!error && rg && rg->tenant != g->tenant) {
                 error = xasprintf("remote group \"%s\" is of another "
@@ -597,10 +631,12 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
                 remotes = xrealloc(remotes, allocated * sizeof *remotes);
             }
             memset(&remotes[n_rules], 0, sizeof remotes[n_rules]);
-            if (rg) {
+            if (rule_names_group(row)) {
+                /* A group not received yet has no members here: the rule
+                 * matches nothing until it comes. */
                 r.remote = FW_REMOTE_GROUP;
-                remotes[n_rules].group = rg->header_.uuid;
-                if (rg->tenant) {
+                remotes[n_rules].group = rule_group_uuid(row);
+                if (rg && rg->tenant) {
                     remotes[n_rules].tenant = rg->tenant->header_.uuid;
                 }
             }
@@ -1377,9 +1413,7 @@ rule_allows(const struct firewall *fw, struct hmap *sets,
             const struct check_end *remote)
 {
     struct fw_rule r;
-    char *error = fw_rule_parse(row->direction, row->ethertype,
-                                row->protocol, row->ports, row->remote_cidr,
-                                &r);
+    char *error = parse_rule_row(row, &r);
     bool ok = !error;
 
     free(error);
@@ -1394,6 +1428,9 @@ rule_allows(const struct firewall *fw, struct hmap *sets,
     }
     if (ok && r.remote == FW_REMOTE_PREFIX) {
         ok = fw_prefix_contains(&r.prefix, &remote->addr);
+    } else if (ok && rule_names_group(row) && !row->remote_group) {
+        /* Its group is not known (yet): it matches nothing. */
+        ok = false;
     } else if (ok && row->remote_group) {
         const struct fw_addr_set *s = group_addresses(fw, sets,
                                                       row->remote_group);
