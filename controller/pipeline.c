@@ -214,16 +214,23 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                        fw_no_conntrack[i], actions);
     }
 
-    /* DHCP, as a client: a vNIC may ask (port security holds it to its
-     * own addresses, and 0.0.0.0), and the answers of a server behind the
-     * uplink (reg6: the input port key) come in, whatever the rules; a
-     * request and its answer are no conntrack connection (0.0.0.0:68 to
-     * 255.255.255.255:67, then SERVER:67 to the new address:68). */
+    /* DHCP, as a client: a vNIC may ask by broadcast (DHCPv6: to the
+     * All_DHCP_Relay_Agents_and_Servers group), from its own addresses or
+     * 0.0.0.0 as port security holds it, and the answers of a server
+     * behind the uplink (reg6: the input port key) come in, whatever the
+     * rules; a request and its answer are no conntrack connection
+     * (0.0.0.0:68 to 255.255.255.255:67, then SERVER:67 to the new
+     * address:68).  A unicast request (a lease's renewal) is a connection
+     * like any other, which the vNIC's egress rules judge: without them a
+     * client renews by broadcast (rebinding), and port 67 of no host is a
+     * way out. */
     if (dir == FW_DIR_EGRESS) {
         flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
-                       "udp,tp_src=68,tp_dst=67", actions);
+                       "udp,nw_dst=255.255.255.255,tp_src=68,tp_dst=67",
+                       actions);
         flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
-                       "udp6,tp_src=546,tp_dst=547", actions);
+                       "udp6,ipv6_dst=ff02::1:2,tp_src=546,tp_dst=547",
+                       actions);
     } else {
         char *match = xasprintf("udp,reg6=%#x,tp_src=67,tp_dst=68",
                                 PL_UPLINK_KEY);
