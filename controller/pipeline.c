@@ -187,10 +187,10 @@ static const char *const fw_no_conntrack[] = {
  * MLD), which port security vetted, and DHCP as a client go on to 'next'
  * without conntrack; IP goes through conntrack in the zone in 'zone_reg'
  * (the protected vNIC's) and on to 'ct_table'; there, invalid
- * packets are dropped, related ones (ICMP errors of a connection) go on,
- * and the rest look up the rules of the class in 'class_reg' in table
- * RULES: the rules of this side ('dir') for the connection's original
- * direction, those of the other side for its replies.  'verdict' then
+ * packets are dropped, and the rest, related ones (ICMP errors of a
+ * connection) included, look up the rules of the class in 'class_reg' in
+ * table RULES: the rules of this side ('dir') for the connection's
+ * original direction, those of the other side for its replies.  'verdict' then
  * drops what no rule allowed (reg13 still 0), commits new connections with
  * the allowing rule's key in ct_mark, and goes on to 'next'. */
 static void
@@ -198,9 +198,8 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                   uint8_t ct_table, uint8_t verdict, uint8_t next,
                   const char *zone_reg, const char *class_reg, int dir)
 {
-    /* What passes this side without a rule (here, and a tracked
-     * connection's ICMP errors below) is offered to the side's mirrors as
-     * allowed.  Not here on the ingress side, where a flood passes once per
+    /* What passes this side without a rule is offered to the side's
+     * mirrors as allowed.  Not here on the ingress side, where a flood passes once per
      * receiver and every lookup counts against OVS's limit of resubmits
      * per packet: a mirrored vNIC has flows of its own above these
      * (pipeline_add_ingress_mirror()). */
@@ -242,6 +241,7 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
         free(match);
     }
     free(actions);
+    free(mirror);
 
     actions = xasprintf("ct(zone=%s[0..15],table=%d)", zone_reg, ct_table);
     flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ip", actions);
@@ -249,14 +249,12 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
     free(actions);
     flow_table_add(ft, STATIC_OWNER, start, 0, cookie, "", "drop");
 
+    /* A related packet (an ICMP error of a tracked connection) carries
+     * its connection's tuple in the ct_ fields and its direction in +rpl:
+     * the rules judge it as they judge its connection's other packets, so
+     * that a connection's revocation stops its errors too. */
     flow_table_add(ft, STATIC_OWNER, ct_table, 300, cookie,
                    "ct_state=+trk+inv", "drop");
-    actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
-                        PL_MIRROR_PASS_MARK, mirror, next);
-    flow_table_add(ft, STATIC_OWNER, ct_table, 200, cookie,
-                   "ct_state=+trk+rel", actions);
-    free(actions);
-    free(mirror);
     for (int reply = 0; reply < 2; reply++) {
         int rules = reply ? FW_OTHER_DIR(dir) : dir;
         actions = xasprintf("set_field:%d->reg11,move:%s[]->NXM_NX_REG12[],"

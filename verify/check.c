@@ -915,7 +915,9 @@ struct step {
     ovs_be64 cookie;            /* Flow's cookie. */
     uint16_t zone;              /* is_ct: the zone, if known. */
     bool zone_known;            /* is_ct: whether 'zone' is known. */
-    uint8_t pre_ct_v, pre_ct_m; /* is_ct: ct_state required before it. */
+    uint8_t ct_v, ct_m;         /* Not is_ct: the ct_state that the path
+                                 * required once past the flow (value and
+                                 * mask). */
 };
 
 /* A counterexample. */
@@ -1558,13 +1560,16 @@ add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
     l->n_steps = n;
 
     /* What conntrack must say: per recirculation, the ct_state that the
-     * rest of the path needed. */
-    const struct flow *cur = (const struct flow *) w.v;
-    const struct flow *curm = (const struct flow *) b->c.m;
-    uint8_t last_v = cur->ct_state & curm->ct_state, last_m = curm->ct_state;
+     * flows after it (up to the next one) required.  Each flow's step
+     * holds what the path required so far; a ct(commit) on the way forgets
+     * it (the branch's ct_* fields are free again), so the steps are
+     * combined rather than the last one taken. */
+    uint8_t last_v = 0, last_m = 0;
     for (size_t i = n; i-- > 0;) {
         const struct step *st = &l->steps[i];
         if (!st->is_ct) {
+            last_v |= st->ct_v & st->ct_m;
+            last_m |= st->ct_m;
             continue;
         }
         if (last_m & ~CS_TRACKED) {
@@ -1573,8 +1578,7 @@ add_leak(struct ctx *ctx, const struct branch *b, ofp_port_t port,
                                 last_m, UINT8_MAX);
             ds_put_format(&s, " after ct in table %d", st->table);
         }
-        last_v = st->pre_ct_v;
-        last_m = st->pre_ct_m;
+        last_v = last_m = 0;
     }
     l->ct_note = s.length ? ds_steal_cstr(&s) : NULL;
     ds_destroy(&s);
@@ -1915,13 +1919,9 @@ conntrack(struct ctx *ctx, const struct branch *b,
 {
     struct orig *owned = NULL;
     struct branch *x = branch_clone(ctx, b);
-    const struct flow *v = (const struct flow *) b->c.v;
-    const struct flow *m = (const struct flow *) b->c.m;
     struct step st = {
         .table = oc->recirc_table,
         .is_ct = true,
-        .pre_ct_v = v->ct_state,
-        .pre_ct_m = m->ct_state,
     };
 
     if (ctx->n_recircs >= MAX_RECIRCS) {
@@ -2256,10 +2256,14 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
                                 FLOW_SPLIT_BUDGET);
     }
     if (!empty) {
+        const struct flow *cv = (const struct flow *) x->c.v;
+        const struct flow *cm = (const struct flow *) x->c.m;
         struct step st = {
             .table = f->table_id,
             .priority = f->priority,
             .cookie = f->cookie,
+            .ct_v = cv->ct_state,
+            .ct_m = cm->ct_state,
         };
         push_step(ctx, &st);
         exec_actions(ctx, x, f->ofpacts, f->ofpacts_len, f->table_id, up,
