@@ -722,8 +722,12 @@ put_tunnel_actions(struct ds *actions, int64_t vni, ovs_be32 ip)
  * the chassis that host vNICs of it join it (and only those: an unknown
  * VNI, or a known one from another address, finds no flow and is
  * dropped), frames to its remote vNICs' MACs go to their chassis, and its
- * broadcast and multicast go to each of those chassis once.  No MAC is
- * ever learned: the Tenant DB says where each vNIC is. */
+ * broadcast, multicast and unknown unicast go to each of those chassis
+ * once.  No MAC is ever learned: the Tenant DB says where each vNIC is;
+ * a MAC it does not place (a remote vNIC's allowed address, such as a
+ * VRRP MAC that moves with its master) reaches every chassis of the
+ * network, whose own table delivers it to the local vNIC that may have it
+ * or drops it. */
 void
 pipeline_add_overlay(struct flow_table *ft, const struct pl_overlay_net *net)
 {
@@ -770,6 +774,13 @@ pipeline_add_overlay(struct flow_table *ft, const struct pl_overlay_net *net)
         ds_clear(&match);
         ds_put_format(&match, "metadata=%#"PRIx32, net->key);
         flow_table_add(ft, owner, PL_T_TUNNEL_FLOOD, 100, cookie,
+                       ds_cstr(&match), ds_cstr(&actions));
+
+        /* Unknown unicast: the same copies (never of a frame that came
+         * from a tunnel: table TUNNEL_FLOOD drops those). */
+        ds_clear(&actions);
+        ds_put_format(&actions, "resubmit(,%d)", PL_T_TUNNEL_FLOOD);
+        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 10, cookie,
                        ds_cstr(&match), ds_cstr(&actions));
     }
     ds_destroy(&match);
