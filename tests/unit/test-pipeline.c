@@ -475,8 +475,8 @@ START_TEST(test_overlay_network)
     pipeline_add_tunnel_output(&ft, "ovl:tunnel", 7);
     char *all = flows(&ft, NULL);
     /* From each chassis, the VNI joins the network untagged, as from the
-     * tunnel; to each remote MAC, its chassis; a broadcast, each chassis
-     * once; and out into the VXLAN port. */
+     * tunnel; to each remote MAC, its chassis; a broadcast and an unknown
+     * unicast, each chassis once; and out into the VXLAN port. */
     static const char expected[] =
         "table=0,priority=100,in_port=7,tun_id=5001,tun_src=192.168.0.2,"
         "vlan_tci=0/0x1000,cookie=0x200000001001389,"
@@ -486,6 +486,8 @@ START_TEST(test_overlay_network)
         "vlan_tci=0/0x1000,cookie=0x200000001001389,"
         "actions=set_field:0x1001389->metadata,set_field:131072->reg6,"
         "goto_table:30\n"
+        "table=30,priority=10,metadata=0x1001389,cookie=0x200000001001389,"
+        "actions=resubmit(,36)\n"
         "table=30,priority=100,metadata=0x1001389,dl_dst=02:00:00:00:00:21,"
         "cookie=0x200000001001389,actions=set_field:5001->tun_id,"
         "set_field:192.168.0.2->tun_dst,resubmit(,51)\n"
