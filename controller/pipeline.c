@@ -199,10 +199,10 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                   const char *zone_reg, const char *class_reg, int dir)
 {
     /* What passes this side without a rule is offered to the side's
-     * mirrors as allowed.  Not here on the ingress side, where a flood passes once per
-     * receiver and every lookup counts against OVS's limit of resubmits
-     * per packet: a mirrored vNIC has flows of its own above these
-     * (pipeline_add_ingress_mirror()). */
+     * mirrors as allowed.  Not here on the ingress side, where a flood
+     * passes once per receiver and every lookup counts against OVS's limit
+     * of resubmits per packet: a mirrored vNIC has flows of its own above
+     * these (pipeline_add_ingress_mirror()). */
     char *mirror = pipeline_mirror_lookup(dir == FW_DIR_EGRESS);
     char *actions = (dir == FW_DIR_EGRESS
                      ? xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
