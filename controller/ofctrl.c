@@ -137,6 +137,7 @@ struct stage {
                                  * bundle, last, on the main connection. */
     struct ovs_list meters_after;   /* struct ofpbuf: meter deletions, after
                                      * 'gate'. */
+    struct of_fanout *fanout;   /* Its connections. */
 };
 
 /* The flow installer (see ofctrl.h). */
@@ -210,7 +211,6 @@ struct ofctrl {
     bool repair_pending;        /* Finished, its repair not yet sent. */
 
     /* Staging. */
-    struct of_fanout *fanout;   /* The connections of 'stage', or NULL. */
     struct stage *stage;        /* The put being sent in stages, or NULL. */
     struct ovs_list *gate_msgs; /* During a put that may stage: where table
                                  * 0's flow_mods go, else NULL. */
@@ -1101,9 +1101,9 @@ ofctrl_wait(struct ofctrl *c)
         && !c->stage) {
         poll_immediate_wake();
     }
-    if (c->fanout) {
-        of_fanout_wait(c->fanout);
-        if (c->stage && of_fanout_get_state(c->fanout) != OF_FANOUT_BUSY) {
+    if (c->stage) {
+        of_fanout_wait(c->stage->fanout);
+        if (of_fanout_get_state(c->stage->fanout) != OF_FANOUT_BUSY) {
             poll_immediate_wake();
         }
     }
@@ -1522,6 +1522,20 @@ sync_all(struct ofctrl *c, struct ovs_list *msgs,
     note_foreign(c, n_foreign);
 }
 
+/* Returns a barrier request whose reply confirms put 'seqno', recorded as
+ * awaited; the caller sends it. */
+static struct ofpbuf *
+put_barrier(struct ofctrl *c, uint64_t seqno)
+{
+    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
+    struct pending_barrier *b = xmalloc(sizeof *b);
+
+    b->xid = ((struct ofp_header *) barrier->data)->xid;
+    b->seqno = seqno;
+    ovs_list_push_back(&c->barriers, &b->node);
+    return barrier;
+}
+
 static uint64_t stage_put(struct ofctrl *, struct ovs_list *msgs,
                           struct ovs_list *gate,
                           struct ovs_list *meters_before,
@@ -1665,12 +1679,7 @@ ofctrl_put(struct ofctrl *c, struct flow_table *desired)
     /* The barrier confirms the bundle, or, after a reconnection that found
      * the table as wanted, that the switch holds what it was read to hold:
      * either way vNICs waiting for their installed marks get them. */
-    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
-    struct pending_barrier *b = xmalloc(sizeof *b);
-    b->xid = ((struct ofp_header *) barrier->data)->xid;
-    b->seqno = ++c->put_seqno;
-    ovs_list_push_back(&c->barriers, &b->node);
-    rconn_send(c->rconn, barrier, NULL);
+    rconn_send(c->rconn, put_barrier(c, ++c->put_seqno), NULL);
     return c->put_seqno;
 }
 
@@ -1710,7 +1719,7 @@ ofctrl_send_bundle(struct ofctrl *c, struct ovs_list *msgs)
 }
 
 /* Frees the staged put of 'c', if any, and what it had left to send, and
- * closes the staging connections. */
+ * closes its connections. */
 static void
 stage_destroy(struct ofctrl *c)
 {
@@ -1722,11 +1731,10 @@ stage_destroy(struct ofctrl *c)
         }
         ofpbuf_list_delete(&st->gate);
         ofpbuf_list_delete(&st->meters_after);
+        of_fanout_destroy(st->fanout);
         free(st);
         c->stage = NULL;
     }
-    of_fanout_destroy(c->fanout);
-    c->fanout = NULL;
 }
 
 /* Handles an error that came on a staging connection (an
@@ -1749,8 +1757,8 @@ stage_put(struct ofctrl *c, struct ovs_list *msgs, struct ovs_list *gate,
     size_t n = ovs_list_size(msgs);
     size_t n_gate = ovs_list_size(gate);
 
-    c->fanout = of_fanout_create(c->target, 1u << OFCTRL_VERSION,
-                                 OFCTRL_STAGE_CONNS, stage_error, c);
+    st->fanout = of_fanout_create(c->target, 1u << OFCTRL_VERSION,
+                                  OFCTRL_STAGE_CONNS, stage_error, c);
     c->stage = st;
     st->seqno = ++c->put_seqno;
 
@@ -1796,10 +1804,10 @@ stage_put(struct ofctrl *c, struct ovs_list *msgs, struct ovs_list *gate,
                                        OFCTRL_VERSION)->list_node);
             }
         }
-        of_fanout_send(c->fanout, lists);
+        of_fanout_send(st->fanout, lists);
         st->meters_sent = true;
     } else {
-        of_fanout_send(c->fanout, st->parts);
+        of_fanout_send(st->fanout, st->parts);
     }
     c->n_staged++;
     COVERAGE_INC(ofctrl_staged_put);
@@ -1816,15 +1824,16 @@ stage_put(struct ofctrl *c, struct ovs_list *msgs, struct ovs_list *gate,
 static void
 stage_run(struct ofctrl *c)
 {
-    if (!c->stage) {
+    struct stage *st = c->stage;
+
+    if (!st) {
         return;
     }
-    of_fanout_run(c->fanout);
-    enum of_fanout_state state = of_fanout_get_state(c->fanout);
+    of_fanout_run(st->fanout);
+    enum of_fanout_state state = of_fanout_get_state(st->fanout);
     if (state == OF_FANOUT_BUSY) {
         return;
     }
-    struct stage *st = c->stage;
     if (state == OF_FANOUT_FAILED || c->need_full) {
         VLOG_WARN("a staged put over several connections failed: reading "
                   "the switch's table again; later puts go as one bundle");
@@ -1837,17 +1846,12 @@ stage_run(struct ofctrl *c)
     }
     if (st->meters_sent) {
         st->meters_sent = false;
-        of_fanout_send(c->fanout, st->parts);
+        of_fanout_send(st->fanout, st->parts);
         return;
     }
 
     ovs_list_push_back_all(&st->gate, &st->meters_after);
-    struct ofpbuf *barrier = ofputil_encode_barrier_request(OFCTRL_VERSION);
-    struct pending_barrier *b = xmalloc(sizeof *b);
-    b->xid = ((struct ofp_header *) barrier->data)->xid;
-    b->seqno = st->seqno;
-    ovs_list_push_back(&c->barriers, &b->node);
-    ovs_list_push_back(&st->gate, &barrier->list_node);
+    ovs_list_push_back(&st->gate, &put_barrier(c, st->seqno)->list_node);
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &st->gate) {
         rconn_send(c->rconn, msg, NULL);

@@ -28,8 +28,10 @@ struct fanout_conn {
     struct ovs_list msgs;       /* struct ofpbuf: given, not sent yet. */
     ovs_be32 barrier_xid;       /* The barrier whose reply is awaited, or
                                  * 0 if none. */
-    bool sent;                  /* Something was sent on it. */
-    unsigned int conn_seqno;    /* rconn's connection seqno then. */
+    bool was_up;                /* It has come up: from then on, its going
+                                 * down fails it. */
+    unsigned int conn_seqno;    /* rconn's connection seqno when it came
+                                 * up. */
 };
 
 /* Messages sent over several connections (see of-fanout.h). */
@@ -163,7 +165,7 @@ conn_run(struct fanout_conn *fc)
 
     rconn_run(fc->rconn);
     if (!rconn_is_connected(fc->rconn)) {
-        if (fc->sent) {
+        if (fc->was_up) {
             /* Lost: what it was sent is in an unknown state. */
             conn_fail(fc);
         } else if (time_msec() >= f->deadline) {
@@ -174,8 +176,8 @@ conn_run(struct fanout_conn *fc)
         }
         return;
     }
-    if (!fc->sent) {
-        fc->sent = true;
+    if (!fc->was_up) {
+        fc->was_up = true;
         fc->conn_seqno = rconn_get_connection_seqno(fc->rconn);
     } else if (rconn_get_connection_seqno(fc->rconn) != fc->conn_seqno) {
         /* Went down and up again: what it was sent is unknown. */
@@ -213,7 +215,7 @@ of_fanout_wait(struct of_fanout *f)
         if (fc->rconn) {
             rconn_run_wait(fc->rconn);
             rconn_recv_wait(fc->rconn);
-            if (!fc->sent) {
+            if (!fc->was_up) {
                 poll_timer_wait_until(f->deadline);
             }
         }
@@ -231,11 +233,4 @@ of_fanout_get_state(const struct of_fanout *f)
         }
     }
     return f->failed ? OF_FANOUT_FAILED : OF_FANOUT_DONE;
-}
-
-/* Returns the number of connections of 'f'. */
-size_t
-of_fanout_n_connections(const struct of_fanout *f)
-{
-    return f->n;
 }

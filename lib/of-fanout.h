@@ -54,6 +54,5 @@ void of_fanout_send(struct of_fanout *, struct ovs_list *lists);
 void of_fanout_run(struct of_fanout *);
 void of_fanout_wait(struct of_fanout *);
 enum of_fanout_state of_fanout_get_state(const struct of_fanout *);
-size_t of_fanout_n_connections(const struct of_fanout *);
 
 #endif /* lib/of-fanout.h */
