@@ -25,6 +25,16 @@ VLOG_DEFINE_THIS_MODULE(local_nets);
 COVERAGE_DEFINE(local_nets_net_flows);
 COVERAGE_DEFINE(local_nets_recompute);
 
+/* An allowed address's MAC (other than its port's own) that local vNICs of
+ * a network may have: frames to it go to each of them. */
+struct allowed_mac {
+    struct hmap_node node;      /* In 'allowed_macs' of struct local_net. */
+    struct eth_addr mac;        /* The address. */
+    struct simap holders;       /* iface-id -> ofport of the bound vNICs
+                                 * that may have it. */
+    bool dirty;                 /* Its flow needs writing again. */
+};
+
 /* A network with vNICs bound on this host. */
 struct local_net {
     struct hmap_node node;      /* In 'nets', by key. */
@@ -32,6 +42,7 @@ struct local_net {
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
     struct simap members;       /* iface-id -> ofport of bound vNICs. */
+    struct hmap allowed_macs;   /* Contains struct allowed_mac, by MAC. */
     bool dirty;                 /* Flooding flows need recomputing. */
     struct pl_flood_buckets flood;  /* The members by flood bucket, as the
                                      * flows have them... */
@@ -49,9 +60,24 @@ local_nets_init(struct local_nets *ln)
     uuid_zero(&ln->uplink_uuid);
 }
 
+/* Frees 'am', once out of its map. */
+static void
+allowed_mac_free(struct allowed_mac *am)
+{
+    simap_destroy(&am->holders);
+    free(am);
+}
+
+/* Frees 'n' (not its flows). */
 static void
 net_free(struct local_net *n)
 {
+    struct allowed_mac *am;
+
+    HMAP_FOR_EACH_POP (am, node, &n->allowed_macs) {
+        allowed_mac_free(am);
+    }
+    hmap_destroy(&n->allowed_macs);
     simap_destroy(&n->members);
     if (n->flood.n) {
         pipeline_flood_buckets_destroy(&n->flood);
@@ -142,7 +168,32 @@ find_net(const struct local_nets *ln, uint32_t key)
     return NULL;
 }
 
-/* Adds bound vNIC 'v' to its network's members, creating the network. */
+/* Returns the allowed MAC 'mac' of 'n', creating it if 'create'. */
+static struct allowed_mac *
+find_allowed_mac(struct local_net *n, struct eth_addr mac, bool create)
+{
+    uint32_t hash = hash_uint64(eth_addr_to_uint64(mac));
+    struct allowed_mac *am;
+
+    HMAP_FOR_EACH_WITH_HASH (am, node, hash, &n->allowed_macs) {
+        if (eth_addr_equals(am->mac, mac)) {
+            return am;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    am = xzalloc(sizeof *am);
+    am->mac = mac;
+    simap_init(&am->holders);
+    hmap_insert(&n->allowed_macs, &am->node, hash);
+    return am;
+}
+
+/* Adds bound vNIC 'v' to its network's members, and to the holders of its
+ * allowed addresses' MACs (its bid's claims past the first, its own MAC,
+ * are those other than its own, without duplicates), creating the
+ * network. */
 static void
 join(struct local_nets *ln, const struct vnic *v)
 {
@@ -154,20 +205,75 @@ join(struct local_nets *ln, const struct vnic *v)
         n->type = v->net_type;
         n->segment = v->segment;
         simap_init(&n->members);
+        hmap_init(&n->allowed_macs);
         hmap_insert(&ln->nets, &n->node, hash_int(n->key, 0));
     }
     simap_put(&n->members, v->iface_id, v->ofport);
+    for (size_t i = 1; i < v->bid.n_claims; i++) {
+        struct allowed_mac *am = find_allowed_mac(n, v->bid.claims[i].mac,
+                                                  true);
+        simap_put(&am->holders, v->iface_id, v->ofport);
+        am->dirty = true;
+    }
     n->dirty = true;
 }
 
-/* Removes 'iface_id' from the members of network 'key'. */
+/* Removes 'iface_id' from the members of network 'key', and from the
+ * holders of its allowed MACs. */
 static void
 leave(struct local_nets *ln, const char *iface_id, uint32_t key)
 {
     struct local_net *n = find_net(ln, key);
 
     if (n && simap_find_and_delete(&n->members, iface_id)) {
+        struct allowed_mac *am;
+
+        HMAP_FOR_EACH (am, node, &n->allowed_macs) {
+            if (simap_find_and_delete(&am->holders, iface_id)) {
+                am->dirty = true;
+            }
+        }
         n->dirty = true;
+    }
+}
+
+/* Writes again the flows of the allowed MACs of 'n' that changed (all of
+ * them if 'all'), and forgets those left without holders. */
+static void
+update_allowed_macs(const struct local_nets *ln, struct local_net *n,
+                    bool all, struct flow_table *flows)
+{
+    struct allowed_mac *am;
+
+    HMAP_FOR_EACH_SAFE (am, node, &n->allowed_macs) {
+        if (!am->dirty && !all) {
+            continue;
+        }
+        am->dirty = false;
+        char *owner = pipeline_allowed_mac_owner(n->key, am->mac);
+        flow_table_clear_owner(flows, owner);
+        free(owner);
+        if (simap_is_empty(&am->holders)) {
+            hmap_remove(&n->allowed_macs, &am->node);
+            allowed_mac_free(am);
+            continue;
+        }
+
+        const struct simap_node **sorted = simap_sort(&am->holders);
+        size_t n_holders = simap_count(&am->holders);
+        int64_t *holders = xmalloc(n_holders * sizeof *holders);
+        for (size_t i = 0; i < n_holders; i++) {
+            holders[i] = sorted[i]->data;
+        }
+        free(sorted);
+        const struct pl_network pn = {
+            .key = n->key,
+            .type = n->type,
+            .segment = n->segment,
+            .uplink_ofport = ln->uplink_ofport,
+        };
+        pipeline_add_allowed_mac(flows, &pn, am->mac, holders, n_holders);
+        free(holders);
     }
 }
 
@@ -222,6 +328,9 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
         COVERAGE_INC(local_nets_net_flows);
         n->dirty = false;
 
+        /* The uplink is in every allowed MAC's flow. */
+        update_allowed_macs(ln, n, n->flood_uplink != ln->uplink_ofport,
+                            flows);
         if (simap_is_empty(&n->members)) {
             clear_net_flows(n, flows);
             hmap_remove(&ln->nets, &n->node);

@@ -182,9 +182,10 @@ mac_owners_withdraw(struct mac_owners *mo, struct mac_bid *bid)
     hmapx_find_and_delete(&mo->touched, bid);
 }
 
-/* Returns NULL if 'bid' comes first for every address it wants, otherwise
- * a message (which the caller frees) that names the first address it loses
- * and the port that comes first for it. */
+/* Returns NULL if 'bid' comes first for every address it wants (an
+ * address that it and its rivals want only as allowed-address MACs is
+ * everyone's), otherwise a message (which the caller frees) that names the
+ * first address it loses and the port that comes first for it. */
 char *
 mac_owners_judge(const struct mac_owners *mo, const struct mac_bid *bid)
 {
@@ -194,7 +195,9 @@ mac_owners_judge(const struct mac_owners *mo, const struct mac_bid *bid)
         const struct mac_claim *r;
 
         HMAP_FOR_EACH_WITH_HASH (r, node, c->node.hash, &mo->claims) {
-            if (r->bid != bid && same_address(r, c) && claim_before(r, c)
+            /* Two allowed-address claims share the address. */
+            if (r->bid != bid && same_address(r, c) && (r->own || c->own)
+                && claim_before(r, c)
                 && (!best || claim_before(r, best))) {
                 best = r;
             }
@@ -208,12 +211,9 @@ mac_owners_judge(const struct mac_owners *mo, const struct mac_bid *bid)
                              ETH_ADDR_ARGS(c->mac), best->bid->port,
                              bid->network);
         }
-        return xasprintf("%s "ETH_ADDR_FMT" is also %s of port \"%s\" on "
-                         "network \"%s\", which comes first by %s",
-                         c->own ? "MAC" : "allowed address MAC",
-                         ETH_ADDR_ARGS(c->mac),
-                         c->own ? "the MAC" : "an allowed address MAC",
-                         best->bid->port, bid->network,
+        return xasprintf("MAC "ETH_ADDR_FMT" is also the MAC of port \"%s\" "
+                         "on network \"%s\", which comes first by %s",
+                         ETH_ADDR_ARGS(c->mac), best->bid->port, bid->network,
                          strcmp(best->bid->port, bid->port)
                          ? "port name" : "Port UUID");
     }

@@ -9,23 +9,27 @@
 
 /* One MAC, one owner per network.
  *
- * A frame to a MAC of a network goes to one vNIC: the L2 lookup flow of
+ * A frame to a port's own MAC goes to one vNIC: the L2 lookup flow of
  * (network key, MAC) has one output.  The Tenant DB validator refuses two
- * ports of a network that want one MAC, but the Tenant DB can be written by
- * anything, so the controller decides too, among the vNICs of its host.
+ * ports of a network with one MAC, and a port whose MAC is another port's
+ * allowed-address MAC, but the Tenant DB can be written by anything, so
+ * the controller decides too, among the vNICs of its host.  Only an
+ * allowed-address MAC may be shared (a VRRP pair): a frame to it goes to
+ * every vNIC of the host that may have it (local-nets.c).
  *
  * Every vNIC whose rows are otherwise valid bids for the L2 addresses it
  * wants on its network: its own MAC and the MACs of its allowed addresses,
- * compared as addresses (so in any case).  For each address, the bids
- * that want it are ranked:
+ * compared as addresses (so in any case).  For each address that some bid
+ * wants as its own MAC, the bids that want it are ranked:
  *
  *   1. a port's own MAC before another port's allowed-address MAC;
  *   2. then by Port name, in byte order (strcmp());
  *   3. then by Port UUID (names are unique within one Network row, but
  *      two Network rows may have one key if written past the validator).
  *
- * A bid wins if it comes first for every address it wants; a vNIC that
- * loses one address is refused as a whole.  A losing bid stays in place: it
+ * A bid wins if it comes first for every such address it wants (two
+ * bids that want an address only as an allowed-address MAC both have it);
+ * a vNIC that loses one address is refused as a whole.  A losing bid stays in place: it
  * still ranks against the others for its other addresses.  So the verdict
  * on a bid depends only on the bids that share an address with it, never on
  * the order in which they came, nor on their own verdicts: it is the same

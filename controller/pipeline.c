@@ -622,26 +622,14 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                   "01:00:00:00:00:00", vnic->key);
     ds_clear(&actions);
 
-    /* L2 lookup: frames to its MAC, or to an allowed address's MAC, go to
-     * its ofport. */
+    /* L2 lookup: frames to its MAC go to its ofport.  Those to an allowed
+     * address's own MAC go to every vNIC that may have it, by a flow of
+     * the network's (pipeline_add_allowed_mac()). */
     ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
                   vnic->ofport, PL_T_INGRESS_PORT);
     add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
                   "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT, vnic->net_key,
                   ETH_ADDR_ARGS(vnic->mac));
-    for (size_t i = 0; i < vnic->n_addrs; i++) {
-        struct eth_addr mac = vnic->addrs[i].mac;
-        bool seen = eth_addr_equals(mac, vnic->mac);
-        for (size_t j = 0; !seen && j < i; j++) {
-            seen = eth_addr_equals(vnic->addrs[j].mac, mac);
-        }
-        if (!seen) {
-            add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie,
-                          ds_cstr(&actions),
-                          "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT,
-                          vnic->net_key, ETH_ADDR_ARGS(mac));
-        }
-    }
 
     /* Whatever comes to its ofport (from its MAC or a flood) goes through
      * its ingress firewall, in its zone, with its class; a port without
@@ -883,6 +871,54 @@ char *
 pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket)
 {
     return xasprintf("net:%#"PRIx32"/%"PRIuSIZE, net_key, bucket);
+}
+
+/* Returns the owner name of the L2 lookup flow of allowed-address MAC 'mac'
+ * on network 'net_key' (the caller frees it). */
+char *
+pipeline_allowed_mac_owner(uint32_t net_key, struct eth_addr mac)
+{
+    return xasprintf("net:%#"PRIx32"/"ETH_ADDR_FMT, net_key,
+                     ETH_ADDR_ARGS(mac));
+}
+
+/* Adds, owned by pipeline_allowed_mac_owner(), the L2 lookup flow of 'mac',
+ * an allowed address's MAC that differs from the port's own, on network
+ * 'net' (its members are ignored): a copy to each of 'holders' (the
+ * ofports of the local vNICs that may have it, sorted; at least one), each
+ * through its own ingress firewall, and, since such a MAC may be shared
+ * (a VRRP pair) and the Tenant DB places it on no chassis, the copies of
+ * unknown unicast: to the uplink of a VLAN network, to the other chassis
+ * of a VXLAN one (table TUNNEL_FLOOD, which sends no frame that came from a
+ * tunnel back into one). */
+void
+pipeline_add_allowed_mac(struct flow_table *ft, const struct pl_network *net,
+                         struct eth_addr mac, const int64_t *holders,
+                         size_t n_holders)
+{
+    char *owner = pipeline_allowed_mac_owner(net->key, mac);
+    char *match = xasprintf("metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT,
+                            net->key, ETH_ADDR_ARGS(mac));
+    struct ds actions = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < n_holders; i++) {
+        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
+                      "resubmit(,%d))", i ? "," : "", holders[i],
+                      PL_T_INGRESS_PORT);
+    }
+    if (net->type == POLICY_NET_VLAN && net->uplink_ofport > 0) {
+        ds_put_format(&actions, ",clone(set_field:%"PRId64"->reg7,"
+                      "resubmit(,%d))", net->uplink_ofport,
+                      PL_T_INGRESS_PORT);
+    } else if (net->type == POLICY_NET_VXLAN) {
+        ds_put_format(&actions, ",resubmit(,%d)", PL_T_TUNNEL_FLOOD);
+    }
+    flow_table_add(ft, owner, PL_T_L2_LOOKUP, 100,
+                   pipeline_cookie(PL_COOKIE_NETWORK, net->key), match,
+                   ds_cstr(&actions));
+    ds_destroy(&actions);
+    free(match);
+    free(owner);
 }
 
 /* Appends to 'actions' a copy, to table INGRESS_PORT, per member of bucket

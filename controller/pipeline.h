@@ -243,6 +243,10 @@ char *pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket);
 void pipeline_add_flood_bucket(struct flow_table *, uint32_t net_key,
                                const struct pl_flood_buckets *,
                                size_t bucket);
+char *pipeline_allowed_mac_owner(uint32_t net_key, struct eth_addr);
+void pipeline_add_allowed_mac(struct flow_table *, const struct pl_network *,
+                              struct eth_addr, const int64_t *holders,
+                              size_t n_holders);
 char *pipeline_overlay_owner(uint32_t net_key);
 void pipeline_add_overlay(struct flow_table *, const struct pl_overlay_net *);
 void pipeline_add_tunnel_output(struct flow_table *, const char *owner,

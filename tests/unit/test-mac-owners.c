@@ -161,33 +161,44 @@ START_TEST(test_name_then_uuid)
 }
 END_TEST
 
-/* Two allowed addresses: the Port name decides. */
-START_TEST(test_allowed_against_allowed)
+/* Two allowed addresses share a MAC (a VRRP pair): both have it, and a
+ * port whose own MAC it is comes before both. */
+START_TEST(test_allowed_shared)
 {
     const struct bidder x = { "x", U1, LAN, "02:00:00:00:00:01",
                               { "02:00:00:00:00:09" } };
     const struct bidder y = { "y", U2, LAN, "02:00:00:00:00:02",
                               { "02:00:00:00:00:09" } };
+    const struct bidder z = { "z", U3, LAN, "02:00:00:00:00:09", { 0 } };
     struct mac_owners mo;
-    struct mac_bid a, b;
+    struct mac_bid a, b, c;
 
     mac_owners_init(&mo);
     mac_bid_init(&a);
     mac_bid_init(&b);
+    mac_bid_init(&c);
     place(&mo, &b, &y);
     place(&mo, &a, &x);
+    ck_assert_ptr_null(mac_owners_judge(&mo, &a));
+    ck_assert_ptr_null(mac_owners_judge(&mo, &b));
 
+    bool found;
+    place(&mo, &c, &z);
+    ck_assert_uint_eq(take_touched(&mo, &a, &found), 2);
+    ck_assert(found);
     char *why = judge(&mo, &b);
-    ck_assert_str_eq(why, "allowed address MAC 02:00:00:00:00:09 is also an "
-                     "allowed address MAC of port \"x\" on network \"lan\", "
-                     "which comes first by port name");
+    ck_assert_str_eq(why, "allowed address MAC 02:00:00:00:00:09 is the MAC "
+                     "of port \"z\" on network \"lan\"");
     free(why);
     why = judge(&mo, &a);
-    ck_assert_str_eq(why, "");
+    ck_assert_str_eq(why, "allowed address MAC 02:00:00:00:00:09 is the MAC "
+                     "of port \"z\" on network \"lan\"");
     free(why);
+    ck_assert_ptr_null(mac_owners_judge(&mo, &c));
 
     mac_owners_withdraw(&mo, &a);
     mac_owners_withdraw(&mo, &b);
+    mac_owners_withdraw(&mo, &c);
     mac_owners_destroy(&mo);
 }
 END_TEST
@@ -357,7 +368,7 @@ mac_owners_suite(void)
 
     tcase_add_test(tc, test_own_before_allowed);
     tcase_add_test(tc, test_name_then_uuid);
-    tcase_add_test(tc, test_allowed_against_allowed);
+    tcase_add_test(tc, test_allowed_shared);
     tcase_add_test(tc, test_networks_apart);
     tcase_add_test(tc, test_order_independent);
     tcase_add_test(tc, test_touched);

@@ -246,20 +246,56 @@ START_TEST(test_vnic_allowed_addresses)
     pipeline_add_vnic(&ft, &v);
     char *all = flows(&ft, "vnic:vm1");
 
-    /* The VRRP pair: its MAC and IP may be sent from, and the MAC is
-     * delivered to the port. */
+    /* The VRRP pair: its MAC and IP may be sent from; the MAC's delivery
+     * is the network's (test_allowed_mac), not the vNIC's. */
     ck_assert_ptr_nonnull(strstr(all, "dl_src=00:00:5e:00:01:0a,ip,"
                                  "nw_src=10.1.0.10,"));
     ck_assert_ptr_nonnull(strstr(all, "arp_sha=00:00:5e:00:01:0a,"
                                  "arp_spa=10.1.0.10,"));
-    ck_assert_ptr_nonnull(strstr(all, "table=30,priority=100,metadata=0x65,"
-                                 "dl_dst=00:00:5e:00:01:0a,"));
+    ck_assert_ptr_null(strstr(all, "dl_dst=00:00:5e:00:01:0a"));
     /* A prefix with the port's own MAC. */
     ck_assert_ptr_nonnull(strstr(all, "dl_src=02:00:0a:01:00:0b,ip,"
                                  "nw_src=10.1.0.128/25,"));
     free(all);
     flow_table_destroy(&ft);
     svec_destroy(&ips);
+}
+END_TEST
+
+/* An allowed address's MAC goes to every local vNIC that may have it, and
+ * where unknown unicast goes: the uplink of a VLAN network, the other
+ * chassis of a VXLAN one. */
+START_TEST(test_allowed_mac)
+{
+    struct flow_table ft;
+    int64_t holders[] = { 3, 7 };
+    struct eth_addr vmac;
+    struct pl_network vlan = {
+        .key = 0x65, .type = POLICY_NET_VLAN, .segment = 101,
+        .uplink_ofport = 9,
+    };
+    struct pl_network vxlan = {
+        .key = 0x1001389, .type = POLICY_NET_VXLAN, .segment = 5001,
+    };
+
+    ck_assert(eth_addr_from_string("00:00:5e:00:01:0a", &vmac));
+    flow_table_init(&ft);
+    pipeline_add_allowed_mac(&ft, &vlan, vmac, holders, 2);
+    pipeline_add_allowed_mac(&ft, &vxlan, vmac, holders, 1);
+    char *all = flows(&ft, "net:0x65/00:00:5e:00:01:0a");
+    ck_assert_str_eq(all, "table=30,priority=100,metadata=0x65,"
+                     "dl_dst=00:00:5e:00:01:0a,cookie=0x200000000000065,"
+                     "actions=clone(set_field:3->reg7,resubmit(,40)),"
+                     "clone(set_field:7->reg7,resubmit(,40)),"
+                     "clone(set_field:9->reg7,resubmit(,40))\n");
+    free(all);
+    all = flows(&ft, "net:0x1001389/00:00:5e:00:01:0a");
+    ck_assert_str_eq(all, "table=30,priority=100,metadata=0x1001389,"
+                     "dl_dst=00:00:5e:00:01:0a,cookie=0x200000001001389,"
+                     "actions=clone(set_field:3->reg7,resubmit(,40)),"
+                     "resubmit(,36)\n");
+    free(all);
+    flow_table_destroy(&ft);
 }
 END_TEST
 
@@ -676,6 +712,7 @@ pipeline_suite(void)
     tcase_add_test(tc, test_vnic_no_port_security);
     tcase_add_test(tc, test_vnic_ipv6);
     tcase_add_test(tc, test_vnic_allowed_addresses);
+    tcase_add_test(tc, test_allowed_mac);
     tcase_add_test(tc, test_network_without_uplink);
     tcase_add_test(tc, test_network_with_uplink);
     tcase_add_test(tc, test_large_flood_goes_through_buckets);
