@@ -907,6 +907,12 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
         if (v) {
             vnic_update(b, in, v, iface, iface->ofport[0], false);
+            if (v->state == VNIC_BOUND
+                && !smap_get_bool(&iface->external_ids, "bulkhead-installed",
+                                  false)) {
+                /* Its mark went (see if_status_recheck()). */
+                if_status_recheck(in->ifs, v->iface_id, IFS_MARK_IFACE);
+            }
         } else {
             struct uuidset_node *waiting = uuidset_find(&b->no_ofport,
                                                         &iface->header_.uuid);
@@ -932,6 +938,22 @@ refresh_vnic(struct binding *b, const struct binding_input *in,
 
     if (iface) {
         vnic_update(b, in, v, iface, v->row_ofport, false);
+    }
+}
+
+/* If tracked Port 'port', which this chassis holds, is a bound vNIC's and
+ * says it is not up, has the mark written again (if_status_recheck()). */
+static void
+recheck_port_up(const struct binding *b, const struct binding_input *in,
+                const struct bhrec_port *port)
+{
+    if (in->chassis && port->chassis == in->chassis
+        && !bhrec_port_is_deleted(port) && !(port->n_up && port->up[0])) {
+        const struct vnic *v = find_vnic(b, port->iface_id);
+        if (v && v->state == VNIC_BOUND
+            && uuid_equals(&v->port_uuid, &port->header_.uuid)) {
+            if_status_recheck(in->ifs, v->iface_id, IFS_MARK_PORT);
+        }
     }
 }
 
@@ -989,6 +1011,7 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
         return false;
     }
     BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
+        recheck_port_up(b, in, port);
         if (!port_change_matters(port, in->chassis)) {
             continue;
         }

@@ -29,6 +29,7 @@
 VLOG_DEFINE_THIS_MODULE(if_status);
 
 COVERAGE_DEFINE(if_status_mark);
+COVERAGE_DEFINE(if_status_remark);
 
 /* One vNIC's marks. */
 struct if_entry {
@@ -206,6 +207,26 @@ if_status_gone(struct if_status *ifs, const char *iface_id)
     }
 }
 
+/* Records that a mark of installed vNIC 'iface_id' is missing from its row:
+ * the Interface's (step IFS_MARK_IFACE) or its Port's up (IFS_MARK_PORT),
+ * lost with a transaction whose database connection went, or taken off by
+ * hand.  It goes back to that step, and is written again; its installation
+ * is not timed again. */
+void
+if_status_recheck(struct if_status *ifs, const char *iface_id,
+                  enum if_state step)
+{
+    struct if_entry *e = find_entry(ifs, iface_id);
+
+    if (e && e->state == IFS_UP) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_INFO_RL(&rl, "%s: %s mark missing, written again", iface_id,
+                     step == IFS_MARK_IFACE ? "Interface" : "Port up");
+        COVERAGE_INC(if_status_remark);
+        set_state(ifs, e, step);
+    }
+}
+
 /* Records that the flows changed so far went out in the put 'seqno' (0:
  * nothing could be sent). */
 void
@@ -298,7 +319,7 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             if (iface) {
                 mark_iface(iface, e->zone);
                 COVERAGE_INC(if_status_mark);
-                if (e->t_read && e->t_sent && e->t_acked) {
+                if (e->t_read && e->t_sent && e->t_acked && !e->t_marked) {
                     if (ifs->n_marked >= ifs->allocated_marked) {
                         ifs->marked = x2nrealloc(ifs->marked,
                                                  &ifs->allocated_marked,
