@@ -306,7 +306,10 @@ bh_stats_wait(const struct bh_stats *s, const struct bh_stats_ctx *ctx)
     if (s->n_requests) {
         poll_timer_wait_until(s->requests_deadline);
     }
-    if (ctx->db_interval && s->table.gen) {
+    /* Without a transaction to write with (one in flight, the Tenant DB
+     * away), the IDL wakes the loop once it can: waiting for a time
+     * already past would spin. */
+    if (ctx->db_interval && s->table.gen && ctx->tdb_txn && !ctx->hold) {
         poll_timer_wait_until(s->next_db);
     }
 }
