@@ -336,15 +336,21 @@ held_elsewhere(const struct bhrec_port *port,
 }
 
 /* Releases the Port that bound vNIC 'v' was bound to, if this chassis
- * still holds it.  By UUID: the Port's iface-id may have changed. */
+ * still holds it.  By UUID: the Port's iface-id may have changed.  If the
+ * Tenant DB cannot be written now (it is away, or a transaction is in
+ * flight), the next run that can write lets go of every Port this chassis
+ * holds without a vNIC here (release_strays()). */
 static void
-release_port(const struct binding_input *in, const struct vnic *v)
+release_port(struct binding *b, const struct binding_input *in,
+             const struct vnic *v)
 {
     const struct bhrec_port *port = bhrec_port_get_for_uuid(in->tdb_idl,
                                                             &v->port_uuid);
-    if (port && in->tdb_txn && in->chassis
-        && port->chassis == in->chassis) {
+    if (!in->tdb_txn || !in->chassis) {
+        b->strays_released = false;
+    } else if (port && port->chassis == in->chassis) {
         VLOG_INFO("%s: releasing port %s", v->iface_id, port->name);
+        bhrec_port_verify_chassis(port);  /* Unless another took it. */
         bhrec_port_set_chassis(port, NULL);
         bool up = false;
         bhrec_port_set_up(port, &up, 1);
@@ -565,7 +571,7 @@ vnic_decide(struct binding *b, const struct binding_input *in,
         && (state != VNIC_BOUND
             || !uuid_equals(&v->port_uuid, &port->header_.uuid))) {
         /* Unbound, or bound to another Port: the old Port is let go. */
-        release_port(in, v);
+        release_port(b, in, v);
     }
 
     vnic_clear_binding(v);
@@ -626,6 +632,10 @@ vnic_claim(struct binding *b, const struct binding_input *in,
         } else {
             VLOG_INFO("%s: claiming port %s", v->iface_id, port->name);
         }
+        /* Only from what this host saw: of two hosts that claim the Port
+         * at once, the second one's transaction fails, and it then sees
+         * the Port held elsewhere. */
+        bhrec_port_verify_chassis(port);
         bhrec_port_set_chassis(port, in->chassis);
     }
 }
@@ -640,7 +650,7 @@ vnic_remove(struct binding *b, const struct binding_input *in,
     track_change(b, v);
     ct_zones_release(in->zones, v->iface_id);
     if (v->decided && v->state == VNIC_BOUND) {
-        release_port(in, v);
+        release_port(b, in, v);
     }
     if_status_gone(in->ifs, v->iface_id);
     index_by_port(b, v, NULL);
@@ -667,8 +677,10 @@ iface_changed(const struct ovsrec_interface *iface)
 }
 
 /* Lets go of Ports still claimed by this chassis whose vNIC is not here,
- * for instance one unplugged while the controller was down.  Looks at every
- * Port, so it runs once, with the first run that can write. */
+ * for instance one unplugged while the controller was down, or while the
+ * Tenant DB could not be written.  Looks at every Port, so it runs once,
+ * with the first run that can write, and again only when a release is
+ * owed (binding_recheck_claims(), release_port()). */
 static void
 release_strays(struct binding *b, const struct binding_input *in)
 {
@@ -684,6 +696,7 @@ release_strays(struct binding *b, const struct binding_input *in)
             && (!v || v->state != VNIC_BOUND)) {
             VLOG_INFO("%s: releasing port %s, whose vNIC is not here",
                       port->iface_id, port->name);
+            bhrec_port_verify_chassis(port);
             bhrec_port_set_chassis(port, NULL);
             bool up = false;
             bhrec_port_set_up(port, &up, 1);
@@ -850,6 +863,26 @@ binding_settle(struct binding *b, const struct binding_input *in)
         vnic_decide(b, in, v);
         vnic_claim(b, in, v);
     }
+    if (!b->strays_released) {
+        release_strays(b, in);
+    }
+}
+
+/* Has the next binding_settle() or binding_release_strays() let go of
+ * stray claims again, as after a restart: a release written in a
+ * transaction that was then lost (its Tenant DB connection went) is made
+ * again. */
+void
+binding_recheck_claims(struct binding *b)
+{
+    b->strays_released = false;
+}
+
+/* Lets go of stray claims if a release is owed and the Tenant DB can be
+ * written (see release_port()), whether or not the engine ran. */
+void
+binding_release_strays(struct binding *b, const struct binding_input *in)
+{
     if (!b->strays_released) {
         release_strays(b, in);
     }

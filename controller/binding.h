@@ -169,6 +169,8 @@ void binding_init(struct binding *);
 void binding_destroy(struct binding *);
 
 void binding_recompute(struct binding *, const struct binding_input *);
+void binding_recheck_claims(struct binding *);
+void binding_release_strays(struct binding *, const struct binding_input *);
 bool binding_handle_ovs_changes(struct binding *,
                                 const struct binding_input *);
 bool binding_handle_tdb_changes(struct binding *,

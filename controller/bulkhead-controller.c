@@ -79,6 +79,8 @@
 
 VLOG_DEFINE_THIS_MODULE(bulkhead_controller);
 
+COVERAGE_DEFINE(controller_txn_failed);
+
 /* What the engine's nodes work from in one run, and their state. */
 struct engine_ctx {
     /* Set by the main loop for each run. */
@@ -137,6 +139,10 @@ struct controller {
     char *recompute_reply;      /* Its engine verdict, once computed, while
                                  * the switch's table is being checked. */
     uint64_t recompute_verify;  /* Verifications to wait for. */
+    bool txn_failed;            /* A transaction on either database failed
+                                 * (a claim another host made first, a
+                                 * connection lost): what it wrote is
+                                 * looked at again. */
     uint64_t recompute_repaired;  /* Flows repaired before it. */
     bool exiting;               /* "exit" was requested. */
     bool tracked;               /* No tracked change was dropped. */
@@ -548,6 +554,22 @@ format_node_flows(const struct engine *e, struct svec *per_node)
     }
 }
 
+/* Notes that a transaction on database 'db' ended without being committed:
+ * at the next turn, every vNIC is decided on and claimed again, and every
+ * installed vNIC's marks are looked at (what the transaction wrote may be
+ * lost, and nothing else would write it again). */
+static void
+note_txn_failed(struct controller *c, const char *db)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+    VLOG_INFO_RL(&rl, "a transaction on the %s was not committed: the "
+                 "claims and marks it wrote are looked at again", db);
+    COVERAGE_INC(controller_txn_failed);
+    c->txn_failed = true;
+    poll_immediate_wake();
+}
+
 /* Runs the engine again with every node recomputing, notes whether each
  * node's flows came out as incremental processing had left them, and has
  * the switch's table checked; answer_recompute() answers once that is
@@ -741,6 +763,10 @@ controller_run(struct controller *c)
         update_tunnel(c, br, ovs_txn);
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
+    /* Whatever the transport, a unix socket included (where OVS does not
+     * probe by default): a Tenant DB that stops answering would otherwise
+     * hold back a condition change, and every local change with it. */
+    ovsdb_idl_set_probe_interval(c->tdb.idl, c->cfg.remote_probe_interval);
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
     firewall_set_rule_stats(&c->ctx.fw, c->cfg.rule_stats, c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
@@ -787,7 +813,14 @@ controller_run(struct controller *c)
          * record what changes. */
         flow_table_set_untracked(engine_flows(&c->engine),
                                  ofctrl_needs_full(c->ofctrl));
+        if (c->txn_failed) {
+            /* Every vNIC is decided on, and claimed, again, and Ports
+             * this chassis holds without a vNIC here are let go. */
+            c->tracked = false;
+            binding_recheck_claims(&c->ctx.binding);
+        }
         engine_run(&c->engine, &c->ctx, c->tracked);
+        binding_release_strays(&c->ctx.binding, &c->ctx.in);
         mirror_ensure_tunnels(&c->ctx.mirror, br, ovs_txn);
         if (c->recompute_conn && !c->recompute_reply) {
             finish_recompute(c);
@@ -829,6 +862,10 @@ controller_run(struct controller *c)
             .tdb_txn = tdb_write,
             .ofctrl = c->ofctrl,
         };
+        if (c->txn_failed) {
+            if_status_recheck_all(c->ctx.ifs, &ifs_ctx);
+            c->txn_failed = false;
+        }
         if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
         if (c->recompute_reply) {
             answer_recompute(c);
@@ -859,10 +896,14 @@ controller_run(struct controller *c)
     };
     bh_stats_run(c->stats, &c->stats_ctx);
 
-    /* 7. Commit. */
-    ovsdb_idl_loop_commit_and_wait(&c->ovs);
+    /* 7. Commit.  0: a transaction ended without being committed. */
+    if (!ovsdb_idl_loop_commit_and_wait(&c->ovs)) {
+        note_txn_failed(c, "local OVSDB");
+    }
     if_status_note_commit(c->ctx.ifs, time_usec());
-    ovsdb_idl_loop_commit_and_wait(&c->tdb);
+    if (!ovsdb_idl_loop_commit_and_wait(&c->tdb)) {
+        note_txn_failed(c, "Tenant DB");
+    }
 
     /* 8. The verifier's port map, once the switch confirmed every flow
      * put and the marks went out: a vNIC's installation waits for none of

@@ -100,6 +100,9 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->log_rate = MIN(MAX(rate, 1), 10000);
     rate = ids ? smap_get_int(ids, "bulkhead-log-host-rate", 200) : 200;
     cfg->log_host_rate = MIN(MAX(rate, 1), 100000);
+    int probe = ids ? smap_get_int(ids, "bulkhead-remote-probe-interval",
+                                   5000) : 5000;
+    cfg->remote_probe_interval = probe <= 0 ? 0 : MAX(probe, 1000);
     cfg->monitor_all = ids && smap_get_bool(ids, "bulkhead-monitor-all",
                                             false);
     cfg->stats_interval = read_seconds(ids, "bulkhead-stats-interval", 5);

@@ -45,6 +45,11 @@ struct chassis_config {
                                  * second per logged rule (1-10000). */
     uint32_t log_host_rate;     /* "bulkhead-log-host-rate": log lines per
                                  * second for the whole host (1-100000). */
+    int remote_probe_interval;  /* "bulkhead-remote-probe-interval", in
+                                 * ms: a Tenant DB connection silent for
+                                 * so long is probed, and dropped if the
+                                 * probe is not answered as long (0:
+                                 * never; default 5000, at least 1000). */
     bool monitor_all;           /* "bulkhead-monitor-all": ask the Tenant
                                  * DB for every row (tdb-monitor.h). */
     long long int stats_interval;   /* "bulkhead-stats-interval", in ms: how

@@ -207,6 +207,20 @@ if_status_gone(struct if_status *ifs, const char *iface_id)
     }
 }
 
+/* Sends 'e', if installed (IFS_UP), back to 'step' (see
+ * if_status_recheck()). */
+static void
+recheck_entry(struct if_status *ifs, struct if_entry *e, enum if_state step)
+{
+    if (e->state == IFS_UP) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_INFO_RL(&rl, "%s: %s mark missing, written again", e->iface_id,
+                     step == IFS_MARK_IFACE ? "Interface" : "Port up");
+        COVERAGE_INC(if_status_remark);
+        set_state(ifs, e, step);
+    }
+}
+
 /* Records that a mark of installed vNIC 'iface_id' is missing from its row:
  * the Interface's (step IFS_MARK_IFACE) or its Port's up (IFS_MARK_PORT),
  * lost with a transaction whose database connection went, or taken off by
@@ -218,12 +232,34 @@ if_status_recheck(struct if_status *ifs, const char *iface_id,
 {
     struct if_entry *e = find_entry(ifs, iface_id);
 
-    if (e && e->state == IFS_UP) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-        VLOG_INFO_RL(&rl, "%s: %s mark missing, written again", iface_id,
-                     step == IFS_MARK_IFACE ? "Interface" : "Port up");
-        COVERAGE_INC(if_status_remark);
-        set_state(ifs, e, step);
+    if (e) {
+        recheck_entry(ifs, e, step);
+    }
+}
+
+/* Looks at the marks of every installed vNIC in the rows of 'ctx' (a
+ * transaction failed, and what it wrote may be lost): those missing are
+ * written again (if_status_recheck()).  Costs a lookup per vNIC. */
+void
+if_status_recheck_all(struct if_status *ifs, const struct if_status_ctx *ctx)
+{
+    struct if_entry *e;
+
+    HMAP_FOR_EACH (e, node, &ifs->entries) {
+        if (e->state != IFS_UP) {
+            continue;
+        }
+        const struct ovsrec_interface *iface
+            = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
+        const struct bhrec_port *port
+            = bhrec_port_get_for_uuid(ctx->tdb_idl, &e->port);
+        if (iface && !smap_get_bool(&iface->external_ids,
+                                    "bulkhead-installed", false)) {
+            recheck_entry(ifs, e, IFS_MARK_IFACE);
+        } else if (port && ctx->chassis && port->chassis == ctx->chassis
+                   && !(port->n_up && port->up[0])) {
+            recheck_entry(ifs, e, IFS_MARK_PORT);
+        }
     }
 }
 

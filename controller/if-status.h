@@ -80,6 +80,8 @@ void if_status_unbound(struct if_status *, const char *iface_id,
 void if_status_gone(struct if_status *, const char *iface_id);
 void if_status_recheck(struct if_status *, const char *iface_id,
                        enum if_state step);
+void if_status_recheck_all(struct if_status *,
+                           const struct if_status_ctx *);
 
 void if_status_start_turn(struct if_status *, long long int now);
 void if_status_note_put(struct if_status *, uint64_t seqno);
