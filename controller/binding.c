@@ -321,18 +321,43 @@ check_mtu(struct vnic *v, const struct bhrec_port *port,
     }
 }
 
-/* Returns true if another chassis than 'self' holds 'port' and its
+/* Returns the UUID of the Chassis row that holds 'port', or NULL if none.
+ * Read from the column: the IDL shows a reference to a row that this host
+ * has not received (a Chassis that no condition asked for yet, the Tenant
+ * DB gone in the middle of a condition change) as a null pointer, which
+ * would read as a free Port. */
+static const struct uuid *
+port_holder(const struct bhrec_port *port)
+{
+    const struct ovsdb_datum *d = bhrec_port_get_chassis(port,
+                                                         OVSDB_TYPE_UUID);
+    return d->n ? &d->keys[0].uuid : NULL;
+}
+
+/* Returns true if a chassis other than 'self' holds 'port' and its
  * requested_chassis does not name 'self': two hosts never take a Port from
  * each other.  A chassis that is gone holds nothing (Port.chassis is a weak
- * reference).  While this host's Chassis row is not known yet ('self'
- * NULL), nothing is held elsewhere: the claim waits for it. */
+ * reference).  While this host's Chassis row is not known ('self' NULL: no
+ * system-id, or the row not registered yet), every held Port is held
+ * elsewhere, and a free one waits for its claim. */
 static bool
 held_elsewhere(const struct bhrec_port *port,
                const struct bhrec_chassis *self)
 {
-    return (self && port->chassis && port->chassis != self
-            && !(port->requested_chassis
-                 && !strcmp(port->requested_chassis, self->name)));
+    const struct uuid *holder = port_holder(port);
+
+    if (!holder || (self && uuid_equals(holder, &self->header_.uuid))) {
+        return false;
+    }
+    return !(self && port->requested_chassis
+             && !strcmp(port->requested_chassis, self->name));
+}
+
+/* Returns the name of the chassis that holds 'port', for messages. */
+static const char *
+holder_name(const struct bhrec_port *port)
+{
+    return port->chassis ? port->chassis->name : "(not known here)";
 }
 
 /* Releases the Port that bound vNIC 'v' was bound to, if this chassis
@@ -448,8 +473,11 @@ vnic_update(struct binding *b, const struct binding_input *in,
         state = VNIC_REFUSED;
         reason = xasprintf("port %s is bound on chassis %s: it binds here "
                            "once that chassis lets it go or is gone, or "
-                           "once its requested_chassis names this one",
-                           port->name, port->chassis->name);
+                           "once its requested_chassis names this one%s",
+                           port->name, holder_name(port),
+                           (in->chassis ? ""
+                            : "; this host has no Chassis row yet (is "
+                              "external_ids:system-id set?)"));
         COVERAGE_INC(binding_held_elsewhere);
     }
 
@@ -609,6 +637,11 @@ vnic_claim(struct binding *b, const struct binding_input *in,
     v->claim_pending = false;
     hmapx_find_and_delete(&b->claim_retry, v);
     if (v->state != VNIC_BOUND) {
+        if (v->state == VNIC_REFUSED && !in->chassis) {
+            /* Perhaps held by this very chassis, not known yet: read
+             * again once it is. */
+            hmapx_add(&b->claim_retry, v);
+        }
         return;
     }
     if (!in->tdb_txn || !in->chassis) {
@@ -625,10 +658,11 @@ vnic_claim(struct binding *b, const struct binding_input *in,
         hmapx_add(&b->claim_retry, v);
         return;
     }
-    if (port && port->chassis != in->chassis) {
-        if (port->chassis) {
+    const struct uuid *holder = port ? port_holder(port) : NULL;
+    if (port && !(holder && uuid_equals(holder, &in->chassis->header_.uuid))) {
+        if (holder) {
             VLOG_INFO("%s: claiming port %s from chassis %s", v->iface_id,
-                      port->name, port->chassis->name);
+                      port->name, holder_name(port));
         } else {
             VLOG_INFO("%s: claiming port %s", v->iface_id, port->name);
         }

@@ -372,8 +372,12 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
         LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_MARK_PORT]) {
             const struct bhrec_port *port = bhrec_port_get_for_uuid(
                 ctx->tdb_idl, &e->port);
-            if (port && port->chassis == ctx->chassis
-                && !(port->n_up && port->up[0])) {
+            if (port && port->chassis != ctx->chassis) {
+                /* The claim is on its way (or waits): up goes with it, or
+                 * after it, never before, and never forgotten. */
+                continue;
+            }
+            if (port && !(port->n_up && port->up[0])) {
                 bool up = true;
                 bhrec_port_set_up(port, &up, 1);
             }

@@ -200,7 +200,14 @@ compute_dirty(struct overlay *ov, const struct binding *b,
                          row->name, ch->name);
             continue;
         }
-        if (!eth_addr_from_string(row->mac, &r.mac)) {
+        if (!eth_addr_from_string(row->mac, &r.mac)
+            || eth_addr_is_multicast(r.mac) || eth_addr_is_zero(r.mac)) {
+            /* Written past the validator: a remote "vNIC" at the
+             * broadcast address would take every local broadcast of the
+             * network (its flow is above the flooding one). */
+            VLOG_WARN_RL(&rl, "port %s on chassis %s has MAC \"%s\", "
+                         "which is no vNIC's: ignored", row->name, ch->name,
+                         row->mac);
             continue;
         }
         if (n->n_remotes >= n->allocated_remotes) {
