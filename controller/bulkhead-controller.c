@@ -30,6 +30,7 @@
 
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -139,6 +140,13 @@ struct controller {
     char *recompute_reply;      /* Its engine verdict, once computed, while
                                  * the switch's table is being checked. */
     uint64_t recompute_verify;  /* Verifications to wait for. */
+    char *chassis_lock;         /* Name of the Tenant DB lock that this
+                                 * host's Chassis row goes with, or NULL
+                                 * (no system-id). */
+    bool lock_contended;        /* Last seen: another controller holds
+                                 * it (logged once per episode). */
+    struct uuid chassis_uuid;   /* This host's Chassis row as last used
+                                 * (zero: none). */
     bool txn_failed;            /* A transaction on either database failed
                                  * (a claim another host made first, a
                                  * connection lost): what it wrote is
@@ -554,6 +562,70 @@ format_node_flows(const struct engine *e, struct svec *per_node)
     }
 }
 
+/* Returns the name of the Tenant DB lock of chassis 'name' (the caller
+ * frees it).  A lock name is an OVSDB identifier ([A-Za-z_][A-Za-z0-9_]*),
+ * a system-id is any string (often a UUID): letters and digits stay, '_'
+ * becomes "__" and any other byte "_XX" (hex), so that two names never
+ * share a lock. */
+static char *
+chassis_lock_name(const char *name)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, "bulkhead_chassis_");
+    for (const char *p = name; *p; p++) {
+        unsigned char ch = *p;
+        if (isalnum(ch)) {
+            ds_put_char(&s, ch);
+        } else if (ch == '_') {
+            ds_put_cstr(&s, "__");
+        } else {
+            ds_put_format(&s, "_%02x", ch);
+        }
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* Asks the Tenant DB for the lock of this host's chassis (its system-id):
+ * one controller per chassis name writes to the Tenant DB.  Two hosts with
+ * one system-id (a cloned image) would otherwise share one Chassis row and
+ * rewrite its encapsulation address and each other's claims without end;
+ * the second one now writes nothing, and takes no Port that the row
+ * holds.  Returns true if this controller may write to the Tenant DB. */
+static bool
+update_chassis_lock(struct controller *c)
+{
+    char *want = (c->cfg.system_id ? chassis_lock_name(c->cfg.system_id)
+                  : NULL);
+
+    if (!nullable_string_is_equal(want, c->chassis_lock)) {
+        ovsdb_idl_set_lock(c->tdb.idl, want);
+        free(c->chassis_lock);
+        c->chassis_lock = want;
+        c->lock_contended = false;
+    } else {
+        free(want);
+    }
+    if (!c->chassis_lock) {
+        return true;
+    }
+    bool contended = ovsdb_idl_is_lock_contended(c->tdb.idl);
+    if (contended != c->lock_contended) {
+        c->lock_contended = contended;
+        if (contended) {
+            VLOG_ERR("chassis %s: another controller holds its Tenant DB "
+                     "lock (is this host's external_ids:system-id another "
+                     "host's too?): this host writes nothing to the Tenant "
+                     "DB and takes no Port held by that chassis",
+                     c->cfg.system_id);
+        } else {
+            VLOG_INFO("chassis %s: the Tenant DB lock is free again",
+                      c->cfg.system_id);
+        }
+    }
+    return ovsdb_idl_has_lock(c->tdb.idl);
+}
+
 /* Notes that a transaction on database 'db' ended without being committed:
  * at the next turn, every vNIC is decided on and claimed again, and every
  * installed vNIC's marks are looked at (what the transaction wrote may be
@@ -774,13 +846,25 @@ controller_run(struct controller *c)
      * flight, even if the Tenant DB is unreachable), nothing is written to
      * it: not this chassis's row (which may be on its way), not a claim
      * nor a release. */
+    bool may_write = update_chassis_lock(c);
     struct ovsdb_idl_txn *tdb_write = (tdb_monitor_is_settled(c->tdbm)
-                                       ? tdb_txn : NULL);
+                                       && may_write ? tdb_txn : NULL);
     const struct bhrec_chassis *chassis = NULL;
-    if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
+    if (ovsdb_idl_has_ever_connected(c->tdb.idl) && !c->lock_contended) {
+        /* While the lock is on its way (the first turns), the row is read
+         * but not written: a restart binds its vNICs as they were. */
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_write,
                                      BULKHEAD_VERSION);
     }
+    struct uuid chassis_uuid = chassis ? chassis->header_.uuid : UUID_ZERO;
+    if (!uuid_is_zero(&c->chassis_uuid)
+        && !uuid_equals(&chassis_uuid, &c->chassis_uuid)) {
+        /* This host lost its Chassis row, or has another: every vNIC is
+         * decided on again (a row that comes where there was none is
+         * handled by the claims that wait for it). */
+        c->tracked = false;
+    }
+    c->chassis_uuid = chassis_uuid;
     ofctrl_run(c->ofctrl);
     if (br && ofctrl_needs_stale_check(c->ofctrl)) {
         remove_stale_flows(c, br);
@@ -1103,6 +1187,7 @@ main(int argc, char *argv[])
     ovsdb_idl_loop_destroy(&c.tdb);
     chassis_config_clear(&c.cfg);
     free(c.tdb_remote);
+    free(c.chassis_lock);
     service_stop();
     return 0;
 }
@@ -1137,6 +1222,15 @@ cmd_connection_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   c->tdb_remote ? c->tdb_remote : "none",
                   ovsdb_idl_is_connected(c->tdb.idl) ? "connected"
                   : "not connected");
+    if (!c->chassis_lock) {
+        ds_put_cstr(&s, "  chassis: none (no external_ids:system-id)\n");
+    } else {
+        ds_put_format(&s, "  chassis %s: lock %s\n", c->cfg.system_id,
+                      (ovsdb_idl_has_lock(c->tdb.idl) ? "held"
+                       : c->lock_contended
+                       ? "held by another controller: nothing is written"
+                       : "asked for"));
+    }
     ofctrl_format_status(c->ofctrl, &s);
     ct_limits_format_status(c->ctx.limits, &s);
     unixctl_command_reply(conn, ds_cstr(&s));
