@@ -145,6 +145,9 @@ struct controller {
                                  * (no system-id). */
     bool lock_contended;        /* Last seen: another controller holds
                                  * it (logged once per episode). */
+    bool renaming;              /* This host's Chassis row is being
+                                 * renamed to a new system-id: the old
+                                 * name's lock is kept until it is. */
     struct uuid chassis_uuid;   /* This host's Chassis row as last used
                                  * (zero: none). */
     bool txn_failed;            /* A transaction on either database failed
@@ -586,6 +589,53 @@ chassis_lock_name(const char *name)
     return ds_steal_cstr(&s);
 }
 
+/* Returns the Chassis row named 'name', or NULL. */
+static const struct bhrec_chassis *
+find_chassis(struct ovsdb_idl *idl, const char *name)
+{
+    const struct bhrec_chassis *ch;
+
+    BHREC_CHASSIS_FOR_EACH (ch, idl) {
+        if (!strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* On a change of system-id, renames this host's Chassis row, whose lock it
+ * holds, to the new name (unless a row has that name already), in 'txn' if
+ * nonnull: the Ports it holds stay held, and no vNIC is unbound; a new row
+ * would leave the old one holding them, and this host refusing its own
+ * VMs.  Returns true while the rename is not committed: the old name's
+ * lock, which the write needs, is kept until then. */
+static bool
+rename_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
+{
+    const char *name = c->cfg.system_id;
+    const struct bhrec_chassis *row = (uuid_is_zero(&c->chassis_uuid) ? NULL
+                                       : bhrec_chassis_get_for_uuid(
+                                           c->tdb.idl, &c->chassis_uuid));
+
+    if (!name || !row || !ovsdb_idl_has_lock(c->tdb.idl)) {
+        return false;
+    }
+    if (!strcmp(row->name, name)) {
+        /* Written: done once no transaction is in flight (if it failed,
+         * the row has its old name again, and it is written again). */
+        return c->tdb.committing_txn != NULL;
+    }
+    if (find_chassis(c->tdb.idl, name)) {
+        return false;
+    }
+    if (txn) {
+        VLOG_INFO("chassis %s is renamed %s (external_ids:system-id): the "
+                  "Ports it holds stay held", row->name, name);
+        bhrec_chassis_set_name(row, name);
+    }
+    return true;
+}
+
 /* Asks the Tenant DB for the lock of this host's chassis (its system-id):
  * one controller per chassis name writes to the Tenant DB.  Two hosts with
  * one system-id (a cloned image) would otherwise share one Chassis row and
@@ -593,12 +643,16 @@ chassis_lock_name(const char *name)
  * the second one now writes nothing, and takes no Port that the row
  * holds.  Returns true if this controller may write to the Tenant DB. */
 static bool
-update_chassis_lock(struct controller *c)
+update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
 {
     char *want = (c->cfg.system_id ? chassis_lock_name(c->cfg.system_id)
                   : NULL);
 
-    if (!nullable_string_is_equal(want, c->chassis_lock)) {
+    c->renaming = (!nullable_string_is_equal(want, c->chassis_lock)
+                   && rename_chassis(c, txn));
+    if (c->renaming) {
+        free(want);
+    } else if (!nullable_string_is_equal(want, c->chassis_lock)) {
         ovsdb_idl_set_lock(c->tdb.idl, want);
         free(c->chassis_lock);
         c->chassis_lock = want;
@@ -846,11 +900,15 @@ controller_run(struct controller *c)
      * flight, even if the Tenant DB is unreachable), nothing is written to
      * it: not this chassis's row (which may be on its way), not a claim
      * nor a release. */
-    bool may_write = update_chassis_lock(c);
+    bool may_write = update_chassis_lock(
+        c, tdb_monitor_is_settled(c->tdbm) ? tdb_txn : NULL);
     struct ovsdb_idl_txn *tdb_write = (tdb_monitor_is_settled(c->tdbm)
                                        && may_write ? tdb_txn : NULL);
     const struct bhrec_chassis *chassis = NULL;
-    if (ovsdb_idl_has_ever_connected(c->tdb.idl) && !c->lock_contended) {
+    if (c->renaming) {
+        chassis = bhrec_chassis_get_for_uuid(c->tdb.idl, &c->chassis_uuid);
+    } else if (ovsdb_idl_has_ever_connected(c->tdb.idl)
+               && !c->lock_contended) {
         /* While the lock is on its way (the first turns), the row is read
          * but not written: a restart binds its vNICs as they were. */
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_write,
