@@ -49,6 +49,7 @@ binding_init(struct binding *b)
     hmap_init(&b->vnics_by_port);
     hmap_init(&b->vnics_by_iface);
     hmapx_init(&b->claim_retry);
+    hmapx_init(&b->wait_self);
     hmap_init(&b->changes);
     mac_owners_init(&b->macs);
     ovs_list_init(&b->pending);
@@ -98,6 +99,7 @@ binding_destroy(struct binding *b)
     hmap_destroy(&b->vnics_by_port);
     hmap_destroy(&b->vnics_by_iface);
     hmapx_destroy(&b->claim_retry);
+    hmapx_destroy(&b->wait_self);
     hmap_destroy(&b->changes);
     mac_owners_destroy(&b->macs);
     uuidset_destroy(&b->no_ofport);
@@ -640,7 +642,7 @@ vnic_claim(struct binding *b, const struct binding_input *in,
         if (v->state == VNIC_REFUSED && !in->chassis) {
             /* Perhaps held by this very chassis, not known yet: read
              * again once it is. */
-            hmapx_add(&b->claim_retry, v);
+            hmapx_add(&b->wait_self, v);
         }
         return;
     }
@@ -671,6 +673,9 @@ vnic_claim(struct binding *b, const struct binding_input *in,
          * the Port held elsewhere. */
         bhrec_port_verify_chassis(port);
         bhrec_port_set_chassis(port, in->chassis);
+        /* Made again (a claim lost with its transaction, taken off by
+         * hand): up goes with it. */
+        if_status_recheck(in->ifs, v->iface_id, IFS_MARK_PORT);
     }
 }
 
@@ -693,6 +698,7 @@ vnic_remove(struct binding *b, const struct binding_input *in,
         ovs_list_remove(&v->pending_node);
     }
     hmapx_find_and_delete(&b->claim_retry, v);
+    hmapx_find_and_delete(&b->wait_self, v);
     hmap_remove(&b->vnics, &v->node);
     hmap_remove(&b->vnics_by_iface, &v->iface_node);
     vnic_free(v);
@@ -903,13 +909,29 @@ binding_settle(struct binding *b, const struct binding_input *in)
 }
 
 /* Has the next binding_settle() or binding_release_strays() let go of
- * stray claims again, as after a restart: a release written in a
- * transaction that was then lost (its Tenant DB connection went) is made
- * again. */
+ * stray claims again, as after a restart, and the next handling of Tenant
+ * DB changes claim again every bound vNIC's Port that this chassis does
+ * not hold: a claim or a release written in a transaction that was then
+ * lost (its Tenant DB connection went) is made again.  Costs a lookup per
+ * vNIC. */
 void
-binding_recheck_claims(struct binding *b)
+binding_recheck_claims(struct binding *b, const struct binding_input *in)
 {
+    struct vnic *v;
+
     b->strays_released = false;
+    HMAP_FOR_EACH (v, node, &b->vnics) {
+        if (v->state != VNIC_BOUND || !in->chassis) {
+            continue;
+        }
+        const struct bhrec_port *port = bhrec_port_get_for_uuid(
+            in->tdb_idl, &v->port_uuid);
+        const struct uuid *holder = port ? port_holder(port) : NULL;
+        if (port && !(holder
+                      && uuid_equals(holder, &in->chassis->header_.uuid))) {
+            hmapx_add(&b->claim_retry, v);
+        }
+    }
 }
 
 /* Lets go of stray claims if a release is owed and the Tenant DB can be
@@ -1096,8 +1118,15 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
             }
         }
     }
-    /* Claims that could not be written before. */
+    /* Claims that could not be written before, and vNICs refused while
+     * this host had no Chassis row, once it has one. */
     struct hmapx_node *node;
+    if (in->chassis && !hmapx_is_empty(&b->wait_self)) {
+        HMAPX_FOR_EACH (node, &b->wait_self) {
+            hmapx_add(&dirty, node->data);
+        }
+        hmapx_clear(&b->wait_self);
+    }
     hmap_shrink(&b->claim_retry.map);   /* See binding_clear_tracked(). */
     HMAPX_FOR_EACH (node, &b->claim_retry) {
         hmapx_add(&dirty, node->data);

@@ -154,6 +154,8 @@ struct binding {
                                  * that Port's UUID. */
     struct hmap vnics_by_iface; /* vnics, by Interface UUID. */
     struct hmapx claim_retry;   /* vnics whose claim must be retried. */
+    struct hmapx wait_self;     /* vnics refused while this host had no
+                                 * Chassis row: read again once it has. */
     struct hmap changes;        /* struct binding_change of this run. */
     struct mac_owners macs;     /* The L2 bids of the vnics. */
     struct ovs_list pending;    /* vnics to decide on, in the order their
@@ -169,7 +171,7 @@ void binding_init(struct binding *);
 void binding_destroy(struct binding *);
 
 void binding_recompute(struct binding *, const struct binding_input *);
-void binding_recheck_claims(struct binding *);
+void binding_recheck_claims(struct binding *, const struct binding_input *);
 void binding_release_strays(struct binding *, const struct binding_input *);
 bool binding_handle_ovs_changes(struct binding *,
                                 const struct binding_input *);

@@ -150,6 +150,10 @@ struct controller {
                                  * name's lock is kept until it is. */
     struct uuid chassis_uuid;   /* This host's Chassis row as last used
                                  * (zero: none). */
+    bool tdb_txn_writable;      /* The Tenant DB transaction being
+                                 * committed was one that could be written
+                                 * (a transaction without the lock fails,
+                                 * meaninglessly). */
     bool txn_failed;            /* A transaction on either database failed
                                  * (a claim another host made first, a
                                  * connection lost): what it wrote is
@@ -589,20 +593,6 @@ chassis_lock_name(const char *name)
     return ds_steal_cstr(&s);
 }
 
-/* Returns the Chassis row named 'name', or NULL. */
-static const struct bhrec_chassis *
-find_chassis(struct ovsdb_idl *idl, const char *name)
-{
-    const struct bhrec_chassis *ch;
-
-    BHREC_CHASSIS_FOR_EACH (ch, idl) {
-        if (!strcmp(ch->name, name)) {
-            return ch;
-        }
-    }
-    return NULL;
-}
-
 /* On a change of system-id, renames this host's Chassis row, whose lock it
  * holds, to the new name (unless a row has that name already), in 'txn' if
  * nonnull: the Ports it holds stay held, and no vNIC is unbound; a new row
@@ -625,7 +615,7 @@ rename_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
          * the row has its old name again, and it is written again). */
         return c->tdb.committing_txn != NULL;
     }
-    if (find_chassis(c->tdb.idl, name)) {
+    if (chassis_find_row(c->tdb.idl, name)) {
         return false;
     }
     if (txn) {
@@ -670,7 +660,7 @@ update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
             VLOG_ERR("chassis %s: another controller holds its Tenant DB "
                      "lock (is this host's external_ids:system-id another "
                      "host's too?): this host writes nothing to the Tenant "
-                     "DB and takes no Port held by that chassis",
+                     "DB, and claims and releases nothing",
                      c->cfg.system_id);
         } else {
             VLOG_INFO("chassis %s: the Tenant DB lock is free again",
@@ -681,9 +671,10 @@ update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
 }
 
 /* Notes that a transaction on database 'db' ended without being committed:
- * at the next turn, every vNIC is decided on and claimed again, and every
- * installed vNIC's marks are looked at (what the transaction wrote may be
- * lost, and nothing else would write it again). */
+ * at the next turn, the claims of every bound vNIC, its marks, and the
+ * Ports this host holds without a vNIC here are looked at again (what the
+ * transaction wrote may be lost, and nothing else would write it again):
+ * lookups, not a recompute. */
 static void
 note_txn_failed(struct controller *c, const char *db)
 {
@@ -693,7 +684,6 @@ note_txn_failed(struct controller *c, const char *db)
                  "claims and marks it wrote are looked at again", db);
     COVERAGE_INC(controller_txn_failed);
     c->txn_failed = true;
-    poll_immediate_wake();
 }
 
 /* Runs the engine again with every node recomputing, notes whether each
@@ -907,10 +897,12 @@ controller_run(struct controller *c)
     const struct bhrec_chassis *chassis = NULL;
     if (c->renaming) {
         chassis = bhrec_chassis_get_for_uuid(c->tdb.idl, &c->chassis_uuid);
-    } else if (ovsdb_idl_has_ever_connected(c->tdb.idl)
-               && !c->lock_contended) {
-        /* While the lock is on its way (the first turns), the row is read
-         * but not written: a restart binds its vNICs as they were. */
+    } else if (ovsdb_idl_has_ever_connected(c->tdb.idl)) {
+        /* Without the lock (on its way in the first turns, or held by
+         * another controller) the row is read but not written: vNICs stay
+         * bound as it says, and nothing is claimed.  A host whose own old
+         * session still holds the lock after a partition, or whose lock a
+         * clone took while it restarted, keeps its VMs' flows. */
         chassis = chassis_ensure_row(c->tdb.idl, &c->cfg, tdb_write,
                                      BULKHEAD_VERSION);
     }
@@ -956,10 +948,8 @@ controller_run(struct controller *c)
         flow_table_set_untracked(engine_flows(&c->engine),
                                  ofctrl_needs_full(c->ofctrl));
         if (c->txn_failed) {
-            /* Every vNIC is decided on, and claimed, again, and Ports
-             * this chassis holds without a vNIC here are let go. */
-            c->tracked = false;
-            binding_recheck_claims(&c->ctx.binding);
+            /* Claims made again, Ports held without a vNIC let go. */
+            binding_recheck_claims(&c->ctx.binding, &c->ctx.in);
         }
         engine_run(&c->engine, &c->ctx, c->tracked);
         binding_release_strays(&c->ctx.binding, &c->ctx.in);
@@ -1043,7 +1033,10 @@ controller_run(struct controller *c)
         note_txn_failed(c, "local OVSDB");
     }
     if_status_note_commit(c->ctx.ifs, time_usec());
-    if (!ovsdb_idl_loop_commit_and_wait(&c->tdb)) {
+    if (c->tdb.open_txn) {
+        c->tdb_txn_writable = tdb_write != NULL;
+    }
+    if (!ovsdb_idl_loop_commit_and_wait(&c->tdb) && c->tdb_txn_writable) {
         note_txn_failed(c, "Tenant DB");
     }
 

@@ -303,6 +303,20 @@ chassis_ensure_tunnel(const struct ovsrec_bridge *br,
 
 /* The chassis. */
 
+/* Returns the Chassis row named 'name' in 'tdb_idl', or NULL. */
+const struct bhrec_chassis *
+chassis_find_row(struct ovsdb_idl *tdb_idl, const char *name)
+{
+    const struct bhrec_chassis *ch;
+
+    BHREC_CHASSIS_FOR_EACH (ch, tdb_idl) {
+        if (!strcmp(ch->name, name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
 /* Returns this host's Chassis row, creating or updating it in 'txn'.
  * Returns NULL until it exists. */
 const struct bhrec_chassis *
@@ -322,11 +336,7 @@ chassis_ensure_row(struct ovsdb_idl *tdb_idl,
     }
     hostname[sizeof hostname - 1] = '\0';
 
-    BHREC_CHASSIS_FOR_EACH (ch, tdb_idl) {
-        if (!strcmp(ch->name, name)) {
-            break;
-        }
-    }
+    ch = chassis_find_row(tdb_idl, name);
     if (!txn) {
         return ch;
     }

@@ -85,6 +85,8 @@ const struct ovsrec_interface *chassis_keep_flow_tunnel(
 const struct ovsrec_interface *chassis_ensure_tunnel(
     const struct ovsrec_bridge *, const struct chassis_config *,
     struct ovsdb_idl_txn *);
+const struct bhrec_chassis *chassis_find_row(struct ovsdb_idl *,
+                                              const char *name);
 const struct bhrec_chassis *chassis_ensure_row(
     struct ovsdb_idl *tdb_idl, const struct chassis_config *,
     struct ovsdb_idl_txn *, const char *version);
