@@ -29,15 +29,15 @@
  *
  * A bid wins if it comes first for every such address it wants (two
  * bids that want an address only as an allowed-address MAC both have it);
- * a vNIC that loses one address is refused as a whole.  A losing bid stays in place: it
- * still ranks against the others for its other addresses.  So the verdict
- * on a bid depends only on the bids that share an address with it, never on
- * the order in which they came, nor on their own verdicts: it is the same
- * whatever the order of binding and after a restart, and a change to one bid
- * needs only the bids that share an address with it (before or after the
- * change) judged again, which mac_owners_take_touched() returns.  (In a
- * chain of clashes an address may then go to nobody on this host: a frame
- * to it is unknown unicast.)
+ * a vNIC that loses one address is refused as a whole.  A losing bid stays
+ * in place: it still ranks against the others for its other addresses.
+ * So the verdict on a bid depends only on the bids that share an address
+ * with it, never on the order in which they came, nor on their own
+ * verdicts: it is the same whatever the order of binding and after a
+ * restart, and a change to one bid needs only the bids that share an
+ * address with it (before or after the change) judged again, which
+ * mac_owners_take_touched() returns.  (In a chain of clashes an address
+ * may then go to nobody on this host: a frame to it is unknown unicast.)
  *
  * The module knows nothing of vNICs: the caller embeds a struct mac_bid in
  * whatever bids, and finds it back from the touched set with
