@@ -336,6 +336,15 @@ port_holder(const struct bhrec_port *port)
     return d->n ? &d->keys[0].uuid : NULL;
 }
 
+/* Returns true if 'self' (nonnull) holds 'port', by its column. */
+static bool
+held_here(const struct bhrec_port *port, const struct bhrec_chassis *self)
+{
+    const struct uuid *holder = port_holder(port);
+
+    return holder && uuid_equals(holder, &self->header_.uuid);
+}
+
 /* Returns true if a chassis other than 'self' holds 'port' and its
  * requested_chassis does not name 'self': two hosts never take a Port from
  * each other.  A chassis that is gone holds nothing (Port.chassis is a weak
@@ -346,9 +355,7 @@ static bool
 held_elsewhere(const struct bhrec_port *port,
                const struct bhrec_chassis *self)
 {
-    const struct uuid *holder = port_holder(port);
-
-    if (!holder || (self && uuid_equals(holder, &self->header_.uuid))) {
+    if (!port_holder(port) || (self && held_here(port, self))) {
         return false;
     }
     return !(self && port->requested_chassis
@@ -660,9 +667,8 @@ vnic_claim(struct binding *b, const struct binding_input *in,
         hmapx_add(&b->claim_retry, v);
         return;
     }
-    const struct uuid *holder = port ? port_holder(port) : NULL;
-    if (port && !(holder && uuid_equals(holder, &in->chassis->header_.uuid))) {
-        if (holder) {
+    if (port && !held_here(port, in->chassis)) {
+        if (port_holder(port)) {
             VLOG_INFO("%s: claiming port %s from chassis %s", v->iface_id,
                       port->name, holder_name(port));
         } else {
@@ -926,9 +932,7 @@ binding_recheck_claims(struct binding *b, const struct binding_input *in)
         }
         const struct bhrec_port *port = bhrec_port_get_for_uuid(
             in->tdb_idl, &v->port_uuid);
-        const struct uuid *holder = port ? port_holder(port) : NULL;
-        if (port && !(holder
-                      && uuid_equals(holder, &in->chassis->header_.uuid))) {
+        if (port && !held_here(port, in->chassis)) {
             hmapx_add(&b->claim_retry, v);
         }
     }
@@ -996,9 +1000,7 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
         if (v) {
             vnic_update(b, in, v, iface, iface->ofport[0], false);
-            if (v->state == VNIC_BOUND
-                && !smap_get_bool(&iface->external_ids, "bulkhead-installed",
-                                  false)) {
+            if (v->state == VNIC_BOUND && !if_status_iface_is_marked(iface)) {
                 /* Its mark went (see if_status_recheck()). */
                 if_status_recheck(in->ifs, v->iface_id, IFS_MARK_IFACE);
             }
@@ -1037,7 +1039,7 @@ recheck_port_up(const struct binding *b, const struct binding_input *in,
                 const struct bhrec_port *port)
 {
     if (in->chassis && port->chassis == in->chassis
-        && !bhrec_port_is_deleted(port) && !(port->n_up && port->up[0])) {
+        && !bhrec_port_is_deleted(port) && !if_status_port_is_up(port)) {
         const struct vnic *v = find_vnic(b, port->iface_id);
         if (v && v->state == VNIC_BOUND
             && uuid_equals(&v->port_uuid, &port->header_.uuid)) {

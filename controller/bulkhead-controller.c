@@ -630,19 +630,19 @@ rename_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
  * one controller per chassis name writes to the Tenant DB.  Two hosts with
  * one system-id (a cloned image) would otherwise share one Chassis row and
  * rewrite its encapsulation address and each other's claims without end;
- * the second one now writes nothing, and takes no Port that the row
- * holds.  Returns true if this controller may write to the Tenant DB. */
+ * the second one now writes nothing (it claims and releases nothing).  On
+ * a change of system-id, the old name's lock is kept while the row is
+ * renamed (rename_chassis(), with 'txn').  Returns true if this controller
+ * may write to the Tenant DB. */
 static bool
 update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
 {
     char *want = (c->cfg.system_id ? chassis_lock_name(c->cfg.system_id)
                   : NULL);
+    bool changed = !nullable_string_is_equal(want, c->chassis_lock);
 
-    c->renaming = (!nullable_string_is_equal(want, c->chassis_lock)
-                   && rename_chassis(c, txn));
-    if (c->renaming) {
-        free(want);
-    } else if (!nullable_string_is_equal(want, c->chassis_lock)) {
+    c->renaming = changed && rename_chassis(c, txn);
+    if (changed && !c->renaming) {
         ovsdb_idl_set_lock(c->tdb.idl, want);
         free(c->chassis_lock);
         c->chassis_lock = want;

@@ -253,11 +253,10 @@ if_status_recheck_all(struct if_status *ifs, const struct if_status_ctx *ctx)
             = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
         const struct bhrec_port *port
             = bhrec_port_get_for_uuid(ctx->tdb_idl, &e->port);
-        if (iface && !smap_get_bool(&iface->external_ids,
-                                    "bulkhead-installed", false)) {
+        if (iface && !if_status_iface_is_marked(iface)) {
             recheck_entry(ifs, e, IFS_MARK_IFACE);
         } else if (port && ctx->chassis && port->chassis == ctx->chassis
-                   && !(port->n_up && port->up[0])) {
+                   && !if_status_port_is_up(port)) {
             recheck_entry(ifs, e, IFS_MARK_PORT);
         }
     }
@@ -282,6 +281,20 @@ if_status_note_put(struct if_status *ifs, uint64_t seqno)
     }
 }
 
+/* Returns true if 'iface' carries the mark of an installed vNIC. */
+bool
+if_status_iface_is_marked(const struct ovsrec_interface *iface)
+{
+    return smap_get_bool(&iface->external_ids, "bulkhead-installed", false);
+}
+
+/* Returns true if 'port' says it is up. */
+bool
+if_status_port_is_up(const struct bhrec_port *port)
+{
+    return port->n_up && port->up[0];
+}
+
 /* Writes the Interface's mark and zone. */
 static void
 mark_iface(const struct ovsrec_interface *iface, uint16_t zone)
@@ -289,7 +302,7 @@ mark_iface(const struct ovsrec_interface *iface, uint16_t zone)
     char zone_s[16];
 
     snprintf(zone_s, sizeof zone_s, "%"PRIu16, zone);
-    if (!smap_get_bool(&iface->external_ids, "bulkhead-installed", false)) {
+    if (!if_status_iface_is_marked(iface)) {
         ovsrec_interface_update_external_ids_setkey(iface,
                                                     "bulkhead-installed",
                                                     "true");
@@ -377,7 +390,7 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
                  * after it, never before, and never forgotten. */
                 continue;
             }
-            if (port && !(port->n_up && port->up[0])) {
+            if (port && !if_status_port_is_up(port)) {
                 bool up = true;
                 bhrec_port_set_up(port, &up, 1);
             }

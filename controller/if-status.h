@@ -46,6 +46,8 @@ struct ofctrl;
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
 struct bhrec_chassis;
+struct bhrec_port;
+struct ovsrec_interface;
 struct uuid;
 
 /* Where a vNIC's marks stand. */
@@ -78,6 +80,8 @@ void if_status_flows_changed(struct if_status *, const char *iface_id,
 void if_status_unbound(struct if_status *, const char *iface_id,
                        const struct uuid *iface);
 void if_status_gone(struct if_status *, const char *iface_id);
+bool if_status_iface_is_marked(const struct ovsrec_interface *);
+bool if_status_port_is_up(const struct bhrec_port *);
 void if_status_recheck(struct if_status *, const char *iface_id,
                        enum if_state step);
 void if_status_recheck_all(struct if_status *,

@@ -237,6 +237,23 @@ leave(struct local_nets *ln, const char *iface_id, uint32_t key)
     }
 }
 
+/* Returns the ofports of 'ports' (iface-id -> ofport) in the order of
+ * their iface-ids, so that flows built from them do not change when
+ * nothing did; stores their number in '*n'.  The caller frees them. */
+static int64_t *
+sorted_ofports(const struct simap *ports, size_t *n)
+{
+    const struct simap_node **sorted = simap_sort(ports);
+    int64_t *ofports = xmalloc(MAX(simap_count(ports), 1) * sizeof *ofports);
+
+    *n = simap_count(ports);
+    for (size_t i = 0; i < *n; i++) {
+        ofports[i] = sorted[i]->data;
+    }
+    free(sorted);
+    return ofports;
+}
+
 /* Writes again the flows of the allowed MACs of 'n' that changed (all of
  * them if 'all'), and forgets those left without holders. */
 static void
@@ -259,13 +276,8 @@ update_allowed_macs(const struct local_nets *ln, struct local_net *n,
             continue;
         }
 
-        const struct simap_node **sorted = simap_sort(&am->holders);
-        size_t n_holders = simap_count(&am->holders);
-        int64_t *holders = xmalloc(n_holders * sizeof *holders);
-        for (size_t i = 0; i < n_holders; i++) {
-            holders[i] = sorted[i]->data;
-        }
-        free(sorted);
+        size_t n_holders;
+        int64_t *holders = sorted_ofports(&am->holders, &n_holders);
         const struct pl_network pn = {
             .key = n->key,
             .type = n->type,
@@ -340,13 +352,8 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
 
         /* Members in a stable order, so that the flood flow does not change
          * when nothing did. */
-        size_t n_members = simap_count(&n->members);
-        int64_t *members = xmalloc(n_members * sizeof *members);
-        const struct simap_node **sorted = simap_sort(&n->members);
-        for (size_t i = 0; i < n_members; i++) {
-            members[i] = sorted[i]->data;
-        }
-        free(sorted);
+        size_t n_members;
+        int64_t *members = sorted_ofports(&n->members, &n_members);
 
         /* A vNIC that comes or goes changes one bucket: only its flow is
          * written again (a large network's flooding is most of a hook's

@@ -873,6 +873,27 @@ pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket)
     return xasprintf("net:%#"PRIx32"/%"PRIuSIZE, net_key, bucket);
 }
 
+/* Appends to 'actions' a copy of the packet to 'ofport' through table
+ * INGRESS_PORT (its ingress firewall, if it has one). */
+static void
+put_ingress_copy(struct ds *actions, int64_t ofport)
+{
+    ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
+                  "resubmit(,%d))", actions->length ? "," : "", ofport,
+                  PL_T_INGRESS_PORT);
+}
+
+/* Appends to 'actions' a copy, to table INGRESS_PORT, per member of bucket
+ * 'bucket' of 'b'. */
+static void
+put_flood_clones(struct ds *actions, const struct pl_flood_buckets *b,
+                 size_t bucket)
+{
+    for (size_t i = b->start[bucket]; i < b->start[bucket + 1]; i++) {
+        put_ingress_copy(actions, b->ofports[i]);
+    }
+}
+
 /* Returns the owner name of the L2 lookup flow of allowed-address MAC 'mac'
  * on network 'net_key' (the caller frees it). */
 char *
@@ -902,14 +923,10 @@ pipeline_add_allowed_mac(struct flow_table *ft, const struct pl_network *net,
     struct ds actions = DS_EMPTY_INITIALIZER;
 
     for (size_t i = 0; i < n_holders; i++) {
-        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", i ? "," : "", holders[i],
-                      PL_T_INGRESS_PORT);
+        put_ingress_copy(&actions, holders[i]);
     }
     if (net->type == POLICY_NET_VLAN && net->uplink_ofport > 0) {
-        ds_put_format(&actions, ",clone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", net->uplink_ofport,
-                      PL_T_INGRESS_PORT);
+        put_ingress_copy(&actions, net->uplink_ofport);
     } else if (net->type == POLICY_NET_VXLAN) {
         ds_put_format(&actions, ",resubmit(,%d)", PL_T_TUNNEL_FLOOD);
     }
@@ -919,19 +936,6 @@ pipeline_add_allowed_mac(struct flow_table *ft, const struct pl_network *net,
     ds_destroy(&actions);
     free(match);
     free(owner);
-}
-
-/* Appends to 'actions' a copy, to table INGRESS_PORT, per member of bucket
- * 'bucket' of 'b'. */
-static void
-put_flood_clones(struct ds *actions, const struct pl_flood_buckets *b,
-                 size_t bucket)
-{
-    for (size_t i = b->start[bucket]; i < b->start[bucket + 1]; i++) {
-        ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", actions->length ? "," : "",
-                      b->ofports[i], PL_T_INGRESS_PORT);
-    }
 }
 
 /* Adds the FLOOD flow of bucket 'bucket' (which has members) of 'b', the
@@ -999,9 +1003,7 @@ pipeline_add_network_buckets(struct flow_table *ft,
         }
     }
     if (uplink) {
-        ds_put_format(&actions, "%sclone(set_field:%"PRId64"->reg7,"
-                      "resubmit(,%d))", actions.length ? "," : "",
-                      net->uplink_ofport, PL_T_INGRESS_PORT);
+        put_ingress_copy(&actions, net->uplink_ofport);
     }
     if (net->type == POLICY_NET_VXLAN) {
         ds_put_format(&actions, "%sresubmit(,%d)", actions.length ? "," : "",
