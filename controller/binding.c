@@ -698,6 +698,11 @@ vnic_remove(struct binding *b, const struct binding_input *in,
         release_port(b, in, v);
     }
     if_status_gone(in->ifs, v->iface_id);
+    if (ovsrec_interface_get_for_uuid(in->ovs_idl, &v->iface_uuid)) {
+        /* It stays, as no vNIC (its iface-id or its ofport went): its
+         * marks must not vouch for flows it no longer has. */
+        if_status_unmark_iface(in->ifs, &v->iface_uuid);
+    }
     index_by_port(b, v, NULL);
     mac_owners_withdraw(&b->macs, &v->bid);
     if (v->pending) {
@@ -958,6 +963,28 @@ binding_recompute(struct binding *b, const struct binding_input *in)
     binding_settle(b, in);
 }
 
+/* Reads tracked Interface 'iface' alone: that of a known vNIC changed in
+ * place, or one the last walk saw without an ofport got one. */
+static void
+update_tracked_iface(struct binding *b, const struct binding_input *in,
+                     const struct ovsrec_interface *iface)
+{
+    struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
+
+    if (v) {
+        vnic_update(b, in, v, iface, iface->ofport[0], false);
+    } else {
+        struct uuidset_node *waiting = uuidset_find(&b->no_ofport,
+                                                    &iface->header_.uuid);
+        if (waiting) {
+            if (iface->n_ofport && iface->ofport[0] > 0) {
+                uuidset_delete(&b->no_ofport, waiting);
+            }
+            walk_iface(b, in, iface, false);
+        }
+    }
+}
+
 /* Handles changes to the switch's database (the caller calls it only when
  * a Bridge, Port or Interface changed): walks br-int, looking closely only
  * at the Interfaces that changed.  binding_handle_tdb_changes(), which
@@ -990,29 +1017,22 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
     }
     if (walk) {
         binding_walk(b, in, false);
-        return true;
+    } else {
+        /* Only Interfaces of known vNICs changed, in place (a name, an
+         * attached-mac, an ofport, our own marks), or an Interface the
+         * last walk saw got its ofport: each one alone. */
+        OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
+            update_tracked_iface(b, in, iface);
+        }
     }
 
-    /* Only Interfaces of known vNICs changed, in place (a name, an
-     * attached-mac, an ofport, our own marks), or an Interface the last
-     * walk saw got its ofport: each one alone. */
+    /* Whichever way they were read: a bound vNIC whose mark went (see
+     * if_status_recheck()). */
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, in->ovs_idl) {
         struct vnic *v = find_vnic_by_iface(b, &iface->header_.uuid);
-        if (v) {
-            vnic_update(b, in, v, iface, iface->ofport[0], false);
-            if (v->state == VNIC_BOUND && !if_status_iface_is_marked(iface)) {
-                /* Its mark went (see if_status_recheck()). */
-                if_status_recheck(in->ifs, v->iface_id, IFS_MARK_IFACE);
-            }
-        } else {
-            struct uuidset_node *waiting = uuidset_find(&b->no_ofport,
-                                                        &iface->header_.uuid);
-            if (waiting) {
-                if (iface->n_ofport && iface->ofport[0] > 0) {
-                    uuidset_delete(&b->no_ofport, waiting);
-                }
-                walk_iface(b, in, iface, false);
-            }
+        if (v && v->state == VNIC_BOUND && !ovsrec_interface_is_deleted(iface)
+            && !if_status_iface_is_marked(iface)) {
+            if_status_recheck(in->ifs, v->iface_id, IFS_MARK_IFACE);
         }
     }
     return true;

@@ -158,6 +158,9 @@ struct controller {
                                  * (a claim another host made first, a
                                  * connection lost): what it wrote is
                                  * looked at again. */
+    bool marks_checked;         /* The marks of every Interface were looked
+                                 * at since the start (if_status_recheck_all():
+                                 * an earlier run's stale ones go). */
     uint64_t recompute_repaired;  /* Flows repaired before it. */
     bool exiting;               /* "exit" was requested. */
     bool tracked;               /* No tracked change was dropped. */
@@ -994,9 +997,10 @@ controller_run(struct controller *c)
             .tdb_txn = tdb_write,
             .ofctrl = c->ofctrl,
         };
-        if (c->txn_failed) {
+        if (c->txn_failed || !c->marks_checked) {
             if_status_recheck_all(c->ctx.ifs, &ifs_ctx);
             c->txn_failed = false;
+            c->marks_checked = true;
         }
         if_status_run(c->ctx.ifs, &ifs_ctx, ofctrl_acked_seqno(c->ofctrl));
         if (c->recompute_reply) {

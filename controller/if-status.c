@@ -24,12 +24,14 @@
 #include "timeval.h"
 #include "util.h"
 #include "uuid.h"
+#include "uuidset.h"
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(if_status);
 
 COVERAGE_DEFINE(if_status_mark);
 COVERAGE_DEFINE(if_status_remark);
+COVERAGE_DEFINE(if_status_stale_mark);
 
 /* One vNIC's marks. */
 struct if_entry {
@@ -65,6 +67,9 @@ struct if_status {
     struct if_entry **marked;   /* Entries marked in this turn, to stamp
                                  * when the mark is committed. */
     size_t n_marked, allocated_marked;  /* Their number, and room. */
+    struct uuidset stale;       /* Interfaces that are no vNIC's (any more)
+                                 * but may carry marks: they go at the next
+                                 * write (if_status_unmark_iface()). */
 };
 
 /* The stopwatches of an installation (see if_status_note_commit()). */
@@ -85,6 +90,7 @@ if_status_create(void)
     ifs->turn_start = time_usec();
     ifs->marked = NULL;
     ifs->n_marked = ifs->allocated_marked = 0;
+    uuidset_init(&ifs->stale);
     stopwatch_create(SW_TOTAL, SW_US);
     stopwatch_create(SW_CONTROLLER, SW_US);
     stopwatch_create(SW_SWITCH, SW_US);
@@ -109,6 +115,7 @@ if_status_destroy(struct if_status *ifs)
         }
         hmap_destroy(&ifs->entries);
         free(ifs->marked);
+        uuidset_destroy(&ifs->stale);
         free(ifs);
     }
 }
@@ -237,13 +244,53 @@ if_status_recheck(struct if_status *ifs, const char *iface_id,
     }
 }
 
+/* Returns true if 'iface' carries a mark or a zone of Bulkhead's. */
+static bool
+iface_has_marks(const struct ovsrec_interface *iface)
+{
+    return (smap_get(&iface->external_ids, "bulkhead-installed")
+            || smap_get(&iface->external_ids, CT_ZONE_KEY));
+}
+
+/* Returns true if 'iface' is the Interface of a vNIC known here that is
+ * bound, or on its way to be: its marks are its own. */
+static bool
+iface_is_held(const struct if_status *ifs,
+              const struct ovsrec_interface *iface)
+{
+    const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+    const struct if_entry *e = iface_id ? find_entry(ifs, iface_id) : NULL;
+
+    return (e && e->state != IFS_UNMARK
+            && uuid_equals(&e->iface, &iface->header_.uuid));
+}
+
+/* Records that Interface 'iface' is no vNIC's any more (it lost its
+ * iface-id, say) while it stays: its marks go with the next write to the
+ * local OVSDB, unless a vNIC binds it again first. */
+void
+if_status_unmark_iface(struct if_status *ifs, const struct uuid *iface)
+{
+    uuidset_insert(&ifs->stale, iface);
+}
+
 /* Looks at the marks of every installed vNIC in the rows of 'ctx' (a
- * transaction failed, and what it wrote may be lost): those missing are
- * written again (if_status_recheck()).  Costs a lookup per vNIC. */
+ * transaction failed, and what it wrote may be lost; or the controller
+ * started): those missing are written again (if_status_recheck()), and
+ * marks on an Interface that is no bound vNIC's (an unmarking lost with
+ * its transaction, or left by an earlier run) go.  Costs a lookup per vNIC
+ * and per Interface. */
 void
 if_status_recheck_all(struct if_status *ifs, const struct if_status_ctx *ctx)
 {
+    const struct ovsrec_interface *row;
     struct if_entry *e;
+
+    OVSREC_INTERFACE_FOR_EACH (row, ctx->ovs_idl) {
+        if (iface_has_marks(row) && !iface_is_held(ifs, row)) {
+            if_status_unmark_iface(ifs, &row->header_.uuid);
+        }
+    }
 
     HMAP_FOR_EACH (e, node, &ifs->entries) {
         if (e->state != IFS_UP) {
@@ -354,6 +401,21 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
     }
 
     if (ctx->ovs_txn) {
+        struct uuidset_node *stale;
+        UUIDSET_FOR_EACH (stale, &ifs->stale) {
+            const struct ovsrec_interface *iface
+                = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &stale->uuid);
+            if (iface && iface_has_marks(iface)
+                && !iface_is_held(ifs, iface)) {
+                static struct vlog_rate_limit rl
+                    = VLOG_RATE_LIMIT_INIT(5, 20);
+                VLOG_INFO_RL(&rl, "interface %s is no bound vNIC's: its "
+                             "marks go", iface->name);
+                COVERAGE_INC(if_status_stale_mark);
+                unmark_iface(iface);
+            }
+        }
+        uuidset_clear(&ifs->stale);
         LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_UNMARK]) {
             const struct ovsrec_interface *iface
                 = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);

@@ -15,7 +15,12 @@
  * external_ids:bulkhead-installed=true (hypervisor hooks wait on it) and its
  * conntrack zone (ct-zone.h), and its Tenant DB Port gets up=true.  A vNIC
  * that is unbound, or bound to another Port, loses the mark first, so that a
- * mark never vouches for flows that are not there.
+ * mark never vouches for flows that are not there; so does an Interface
+ * that stays but is no vNIC any more (its iface-id went).  At the start,
+ * and after a transaction that was not committed, every Interface's marks
+ * are looked at: those of no bound vNIC (left by an earlier run, or an
+ * unmarking lost with its connection) go, those missing from an installed
+ * vNIC are written again.
  *
  * Each vNIC known here goes through an explicit state machine:
  *
@@ -86,6 +91,7 @@ void if_status_recheck(struct if_status *, const char *iface_id,
                        enum if_state step);
 void if_status_recheck_all(struct if_status *,
                            const struct if_status_ctx *);
+void if_status_unmark_iface(struct if_status *, const struct uuid *iface);
 
 void if_status_start_turn(struct if_status *, long long int now);
 void if_status_note_put(struct if_status *, uint64_t seqno);
