@@ -1101,6 +1101,22 @@ port_change_matters(const struct bhrec_port *port,
     return false;
 }
 
+/* Returns true if tracked Port 'port' was just given to this chassis while
+ * its vNIC here is refused: not this controller's own claim, which only a
+ * bound vNIC makes, but someone else's (an operator who moves the Port by
+ * hand), which the vNIC is decided on again for. */
+static bool
+claimed_for_refused(const struct binding *b, const struct binding_input *in,
+                    const struct bhrec_port *port)
+{
+    if (!in->chassis || port->chassis != in->chassis
+        || !bhrec_port_is_updated(port, BHREC_PORT_COL_CHASSIS)) {
+        return false;
+    }
+    const struct vnic *v = find_vnic(b, port->iface_id);
+    return v && v->state == VNIC_REFUSED;
+}
+
 /* Handles the changes to the Tenant DB: Port changes concern the vNICs
  * whose iface-id they had or have; Network and Tenant changes, which may
  * concern many vNICs at once, return false (a recompute, which looks at
@@ -1123,7 +1139,8 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
     }
     BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
         recheck_port_up(b, in, port);
-        if (!port_change_matters(port, in->chassis)) {
+        if (!port_change_matters(port, in->chassis)
+            && !claimed_for_refused(b, in, port)) {
             continue;
         }
         struct vnic *v;
