@@ -888,6 +888,8 @@ controller_run(struct controller *c)
     ovsdb_idl_set_probe_interval(c->tdb.idl, c->cfg.remote_probe_interval);
     firewall_set_log_rate(&c->ctx.fw, c->cfg.log_rate, c->ctx.flows);
     firewall_set_rule_stats(&c->ctx.fw, c->cfg.rule_stats, c->ctx.flows);
+    firewall_set_log_host_rate(&c->ctx.fw, c->cfg.log_host_rate,
+                               c->ctx.flows);
     fw_log_set_host_rate(c->fw_log, c->cfg.log_host_rate);
     /* While the Tenant DB IDL holds a partial view (a condition change in
      * flight, even if the Tenant DB is unreachable), nothing is written to

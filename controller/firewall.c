@@ -109,6 +109,8 @@ firewall_init(struct firewall *fw)
     simap_init(&fw->stats_zones);
     fw->rule_stats = true;
     fw->log_rate = 20;
+    fw->log_host_rate = 200;
+    fw->n_deny_logged = 0;
 }
 
 /* Frees 'm'. */
@@ -828,13 +830,18 @@ deny_owner(const char *iface_id)
     return xasprintf(FIREWALL_OWNERS"deny:%s", iface_id);
 }
 
+/* The owner of the host's log meter (FIREWALL_LOG_HOST_METER). */
+#define HOST_LOG_OWNER FIREWALL_OWNERS"log-host"
+
 /* Adds the default-deny flows of vNIC 'iface_id', whose 'verdict' is its
  * zone, with FIREWALL_VERDICT_LOG if its Port logs what they drop: in both
  * directions, what no rule allowed is dropped by a flow of its own (the
  * table's shared drop would do the same), so that its firewall's drops are
  * counted apart, in its statistics (the flows carry its cookie).  If it
- * logs them, each such packet is also offered to the controller through the
- * vNIC's own meter. */
+ * logs them, each such packet is also offered to the controller, from
+ * table LOG_DENY, through the vNIC's own meter and then the host's: OpenFlow
+ * allows one meter instruction per flow, first in it, and the packet meets
+ * its mirrors before any meter. */
 static void
 add_deny_flows(const struct firewall *fw, const char *iface_id,
                uint32_t verdict, struct flow_table *flows)
@@ -856,11 +863,8 @@ add_deny_flows(const struct firewall *fw, const char *iface_id,
          * then dropped. */
         char *mirror = pipeline_mirror_lookup(egress);
         char *actions = (log
-                         ? xasprintf("%s,controller(max_len=128,"
-                                     "userdata=01.%02x.%02x.00,meter_id=%"
-                                     PRIu32")", mirror, FIREWALL_LOG_DENY,
-                                     egress ? FW_DIR_EGRESS : FW_DIR_INGRESS,
-                                     meter)
+                         ? xasprintf("%s,resubmit(,%d)", mirror,
+                                     PL_T_LOG_DENY)
                          : xstrdup(mirror));
         free(mirror);
         flow_table_add(flows, owner, (egress ? PL_T_EGRESS_VERDICT
@@ -868,8 +872,37 @@ add_deny_flows(const struct firewall *fw, const char *iface_id,
                        210, cookie, match, actions);
         free(actions);
         free(match);
+        if (log) {
+            /* On its way out nothing set reg8 yet (table INGRESS_PORT
+             * does): the two sides' flows never both match. */
+            char *log_match = (egress
+                               ? xasprintf("reg6=%"PRIu32",reg8=0", zone)
+                               : xasprintf("reg8=%"PRIu32, zone));
+            char *log_actions = xasprintf(
+                "meter:%"PRIu32",controller(max_len=128,"
+                "userdata=01.%02x.%02x.00,meter_id=%"PRIu32")", meter,
+                FIREWALL_LOG_DENY, egress ? FW_DIR_EGRESS : FW_DIR_INGRESS,
+                (uint32_t) FIREWALL_LOG_HOST_METER);
+            flow_table_add(flows, owner, PL_T_LOG_DENY, 100, cookie,
+                           log_match, log_actions);
+            free(log_actions);
+            free(log_match);
+        }
     }
     free(owner);
+}
+
+/* Makes the host's log meter exist while a vNIC logs its default deny, at
+ * the host's rate. */
+static void
+sync_host_log_meter(const struct firewall *fw, struct flow_table *flows)
+{
+    if (fw->n_deny_logged) {
+        flow_table_set_meter(flows, HOST_LOG_OWNER, FIREWALL_LOG_HOST_METER,
+                             fw->log_host_rate, fw->log_host_rate);
+    } else if (flow_table_has_owner(flows, HOST_LOG_OWNER)) {
+        flow_table_clear_owner(flows, HOST_LOG_OWNER);
+    }
 }
 
 /* Makes the default-deny flows of vNIC 'iface_id' what it wants: none
@@ -887,12 +920,15 @@ set_deny_flows(struct firewall *fw, const char *iface_id, int64_t verdict,
         char *owner = deny_owner(iface_id);
         flow_table_clear_owner(flows, owner);
         free(owner);
+        fw->n_deny_logged -= (had->data & FIREWALL_VERDICT_LOG) != 0;
         simap_delete(&fw->verdicts, had);
     }
     if (verdict >= 0) {
         simap_put(&fw->verdicts, iface_id, verdict);
+        fw->n_deny_logged += (verdict & FIREWALL_VERDICT_LOG) != 0;
         add_deny_flows(fw, iface_id, verdict, flows);
     }
+    sync_host_log_meter(fw, flows);
 }
 
 /* Returns the owner name of the rule statistics flows of vNIC 'iface_id'.
@@ -1077,6 +1113,18 @@ firewall_set_log_rate(struct firewall *fw, uint32_t rate,
     }
 }
 
+/* Sets the rate of the host's meter of denied packets offered to the log,
+ * in packets per second. */
+void
+firewall_set_log_host_rate(struct firewall *fw, uint32_t rate,
+                           struct flow_table *flows)
+{
+    if (rate != fw->log_host_rate) {
+        fw->log_host_rate = rate;
+        sync_host_log_meter(fw, flows);
+    }
+}
+
 /* Turns the statistics of each rule at each vNIC on or off (their flows
  * cost two per rule and vNIC). */
 void
@@ -1144,6 +1192,7 @@ firewall_recompute(struct firewall *fw, const struct binding *b,
     COVERAGE_INC(firewall_recompute);
     simap_clear(&fw->logged);   /* The engine removed their flows. */
     simap_clear(&fw->verdicts);
+    fw->n_deny_logged = 0;
     simap_clear(&fw->stats_zones);
     read_members(fw, tdb);
     SHASH_FOR_EACH_SAFE (node, &fw->vnics) {

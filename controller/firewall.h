@@ -32,7 +32,8 @@
  * has "log_denied" sends what its default deny drops, in either direction,
  * through a meter of its own (FIREWALL_DENY_METER), so that neither a noisy
  * rule nor a scanned vNIC starves the others' lines (fw-log.h writes
- * them). */
+ * them), and then through the host's (FIREWALL_LOG_HOST_METER), so that
+ * many scanned vNICs at once cannot flood the controller either. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -74,6 +75,10 @@ struct firewall {
                                  * RULE_STATS; on by default). */
     uint32_t log_rate;          /* Log packets per second per rule, and per
                                  * vNIC for its default deny. */
+    uint32_t log_host_rate;     /* Denied packets per second offered to the
+                                 * log by the whole host. */
+    size_t n_deny_logged;       /* vNICs in 'verdicts' that log their
+                                 * default deny. */
 };
 
 /* The meter of logged rule KEY: kept apart from the vNICs' meters (their
@@ -83,6 +88,10 @@ struct firewall {
 /* The meter of the default deny of the vNIC in zone ZONE, when its Port has
  * "log_denied". */
 #define FIREWALL_DENY_METER(ZONE) (0x02000000 | (ZONE))
+
+/* The meter that every denied packet offered to the log passes after its
+ * vNIC's own (FIREWALL_DENY_METER): the host's cap, in the datapath. */
+#define FIREWALL_LOG_HOST_METER 0x03000000
 
 /* In 'verdicts': the vNIC logs what its default deny drops. */
 #define FIREWALL_VERDICT_LOG 0x10000
@@ -106,6 +115,8 @@ void firewall_set_rule_stats(struct firewall *, bool,
                              struct flow_table *);
 void firewall_set_log_rate(struct firewall *, uint32_t rate,
                            struct flow_table *);
+void firewall_set_log_host_rate(struct firewall *, uint32_t rate,
+                                struct flow_table *);
 void firewall_register_commands(struct firewall *, struct ovsdb_idl *tdb);
 bool firewall_describe_rule(const struct firewall *, struct ovsdb_idl *tdb,
                             uint32_t rule_key, bool with_text, struct ds *);

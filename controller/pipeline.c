@@ -335,6 +335,8 @@ add_firewall_static(struct flow_table *ft, uint64_t cookie)
                    "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_MIRROR_INGRESS, 0, cookie, "",
                    "drop");
+    /* The log of denied packets: a vNIC that logs none has no flow. */
+    flow_table_add(ft, STATIC_OWNER, PL_T_LOG_DENY, 0, cookie, "", "drop");
 }
 
 /* Adds the flows that every br-int has: a drop at the bottom of each table

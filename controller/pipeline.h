@@ -108,6 +108,7 @@ enum pipeline_table {
     PL_T_RULE_STATS = 61,
     PL_T_MIRROR_EGRESS = 62,
     PL_T_MIRROR_INGRESS = 63,
+    PL_T_LOG_DENY = 64,
 };
 
 /* Cookie kinds (bits 63-56). */
