@@ -67,6 +67,7 @@ vnic_clear_binding(struct vnic *v)
     memset(&v->port, 0, sizeof v->port);
     svec_init(&v->port.ips);
     svec_init(&v->port.groups);
+    svec_clear(&v->net_cidrs);
 }
 
 /* Frees 'v', whose L2 bid was withdrawn. */
@@ -76,6 +77,7 @@ vnic_free(struct vnic *v)
     vnic_clear_binding(v);
     svec_destroy(&v->port.ips);
     svec_destroy(&v->port.groups);
+    svec_destroy(&v->net_cidrs);
     free(v->iface_id);
     free(v->iface_name);
     free(v->reason);
@@ -276,6 +278,10 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     ds_put_char(&s, '|');
     for (size_t i = 0; i < port->n_allowed_addresses; i++) {
         ds_put_format(&s, "%s,", port->allowed_addresses[i]);
+    }
+    ds_put_char(&s, '|');
+    for (size_t i = 0; i < net->n_cidrs; i++) {
+        ds_put_format(&s, "%s,", net->cidrs[i]);
     }
     ds_put_char(&s, '|');
     for (size_t i = 0; i < port->n_security_groups; i++) {
@@ -627,6 +633,9 @@ vnic_decide(struct binding *b, const struct binding_input *in,
         policy_net_type_from_string(bn->type, &v->net_type);
         v->segment = bn->segment;
         v->net_key = pipeline_network_key(v->net_type, bn->segment);
+        for (size_t i = 0; i < bn->n_cidrs; i++) {
+            svec_add(&v->net_cidrs, bn->cidrs[i]);
+        }
         if_status_flows_changed(in->ifs, v->iface_id, &v->iface_uuid,
                                 &v->port_uuid, zone);
     } else {
@@ -825,6 +834,7 @@ walk_iface(struct binding *b, const struct binding_input *in,
         mac_bid_init(&v->bid);
         svec_init(&v->port.ips);
         svec_init(&v->port.groups);
+        svec_init(&v->net_cidrs);
         hmap_insert(&b->vnics, &v->node, hash_string(iface_id, 0));
         hmap_insert(&b->vnics_by_iface, &v->iface_node,
                     uuid_hash(&v->iface_uuid));

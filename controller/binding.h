@@ -98,6 +98,9 @@ struct vnic {
     uint32_t net_key;           /* Its network's key (pipeline.h). */
     uint16_t zone;              /* Conntrack zone and port key. */
     int64_t net_mtu;            /* Its network's MTU. */
+    struct svec net_cidrs;      /* Its network's prefixes (on-link
+                                 * destinations of neighbor discovery,
+                                 * sources of DHCP servers). */
     int64_t iface_mtu;          /* Its Interface's MTU, or 0 if unknown. */
 
     /* What its rows alone say, as last read; the L2 verdict comes on top,

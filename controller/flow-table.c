@@ -417,6 +417,27 @@ merge_conjunctions(const struct bh_flow *f, struct ofpbuf *out)
     free(conjs);
 }
 
+/* Returns true if 'a' and 'b' want the same actions: the same OpenFlow
+ * encoding (decoded ofpacts of the same actions may differ in their padding
+ * bytes, see bh_ofpacts_to_wire()). */
+static bool
+wants_same_actions(const struct flow_want *a, const struct flow_want *b)
+{
+    if (ofpacts_equal(a->ofpacts, a->ofpacts_len, b->ofpacts,
+                      b->ofpacts_len)) {
+        return true;
+    }
+
+    void *wa, *wb;
+    size_t la, lb;
+    bh_ofpacts_to_wire(a->ofpacts, a->ofpacts_len, &wa, &la);
+    bh_ofpacts_to_wire(b->ofpacts, b->ofpacts_len, &wb, &lb);
+    bool same = la == lb && !memcmp(wa, wb, la);
+    free(wa);
+    free(wb);
+    return same;
+}
+
 /* Recomputes what the switch should hold for 'f' from its owners' wants,
  * and records a change if that differs from before. */
 static void
@@ -430,8 +451,7 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
 
     LIST_FOR_EACH (w, flow_node, &f->wants) {
         all_conj = all_conj && w->conj_only;
-        if (!ofpacts_equal(w->ofpacts, w->ofpacts_len, first->ofpacts,
-                           first->ofpacts_len)) {
+        if (w != first && !wants_same_actions(w, first)) {
             clash = true;
         }
     }

@@ -164,23 +164,101 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
 
 /* What a firewall side lets through without conntrack nor rules (and
  * DHCP, below): ARP and neighbor discovery, which port security vetted,
- * and multicast membership. */
+ * and multicast membership, each only as its protocol sends it on a link,
+ * never as anything a router forwards: router solicitations (hop limit
+ * 255) to a link-scope group; router advertisements (port security drops
+ * a VM's) from a link-local address with hop limit 255; MLD (queries
+ * from a VM are dropped by port security) with hop limit 1 to a group;
+ * IGMP (its queries too) with TTL 1 to a group.  Neighbor solicitations
+ * and advertisements, with hop limit 255, are listed apart (see
+ * add_firewall_side()).  So that no VM can send data past its rules in
+ * one of them, to a host behind a router or from one. */
 static const char *const fw_no_conntrack[] = {
     "arp",
-    "icmp6,icmp_type=133,icmp_code=0",      /* Router solicitation. */
-    "icmp6,icmp_type=134,icmp_code=0",      /* Router advertisement
-                         * (port security drops a
-                         * VM's). */
-    "icmp6,icmp_type=135,icmp_code=0",      /* Neighbor solicitation. */
-    "icmp6,icmp_type=136,icmp_code=0",      /* Neighbor advertisement. */
-    /* Multicast membership: MLD (queries from a VM are dropped by port
-     * security) and IGMP (its queries too). */
-    "icmp6,icmp_type=130,icmp_code=0",
-    "icmp6,icmp_type=131,icmp_code=0",
-    "icmp6,icmp_type=132,icmp_code=0",
-    "icmp6,icmp_type=143,icmp_code=0",
-    "ip,nw_proto=2",
+    "icmp6,icmp_type=133,icmp_code=0,nw_ttl=255,ipv6_dst=ff02::/16",
+    "icmp6,icmp_type=134,icmp_code=0,nw_ttl=255,ipv6_src=fe80::/10",
+    "icmp6,icmp_type=130,icmp_code=0,nw_ttl=1,ipv6_dst=ff00::/8",
+    "icmp6,icmp_type=131,icmp_code=0,nw_ttl=1,ipv6_dst=ff00::/8",
+    "icmp6,icmp_type=132,icmp_code=0,nw_ttl=1,ipv6_dst=ff00::/8",
+    "icmp6,icmp_type=143,icmp_code=0,nw_ttl=1,ipv6_dst=ff00::/8",
+    "ip,nw_proto=2,nw_ttl=1,nw_dst=224.0.0.0/4",
 };
+
+/* Neighbor solicitations (135) and advertisements (136), with hop limit
+ * 255, that either side lets through without conntrack nor rules: to a
+ * link-scope group or a link-local address.  One to another address
+ * passes a vNIC's egress side only if that address is in one of its
+ * network's prefixes (pipeline_add_vnic()): it is on the link, where a
+ * router does not take it elsewhere.  On the ingress side any destination
+ * will do: a router's forwarding lowers the hop limit. */
+static const char *const fw_nd_types[] = { "135", "136" };
+static const char *const fw_nd_link_dsts[] = { "ff02::/16", "fe80::/10" };
+
+/* Returns the match of neighbor discovery of ICMPv6 type 'type' (a
+ * member of fw_nd_types) with hop limit 255 to 'dst' (a prefix, or NULL
+ * for any).  The caller frees it. */
+static char *
+fw_nd_match(const char *type, const char *dst)
+{
+    return xasprintf("icmp6,icmp_type=%s,icmp_code=0,nw_ttl=255%s%s", type,
+                     dst ? ",ipv6_dst=" : "", dst ? dst : "");
+}
+
+/* Returns the actions of a flow that lets a packet through the egress side
+ * of the firewall without conntrack nor rules: it is offered to the side's
+ * mirrors as allowed, then goes on.  The caller frees them. */
+static char *
+fw_egress_pass_actions(void)
+{
+    char *mirror = pipeline_mirror_lookup(true);
+    char *actions = xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
+                              PL_MIRROR_PASS_MARK, mirror,
+                              PL_T_BROADCAST_LIMIT);
+    free(mirror);
+    return actions;
+}
+
+/* Stores in 'matches' what passes the egress ('egress') or the ingress
+ * side of the firewall without conntrack nor rules, whatever the network:
+ * fw_no_conntrack, neighbor discovery (to link-scope destinations on the
+ * way out, to any on the way in), and DHCP as a client.  A vNIC may ask by
+ * broadcast (DHCPv6: to the All_DHCP_Relay_Agents_and_Servers group), to
+ * the broadcast (group) MAC, from its own addresses or 0.0.0.0 as port
+ * security holds it, and the answers of a server behind the uplink (reg6:
+ * the input port key) come in, whatever the rules: from a link-local
+ * address for DHCPv6 (servers and relays answer from one), from an
+ * address of the network's own prefixes for DHCP (per network:
+ * add_network_exceptions()), never from a host behind a router.  A
+ * request and its answer are no conntrack connection (0.0.0.0:68 to
+ * 255.255.255.255:67, then SERVER:67 to the new address:68).  A unicast
+ * request (a lease's renewal) is a connection like any other, which the
+ * vNIC's egress rules judge: without them a client renews by broadcast
+ * (rebinding), and port 67 of no host is a way out. */
+static void
+fw_pass_matches(bool egress, struct svec *matches)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+        svec_add(matches, fw_no_conntrack[i]);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(fw_nd_types); i++) {
+        for (size_t j = 0; j < (egress ? ARRAY_SIZE(fw_nd_link_dsts) : 1);
+             j++) {
+            svec_add_nocopy(matches,
+                            fw_nd_match(fw_nd_types[i],
+                                        egress ? fw_nd_link_dsts[j] : NULL));
+        }
+    }
+    if (egress) {
+        svec_add(matches, "udp,dl_dst=ff:ff:ff:ff:ff:ff,"
+                 "nw_dst=255.255.255.255,tp_src=68,tp_dst=67");
+        svec_add(matches, "udp6,dl_dst=33:33:00:01:00:02,ipv6_dst=ff02::1:2,"
+                 "tp_src=546,tp_dst=547");
+    } else {
+        svec_add_nocopy(matches, xasprintf("udp6,reg6=%#x,ipv6_src=fe80::/10,"
+                                           "tp_src=547,tp_dst=546",
+                                           PL_UPLINK_KEY));
+    }
+}
 
 /* Adds the flows of one side of the firewall, the same for every vNIC: in
  * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
@@ -203,45 +281,17 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
      * passes once per receiver and every lookup counts against OVS's limit
      * of resubmits per packet: a mirrored vNIC has flows of its own above
      * these (pipeline_add_ingress_mirror()). */
-    char *mirror = pipeline_mirror_lookup(dir == FW_DIR_EGRESS);
-    char *actions = (dir == FW_DIR_EGRESS
-                     ? xasprintf("set_field:%#x->reg13,%s,goto_table:%d",
-                                 PL_MIRROR_PASS_MARK, mirror, next)
+    bool egress = dir == FW_DIR_EGRESS;
+    char *actions = (egress ? fw_egress_pass_actions()
                      : xasprintf("goto_table:%d", next));
-    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+    struct svec matches = SVEC_EMPTY_INITIALIZER;
+    fw_pass_matches(egress, &matches);
+    for (size_t i = 0; i < matches.n; i++) {
         flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
-                       fw_no_conntrack[i], actions);
+                       matches.names[i], actions);
     }
-
-    /* DHCP, as a client: a vNIC may ask by broadcast (DHCPv6: to the
-     * All_DHCP_Relay_Agents_and_Servers group), from its own addresses or
-     * 0.0.0.0 as port security holds it, and the answers of a server
-     * behind the uplink (reg6: the input port key) come in, whatever the
-     * rules; a request and its answer are no conntrack connection
-     * (0.0.0.0:68 to 255.255.255.255:67, then SERVER:67 to the new
-     * address:68).  A unicast request (a lease's renewal) is a connection
-     * like any other, which the vNIC's egress rules judge: without them a
-     * client renews by broadcast (rebinding), and port 67 of no host is a
-     * way out. */
-    if (dir == FW_DIR_EGRESS) {
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
-                       "udp,nw_dst=255.255.255.255,tp_src=68,tp_dst=67",
-                       actions);
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie,
-                       "udp6,ipv6_dst=ff02::1:2,tp_src=546,tp_dst=547",
-                       actions);
-    } else {
-        char *match = xasprintf("udp,reg6=%#x,tp_src=67,tp_dst=68",
-                                PL_UPLINK_KEY);
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, match, actions);
-        free(match);
-        match = xasprintf("udp6,reg6=%#x,tp_src=547,tp_dst=546",
-                          PL_UPLINK_KEY);
-        flow_table_add(ft, STATIC_OWNER, start, 110, cookie, match, actions);
-        free(match);
-    }
+    svec_destroy(&matches);
     free(actions);
-    free(mirror);
 
     actions = xasprintf("ct(zone=%s[0..15],table=%d)", zone_reg, ct_table);
     flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ip", actions);
@@ -496,10 +546,24 @@ add_source_flows(struct flow_table *ft, const char *owner,
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
                       "in_port=%"PRId64",dl_src=%s,arp,arp_sha=%s,arp_spa=%s",
                       vnic->ofport, mac, mac, ip);
+        /* An ARP probe (RFC 5227) comes from 0.0.0.0, for one of its own
+         * addresses only: one for a neighbour's would make it give its
+         * address up as a duplicate. */
+        add_vnic_flow(ft, owner, t, 100, cookie, pass,
+                      "in_port=%"PRId64",dl_src=%s,arp,arp_sha=%s,"
+                      "arp_spa=0.0.0.0,arp_tpa=%s", vnic->ofport, mac, mac,
+                      ip);
     } else {
         add_vnic_flow(ft, owner, t, 100, cookie, pass,
                       "in_port=%"PRId64",dl_src=%s,ipv6,ipv6_src=%s",
                       vnic->ofport, mac, ip);
+        /* Duplicate address detection: from "::", with no link-layer
+         * option, for one of its own addresses only (one for a
+         * neighbour's would make it give its address up). */
+        add_vnic_flow(ft, owner, t, 110, cookie, pass,
+                      "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
+                      "icmp_type=135,icmp_code=0,nd_target=%s,"
+                      "nd_sll=00:00:00:00:00:00", vnic->ofport, mac, ip);
         /* Neighbor discovery is owned like ARP: a solicitation comes
          * from one of its own addresses and names its own MAC (or none);
          * an advertisement is about one of its own addresses, comes from
@@ -546,16 +610,50 @@ add_ipv6_basics(struct flow_table *ft, const char *owner,
     in6_generate_lla(vnic->mac, &lla.ip.addr);
     add_source_flows(ft, owner, vnic, cookie, &lla);
 
-    /* Duplicate address detection: from "::", with no link-layer
-     * option. */
-    add_vnic_flow(ft, owner, t, 110, cookie, pass,
-                  "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
-                  "icmp_type=135,icmp_code=0,nd_sll=00:00:00:00:00:00",
-                  vnic->ofport, mac);
+    /* MLD reports from "::". */
     add_vnic_flow(ft, owner, t, 110, cookie, pass,
                   "in_port=%"PRId64",dl_src=%s,icmp6,ipv6_src=::,"
                   "icmp_type=143,icmp_code=0", vnic->ofport, mac);
     free(pass);
+}
+
+/* Adds the firewall's exceptions that depend on the network of 'vnic' (a
+ * vNIC with port security), shared by its vNICs (one key, one cookie, the
+ * network's; each vNIC's owner wants them, so that they go with the
+ * last): neighbor discovery sent to an address of the network's own IPv6
+ * prefixes, which is on the link (see add_firewall_side()), and the
+ * answers of a DHCP server behind the uplink from an address of its own
+ * IPv4 prefixes.  A network without prefixes of a family has neither. */
+static void
+add_network_exceptions(struct flow_table *ft, const char *owner,
+                       const struct pl_vnic *vnic)
+{
+    uint64_t cookie = pipeline_cookie(PL_COOKIE_NETWORK, vnic->net_key);
+    char *pass_out = fw_egress_pass_actions();
+    char *pass_in = xasprintf("goto_table:%d", PL_T_OUTPUT);
+
+    for (size_t i = 0; i < vnic->n_net_cidrs; i++) {
+        const struct fw_prefix *p = &vnic->net_cidrs[i].ip;
+        char cidr[INET6_ADDRSTRLEN + 8];
+
+        format_ip(p, cidr, sizeof cidr);
+        if (p->family == AF_INET6) {
+            for (size_t t = 0; t < ARRAY_SIZE(fw_nd_types); t++) {
+                char *nd = fw_nd_match(fw_nd_types[t], cidr);
+                add_vnic_flow(ft, owner, PL_T_EGRESS_FW, 110, cookie,
+                              pass_out, "metadata=%#"PRIx32",%s",
+                              vnic->net_key, nd);
+                free(nd);
+            }
+        } else {
+            add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 110, cookie, pass_in,
+                          "metadata=%#"PRIx32",udp,reg6=%#x,nw_src=%s,"
+                          "tp_src=67,tp_dst=68", vnic->net_key,
+                          PL_UPLINK_KEY, cidr);
+        }
+    }
+    free(pass_in);
+    free(pass_out);
 }
 
 /* Adds the flows of 'vnic': classification, port security, L2 lookup and
@@ -580,17 +678,14 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
             has_ipv6 = has_ipv6 || vnic->addrs[i].ip.family == AF_INET6;
         }
 
-        /* DHCP discovery and ARP probes come from 0.0.0.0. */
+        /* DHCP discovery comes from 0.0.0.0. */
         char *pass = pass_actions(vnic);
         add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
                       "in_port=%"PRId64",dl_src="ETH_ADDR_FMT",udp,"
                       "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,"
                       "tp_dst=67", vnic->ofport, ETH_ADDR_ARGS(vnic->mac));
-        add_vnic_flow(ft, owner, PL_T_PORT_SECURITY, 100, cookie, pass,
-                      "in_port=%"PRId64",dl_src="ETH_ADDR_FMT",arp,"
-                      "arp_sha="ETH_ADDR_FMT",arp_spa=0.0.0.0", vnic->ofport,
-                      ETH_ADDR_ARGS(vnic->mac), ETH_ADDR_ARGS(vnic->mac));
         free(pass);
+        add_network_exceptions(ft, owner, vnic);
 
         /* What none of its flows let in is dropped by the table's last
          * flow; this one does the same for its frames alone, so that they
@@ -656,8 +751,9 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
  * MIRROR_INGRESS that the shared flows leave out: above its table
  * INGRESS_PORT flow without a firewall (its zone into reg8 first), and
  * above the ingress firewall's flows that pass without a rule (table
- * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed).  Owned by
- * 'owner', cookie 'cookie'. */
+ * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed), but for those
+ * of its network (add_network_exceptions()), whose packets its mirrors
+ * do not see.  Owned by 'owner', cookie 'cookie'. */
 void
 pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
                             uint64_t cookie, uint32_t zone, int64_t ofport,
@@ -677,16 +773,13 @@ pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
     actions = xasprintf("set_field:%#x->reg13,resubmit(,%d),goto_table:%d",
                         PL_MIRROR_PASS_MARK, PL_T_MIRROR_INGRESS,
                         PL_T_OUTPUT);
-    for (size_t i = 0; i < ARRAY_SIZE(fw_no_conntrack); i++) {
+    struct svec matches = SVEC_EMPTY_INITIALIZER;
+    fw_pass_matches(false, &matches);
+    for (size_t i = 0; i < matches.n; i++) {
         add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
-                      "%s,reg8=%"PRIu32, fw_no_conntrack[i], zone);
+                      "%s,reg8=%"PRIu32, matches.names[i], zone);
     }
-    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
-                  "udp,reg6=%#x,reg8=%"PRIu32",tp_src=67,tp_dst=68",
-                  PL_UPLINK_KEY, zone);
-    add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
-                  "udp6,reg6=%#x,reg8=%"PRIu32",tp_src=547,tp_dst=546",
-                  PL_UPLINK_KEY, zone);
+    svec_destroy(&matches);
     free(actions);
 }
 

@@ -178,6 +178,9 @@ struct pl_vnic {
                                  * it has none: everything is denied. */
     int64_t broadcast_limit;    /* Broadcast and multicast packets/s it
                                  * may send; 0: the default. */
+    const struct pl_address *net_cidrs;  /* Its network's prefixes (only
+                                          * 'ip' is used). */
+    size_t n_net_cidrs;         /* Number of 'net_cidrs'. */
 };
 
 /* A network with vNICs on this host. */

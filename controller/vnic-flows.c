@@ -66,6 +66,20 @@ add_vnic(const struct vnic *v, const struct firewall *fw,
                               p->allowed[i - p->ips.n].ip, pv.mac,
                               &addrs[i]));
     }
+    /* Its network's prefixes: one that does not parse (written past the
+     * validator) is left out, which only lets less through. */
+    struct pl_address *cidrs = xmalloc(MAX(v->net_cidrs.n, 1)
+                                       * sizeof *cidrs);
+    for (size_t i = 0; i < v->net_cidrs.n; i++) {
+        if (parse_address(NULL, v->net_cidrs.names[i], pv.mac,
+                          &cidrs[pv.n_net_cidrs])) {
+            pv.n_net_cidrs++;
+        } else {
+            VLOG_WARN_RL(&rl, "%s: network prefix \"%s\" does not parse; "
+                         "left out", v->iface_id, v->net_cidrs.names[i]);
+        }
+    }
+    pv.net_cidrs = cidrs;
     if (ok) {
         COVERAGE_INC(vnic_flows_vnic);
         pipeline_add_vnic(flows, &pv);
@@ -73,6 +87,7 @@ add_vnic(const struct vnic *v, const struct firewall *fw,
         VLOG_ERR_RL(&rl, "%s: an address does not parse; no flows",
                     v->iface_id);
     }
+    free(cidrs);
     free(addrs);
 }
 

@@ -131,7 +131,7 @@ START_TEST(test_vnic_ipv4)
         "table=10,priority=1,in_port=5,cookie=0x100000000000001,"
         "actions=drop\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
-        "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,"
+        "arp_sha=02:00:0a:01:00:0b,arp_spa=0.0.0.0,arp_tpa=10.1.0.11,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
         "set_field:1->reg6,set_field:0x12->reg9,goto_table:20\n"
         "table=10,priority=100,in_port=5,dl_src=02:00:0a:01:00:0b,arp,"
