@@ -417,6 +417,14 @@ merge_conjunctions(const struct bh_flow *f, struct ofpbuf *out)
     free(conjs);
 }
 
+/* Returns the want of 'f' that came first (its result's, unless merged). */
+static const struct flow_want *
+first_want(const struct bh_flow *f)
+{
+    return CONTAINER_OF(ovs_list_front(&f->wants), struct flow_want,
+                        flow_node);
+}
+
 /* Returns true if 'a' and 'b' want the same actions: the same OpenFlow
  * encoding (decoded ofpacts of the same actions may differ in their padding
  * bytes, see bh_ofpacts_to_wire()). */
@@ -685,8 +693,17 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
         hmap_insert(&ft->flows, &f->key.node, bh_flow_key_hash(&f->key));
     }
     w->flow = f;
+    bool same = (!ovs_list_is_empty(&f->wants) && !f->merged && !f->clash
+                 && cookie == f->cookie
+                 && wants_same_actions(w, first_want(f)));
     ovs_list_push_back(&f->wants, &w->flow_node);
-    flow_update_result(ft, f);
+    if (!same) {
+        flow_update_result(ft, f);
+    }
+    /* Otherwise one more owner wants what the flow already is: its result
+     * stays the first owner's, and a flow that many owners share (a
+     * network's, wanted by each of its vNICs) costs each one a comparison,
+     * not a walk of all the others. */
     return true;
 }
 
@@ -696,6 +713,7 @@ static void
 flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
 {
     struct bh_flow *f = w->flow;
+    bool was_first = first_want(f) == w;
 
     ovs_list_remove(&w->flow_node);
     want_free(w);
@@ -704,9 +722,10 @@ flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
         ft->n_clashes -= f->clash;
         hmap_remove(&ft->flows, &f->key.node);
         flow_free(f);
-    } else {
+    } else if (was_first || f->merged || f->clash) {
         flow_update_result(ft, f);
     }
+    /* Otherwise the result was, and stays, the first owner's. */
 }
 
 /* Removes the wants of owner 'o' (which is removed from 'owners'). */
