@@ -425,24 +425,18 @@ first_want(const struct bh_flow *f)
                         flow_node);
 }
 
-/* Returns true if 'a' and 'b' want the same actions: the same OpenFlow
- * encoding (decoded ofpacts of the same actions may differ in their padding
- * bytes, see bh_ofpacts_to_wire()). */
+/* Returns true if 'w' wants the actions whose OpenFlow encoding is 'wire'
+ * ('len' bytes): decoded ofpacts of the same actions may differ in their
+ * padding bytes, their encodings do not (see bh_ofpacts_to_wire()). */
 static bool
-wants_same_actions(const struct flow_want *a, const struct flow_want *b)
+want_has_wire(const struct flow_want *w, const void *wire, size_t len)
 {
-    if (ofpacts_equal(a->ofpacts, a->ofpacts_len, b->ofpacts,
-                      b->ofpacts_len)) {
-        return true;
-    }
+    void *ww;
+    size_t wl;
 
-    void *wa, *wb;
-    size_t la, lb;
-    bh_ofpacts_to_wire(a->ofpacts, a->ofpacts_len, &wa, &la);
-    bh_ofpacts_to_wire(b->ofpacts, b->ofpacts_len, &wb, &lb);
-    bool same = la == lb && !memcmp(wa, wb, la);
-    free(wa);
-    free(wb);
+    bh_ofpacts_to_wire(w->ofpacts, w->ofpacts_len, &ww, &wl);
+    bool same = wl == len && !memcmp(ww, wire, len);
+    free(ww);
     return same;
 }
 
@@ -457,12 +451,21 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
     bool all_conj = true, clash = false;
     const struct flow_want *w;
 
+    void *first_wire = NULL;    /* 'first''s actions encoded, once. */
+    size_t first_len = 0;
     LIST_FOR_EACH (w, flow_node, &f->wants) {
         all_conj = all_conj && w->conj_only;
-        if (w != first && !wants_same_actions(w, first)) {
-            clash = true;
+        if (w != first && !clash
+            && !ofpacts_equal(w->ofpacts, w->ofpacts_len, first->ofpacts,
+                              first->ofpacts_len)) {
+            if (!first_wire) {
+                bh_ofpacts_to_wire(first->ofpacts, first->ofpacts_len,
+                                   &first_wire, &first_len);
+            }
+            clash = !want_has_wire(w, first_wire, first_len);
         }
     }
+    free(first_wire);
 
     /* The first owner's actions, or every owner's conjunctions merged. */
     free(f->merged);
@@ -693,9 +696,12 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
         hmap_insert(&ft->flows, &f->key.node, bh_flow_key_hash(&f->key));
     }
     w->flow = f;
+    /* Unmerged, the flow's wire is its first want's actions encoded. */
     bool same = (!ovs_list_is_empty(&f->wants) && !f->merged && !f->clash
                  && cookie == f->cookie
-                 && wants_same_actions(w, first_want(f)));
+                 && (ofpacts_equal(w->ofpacts, w->ofpacts_len, f->ofpacts,
+                                   f->ofpacts_len)
+                     || want_has_wire(w, f->wire, f->wire_len)));
     ovs_list_push_back(&f->wants, &w->flow_node);
     if (!same) {
         flow_update_result(ft, f);
