@@ -32,6 +32,7 @@ COVERAGE_DEFINE(firewall_class_compiled);
 COVERAGE_DEFINE(firewall_member_changed);
 COVERAGE_DEFINE(firewall_recompute);
 COVERAGE_DEFINE(firewall_rule_invalid);
+COVERAGE_DEFINE(firewall_rule_unplaced);
 
 /* A firewall class: a set of security groups that local vNICs have. */
 struct fw_class {
@@ -664,7 +665,24 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
 
     /* The rules, then the conjunctions their groups' members join. */
     struct fw_conj *conjs = xmalloc(MAX(n_rules, 1) * sizeof *conjs);
-    fw_compile_class(flows, owner, c->id, rules, n_rules, conjs);
+    size_t n_unplaced = fw_compile_class(flows, owner, c->id, rules,
+                                         n_rules, conjs);
+    if (n_unplaced) {
+        COVERAGE_ADD(firewall_rule_unplaced, n_unplaced);
+        struct ds names = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < c->n_groups; i++) {
+            const struct bhrec_security_group *g
+                = bhrec_security_group_get_for_uuid(tdb, &c->groups[i]);
+            ds_put_format(&names, "%s%s", i ? ", " : "",
+                          g ? g->name : "?");
+        }
+        VLOG_WARN_RL(&rl, "security groups %s: %"PRIuSIZE" of their "
+                     "%"PRIuSIZE" rules overlap too many others to be "
+                     "placed; they allow nothing (a port may have %d "
+                     "rules)", ds_cstr(&names), n_unplaced, n_rules,
+                     POLICY_PORT_RULES_MAX);
+        ds_destroy(&names);
+    }
     c->n_conjs = 0;
     for (size_t i = 0; i < n_rules; i++) {
         if (conjs[i].id) {

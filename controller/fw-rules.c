@@ -411,14 +411,20 @@ fw_add_member_flows(struct flow_table *ft, const char *owner,
  * 'class_id' (20 bits, non-zero) whose rules are the 'n_rules' of 'rules',
  * in order, but for the addresses of their remote groups' members: stores
  * in 'conjs[i]' the conjunction that rule i's members join (id 0 if it is
- * no group rule), for fw_add_member_flows(). */
-void
+ * no group rule), for fw_add_member_flows().
+ *
+ * Group rules that may match the same packet need distinct priorities
+ * (levels below FW_PRIO_GROUP_TOP, down to 1, above the table's drop): a
+ * group rule that finds no free level, or past FW_MAX_CLASS_RULES, is not
+ * placed and allows nothing (id 0).  Returns how many were not. */
+size_t
 fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
                  const struct fw_rule *rules, size_t n_rules,
                  struct fw_conj *conjs)
 {
     /* The level of each group rule placed so far, or -1. */
     int *levels = xmalloc(MAX(n_rules, 1) * sizeof *levels);
+    size_t n_unplaced = 0;
 
     for (size_t i = 0; i < n_rules; i++) {
         const struct fw_rule *r = &rules[i];
@@ -432,6 +438,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
             continue;
         }
         if (i >= FW_MAX_CLASS_RULES) {
+            n_unplaced++;
             continue;
         }
         /* The lowest level at which no group rule that could match the
@@ -447,6 +454,10 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
             }
             level++;
         }
+        if (level >= FW_PRIO_GROUP_TOP) {
+            n_unplaced++;
+            continue;
+        }
         levels[i] = level;
         conjs[i].id = (class_id << 12) | (uint32_t) (i + 1);
         conjs[i].priority = FW_PRIO_GROUP_TOP - level;
@@ -455,4 +466,5 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
         add_group_rule(ft, owner, class_id, r, &conjs[i]);
     }
     free(levels);
+    return n_unplaced;
 }

@@ -86,7 +86,8 @@ struct fw_rule {
  * (dimension 1), as fw_compile_class() placed it. */
 struct fw_conj {
     uint32_t id;                /* Conjunction id, 0: none (no group rule,
-                                 * or past FW_MAX_CLASS_RULES). */
+                                 * or one not placed: see
+                                 * fw_compile_class()). */
     uint16_t priority;          /* Its priority in table RULES. */
     enum policy_direction direction;  /* The rule's direction. */
     int family;                 /* The rule's family, or 0 for both. */
@@ -111,9 +112,9 @@ size_t fw_port_masks(uint16_t lo, uint16_t hi, uint16_t *values,
                      uint16_t *masks);
 
 uint64_t fw_rule_cookie(uint32_t rule_key, uint32_t class_id);
-void fw_compile_class(struct flow_table *, const char *owner,
-                      uint32_t class_id, const struct fw_rule *,
-                      size_t n_rules, struct fw_conj *conjs);
+size_t fw_compile_class(struct flow_table *, const char *owner,
+                        uint32_t class_id, const struct fw_rule *,
+                        size_t n_rules, struct fw_conj *conjs);
 void fw_add_member_flows(struct flow_table *, const char *owner,
                          uint32_t class_id, const struct fw_conj *,
                          const struct fw_member_addr *, size_t n);

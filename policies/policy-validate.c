@@ -454,6 +454,11 @@ validate_group(struct validate_ctx *ctx, const struct policy_tenant *t,
         for (size_t i = 0; i < g->n_rules; i++) {
             validate_rule(ctx, t, g, &g->rules[i], i);
         }
+        if (g->n_rules > POLICY_PORT_RULES_MAX) {
+            field_error(ctx, g->path, "rules", "security group \"%s\": "
+                        "%"PRIuSIZE" rules, more than the %d a group may "
+                        "hold", g->name, g->n_rules, POLICY_PORT_RULES_MAX);
+        }
     }
 }
 
@@ -650,10 +655,14 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
         free(apath);
     }
 
+    size_t n_rules = 0;         /* Of all its groups together. */
     for (size_t i = 0; i < port->groups.n; i++) {
         const char *g = port->groups.names[i];
         char *field = xasprintf("security_groups/%"PRIuSIZE, i);
-        if (!shash_find(&ctx->groups, g)) {
+        const struct policy_group *pg = shash_find_data(&ctx->groups, g);
+        if (pg) {
+            n_rules += pg->n_rules;
+        } else {
             const char *other = find_foreign(ctx, t->name, 'g', g);
             if (other) {
                 field_error(ctx, port->path, field, "port \"%s\": security "
@@ -674,6 +683,12 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
             }
         }
         free(field);
+    }
+    if (n_rules > POLICY_PORT_RULES_MAX && port->groups.n > 1) {
+        field_error(ctx, port->path, "security_groups", "port \"%s\": its "
+                    "security groups hold %"PRIuSIZE" rules together, more "
+                    "than the %d a port may have", port->name, n_rules,
+                    POLICY_PORT_RULES_MAX);
     }
     check_port_limit(ctx, port, "broadcast_limit", port->broadcast_limit,
                      POLICY_BROADCAST_LIMIT_MIN, POLICY_BROADCAST_LIMIT_MAX);

@@ -85,6 +85,11 @@ enum policy_direction {
 #define POLICY_MAX_CONNECTIONS_MAX 1000000
 #define POLICY_MAX_CONNECTIONS_DEFAULT 32768
 
+/* Most rules in one security group, and in all the groups of one port
+ * together: the controller places rules that may match the same packet at
+ * distinct priorities, and has this many for them. */
+#define POLICY_PORT_RULES_MAX 1000
+
 /* One rule of a security group. */
 struct policy_rule {
     char *path;                 /* JSON pointer of the rule object. */

@@ -292,6 +292,53 @@ START_TEST(test_empty_group_matches_nothing)
 }
 END_TEST
 
+/* Group rules that may match the same packet take distinct priorities,
+ * from 1000 down to 1, above the table's drop at 0: one more finds none
+ * and is not placed (it allows nothing) rather than wrap around to the
+ * top of the table. */
+START_TEST(test_overlapping_group_rules_run_out)
+{
+    enum { N = 1001 };
+    struct fw_rule *rules = xmalloc(N * sizeof *rules);
+    struct fw_conj *conjs = xmalloc(N * sizeof *conjs);
+    struct flow_table ft;
+
+    for (size_t i = 0; i < N; i++) {
+        rules[i] = rule(0x400 + i, "ingress", NULL, "tcp", "80", NULL);
+        rules[i].remote = FW_REMOTE_GROUP;
+    }
+    flow_table_init(&ft);
+    ck_assert_uint_eq(fw_compile_class(&ft, "fw:00012", 0x12, rules, N,
+                                       conjs), 1);
+    for (size_t i = 0; i < N - 1; i++) {
+        ck_assert_uint_ne(conjs[i].id, 0);
+        ck_assert_uint_eq(conjs[i].priority, 1000 - i);
+    }
+    ck_assert_uint_eq(conjs[N - 1].id, 0);
+    ck_assert_uint_eq(ft.n_errors, 0);
+
+    /* Without overlaps, every rule has the top level. */
+    for (size_t i = 0; i < N; i++) {
+        fw_rule_destroy(&rules[i]);
+        char *port = xasprintf("%"PRIuSIZE, i + 1);
+        rules[i] = rule(0x400 + i, "ingress", NULL, "tcp", port, NULL);
+        rules[i].remote = FW_REMOTE_GROUP;
+        free(port);
+    }
+    flow_table_destroy(&ft);
+    flow_table_init(&ft);
+    ck_assert_uint_eq(fw_compile_class(&ft, "fw:00012", 0x12, rules, N,
+                                       conjs), 0);
+    ck_assert_uint_eq(conjs[N - 1].priority, 1000);
+    flow_table_destroy(&ft);
+    for (size_t i = 0; i < N; i++) {
+        fw_rule_destroy(&rules[i]);
+    }
+    free(rules);
+    free(conjs);
+}
+END_TEST
+
 static Suite *
 fw_rules_suite(void)
 {
@@ -303,6 +350,7 @@ fw_rules_suite(void)
     tcase_add_test(tc, test_plain_rules);
     tcase_add_test(tc, test_group_rules_are_conjunctions);
     tcase_add_test(tc, test_empty_group_matches_nothing);
+    tcase_add_test(tc, test_overlapping_group_rules_run_out);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1436,6 +1436,46 @@ START_TEST(test_port_security_off_with_groups)
 }
 END_TEST
 
+/* Appends to 's' the group 'name' with 'n' rules, on one line. */
+static void
+put_group(struct ds *s, const char *name, size_t n)
+{
+    ds_put_format(s, "  {\"name\": \"%s\", \"rules\": [", name);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s{\"direction\": \"ingress\", \"protocol\": "
+                      "\"tcp\", \"ports\": %"PRIuSIZE", \"remote\": "
+                      "\"any\"}", i ? ", " : "", i % 65535 + 1);
+    }
+    ds_put_cstr(s, "]}");
+}
+
+/* A group holds at most POLICY_PORT_RULES_MAX rules, and so do the groups
+ * of one port together: the controller has that many priorities for
+ * rules that overlap. */
+START_TEST(test_too_many_rules)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, ACME LAN " \"security_groups\": [\n");
+    put_group(&s, "a", POLICY_PORT_RULES_MAX);
+    ds_put_cstr(&s, ",\n");
+    put_group(&s, "b", 1);
+    ds_put_cstr(&s, ",\n");
+    put_group(&s, "big", POLICY_PORT_RULES_MAX + 1);
+    ds_put_cstr(&s, "],\n"
+                P1 "   \"security_groups\": [\"a\"]},\n"
+                "  {\"name\": \"p2\", \"network\": \"lan\", "
+                "\"mac\": \"02:00:0a:01:00:02\",\n"
+                "   \"security_groups\": [\"a\", \"b\"]}]}]}\n");
+    CHECK_ERRORS(ds_cstr(&s), NULL,
+                 "t.json:6:28: ", "security group \"big\": 1001 rules, "
+                 "more than the 1000 a group may hold",
+                 "t.json:10:23: ", "port \"p2\": its security groups hold "
+                 "1001 rules together, more than the 1000 a port may have");
+    ds_destroy(&s);
+}
+END_TEST
+
 /* Valid documents. */
 
 /* An IPv6 document is valid and read as written. */
@@ -1900,6 +1940,7 @@ policy_suite(void)
     tcase_add_test(tc, test_iface_id_default_context);
     tcase_add_test(tc, test_iface_id_bad);
     tcase_add_test(tc, test_port_security_off_with_groups);
+    tcase_add_test(tc, test_too_many_rules);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("valid");
