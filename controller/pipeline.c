@@ -445,12 +445,25 @@ pipeline_add_static(struct flow_table *ft)
         free(match);
     }
 
-    /* IEEE 802.1D reserved addresses (STP, LACP, pause, LLDP, EAPOL...)
-     * are link-local: never flooded, never out on the uplink, from any
-     * port, port_security off included.  A BPDU on the trunk would make the
-     * physical switch's BPDU guard cut every tenant of the host. */
-    flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 200, cookie,
-                   "dl_dst=01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0", "drop");
+    /* Switch control protocols are link-local: never flooded, never out
+     * on the uplink, from any port, port_security off included.  A BPDU on
+     * the trunk would make the physical switch's BPDU guard cut every
+     * tenant of the host, or win the VLAN's root bridge.  The IEEE 802.1D
+     * reserved addresses (STP, LACP, pause, LLDP, EAPOL...), the GARP/MRP
+     * ones (GMRP, GVRP, MMRP, MVRP), and Cisco's (CDP, VTP, DTP, PAgP,
+     * UDLD; PVST+; UplinkFast and VLAN bridge STP). */
+    static const char *const control_dsts[] = {
+        "01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0",
+        "01:80:c2:00:00:20/ff:ff:ff:ff:ff:f0",
+        "01:00:0c:cc:cc:cc/ff:ff:ff:ff:ff:fe",
+        "01:00:0c:cd:cd:cc/ff:ff:ff:ff:ff:fc",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(control_dsts); i++) {
+        char *match = xasprintf("dl_dst=%s", control_dsts[i]);
+        flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 200, cookie, match,
+                       "drop");
+        free(match);
+    }
 
     actions = xasprintf("goto_table:%d", PL_T_PORT_SECURITY);
     flow_table_add(ft, STATIC_OWNER, PL_T_CLASSIFY, 0, cookie, "", actions);
