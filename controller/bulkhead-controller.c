@@ -145,6 +145,9 @@ struct controller {
                                  * (no system-id). */
     bool lock_contended;        /* Last seen: another controller holds
                                  * it (logged once per episode). */
+    bool chassis_foreign;       /* The Chassis row of this host's name is
+                                 * another host's (chassis_row_is_foreign()):
+                                 * its lock is not asked for. */
     bool renaming;              /* This host's Chassis row is being
                                  * renamed to a new system-id: the old
                                  * name's lock is kept until it is. */
@@ -640,8 +643,34 @@ rename_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
 static bool
 update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
 {
-    char *want = (c->cfg.system_id ? chassis_lock_name(c->cfg.system_id)
-                  : NULL);
+    /* A row of this name that is another host's: this host is not that
+     * chassis.  It neither asks for the row's lock (which it would get
+     * whenever the other host's controller restarts) nor writes. */
+    const struct bhrec_chassis *named = (c->cfg.system_id
+                                         ? chassis_find_row(c->tdb.idl,
+                                                            c->cfg.system_id)
+                                         : NULL);
+    bool foreign = named && chassis_row_is_foreign(named, &c->cfg);
+    if (foreign != c->chassis_foreign) {
+        c->chassis_foreign = foreign;
+        if (foreign) {
+            VLOG_ERR("chassis %s: the Tenant DB's Chassis row of this name "
+                     "is another host's (external_ids:%s=%s; this host's "
+                     "is %s): is this host's external_ids:system-id another "
+                     "host's too?  This host writes nothing to the Tenant "
+                     "DB and binds no vNIC.  If it replaces that host, set "
+                     "its external_ids:bulkhead-host-id to %s, or delete "
+                     "the row", c->cfg.system_id, CHASSIS_HOST_ID_KEY,
+                     smap_get(&named->external_ids, CHASSIS_HOST_ID_KEY),
+                     c->cfg.host_id ? c->cfg.host_id : "unknown",
+                     smap_get(&named->external_ids, CHASSIS_HOST_ID_KEY));
+        } else {
+            VLOG_INFO("chassis %s: no other host's row has this name now",
+                      c->cfg.system_id);
+        }
+    }
+    char *want = (c->cfg.system_id && !foreign
+                  ? chassis_lock_name(c->cfg.system_id) : NULL);
     bool changed = !nullable_string_is_equal(want, c->chassis_lock);
 
     c->renaming = changed && rename_chassis(c, txn);
@@ -654,7 +683,7 @@ update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
         free(want);
     }
     if (!c->chassis_lock) {
-        return true;
+        return !foreign;
     }
     bool contended = ovsdb_idl_is_lock_contended(c->tdb.idl);
     if (contended != c->lock_contended) {
@@ -1279,7 +1308,12 @@ cmd_connection_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   c->tdb_remote ? c->tdb_remote : "none",
                   ovsdb_idl_is_connected(c->tdb.idl) ? "connected"
                   : "not connected");
-    if (!c->chassis_lock) {
+    if (c->chassis_foreign) {
+        ds_put_format(&s, "  chassis %s: another host's (this host is %s): "
+                      "nothing is written, no vNIC is bound\n",
+                      c->cfg.system_id,
+                      c->cfg.host_id ? c->cfg.host_id : "unknown");
+    } else if (!c->chassis_lock) {
         ds_put_cstr(&s, "  chassis: none (no external_ids:system-id)\n");
     } else {
         ds_put_format(&s, "  chassis %s: lock %s\n", c->cfg.system_id,

@@ -55,6 +55,7 @@ void
 chassis_config_clear(struct chassis_config *cfg)
 {
     free(cfg->system_id);
+    free(cfg->host_id);
     free(cfg->remote);
     free(cfg->encap_ip);
     free(cfg->bridge);
@@ -104,6 +105,13 @@ chassis_config_read(struct chassis_config *cfg,
     chassis_config_clear(cfg);
     cfg->system_id = ids ? nullable_xstrdup(smap_get(ids, "system-id"))
                          : NULL;
+    const char *host_id = ids ? smap_get(ids, "bulkhead-host-id") : NULL;
+    if (host_id && *host_id) {
+        cfg->host_id = xstrdup(host_id);
+    } else if (cfg_row) {
+        cfg->host_id = xasprintf(UUID_FMT,
+                                 UUID_ARGS(&cfg_row->header_.uuid));
+    }
     cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
     const char *encap_ip = ids ? smap_get(ids, "bulkhead-encap-ip") : NULL;
     ovs_be32 ip;
@@ -343,8 +351,26 @@ chassis_find_row(struct ovsdb_idl *tdb_idl, const char *name)
     return NULL;
 }
 
+/* Returns true if Chassis row 'ch' is another host's: it names a host
+ * (CHASSIS_HOST_ID_KEY) that is not the one 'cfg' says this is.  Two
+ * hosts given one system-id (a cloned image, a copied configuration)
+ * would otherwise share the row: whichever wrote last would move its
+ * encapsulation address, hence every other host's traffic to its VMs, and
+ * bind their vNICs.  A row that names no host yet (written before host
+ * ids, or by hand) is nobody's: the first controller that may write it
+ * takes it. */
+bool
+chassis_row_is_foreign(const struct bhrec_chassis *ch,
+                       const struct chassis_config *cfg)
+{
+    const char *owner = smap_get(&ch->external_ids, CHASSIS_HOST_ID_KEY);
+
+    return owner && (!cfg->host_id || strcmp(owner, cfg->host_id));
+}
+
 /* Returns this host's Chassis row, creating or updating it in 'txn'.
- * Returns NULL until it exists. */
+ * Returns NULL until it exists, and if the row of this host's name is
+ * another host's (chassis_row_is_foreign()): that one is not written. */
 const struct bhrec_chassis *
 chassis_ensure_row(struct ovsdb_idl *tdb_idl,
                    const struct chassis_config *cfg,
@@ -363,6 +389,9 @@ chassis_ensure_row(struct ovsdb_idl *tdb_idl,
     hostname[sizeof hostname - 1] = '\0';
 
     ch = chassis_find_row(tdb_idl, name);
+    if (ch && chassis_row_is_foreign(ch, cfg)) {
+        return NULL;
+    }
     if (!txn) {
         return ch;
     }
@@ -370,6 +399,11 @@ chassis_ensure_row(struct ovsdb_idl *tdb_idl,
         VLOG_INFO("registering chassis %s", name);
         struct bhrec_chassis *nch = INSERT_ROW(txn, bhrec, chassis);
         bhrec_chassis_set_name(nch, name);
+        if (cfg->host_id) {
+            const struct smap ids = SMAP_CONST1(&ids, CHASSIS_HOST_ID_KEY,
+                                                cfg->host_id);
+            bhrec_chassis_set_external_ids(nch, &ids);
+        }
         bhrec_chassis_set_hostname(nch, hostname);
         bhrec_chassis_set_version(nch, version);
         bhrec_chassis_set_encap_ip(nch, cfg->encap_ip);
@@ -383,6 +417,13 @@ chassis_ensure_row(struct ovsdb_idl *tdb_idl,
     }
     if (!nullable_string_is_equal(ch->encap_ip, cfg->encap_ip)) {
         bhrec_chassis_set_encap_ip(ch, cfg->encap_ip);
+    }
+    if (cfg->host_id
+        && !smap_get(&ch->external_ids, CHASSIS_HOST_ID_KEY)) {
+        VLOG_INFO("chassis %s is this host's (host id %s)", name,
+                  cfg->host_id);
+        bhrec_chassis_update_external_ids_setkey(ch, CHASSIS_HOST_ID_KEY,
+                                                 cfg->host_id);
     }
     return ch;
 }

@@ -33,6 +33,10 @@ struct bhrec_chassis;
 /* The host's configuration, from the Open_vSwitch row. */
 struct chassis_config {
     char *system_id;            /* "system-id": chassis name, or NULL. */
+    char *host_id;              /* "bulkhead-host-id", else the Open_vSwitch
+                                 * row's UUID: which host a Chassis row is
+                                 * (see chassis_row_is_foreign()), or NULL
+                                 * without that row. */
     char *remote;               /* "bulkhead-remote": Tenant DB. */
     char *encap_ip;             /* "bulkhead-encap-ip", or NULL. */
     char *bridge;               /* "bulkhead-bridge": integration bridge. */
@@ -87,6 +91,12 @@ const struct ovsrec_interface *chassis_ensure_tunnel(
     struct ovsdb_idl_txn *);
 const struct bhrec_chassis *chassis_find_row(struct ovsdb_idl *,
                                               const char *name);
+/* The key of a Chassis row's external_ids that names its host (its
+ * controller's chassis_config 'host_id'). */
+#define CHASSIS_HOST_ID_KEY "host-id"
+
+bool chassis_row_is_foreign(const struct bhrec_chassis *,
+                            const struct chassis_config *);
 const struct bhrec_chassis *chassis_ensure_row(
     struct ovsdb_idl *tdb_idl, const struct chassis_config *,
     struct ovsdb_idl_txn *, const char *version);
