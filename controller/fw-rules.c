@@ -122,6 +122,10 @@ parse_ports(const char *ports, struct fw_rule *rule)
             return xasprintf("ports \"%s\" holds a port outside 1-65535 or "
                              "a reversed range", ports);
         }
+        if (rule->n_ports >= POLICY_RULE_PORTS_MAX) {
+            return xasprintf("ports \"%.40s...\" lists more than %d ports "
+                             "and ranges", ports, POLICY_RULE_PORTS_MAX);
+        }
         if (rule->n_ports >= allocated) {
             rule->ports = x2nrealloc(rule->ports, &allocated,
                                      sizeof *rule->ports);

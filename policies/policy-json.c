@@ -562,9 +562,31 @@ policy_parse_file(const char *file_name, struct policy_errors *errors)
         policy_error(errors, NULL, "cannot open: %s", ovs_strerror(errno));
         return NULL;
     }
+    /* A NUL byte, or a text past POLICY_DOC_MAX_BYTES, ends the reading
+     * (/dev/zero, a device or a runaway pipe would never end it). */
     int c;
+    bool nul = false, big = false;
     while ((c = getc(stream)) != EOF) {
+        if (!c || text.length >= POLICY_DOC_MAX_BYTES) {
+            nul = !c;
+            big = !nul;
+            break;
+        }
         ds_put_char(&text, c);
+    }
+    if ((nul || big) && !ferror(stream)) {
+        if (nul) {
+            policy_error(errors, NULL, "contains a NUL byte: not a JSON "
+                         "text");
+        } else {
+            policy_error(errors, NULL, "is larger than %d bytes, more than "
+                         "a policy document may be", POLICY_DOC_MAX_BYTES);
+        }
+        if (stream != stdin) {
+            fclose(stream);
+        }
+        ds_destroy(&text);
+        return NULL;
     }
     if (ferror(stream)) {
         policy_error(errors, NULL, "cannot read: %s", ovs_strerror(errno));
@@ -577,12 +599,6 @@ policy_parse_file(const char *file_name, struct policy_errors *errors)
     if (stream != stdin) {
         fclose(stream);
     }
-    if (text.length && memchr(text.string, '\0', text.length)) {
-        policy_error(errors, NULL, "contains a NUL byte: not a JSON text");
-        ds_destroy(&text);
-        return NULL;
-    }
-
     struct policy *policy = policy_parse_string(ds_cstr(&text), errors);
     ds_destroy(&text);
     return policy;

@@ -307,6 +307,19 @@ protocol_has_ports(const char *protocol)
             || !strcmp(protocol, "6") || !strcmp(protocol, "17"));
 }
 
+/* Returns how many ports and ranges the "ports" string 'ports' (may be
+ * NULL) lists. */
+static size_t
+count_ports(const char *ports)
+{
+    size_t n = ports && *ports;
+
+    for (const char *p = ports; p && *p; p++) {
+        n += *p == ',';
+    }
+    return n;
+}
+
 /* Checks a rule's "ports" string; returns NULL or an explanation, which
  * the caller frees. */
 static char *
@@ -316,6 +329,11 @@ check_ports(const char *ports)
 
     if (!*p) {
         return xstrdup("is empty");
+    }
+    if (count_ports(ports) > POLICY_RULE_PORTS_MAX) {
+        return xasprintf("lists %"PRIuSIZE" ports and ranges, more than "
+                         "the %d a rule may have", count_ports(ports),
+                         POLICY_RULE_PORTS_MAX);
     }
     for (;;) {
         char *end;
@@ -656,12 +674,16 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
     }
 
     size_t n_rules = 0;         /* Of all its groups together. */
+    size_t n_ports = 0;         /* Ports and ranges of those rules. */
     for (size_t i = 0; i < port->groups.n; i++) {
         const char *g = port->groups.names[i];
         char *field = xasprintf("security_groups/%"PRIuSIZE, i);
         const struct policy_group *pg = shash_find_data(&ctx->groups, g);
         if (pg) {
             n_rules += pg->n_rules;
+            for (size_t j = 0; j < pg->n_rules; j++) {
+                n_ports += count_ports(pg->rules[j].ports);
+            }
         } else {
             const char *other = find_foreign(ctx, t->name, 'g', g);
             if (other) {
@@ -689,6 +711,12 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
                     "security groups hold %"PRIuSIZE" rules together, more "
                     "than the %d a port may have", port->name, n_rules,
                     POLICY_PORT_RULES_MAX);
+    }
+    if (n_ports > POLICY_PORT_PORTS_MAX) {
+        field_error(ctx, port->path, "security_groups", "port \"%s\": the "
+                    "rules of its security groups list %"PRIuSIZE" ports "
+                    "and ranges together, more than the %d a port may have",
+                    port->name, n_ports, POLICY_PORT_PORTS_MAX);
     }
     check_port_limit(ctx, port, "broadcast_limit", port->broadcast_limit,
                      POLICY_BROADCAST_LIMIT_MIN, POLICY_BROADCAST_LIMIT_MAX);

@@ -85,10 +85,21 @@ enum policy_direction {
 #define POLICY_MAX_CONNECTIONS_MAX 1000000
 #define POLICY_MAX_CONNECTIONS_DEFAULT 32768
 
+/* Largest policy document read, in bytes: several times a document of
+ * 10,000 ports. */
+#define POLICY_DOC_MAX_BYTES (64 * 1024 * 1024)
+
 /* Most rules in one security group, and in all the groups of one port
  * together: the controller places rules that may match the same packet at
  * distinct priorities, and has this many for them. */
 #define POLICY_PORT_RULES_MAX 1000
+
+/* Most ports and ranges in one rule's "ports", and in all the rules of
+ * one port's groups together: each costs the port's class up to 32 flows
+ * (a range is matched bitwise), and one tenant's policy must not fill the
+ * host's switch. */
+#define POLICY_RULE_PORTS_MAX 64
+#define POLICY_PORT_PORTS_MAX 1024
 
 /* One rule of a security group. */
 struct policy_rule {

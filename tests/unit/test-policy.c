@@ -1476,6 +1476,52 @@ START_TEST(test_too_many_rules)
 }
 END_TEST
 
+/* Appends to 's' a rule whose ports are the 'n' ports from 1000 on, every
+ * other one. */
+static void
+put_rule_with_ports(struct ds *s, size_t n)
+{
+    ds_put_cstr(s, "{\"direction\": \"ingress\", \"protocol\": \"tcp\", "
+                "\"remote\": \"any\", \"ports\": \"");
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s%"PRIuSIZE, i ? "," : "", 1000 + 2 * i);
+    }
+    ds_put_cstr(s, "\"}");
+}
+
+/* A rule lists at most POLICY_RULE_PORTS_MAX ports and ranges, and the
+ * rules of a port's groups at most POLICY_PORT_PORTS_MAX together: each
+ * costs flows on the host's switch. */
+START_TEST(test_too_many_ports)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, ACME LAN " \"security_groups\": [\n"
+                "  {\"name\": \"wide\", \"rules\": [");
+    put_rule_with_ports(&s, POLICY_RULE_PORTS_MAX + 1);
+    ds_put_cstr(&s, "]},\n  {\"name\": \"many\", \"rules\": [");
+    for (size_t i = 0; i < POLICY_PORT_PORTS_MAX / POLICY_RULE_PORTS_MAX;
+         i++) {
+        ds_put_cstr(&s, i ? ", " : "");
+        put_rule_with_ports(&s, POLICY_RULE_PORTS_MAX);
+    }
+    ds_put_cstr(&s, "]},\n  {\"name\": \"one\", \"rules\": [");
+    put_rule_with_ports(&s, 1);
+    ds_put_cstr(&s, "]}],\n"
+                P1 "   \"security_groups\": [\"many\"]},\n"
+                "  {\"name\": \"p2\", \"network\": \"lan\", "
+                "\"mac\": \"02:00:0a:01:00:02\",\n"
+                "   \"security_groups\": [\"many\", \"one\"]}]}]}\n");
+    CHECK_ERRORS(ds_cstr(&s), NULL,
+                 "t.json:4:", "lists 65 ports and ranges, more than the "
+                 "64 a rule may have",
+                 "t.json:10:23: ", "port \"p2\": the rules of its security "
+                 "groups list 1025 ports and ranges together, more than the "
+                 "1024 a port may have");
+    ds_destroy(&s);
+}
+END_TEST
+
 /* Valid documents. */
 
 /* An IPv6 document is valid and read as written. */
@@ -1941,6 +1987,7 @@ policy_suite(void)
     tcase_add_test(tc, test_iface_id_bad);
     tcase_add_test(tc, test_port_security_off_with_groups);
     tcase_add_test(tc, test_too_many_rules);
+    tcase_add_test(tc, test_too_many_ports);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("valid");
