@@ -128,12 +128,24 @@ drop_net(struct overlay *ov, struct ovl_net *n, struct flow_table *flows)
 }
 
 /* Returns the encapsulation address of chassis 'ch' in 'ip', or false if
- * it has none that is usable. */
+ * it has none that is usable: a unicast address that a host can have
+ * (not in 0.0.0.0/8, loopback, multicast or 240.0.0.0/4, whose last is
+ * the broadcast address), and not this host's own ('self', may be NULL: a
+ * tunnel to itself, or frames from the underlay that claim to come from
+ * it). */
 static bool
-chassis_ip(const struct bhrec_chassis *ch, ovs_be32 *ip)
+chassis_ip(const struct bhrec_chassis *ch, const struct bhrec_chassis *self,
+           ovs_be32 *ip)
 {
-    return (ch->encap_ip && ip_parse(ch->encap_ip, ip) && *ip
-            && !ip_is_multicast(*ip));
+    ovs_be32 own;
+
+    if (!ch->encap_ip || !ip_parse(ch->encap_ip, ip)) {
+        return false;
+    }
+    uint8_t first = ntohl(*ip) >> 24;
+    return (first != 0 && first != 127 && first < 224
+            && !(self && self != ch && self->encap_ip
+                 && ip_parse(self->encap_ip, &own) && own == *ip));
 }
 
 /* Returns the key of the VXLAN network of Port 'row', or 0 if it is on no
@@ -194,7 +206,7 @@ compute_dirty(struct overlay *ov, const struct binding *b,
             continue;
         }
         struct pl_remote_vnic r;
-        if (!chassis_ip(ch, &r.chassis_ip)) {
+        if (!chassis_ip(ch, self, &r.chassis_ip)) {
             VLOG_WARN_RL(&rl, "port %s is bound on chassis %s, which has no "
                          "usable encapsulation address: unreachable",
                          row->name, ch->name);
@@ -396,10 +408,16 @@ cmd_chassis_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct ds s = DS_EMPTY_INITIALIZER;
     struct svec lines = SVEC_EMPTY_INITIALIZER;
 
+    const struct bhrec_chassis *own = NULL;
     BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
-        bool self = *aux->self && !strcmp(ch->name, *aux->self);
+        if (*aux->self && !strcmp(ch->name, *aux->self)) {
+            own = ch;
+        }
+    }
+    BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
+        bool self = ch == own;
         ovs_be32 ip;
-        bool has_ip = chassis_ip(ch, &ip);
+        bool has_ip = chassis_ip(ch, own, &ip);
 
         ds_clear(&s);
         ds_put_format(&s, "%s %s", ch->name,
