@@ -33,6 +33,7 @@ COVERAGE_DEFINE(firewall_member_changed);
 COVERAGE_DEFINE(firewall_recompute);
 COVERAGE_DEFINE(firewall_rule_invalid);
 COVERAGE_DEFINE(firewall_rule_unplaced);
+COVERAGE_DEFINE(firewall_member_refused);
 
 /* A firewall class: a set of security groups that local vNICs have. */
 struct fw_class {
@@ -171,15 +172,25 @@ firewall_destroy(struct firewall *fw)
 /* Members. */
 
 /* Reads Port 'row' into a new member, or returns NULL if it brings no
- * address to any group. */
+ * address to any group.  The controller trusts no row: a Port without
+ * port security (it may send from any address, and the validator keeps
+ * it out of groups) brings none, and of its "ips" only whole addresses
+ * count (a prefix there would make every host of it a member). */
 static struct fw_member *
 member_from_row(const struct bhrec_port *row)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     const struct bhrec_network *net = row->network;
     enum policy_net_type type;
 
     if (!row->n_security_groups || !net || !net->tenant
         || !policy_net_type_from_string(net->type, &type)) {
+        return NULL;
+    }
+    if (!row->port_security) {
+        COVERAGE_INC(firewall_member_refused);
+        VLOG_WARN_RL(&rl, "port %s is in security groups without port "
+                     "security: it brings no address to them", row->name);
         return NULL;
     }
 
@@ -203,9 +214,18 @@ member_from_row(const struct bhrec_port *row)
         const char *space = strchr(s, ' ');
         struct fw_member_addr *a = &m->addrs[m->n_addrs];
         a->net_key = net_key;
-        if (fw_prefix_parse(space ? space + 1 : s, &a->prefix)) {
-            m->n_addrs++;
+        if (!fw_prefix_parse(space ? space + 1 : s, &a->prefix)) {
+            continue;
         }
+        if (i < row->n_ips
+            && a->prefix.plen != (a->prefix.family == AF_INET ? 32 : 128)) {
+            COVERAGE_INC(firewall_member_refused);
+            VLOG_WARN_RL(&rl, "port %s: IP \"%s\" is a prefix, not an "
+                         "address: it brings nothing to its groups",
+                         row->name, s);
+            continue;
+        }
+        m->n_addrs++;
     }
     return m;
 }
