@@ -58,6 +58,7 @@ VLOG_DEFINE_THIS_MODULE(metrics_server);
 
 COVERAGE_DEFINE(metrics_http_request);
 COVERAGE_DEFINE(metrics_conn_evicted);
+COVERAGE_DEFINE(metrics_listener_paused);
 
 /* One published text, shared by the responses that serve it. */
 struct snapshot {
@@ -82,6 +83,7 @@ struct metrics_server {
     struct evhttp *http;        /* Its HTTP server. */
     struct event *stop;         /* Activated to stop the thread. */
     struct event *sweeper;      /* Calls sweep() every second. */
+    struct evconnlistener *listener;  /* Accepts connections for 'http'. */
     pthread_t thread;           /* The server thread. */
 
     /* What the main loop publishes. */
@@ -95,6 +97,8 @@ struct metrics_server {
                                  * bufferevent is ours to free, oldest
                                  * first. */
     size_t n_conns;             /* Those of 'conns' not evicted. */
+    bool paused;                /* 'listener' disabled: 'conns' holds
+                                 * METRICS_SERVER_MAX_OPEN. */
 
     /* Statistics, written by the server thread. */
     atomic_uint64_t n_connections;  /* Connections accepted. */
@@ -182,6 +186,10 @@ sweep(struct metrics_server *s, bool all)
             atomic_sub_relaxed(&s->n_open, 1, &(uint64_t) { 0 });
         }
     }
+    if (s->paused && ovs_list_size(&s->conns) < METRICS_SERVER_MAX_OPEN) {
+        s->paused = false;
+        evconnlistener_enable(s->listener);
+    }
 }
 
 /* The "sweeper" timer. */
@@ -210,6 +218,10 @@ new_conn_bev(struct event_base *base, void *s_)
         return NULL;
     }
     bufferevent_incref(bev);
+    /* What a client sends while its answer is written piles up unread:
+     * a client that pipelines requests without end, reading just enough
+     * to stay alive, would take the host's memory. */
+    bufferevent_setwatermark(bev, EV_READ, 0, 2 * METRICS_SERVER_MAX_HEADERS);
 
     struct conn *c = xzalloc(sizeof *c);
     c->bev = bev;
@@ -217,6 +229,15 @@ new_conn_bev(struct event_base *base, void *s_)
     s->n_conns++;
     atomic_add_relaxed(&s->n_open, 1, &(uint64_t) { 0 });
     atomic_add_relaxed(&s->n_connections, 1, &(uint64_t) { 0 });
+    if (ovs_list_size(&s->conns) >= METRICS_SERVER_MAX_OPEN) {
+        /* An evicted connection keeps its socket until evhttp has seen
+         * its end: a flood of connections would otherwise take every file
+         * descriptor of the process.  New ones wait in the kernel's
+         * backlog until some are gone. */
+        s->paused = true;
+        evconnlistener_disable(s->listener);
+        COVERAGE_INC(metrics_listener_paused);
+    }
     return bev;
 }
 
@@ -489,6 +510,7 @@ metrics_server_create(const char *target, struct metrics_server **sp)
         close(fd);
         goto error;
     }
+    s->listener = listener;
     if (!evhttp_bind_listener(s->http, listener)) {
         error = xstrdup("libevent failed to set up the server");
         evconnlistener_free(listener);

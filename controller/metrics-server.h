@@ -34,7 +34,11 @@
  *   - at most METRICS_SERVER_MAX_CONNS connections are open at a time: a
  *     new connection beyond that closes the oldest one (which a slowloris
  *     client holds; a scrape takes milliseconds), so that many hanging
- *     connections never lock a well-behaved scraper out.
+ *     connections never lock a well-behaved scraper out;
+ *   - at most METRICS_SERVER_MAX_OPEN sockets, those shut down and not
+ *     closed yet included: beyond, the listener pauses;
+ *   - what a client sends past 2 x METRICS_SERVER_MAX_HEADERS bytes while
+ *     its answer is being written is not read (pipelined requests).
  *
  * libevent 2.1 has no evhttp_set_max_connections() nor a public
  * evhttp_get_request(): the server learns of each new connection through
@@ -56,6 +60,11 @@ struct metrics_server;
 
 /* Most connections open at a time. */
 #define METRICS_SERVER_MAX_CONNS 16
+
+/* Most sockets open at a time, connections shut down to make room and not
+ * closed yet included: beyond, no connection is accepted until some are
+ * (they wait in the kernel's backlog). */
+#define METRICS_SERVER_MAX_OPEN (4 * METRICS_SERVER_MAX_CONNS)
 
 /* What the server did so far (for its own metrics). */
 struct metrics_server_stats {
