@@ -31,6 +31,10 @@
 /* OVS stops a packet's translation beyond this resubmit depth. */
 #define MAX_DEPTH 64
 
+/* Most exec_actions() calls nested on the checker thread's stack (see
+ * exec_actions()). */
+#define MAX_NESTING 128
+
 /* Conntrack recirculations followed for one packet at most. */
 #define MAX_RECIRCS 16
 
@@ -1067,6 +1071,7 @@ struct ctx {
     struct input *in;           /* The input. */
     size_t n_lookups;           /* Lookups so far. */
     int n_recircs;              /* Conntrack recirculations now nested. */
+    int nesting;                /* exec_actions() calls now nested. */
     struct step steps[MAX_STEPS]; /* The path so far. */
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
@@ -1980,11 +1985,33 @@ conntrack(struct ctx *ctx, const struct branch *b,
     }
 }
 
+static void exec_actions__(struct ctx *, struct branch *,
+                           const struct ofpact *, size_t len, uint8_t table,
+                           const struct frame *up, int depth);
+
 /* Runs 'len' bytes of actions 'ofpacts' of a flow of 'table' on 'b', then
- * goes on with 'up'. */
+ * goes on with 'up'.  What follows a resubmit in a flow runs nested in it
+ * (go_up()), so that a flow of many resubmits in a row nests as deep as it
+ * has resubmits, which MAX_DEPTH does not bound: past MAX_NESTING, the
+ * packet's way is opaque (a possible leak) rather than a stack that
+ * overflows and takes the controller with it. */
 static void
 exec_actions(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
              size_t len, uint8_t table, const struct frame *up, int depth)
+{
+    if (ctx->nesting >= MAX_NESTING) {
+        opaque(ctx, b, "actions nested too deeply (resubmits in a row)");
+        return;
+    }
+    ctx->nesting++;
+    exec_actions__(ctx, b, ofpacts, len, table, up, depth);
+    ctx->nesting--;
+}
+
+/* Does the work of exec_actions(). */
+static void
+exec_actions__(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
+               size_t len, uint8_t table, const struct frame *up, int depth)
 {
     const struct ofpact *end = ofpact_end(ofpacts, len);
     struct orig *owned = NULL;

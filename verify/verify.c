@@ -12,8 +12,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "flow.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -927,21 +930,46 @@ vfy_portmap_to_json(const struct vfy_portmap *map)
 
 /* Reading files. */
 
-/* Reads file 'file_name' whole into '*text'.  Returns NULL or an error. */
+/* Reads file 'file_name' whole into '*text'.  Returns NULL or an error.
+ * Only a regular file of at most VFY_FILE_MAX_BYTES is read: the
+ * controller reads on its main loop, which a FIFO would block until a
+ * writer comes, and /dev/zero would fill with memory. */
 char *
 vfy_read_file(const char *file_name, char **text)
 {
-    FILE *f = fopen(file_name, "r");
     struct ds s = DS_EMPTY_INITIALIZER;
     char buf[65536];
+    struct stat st;
     size_t n;
 
     *text = NULL;
-    if (!f) {
+    int fd = open(file_name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
         return xasprintf("%s: %s", file_name, ovs_strerror(errno));
     }
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return xasprintf("%s: not a regular file", file_name);
+    }
+    if (st.st_size > VFY_FILE_MAX_BYTES) {
+        close(fd);
+        return xasprintf("%s: larger than %d bytes", file_name,
+                         VFY_FILE_MAX_BYTES);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return xasprintf("%s: %s", file_name, ovs_strerror(errno));
+    }
+    while (s.length <= VFY_FILE_MAX_BYTES
+           && (n = fread(buf, 1, sizeof buf, f)) > 0) {
         ds_put_buffer(&s, buf, n);
+    }
+    if (s.length > VFY_FILE_MAX_BYTES) {
+        fclose(f);
+        ds_destroy(&s);
+        return xasprintf("%s: larger than %d bytes", file_name,
+                         VFY_FILE_MAX_BYTES);
     }
     bool failed = ferror(f);
     fclose(f);

@@ -74,9 +74,13 @@ size_t vfy_flows_count(const struct vfy_flows *);
 char *vfy_flows_parse(struct vfy_flows *, const char *text,
                       const char *file_name) OVS_WARN_UNUSED_RESULT;
 
+/* Largest file vfy_read_file() reads: a dump of 1,000,000 flows. */
+#define VFY_FILE_MAX_BYTES (512 * 1024 * 1024)
+
 /* Reads file 'file_name' whole into '*text' (the caller frees it), for
  * vfy_flows_parse() and the port map.  Returns NULL, or an error naming the
- * file (the caller frees it), in which case '*text' is NULL. */
+ * file (the caller frees it), in which case '*text' is NULL: only a
+ * regular file of at most VFY_FILE_MAX_BYTES is read. */
 char *vfy_read_file(const char *file_name, char **text)
     OVS_WARN_UNUSED_RESULT;
 
