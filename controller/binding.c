@@ -285,8 +285,12 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     }
     ds_put_char(&s, '|');
     for (size_t i = 0; i < port->n_security_groups; i++) {
-        ds_put_format(&s, UUID_FMT",",
-                      UUID_ARGS(&port->security_groups[i]->header_.uuid));
+        /* And its tenant: a group given to another tenant is no longer
+         * one the port may have (tenant_db_check_port()). */
+        const struct bhrec_security_group *g = port->security_groups[i];
+        ds_put_format(&s, UUID_FMT"@"UUID_FMT",", UUID_ARGS(&g->header_.uuid),
+                      UUID_ARGS(g->tenant ? &g->tenant->header_.uuid
+                                : &UUID_ZERO));
     }
     ds_put_format(&s, "|%"PRId64"|%"PRId64"|%d",
                   port->n_broadcast_limit ? port->broadcast_limit[0] : 0,
@@ -1128,8 +1132,9 @@ claimed_for_refused(const struct binding *b, const struct binding_input *in,
 }
 
 /* Handles the changes to the Tenant DB: Port changes concern the vNICs
- * whose iface-id they had or have; Network and Tenant changes, which may
- * concern many vNICs at once, return false (a recompute, which looks at
+ * whose iface-id they had or have; Network and Tenant changes, and a
+ * Security_Group's tenant, which may concern many vNICs at once, return
+ * false (a recompute, which looks at
  * every vNIC but tracks only those that changed).  Then decides on every
  * vNIC whose rows were read in this run (binding_handle_ovs_changes()
  * included) or whose L2 rivals changed. */
@@ -1146,6 +1151,16 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
     }
     BHREC_TENANT_FOR_EACH_TRACKED (tenant, in->tdb_idl) {
         return false;
+    }
+    /* A group given to another tenant: its ports, which are the old
+     * tenant's, may no longer have it (rare, by hand). */
+    const struct bhrec_security_group *sg;
+    BHREC_SECURITY_GROUP_FOR_EACH_TRACKED (sg, in->tdb_idl) {
+        if (!bhrec_security_group_is_new(sg)
+            && bhrec_security_group_is_updated(
+                sg, BHREC_SECURITY_GROUP_COL_TENANT)) {
+            return false;
+        }
     }
     BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
         recheck_port_up(b, in, port);
