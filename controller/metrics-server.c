@@ -52,6 +52,7 @@
 #include "ovs-atomic.h"
 #include "ovs-thread.h"
 #include "socket-util.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(metrics_server);
@@ -91,6 +92,8 @@ struct metrics_server {
     struct snapshot *snapshot OVS_GUARDED;  /* What /metrics serves. */
     bool healthy OVS_GUARDED;   /* What /healthz says. */
     char *reason OVS_GUARDED;   /* Why not healthy, or NULL. */
+    atomic_llong beat;          /* time_msec() of the main loop's last
+                                 * turn (metrics_server_beat()). */
 
     /* The server thread's own. */
     struct ovs_list conns;      /* Connections (struct conn) whose
@@ -301,10 +304,17 @@ serve_metrics(struct metrics_server *s, struct evhttp_request *req)
 static void
 serve_healthz(struct metrics_server *s, struct evhttp_request *req)
 {
+    long long int beat;
+    atomic_read_relaxed(&s->beat, &beat);
+    long long int stalled = time_msec() - beat;
+
     ovs_mutex_lock(&s->mutex);
-    bool healthy = s->healthy;
-    char *body = xasprintf("%s\n", healthy ? "ok"
-                           : s->reason ? s->reason : "not healthy");
+    bool healthy = s->healthy && stalled < METRICS_SERVER_STALL_MS;
+    char *body = (stalled >= METRICS_SERVER_STALL_MS
+                  ? xasprintf("the controller's main loop has not turned "
+                              "for %lld s\n", stalled / 1000)
+                  : xasprintf("%s\n", healthy ? "ok"
+                              : s->reason ? s->reason : "not healthy"));
     ovs_mutex_unlock(&s->mutex);
 
     reply_text(req, healthy ? HTTP_OK : HTTP_SERVUNAVAIL,
@@ -483,6 +493,7 @@ metrics_server_create(const char *target, struct metrics_server **sp)
     atomic_init(&s->n_evicted, 0);
     atomic_init(&s->n_requests, 0);
     atomic_init(&s->n_open, 0);
+    atomic_init(&s->beat, time_msec());
     s->reason = xstrdup("starting");
 
     struct sockaddr_storage bound;
@@ -604,6 +615,15 @@ metrics_server_set_health(struct metrics_server *s, bool healthy,
     ovs_mutex_unlock(&s->mutex);
 
     free(old);
+}
+
+/* Notes that the main loop turns: /healthz answers 503 once it has not
+ * for METRICS_SERVER_STALL_MS (the main loop wakes at least every
+ * METRICS_SERVER_STALL_MS / 2, see metrics_wait()). */
+void
+metrics_server_beat(struct metrics_server *s)
+{
+    atomic_store_relaxed(&s->beat, time_msec());
 }
 
 /* Returns the port the server listens on (the one the system chose, for

@@ -58,6 +58,11 @@ struct metrics_server;
 /* Largest request line plus headers, in bytes. */
 #define METRICS_SERVER_MAX_HEADERS 8192
 
+/* Milliseconds without a turn of the controller's main loop after which
+ * /healthz answers 503: a controller stuck is not healthy, whatever it
+ * last said. */
+#define METRICS_SERVER_STALL_MS 10000
+
 /* Most connections open at a time. */
 #define METRICS_SERVER_MAX_CONNS 16
 
@@ -80,6 +85,7 @@ void metrics_server_destroy(struct metrics_server *);
 
 void metrics_server_publish(struct metrics_server *, const char *text,
                             size_t len);
+void metrics_server_beat(struct metrics_server *);
 void metrics_server_set_health(struct metrics_server *, bool healthy,
                                const char *reason);
 

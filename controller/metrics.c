@@ -381,6 +381,7 @@ metrics_run(struct metrics *m)
     if (!m->server) {
         return;
     }
+    metrics_server_beat(m->server);
 
     /* A change of health goes out at once, so that /metrics never
      * contradicts /healthz; everything else at most once an interval. */
@@ -404,6 +405,10 @@ metrics_wait(struct metrics *m)
 {
     if (m->server && m->dirty) {
         poll_timer_wait_until(m->next_publish);
+    }
+    if (m->server) {
+        /* An idle loop still beats for /healthz. */
+        poll_timer_wait(METRICS_SERVER_STALL_MS / 2);
     }
 }
 
