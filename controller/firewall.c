@@ -1580,7 +1580,7 @@ cmd_policy_check(struct unixctl_conn *conn, int argc OVS_UNUSED,
     char *slash = strchr(p, '/');
     if (slash) {
         *slash = '\0';
-        dport = atoi(slash + 1);
+        dport = strlen(slash + 1) <= 5 ? atoi(slash + 1) : -1;
     }
     static const struct { const char *name; int proto; } protos[] = {
         { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
@@ -1592,7 +1592,7 @@ cmd_policy_check(struct unixctl_conn *conn, int argc OVS_UNUSED,
         }
     }
     if (proto < 0 && p[0] && strspn(p, "0123456789") == strlen(p)
-        && atoi(p) <= 255) {
+        && strlen(p) <= 3 && atoi(p) <= 255) {
         proto = atoi(p);
     }
     bool bad_port = slash && (dport < 1 || dport > 65535
