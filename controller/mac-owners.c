@@ -58,6 +58,22 @@ same_address(const struct mac_claim *a, const struct mac_claim *b)
             && eth_addr_equals(a->mac, b->mac));
 }
 
+/* Returns true if a vNIC of this host bids for address 'mac' on network
+ * 'net_key'. */
+bool
+mac_owners_is_claimed(const struct mac_owners *mo, uint32_t net_key,
+                      struct eth_addr mac)
+{
+    const struct mac_claim *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, claim_hash(net_key, mac), &mo->claims) {
+        if (c->bid->net_key == net_key && eth_addr_equals(c->mac, mac)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Returns true if claim 'a' comes before claim 'b' on their address: own
  * MAC first, then Port name, then Port UUID. */
 static bool

@@ -95,6 +95,8 @@ bool mac_owners_bid(struct mac_owners *, struct mac_bid *,
                     struct eth_addr own, const struct eth_addr *allowed,
                     size_t n_allowed);
 void mac_owners_withdraw(struct mac_owners *, struct mac_bid *);
+bool mac_owners_is_claimed(const struct mac_owners *, uint32_t net_key,
+                           struct eth_addr);
 char *mac_owners_judge(const struct mac_owners *, const struct mac_bid *);
 void mac_owners_take_touched(struct mac_owners *, struct hmapx *);
 

@@ -159,6 +159,22 @@ port_vxlan_key(const struct bhrec_port *row)
             ? pipeline_network_key(POLICY_NET_VXLAN, net->segment) : 0);
 }
 
+/* Returns true if a remote vNIC of 'n', as last computed, has one of the
+ * MACs of 'bid' (a local vNIC's): the Tenant DB gives one MAC to two
+ * Ports, and the remote one must go (compute_dirty()). */
+static bool
+has_remote_mac(const struct ovl_net *n, const struct mac_bid *bid)
+{
+    for (size_t i = 0; i < n->n_remotes; i++) {
+        for (size_t j = 0; j < bid->n_claims; j++) {
+            if (eth_addr_equals(n->remotes[i].mac, bid->claims[j].mac)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Compares two addresses, for qsort(). */
 static int
 compare_ips(const void *a_, const void *b_)
@@ -220,6 +236,14 @@ compute_dirty(struct overlay *ov, const struct binding *b,
             VLOG_WARN_RL(&rl, "port %s on chassis %s has MAC \"%s\", "
                          "which is no vNIC's: ignored", row->name, ch->name,
                          row->mac);
+            continue;
+        }
+        if (mac_owners_is_claimed(&b->macs, n->key, r.mac)) {
+            /* Written past the validator too: a local vNIC's MAC.  Its
+             * frames stay here, whichever flow came first. */
+            VLOG_WARN_RL(&rl, "port %s on chassis %s has MAC %s, which a "
+                         "vNIC of its network on this host has: ignored",
+                         row->name, ch->name, row->mac);
             continue;
         }
         if (n->n_remotes >= n->allocated_remotes) {
@@ -334,7 +358,8 @@ overlay_handle_binding(struct overlay *ov, const struct binding *b,
             struct ovl_net *n = get_net(ov, v);
             n->n_local++;
             n->dirty = (n->dirty
-                        || uuidset_find(&n->remote_ports, &v->port_uuid));
+                        || uuidset_find(&n->remote_ports, &v->port_uuid)
+                        || has_remote_mac(n, &v->bid));
         }
     }
 
