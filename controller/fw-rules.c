@@ -15,7 +15,7 @@
 #include "controller/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
-#include "openvswitch/shash.h"
+#include "sset.h"
 #include "util.h"
 
 /* Priorities in table RULES: rules with an address or no remote above the
@@ -317,74 +317,24 @@ put_remote(struct ds *match, enum policy_direction direction,
                   direction == POLICY_INGRESS ? "src" : "dst", s);
 }
 
-/* A flow of table RULES for later fragments (nw_frag=later).  OVS fills a
- * packet's ct_tp_src and ct_tp_dst only from its L4 header (lib/flow.c),
- * which a later fragment lacks, so a rule with ports has one more flow
- * without them for its later fragments.  These let nothing through alone:
- * conntrack passes a fragment on only once its whole datagram came
- * (ipf.c; the kernel's ct() passes the datagram whole), and its first
- * fragment, ports included, meets the rules on each side; a later
- * fragment without it is held at the next ct() or dropped by the
- * receiver.  Rules that differ only in their ports share the flow: the
- * first one's cookie and key, or every group rule's conjunction. */
-struct frag_flow {
-    uint16_t priority;          /* The rules' priority. */
-    uint64_t cookie;            /* The first rule's. */
-    char *match;                /* The rules' match but for ports. */
-    struct ds actions;          /* The first rule's, or the conjunctions. */
-};
-
-/* Notes in 'frags' (frag_flow by priority and match) that 'match' at
- * 'priority' with 'actions', of the rule whose cookie is 'cookie', also
- * holds for later fragments. */
-static void
-note_frag_flow(struct shash *frags, uint16_t priority, uint64_t cookie,
-               const char *match, const char *actions)
-{
-    char *key = xasprintf("%"PRIu16" %s", priority, match);
-    struct frag_flow *f = shash_find_data(frags, key);
-
-    if (!f) {
-        f = xmalloc(sizeof *f);
-        f->priority = priority;
-        f->cookie = cookie;
-        f->match = xstrdup(match);
-        ds_init(&f->actions);
-        ds_put_cstr(&f->actions, actions);
-        shash_add_nocopy(frags, key, f);
-        return;
-    }
-    if (!strncmp(actions, "conjunction(", 12)) {
-        ds_put_format(&f->actions, ",%s", actions);
-    }
-    free(key);
-}
-
-/* Adds the flows noted in 'frags' to 'ft', owned by 'owner', and frees
- * them. */
-static void
-add_frag_flows(struct flow_table *ft, const char *owner, struct shash *frags)
-{
-    struct shash_node *node;
-
-    SHASH_FOR_EACH_SAFE (node, frags) {
-        struct frag_flow *f = node->data;
-        flow_table_add(ft, owner, PL_T_RULES, f->priority, f->cookie,
-                       f->match, ds_cstr(&f->actions));
-        free(f->match);
-        ds_destroy(&f->actions);
-        free(f);
-        shash_delete(frags, node);
-    }
-}
-
 /* Adds the flows of 'rule' (number 'index' in its class) at 'priority':
- * one per port match, each with 'actions', and notes in 'frags' the one
- * for its later fragments if it has ports (see struct frag_flow). */
+ * one per port match, each with 'actions'.
+ *
+ * And, if it has ports, one for its later fragments (nw_frag=later)
+ * without them: OVS fills a packet's ct_tp_src and ct_tp_dst only from its
+ * L4 header (lib/flow.c), which a later fragment lacks.  These let nothing
+ * through alone: conntrack passes a fragment on only once its whole
+ * datagram came (ipf.c; the kernel's ct() passes the datagram whole), and
+ * its first fragment, ports included, meets the rules on each side; a
+ * later fragment without it is held at the next ct() or dropped by the
+ * receiver.  Rules that differ only in their ports share that flow: group
+ * rules' conjunctions are merged by the flow table, and of plain rules
+ * the first one's stands ('frag_matches' holds the plain rules' later
+ * fragment matches added so far). */
 static void
 add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
                const struct fw_rule *rule, uint16_t priority,
-               const char *actions, struct shash *frags)
+               const char *actions, struct sset *frag_matches)
 {
     uint64_t cookie = fw_rule_cookie(rule->key, class_id);
     struct ds match = DS_EMPTY_INITIALIZER;
@@ -412,8 +362,11 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
             if (!rule->family || !i) {
                 ds_put_format(&match, "%s,nw_frag=later",
                               rule->family ? "" : families[i]);
-                note_frag_flow(frags, priority, cookie, ds_cstr(&match),
-                               actions);
+                if (!strncmp(actions, "conjunction(", 12)
+                    || sset_add(frag_matches, ds_cstr(&match))) {
+                    flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
+                                   ds_cstr(&match), actions);
+                }
             }
         }
     }
@@ -442,11 +395,11 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
 static void
 add_group_rule(struct flow_table *ft, const char *owner, uint32_t class_id,
                const struct fw_rule *rule, const struct fw_conj *conj,
-               struct shash *frags)
+               struct sset *frag_matches)
 {
     char *actions = xasprintf("conjunction(%"PRIu32",2/2)", conj->id);
     add_rule_flows(ft, owner, class_id, rule, conj->priority, actions,
-                   frags);
+                   frag_matches);
     free(actions);
 
     char *match = xasprintf("conj_id=%"PRIu32, conj->id);
@@ -506,7 +459,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
     /* The level of each group rule placed so far, or -1. */
     int *levels = xmalloc(MAX(n_rules, 1) * sizeof *levels);
     size_t n_unplaced = 0;
-    struct shash frags = SHASH_INITIALIZER(&frags);
+    struct sset frag_matches = SSET_INITIALIZER(&frag_matches);
 
     for (size_t i = 0; i < n_rules; i++) {
         const struct fw_rule *r = &rules[i];
@@ -516,7 +469,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
         if (r->remote != FW_REMOTE_GROUP) {
             char *actions = xasprintf("set_field:%#"PRIx32"->reg13", r->key);
             add_rule_flows(ft, owner, class_id, r, FW_PRIO_PLAIN, actions,
-                           &frags);
+                           &frag_matches);
             free(actions);
             continue;
         }
@@ -546,10 +499,9 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
         conjs[i].priority = FW_PRIO_GROUP_TOP - level;
         conjs[i].direction = r->direction;
         conjs[i].family = r->family;
-        add_group_rule(ft, owner, class_id, r, &conjs[i], &frags);
+        add_group_rule(ft, owner, class_id, r, &conjs[i], &frag_matches);
     }
-    add_frag_flows(ft, owner, &frags);
-    shash_destroy(&frags);
+    sset_destroy(&frag_matches);
     free(levels);
     return n_unplaced;
 }
