@@ -632,20 +632,13 @@ rename_chassis(struct controller *c, struct ovsdb_idl_txn *txn)
     return true;
 }
 
-/* Asks the Tenant DB for the lock of this host's chassis (its system-id):
- * one controller per chassis name writes to the Tenant DB.  Two hosts with
- * one system-id (a cloned image) would otherwise share one Chassis row and
- * rewrite its encapsulation address and each other's claims without end;
- * the second one now writes nothing (it claims and releases nothing).  On
- * a change of system-id, the old name's lock is kept while the row is
- * renamed (rename_chassis(), with 'txn').  Returns true if this controller
- * may write to the Tenant DB. */
+/* Notes whether the Chassis row of this host's name is another host's
+ * (chassis_row_is_foreign()), logging each change, and returns it.  Such a
+ * host is not that chassis: it neither asks for the row's lock (which it
+ * would get whenever the other host's controller restarts) nor writes. */
 static bool
-update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
+update_chassis_foreign(struct controller *c)
 {
-    /* A row of this name that is another host's: this host is not that
-     * chassis.  It neither asks for the row's lock (which it would get
-     * whenever the other host's controller restarts) nor writes. */
     const struct bhrec_chassis *named = (c->cfg.system_id
                                          ? chassis_find_row(c->tdb.idl,
                                                             c->cfg.system_id)
@@ -654,21 +647,37 @@ update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
     if (foreign != c->chassis_foreign) {
         c->chassis_foreign = foreign;
         if (foreign) {
+            const char *owner = smap_get(&named->external_ids,
+                                         CHASSIS_HOST_ID_KEY);
             VLOG_ERR("chassis %s: the Tenant DB's Chassis row of this name "
                      "is another host's (external_ids:%s=%s; this host's "
                      "is %s): is this host's external_ids:system-id another "
                      "host's too?  This host writes nothing to the Tenant "
                      "DB and binds no vNIC.  If it replaces that host, set "
                      "its external_ids:bulkhead-host-id to %s, or delete "
-                     "the row", c->cfg.system_id, CHASSIS_HOST_ID_KEY,
-                     smap_get(&named->external_ids, CHASSIS_HOST_ID_KEY),
-                     c->cfg.host_id ? c->cfg.host_id : "unknown",
-                     smap_get(&named->external_ids, CHASSIS_HOST_ID_KEY));
+                     "the row", c->cfg.system_id, CHASSIS_HOST_ID_KEY, owner,
+                     c->cfg.host_id ? c->cfg.host_id : "unknown", owner);
         } else {
             VLOG_INFO("chassis %s: no other host's row has this name now",
                       c->cfg.system_id);
         }
     }
+    return foreign;
+}
+
+/* Asks the Tenant DB for the lock of this host's chassis (its system-id):
+ * one controller per chassis name writes to the Tenant DB.  Two hosts with
+ * one system-id (a cloned image) would otherwise share one Chassis row and
+ * rewrite its encapsulation address and each other's claims without end;
+ * the second one now writes nothing (it claims and releases nothing).  On
+ * a change of system-id, the old name's lock is kept while the row is
+ * renamed (rename_chassis(), with 'txn').  No lock is asked for while the
+ * row of this host's name is another host's (update_chassis_foreign()).
+ * Returns true if this controller may write to the Tenant DB. */
+static bool
+update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
+{
+    bool foreign = update_chassis_foreign(c);
     char *want = (c->cfg.system_id && !foreign
                   ? chassis_lock_name(c->cfg.system_id) : NULL);
     bool changed = !nullable_string_is_equal(want, c->chassis_lock);

@@ -330,10 +330,10 @@ check_ports(const char *ports)
     if (!*p) {
         return xstrdup("is empty");
     }
-    if (count_ports(ports) > POLICY_RULE_PORTS_MAX) {
+    size_t n = count_ports(ports);
+    if (n > POLICY_RULE_PORTS_MAX) {
         return xasprintf("lists %"PRIuSIZE" ports and ranges, more than "
-                         "the %d a rule may have", count_ports(ports),
-                         POLICY_RULE_PORTS_MAX);
+                         "the %d a rule may have", n, POLICY_RULE_PORTS_MAX);
     }
     for (;;) {
         char *end;
