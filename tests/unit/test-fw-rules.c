@@ -372,6 +372,9 @@ fw_rules_suite(void)
     Suite *s = suite_create("fw-rules");
     TCase *tc = tcase_create("fw-rules");
 
+    /* A thousand rules' compilation takes seconds under ASan, past
+     * Check's default of 4. */
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_port_masks);
     tcase_add_test(tc, test_bad_rules_refused);
     tcase_add_test(tc, test_plain_rules);
