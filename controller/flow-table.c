@@ -255,6 +255,7 @@ flow_table_init(struct flow_table *ft)
     ft->last_actions = NULL;
     ft->last_ofpacts = NULL;
     ft->last_ofpacts_len = 0;
+    ovs_list_init(&ft->stale);
 }
 
 /* Stops ('untracked') or resumes recording which keys and meters change.
@@ -314,6 +315,7 @@ flow_table_clear(struct flow_table *ft)
     struct shash_node *node;
     struct bh_flow *f;
 
+    ovs_list_init(&ft->stale);
     HMAP_FOR_EACH_POP (f, key.node, &ft->flows) {
         note_changed(ft, &f->key);
         struct flow_want *w;
@@ -350,11 +352,25 @@ flow_table_destroy(struct flow_table *ft)
     free(ft->last_ofpacts);
 }
 
-/* Returns the flow of 'ft' with 'key', or NULL. */
-const struct bh_flow *
-flow_table_find(const struct flow_table *ft, const struct bh_flow_key *key)
+static void flow_update_result(struct flow_table *, struct bh_flow *);
+
+/* Marks 'f''s result to be recomputed before it is next shown (see
+ * flow_table_settle()). */
+static void
+mark_stale(struct flow_table *ft, struct bh_flow *f)
 {
-    const struct bh_flow *f;
+    if (!f->stale) {
+        f->stale = true;
+        ovs_list_push_back(&ft->stale, &f->stale_node);
+    }
+}
+
+/* Returns the flow of 'ft' with 'key', or NULL, its result possibly
+ * stale. */
+static struct bh_flow *
+find_flow(const struct flow_table *ft, const struct bh_flow_key *key)
+{
+    struct bh_flow *f;
 
     HMAP_FOR_EACH_WITH_HASH (f, key.node, bh_flow_key_hash(key),
                              &ft->flows) {
@@ -363,6 +379,42 @@ flow_table_find(const struct flow_table *ft, const struct bh_flow_key *key)
         }
     }
     return NULL;
+}
+
+/* Recomputes the result of every flow whose wants changed since it was
+ * last computed.  Adding and removing wants only marks their flow stale:
+ * a flow that many owners want with conjunctions (a remote group's member,
+ * for each rule that names the group) would otherwise merge them all again
+ * at every addition, which is quadratic in its owners.  Every function
+ * that shows a flow's result settles first; the table is const there in
+ * what its user sees. */
+void
+flow_table_settle(const struct flow_table *ft_)
+{
+    struct flow_table *ft = CONST_CAST(struct flow_table *, ft_);
+    struct bh_flow *f;
+
+    LIST_FOR_EACH_POP (f, stale_node, &ft->stale) {
+        f->stale = false;
+        flow_update_result(ft, f);
+    }
+}
+
+/* Settles 'ft' (see flow_table_settle()) and returns it. */
+const struct flow_table *
+flow_table_settled(const struct flow_table *ft)
+{
+    if (!ovs_list_is_empty(&ft->stale)) {
+        flow_table_settle(ft);
+    }
+    return ft;
+}
+
+/* Returns the flow of 'ft' with 'key', or NULL. */
+const struct bh_flow *
+flow_table_find(const struct flow_table *ft, const struct bh_flow_key *key)
+{
+    return find_flow(flow_table_settled(ft), key);
 }
 
 /* Orders conjunction actions by id, clause and number of clauses. */
@@ -685,8 +737,7 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
     w->owner = find_owner(ft, owner, true);
     ovs_list_push_back(&w->owner->wants, &w->owner_node);
 
-    struct bh_flow *f = CONST_CAST(struct bh_flow *,
-                                   flow_table_find(ft, &key));
+    struct bh_flow *f = find_flow(ft, &key);
     if (f) {
         bh_flow_key_destroy(&key);
     } else {
@@ -697,14 +748,15 @@ flow_table_add(struct flow_table *ft, const char *owner, uint8_t table,
     }
     w->flow = f;
     /* Unmerged, the flow's wire is its first want's actions encoded. */
-    bool same = (!ovs_list_is_empty(&f->wants) && !f->merged && !f->clash
+    bool same = (!f->stale && !ovs_list_is_empty(&f->wants)
+                 && !f->merged && !f->clash
                  && cookie == f->cookie
                  && (ofpacts_equal(w->ofpacts, w->ofpacts_len, f->ofpacts,
                                    f->ofpacts_len)
                      || want_has_wire(w, f->wire, f->wire_len)));
     ovs_list_push_back(&f->wants, &w->flow_node);
     if (!same) {
-        flow_update_result(ft, f);
+        mark_stale(ft, f);
     }
     /* Otherwise one more owner wants what the flow already is: its result
      * stays the first owner's, and a flow that many owners share (a
@@ -724,12 +776,18 @@ flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
     ovs_list_remove(&w->flow_node);
     want_free(w);
     if (ovs_list_is_empty(&f->wants)) {
-        note_changed(ft, &f->key);
+        if (f->wire) {
+            /* It had a result: the switch may hold it. */
+            note_changed(ft, &f->key);
+        }
         ft->n_clashes -= f->clash;
+        if (f->stale) {
+            ovs_list_remove(&f->stale_node);
+        }
         hmap_remove(&ft->flows, &f->key.node);
         flow_free(f);
     } else if (was_first || f->merged || f->clash) {
-        flow_update_result(ft, f);
+        mark_stale(ft, f);
     }
     /* Otherwise the result was, and stays, the first owner's. */
 }
@@ -879,12 +937,21 @@ flow_table_count(const struct flow_table *ft)
     return hmap_count(&ft->flows);
 }
 
+/* Returns the number of flows whose owners want different actions (the
+ * first one's win). */
+size_t
+flow_table_n_clashes(const struct flow_table *ft)
+{
+    return flow_table_settled(ft)->n_clashes;
+}
+
 /* Moves the keys whose result changed since the last call into 'keys' (an
  * initialized, empty hmap), as malloc'd struct bh_flow_key; free them with
  * bh_flow_keys_destroy(). */
 void
 flow_table_take_changes(struct flow_table *ft, struct hmap *keys)
 {
+    flow_table_settle(ft);
     hmap_swap(&ft->changed, keys);
 }
 
@@ -905,6 +972,7 @@ flow_table_format(const struct flow_table *ft, const char *owner,
     struct svec lines = SVEC_EMPTY_INITIALIZER;
     const struct bh_flow *f;
 
+    flow_table_settle(ft);
     if (owner) {
         const struct flow_owner *o = shash_find_data(&ft->owners, owner);
         const struct flow_want *w;
@@ -939,6 +1007,7 @@ flow_table_format_prefix(const struct flow_table *ft, const char *prefix,
     size_t len = strlen(prefix);
     const struct shash_node *node;
 
+    flow_table_settle(ft);
     SHASH_FOR_EACH (node, &ft->owners) {
         const struct flow_owner *o = node->data;
         const struct flow_want *w;

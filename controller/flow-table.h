@@ -91,6 +91,9 @@ struct bh_flow {
     struct ofpact *merged;      /* Merged conjunctions, or NULL. */
     char *merged_text;          /* 'merged' as text, or NULL. */
     bool clash;                 /* Owners want different actions. */
+    bool stale;                 /* Its wants changed since its result was
+                                 * computed (see flow_table_settle()). */
+    struct ovs_list stale_node; /* In the table's 'stale', if 'stale'. */
 };
 
 /* A set of desired flows, indexed by key and by owner. */
@@ -104,7 +107,8 @@ struct bh_meter {
 struct flow_table {
     struct hmap flows;          /* Contains struct bh_flow, by key hash. */
     struct shash owners;        /* Owner name -> struct flow_owner. */
-    size_t n_clashes;           /* Flows whose owners disagree. */
+    size_t n_clashes;           /* Flows whose owners disagree, of those
+                                 * not stale (flow_table_n_clashes()). */
     size_t n_errors;            /* Flows refused: they did not parse. */
     struct hmap changed;        /* struct bh_flow_key copies: keys whose
                                  * result changed. */
@@ -118,6 +122,8 @@ struct flow_table {
     struct ofpact *last_ofpacts;    /* ...and them, normalized: consecutive
                                      * flows often share actions. */
     size_t last_ofpacts_len;    /* Length of 'last_ofpacts' in bytes. */
+    struct ovs_list stale;      /* struct bh_flow whose result is to be
+                                 * recomputed, by 'stale_node'. */
 };
 
 void flow_table_init(struct flow_table *);
@@ -143,9 +149,11 @@ uint32_t flow_table_meter_change_id(const struct hmap_node *);
 void flow_table_meter_changes_destroy(struct hmap *ids);
 bool flow_table_has_owner(const struct flow_table *, const char *owner);
 
+void flow_table_settle(const struct flow_table *);
 const struct bh_flow *flow_table_find(const struct flow_table *,
                                       const struct bh_flow_key *);
 size_t flow_table_count(const struct flow_table *);
+size_t flow_table_n_clashes(const struct flow_table *);
 void flow_table_take_changes(struct flow_table *, struct hmap *keys);
 
 void bh_flow_format(const struct bh_flow *, struct ds *);
@@ -156,8 +164,10 @@ void flow_table_format(const struct flow_table *, const char *owner,
 void flow_table_format_prefix(const struct flow_table *, const char *prefix,
                               struct ds *);
 
-/* Iterates over the flows of FT. */
+const struct flow_table *flow_table_settled(const struct flow_table *);
+
+/* Iterates over the flows of FT, their results up to date. */
 #define FLOW_TABLE_FOR_EACH(FLOW, FT) \
-    HMAP_FOR_EACH (FLOW, key.node, &(FT)->flows)
+    HMAP_FOR_EACH (FLOW, key.node, &flow_table_settled(FT)->flows)
 
 #endif /* flow-table.h */

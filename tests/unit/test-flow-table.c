@@ -68,7 +68,7 @@ START_TEST(test_same_flow_written_two_ways)
                              "dl_type=0x0800,dl_src=02:00:00:00:00:0A,"
                              "nw_src=10.0.0.1,in_port=5", "drop"));
     ck_assert_uint_eq(flow_table_count(&ft), 1);
-    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
     ck_assert_uint_eq(take_changes(&ft), 1);
 
     /* The first owner leaving does not remove it... */
@@ -110,7 +110,7 @@ START_TEST(test_clash_first_owner_wins)
     flow_table_add(&ft, "b", 30, 100, 2, "dl_dst=02:00:00:00:00:01",
                    "output:2");
     ck_assert_uint_eq(flow_table_count(&ft), 1);
-    ck_assert_uint_eq(ft.n_clashes, 1);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 1);
 
     /* The first owner wins while it is there... */
     const struct bh_flow *f = only_flow(&ft);
@@ -123,7 +123,7 @@ START_TEST(test_clash_first_owner_wins)
     f = only_flow(&ft);
     ck_assert_str_eq(f->actions_text, "output:2");
     ck_assert_uint_eq(f->cookie, 2);
-    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
     ck_assert(flow_table_has_owner(&ft, "b"));
     ck_assert_uint_eq(take_changes(&ft), 1);
 
@@ -145,7 +145,7 @@ START_TEST(test_conjunctions_merge_and_shrink)
     /* The same clause twice is one clause. */
     flow_table_add(&ft, "rule:1b", 40, 2000, 7, "ip,nw_src=10.0.0.5",
                    "conjunction(1,1/2)");
-    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
     char *text = dump(&ft, NULL);
     ck_assert_str_eq(text, "table=40,priority=2000,ip,nw_src=10.0.0.5,"
                      "cookie=0x7,actions=conjunction(1,1/2),"
@@ -163,11 +163,64 @@ START_TEST(test_conjunctions_merge_and_shrink)
     /* A flow that is not only conjunctions does not merge: a clash. */
     flow_table_add(&ft, "other", 40, 2000, 7, "ip,nw_src=10.0.0.5",
                    "drop");
-    ck_assert_uint_eq(ft.n_clashes, 1);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 1);
     ck_assert_str_eq(only_flow(&ft)->actions_text, "conjunction(2,1/2)");
     flow_table_clear_owner(&ft, "rule:2");
-    ck_assert_uint_eq(ft.n_clashes, 0);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
     ck_assert_str_eq(only_flow(&ft)->actions_text, "drop");
+    flow_table_destroy(&ft);
+}
+END_TEST
+
+/* A remote group's member flow, wanted by each rule that names the group:
+ * its result is every owner's clause, however they come and go between
+ * two reads, and a flow whose owners all left before a read is gone. */
+START_TEST(test_many_conjunction_owners)
+{
+    enum { N = 2000 };
+    struct flow_table ft;
+
+    flow_table_init(&ft);
+    for (int i = N; i >= 1; i--) {
+        char *owner = xasprintf("rule:%d", i);
+        char *actions = xasprintf("conjunction(%d,1/2)", i);
+        flow_table_add(&ft, owner, 40, 2000, 7, "ip,nw_src=10.0.0.5",
+                       actions);
+        free(actions);
+        free(owner);
+    }
+    /* Owners of another flow come and go before anything reads it. */
+    flow_table_add(&ft, "gone:1", 40, 2000, 7, "ip,nw_src=10.0.0.6",
+                   "conjunction(1,1/2)");
+    flow_table_add(&ft, "gone:2", 40, 2000, 7, "ip,nw_src=10.0.0.6",
+                   "conjunction(2,1/2)");
+    flow_table_clear_owner(&ft, "gone:1");
+    flow_table_clear_owner(&ft, "gone:2");
+    ck_assert_uint_eq(take_changes(&ft), 1);
+
+    struct ds expected = DS_EMPTY_INITIALIZER;
+    for (int i = 1; i <= N; i++) {
+        ds_put_format(&expected, "%sconjunction(%d,1/2)", i > 1 ? "," : "",
+                      i);
+    }
+    ck_assert_str_eq(only_flow(&ft)->actions_text, ds_cstr(&expected));
+
+    /* Every other owner leaves: the flow keeps the others' clauses. */
+    ds_clear(&expected);
+    for (int i = 1; i <= N; i++) {
+        if (i % 2) {
+            char *owner = xasprintf("rule:%d", i);
+            flow_table_clear_owner(&ft, owner);
+            free(owner);
+        } else {
+            ds_put_format(&expected, "%sconjunction(%d,1/2)",
+                          i > 2 ? "," : "", i);
+        }
+    }
+    ck_assert_str_eq(only_flow(&ft)->actions_text, ds_cstr(&expected));
+    ck_assert_uint_eq(take_changes(&ft), 1);
+    ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
+    ds_destroy(&expected);
     flow_table_destroy(&ft);
 }
 END_TEST
@@ -404,6 +457,7 @@ flow_table_suite(void)
     tcase_add_test(tc, test_owner_prefix_and_format);
     tcase_add_test(tc, test_key_from_string_finds_the_flow);
     tcase_add_test(tc, test_meter_changes_are_tracked);
+    tcase_add_test(tc, test_many_conjunction_owners);
     suite_add_tcase(s, tc);
     return s;
 }
