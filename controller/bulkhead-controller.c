@@ -1169,6 +1169,8 @@ main(int argc, char *argv[])
     hmap_init(&c.iface_id_rows);
     /* The controllers write Port.statistics; nothing reads it back. */
     ovsdb_idl_omit_alert(c.tdb.idl, &bhrec_port_col_statistics);
+    /* Nor Tenant.external_ids, which counts bulkhead-ctl's edits. */
+    ovsdb_idl_omit(c.tdb.idl, &bhrec_tenant_col_external_ids);
     c.ofctrl = ofctrl_create();
 
     engine_init(&c.engine, nodes, ARRAY_SIZE(nodes));

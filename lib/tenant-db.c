@@ -13,6 +13,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/shash.h"
 #include "ovsdb-idl.h"
+#include "smap.h"
 #include "sset.h"
 #include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
@@ -113,15 +114,17 @@ tdb_index_destroy(struct tdb_index *index)
 /* Adds to 'idl', created without monitoring everything, the tables and
  * columns that tenant_db_read(), tenant_db_apply() and
  * tenant_db_delete_tenant() read or write: the policy columns of Tenant,
- * Network, Security_Group, Rule and Port.  Not the columns that
- * controllers write (Port.chassis, up, statistics), nor Port's
- * requested_chassis, the external_ids, Chassis or Mirror. */
+ * Network, Security_Group, Rule and Port, and Tenant's external_ids (its
+ * generation, see bump_generation()).  Not the columns that controllers
+ * write (Port.chassis, up, statistics), nor Port's requested_chassis, the
+ * other tables' external_ids, Chassis or Mirror. */
 void
 tenant_db_add_policy_columns(struct ovsdb_idl *idl)
 {
     static const struct ovsdb_idl_column *const columns[] = {
         &bhrec_tenant_col_name,
         &bhrec_tenant_col_position,
+        &bhrec_tenant_col_external_ids,
         &bhrec_network_col_name,
         &bhrec_network_col_tenant,
         &bhrec_network_col_position,
@@ -771,6 +774,41 @@ apply_port(struct ovsdb_idl_txn *txn, const char *tname,
     ds_destroy(&what);
 }
 
+/* The key of Tenant.external_ids that counts the tenant's edits. */
+#define GENERATION_KEY "bulkhead-generation"
+
+/* Makes the transaction that changes tenant 'row' (inserted by it, if
+ * 'new') also check that the tenant's generation is still the one read,
+ * and count one more.  Every edit validates the whole tenant as it read it
+ * and writes only what differs: two edits at once, each valid alone, would
+ * otherwise both commit and store what nobody validated (two ports with
+ * one IP, two with one name) or lose one's change (two rules added to one
+ * group).  With it, the second to commit fails, and is read, validated and
+ * tried again (TXN_TRY_AGAIN). */
+static void
+bump_generation(const struct bhrec_tenant *row, bool new)
+{
+    struct smap ids;
+
+    if (!new) {
+        bhrec_tenant_verify_external_ids(row);
+    }
+    smap_clone(&ids, &row->external_ids);
+    unsigned long long int generation = smap_get_ullong(&ids, GENERATION_KEY,
+                                                        0);
+    smap_replace_nocopy(&ids, GENERATION_KEY,
+                        xasprintf("%llu", generation + 1));
+    bhrec_tenant_set_external_ids(row, &ids);
+    smap_destroy(&ids);
+}
+
+/* Returns how many rows 'changes' has created, updated and deleted. */
+static size_t
+count_changes(const struct tenant_db_changes *changes)
+{
+    return changes->n_created + changes->n_updated + changes->n_deleted;
+}
+
 /* Makes the Tenant DB hold 'tenant', which has 'position' among the
  * tenants; 't' holds its current rows, or is NULL for a new tenant. */
 static void
@@ -782,6 +820,7 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
     const struct bhrec_tenant *trow = t ? t->row : NULL;
     struct shash networks = SHASH_INITIALIZER(&networks);
     struct shash groups = SHASH_INITIALIZER(&groups);
+    size_t n_changes = count_changes(changes);
 
     if (!trow) {
         trow = bhrec_tenant_insert(txn);
@@ -879,6 +918,9 @@ apply_tenant(struct ovsdb_idl_txn *txn, const struct tdb_tenant *t,
     sset_destroy(&ports);
     shash_destroy(&networks);
     shash_destroy(&groups);
+    if (count_changes(changes) != n_changes) {
+        bump_generation(trow, !t);
+    }
 }
 
 /* Adds to 'txn' the changes that make the Tenant DB in 'idl' hold the
@@ -924,6 +966,8 @@ tenant_db_delete_tenant(struct ovsdb_idl_txn *txn,
     if (t) {
         struct policy_tenant empty = { .name = CONST_CAST(char *, name) };
         apply_tenant(txn, t, &empty, t->row->position, changes);
+        /* Not while another edit adds to it (see bump_generation()). */
+        bhrec_tenant_verify_external_ids(t->row);
         bhrec_tenant_delete(t->row);
         note(changes, '-', "tenant %s", name);
     }

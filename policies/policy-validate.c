@@ -20,15 +20,43 @@
 /* Longest name of a tenant, network, group or port. */
 #define NAME_MAX_LEN 64
 
-/* Longest iface-id (an OVSDB string the hypervisor writes). */
-#define IFACE_ID_MAX_LEN 255
-
 /* An IPv4 or IPv6 prefix; an address is a prefix of full length. */
 struct prefix {
     int family;                 /* AF_INET or AF_INET6. */
     uint8_t addr[16];           /* The address, 4 or 16 bytes used. */
     unsigned int plen;          /* Prefix length. */
 };
+
+/* Returns NULL if address 'a' may be a port's own, otherwise a static
+ * explanation: no VM sends from the unspecified, loopback, multicast or
+ * broadcast address, and port security would let it. */
+static const char *
+check_host_address(const struct prefix *a)
+{
+    static const uint8_t zero[16];
+    const uint8_t *b = a->addr;
+
+    if (a->family == AF_INET) {
+        if (!memcmp(b, zero, 4) || b[0] == 0) {
+            return "is in 0.0.0.0/8 (this network)";
+        } else if (b[0] == 127) {
+            return "is a loopback address";
+        } else if (b[0] >= 224) {
+            return (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255
+                    ? "is the broadcast address"
+                    : "is a multicast or reserved address (224.0.0.0/3)");
+        }
+    } else {
+        if (!memcmp(b, zero, 16)) {
+            return "is the unspecified address";
+        } else if (!memcmp(b, zero, 15) && b[15] == 1) {
+            return "is the loopback address";
+        } else if (b[0] == 0xff) {
+            return "is a multicast address";
+        }
+    }
+    return NULL;
+}
 
 /* Parses 's' as an IPv4 or IPv6 address, with a "/LEN" prefix length if
  * 'allow_plen'.  Returns NULL on success, otherwise a static explanation.
@@ -143,6 +171,14 @@ check_name(const char *s)
         }
     }
     return NULL;
+}
+
+/* Returns NULL if 's' is a valid name for a tenant, network, group, port
+ * or mirror, otherwise a static explanation. */
+const char *
+policy_check_name(const char *s)
+{
+    return check_name(s);
 }
 
 /* What the validator knows while it walks a policy. */
@@ -493,6 +529,9 @@ validate_port_ips(struct validate_ctx *ctx, const struct policy_port *port,
         struct prefix a;
         const char *problem = parse_prefix(ip, false, &a);
 
+        if (!problem) {
+            problem = check_host_address(&a);
+        }
         if (problem) {
             field_error(ctx, port->path, field, "port \"%s\": IP \"%s\" %s",
                         port->name, ip, problem);
@@ -597,11 +636,10 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
     }
 
     const char *iface_id = policy_port_iface_id(port);
-    if (port->iface_id && (!*iface_id || strlen(iface_id) > IFACE_ID_MAX_LEN
-                           || strpbrk(iface_id, " \t\r\n"))) {
+    if (port->iface_id && policy_check_iface_id(iface_id)) {
         field_error(ctx, port->path, "iface_id", "port \"%s\": iface_id "
-                    "\"%s\" must be 1-%d characters without white space",
-                    port->name, iface_id, IFACE_ID_MAX_LEN);
+                    "\"%s\" %s", port->name, iface_id,
+                    policy_check_iface_id(iface_id));
     } else {
         const struct seg_owner *o = claim(&ctx->iface_ids, iface_id,
                                           t->name, port->name, false);
@@ -654,6 +692,17 @@ validate_port(struct validate_ctx *ctx, const struct policy_tenant *t,
     }
 
     validate_port_ips(ctx, port, net, ips);
+    if (port->ips.n > POLICY_PORT_ADDRESSES_MAX) {
+        field_error(ctx, port->path, "ips", "port \"%s\": %"PRIuSIZE" IPs, "
+                    "more than the %d a port may have", port->name,
+                    port->ips.n, POLICY_PORT_ADDRESSES_MAX);
+    }
+    if (port->n_allowed > POLICY_PORT_ADDRESSES_MAX) {
+        field_error(ctx, port->path, "allowed_addresses", "port \"%s\": "
+                    "%"PRIuSIZE" allowed addresses, more than the %d a port "
+                    "may have (a prefix allows many)", port->name,
+                    port->n_allowed, POLICY_PORT_ADDRESSES_MAX);
+    }
 
     for (size_t i = 0; i < port->n_allowed; i++) {
         const struct policy_address *a = &port->allowed[i];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
 #include "policies/json-pos.h"
+#include "unicode.h"
 #include "util.h"
 
 /* Errors. */
@@ -127,8 +128,60 @@ void
 policy_errors_print(const struct policy_errors *errors, FILE *stream)
 {
     for (size_t i = 0; i < errors->n; i++) {
-        fprintf(stream, "%s\n", errors->errors[i].message);
+        policy_fputs_printable(errors->errors[i].message, stream);
+        putc('\n', stream);
     }
+}
+
+/* Appends 's' to 'ds' with its control characters (and DEL) written as
+ * "\xNN": a name or key that holds them, written past the validator or
+ * refused by it, must not move a terminal's cursor, clear its screen or
+ * start a line of its own in what is shown. */
+void
+policy_put_printable(struct ds *ds, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = *s;
+        if (c < 0x20 || c == 0x7f) {
+            ds_put_format(ds, "\\x%02x", c);
+        } else {
+            ds_put_char(ds, c);
+        }
+    }
+}
+
+/* Writes 's' to 'stream' as policy_put_printable() would. */
+void
+policy_fputs_printable(const char *s, FILE *stream)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    policy_put_printable(&ds, s);
+    fputs(ds_cstr(&ds), stream);
+    ds_destroy(&ds);
+}
+
+/* Returns NULL if 's' may be an iface-id (of a Port, or an analysis
+ * port's), otherwise a static explanation.  An iface-id is written by
+ * hypervisors' tools (libvirt: the interface's UUID): anything printable
+ * but white space, up to 255 bytes. */
+const char *
+policy_check_iface_id(const char *s)
+{
+    if (!*s || strlen(s) > POLICY_IFACE_ID_MAX_LEN) {
+        return "must be 1-255 characters without white space";
+    }
+    char *error = utf8_validate(s, NULL);
+    if (error) {
+        free(error);
+        return "is not valid UTF-8";
+    }
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            return "must be 1-255 characters without white space";
+        }
+    }
+    return NULL;
 }
 
 /* The model. */

@@ -43,6 +43,8 @@
 #include <stdio.h>
 #include "openvswitch/shash.h"
 #include "sset.h"
+
+struct ds;
 #include "svec.h"
 
 struct json_pos_index;
@@ -100,6 +102,11 @@ enum policy_direction {
  * host's switch. */
 #define POLICY_RULE_PORTS_MAX 64
 #define POLICY_PORT_PORTS_MAX 1024
+
+/* Most IPs, and most allowed addresses, of one port: each is a flow of
+ * its port security, and of every group it is a member of, on every host
+ * of the group's members. */
+#define POLICY_PORT_ADDRESSES_MAX 256
 
 /* One rule of a security group. */
 struct policy_rule {
@@ -208,6 +215,13 @@ void policy_error(struct policy_errors *, const char *path,
     __attribute__((format(printf, 3, 4)));
 void policy_errors_sort(struct policy_errors *);
 void policy_errors_print(const struct policy_errors *, FILE *);
+void policy_put_printable(struct ds *, const char *);
+void policy_fputs_printable(const char *, FILE *);
+
+/* The longest iface-id (bytes). */
+#define POLICY_IFACE_ID_MAX_LEN 255
+const char *policy_check_iface_id(const char *);
+const char *policy_check_name(const char *);
 
 struct policy *policy_create(void);
 void policy_destroy(struct policy *);

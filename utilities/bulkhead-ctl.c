@@ -45,6 +45,9 @@ static char *db;                /* --db: the Tenant DB's remote. */
 static bool dry_run;            /* --dry-run: print changes, apply none. */
 static unsigned int timeout = 30;   /* --timeout: seconds, 0 for none. */
 static long long int deadline = LLONG_MAX;  /* When to give up (msec). */
+static unsigned int n_conflicts;   /* Transactions refused by the schema
+                                    * after another edit (see commit()). */
+#define MAX_CONFLICTS 3            /* How many are tried again. */
 
 /* One command being run. */
 struct ctl_ctx {
@@ -101,8 +104,11 @@ ctl_fatal(const struct ctl_ctx *ctx, const char *format, ...)
 
     fprintf(stderr, "%s: %s: ", program_name, ctx->cmd->name);
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    char *message = xvasprintf(format, args);
     va_end(args);
+    /* It may quote what the user wrote, or a row. */
+    policy_fputs_printable(message, stderr);
+    free(message);
     putc('\n', stderr);
     exit(1);
 }
@@ -234,22 +240,28 @@ connect_db(unsigned int monitor)
     }
 }
 
-/* Waits until the contents of 'idl' change (after a transaction had to be
- * tried again). */
+/* Waits until the contents of 'idl' differ from those it had at 'seqno'
+ * (when a transaction read them, which had to be tried again), or, after
+ * a conflict with another edit, at most a second: the other edit's rows
+ * come, but a conflict that the validator did not see coming would not
+ * change anything. */
 static void
-wait_for_change(struct ovsdb_idl *idl)
+wait_for_change(struct ovsdb_idl *idl, unsigned int seqno)
 {
-    unsigned int seqno = ovsdb_idl_get_seqno(idl);
+    long long int give_up = n_conflicts ? time_msec() + 1000 : LLONG_MAX;
 
     for (;;) {
         ovsdb_idl_run(idl);
         if (!ovsdb_idl_is_alive(idl)) {
             ovs_fatal(0, "%s: database connection lost", db);
         }
-        if (ovsdb_idl_get_seqno(idl) != seqno) {
+        if (ovsdb_idl_get_seqno(idl) != seqno || time_msec() >= give_up) {
             return;
         }
         ovsdb_idl_wait(idl);
+        if (give_up != LLONG_MAX) {
+            poll_timer_wait_until(give_up);
+        }
         block_until_deadline(db);
     }
 }
@@ -303,6 +315,15 @@ report_changes(const struct tenant_db_changes *changes)
     }
 }
 
+/* Returns true if the transaction error 'error' is one that an edit
+ * committed meanwhile may have caused. */
+static bool
+is_conflict(const char *error)
+{
+    return (strstr(error, "\"constraint violation\"")
+            || strstr(error, "\"referential integrity violation\""));
+}
+
 /* Commits 'txn'.  Returns true on success, false if it must be tried
  * again; fails on any other outcome. */
 static bool
@@ -325,6 +346,15 @@ commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, const char *what)
     case TXN_TRY_AGAIN:
         return false;
     case TXN_ERROR:
+        /* Another edit that committed after this one read can make it
+         * break the schema's indexes or references (two new networks
+         * taking one VLAN, a port joining a group being deleted): read
+         * again, and the validator says what is wrong.  A few times only,
+         * in case the schema refuses what the validator let through. */
+        if (is_conflict(ovsdb_idl_txn_get_error(txn))
+            && ++n_conflicts <= MAX_CONFLICTS) {
+            return false;
+        }
         ovs_fatal(0, "%s: transaction failed: %s", what,
                   ovsdb_idl_txn_get_error(txn));
     case TXN_UNCOMMITTED:
@@ -406,6 +436,8 @@ cmd_load(struct ctl_ctx *ctx)
         }
     }
     for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(ctx->idl);
+
         struct policy named, rest;
         split_policy(tenant_db_read(ctx->idl), &names, &named, &rest);
         validate_or_fail(doc, &rest, &errors);
@@ -414,7 +446,7 @@ cmd_load(struct ctl_ctx *ctx)
         if (apply(ctx->idl, doc, NULL, file)) {
             break;
         }
-        wait_for_change(ctx->idl);
+        wait_for_change(ctx->idl, seqno);
     }
     sset_destroy(&names);
     policy_destroy(doc);
@@ -529,7 +561,11 @@ show_port(const struct policy_port *port, const struct bhrec_port *row,
 {
     printf("        port %s", port->name);
     if (port->iface_id && strcmp(port->iface_id, port->name)) {
-        printf(" (iface-id %s)", port->iface_id);
+        /* Fields that no name check covers, or written past one, are
+         * shown escaped: a newline in one would forge a line. */
+        fputs(" (iface-id ", stdout);
+        policy_fputs_printable(port->iface_id, stdout);
+        putchar(')');
     }
     printf("\n            addresses: %s", port->mac);
     for (size_t i = 0; i < port->ips.n; i++) {
@@ -565,14 +601,16 @@ show_port(const struct policy_port *port, const struct bhrec_port *row,
                "nothing)\n");
     }
     if (row && row->chassis) {
-        printf("            chassis: %s, %s\n", row->chassis->name,
-               row->n_up && row->up[0] ? "up" : "down");
+        fputs("            chassis: ", stdout);
+        policy_fputs_printable(row->chassis->name, stdout);
+        printf(", %s\n", row->n_up && row->up[0] ? "up" : "down");
     } else {
         printf("            chassis: none (not bound)\n");
     }
     if (row && row->requested_chassis) {
-        printf("            requested chassis: %s\n",
-               row->requested_chassis);
+        fputs("            requested chassis: ", stdout);
+        policy_fputs_printable(row->requested_chassis, stdout);
+        putchar('\n');
     }
     if (stats) {
         show_port_stats(row);
@@ -666,8 +704,16 @@ static void
 cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
 {
     const char *chassis = ctx->argc > 3 ? ctx->argv[3] : NULL;
+    const char *problem = chassis ? policy_check_iface_id(chassis) : NULL;
+
+    if (problem) {
+        /* A chassis name is a host's system-id. */
+        ctl_fatal(ctx, "chassis \"%s\" %s", chassis, problem);
+    }
 
     for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(ctx->idl);
+
         struct policy *all = tenant_db_read(ctx->idl);
         const struct policy_tenant *t = policy_find_tenant(all, ctx->argv[1]);
         const struct policy_port *p = t ? policy_find_port(t, ctx->argv[2])
@@ -720,7 +766,7 @@ cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
             printf("0 created, 1 updated, 0 deleted\n");
             return;
         }
-        wait_for_change(ctx->idl);
+        wait_for_change(ctx->idl, seqno);
     }
 }
 
@@ -810,6 +856,10 @@ cmd_mirror_add(struct ctl_ctx *ctx)
     const char *direction = opt(ctx, "direction");
     const char *to = opt(ctx, "to");
 
+    const char *problem = policy_check_name(name);
+    if (problem) {
+        ctl_fatal(ctx, "mirror name \"%s\" %s", name, problem);
+    }
     if (!source || !*source) {
         ctl_fatal(ctx, "--source is required (TENANT/NETWORK or "
                   "TENANT/NETWORK/PORT)");
@@ -839,9 +889,13 @@ cmd_mirror_add(struct ctl_ctx *ctx)
         ctl_fatal(ctx, "--to \"%s\": unknown destination type \"%.*s\" "
                   "(expected an analysis port's iface-id, gre:REMOTE-IP or "
                   "erspan:REMOTE-IP)", to, (int) (strchr(to, ':') - to), to);
+    } else if ((problem = policy_check_iface_id(to))) {
+        ctl_fatal(ctx, "--to \"%s\": an iface-id %s", to, problem);
     }
 
     for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(ctx->idl);
+
         if (find_mirror(ctx->idl, name)) {
             ctl_fatal(ctx, "mirror \"%s\" already exists", name);
         }
@@ -893,7 +947,7 @@ cmd_mirror_add(struct ctl_ctx *ctx)
             printf("1 created, 0 updated, 0 deleted\n");
             return;
         }
-        wait_for_change(ctx->idl);
+        wait_for_change(ctx->idl, seqno);
     }
 }
 
@@ -904,6 +958,8 @@ cmd_mirror_del(struct ctl_ctx *ctx)
     const char *name = ctx->argv[1];
 
     for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(ctx->idl);
+
         const struct bhrec_mirror *r = find_mirror(ctx->idl, name);
         if (!r) {
             if (!opt(ctx, "if-exists")) {
@@ -921,7 +977,7 @@ cmd_mirror_del(struct ctl_ctx *ctx)
             printf("0 created, 0 updated, 1 deleted\n");
             return;
         }
-        wait_for_change(ctx->idl);
+        wait_for_change(ctx->idl, seqno);
     }
 }
 
@@ -942,14 +998,18 @@ cmd_mirror_list(struct ctl_ctx *ctx)
                      ? xasprintf("%s/%s", r->source_network->tenant->name,
                                  r->source_network->name)
                      : xstrdup("none (deleted)"));
-        svec_add_nocopy(&lines, xasprintf(
-                            "%s: source %s, direction %s, to %s%s", r->name,
-                            src, r->direction,
-                            (r->to_gre ? "gre:"
-                             : r->to_erspan ? "erspan:" : ""),
-                            (r->to_gre ? r->to_gre
-                             : r->to_erspan ? r->to_erspan
-                             : r->to_iface ? r->to_iface : "none")));
+        char *line = xasprintf("%s: source %s, direction %s, to %s%s",
+                               r->name, src, r->direction,
+                               (r->to_gre ? "gre:"
+                                : r->to_erspan ? "erspan:" : ""),
+                               (r->to_gre ? r->to_gre
+                                : r->to_erspan ? r->to_erspan
+                                : r->to_iface ? r->to_iface : "none"));
+        /* One line per mirror, whatever its row holds. */
+        struct ds printable = DS_EMPTY_INITIALIZER;
+        policy_put_printable(&printable, line);
+        svec_add_nocopy(&lines, ds_steal_cstr(&printable));
+        free(line);
         free(src);
     }
     svec_sort(&lines);
@@ -1295,6 +1355,8 @@ run_edit(struct ctl_ctx *ctx)
         ds_put_format(&what, "%s%s", i ? " " : "", ctx->argv[i]);
     }
     for (;;) {
+        unsigned int seqno = ovsdb_idl_get_seqno(ctx->idl);
+
         ctx->policy = tenant_db_read(ctx->idl);
         ctx->tenant = ctx->argv[1];
         ctx->delete_tenant = ctx->no_change = false;
@@ -1328,7 +1390,7 @@ run_edit(struct ctl_ctx *ctx)
         if (done) {
             break;
         }
-        wait_for_change(ctx->idl);
+        wait_for_change(ctx->idl, seqno);
     }
     ds_destroy(&what);
 }
@@ -1497,6 +1559,23 @@ parse_options(int argc, char *argv[])
     return optind;
 }
 
+/* Returns true if command option 'key' is a flag: present or not, with
+ * no value. */
+static bool
+is_flag(const char *key)
+{
+    static const char *const flags[] = {
+        "may-exist", "if-exists", "log", "no-port-security", "stats",
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+        if (!strcmp(key, flags[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Takes the "--key[=value]" arguments after the command name out of
  * 'ctx''s arguments into its options, checking them against the command's
  * list. */
@@ -1525,6 +1604,11 @@ take_command_options(struct ctl_ctx *ctx)
             ctl_fatal(ctx, "unknown option \"--%s\" (try --help)", key);
         }
         sset_destroy(&allowed);
+        if (eq && is_flag(key)) {
+            /* "--log=no" would otherwise mean --log. */
+            ctl_fatal(ctx, "option \"--%s\" takes no value (\"%s\")", key,
+                      arg);
+        }
         const char *value = eq ? eq + 1 : "";
         if (takes_value && !eq) {
             if (i + 1 >= ctx->argc) {
@@ -1592,5 +1676,10 @@ main(int argc, char *argv[])
     ovsdb_idl_destroy(ctx.idl);
     smap_destroy(&ctx.options);
     free(db);
+    /* "export > backup.json" on a full disk must not succeed. */
+    if (fflush(stdout) || ferror(stdout)) {
+        ovs_fatal(0, "%s: could not write the standard output",
+                  ctx.cmd->name);
+    }
     return 0;
 }
