@@ -21,6 +21,7 @@
 #include "ovsdb-idl.h"
 #include "packets.h"
 #include "schema/bulkhead-idl.h"
+#include "simap.h"
 #include "svec.h"
 #include "unixctl.h"
 #include "util.h"
@@ -217,6 +218,21 @@ add_source(struct hmap *copies, const struct vnic *v, const char *dir,
     }
 }
 
+/* Returns the iface-id of a source of 'e' that has MIRROR_MAX_PER_VNIC
+ * mirrors already, by 'n_mirrors' (iface-id to its active mirrors), or
+ * NULL if none has. */
+static const char *
+full_source(const struct simap *n_mirrors, const struct mirror_entry *e)
+{
+    for (size_t i = 0; i < e->sources.n; i++) {
+        if (simap_get(n_mirrors, e->sources.names[i])
+            >= MIRROR_MAX_PER_VNIC) {
+            return e->sources.names[i];
+        }
+    }
+    return NULL;
+}
+
 /* Sets the state of 'e' to 'state', for 'reason' (a malloc'd string, or
  * NULL), and logs a refusal or an invalid row once. */
 static void
@@ -246,9 +262,9 @@ set_state(struct mirror *m, struct smap *warned, struct mirror_entry *e,
  * else fills in 'd' and returns MIRROR_ACTIVE. */
 static enum mirror_state
 find_analysis_port(const struct mirror *m, const struct binding *b,
-                   const struct shash *ifaces, const struct sset *port_ids,
-                   const char *iface_id, struct mirror_dest *d,
-                   char **reason)
+                   const struct shash *ifaces, const struct sset *ambiguous,
+                   const struct sset *port_ids, const char *iface_id,
+                   struct mirror_dest *d, char **reason)
 {
     const struct vnic *v = binding_find(b, iface_id);
 
@@ -264,6 +280,14 @@ find_analysis_port(const struct mirror *m, const struct binding *b,
         *reason = xasprintf("no interface with iface-id \"%s\" on the "
                             "integration bridge", iface_id);
         return MIRROR_DEST_MISSING;
+    }
+    if (sset_contains(ambiguous, iface_id)) {
+        /* Which one the operator meant, nobody can tell: an Interface
+         * added with a copied iface-id would draw the copies. */
+        *reason = xasprintf("iface-id \"%s\" is on more than one interface "
+                            "of the integration bridge: the copies go to "
+                            "none of them", iface_id);
+        return MIRROR_REFUSED;
     }
     if (!sset_contains(&m->analysis, iface_id)) {
         *reason = xasprintf("interface %s (iface-id \"%s\") is not marked "
@@ -304,27 +328,24 @@ find_sources(const struct bhrec_mirror *r, const struct binding *b,
     }
 }
 
-/* Adds the flows that drop what analysis ports and the tunnel ports (at
- * 'tnl_ofports') send. */
+/* Adds the flows that drop what analysis ports ('marked', Interfaces by
+ * UUID) and the tunnel ports (at 'tnl_ofports') send. */
 static void
-add_receive_only_flows(const struct mirror *m, const struct shash *ifaces,
+add_receive_only_flows(const struct shash *marked,
                        const int64_t tnl_ofports[MIRROR_N_TNLS],
                        struct flow_table *flows)
 {
     uint64_t cookie = pipeline_cookie(PL_COOKIE_MIRROR, 0);
-    const char *iface_id;
+    const struct shash_node *node;
 
-    SSET_FOR_EACH (iface_id, &m->analysis) {
-        const struct ovsrec_interface *iface = shash_find_data(ifaces,
-                                                               iface_id);
-        if (iface) {
-            char *owner = xasprintf(MIRROR_OWNERS"analysis:%s", iface_id);
-            char *match = xasprintf("in_port=%"PRId64, iface->ofport[0]);
-            flow_table_add(flows, owner, PL_T_CLASSIFY, 300, cookie, match,
-                           "drop");
-            free(match);
-            free(owner);
-        }
+    SHASH_FOR_EACH (node, marked) {
+        const struct ovsrec_interface *iface = node->data;
+        char *owner = xasprintf(MIRROR_OWNERS"analysis:%s", node->name);
+        char *match = xasprintf("in_port=%"PRId64, iface->ofport[0]);
+        flow_table_add(flows, owner, PL_T_CLASSIFY, 300, cookie, match,
+                       "drop");
+        free(match);
+        free(owner);
     }
     for (int t = 0; t < MIRROR_N_TNLS; t++) {
         if (tnl_ofports[t]) {
@@ -384,7 +405,10 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                  struct flow_table *flows)
 {
     struct shash ifaces = SHASH_INITIALIZER(&ifaces);
+    struct sset ambiguous = SSET_INITIALIZER(&ambiguous);
+    struct shash marked = SHASH_INITIALIZER(&marked);
     struct sset port_ids = SSET_INITIALIZER(&port_ids);
+    struct simap n_mirrors = SIMAP_INITIALIZER(&n_mirrors);
     struct smap warned = SMAP_INITIALIZER(&warned);
     struct hmap copies = HMAP_INITIALIZER(&copies);
     const struct bhrec_mirror *r;
@@ -400,8 +424,10 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         m->tnls[t].wanted = false;
     }
 
-    /* The Interfaces of br-int with an iface-id and an ofport, and which
-     * of them are analysis ports: marked, and no Port's. */
+    /* The Interfaces of br-int with an iface-id and an ofport ('ifaces',
+     * by iface-id, and the iface-ids that more than one has), and which of
+     * them are analysis ports: marked, and no Port's ('marked', by
+     * UUID). */
     for (size_t i = 0; br && i < br->n_ports; i++) {
         const struct ovsrec_port *p = br->ports[i];
         for (size_t j = 0; j < p->n_interfaces; j++) {
@@ -410,13 +436,16 @@ mirror_recompute(struct mirror *m, const struct binding *b,
             if (!id || !iface->n_ofport || iface->ofport[0] <= 0) {
                 continue;
             }
-            shash_add_once(&ifaces, id, iface);
+            if (!shash_add_once(&ifaces, id, iface)) {
+                sset_add(&ambiguous, id);
+            }
             const struct vnic *v = binding_find(b, id);
             if (smap_get_bool(&iface->external_ids, MIRROR_ANALYSIS_KEY,
                               false)
                 && (!v || v->state == VNIC_UNKNOWN)) {
                 sset_add(&m->analysis, id);
                 sset_add(&m->analysis, uuid_text(&iface->header_.uuid));
+                shash_add(&marked, uuid_text(&iface->header_.uuid), iface);
             }
         }
     }
@@ -513,12 +542,21 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                 }
                 have_port_ids = true;
             }
-            state = find_analysis_port(m, b, &ifaces, &port_ids,
+            state = find_analysis_port(m, b, &ifaces, &ambiguous, &port_ids,
                                        r->to_iface, &d, &reason);
         }
         if (state == MIRROR_ACTIVE && !e->sources.n) {
             state = MIRROR_IDLE;
             reason = xstrdup("no source vNIC is bound on this host");
+        }
+        if (state == MIRROR_ACTIVE) {
+            const char *full = full_source(&n_mirrors, e);
+            if (full) {
+                state = MIRROR_REFUSED;
+                reason = xasprintf("vNIC %s already has %d mirrors, the most "
+                                   "one vNIC may have", full,
+                                   MIRROR_MAX_PER_VNIC);
+            }
         }
         set_state(m, &warned, e, state, reason);
         if (state != MIRROR_ACTIVE) {
@@ -529,11 +567,12 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         for (size_t j = 0; j < e->sources.n; j++) {
             const struct vnic *v = binding_find(b, e->sources.names[j]);
             add_source(&copies, v, r->direction, &d);
+            simap_increase(&n_mirrors, v->iface_id, 1);
         }
     }
     hmap_swap(&m->warned.map, &warned.map);
 
-    add_receive_only_flows(m, &ifaces, tnl_ofports, flows);
+    add_receive_only_flows(&marked, tnl_ofports, flows);
     add_copy_flows(&copies, flows);
 
     struct mirror_copies *c;
@@ -547,7 +586,10 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     svec_destroy(&names);
     shash_destroy(&rows);
     shash_destroy(&ifaces);
+    sset_destroy(&ambiguous);
+    shash_destroy(&marked);
     sset_destroy(&port_ids);
+    simap_destroy(&n_mirrors);
     smap_destroy(&warned);
 }
 
@@ -563,9 +605,8 @@ mirror_handle_ovs(const struct mirror *m, struct ovsdb_idl *ovs)
         if (sset_contains(&m->analysis, uuid_text(&iface->header_.uuid))) {
             return false;
         }
-        if (ovsrec_interface_is_deleted(iface)) {
-            continue;
-        }
+        /* A deleted row keeps its columns while tracked: one that had a
+         * destination's iface-id may leave it unambiguous. */
         const char *id = smap_get(&iface->external_ids, "iface-id");
         if (smap_get_bool(&iface->external_ids, MIRROR_ANALYSIS_KEY, false)
             || (id && (sset_contains(&m->dest_ifaces, id)

@@ -86,6 +86,12 @@ enum mirror_tunnel_kind {
  * what it received and its ingress firewall dropped. */
 #define MIRROR_TAG(EGRESS, DENIED) (((EGRESS) ? 1 : 3) + ((DENIED) ? 1 : 0))
 
+/* The most mirrors that may copy one vNIC (as OVS's own mirrors, per
+ * bridge).  Its clones share one flow, whose actions OpenFlow limits to
+ * 64 kB: a mirror over the limit is refused, in name order, rather than
+ * the flow, and with it every mirror of the vNIC. */
+#define MIRROR_MAX_PER_VNIC 32
+
 /* The state of one of the mirrors' tunnel ports. */
 struct mirror_tunnel {
     int64_t ofport;             /* Its ofport that the flows use, or 0. */
