@@ -122,6 +122,7 @@ take_sample(struct bh_stats *s, const struct bh_stats_ctx *ctx,
         *info = (struct stats_vnic_info) {
             .iface_id = v->iface_id,
             .binding = v->iface_uuid,
+            .port_row = v->port_uuid,
             .tenant = v->tenant,
             .network = v->port.network,
             .port = v->port.name,

@@ -29,6 +29,17 @@ struct flow_reading {
     uint64_t seen_gen;          /* The last sample it was in. */
 };
 
+/* The reading of one port of the switch, kept whether a vNIC is bound to
+ * it or not: a vNIC bound to a port counts what the port counted since
+ * the sample before, not what it counted for the vNIC bound there before
+ * (another tenant's, perhaps). */
+struct port_reading {
+    struct hmap_node node;      /* In vnic_stats_table's 'ports'. */
+    int64_t ofport;             /* Its OpenFlow port. */
+    struct stats_counter c[4];  /* Its rx and tx, packets and bytes. */
+    uint64_t seen_gen;          /* The last sample it was in. */
+};
+
 /* Returns how much 'c' grew with 'reading', and counts it: the whole
  * reading the first time (what the switch counted before the controller
  * looked), and if the reading went down (its flow or port was made anew
@@ -51,6 +62,7 @@ vnic_stats_table_init(struct vnic_stats_table *t)
 {
     hmap_init(&t->vnics);
     hmap_init(&t->flows);
+    hmap_init(&t->ports);
     t->gen = 0;
     t->last_sample = 0;
 }
@@ -87,6 +99,11 @@ vnic_stats_table_destroy(struct vnic_stats_table *t)
         free(f);
     }
     hmap_destroy(&t->flows);
+    struct port_reading *p;
+    HMAP_FOR_EACH_POP (p, node, &t->ports) {
+        free(p);
+    }
+    hmap_destroy(&t->ports);
 }
 
 /* Returns the counters of vNIC 'iface_id', or NULL. */
@@ -104,14 +121,16 @@ vnic_stats_find(const struct vnic_stats_table *t, const char *iface_id)
 }
 
 /* Returns the counters of 'info''s vNIC, made anew (from 0) if it was not
- * there or is bound anew (another Interface row, port key or ofport). */
+ * there or is bound anew (another Interface row, Port row, port key or
+ * ofport). */
 static struct vnic_stats *
 vnic_stats_get(struct vnic_stats_table *t, const struct stats_vnic_info *info)
 {
     struct vnic_stats *v = vnic_stats_find(t, info->iface_id);
 
     if (v && (v->zone != info->zone || v->ofport != info->ofport
-              || !uuid_equals(&v->binding, &info->binding))) {
+              || !uuid_equals(&v->binding, &info->binding)
+              || !uuid_equals(&v->port_row, &info->port_row))) {
         hmap_remove(&t->vnics, &v->node);
         vnic_stats_free(v);
         v = NULL;
@@ -120,6 +139,7 @@ vnic_stats_get(struct vnic_stats_table *t, const struct stats_vnic_info *info)
         v = xzalloc(sizeof *v);
         v->iface_id = xstrdup(info->iface_id);
         v->binding = info->binding;
+        v->port_row = info->port_row;
         v->zone = info->zone;
         v->ofport = info->ofport;
         hmap_init(&v->rules);
@@ -212,13 +232,33 @@ vnic_flow_counter(const struct stats_flow *f)
     return VC_N;
 }
 
-/* Adds the growth of one port counter. */
+/* Counts port reading 'p' in 't': stores the growth of its rx and tx
+ * packets and bytes (UINT64_MAX where the switch does not count) in
+ * 'growth'. */
 static void
-count_port(struct vnic_stats *v, int i, uint64_t reading,
-           enum vnic_counter c)
+port_reading_update(struct vnic_stats_table *t, const struct stats_port *p,
+                    uint64_t growth[4])
 {
-    if (reading != UINT64_MAX) {
-        v->c[c] += stats_counter_update(&v->port_c[i], reading);
+    const uint64_t readings[4] = {
+        p->rx_packets, p->rx_bytes, p->tx_packets, p->tx_bytes,
+    };
+    uint32_t hash = hash_uint64(p->ofport);
+    struct port_reading *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash, &t->ports) {
+        if (r->ofport == p->ofport) {
+            goto found;
+        }
+    }
+    r = xzalloc(sizeof *r);
+    r->ofport = p->ofport;
+    hmap_insert(&t->ports, &r->node, hash);
+
+found:
+    r->seen_gen = t->gen;
+    for (int i = 0; i < 4; i++) {
+        growth[i] = (readings[i] == UINT64_MAX ? 0
+                     : stats_counter_update(&r->c[i], readings[i]));
     }
 }
 
@@ -298,6 +338,7 @@ vnic_stats_table_update(struct vnic_stats_table *t,
             struct rule_stats *r = rule_stats_get(
                 v, (f->cookie >> 32) & 0xffffff);
             uint64_t packets, bytes;
+            r->seen_gen = t->gen;
             flow_reading_update(t, f, &packets, &bytes);
             r->packets += packets;
             r->bytes += bytes;
@@ -311,14 +352,17 @@ vnic_stats_table_update(struct vnic_stats_table *t,
     for (size_t i = 0; i < n_ports; i++) {
         const struct stats_port *p = &ports[i];
         struct vnic_ref *ref;
+        uint64_t growth[4];
 
+        port_reading_update(t, p, growth);
         HMAP_FOR_EACH_WITH_HASH (ref, node, hash_int(p->ofport, 0),
                                  &by_ofport) {
             if (ref->v->ofport == p->ofport) {
-                count_port(ref->v, 0, p->rx_packets, VC_SENT_PACKETS);
-                count_port(ref->v, 1, p->rx_bytes, VC_SENT_BYTES);
-                count_port(ref->v, 2, p->tx_packets, VC_RECV_PACKETS);
-                count_port(ref->v, 3, p->tx_bytes, VC_RECV_BYTES);
+                /* The switch's rx is what the VM sent. */
+                ref->v->c[VC_SENT_PACKETS] += growth[0];
+                ref->v->c[VC_SENT_BYTES] += growth[1];
+                ref->v->c[VC_RECV_PACKETS] += growth[2];
+                ref->v->c[VC_RECV_BYTES] += growth[3];
             }
         }
     }
@@ -333,8 +377,17 @@ vnic_stats_table_update(struct vnic_stats_table *t,
         if (v->seen_gen != t->gen) {
             hmap_remove(&t->vnics, &v->node);
             vnic_stats_free(v);
-        } else {
-            update_rates(v, now);
+            continue;
+        }
+        update_rates(v, now);
+        /* A rule deleted, or no longer this vNIC's, goes with its flows
+         * (when rules are counted at all). */
+        struct rule_stats *rs;
+        HMAP_FOR_EACH_SAFE (rs, node, &v->rules) {
+            if (rs->seen_gen != t->gen) {
+                hmap_remove(&v->rules, &rs->node);
+                free(rs);
+            }
         }
     }
     struct flow_reading *r;
@@ -342,6 +395,13 @@ vnic_stats_table_update(struct vnic_stats_table *t,
         if (r->seen_gen != t->gen) {
             hmap_remove(&t->flows, &r->node);
             free(r);
+        }
+    }
+    struct port_reading *pr;
+    HMAP_FOR_EACH_SAFE (pr, node, &t->ports) {
+        if (pr->seen_gen != t->gen) {
+            hmap_remove(&t->ports, &pr->node);
+            free(pr);
         }
     }
 }

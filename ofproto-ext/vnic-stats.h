@@ -88,6 +88,7 @@ struct stats_vnic_info {
     const char *port;           /* Its Port's name. */
     struct uuid binding;        /* Its Interface row: a new one is a new
                                  * binding. */
+    struct uuid port_row;       /* Its Tenant DB Port: so is a new one. */
     uint16_t zone;              /* Its port key. */
     int64_t ofport;             /* Its OpenFlow port. */
     uint32_t n_conns;           /* Conntrack entries of its zone, as last
@@ -102,6 +103,7 @@ struct rule_stats {
     uint64_t conns;             /* Connections it let in. */
     uint64_t packets;           /* Their packets, both directions. */
     uint64_t bytes;             /* Their bytes. */
+    uint64_t seen_gen;          /* The last sample its flows were in. */
 };
 
 /* The counters of one bound vNIC. */
@@ -113,12 +115,11 @@ struct vnic_stats {
     char *network;              /* Its network. */
     char *port;                 /* Its Port's name. */
     struct uuid binding;        /* Its Interface row, as bound. */
+    struct uuid port_row;       /* Its Tenant DB Port, as bound. */
     uint16_t zone;              /* Its port key, as bound. */
     int64_t ofport;             /* Its OpenFlow port, as bound. */
     uint64_t c[VC_N];           /* Its counters. */
     uint32_t n_conns;           /* Its conntrack entries, last checked. */
-    struct stats_counter port_c[4];  /* Its port's rx and tx, packets
-                                      * and bytes. */
     struct hmap rules;          /* Contains struct rule_stats. */
     double rate[4];             /* Sent and received, packets and bytes
                                  * per second, over the last interval. */
@@ -134,6 +135,8 @@ struct vnic_stats_table {
     struct hmap vnics;          /* Contains struct vnic_stats. */
     struct hmap flows;          /* Readings of the vNICs' flows, by
                                  * cookie, table, priority and match. */
+    struct hmap ports;          /* Readings of the switch's ports, bound
+                                 * or not, by ofport. */
     uint64_t gen;               /* Samples taken. */
     long long int last_sample;  /* When the last one was taken (ms; 0:
                                  * never). */

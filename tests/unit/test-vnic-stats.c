@@ -108,7 +108,8 @@ START_TEST(test_flows_and_ports)
 
     /* One second later: 10 more packets sent; the spoofing drop flow was
      * replaced (its counter restarted and is at 1); the rule's flows
-     * went (a rule deleted): what they counted stays. */
+     * went (a rule deleted): its counters go, the vNIC's new connections
+     * stay. */
     flows[0].packets = 1;
     ports[0].rx_packets = 70;
     ports[0].rx_bytes = 7000;
@@ -117,6 +118,7 @@ START_TEST(test_flows_and_ports)
     ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 70);
     ck_assert_uint_eq(v->c[VC_DROP_SPOOF], 5);
     ck_assert_uint_eq(v->c[VC_NEW_CONNS], 3);
+    ck_assert_uint_eq(hmap_count(&v->rules), 0);
     ck_assert(v->rate[0] > 9.99 && v->rate[0] < 10.01);
     ck_assert(v->rate[1] > 999.9 && v->rate[1] < 1000.1);
     ck_assert(v->rate[2] == 0.0);
@@ -131,6 +133,26 @@ START_TEST(test_flows_and_ports)
     ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 2);
     ck_assert_uint_eq(v->c[VC_DROP_SPOOF], 0);
     ck_assert_uint_eq(hmap_count(&v->rules), 0);
+
+    /* Another Port row (another tenant's, perhaps) bound to the same
+     * Interface: from 0, and only what the port counted since the last
+     * sample, not what it counted for the Port before. */
+    ck_assert(uuid_from_string(&info.port_row, UUID1));
+    ports[0].rx_packets = 5;
+    ports[0].rx_bytes = 500;
+    vnic_stats_table_update(&t, &info, 1, NULL, 0, ports, 1, 3500);
+    v = vnic_stats_find(&t, "s1");
+    ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 3);
+    ck_assert_uint_eq(v->c[VC_SENT_BYTES], 300);
+
+    /* A port without a vNIC is read on: a vNIC bound to it later counts
+     * from there. */
+    vnic_stats_table_update(&t, NULL, 0, NULL, 0, ports, 1, 3700);
+    ck_assert_ptr_null(vnic_stats_find(&t, "s1"));
+    ports[0].rx_packets = 9;
+    vnic_stats_table_update(&t, &info, 1, NULL, 0, ports, 1, 3800);
+    v = vnic_stats_find(&t, "s1");
+    ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 4);
 
     /* Gone: forgotten. */
     vnic_stats_table_update(&t, NULL, 0, NULL, 0, NULL, 0, 4000);
