@@ -1240,7 +1240,11 @@ main(int argc, char *argv[])
 
         unixctl_server_wait(unixctl);
         ofctrl_wait(c.ofctrl);
-        tdb_monitor_wait(c.tdbm);
+        if (ovsdb_idl_has_ever_connected(c.ovs.idl)) {
+            /* It runs only then (see controller_run()): its deadline would
+             * otherwise stay in the past, and the loop spin. */
+            tdb_monitor_wait(c.tdbm);
+        }
         trace_wait(c.trace);
         isolation_wait(c.isolation);
         bh_stats_wait(c.stats, &c.stats_ctx);

@@ -43,6 +43,10 @@
 
 VLOG_DEFINE_THIS_MODULE(ofctrl);
 
+/* Milliseconds between two counts of the static flows (see 'next_probe'
+ * in struct ofctrl). */
+#define OFCTRL_PROBE_INTERVAL 1000
+
 COVERAGE_DEFINE(ofctrl_bundle);
 COVERAGE_DEFINE(ofctrl_full_sync);
 COVERAGE_DEFINE(ofctrl_dump);
@@ -50,6 +54,7 @@ COVERAGE_DEFINE(ofctrl_flow_add);
 COVERAGE_DEFINE(ofctrl_flow_mod);
 COVERAGE_DEFINE(ofctrl_verify);
 COVERAGE_DEFINE(ofctrl_repair);
+COVERAGE_DEFINE(ofctrl_table_emptied);
 COVERAGE_DEFINE(ofctrl_flow_del);
 COVERAGE_DEFINE(ofctrl_flow_refused);
 COVERAGE_DEFINE(ofctrl_meter_mod);
@@ -209,6 +214,15 @@ struct ofctrl {
                                  * compares every meter. */
     size_t n_check_differ;      /* Flows it found different so far. */
     bool repair_pending;        /* Finished, its repair not yet sent. */
+
+    /* The probe: once a second, a count of the pipeline's static flows.
+     * OVS empties a bridge's table (flows and meters) when its fail_mode
+     * or controllers change (connmgr.c), which the controller does not
+     * see otherwise until the next verification: a count of 0 starts one
+     * at once. */
+    long long int next_probe;   /* When the next count is asked. */
+    ovs_be32 probe_xid;         /* xid of the count awaited, or 0. */
+    uint64_t n_emptied;         /* Times the table was found emptied. */
 
     /* Staging. */
     struct stage *stage;        /* The put being sent in stages, or NULL. */
@@ -900,6 +914,64 @@ ofctrl_recv_error(struct ofctrl *c, const struct ofp_header *oh)
     }
 }
 
+/* Returns true if a probe may be sent: none awaited, connected, and the
+ * installed copy settled (not being read or staged). */
+static bool
+probe_may_run(const struct ofctrl *c)
+{
+    return (!c->probe_xid && rconn_is_connected(c->rconn) && !c->need_full
+            && c->dump == DUMP_DONE && !c->stage && !c->checking
+            && !c->repair_pending && !hmap_is_empty(&c->installed));
+}
+
+/* Asks the switch how many of the pipeline's static flows it holds (see
+ * 'next_probe'), if it is time and the installed copy is settled. */
+static void
+ofctrl_probe_run(struct ofctrl *c)
+{
+    long long int now = time_msec();
+
+    if (now < c->next_probe || !probe_may_run(c)) {
+        return;
+    }
+    c->next_probe = now + OFCTRL_PROBE_INTERVAL;
+
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = true,
+        .table_id = OFPTT_ALL,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .cookie = htonll(pipeline_cookie(PL_COOKIE_PIPELINE, 0)),
+        .cookie_mask = OVS_BE64_MAX,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, OFPUTIL_P_OF15_OXM);
+    ovs_be32 xid = ((struct ofp_header *) msg->data)->xid;
+    if (!rconn_send(c->rconn, msg, NULL)) {
+        c->probe_xid = xid;
+    }
+}
+
+/* Handles the probe's answer 'oh': a table without the static flows was
+ * emptied behind the controller's back, and is read and repaired now. */
+static void
+ofctrl_recv_probe(struct ofctrl *c, const struct ofp_header *oh)
+{
+    struct ofputil_aggregate_stats stats;
+
+    c->probe_xid = 0;
+    if (ofputil_decode_aggregate_stats_reply(&stats, oh)
+        || stats.flow_count || c->need_full || c->stage) {
+        return;
+    }
+    COVERAGE_INC(ofctrl_table_emptied);
+    c->n_emptied++;
+    VLOG_WARN("the switch's table was emptied (br-int's fail_mode or "
+              "controllers changed?): reading and repairing it");
+    ofctrl_verify_now(c);
+}
+
 /* Handles one message 'oh' from the switch to 'c_' (a bh_recv_cb).
  * Returns true if it confirmed a put: the turn then reads no more, so that
  * the marks it allows go out before the rest of a table read. */
@@ -927,6 +999,12 @@ ofctrl_recv(void *c_, const struct ofp_header *oh)
     case OFPTYPE_METER_CONFIG_STATS_REPLY:
         if (c->dump == DUMP_WAITING && oh->xid == c->meter_dump_xid) {
             ofctrl_recv_meter_dump(c, oh);
+        }
+        break;
+
+    case OFPTYPE_AGGREGATE_STATS_REPLY:
+        if (c->probe_xid && oh->xid == c->probe_xid) {
+            ofctrl_recv_probe(c, oh);
         }
         break;
 
@@ -1057,6 +1135,7 @@ ofctrl_run(struct ofctrl *c)
         ofctrl_restart_sync(c);
         c->verifying = false;
         c->stale_checked = false;
+        c->probe_xid = 0;
         expected_clear(c);
         barriers_clear(c);
         sent_clear(c, UINT64_MAX);
@@ -1082,6 +1161,7 @@ ofctrl_run(struct ofctrl *c)
         && !c->stage) {
         ofctrl_send_dump(c);
     }
+    ofctrl_probe_run(c);
     /* A read of the whole table comes as many large replies: a turn's
      * worth of them at a time. */
     bh_rconn_recv_turn(c->rconn, ofctrl_recv, c);
@@ -1096,6 +1176,9 @@ ofctrl_wait(struct ofctrl *c)
     rconn_recv_wait(c->rconn);
     if (c->verify_interval && rconn_is_connected(c->rconn)) {
         poll_timer_wait_until(c->next_verify);
+    }
+    if (probe_may_run(c)) {
+        poll_timer_wait_until(c->next_probe);
     }
     if (c->dump == DUMP_NEEDED && rconn_is_connected(c->rconn)
         && !c->stage) {
@@ -1975,6 +2058,10 @@ ofctrl_format_status(const struct ofctrl *c, struct ds *s)
     if (c->n_verified) {
         ds_put_format(s, "  verifications: %"PRIu64", flows repaired: %"
                       PRIu64"\n", c->n_verified, c->n_repaired);
+    }
+    if (c->n_emptied) {
+        ds_put_format(s, "  table found emptied by the switch: %"PRIu64
+                      " times\n", c->n_emptied);
     }
     ds_put_format(s, "  put seqno: %"PRIu64", acked: %"PRIu64"%s\n",
                   c->put_seqno, c->acked_seqno,
