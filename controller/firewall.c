@@ -410,10 +410,36 @@ addr_sets_destroy(struct hmap *sets)
 
 /* Rule keys. */
 
+/* Returns the hash of what Rule 'row' of group 'g' matches: its tenant's
+ * and group's names, direction, ethertype, protocol, ports, remote prefix
+ * and remote group (by UUID: the group's row may not be here yet).  Not
+ * its position, which other rules' deletions change: a key from it would
+ * depend on the order the controller saw the rules in, and a restart
+ * would give them other keys, hence other flows and counters. */
+static uint32_t
+rule_content_hash(const struct bhrec_rule *row,
+                  const struct bhrec_security_group *g)
+{
+    uint32_t hash = hash_string(g->tenant ? g->tenant->name : "", 0);
+    hash = hash_string(g->name, hash);
+    hash = hash_string(row->direction, hash);
+    hash = hash_string(row->ethertype ? row->ethertype : "", hash);
+    hash = hash_string(row->protocol, hash);
+    hash = hash_string(row->ports ? row->ports : "", hash);
+    hash = hash_string(row->remote_cidr ? row->remote_cidr : "", hash);
+    const struct ovsdb_datum *d = bhrec_rule_get_remote_group(row,
+                                                              OVSDB_TYPE_UUID);
+    if (d->n) {
+        hash = uuid_hash(&d->keys[0].uuid) ^ hash;
+    }
+    return hash;
+}
+
 /* Returns the key of Rule 'row' of group 'g', giving it one if it has
- * none: 24 bits of a hash of its tenant's and group's names and its
- * position, so that it stays the same across restarts and databases loaded
- * anew from one policy, or the next free one on a collision. */
+ * none: 24 bits of rule_content_hash(), so that it stays the same across
+ * restarts, deletions of other rules and, for rules without a remote
+ * group, databases loaded anew from one policy; or the next free one on a
+ * collision. */
 static uint32_t
 rule_key(struct firewall *fw, const struct bhrec_rule *row,
          const struct bhrec_security_group *g)
@@ -428,10 +454,7 @@ rule_key(struct firewall *fw, const struct bhrec_rule *row,
         }
     }
 
-    uint32_t key = hash_string(g->name,
-                               hash_string(g->tenant ? g->tenant->name : "",
-                                           hash_int(row->position, 0)));
-    key &= 0xffffff;
+    uint32_t key = rule_content_hash(row, g) & 0xffffff;
     for (;;) {
         bool taken = false;
         key = key ? key : 1;
