@@ -7,6 +7,7 @@
 #include <config.h>
 #include "ofproto-ext/vnic-stats.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "controller/metrics.h"
@@ -433,29 +434,77 @@ vnic_stats_sorted(const struct vnic_stats_table *t)
     return a;
 }
 
-/* Compares two rules by key, for qsort(). */
-static int
-compare_rules(const void *a_, const void *b_)
-{
-    const struct rule_stats *const *a = a_, *const *b = b_;
+/* A rule and its name, for sorting. */
+struct named_rule {
+    const struct rule_stats *rule;  /* The rule. */
+    char *name;                     /* Its name (put_rule_name()). */
+};
 
-    return (*a)->key < (*b)->key ? -1 : (*a)->key > (*b)->key;
+/* Compares 'a' and 'b' as text, but runs of digits by their value, so that
+ * "acme/web#2" comes before "acme/web#10". */
+static int
+compare_naturally(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (isdigit((unsigned char) *a) && isdigit((unsigned char) *b)) {
+            char *end_a, *end_b;
+            unsigned long long int x = strtoull(a, &end_a, 10);
+            unsigned long long int y = strtoull(b, &end_b, 10);
+            if (x != y) {
+                return x < y ? -1 : 1;
+            }
+            a = end_a;
+            b = end_b;
+        } else if (*a != *b) {
+            return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+        } else {
+            a++;
+            b++;
+        }
+    }
+    return !*a && !*b ? 0 : !*a ? -1 : 1;
 }
 
-/* Returns the rules of 'v' sorted by key, in an array that the caller
- * frees. */
-const struct rule_stats **
-vnic_stats_sorted_rules(const struct vnic_stats *v)
+/* Orders named rules by name (naturally), then key, for qsort(). */
+static int
+compare_named_rules(const void *a_, const void *b_)
 {
-    const struct rule_stats **a = xmalloc(MAX(hmap_count(&v->rules), 1)
-                                          * sizeof *a);
+    const struct named_rule *a = a_, *b = b_;
+    int cmp = compare_naturally(a->name, b->name);
+
+    return (cmp ? cmp
+            : a->rule->key < b->rule->key ? -1 : a->rule->key > b->rule->key);
+}
+
+static void put_rule_name(uint32_t key, struct ds *, vnic_stats_rule_namer *,
+                          void *aux);
+
+/* Returns the rules of 'v' sorted by their names from 'namer' (with 'aux';
+ * by key if it is NULL), in an array that the caller frees: a rule's key
+ * is a hash, its name says where it is in its group. */
+const struct rule_stats **
+vnic_stats_sorted_rules(const struct vnic_stats *v,
+                        vnic_stats_rule_namer *namer, void *aux)
+{
+    size_t n = hmap_count(&v->rules);
+    struct named_rule *named = xmalloc(MAX(n, 1) * sizeof *named);
     const struct rule_stats *r;
-    size_t n = 0;
+    size_t i = 0;
 
     HMAP_FOR_EACH (r, node, &v->rules) {
-        a[n++] = r;
+        struct ds name = DS_EMPTY_INITIALIZER;
+        put_rule_name(r->key, &name, namer, aux);
+        named[i].rule = r;
+        named[i++].name = ds_steal_cstr(&name);
     }
-    qsort(a, n, sizeof *a, compare_rules);
+    qsort(named, n, sizeof *named, compare_named_rules);
+
+    const struct rule_stats **a = xmalloc(MAX(n, 1) * sizeof *a);
+    for (i = 0; i < n; i++) {
+        a[i] = named[i].rule;
+        free(named[i].name);
+    }
+    free(named);
     return a;
 }
 
@@ -518,7 +567,7 @@ vnic_stats_format_vnic(const struct vnic_stats *v, struct ds *s,
                   " times\n", v->c[VC_NEW_CONNS], v->n_conns,
                   v->c[VC_CONN_CAP]);
 
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v);
+    const struct rule_stats **rules = vnic_stats_sorted_rules(v, namer, aux);
     size_t n = hmap_count(&v->rules);
     if (n) {
         ds_put_cstr(s, "  rules:\n");
@@ -575,7 +624,7 @@ vnic_to_json(const struct vnic_stats *v, vnic_stats_rule_namer *namer,
                     json_integer_create(v->c[VC_CONN_CAP]));
 
     struct json *rules = json_array_create_empty();
-    const struct rule_stats **a = vnic_stats_sorted_rules(v);
+    const struct rule_stats **a = vnic_stats_sorted_rules(v, namer, aux);
     for (size_t i = 0; i < hmap_count(&v->rules); i++) {
         struct json *r = json_object_create();
         struct ds name = DS_EMPTY_INITIALIZER;
@@ -647,7 +696,7 @@ static void
 put_rule_samples(struct ds *s, const char *name, const struct vnic_stats *v,
                  int what, vnic_stats_rule_namer *namer, void *aux)
 {
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v);
+    const struct rule_stats **rules = vnic_stats_sorted_rules(v, namer, aux);
 
     for (size_t j = 0; j < hmap_count(&v->rules); j++) {
         const struct rule_stats *r = rules[j];

@@ -152,10 +152,12 @@ void vnic_stats_table_update(struct vnic_stats_table *,
 struct vnic_stats *vnic_stats_find(const struct vnic_stats_table *,
                                    const char *iface_id);
 const struct vnic_stats **vnic_stats_sorted(const struct vnic_stats_table *);
-const struct rule_stats **vnic_stats_sorted_rules(const struct vnic_stats *);
 
 /* Names rule 'key' into 's' ("acme/web#2"); returns false if unknown. */
 typedef bool vnic_stats_rule_namer(uint32_t key, struct ds *s, void *aux);
+const struct rule_stats **vnic_stats_sorted_rules(const struct vnic_stats *,
+                                                 vnic_stats_rule_namer *,
+                                                 void *aux);
 
 void vnic_stats_format_table(const struct vnic_stats_table *, struct ds *);
 void vnic_stats_format_vnic(const struct vnic_stats *, struct ds *,

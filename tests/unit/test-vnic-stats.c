@@ -98,7 +98,7 @@ START_TEST(test_flows_and_ports)
     ck_assert_uint_eq(v->c[VC_DROP_EGRESS], 1);
     ck_assert_uint_eq(v->c[VC_DROP_INGRESS], 2);
     ck_assert_uint_eq(v->c[VC_NEW_CONNS], 3);
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v);
+    const struct rule_stats **rules = vnic_stats_sorted_rules(v, NULL, NULL);
     ck_assert_uint_eq(hmap_count(&v->rules), 1);
     ck_assert_uint_eq(rules[0]->key, 0x42);
     ck_assert_uint_eq(rules[0]->conns, 3);
