@@ -367,14 +367,47 @@ commit(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn, const char *what)
     }
 }
 
-/* Validates the tenants 'doc' against 'context' (the rest of the DB),
- * printing every error and failing if there is one; 'errors' names the
- * source. */
+/* Reports in 'errors' every port of 'doc' whose iface-id is the
+ * destination of a Mirror of 'idl': an analysis port is never a tenant's
+ * vNIC, whichever came first (mirror-add refuses the other order). */
 static void
-validate_or_fail(const struct policy *doc, const struct policy *context,
-                 struct policy_errors *errors)
+check_mirror_destinations(struct ovsdb_idl *idl, const struct policy *doc,
+                          struct policy_errors *errors)
+{
+    struct shash dests = SHASH_INITIALIZER(&dests);
+    const struct bhrec_mirror *m;
+
+    BHREC_MIRROR_FOR_EACH (m, idl) {
+        if (m->to_iface) {
+            shash_add_once(&dests, m->to_iface, m);
+        }
+    }
+    for (size_t i = 0; !shash_is_empty(&dests) && i < doc->n_tenants; i++) {
+        const struct policy_tenant *t = &doc->tenants[i];
+        for (size_t j = 0; j < t->n_ports; j++) {
+            const struct policy_port *p = &t->ports[j];
+            const char *id = policy_port_iface_id(p);
+            m = id ? shash_find_data(&dests, id) : NULL;
+            if (m) {
+                policy_error(errors, p->path, "port \"%s\": iface_id \"%s\" "
+                             "is the analysis port of mirror \"%s\": an "
+                             "analysis port is never a tenant vNIC (delete "
+                             "the mirror first)", p->name, id, m->name);
+            }
+        }
+    }
+    shash_destroy(&dests);
+}
+
+/* Validates the tenants 'doc' against 'context' (the rest of the DB) and
+ * the mirrors of 'idl', printing every error and failing if there is one;
+ * 'errors' names the source. */
+static void
+validate_or_fail(struct ovsdb_idl *idl, const struct policy *doc,
+                 const struct policy *context, struct policy_errors *errors)
 {
     policy_validate(doc, context, errors);
+    check_mirror_destinations(idl, doc, errors);
     if (errors->n) {
         policy_errors_sort(errors);
         policy_errors_print(errors, stderr);
@@ -440,7 +473,7 @@ cmd_load(struct ctl_ctx *ctx)
 
         struct policy named, rest;
         split_policy(tenant_db_read(ctx->idl), &names, &named, &rest);
-        validate_or_fail(doc, &rest, &errors);
+        validate_or_fail(ctx->idl, doc, &rest, &errors);
         policy_clear(&named);
         policy_clear(&rest);
         if (apply(ctx->idl, doc, NULL, file)) {
@@ -1378,7 +1411,7 @@ run_edit(struct ctl_ctx *ctx)
         }
         policy_renumber(&named);
         policy_errors_init(&errors, prefix);
-        validate_or_fail(&named, &rest, &errors);
+        validate_or_fail(ctx->idl, &named, &rest, &errors);
         bool done = apply(ctx->idl, &named,
                           ctx->delete_tenant ? ctx->tenant : NULL,
                           ds_cstr(&what));
@@ -1664,6 +1697,10 @@ main(int argc, char *argv[])
         unsigned int monitor = ctx.cmd->monitor;
         if (!strcmp(ctx.cmd->name, "show") && opt(&ctx, "stats")) {
             monitor |= MON_STATS;
+        }
+        if (ctx.cmd->kind == CMD_EDIT || !strcmp(ctx.cmd->name, "load")) {
+            /* Their ports' iface-ids are checked against mirrors'. */
+            monitor |= MON_MIRROR;
         }
         ctx.idl = connect_db(monitor);
     }
