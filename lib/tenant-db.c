@@ -111,15 +111,16 @@ tdb_index_destroy(struct tdb_index *index)
     shash_destroy(&index->by_name);
 }
 
-/* Adds to 'idl', created without monitoring everything, the tables and
- * columns that tenant_db_read(), tenant_db_apply() and
- * tenant_db_delete_tenant() read or write: the policy columns of Tenant,
+/* Returns, with their number in '*n', the tables' columns that
+ * tenant_db_read(), tenant_db_apply() and tenant_db_delete_tenant() read
+ * or write, which an IDL created without monitoring everything must
+ * monitor (tenant_db_add_policy_columns()): the policy columns of Tenant,
  * Network, Security_Group, Rule and Port, and Tenant's external_ids (its
  * generation, see bump_generation()).  Not the columns that controllers
  * write (Port.chassis, up, statistics), nor Port's requested_chassis, the
  * other tables' external_ids, Chassis or Mirror. */
-void
-tenant_db_add_policy_columns(struct ovsdb_idl *idl)
+const struct ovsdb_idl_column *const *
+tenant_db_policy_columns(size_t *n)
 {
     static const struct ovsdb_idl_column *const columns[] = {
         &bhrec_tenant_col_name,
@@ -158,7 +159,19 @@ tenant_db_add_policy_columns(struct ovsdb_idl *idl)
         &bhrec_port_col_log_denied,
     };
 
-    for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
+    *n = ARRAY_SIZE(columns);
+    return columns;
+}
+
+/* Makes 'idl' monitor the columns of tenant_db_policy_columns(). */
+void
+tenant_db_add_policy_columns(struct ovsdb_idl *idl)
+{
+    size_t n;
+    const struct ovsdb_idl_column *const *columns
+        = tenant_db_policy_columns(&n);
+
+    for (size_t i = 0; i < n; i++) {
         ovsdb_idl_add_column(idl, columns[i]);
     }
 }

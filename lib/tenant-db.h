@@ -80,6 +80,7 @@ char *tenant_db_check_port(const struct bhrec_port *);
 size_t tenant_db_find_port(const struct ovsdb_idl *, const char *name,
                            const struct bhrec_port **);
 
+const struct ovsdb_idl_column *const *tenant_db_policy_columns(size_t *n);
 void tenant_db_add_policy_columns(struct ovsdb_idl *);
 struct policy *tenant_db_read(const struct ovsdb_idl *);
 void tenant_db_apply(struct ovsdb_idl_txn *, const struct ovsdb_idl *,

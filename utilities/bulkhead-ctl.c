@@ -170,45 +170,107 @@ block_until_deadline(const char *what)
     poll_block();
 }
 
+/* The columns this command monitors, for check_schema(). */
+static const struct ovsdb_idl_column **monitored;
+static size_t n_monitored, allocated_monitored;
+
+/* Makes 'idl' monitor 'column', and notes it for check_schema(). */
+static void
+monitor_column(struct ovsdb_idl *idl, const struct ovsdb_idl_column *column)
+{
+    ovsdb_idl_add_column(idl, column);
+    if (n_monitored >= allocated_monitored) {
+        monitored = x2nrealloc(monitored, &allocated_monitored,
+                               sizeof *monitored);
+    }
+    monitored[n_monitored++] = column;
+}
+
+/* Fails, naming them, if the database that 'idl' connected to lacks any
+ * of the columns this command monitors: a Tenant DB whose schema is older
+ * than this bulkhead-ctl's would otherwise answer with raw errors, or
+ * with nothing (an empty mirror list). */
+static void
+check_schema(const struct ovsdb_idl *idl)
+{
+    struct svec missing = SVEC_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < n_monitored; i++) {
+        const struct ovsdb_idl_column *column = monitored[i];
+        if (!ovsdb_idl_server_has_column(idl, column)) {
+            for (size_t t = 0; t < bhrec_idl_class.n_tables; t++) {
+                const struct ovsdb_idl_table_class *tc
+                    = &bhrec_idl_class.tables[t];
+                if (column >= tc->columns
+                    && column < tc->columns + tc->n_columns) {
+                    svec_add_nocopy(&missing, xasprintf("%s.%s", tc->name,
+                                                        column->name));
+                }
+            }
+        }
+    }
+    if (missing.n) {
+        svec_sort_unique(&missing);
+        char *list = svec_join(&missing, ", ", "");
+        /* After "ovsdb-client convert", OVS 3.1's ovsdb-server goes on
+         * announcing the old schema (in _Server) until it restarts, and
+         * the IDL would leave the new columns out, silently. */
+        ovs_fatal(0, "%s: the Tenant DB's schema is older than this "
+                  "bulkhead-ctl's (%s): it lacks %s; upgrade it to this "
+                  "release's bulkhead.ovsschema (ovsdb-tool convert, or "
+                  "ovsdb-client convert and a restart of its ovsdb-server)",
+                  db, bhrec_get_db_version(), list);
+    }
+    svec_destroy(&missing);
+    free(monitored);
+    monitored = NULL;
+    n_monitored = allocated_monitored = 0;
+}
+
 /* Makes 'idl' monitor what the MON_* bits in 'monitor' say. */
 static void
 add_monitored(struct ovsdb_idl *idl, unsigned int monitor)
 {
     if (monitor & MON_POLICY) {
-        tenant_db_add_policy_columns(idl);
+        size_t n;
+        const struct ovsdb_idl_column *const *columns
+            = tenant_db_policy_columns(&n);
+        for (size_t i = 0; i < n; i++) {
+            monitor_column(idl, columns[i]);
+        }
     }
     if (monitor & MON_BINDING) {
-        ovsdb_idl_add_column(idl, &bhrec_port_col_chassis);
-        ovsdb_idl_add_column(idl, &bhrec_port_col_up);
-        ovsdb_idl_add_column(idl, &bhrec_port_col_requested_chassis);
-        ovsdb_idl_add_column(idl, &bhrec_chassis_col_name);
+        monitor_column(idl, &bhrec_port_col_chassis);
+        monitor_column(idl, &bhrec_port_col_up);
+        monitor_column(idl, &bhrec_port_col_requested_chassis);
+        monitor_column(idl, &bhrec_chassis_col_name);
     }
     if (monitor & MON_STATS) {
-        ovsdb_idl_add_column(idl, &bhrec_port_col_statistics);
+        monitor_column(idl, &bhrec_port_col_statistics);
     }
     if (monitor & MON_REQUESTED) {
-        ovsdb_idl_add_column(idl, &bhrec_port_col_requested_chassis);
+        monitor_column(idl, &bhrec_port_col_requested_chassis);
     }
     if (monitor & MON_CHASSIS) {
-        ovsdb_idl_add_column(idl, &bhrec_chassis_col_name);
-        ovsdb_idl_add_column(idl, &bhrec_chassis_col_encap_ip);
-        ovsdb_idl_add_column(idl, &bhrec_chassis_col_hostname);
-        ovsdb_idl_add_column(idl, &bhrec_chassis_col_version);
+        monitor_column(idl, &bhrec_chassis_col_name);
+        monitor_column(idl, &bhrec_chassis_col_encap_ip);
+        monitor_column(idl, &bhrec_chassis_col_hostname);
+        monitor_column(idl, &bhrec_chassis_col_version);
     }
     if (monitor & MON_MIRROR) {
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_name);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_source_port);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_source_network);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_direction);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_iface);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_gre);
-        ovsdb_idl_add_column(idl, &bhrec_mirror_col_to_erspan);
-        ovsdb_idl_add_column(idl, &bhrec_tenant_col_name);
-        ovsdb_idl_add_column(idl, &bhrec_network_col_name);
-        ovsdb_idl_add_column(idl, &bhrec_network_col_tenant);
-        ovsdb_idl_add_column(idl, &bhrec_port_col_name);
-        ovsdb_idl_add_column(idl, &bhrec_port_col_network);
-        ovsdb_idl_add_column(idl, &bhrec_port_col_iface_id);
+        monitor_column(idl, &bhrec_mirror_col_name);
+        monitor_column(idl, &bhrec_mirror_col_source_port);
+        monitor_column(idl, &bhrec_mirror_col_source_network);
+        monitor_column(idl, &bhrec_mirror_col_direction);
+        monitor_column(idl, &bhrec_mirror_col_to_iface);
+        monitor_column(idl, &bhrec_mirror_col_to_gre);
+        monitor_column(idl, &bhrec_mirror_col_to_erspan);
+        monitor_column(idl, &bhrec_tenant_col_name);
+        monitor_column(idl, &bhrec_network_col_name);
+        monitor_column(idl, &bhrec_network_col_tenant);
+        monitor_column(idl, &bhrec_port_col_name);
+        monitor_column(idl, &bhrec_port_col_network);
+        monitor_column(idl, &bhrec_port_col_iface_id);
     }
 }
 
@@ -233,6 +295,7 @@ connect_db(unsigned int monitor)
                       : "connection closed");
         }
         if (ovsdb_idl_has_ever_connected(idl)) {
+            check_schema(idl);
             return idl;
         }
         ovsdb_idl_wait(idl);
