@@ -133,6 +133,8 @@ struct controller {
     struct metrics *metrics;    /* Health and Prometheus metrics. */
     struct engine engine;       /* Incremental processing. */
     struct engine_ctx ctx;      /* The engine's nodes' context. */
+    char *bridge_sig;           /* br-int's bridge_signature(), as last
+                                 * seen, or NULL. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
                                  * was last checked. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
@@ -892,6 +894,22 @@ update_tunnel(struct controller *c, const struct ovsrec_bridge *br,
     }
 }
 
+/* Returns what of bridge 'br' makes OVS empty its table when it changes:
+ * its row, fail_mode and controllers' targets (connmgr.c).  The caller
+ * frees it. */
+static char *
+bridge_signature(const struct ovsrec_bridge *br)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, UUID_FMT" %s", UUID_ARGS(&br->header_.uuid),
+                  br->fail_mode ? br->fail_mode : "");
+    for (size_t i = 0; i < br->n_controller; i++) {
+        ds_put_format(&s, " %s", br->controller[i]->target);
+    }
+    return ds_steal_cstr(&s);
+}
+
 /* One turn of the main loop. */
 static void
 controller_run(struct controller *c)
@@ -918,6 +936,17 @@ controller_run(struct controller *c)
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
         update_tunnel(c, br, ovs_txn);
+        char *sig = bridge_signature(br);
+        if (!c->bridge_sig || strcmp(sig, c->bridge_sig)) {
+            /* OVS empties the table once it applies such a change: the
+             * switch's flows are counted for a while, to repair it at
+             * once. */
+            ofctrl_probe_for(c->ofctrl, 5000);
+            free(c->bridge_sig);
+            c->bridge_sig = sig;
+        } else {
+            free(sig);
+        }
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     /* Whatever the transport, a unix socket included (where OVS does not
@@ -1117,6 +1146,11 @@ ovs_idl_register(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_ports);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_fail_mode);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_datapath_type);
+    /* A change of br-int's controllers, as of its fail_mode, empties its
+     * table (bridge_signature()). */
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_controller);
+    ovsdb_idl_add_table(ovs_idl, &ovsrec_table_controller);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_controller_col_target);
     ovsdb_idl_add_table(ovs_idl, &ovsrec_table_port);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_name);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_port_col_interfaces);
@@ -1289,6 +1323,7 @@ main(int argc, char *argv[])
     chassis_config_clear(&c.cfg);
     free(c.tdb_remote);
     free(c.chassis_lock);
+    free(c.bridge_sig);
     service_stop();
     return 0;
 }

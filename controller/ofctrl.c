@@ -43,9 +43,9 @@
 
 VLOG_DEFINE_THIS_MODULE(ofctrl);
 
-/* Milliseconds between two counts of the static flows (see 'next_probe'
- * in struct ofctrl). */
-#define OFCTRL_PROBE_INTERVAL 1000
+/* Milliseconds between two counts of the static flows while probing (see
+ * 'probe_until' in struct ofctrl). */
+#define OFCTRL_PROBE_INTERVAL 200
 
 COVERAGE_DEFINE(ofctrl_bundle);
 COVERAGE_DEFINE(ofctrl_full_sync);
@@ -215,11 +215,13 @@ struct ofctrl {
     size_t n_check_differ;      /* Flows it found different so far. */
     bool repair_pending;        /* Finished, its repair not yet sent. */
 
-    /* The probe: once a second, a count of the pipeline's static flows.
-     * OVS empties a bridge's table (flows and meters) when its fail_mode
-     * or controllers change (connmgr.c), which the controller does not
-     * see otherwise until the next verification: a count of 0 starts one
-     * at once. */
+    /* The probe: for a while after br-int's fail_mode or controllers
+     * changed (ofctrl_probe_for()), a count of the pipeline's static
+     * flows every OFCTRL_PROBE_INTERVAL ms.  OVS empties a bridge's table
+     * (flows and meters) on such a change (connmgr.c), once it applies it,
+     * which the controller would not see otherwise until the next
+     * verification: a count of 0 starts one at once. */
+    long long int probe_until;  /* Probing ends then. */
     long long int next_probe;   /* When the next count is asked. */
     ovs_be32 probe_xid;         /* xid of the count awaited, or 0. */
     uint64_t n_emptied;         /* Times the table was found emptied. */
@@ -919,7 +921,8 @@ ofctrl_recv_error(struct ofctrl *c, const struct ofp_header *oh)
 static bool
 probe_may_run(const struct ofctrl *c)
 {
-    return (!c->probe_xid && rconn_is_connected(c->rconn) && !c->need_full
+    return (time_msec() < c->probe_until && !c->probe_xid
+            && rconn_is_connected(c->rconn) && !c->need_full
             && c->dump == DUMP_DONE && !c->stage && !c->checking
             && !c->repair_pending && !hmap_is_empty(&c->installed));
 }
@@ -1201,6 +1204,18 @@ ofctrl_set_verify_interval(struct ofctrl *c, long long int interval_ms)
         c->verify_interval = interval_ms;
         c->next_verify = time_msec() + interval_ms;
     }
+}
+
+/* Makes 'c' count the switch's static flows for the next 'ms'
+ * milliseconds (see 'probe_until' in struct ofctrl): br-int's fail_mode or
+ * controllers changed, and OVS empties its table when it applies that. */
+void
+ofctrl_probe_for(struct ofctrl *c, long long int ms)
+{
+    long long int now = time_msec();
+
+    c->probe_until = MAX(c->probe_until, now + ms);
+    c->next_probe = MIN(c->next_probe, now);
 }
 
 /* Starts a verification now: the switch's table is read again and the next

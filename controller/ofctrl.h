@@ -113,6 +113,7 @@ bool ofctrl_needs_stale_check(const struct ofctrl *);
 size_t ofctrl_remove_stale(struct ofctrl *, const int64_t *zone_ofport);
 void ofctrl_set_verify_interval(struct ofctrl *, long long int interval_ms);
 void ofctrl_verify_now(struct ofctrl *);
+void ofctrl_probe_for(struct ofctrl *, long long int ms);
 uint64_t ofctrl_verifications(const struct ofctrl *);
 uint64_t ofctrl_repaired(const struct ofctrl *);
 const char *ofctrl_refused(const struct ofctrl *, uint64_t cookie);
