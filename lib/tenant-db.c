@@ -114,11 +114,11 @@ tdb_index_destroy(struct tdb_index *index)
 /* Returns, with their number in '*n', the tables' columns that
  * tenant_db_read(), tenant_db_apply() and tenant_db_delete_tenant() read
  * or write, which an IDL created without monitoring everything must
- * monitor (tenant_db_add_policy_columns()): the policy columns of Tenant,
- * Network, Security_Group, Rule and Port, and Tenant's external_ids (its
- * generation, see bump_generation()).  Not the columns that controllers
- * write (Port.chassis, up, statistics), nor Port's requested_chassis, the
- * other tables' external_ids, Chassis or Mirror. */
+ * monitor: the policy columns of Tenant, Network, Security_Group, Rule and
+ * Port, and Tenant's external_ids (its generation, see
+ * bump_generation()).  Not the columns that controllers write
+ * (Port.chassis, up, statistics), nor Port's requested_chassis, the other
+ * tables' external_ids, Chassis or Mirror. */
 const struct ovsdb_idl_column *const *
 tenant_db_policy_columns(size_t *n)
 {
@@ -163,18 +163,6 @@ tenant_db_policy_columns(size_t *n)
     return columns;
 }
 
-/* Makes 'idl' monitor the columns of tenant_db_policy_columns(). */
-void
-tenant_db_add_policy_columns(struct ovsdb_idl *idl)
-{
-    size_t n;
-    const struct ovsdb_idl_column *const *columns
-        = tenant_db_policy_columns(&n);
-
-    for (size_t i = 0; i < n; i++) {
-        ovsdb_idl_add_column(idl, columns[i]);
-    }
-}
 
 /* Reading. */
 

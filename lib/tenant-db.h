@@ -23,9 +23,10 @@
  * (a network's CIDRs, a port's IPs, allowed addresses and groups) come back
  * sorted.
  *
- * tenant_db_add_policy_columns() makes an IDL monitor only the tables and
- * columns these functions use (the policy's; bulkhead-ctl's edits need no
- * more): a client that needs other columns or tables adds them too.
+ * tenant_db_policy_columns() lists the columns these functions use (the
+ * policy's; bulkhead-ctl's edits need no more), for an IDL that monitors
+ * only what it needs: a client that needs other columns or tables adds
+ * them too.
  *
  * tenant_db_read() is built from converters of one row each, which a reader
  * of single rows (bulkhead-controller) uses as they are, so that a row
@@ -81,7 +82,6 @@ size_t tenant_db_find_port(const struct ovsdb_idl *, const char *name,
                            const struct bhrec_port **);
 
 const struct ovsdb_idl_column *const *tenant_db_policy_columns(size_t *n);
-void tenant_db_add_policy_columns(struct ovsdb_idl *);
 struct policy *tenant_db_read(const struct ovsdb_idl *);
 void tenant_db_apply(struct ovsdb_idl_txn *, const struct ovsdb_idl *,
                      const struct policy *, struct tenant_db_changes *);

@@ -80,7 +80,7 @@ struct ctl_command {
  * receives only those tables and columns, so that a command does not wait
  * for (and parse) the whole database when it needs a part. */
 enum {
-    MON_POLICY = 1 << 0,        /* tenant_db_add_policy_columns(). */
+    MON_POLICY = 1 << 0,        /* tenant_db_policy_columns(). */
     MON_BINDING = 1 << 1,       /* Port's chassis (its name), up and
                                  * requested_chassis. */
     MON_STATS = 1 << 2,         /* Port.statistics. */
