@@ -434,12 +434,6 @@ vnic_stats_sorted(const struct vnic_stats_table *t)
     return a;
 }
 
-/* A rule and its name, for sorting. */
-struct named_rule {
-    const struct rule_stats *rule;  /* The rule. */
-    char *name;                     /* Its name (put_rule_name()). */
-};
-
 /* Compares 'a' and 'b' as text, but runs of digits by their value, so that
  * "acme/web#2" comes before "acme/web#10". */
 static int
@@ -469,43 +463,11 @@ compare_naturally(const char *a, const char *b)
 static int
 compare_named_rules(const void *a_, const void *b_)
 {
-    const struct named_rule *a = a_, *b = b_;
+    const struct vnic_named_rule *a = a_, *b = b_;
     int cmp = compare_naturally(a->name, b->name);
 
     return (cmp ? cmp
             : a->rule->key < b->rule->key ? -1 : a->rule->key > b->rule->key);
-}
-
-static void put_rule_name(uint32_t key, struct ds *, vnic_stats_rule_namer *,
-                          void *aux);
-
-/* Returns the rules of 'v' sorted by their names from 'namer' (with 'aux';
- * by key if it is NULL), in an array that the caller frees: a rule's key
- * is a hash, its name says where it is in its group. */
-const struct rule_stats **
-vnic_stats_sorted_rules(const struct vnic_stats *v,
-                        vnic_stats_rule_namer *namer, void *aux)
-{
-    size_t n = hmap_count(&v->rules);
-    struct named_rule *named = xmalloc(MAX(n, 1) * sizeof *named);
-    const struct rule_stats *r;
-    size_t i = 0;
-
-    HMAP_FOR_EACH (r, node, &v->rules) {
-        struct ds name = DS_EMPTY_INITIALIZER;
-        put_rule_name(r->key, &name, namer, aux);
-        named[i].rule = r;
-        named[i++].name = ds_steal_cstr(&name);
-    }
-    qsort(named, n, sizeof *named, compare_named_rules);
-
-    const struct rule_stats **a = xmalloc(MAX(n, 1) * sizeof *a);
-    for (i = 0; i < n; i++) {
-        a[i] = named[i].rule;
-        free(named[i].name);
-    }
-    free(named);
-    return a;
 }
 
 /* Appends rule 'key''s name to 's', or its key if 'namer' does not know
@@ -517,6 +479,40 @@ put_rule_name(uint32_t key, struct ds *s, vnic_stats_rule_namer *namer,
     if (!namer || !namer(key, s, aux)) {
         ds_put_format(s, "rule-%06"PRIx32, key);
     }
+}
+
+/* Returns the rules of 'v' with their names from 'namer' (with 'aux'; their
+ * keys if it is NULL), sorted by name, then key, in an array of
+ * hmap_count(&v->rules) that the caller frees with
+ * vnic_stats_named_rules_free(): a rule's key is a hash, its name says
+ * where it is in its group. */
+struct vnic_named_rule *
+vnic_stats_named_rules(const struct vnic_stats *v,
+                       vnic_stats_rule_namer *namer, void *aux)
+{
+    size_t n = hmap_count(&v->rules);
+    struct vnic_named_rule *named = xmalloc(MAX(n, 1) * sizeof *named);
+    const struct rule_stats *r;
+    size_t i = 0;
+
+    HMAP_FOR_EACH (r, node, &v->rules) {
+        struct ds name = DS_EMPTY_INITIALIZER;
+        put_rule_name(r->key, &name, namer, aux);
+        named[i].rule = r;
+        named[i++].name = ds_steal_cstr(&name);
+    }
+    qsort(named, n, sizeof *named, compare_named_rules);
+    return named;
+}
+
+/* Frees 'named', of 'n' rules, from vnic_stats_named_rules(). */
+void
+vnic_stats_named_rules_free(struct vnic_named_rule *named, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(named[i].name);
+    }
+    free(named);
 }
 
 /* Appends to 's' a table of every vNIC's counters. */
@@ -567,19 +563,18 @@ vnic_stats_format_vnic(const struct vnic_stats *v, struct ds *s,
                   " times\n", v->c[VC_NEW_CONNS], v->n_conns,
                   v->c[VC_CONN_CAP]);
 
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v, namer, aux);
+    struct vnic_named_rule *rules = vnic_stats_named_rules(v, namer, aux);
     size_t n = hmap_count(&v->rules);
     if (n) {
         ds_put_cstr(s, "  rules:\n");
     }
     for (size_t i = 0; i < n; i++) {
-        ds_put_cstr(s, "    ");
-        put_rule_name(rules[i]->key, s, namer, aux);
-        ds_put_format(s, ": %"PRIu64" connections, %"PRIu64" packets, %"
-                      PRIu64" bytes\n", rules[i]->conns, rules[i]->packets,
-                      rules[i]->bytes);
+        const struct rule_stats *r = rules[i].rule;
+        ds_put_format(s, "    %s: %"PRIu64" connections, %"PRIu64" packets, "
+                      "%"PRIu64" bytes\n", rules[i].name, r->conns,
+                      r->packets, r->bytes);
     }
-    free(rules);
+    vnic_stats_named_rules_free(rules, n);
 }
 
 /* Returns the counters of 'v' as JSON. */
@@ -624,20 +619,18 @@ vnic_to_json(const struct vnic_stats *v, vnic_stats_rule_namer *namer,
                     json_integer_create(v->c[VC_CONN_CAP]));
 
     struct json *rules = json_array_create_empty();
-    const struct rule_stats **a = vnic_stats_sorted_rules(v, namer, aux);
+    struct vnic_named_rule *a = vnic_stats_named_rules(v, namer, aux);
     for (size_t i = 0; i < hmap_count(&v->rules); i++) {
         struct json *r = json_object_create();
-        struct ds name = DS_EMPTY_INITIALIZER;
-        put_rule_name(a[i]->key, &name, namer, aux);
-        json_object_put_string(r, "rule", ds_cstr(&name));
-        ds_destroy(&name);
-        json_object_put(r, "key", json_integer_create(a[i]->key));
-        json_object_put(r, "connections", json_integer_create(a[i]->conns));
-        json_object_put(r, "packets", json_integer_create(a[i]->packets));
-        json_object_put(r, "bytes", json_integer_create(a[i]->bytes));
+        json_object_put_string(r, "rule", a[i].name);
+        json_object_put(r, "key", json_integer_create(a[i].rule->key));
+        json_object_put(r, "connections",
+                        json_integer_create(a[i].rule->conns));
+        json_object_put(r, "packets", json_integer_create(a[i].rule->packets));
+        json_object_put(r, "bytes", json_integer_create(a[i].rule->bytes));
         json_array_add(rules, r);
     }
-    free(a);
+    vnic_stats_named_rules_free(a, hmap_count(&v->rules));
     json_object_put(o, "rules", rules);
     return o;
 }
@@ -696,18 +689,14 @@ static void
 put_rule_samples(struct ds *s, const char *name, const struct vnic_stats *v,
                  int what, vnic_stats_rule_namer *namer, void *aux)
 {
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v, namer, aux);
+    struct vnic_named_rule *rules = vnic_stats_named_rules(v, namer, aux);
 
     for (size_t j = 0; j < hmap_count(&v->rules); j++) {
-        const struct rule_stats *r = rules[j];
-        struct ds rule = DS_EMPTY_INITIALIZER;
-
-        put_rule_name(r->key, &rule, namer, aux);
-        put_sample(s, name, v, "rule", ds_cstr(&rule), NULL, NULL,
+        const struct rule_stats *r = rules[j].rule;
+        put_sample(s, name, v, "rule", rules[j].name, NULL, NULL,
                    what == 0 ? r->conns : what == 1 ? r->packets : r->bytes);
-        ds_destroy(&rule);
     }
-    free(rules);
+    vnic_stats_named_rules_free(rules, hmap_count(&v->rules));
 }
 
 /* The metric families of the vNICs' counters. */

@@ -155,9 +155,17 @@ const struct vnic_stats **vnic_stats_sorted(const struct vnic_stats_table *);
 
 /* Names rule 'key' into 's' ("acme/web#2"); returns false if unknown. */
 typedef bool vnic_stats_rule_namer(uint32_t key, struct ds *s, void *aux);
-const struct rule_stats **vnic_stats_sorted_rules(const struct vnic_stats *,
-                                                 vnic_stats_rule_namer *,
-                                                 void *aux);
+
+/* A rule of a vNIC and its name (vnic_stats_named_rules()). */
+struct vnic_named_rule {
+    const struct rule_stats *rule;  /* The rule. */
+    char *name;                     /* Its name ("acme/web#2"). */
+};
+
+struct vnic_named_rule *vnic_stats_named_rules(const struct vnic_stats *,
+                                               vnic_stats_rule_namer *,
+                                               void *aux);
+void vnic_stats_named_rules_free(struct vnic_named_rule *, size_t n);
 
 void vnic_stats_format_table(const struct vnic_stats_table *, struct ds *);
 void vnic_stats_format_vnic(const struct vnic_stats *, struct ds *,

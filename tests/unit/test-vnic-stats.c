@@ -98,13 +98,14 @@ START_TEST(test_flows_and_ports)
     ck_assert_uint_eq(v->c[VC_DROP_EGRESS], 1);
     ck_assert_uint_eq(v->c[VC_DROP_INGRESS], 2);
     ck_assert_uint_eq(v->c[VC_NEW_CONNS], 3);
-    const struct rule_stats **rules = vnic_stats_sorted_rules(v, NULL, NULL);
+    struct vnic_named_rule *rules = vnic_stats_named_rules(v, NULL, NULL);
     ck_assert_uint_eq(hmap_count(&v->rules), 1);
-    ck_assert_uint_eq(rules[0]->key, 0x42);
-    ck_assert_uint_eq(rules[0]->conns, 3);
-    ck_assert_uint_eq(rules[0]->packets, 8);
-    ck_assert_uint_eq(rules[0]->bytes, 336);
-    free(rules);
+    ck_assert_uint_eq(rules[0].rule->key, 0x42);
+    ck_assert_str_eq(rules[0].name, "rule-000042");
+    ck_assert_uint_eq(rules[0].rule->conns, 3);
+    ck_assert_uint_eq(rules[0].rule->packets, 8);
+    ck_assert_uint_eq(rules[0].rule->bytes, 336);
+    vnic_stats_named_rules_free(rules, 1);
 
     /* One second later: 10 more packets sent; the spoofing drop flow was
      * replaced (its counter restarted and is at 1); the rule's flows
