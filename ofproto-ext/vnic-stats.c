@@ -33,12 +33,17 @@ struct flow_reading {
 /* The reading of one port of the switch, kept whether a vNIC is bound to
  * it or not: a vNIC bound to a port counts what the port counted since
  * the sample before, not what it counted for the vNIC bound there before
- * (another tenant's, perhaps). */
+ * (another tenant's, perhaps), and nothing of an interval at whose start
+ * another vNIC had the port. */
 struct port_reading {
     struct hmap_node node;      /* In vnic_stats_table's 'ports'. */
     int64_t ofport;             /* Its OpenFlow port. */
     struct stats_counter c[4];  /* Its rx and tx, packets and bytes. */
     uint64_t seen_gen;          /* The last sample it was in. */
+    bool owned;                 /* A vNIC had it at that sample... */
+    struct uuid owner_binding;  /* ...with this Interface row... */
+    struct uuid owner_port;     /* ...and this Tenant DB Port... */
+    uint16_t owner_zone;        /* ...and this port key. */
 };
 
 /* Returns how much 'c' grew with 'reading', and counts it: the whole
@@ -233,12 +238,26 @@ vnic_flow_counter(const struct stats_flow *f)
     return VC_N;
 }
 
-/* Counts port reading 'p' in 't': stores the growth of its rx and tx
- * packets and bytes (UINT64_MAX where the switch does not count) in
- * 'growth'. */
+/* Returns true if 'r', as last read, was another vNIC's than 'v' (NULL:
+ * none's now). */
+static bool
+port_changed_owner(const struct port_reading *r, const struct vnic_stats *v)
+{
+    return r->owned && (!v || !uuid_equals(&r->owner_binding, &v->binding)
+                        || !uuid_equals(&r->owner_port, &v->port_row)
+                        || r->owner_zone != v->zone);
+}
+
+/* Counts port reading 'p' in 't', bound to vNIC 'v' (NULL: to none):
+ * stores the growth of its rx and tx packets and bytes (0 where the switch
+ * does not count) in 'growth'.  Growth over an interval at whose start
+ * another vNIC had the port is nobody's: that vNIC's traffic and 'v''s
+ * are mixed in it (the binding changed between the two samples), and
+ * neither one's counters take it, unless the port was made anew since
+ * (its reading went down), when all of it came after. */
 static void
 port_reading_update(struct vnic_stats_table *t, const struct stats_port *p,
-                    uint64_t growth[4])
+                    const struct vnic_stats *v, uint64_t growth[4])
 {
     const uint64_t readings[4] = {
         p->rx_packets, p->rx_bytes, p->tx_packets, p->tx_bytes,
@@ -257,9 +276,21 @@ port_reading_update(struct vnic_stats_table *t, const struct stats_port *p,
 
 found:
     r->seen_gen = t->gen;
+    bool mixed = port_changed_owner(r, v);
     for (int i = 0; i < 4; i++) {
+        bool remade = (readings[i] != UINT64_MAX && r->c[i].seen
+                       && readings[i] < r->c[i].last);
         growth[i] = (readings[i] == UINT64_MAX ? 0
                      : stats_counter_update(&r->c[i], readings[i]));
+        if (mixed && !remade) {
+            growth[i] = 0;
+        }
+    }
+    r->owned = v != NULL;
+    if (v) {
+        r->owner_binding = v->binding;
+        r->owner_port = v->port_row;
+        r->owner_zone = v->zone;
     }
 }
 
@@ -352,19 +383,24 @@ vnic_stats_table_update(struct vnic_stats_table *t,
 
     for (size_t i = 0; i < n_ports; i++) {
         const struct stats_port *p = &ports[i];
+        struct vnic_stats *v = NULL;
         struct vnic_ref *ref;
         uint64_t growth[4];
 
-        port_reading_update(t, p, growth);
         HMAP_FOR_EACH_WITH_HASH (ref, node, hash_int(p->ofport, 0),
                                  &by_ofport) {
             if (ref->v->ofport == p->ofport) {
-                /* The switch's rx is what the VM sent. */
-                ref->v->c[VC_SENT_PACKETS] += growth[0];
-                ref->v->c[VC_SENT_BYTES] += growth[1];
-                ref->v->c[VC_RECV_PACKETS] += growth[2];
-                ref->v->c[VC_RECV_BYTES] += growth[3];
+                v = ref->v;
+                break;
             }
+        }
+        port_reading_update(t, p, v, growth);
+        if (v) {
+            /* The switch's rx is what the VM sent. */
+            v->c[VC_SENT_PACKETS] += growth[0];
+            v->c[VC_SENT_BYTES] += growth[1];
+            v->c[VC_RECV_PACKETS] += growth[2];
+            v->c[VC_RECV_BYTES] += growth[3];
         }
     }
     hmap_destroy(&by_zone);

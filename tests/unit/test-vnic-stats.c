@@ -136,12 +136,19 @@ START_TEST(test_flows_and_ports)
     ck_assert_uint_eq(hmap_count(&v->rules), 0);
 
     /* Another Port row (another tenant's, perhaps) bound to the same
-     * Interface: from 0, and only what the port counted since the last
-     * sample, not what it counted for the Port before. */
+     * Interface: from 0, and nothing of the interval in which the port
+     * changed hands (the two Ports' traffic is mixed in it)... */
     ck_assert(uuid_from_string(&info.port_row, UUID1));
     ports[0].rx_packets = 5;
     ports[0].rx_bytes = 500;
     vnic_stats_table_update(&t, &info, 1, NULL, 0, ports, 1, 3500);
+    v = vnic_stats_find(&t, "s1");
+    ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 0);
+    ck_assert_uint_eq(v->c[VC_SENT_BYTES], 0);
+    /* ...then what the port counts for it. */
+    ports[0].rx_packets = 8;
+    ports[0].rx_bytes = 800;
+    vnic_stats_table_update(&t, &info, 1, NULL, 0, ports, 1, 3600);
     v = vnic_stats_find(&t, "s1");
     ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 3);
     ck_assert_uint_eq(v->c[VC_SENT_BYTES], 300);
@@ -150,7 +157,7 @@ START_TEST(test_flows_and_ports)
      * from there. */
     vnic_stats_table_update(&t, NULL, 0, NULL, 0, ports, 1, 3700);
     ck_assert_ptr_null(vnic_stats_find(&t, "s1"));
-    ports[0].rx_packets = 9;
+    ports[0].rx_packets = 12;
     vnic_stats_table_update(&t, &info, 1, NULL, 0, ports, 1, 3800);
     v = vnic_stats_find(&t, "s1");
     ck_assert_uint_eq(v->c[VC_SENT_PACKETS], 4);
