@@ -135,6 +135,7 @@ struct controller {
     struct engine_ctx ctx;      /* The engine's nodes' context. */
     char *bridge_sig;           /* br-int's bridge_signature(), as last
                                  * seen, or NULL. */
+    unsigned int bridge_seqno;  /* Local OVSDB seqno it was taken at. */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
                                  * was last checked. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
@@ -910,6 +911,29 @@ bridge_signature(const struct ovsrec_bridge *br)
     return ds_steal_cstr(&s);
 }
 
+/* Probes the switch's table for a while if br-int 'br' changed in a way
+ * that makes OVS empty it (bridge_signature()): the table is then repaired
+ * at once.  Looks only when the local OVSDB changed. */
+static void
+note_bridge_change(struct controller *c, const struct ovsrec_bridge *br)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(c->ovs.idl);
+
+    if (c->bridge_sig && seqno == c->bridge_seqno) {
+        return;
+    }
+    c->bridge_seqno = seqno;
+
+    char *sig = bridge_signature(br);
+    if (!c->bridge_sig || strcmp(sig, c->bridge_sig)) {
+        ofctrl_probe_for(c->ofctrl, 5000);
+        free(c->bridge_sig);
+        c->bridge_sig = sig;
+    } else {
+        free(sig);
+    }
+}
+
 /* One turn of the main loop. */
 static void
 controller_run(struct controller *c)
@@ -936,17 +960,7 @@ controller_run(struct controller *c)
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
         update_tunnel(c, br, ovs_txn);
-        char *sig = bridge_signature(br);
-        if (!c->bridge_sig || strcmp(sig, c->bridge_sig)) {
-            /* OVS empties the table once it applies such a change: the
-             * switch's flows are counted for a while, to repair it at
-             * once. */
-            ofctrl_probe_for(c->ofctrl, 5000);
-            free(c->bridge_sig);
-            c->bridge_sig = sig;
-        } else {
-            free(sig);
-        }
+        note_bridge_change(c, br);
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     /* Whatever the transport, a unix socket included (where OVS does not
