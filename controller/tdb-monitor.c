@@ -102,6 +102,9 @@ struct tdb_monitor {
                                  * (a membership change is told from
                                  * these). */
     bool monitor_all;           /* Every row of every table. */
+    bool no_requested;          /* The Tenant DB's schema is older than
+                                 * Port.requested_chassis: no condition
+                                 * names it. */
     unsigned int idl_seqno;     /* The IDL's change seqno then. */
     bool computed;              /* Computed at least once. */
 
@@ -144,8 +147,10 @@ struct tdbm_builder {
     bool all;                   /* True: every row. */
 };
 
-static void add_anchors(struct tdbm_builder *, enum tdbm_table);
+static void add_anchors(struct tdbm_builder *, enum tdbm_table,
+                        bool requested);
 static void clear_memberships(struct tdb_monitor *);
+static bool check_schema(struct tdb_monitor *);
 
 /* Creates a monitor of Tenant DB IDL 'tdb', whose tables' conditions it
  * sets at once so that a first connection asks for nothing but what every
@@ -180,7 +185,7 @@ tdb_monitor_create(struct ovsdb_idl *tdb)
             struct tdbm_builder b;
             ovsdb_idl_condition_init(&b.cond);
             svec_init(&b.text);
-            add_anchors(&b, i);
+            add_anchors(&b, i, true);
             ovsdb_idl_condition_destroy(&t->cond);
             t->cond = b.cond;
             hmap_moved(&t->cond.clauses);
@@ -260,7 +265,8 @@ add_uuid_set(struct tdbm_builder *b, const struct uuidset *set)
 #define ANCHOR_STRING "bulkhead:no-such-row"
 
 /* Adds to 'cond', the condition of table 'table', one clause that matches
- * no row for each column that the table's conditions can ever name.
+ * no row for each column that the table's conditions can ever name
+ * (Port.requested_chassis only if 'requested').
  *
  * Why: ovsdb-server (3.1 at least) adds a column that a condition names
  * but the monitor does not carry to the monitor, which other sessions with
@@ -271,7 +277,7 @@ add_uuid_set(struct tdbm_builder *b, const struct uuidset *set)
  * condition on, the monitor has them all from its creation, and no later
  * condition adds one. */
 static void
-add_anchors(struct tdbm_builder *b, enum tdbm_table table)
+add_anchors(struct tdbm_builder *b, enum tdbm_table table, bool requested)
 {
     size_t n_text = b->text.n;
 
@@ -279,8 +285,10 @@ add_anchors(struct tdbm_builder *b, enum tdbm_table table)
     case TDBM_PORT:
         add_uuid_clause(b, &uuid_column, OVSDB_F_EQ, &UUID_ZERO);
         bhrec_port_add_clause_iface_id(&b->cond, OVSDB_F_EQ, ANCHOR_STRING);
-        bhrec_port_add_clause_requested_chassis(&b->cond, OVSDB_F_EQ,
-                                                ANCHOR_STRING);
+        if (requested) {
+            bhrec_port_add_clause_requested_chassis(&b->cond, OVSDB_F_EQ,
+                                                    ANCHOR_STRING);
+        }
         add_uuid_clause(b, &bhrec_port_col_chassis, OVSDB_F_EQ, &UUID_ZERO);
         add_uuid_clause(b, &bhrec_port_col_network, OVSDB_F_EQ, &UUID_ZERO);
         add_uuid_clause(b, &bhrec_port_col_security_groups, OVSDB_F_EQ,
@@ -492,11 +500,14 @@ compute(struct tdb_monitor *m, struct tdbm_builder b[TDBM_N_TABLES])
         bhrec_chassis_add_clause_name(&b[TDBM_CHASSIS].cond, OVSDB_F_EQ,
                                       m->system_id);
         note_string_clause(&b[TDBM_CHASSIS], "name", m->system_id);
-        bhrec_port_add_clause_requested_chassis(&b[TDBM_PORT].cond,
-                                                OVSDB_F_EQ, m->system_id);
-        note_string_clause(&b[TDBM_PORT], "requested_chassis",
-                           m->system_id);
-        m->port_kinds[PK_REQUESTED]++;
+        if (!m->no_requested) {
+            bhrec_port_add_clause_requested_chassis(&b[TDBM_PORT].cond,
+                                                    OVSDB_F_EQ,
+                                                    m->system_id);
+            note_string_clause(&b[TDBM_PORT], "requested_chassis",
+                               m->system_id);
+            m->port_kinds[PK_REQUESTED]++;
+        }
     }
     if (self) {
         add_uuid_clause(&b[TDBM_PORT], &bhrec_port_col_chassis, OVSDB_F_EQ,
@@ -798,6 +809,7 @@ same_ifaces(const struct tdb_monitor *m, const struct sset *iface_ids)
 void
 tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
 {
+    bool reconnect = check_schema(m);
     unsigned int idl_seqno = ovsdb_idl_get_seqno(m->idl);
     bool config_changed = (!nullable_string_is_equal(m->system_id,
                                                      in->system_id)
@@ -849,11 +861,11 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
             } else if (b[i].all) {
                 /* Every row, with the columns of add_anchors() still
                  * named: "_uuid != 0" is true of every row. */
-                add_anchors(&b[i], i);
+                add_anchors(&b[i], i, !m->no_requested);
                 add_uuid_clause(&b[i], &uuid_column, OVSDB_F_NE,
                                 &UUID_ZERO);
             } else {
-                add_anchors(&b[i], i);
+                add_anchors(&b[i], i, !m->no_requested);
             }
             if (b[i].all) {
                 svec_clear(&b[i].text);
@@ -916,10 +928,47 @@ tdb_monitor_run(struct tdb_monitor *m, const struct tdb_monitor_input *in)
         m->expected_seqno = expected;
         m->resend_at = time_msec() + TDBM_RESEND_MS;
     }
+    if (reconnect) {
+        /* The server refused the conditions of the first request, and the
+         * IDL fell back to monitoring every row without a condition, which
+         * takes no condition change: the next connection asks with the
+         * conditions just set. */
+        ovsdb_idl_force_reconnect(m->idl);
+    }
     if (m->pending) {
         m->pending = (ovsdb_idl_get_condition_seqno(m->idl)
                       != m->expected_seqno);
     }
+}
+
+/* Notes whether the Tenant DB's schema, as its server last announced it,
+ * has Port.requested_chassis (schema 1.3.0 on): a condition that names a
+ * column the server does not have is refused, and with it the whole
+ * monitor request.  On a change, the conditions are computed anew.
+ * Returns true if the connection must start again: the server lacks the
+ * column and the conditions sent so far named it. */
+static bool
+check_schema(struct tdb_monitor *m)
+{
+    bool lacks = (ovsdb_idl_server_has_table(m->idl, &bhrec_table_port)
+                  && !ovsdb_idl_server_has_column(
+                      m->idl, &bhrec_port_col_requested_chassis));
+
+    if (lacks == m->no_requested) {
+        return false;
+    }
+    m->no_requested = lacks;
+    m->computed = false;
+    if (lacks) {
+        VLOG_WARN("the Tenant DB's schema is older than this controller's "
+                  "(it lacks Port.requested_chassis): until it is "
+                  "upgraded to this release's bulkhead.ovsschema, every "
+                  "column it lacks (the IDL's warnings name them) takes "
+                  "its default");
+    } else {
+        VLOG_INFO("the Tenant DB's schema has Port.requested_chassis now");
+    }
+    return lacks;
 }
 
 /* Wakes the caller's loop when the conditions are due to be handed to the
