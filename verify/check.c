@@ -13,6 +13,7 @@
 #include "verify/verify-private.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bitmap.h"
@@ -314,6 +315,8 @@ struct vfy_conj {
                                  * meets no clause of that dimension. */
     size_t n_hulls;             /* Number of dimensions (0 if the clauses
                                  * disagree on it: no hulls then). */
+    int min_prio, max_prio;     /* Lowest and highest priority of its
+                                 * clauses. */
 };
 
 /* Appends 'f' to '*flows'. */
@@ -497,7 +500,11 @@ conj_hulls(struct vfy_conj *cj)
      * conjunction flow of any priority looks at all of them. */
     conj_free_hulls(cj);
     cj->n_hulls = cj->n ? cj->clauses[0].n_dims : 0;
+    cj->min_prio = INT_MAX;
+    cj->max_prio = INT_MIN;
     for (size_t i = 0; i < cj->n; i++) {
+        cj->min_prio = MIN(cj->min_prio, cj->clauses[i].flow->priority);
+        cj->max_prio = MAX(cj->max_prio, cj->clauses[i].flow->priority);
         if (cj->clauses[i].n_dims != cj->n_hulls
             || cj->clauses[i].dim >= cj->n_hulls) {
             cj->n_hulls = 0;
@@ -555,6 +562,9 @@ add_clauses(struct vfy_table *t, const struct vfy_flow *f, bool scan)
     const struct ofpact *a;
 
     OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            continue;           /* A note. */
+        }
         const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
         struct vfy_conj *cj = get_conj(t, oc->id, scan);
         if (cj->n >= cj->allocated) {
@@ -578,6 +588,9 @@ remove_clauses(struct vfy_table *t, const struct vfy_flow *f)
     const struct ofpact *a;
 
     OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            continue;           /* A note. */
+        }
         const struct ofpact_conjunction *oc = ofpact_get_CONJUNCTION(a);
         struct vfy_conj *cj = CONST_CAST(struct vfy_conj *,
                                          find_conj(t, oc->id));
@@ -1075,6 +1088,10 @@ struct ctx {
     struct step steps[MAX_STEPS]; /* The path so far. */
     size_t n_steps;             /* Its length (may exceed MAX_STEPS). */
     struct hs_cube in_port_bits; /* in_port's bits. */
+    const struct hs_cube *restore_in_port; /* For the next lookup_raw()
+                                 * and the next follow_flow() in it: the
+                                 * in_port that the actions of a flow it
+                                 * takes see (resubmit(P,T)), or NULL. */
     struct memo_entry *collect; /* Entry being computed, or NULL. */
     struct branch *spare;       /* Branches freed, for branch_alloc(). */
 };
@@ -1356,6 +1373,114 @@ write_field_exact(struct branch *b, enum mf_field_id id,
 
     memset(&mask, 0xff, sizeof mask);
     write_field(b, mf_from_id(id), value, &mask, owned);
+}
+
+/* Returns true if every packet of 'b' meets the prerequisites of field
+ * 'mf' (mf_are_prereqs_ok()), as the bits that 'b' fixes tell: only then
+ * does OVS surely write the field with set_field (otherwise it ignores
+ * the action for the packets that lack it). */
+static bool
+prereqs_sure(const struct branch *b, const struct mf_field *mf)
+{
+    const struct flow *v = (const struct flow *) b->c.v;
+    const struct flow *m = (const struct flow *) b->c.m;
+    bool fixed = true;
+
+    /* Every packet is Ethernet (every input is, and only opaque actions
+     * change packet_type), whatever a widened space says of it. */
+    switch (mf->prereqs) {
+    case MFP_NONE:
+    case MFP_ETHERNET:
+        return true;
+    case MFP_VLAN_VID:
+        fixed = fixed && (m->vlans[0].tci & htons(VLAN_CFI));
+        break;
+    case MFP_ARP:
+    case MFP_IPV4:
+    case MFP_IPV6:
+    case MFP_MPLS:
+    case MFP_IP_ANY:
+    case MFP_NSH:
+        fixed = fixed && m->dl_type == OVS_BE16_MAX;
+        break;
+    case MFP_TCP:
+    case MFP_UDP:
+    case MFP_SCTP:
+    case MFP_ICMPV4:
+    case MFP_ICMPV6:
+        fixed = (fixed && m->dl_type == OVS_BE16_MAX && m->nw_proto == 0xff
+                 && (m->nw_frag & FLOW_NW_FRAG_LATER));
+        break;
+    case MFP_ND:
+    case MFP_ND_SOLICIT:
+    case MFP_ND_ADVERT:
+        fixed = (fixed && m->dl_type == OVS_BE16_MAX && m->nw_proto == 0xff
+                 && (m->nw_frag & FLOW_NW_FRAG_LATER)
+                 && m->tp_src == OVS_BE16_MAX && m->tp_dst == OVS_BE16_MAX);
+        break;
+    case MFP_CT_VALID:
+    default:
+        fixed = false;
+        break;
+    }
+    if (!fixed) {
+        return false;
+    }
+
+    struct match match;
+    memset(&match, 0, sizeof match);
+    match.flow = *v;
+    match.wc.masks = *m;
+    match.flow.packet_type = htonl(PT_ETH);
+    return mf_are_match_prereqs_ok(mf, &match);
+}
+
+/* Writes 'value' under 'mask' into field 'mf' of 'b' where 'sure' (every
+ * packet of 'b' has the field), else makes those bits free: the packets
+ * that lack the field keep what they had, which is among the values
+ * freed. */
+static void
+write_field_if(struct branch *b, bool sure, const struct mf_field *mf,
+               const union mf_value *value, const union mf_value *mask,
+               struct orig **owned)
+{
+    if (sure) {
+        write_field(b, mf, value, mask, owned);
+    } else {
+        struct flow_wildcards wc;
+        struct hs_cube bits;
+
+        memset(&wc, 0, sizeof wc);
+        mf_mask_field_masked(mf, mask, &wc);
+        memset(&bits, 0, sizeof bits);
+        memcpy(bits.m, &wc.masks, sizeof bits.m);
+        free_bits(b, &bits, owned);
+    }
+}
+
+/* Writes all of field 'id' with 'value' where 'sure', as
+ * write_field_if(). */
+static void
+write_field_exact_if(struct branch *b, bool sure, enum mf_field_id id,
+                     const union mf_value *value, struct orig **owned)
+{
+    union mf_value mask;
+
+    memset(&mask, 0xff, sizeof mask);
+    write_field_if(b, sure, mf_from_id(id), value, &mask, owned);
+}
+
+/* Returns true if every packet of 'b' is IP, not a later fragment: those
+ * that OVS's mod_tp_src and mod_tp_dst rewrite. */
+static bool
+l4_sure(const struct branch *b)
+{
+    const struct flow *v = (const struct flow *) b->c.v;
+    const struct flow *m = (const struct flow *) b->c.m;
+
+    return (prereqs_sure(b, mf_from_id(MFF_IP_DSCP))
+            && (m->nw_frag & FLOW_NW_FRAG_LATER)
+            && !(v->nw_frag & FLOW_NW_FRAG_LATER));
 }
 
 /* Copies subfield 'src' of 'b' into 'dst', as far as 'b' knows it. */
@@ -1749,6 +1874,8 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
     /* Other ports (analysis ports, LOCAL...) belong to no network. */
 }
 
+static void output(struct ctx *, const struct branch *, ofp_port_t);
+
 /* Returns true if 'port' agrees with the bits of subfield 'sf' that 'b'
  * fixes. */
 static bool
@@ -1774,17 +1901,20 @@ output_reg(struct ctx *ctx, const struct branch *b,
     if (m == all) {
         uint64_t v = mf_get_subfield(sf, (const struct flow *) b->c.v);
         if (v <= UINT16_MAX) {
-            check_exit(ctx, b, u16_to_ofp(v));
+            /* A reserved port (ALL, FLOOD, IN_PORT...) is one, as in
+             * xlate_output_reg_action(). */
+            output(ctx, b, u16_to_ofp(v));
         }
         return;
     }
 
-    /* Not fixed: every port of the map that the known bits allow, with
-     * the register narrowed to it (which ports those are depends on the
-     * map). */
+    /* Not fixed: every port of the map and every reserved port that the
+     * known bits allow, with the register narrowed to it (which ports
+     * those are depends on the map). */
     const struct vfy_portmap *map = ctx->map;
     record_exit(ctx, OFPP_ANY);
-    size_t n = map->n_vnics + 2;
+    size_t n_reserved = ofp_to_u16(OFPP_NONE) - ofp_to_u16(OFPP_IN_PORT) + 1;
+    size_t n = map->n_vnics + 2 + n_reserved;
     for (size_t i = 0; i < n; i++) {
         ofp_port_t port;
         if (i < map->n_vnics) {
@@ -1793,6 +1923,9 @@ output_reg(struct ctx *ctx, const struct branch *b,
             port = map->uplink;
         } else if (i == map->n_vnics + 1 && map->has_tunnel) {
             port = map->tunnel;
+        } else if (i >= map->n_vnics + 2) {
+            port = u16_to_ofp(ofp_to_u16(OFPP_IN_PORT)
+                              + (i - map->n_vnics - 2));
         } else {
             continue;
         }
@@ -1808,7 +1941,7 @@ output_reg(struct ctx *ctx, const struct branch *b,
         mf_write_subfield_flow(sf, &sv, (struct flow *) x->c.v);
         mf_write_subfield_flow(sf, &ones, (struct flow *) x->c.m);
         if (hs_is_nonempty(&x->c, x->subs, x->n_subs, SPLIT_BUDGET)) {
-            check_exit(ctx, x, port);
+            output(ctx, x, port);
         }
         branch_free(ctx, x);
     }
@@ -1912,8 +2045,16 @@ resubmit(struct ctx *ctx, struct branch *b, const struct ofpact *a,
         value.be16 = htons(ofp_to_u16(in_port));
         write_field_exact(b, MFF_IN_PORT, &value, &owned);
         ovs_assert(!owned);
+
+        /* OVS looks the table up with in_port P, but runs the actions of
+         * the flow it finds with the packet's own in_port
+         * (rule_dpif_lookup_from_table() restores it): outputs to P, to
+         * IN_PORT and further lookups see that one.  'restore' goes on
+         * only with what no flow takes. */
+        ctx->restore_in_port = &saved;
     }
     lookup(ctx, b, table, cont, depth + 1);
+    ctx->restore_in_port = NULL;
 }
 
 /* Conntrack: the recirculated copy of 'b' looks up 'oc->recirc_table' with
@@ -2038,8 +2179,8 @@ exec_actions__(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             break;
         case OFPACT_SET_FIELD: {
             const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
-            write_field(b, sf->field, sf->value, ofpact_set_field_mask(sf),
-                        &owned);
+            write_field_if(b, prereqs_sure(b, sf->field), sf->field,
+                           sf->value, ofpact_set_field_mask(sf), &owned);
             break;
         }
         case OFPACT_REG_MOVE: {
@@ -2067,10 +2208,26 @@ exec_actions__(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             break;
         }
         case OFPACT_SET_VLAN_PCP: {
-            value.be16 = htons(ofpact_get_SET_VLAN_PCP(a)->vlan_pcp
-                               << VLAN_PCP_SHIFT);
-            mask.be16 = htons(VLAN_PCP_MASK);
-            write_field(b, mf_from_id(MFF_VLAN_TCI), &value, &mask, &owned);
+            /* As OVS: a tagged packet, or with mod_vlan_pcp an untagged
+             * one too (pushing a tag), gets the PCP. */
+            const struct ofpact_vlan_pcp *vp = ofpact_get_SET_VLAN_PCP(a);
+            const struct flow *m = (const struct flow *) b->c.m;
+            const struct flow *v = (const struct flow *) b->c.v;
+            bool tagged = (m->vlans[0].tci & htons(VLAN_CFI))
+                          && (v->vlans[0].tci & htons(VLAN_CFI));
+            if (!tagged && !vp->push_vlan_if_needed) {
+                struct hs_cube bits;
+                memset(&bits, 0, sizeof bits);
+                ((struct flow *) bits.m)->vlans[0].tci
+                    = htons(VLAN_PCP_MASK);
+                free_bits(b, &bits, &owned);
+            } else {
+                value.be16 = htons((vp->vlan_pcp << VLAN_PCP_SHIFT)
+                                   | VLAN_CFI);
+                mask.be16 = htons(VLAN_PCP_MASK | VLAN_CFI);
+                write_field(b, mf_from_id(MFF_VLAN_TCI), &value, &mask,
+                            &owned);
+            }
             break;
         }
         case OFPACT_STRIP_VLAN: {
@@ -2100,46 +2257,49 @@ exec_actions__(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             touch(b, &bits, &owned);
             v->vlans[1] = outer_v;
             m->vlans[1] = outer_m;
-            /* The new tag copies the old one's PCP and VID, if any. */
-            bool known_untagged = (outer_m.tci & htons(VLAN_CFI))
-                                  && !(outer_v.tci & htons(VLAN_CFI));
-            if (known_untagged) {
-                v->vlans[0].tci = htons(VLAN_CFI);
-                m->vlans[0].tci = OVS_BE16_MAX;
-            } else {
-                v->vlans[0].tci = (outer_v.tci | htons(VLAN_CFI))
-                                  & (outer_m.tci | htons(VLAN_CFI));
-                m->vlans[0].tci = outer_m.tci | htons(VLAN_CFI);
-            }
+            /* As OVS (do_xlate_actions()): the new tag has VID 0 and PCP
+             * 0, whatever the old one had. */
+            v->vlans[0].tci = htons(VLAN_CFI);
+            m->vlans[0].tci = OVS_BE16_MAX;
             v->vlans[0].tpid = ofpact_get_PUSH_VLAN(a)->ethertype;
             m->vlans[0].tpid = OVS_BE16_MAX;
             break;
         }
         case OFPACT_SET_ETH_SRC:
-        case OFPACT_SET_ETH_DST:
             value.mac = ofpact_get_SET_ETH_SRC(a)->mac;
-            write_field_exact(b, (a->type == OFPACT_SET_ETH_SRC
-                                  ? MFF_ETH_SRC : MFF_ETH_DST),
-                              &value, &owned);
+            write_field_exact(b, MFF_ETH_SRC, &value, &owned);
             break;
+        case OFPACT_SET_ETH_DST:
+            value.mac = ofpact_get_SET_ETH_DST(a)->mac;
+            write_field_exact(b, MFF_ETH_DST, &value, &owned);
+            break;
+        /* OVS rewrites these only in the packets that have the field
+         * (IPv4 addresses: IPv4; TOS and TTL: IP; ports: IP but later
+         * fragments), not, say, an ARP packet's addresses. */
         case OFPACT_SET_IPV4_SRC:
-        case OFPACT_SET_IPV4_DST:
             value.be32 = ofpact_get_SET_IPV4_SRC(a)->ipv4;
-            write_field_exact(b, (a->type == OFPACT_SET_IPV4_SRC
-                                  ? MFF_IPV4_SRC : MFF_IPV4_DST),
-                              &value, &owned);
+            write_field_exact_if(b, prereqs_sure(b, mf_from_id(MFF_IPV4_SRC)),
+                                 MFF_IPV4_SRC, &value, &owned);
+            break;
+        case OFPACT_SET_IPV4_DST:
+            value.be32 = ofpact_get_SET_IPV4_DST(a)->ipv4;
+            write_field_exact_if(b, prereqs_sure(b, mf_from_id(MFF_IPV4_DST)),
+                                 MFF_IPV4_DST, &value, &owned);
             break;
         case OFPACT_SET_IP_DSCP:
             value.u8 = ofpact_get_SET_IP_DSCP(a)->dscp;
-            write_field_exact(b, MFF_IP_DSCP, &value, &owned);
+            write_field_exact_if(b, prereqs_sure(b, mf_from_id(MFF_IP_DSCP)),
+                                 MFF_IP_DSCP, &value, &owned);
             break;
         case OFPACT_SET_IP_ECN:
             value.u8 = ofpact_get_SET_IP_ECN(a)->ecn;
-            write_field_exact(b, MFF_IP_ECN, &value, &owned);
+            write_field_exact_if(b, prereqs_sure(b, mf_from_id(MFF_IP_ECN)),
+                                 MFF_IP_ECN, &value, &owned);
             break;
         case OFPACT_SET_IP_TTL:
             value.u8 = ofpact_get_SET_IP_TTL(a)->ttl;
-            write_field_exact(b, MFF_IP_TTL, &value, &owned);
+            write_field_exact_if(b, prereqs_sure(b, mf_from_id(MFF_IP_TTL)),
+                                 MFF_IP_TTL, &value, &owned);
             break;
         case OFPACT_DEC_TTL: {
             /* TTL becomes unknown; an expired one goes to the controller,
@@ -2150,11 +2310,14 @@ exec_actions__(struct ctx *ctx, struct branch *b, const struct ofpact *ofpacts,
             break;
         }
         case OFPACT_SET_L4_SRC_PORT:
-        case OFPACT_SET_L4_DST_PORT:
             value.be16 = htons(ofpact_get_SET_L4_SRC_PORT(a)->port);
-            write_field_exact(b, (a->type == OFPACT_SET_L4_SRC_PORT
-                                  ? MFF_TCP_SRC : MFF_TCP_DST),
-                              &value, &owned);
+            write_field_exact_if(b, l4_sure(b), MFF_TCP_SRC, &value,
+                                 &owned);
+            break;
+        case OFPACT_SET_L4_DST_PORT:
+            value.be16 = htons(ofpact_get_SET_L4_DST_PORT(a)->port);
+            write_field_exact_if(b, l4_sure(b), MFF_TCP_DST, &value,
+                                 &owned);
             break;
         case OFPACT_SET_TUNNEL:
             value.be64 = htonll(ofpact_get_SET_TUNNEL(a)->tun_id);
@@ -2257,8 +2420,11 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
             size_t n_taken, const struct frame *up, int depth)
 {
     const struct hs_sparse *few[32];
+    const struct hs_cube *rip = ctx->restore_in_port;
     struct branch branch, *x = &branch;
     size_t n_max = b->n_subs + n_taken;
+
+    ctx->restore_in_port = NULL;
 
     x->c = b->c;
     hs_and(&x->c, m);
@@ -2281,6 +2447,22 @@ follow_flow(struct ctx *ctx, const struct branch *b, const struct vfy_flow *f,
     if (!empty && x->n_subs) {
         empty = !hs_is_nonempty(&x->c, x->subs, x->n_subs,
                                 FLOW_SPLIT_BUDGET);
+    }
+    if (!empty && rip) {
+        /* resubmit(P,T): the actions see the packet's own in_port.  What
+         * the subtracted cubes said of in_port was of P: drop those. */
+        size_t n = 0;
+        for (size_t i = 0; i < x->n_subs; i++) {
+            if (!hs_sparse_touches(x->subs[i], &ctx->in_port_bits)) {
+                x->subs[n++] = x->subs[i];
+            }
+        }
+        x->n_subs = n;
+        for (size_t i = 0; i < HS_N; i++) {
+            uint64_t bits = ctx->in_port_bits.m[i];
+            x->c.v[i] = (x->c.v[i] & ~bits) | rip->v[i];
+            x->c.m[i] = (x->c.m[i] & ~bits) | rip->m[i];
+        }
     }
     if (!empty) {
         const struct flow *cv = (const struct flow *) x->c.v;
@@ -2625,6 +2807,15 @@ follow_conj(struct ctx *ctx, const struct branch *b, const struct vfy_table *t,
             return;             /* No clause of dimension 'd' meets it. */
         }
     }
+    if (cj->min_prio != f->priority || cj->max_prio != f->priority) {
+        /* Clauses at another priority than the flow's: OVS looks the flow
+         * up with conj_id once the clauses of any one priority match
+         * (classifier_lookup__()), and then a flow of a priority between
+         * the two may win.  Follow all of its match, take nothing from
+         * the flows below it: an over-approximation. */
+        follow_flow(ctx, b, f, f->match, taken->v, n_above, up, depth);
+        return;
+    }
     const struct conj_memo *cm = conj_memo_get(ctx->ck, cj, f, &b->c);
     if (!cm->match) {
         return;
@@ -2660,6 +2851,14 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
        const struct frame *up, int depth)
 {
     const struct vfy_table *t = &ctx->flows->tables[table];
+
+    /* A lookup of resubmit(P,T): 'up' restores in_port for what no flow
+     * takes; a flow's actions go on above it, with in_port restored by
+     * follow_flow(). */
+    const struct hs_cube *rip = ctx->restore_in_port;
+    ctx->restore_in_port = NULL;
+    ovs_assert(!rip || (up && up->restore));
+    const struct frame *fup = rip ? up->up : up;
 
     if (++ctx->n_lookups > MAX_LOOKUPS) {
         opaque(ctx, b, "traversal too large");
@@ -2729,7 +2928,9 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
             continue;
         }
         if (f->is_conj) {
-            follow_conj(ctx, b, t, f, &taken, n_above, up, depth);
+            ctx->restore_in_port = rip;
+            follow_conj(ctx, b, t, f, &taken, n_above, fup, depth);
+            ctx->restore_in_port = NULL;
             continue;
         }
         if (f->no_effect) {
@@ -2749,12 +2950,14 @@ lookup_raw(struct ctx *ctx, const struct branch *b, uint8_t table,
                 break;
             }
             if (up) {
-                follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
+                ctx->restore_in_port = rip;
+                follow_flow(ctx, b, f, f->match, taken.v, n_above, fup,
                             depth);
             }
         } else {
-            follow_flow(ctx, b, f, f->match, taken.v, n_above, up,
-                            depth);
+            ctx->restore_in_port = rip;
+            follow_flow(ctx, b, f, f->match, taken.v, n_above, fup,
+                        depth);
         }
         if (hs_covers(f->match, &b->c)) {
             covered_prio = f->priority;

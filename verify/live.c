@@ -259,17 +259,12 @@ walk_actions(struct live_table *t, uint8_t table, const struct ofpact *ofpacts,
             break;
         }
         case OFPACT_RESUBMIT: {
+            /* resubmit(P,T) sets in_port for T's match only: the actions
+             * of T's flows see the packet's own (so in_port is not
+             * killed). */
             const struct ofpact_resubmit *r = ofpact_get_RESUBMIT(a);
             uint8_t target = r->table_id == 255 ? table : r->table_id;
-            if (r->in_port != OFPP_IN_PORT) {
-                uint64_t k[HS_N];
-                for (size_t i = 0; i < HS_N; i++) {
-                    k[i] = kill[i] | lb->in_port[i];
-                }
-                add_edge(t, target, k);
-            } else {
-                add_edge(t, target, kill);
-            }
+            add_edge(t, target, kill);
             break;
         }
         case OFPACT_GOTO_TABLE:

@@ -174,7 +174,9 @@ has_no_effect(const struct ofpact *ofpacts, size_t ofpacts_len)
     return true;
 }
 
-/* Returns true if 'ofpacts' are all conjunction() actions (at least one). */
+/* Returns true if 'ofpacts' are conjunction() actions (at least one),
+ * maybe with notes: OVS takes such a flow as a clause, which never matches
+ * as a flow (ovs-fields(7), "Conjunctive Match Fields"). */
 static bool
 only_conjunctions(const struct ofpact *ofpacts, size_t ofpacts_len)
 {
@@ -182,10 +184,11 @@ only_conjunctions(const struct ofpact *ofpacts, size_t ofpacts_len)
     bool any = false;
 
     OFPACT_FOR_EACH (a, ofpacts, ofpacts_len) {
-        if (a->type != OFPACT_CONJUNCTION) {
+        if (a->type == OFPACT_CONJUNCTION) {
+            any = true;
+        } else if (a->type != OFPACT_NOTE) {
             return false;
         }
-        any = true;
     }
     return any;
 }

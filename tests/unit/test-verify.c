@@ -425,6 +425,84 @@ START_TEST(test_clone_changes_stay_inside)
 }
 END_TEST
 
+/* Actions whose effect the checker once took from the OpenFlow spec or
+ * guessed, where OVS does otherwise (ofproto-dpif-xlate.c): each table
+ * leaks from a1 (acme) to b3 (beta) in OVS, checked with ofproto/trace. */
+START_TEST(test_actions_as_ovs_does)
+{
+    static const char *const leaky[] = {
+        /* resubmit(P,T): P is the in_port of T's lookup only; the flow
+         * found outputs with the packet's own in_port, so to P too. */
+        "table=0, priority=10,in_port=1 actions=resubmit(3,1)\n"
+        "table=1, priority=10,in_port=3 actions=output:3\n",
+        /* push_vlan's new tag has VID 0, not the old tag's. */
+        "table=0, priority=10,in_port=1,dl_vlan=100 "
+        "actions=push_vlan:0x8100,resubmit(,1)\n"
+        "table=1, priority=10,dl_vlan=100 actions=output:9\n"
+        "table=1, priority=0 actions=output:3\n",
+        /* mod_vlan_pcp pushes a tag on an untagged frame. */
+        "table=0, priority=10,in_port=1,vlan_tci=0x0000/0x1000 "
+        "actions=mod_vlan_pcp:3,resubmit(,1)\n"
+        "table=1, priority=10,vlan_tci=0x0000/0x1000 actions=output:2\n"
+        "table=1, priority=0 actions=output:3\n",
+        /* mod_nw_src leaves an ARP packet's arp_spa as it was. */
+        "table=0, priority=10,in_port=1 "
+        "actions=mod_nw_src:10.0.0.9,resubmit(,1)\n"
+        "table=1, priority=10,arp,arp_spa=10.0.0.9 actions=output:2\n"
+        "table=1, priority=5,arp actions=output:3\n",
+        /* Likewise mod_nw_dst (which once aborted the checker). */
+        "table=0, priority=10,in_port=1 "
+        "actions=mod_nw_dst:10.0.0.9,mod_dl_dst:02:00:00:00:00:02,"
+        "mod_tp_dst:80,resubmit(,1)\n"
+        "table=1, priority=10,arp,arp_tpa=10.0.0.9 actions=output:2\n"
+        "table=1, priority=5,arp actions=output:3\n",
+        /* output:REG with a reserved port: 0xfffc is ALL. */
+        "table=0, priority=10,in_port=1 "
+        "actions=load:0xfffc->NXM_NX_REG0[0..15],"
+        "output:NXM_NX_REG0[0..15]\n",
+        /* Same, the register not fixed: 0xfff0-0xffff, FLOOD among
+         * them, but no port of the map. */
+        "table=0, priority=10,in_port=1,tcp "
+        "actions=load:0xfff->NXM_NX_REG0[4..15],"
+        "move:NXM_OF_TCP_DST[0..3]->NXM_NX_REG0[0..3],"
+        "output:NXM_NX_REG0[0..15]\n",
+        /* A clause with a note is still a clause: it takes nothing from
+         * the flows below it. */
+        "table=0, priority=100,in_port=1 "
+        "actions=conjunction(1,1/2),note:aa\n"
+        "table=0, priority=100,ip actions=conjunction(1,2/2)\n"
+        "table=0, priority=100,conj_id=1 actions=output:2\n"
+        "table=0, priority=10,in_port=1 actions=output:3\n",
+        /* A conj_id flow matches when clauses of another priority do. */
+        "table=0, priority=100,in_port=1 actions=conjunction(1,1/2)\n"
+        "table=0, priority=100,ip actions=conjunction(1,2/2)\n"
+        "table=0, priority=50,conj_id=1 actions=output:3\n"
+        "table=0, priority=10,in_port=1 actions=output:2\n",
+    };
+    struct run r;
+
+    for (size_t i = 0; i < ARRAY_SIZE(leaky); i++) {
+        run_check(&r, leaky[i], NULL);
+        assert_leak(&r, "from port 1 (vNIC a1 of acme/lan)");
+        run_destroy(&r);
+    }
+
+    /* What the model still knows: a tag pushed and given acme's VID, and
+     * mod_nw_src on IPv4 only. */
+    run_check(&r,
+              "table=0, priority=10,in_port=1 actions=push_vlan:0x8100,"
+              "set_field:4196->vlan_vid,resubmit(,1)\n"
+              "table=1, priority=10,dl_vlan=100 actions=output:9\n"
+              "table=1, priority=0 actions=output:3\n"
+              "table=0, priority=10,in_port=2,ip "
+              "actions=mod_nw_src:10.0.0.9,resubmit(,2)\n"
+              "table=2, priority=10,ip,nw_src=10.0.0.9 actions=output:1\n"
+              "table=2, priority=0 actions=output:4\n", NULL);
+    assert_isolated(&r);
+    run_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_incremental)
 {
     struct run r;
@@ -1083,6 +1161,7 @@ verify_suite(void)
     tcase_add_test(tc, test_counterexample_fields);
     tcase_add_test(tc, test_sinks_and_opaque);
     tcase_add_test(tc, test_clone_changes_stay_inside);
+    tcase_add_test(tc, test_actions_as_ovs_does);
     tcase_add_test(tc, test_incremental);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_shared_traversal_judged_per_input);
