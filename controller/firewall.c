@@ -193,6 +193,19 @@ member_from_row(const struct bhrec_port *row)
                      "security: it brings no address to them", row->name);
         return NULL;
     }
+    if (row->n_ips > POLICY_PORT_ADDRESSES_MAX
+        || row->n_allowed_addresses > POLICY_PORT_ADDRESSES_MAX) {
+        /* Written past the validator: one row, bound nowhere, would put
+         * a flow per address on every host that has a rule naming one of
+         * its groups. */
+        COVERAGE_INC(firewall_member_refused);
+        VLOG_WARN_RL(&rl, "port %s has %"PRIuSIZE" IPs and %"PRIuSIZE
+                     " allowed addresses, more than the %d a port may "
+                     "have: it brings no address to its groups", row->name,
+                     row->n_ips, row->n_allowed_addresses,
+                     POLICY_PORT_ADDRESSES_MAX);
+        return NULL;
+    }
 
     struct fw_member *m = xzalloc(sizeof *m);
     m->port = row->header_.uuid;
