@@ -23,10 +23,12 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "packets.h"
+#include "sha1.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
 #include "svec.h"
 #include "unixctl.h"
+#include "uuidset.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -83,6 +85,7 @@ vnic_free(struct vnic *v)
     free(v->reason);
     free(v->row_reason);
     free(v->signature);
+    free(v->groups_digest);
     free(v);
 }
 
@@ -299,6 +302,71 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     return ds_steal_cstr(&s);
 }
 
+/* Appends 's' (NULL: none) to 'ds', its length first, so that no value
+ * can pass for two. */
+static void
+put_field(struct ds *ds, const char *s)
+{
+    if (s) {
+        ds_put_format(ds, "%"PRIuSIZE":%s", strlen(s), s);
+    } else {
+        ds_put_char(ds, '-');
+    }
+}
+
+/* Returns a digest of what tenant_db_check_port() reads of 'port''s rows
+ * beyond vnic_signature(): its network's name and MTU, and its security
+ * groups' names and rules, with the remote groups those name.  A vNIC
+ * whose digest changes is checked again, so that its verdict depends on
+ * its rows only, never on when it was bound.  The caller frees it. */
+static char *
+vnic_groups_digest(const struct bhrec_port *port)
+{
+    const struct bhrec_network *net = port->network;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct sha1_ctx ctx;
+
+    sha1_init(&ctx);
+    put_field(&s, net->name);
+    ds_put_format(&s, "|%"PRId64"|", net->n_mtu ? net->mtu[0] : 0);
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        const struct bhrec_security_group *g = port->security_groups[i];
+        ds_put_format(&s, "G"UUID_FMT, UUID_ARGS(&g->header_.uuid));
+        put_field(&s, g->name);
+        for (size_t j = 0; j < g->n_rules; j++) {
+            const struct bhrec_rule *r = g->rules[j];
+            const struct ovsdb_datum *rg
+                = bhrec_rule_get_remote_group(r, OVSDB_TYPE_UUID);
+            ds_put_format(&s, "R"UUID_FMT"|%"PRId64"|%d",
+                          UUID_ARGS(&r->header_.uuid), r->position, r->log);
+            put_field(&s, r->direction);
+            put_field(&s, r->ethertype);
+            put_field(&s, r->protocol);
+            put_field(&s, r->ports);
+            put_field(&s, r->remote_cidr);
+            if (rg->n) {
+                const struct bhrec_security_group *rgr = r->remote_group;
+                ds_put_format(&s, UUID_FMT, UUID_ARGS(&rg->keys[0].uuid));
+                put_field(&s, rgr ? rgr->name : NULL);
+                ds_put_format(&s, UUID_FMT,
+                              UUID_ARGS(rgr && rgr->tenant
+                                        ? &rgr->tenant->header_.uuid
+                                        : &UUID_ZERO));
+            }
+            if (s.length > 4096) {
+                sha1_update(&ctx, s.string, s.length);
+                ds_clear(&s);
+            }
+        }
+    }
+    sha1_update(&ctx, s.string, s.length);
+    ds_destroy(&s);
+
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    sha1_final(&ctx, digest);
+    return xasprintf(SHA1_FMT, SHA1_ARGS(digest));
+}
+
 /* Notes the MTUs of vNIC 'v' (its Interface 'iface', the network of its
  * Port 'port', if any), and warns once whenever the Interface's is larger
  * than the network's: the VM may send frames that its network cannot
@@ -500,12 +568,15 @@ vnic_update(struct binding *b, const struct binding_input *in,
         COVERAGE_INC(binding_held_elsewhere);
     }
 
-    /* The signature is taken before the row is checked: a row that does
-     * not change is not checked again. */
+    /* The signature and the digest are taken before the row is checked: a
+     * row that does not change is not checked again. */
     char *sig = (state == VNIC_BOUND
                  ? vnic_signature(port, ofport)
                  : xasprintf("%d|%s", state, reason ? reason : ""));
-    if (!new && v->signature && !strcmp(sig, v->signature)) {
+    char *digest = state == VNIC_BOUND ? vnic_groups_digest(port) : NULL;
+    bool same_sig = !new && v->signature && !strcmp(sig, v->signature);
+    if (same_sig && nullable_string_is_equal(digest, v->groups_digest)) {
+        free(digest);
         free(sig);
         free(reason);
         return;
@@ -514,10 +585,24 @@ vnic_update(struct binding *b, const struct binding_input *in,
         /* The controller trusts no row: the Tenant DB may be written by
          * anything.  What the validator refuses gets no flow. */
         char *problem = tenant_db_check_port(port);
-        if (problem) {
+        bool invalid = problem != NULL;
+        if (invalid) {
             state = VNIC_REFUSED;
             reason = xasprintf("invalid in the Tenant DB: %s", problem);
             free(problem);
+        }
+        if (same_sig && state == v->row_state
+            && nullable_string_is_equal(reason, v->row_reason)) {
+            /* Only its groups' rules (or its network's name or MTU)
+             * changed, and not the verdict on its rows: nothing of the
+             * vNIC changes (the firewall compiles the rules). */
+            free(v->groups_digest);
+            v->groups_digest = digest;
+            free(sig);
+            free(reason);
+            return;
+        }
+        if (invalid) {
             COVERAGE_INC(binding_invalid_row);
         } else if (!vnic_bid(b, v, port)) {
             state = VNIC_REFUSED;
@@ -538,6 +623,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
 
     free(v->signature);
     v->signature = sig;
+    free(v->groups_digest);
+    v->groups_digest = digest;
     v->row_state = state;
     free(v->row_reason);
     v->row_reason = reason;
@@ -1131,6 +1218,62 @@ claimed_for_refused(const struct binding *b, const struct binding_input *in,
     return v && v->state == VNIC_REFUSED;
 }
 
+/* Adds to 'dirty' the vNICs whose Port has a security group that changed
+ * or holds a Rule that changed: tenant_db_check_port() reads the groups'
+ * rules, so their vNICs are checked again (vnic_update() compares their
+ * digests). */
+static void
+add_group_vnics(struct binding *b, const struct binding_input *in,
+                struct hmapx *dirty)
+{
+    struct uuidset groups = UUIDSET_INITIALIZER(&groups);
+    struct uuidset rules = UUIDSET_INITIALIZER(&rules);
+    const struct bhrec_security_group *sg;
+    const struct bhrec_rule *rule;
+
+    BHREC_SECURITY_GROUP_FOR_EACH_TRACKED (sg, in->tdb_idl) {
+        uuidset_insert(&groups, &sg->header_.uuid);
+    }
+    BHREC_RULE_FOR_EACH_TRACKED (rule, in->tdb_idl) {
+        if (!bhrec_rule_is_new(rule) && !bhrec_rule_is_deleted(rule)) {
+            /* A rule that comes or goes changes its group's 'rules'. */
+            uuidset_insert(&rules, &rule->header_.uuid);
+        }
+    }
+    if (!uuidset_is_empty(&rules)) {
+        BHREC_SECURITY_GROUP_FOR_EACH (sg, in->tdb_idl) {
+            const struct ovsdb_datum *d
+                = bhrec_security_group_get_rules(sg, OVSDB_TYPE_UUID);
+            for (size_t i = 0; i < d->n; i++) {
+                if (uuidset_find(&rules, &d->keys[i].uuid)) {
+                    uuidset_insert(&groups, &sg->header_.uuid);
+                    break;
+                }
+            }
+        }
+    }
+    if (!uuidset_is_empty(&groups)) {
+        struct vnic *v;
+        HMAP_FOR_EACH (v, node, &b->vnics) {
+            const struct bhrec_port *p
+                = (v->by_port
+                   ? bhrec_port_get_for_uuid(in->tdb_idl, &v->row_port)
+                   : NULL);
+            const struct ovsdb_datum *d
+                = p ? bhrec_port_get_security_groups(p, OVSDB_TYPE_UUID)
+                    : NULL;
+            for (size_t i = 0; d && i < d->n; i++) {
+                if (uuidset_find(&groups, &d->keys[i].uuid)) {
+                    hmapx_add(dirty, v);
+                    break;
+                }
+            }
+        }
+    }
+    uuidset_destroy(&groups);
+    uuidset_destroy(&rules);
+}
+
 /* Handles the changes to the Tenant DB: Port changes concern the vNICs
  * whose iface-id they had or have; Network and Tenant changes, and a
  * Security_Group's tenant, which may concern many vNICs at once, return
@@ -1162,6 +1305,7 @@ binding_handle_tdb_changes(struct binding *b, const struct binding_input *in)
             return false;
         }
     }
+    add_group_vnics(b, in, &dirty);
     BHREC_PORT_FOR_EACH_TRACKED (port, in->tdb_idl) {
         recheck_port_up(b, in, port);
         if (!port_change_matters(port, in->chassis)

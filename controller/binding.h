@@ -116,6 +116,8 @@ struct vnic {
     /* Bookkeeping. */
     char *signature;            /* Inputs of its flows (the zone aside), or
                                  * NULL before its rows were first read. */
+    char *groups_digest;        /* What else its rows' check reads (its
+                                 * groups' rules...), or NULL. */
     bool by_port;               /* In 'vnics_by_port'. */
     bool claim_pending;         /* Its Port still needs claiming. */
     bool seen;                  /* Found in this walk. */
