@@ -156,7 +156,8 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-multihost.at \
 	tests/system-stats.at \
 	tests/system-mirror.at \
-	tests/system-firewall.at
+	tests/system-firewall.at \
+	tests/system-sandbox.at
 EXTRA_DIST += $(SYSTEM_TESTSUITE_AT) tests/netprobe.py
 SYSTEM_TESTSUITE = tests/system-testsuite
 SYSTEM_AUTOTEST_PATH = $(AUTOTEST_PATH):$(abs_top_srcdir)/utilities
