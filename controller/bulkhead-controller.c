@@ -136,6 +136,11 @@ struct controller {
     char *bridge_sig;           /* br-int's bridge_signature(), as last
                                  * seen, or NULL. */
     unsigned int bridge_seqno;  /* Local OVSDB seqno it was taken at. */
+    int64_t probe_cfg;          /* After a change of it, the next_cfg that
+                                 * ovs-vswitchd's cur_cfg must reach before
+                                 * the switch has applied the change... */
+    long long int probe_cfg_deadline;  /* ...waited for until then (msec;
+                                        * 0: nothing awaited). */
     unsigned int tunnel_seqno;  /* Local OVSDB seqno when the VXLAN port
                                  * was last checked. */
     struct unixctl_conn *recompute_conn;  /* "recompute" waiting, or
@@ -911,26 +916,41 @@ bridge_signature(const struct ovsrec_bridge *br)
     return ds_steal_cstr(&s);
 }
 
-/* Probes the switch's table for a while if br-int 'br' changed in a way
- * that makes OVS empty it (bridge_signature()): the table is then repaired
- * at once.  Looks only when the local OVSDB changed. */
+/* Probes the switch's table if br-int 'br' changed in a way that makes
+ * OVS empty it (bridge_signature()): the table is then repaired at once.
+ * The probe goes on until ovs-vswitchd has applied the change (its
+ * 'cur_cfg' reaches the 'next_cfg' of the change, as ovs-vsctl waits for
+ * it), however long a loaded host takes, and 5 s more; at most a minute
+ * (after that, the periodic verification repairs).  Looks at the bridge
+ * only when the local OVSDB changed. */
 static void
-note_bridge_change(struct controller *c, const struct ovsrec_bridge *br)
+note_bridge_change(struct controller *c, const struct ovsrec_bridge *br,
+                   const struct ovsrec_open_vswitch *ovs)
 {
     unsigned int seqno = ovsdb_idl_get_seqno(c->ovs.idl);
+    long long int now = time_msec();
 
-    if (c->bridge_sig && seqno == c->bridge_seqno) {
-        return;
+    if (!c->bridge_sig || seqno != c->bridge_seqno) {
+        c->bridge_seqno = seqno;
+
+        char *sig = bridge_signature(br);
+        if (!c->bridge_sig || strcmp(sig, c->bridge_sig)) {
+            free(c->bridge_sig);
+            c->bridge_sig = sig;
+            c->probe_cfg = ovs ? ovs->next_cfg : 0;
+            c->probe_cfg_deadline = now + 60 * 1000;
+        } else {
+            free(sig);
+        }
     }
-    c->bridge_seqno = seqno;
-
-    char *sig = bridge_signature(br);
-    if (!c->bridge_sig || strcmp(sig, c->bridge_sig)) {
+    if (c->probe_cfg_deadline) {
+        /* Still probing: the probe's timer wakes the loop, which then
+         * reads 'cur_cfg' (whose changes wake nothing). */
         ofctrl_probe_for(c->ofctrl, 5000);
-        free(c->bridge_sig);
-        c->bridge_sig = sig;
-    } else {
-        free(sig);
+        if ((ovs && ovs->cur_cfg >= c->probe_cfg)
+            || now >= c->probe_cfg_deadline) {
+            c->probe_cfg_deadline = 0;
+        }
     }
 }
 
@@ -960,7 +980,7 @@ controller_run(struct controller *c)
     if (br) {
         ofctrl_set_bridge(c->ofctrl, br->name);
         update_tunnel(c, br, ovs_txn);
-        note_bridge_change(c, br);
+        note_bridge_change(c, br, ovs);
     }
     ofctrl_set_verify_interval(c->ofctrl, c->cfg.verify_interval);
     /* Whatever the transport, a unix socket included (where OVS does not
@@ -1155,6 +1175,12 @@ ovs_idl_register(struct ovsdb_idl *ovs_idl)
     ovsdb_idl_add_table(ovs_idl, &ovsrec_table_open_vswitch);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_external_ids);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_bridges);
+    /* Read only while the switch's table is probed (note_bridge_change()):
+     * ovs-vswitchd's every reconfiguration need not wake the controller. */
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_next_cfg);
+    ovsdb_idl_omit_alert(ovs_idl, &ovsrec_open_vswitch_col_next_cfg);
+    ovsdb_idl_add_column(ovs_idl, &ovsrec_open_vswitch_col_cur_cfg);
+    ovsdb_idl_omit_alert(ovs_idl, &ovsrec_open_vswitch_col_cur_cfg);
     ovsdb_idl_add_table(ovs_idl, &ovsrec_table_bridge);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_name);
     ovsdb_idl_add_column(ovs_idl, &ovsrec_bridge_col_ports);

@@ -215,6 +215,13 @@ chassis_ensure_bridge(struct ovsdb_idl *ovs_idl,
     if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
         VLOG_WARN("%s: setting fail_mode=secure", br->name);
         ovsrec_bridge_set_fail_mode(br, "secure");
+        if (ovs) {
+            /* As ovs-vsctl does: ovs-vswitchd's cur_cfg then tells when it
+             * has applied it (and emptied the table again). */
+            ovsdb_idl_txn_increment(txn, &ovs->header_,
+                                    &ovsrec_open_vswitch_col_next_cfg,
+                                    false);
+        }
     }
     if (dp_type && strcmp(br->datapath_type, dp_type)) {
         VLOG_INFO("%s: setting datapath_type=%s", br->name, dp_type);
