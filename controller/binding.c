@@ -43,6 +43,14 @@ COVERAGE_DEFINE(binding_duplicate_iface_id);
 COVERAGE_DEFINE(binding_invalid_row);
 COVERAGE_DEFINE(binding_mac_clash);
 
+/* The digest of one security group's rules, as group_digest() computed it
+ * while the Tenant DB IDL was at 'group_digests_seqno'. */
+struct group_digest {
+    struct hmap_node node;      /* In binding's 'group_digests'. */
+    struct uuid group;          /* The Security_Group. */
+    char hex[SHA1_HEX_DIGEST_LEN + 1];  /* SHA-1 of its name and rules. */
+};
+
 /* Initializes 'b' with no vNICs. */
 void
 binding_init(struct binding *b)
@@ -57,6 +65,8 @@ binding_init(struct binding *b)
     ovs_list_init(&b->pending);
     b->strays_released = false;
     uuidset_init(&b->no_ofport);
+    hmap_init(&b->group_digests);
+    b->group_digests_seqno = 0;
 }
 
 /* Forgets what 'v' was bound to. */
@@ -108,6 +118,11 @@ binding_destroy(struct binding *b)
     hmap_destroy(&b->changes);
     mac_owners_destroy(&b->macs);
     uuidset_destroy(&b->no_ofport);
+    struct group_digest *gd;
+    HMAP_FOR_EACH_POP (gd, node, &b->group_digests) {
+        free(gd);
+    }
+    hmap_destroy(&b->group_digests);
 }
 
 /* Returns the vNIC with 'iface_id', or NULL. */
@@ -314,49 +329,57 @@ put_field(struct ds *ds, const char *s)
     }
 }
 
-/* Returns a digest of what tenant_db_check_port() reads of 'port''s rows
- * beyond vnic_signature(): its network's name and MTU, and its security
- * groups' names and rules, with the remote groups those name.  A vNIC
- * whose digest changes is checked again, so that its verdict depends on
- * its rows only, never on when it was bound.  The caller frees it. */
-static char *
-vnic_groups_digest(const struct bhrec_port *port)
+/* Returns the digest of what tenant_db_check_port() reads of group 'g':
+ * its name and its rules, with the remote groups those name.  A group's
+ * digest is computed once for all its vNICs while the IDL's contents stay
+ * the same ('b''s cache goes whenever the IDL's seqno changes). */
+static const char *
+group_digest(struct binding *b, struct ovsdb_idl *idl,
+             const struct bhrec_security_group *g)
 {
-    const struct bhrec_network *net = port->network;
+    unsigned int seqno = ovsdb_idl_get_seqno(idl);
+    uint32_t hash = uuid_hash(&g->header_.uuid);
+    struct group_digest *gd;
+
+    if (seqno != b->group_digests_seqno) {
+        HMAP_FOR_EACH_POP (gd, node, &b->group_digests) {
+            free(gd);
+        }
+        b->group_digests_seqno = seqno;
+    }
+    HMAP_FOR_EACH_WITH_HASH (gd, node, hash, &b->group_digests) {
+        if (uuid_equals(&gd->group, &g->header_.uuid)) {
+            return gd->hex;
+        }
+    }
+
     struct ds s = DS_EMPTY_INITIALIZER;
     struct sha1_ctx ctx;
-
     sha1_init(&ctx);
-    put_field(&s, net->name);
-    ds_put_format(&s, "|%"PRId64"|", net->n_mtu ? net->mtu[0] : 0);
-    for (size_t i = 0; i < port->n_security_groups; i++) {
-        const struct bhrec_security_group *g = port->security_groups[i];
-        ds_put_format(&s, "G"UUID_FMT, UUID_ARGS(&g->header_.uuid));
-        put_field(&s, g->name);
-        for (size_t j = 0; j < g->n_rules; j++) {
-            const struct bhrec_rule *r = g->rules[j];
-            const struct ovsdb_datum *rg
-                = bhrec_rule_get_remote_group(r, OVSDB_TYPE_UUID);
-            ds_put_format(&s, "R"UUID_FMT"|%"PRId64"|%d",
-                          UUID_ARGS(&r->header_.uuid), r->position, r->log);
-            put_field(&s, r->direction);
-            put_field(&s, r->ethertype);
-            put_field(&s, r->protocol);
-            put_field(&s, r->ports);
-            put_field(&s, r->remote_cidr);
-            if (rg->n) {
-                const struct bhrec_security_group *rgr = r->remote_group;
-                ds_put_format(&s, UUID_FMT, UUID_ARGS(&rg->keys[0].uuid));
-                put_field(&s, rgr ? rgr->name : NULL);
-                ds_put_format(&s, UUID_FMT,
-                              UUID_ARGS(rgr && rgr->tenant
-                                        ? &rgr->tenant->header_.uuid
-                                        : &UUID_ZERO));
-            }
-            if (s.length > 4096) {
-                sha1_update(&ctx, s.string, s.length);
-                ds_clear(&s);
-            }
+    put_field(&s, g->name);
+    for (size_t j = 0; j < g->n_rules; j++) {
+        const struct bhrec_rule *r = g->rules[j];
+        const struct ovsdb_datum *rg
+            = bhrec_rule_get_remote_group(r, OVSDB_TYPE_UUID);
+        ds_put_format(&s, "R"UUID_FMT"|%"PRId64"|%d",
+                      UUID_ARGS(&r->header_.uuid), r->position, r->log);
+        put_field(&s, r->direction);
+        put_field(&s, r->ethertype);
+        put_field(&s, r->protocol);
+        put_field(&s, r->ports);
+        put_field(&s, r->remote_cidr);
+        if (rg->n) {
+            const struct bhrec_security_group *rgr = r->remote_group;
+            ds_put_format(&s, UUID_FMT, UUID_ARGS(&rg->keys[0].uuid));
+            put_field(&s, rgr ? rgr->name : NULL);
+            ds_put_format(&s, UUID_FMT,
+                          UUID_ARGS(rgr && rgr->tenant
+                                    ? &rgr->tenant->header_.uuid
+                                    : &UUID_ZERO));
+        }
+        if (s.length > 4096) {
+            sha1_update(&ctx, s.string, s.length);
+            ds_clear(&s);
         }
     }
     sha1_update(&ctx, s.string, s.length);
@@ -364,7 +387,33 @@ vnic_groups_digest(const struct bhrec_port *port)
 
     uint8_t digest[SHA1_DIGEST_SIZE];
     sha1_final(&ctx, digest);
-    return xasprintf(SHA1_FMT, SHA1_ARGS(digest));
+    gd = xmalloc(sizeof *gd);
+    gd->group = g->header_.uuid;
+    snprintf(gd->hex, sizeof gd->hex, SHA1_FMT, SHA1_ARGS(digest));
+    hmap_insert(&b->group_digests, &gd->node, hash);
+    return gd->hex;
+}
+
+/* Returns a digest of what tenant_db_check_port() reads of 'port''s rows
+ * beyond vnic_signature(): its network's name and MTU, and its security
+ * groups' (group_digest()).  A vNIC whose digest changes is checked again,
+ * so that its verdict depends on its rows only, never on when it was
+ * bound.  The caller frees it. */
+static char *
+vnic_groups_digest(struct binding *b, struct ovsdb_idl *idl,
+                   const struct bhrec_port *port)
+{
+    const struct bhrec_network *net = port->network;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    put_field(&s, net->name);
+    ds_put_format(&s, "|%"PRId64, net->n_mtu ? net->mtu[0] : 0);
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        const struct bhrec_security_group *g = port->security_groups[i];
+        ds_put_format(&s, "|"UUID_FMT":%s", UUID_ARGS(&g->header_.uuid),
+                      group_digest(b, idl, g));
+    }
+    return ds_steal_cstr(&s);
 }
 
 /* Notes the MTUs of vNIC 'v' (its Interface 'iface', the network of its
@@ -573,7 +622,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
     char *sig = (state == VNIC_BOUND
                  ? vnic_signature(port, ofport)
                  : xasprintf("%d|%s", state, reason ? reason : ""));
-    char *digest = state == VNIC_BOUND ? vnic_groups_digest(port) : NULL;
+    char *digest = (state == VNIC_BOUND
+                    ? vnic_groups_digest(b, in->tdb_idl, port) : NULL);
     bool same_sig = !new && v->signature && !strcmp(sig, v->signature);
     if (same_sig && nullable_string_is_equal(digest, v->groups_digest)) {
         free(digest);

@@ -166,6 +166,10 @@ struct binding {
     struct ovs_list pending;    /* vnics to decide on, in the order their
                                  * rows were read. */
     bool strays_released;       /* Stray Port claims were let go. */
+    struct hmap group_digests;  /* Digests of security groups' rules, by
+                                 * group (binding.c), valid while the
+                                 * Tenant DB IDL's seqno is... */
+    unsigned int group_digests_seqno;  /* ...this one. */
     struct uuidset no_ofport;   /* Interfaces on br-int, at the last walk,
                                  * with an iface-id but no ofport yet:
                                  * when theirs comes, each is looked at
