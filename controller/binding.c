@@ -51,6 +51,17 @@ struct group_digest {
     char hex[SHA1_HEX_DIGEST_LEN + 1];  /* SHA-1 of its name and rules. */
 };
 
+/* Forgets every group digest that 'b' keeps (group_digest()). */
+static void
+clear_group_digests(struct binding *b)
+{
+    struct group_digest *gd;
+
+    HMAP_FOR_EACH_POP (gd, node, &b->group_digests) {
+        free(gd);
+    }
+}
+
 /* Initializes 'b' with no vNICs. */
 void
 binding_init(struct binding *b)
@@ -118,10 +129,7 @@ binding_destroy(struct binding *b)
     hmap_destroy(&b->changes);
     mac_owners_destroy(&b->macs);
     uuidset_destroy(&b->no_ofport);
-    struct group_digest *gd;
-    HMAP_FOR_EACH_POP (gd, node, &b->group_digests) {
-        free(gd);
-    }
+    clear_group_digests(b);
     hmap_destroy(&b->group_digests);
 }
 
@@ -342,9 +350,7 @@ group_digest(struct binding *b, struct ovsdb_idl *idl,
     struct group_digest *gd;
 
     if (seqno != b->group_digests_seqno) {
-        HMAP_FOR_EACH_POP (gd, node, &b->group_digests) {
-            free(gd);
-        }
+        clear_group_digests(b);
         b->group_digests_seqno = seqno;
     }
     HMAP_FOR_EACH_WITH_HASH (gd, node, hash, &b->group_digests) {
