@@ -84,6 +84,9 @@ struct mirror_copies {
     bool firewall;              /* The vNIC has a firewall (a verdict). */
     int64_t ofport;             /* The vNIC's ofport. */
     char *iface_id;             /* The vNIC. */
+    uint32_t net_key;           /* Its network's key. */
+    struct fw_prefix *net_cidrs;  /* Its network's prefixes that parse. */
+    size_t n_net_cidrs;         /* Number of 'net_cidrs'. */
     struct ds allowed;          /* Clones of what the firewall allowed. */
     struct ds denied;           /* Clones of what it denied. */
 };
@@ -160,6 +163,14 @@ get_copies(struct hmap *copies, uint8_t table, const struct vnic *v)
     c->firewall = v->port.port_security;
     c->ofport = v->ofport;
     c->iface_id = xstrdup(v->iface_id);
+    c->net_key = v->net_key;
+    c->net_cidrs = xmalloc(MAX(v->net_cidrs.n, 1) * sizeof *c->net_cidrs);
+    for (size_t i = 0; i < v->net_cidrs.n; i++) {
+        if (fw_prefix_parse(v->net_cidrs.names[i],
+                            &c->net_cidrs[c->n_net_cidrs])) {
+            c->n_net_cidrs++;
+        }
+    }
     ds_init(&c->allowed);
     ds_init(&c->denied);
     hmap_insert(copies, &c->node, hash);
@@ -382,7 +393,8 @@ add_copy_flows(const struct hmap *copies, struct flow_table *flows)
         }
         if (c->table == PL_T_MIRROR_INGRESS) {
             pipeline_add_ingress_mirror(flows, owner, cookie, c->zone,
-                                        c->ofport, c->firewall);
+                                        c->ofport, c->firewall, c->net_key,
+                                        c->net_cidrs, c->n_net_cidrs);
             /* A flood's copy to the port it came from passes the sender's
              * ingress side but never leaves (OpenFlow does not output to
              * the input port): the vNIC did not receive it. */
@@ -580,6 +592,7 @@ mirror_recompute(struct mirror *m, const struct binding *b,
         ds_destroy(&c->allowed);
         ds_destroy(&c->denied);
         free(c->iface_id);
+        free(c->net_cidrs);
         free(c);
     }
     hmap_destroy(&copies);

@@ -630,6 +630,19 @@ add_ipv6_basics(struct flow_table *ft, const char *owner,
     free(pass);
 }
 
+/* Returns the match of the answers of a DHCP server behind the uplink, to
+ * network 'net_key', from an address of its IPv4 prefix 'p'.  The caller
+ * frees it. */
+static char *
+dhcp_answer_match(uint32_t net_key, const struct fw_prefix *p)
+{
+    char cidr[INET6_ADDRSTRLEN + 8];
+
+    return xasprintf("metadata=%#"PRIx32",udp,reg6=%#x,nw_src=%s,"
+                     "tp_src=67,tp_dst=68", net_key, PL_UPLINK_KEY,
+                     format_ip(p, cidr, sizeof cidr));
+}
+
 /* Adds the firewall's exceptions that depend on the network of 'vnic' (a
  * vNIC with port security), shared by its vNICs (one key, one cookie, the
  * network's; each vNIC's owner wants them, so that they go with the
@@ -659,10 +672,10 @@ add_network_exceptions(struct flow_table *ft, const char *owner,
                 free(nd);
             }
         } else {
+            char *dhcp = dhcp_answer_match(vnic->net_key, p);
             add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 110, cookie, pass_in,
-                          "metadata=%#"PRIx32",udp,reg6=%#x,nw_src=%s,"
-                          "tp_src=67,tp_dst=68", vnic->net_key,
-                          PL_UPLINK_KEY, cidr);
+                          "%s", dhcp);
+            free(dhcp);
         }
     }
     free(pass_in);
@@ -764,13 +777,16 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
  * MIRROR_INGRESS that the shared flows leave out: above its table
  * INGRESS_PORT flow without a firewall (its zone into reg8 first), and
  * above the ingress firewall's flows that pass without a rule (table
- * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed), but for those
- * of its network (add_network_exceptions()), whose packets its mirrors
- * do not see.  Owned by 'owner', cookie 'cookie'. */
+ * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed), those of its
+ * network 'net_key' included (add_network_exceptions(): the DHCP answers
+ * from its IPv4 prefixes among the 'n_net_cidrs' 'net_cidrs').  Owned by
+ * 'owner', cookie 'cookie'. */
 void
 pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
                             uint64_t cookie, uint32_t zone, int64_t ofport,
-                            bool firewall)
+                            bool firewall, uint32_t net_key,
+                            const struct fw_prefix *net_cidrs,
+                            size_t n_net_cidrs)
 {
     char *actions;
 
@@ -788,6 +804,12 @@ pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
                         PL_T_OUTPUT);
     struct svec matches = SVEC_EMPTY_INITIALIZER;
     fw_pass_matches(false, &matches);
+    for (size_t i = 0; i < n_net_cidrs; i++) {
+        if (net_cidrs[i].family == AF_INET) {
+            svec_add_nocopy(&matches, dhcp_answer_match(net_key,
+                                                        &net_cidrs[i]));
+        }
+    }
     for (size_t i = 0; i < matches.n; i++) {
         add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 111, cookie, actions,
                       "%s,reg8=%"PRIu32, matches.names[i], zone);

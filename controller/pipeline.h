@@ -226,7 +226,10 @@ char *pipeline_rule_stats_actions(bool egress);
 char *pipeline_mirror_lookup(bool egress);
 void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
                                  uint64_t cookie, uint32_t zone,
-                                 int64_t ofport, bool firewall);
+                                 int64_t ofport, bool firewall,
+                                 uint32_t net_key,
+                                 const struct fw_prefix *net_cidrs,
+                                 size_t n_net_cidrs);
 bool pipeline_cookie_is_ours(uint64_t cookie);
 char *pipeline_vnic_owner(const char *iface_id);
 char *pipeline_network_owner(uint32_t net_key);
