@@ -96,7 +96,8 @@ struct iso_request {
     long long int when;         /* When the worker took it (ms). */
     struct unixctl_conn *conn;  /* Whom to answer (main thread only). */
     char *file_name;            /* A dumped table's name, or NULL: live. */
-    char *text;                 /* That table. */
+    int fd;                     /* That file, opened by the main thread and
+                                 * read by the worker, or -1. */
     bool json;                  /* --format=json. */
 
     /* The answer, set by the worker. */
@@ -447,8 +448,16 @@ worker_answer(struct iso_worker *w, struct iso_request *rq)
         return true;
     }
     if (rq->file_name) {
+        /* Read here, not in the main loop: a file of hundreds of MiB
+         * (or a /proc file that never ends) takes seconds. */
         struct vfy_flows *flows = vfy_flows_create();
-        char *error = vfy_flows_parse(flows, rq->text, rq->file_name);
+        char *text;
+        char *error = vfy_read_fd(rq->fd, rq->file_name, &text);
+        rq->fd = -1;
+        if (!error) {
+            error = vfy_flows_parse(flows, text, rq->file_name);
+            free(text);
+        }
         if (error) {
             rq->failed = true;
             rq->reply = error;
@@ -689,7 +698,9 @@ static void
 iso_request_free(struct iso_request *rq)
 {
     free(rq->file_name);
-    free(rq->text);
+    if (rq->fd >= 0) {
+        close(rq->fd);
+    }
     free(rq->reply);
     free(rq);
 }
@@ -1064,8 +1075,11 @@ cmd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
     struct iso_request *rq = xzalloc(sizeof *rq);
     rq->conn = conn;
     rq->json = json;
+    rq->fd = -1;
     if (file) {
-        char *error = vfy_read_file(file, &rq->text);
+        /* Opened here, so that a file that is not there or no regular file
+         * is refused at once; read by the worker. */
+        char *error = vfy_open_file(file, &rq->fd);
         if (error) {
             unixctl_command_reply_error(conn, error);
             free(error);
@@ -1102,6 +1116,7 @@ cmd_portmap(struct unixctl_conn *conn, int argc OVS_UNUSED,
         struct iso_request *rq = xzalloc(sizeof *rq);
         rq->conn = conn;
         rq->portmap = true;
+        rq->fd = -1;
         ovs_list_push_back(&iso->held, &rq->node);
         poll_immediate_wake();
     }

@@ -933,19 +933,18 @@ vfy_portmap_to_json(const struct vfy_portmap *map)
 
 /* Reading files. */
 
-/* Reads file 'file_name' whole into '*text'.  Returns NULL or an error.
- * Only a regular file of at most VFY_FILE_MAX_BYTES is read: the
- * controller reads on its main loop, which a FIFO would block until a
- * writer comes, and /dev/zero would fill with memory. */
+/* Opens file 'file_name' for vfy_read_fd() into '*fdp'.  Returns NULL or an
+ * error (then '*fdp' is -1).  Only a regular file of at most
+ * VFY_FILE_MAX_BYTES is opened: a FIFO would block its reader until a
+ * writer comes, and /dev/zero would fill it with memory.  Opening does not
+ * block, so the controller's main loop opens, and its verifier thread
+ * reads. */
 char *
-vfy_read_file(const char *file_name, char **text)
+vfy_open_file(const char *file_name, int *fdp)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[65536];
     struct stat st;
-    size_t n;
 
-    *text = NULL;
+    *fdp = -1;
     int fd = open(file_name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         return xasprintf("%s: %s", file_name, ovs_strerror(errno));
@@ -959,6 +958,22 @@ vfy_read_file(const char *file_name, char **text)
         return xasprintf("%s: larger than %d bytes", file_name,
                          VFY_FILE_MAX_BYTES);
     }
+    *fdp = fd;
+    return NULL;
+}
+
+/* Reads the file that vfy_open_file() opened as 'fd' (named 'file_name')
+ * whole into '*text', and closes 'fd'.  Returns NULL or an error (then
+ * '*text' is NULL).  A file that grows past VFY_FILE_MAX_BYTES (a /proc
+ * file has no size) is an error. */
+char *
+vfy_read_fd(int fd, const char *file_name, char **text)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char buf[65536];
+    size_t n;
+
+    *text = NULL;
     FILE *f = fdopen(fd, "r");
     if (!f) {
         close(fd);
@@ -982,4 +997,16 @@ vfy_read_file(const char *file_name, char **text)
     }
     *text = ds_steal_cstr(&s);
     return NULL;
+}
+
+/* Reads file 'file_name' whole into '*text': vfy_open_file(), then
+ * vfy_read_fd().  Returns NULL or an error. */
+char *
+vfy_read_file(const char *file_name, char **text)
+{
+    int fd;
+    char *error = vfy_open_file(file_name, &fd);
+
+    *text = NULL;
+    return error ? error : vfy_read_fd(fd, file_name, text);
 }

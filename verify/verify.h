@@ -84,6 +84,15 @@ char *vfy_flows_parse(struct vfy_flows *, const char *text,
 char *vfy_read_file(const char *file_name, char **text)
     OVS_WARN_UNUSED_RESULT;
 
+/* vfy_read_file() in two steps, for a caller that must not block on the
+ * read (the controller's main loop hands the file to its verifier thread):
+ * vfy_open_file() opens and checks 'file_name' (never blocks) into '*fdp';
+ * vfy_read_fd() reads it whole into '*text' and closes it.  Each returns
+ * NULL or an error naming the file (the caller frees it). */
+char *vfy_open_file(const char *file_name, int *fdp) OVS_WARN_UNUSED_RESULT;
+char *vfy_read_fd(int fd, const char *file_name, char **text)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Removes the flows of 'text' (the same syntax), each identified by its
  * table, priority and match; the actions are ignored.  Returns NULL, or an
  * error as vfy_flows_parse() does (then nothing is removed); a flow of
