@@ -1662,15 +1662,20 @@ cmd_policy_check(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     /* The ends' addresses: a named port's first address of the other's
-     * family. */
+     * family, or of the protocol's (icmpv6 is IPv6: a dual-stack port's
+     * first address is often IPv4). */
+    int proto_family = (proto == 1 ? AF_INET
+                        : proto == 58 ? AF_INET6
+                        : 0);
     for (int i = 0; i < 2; i++) {
         struct check_end *e = i ? &dst : &src;
         const struct check_end *o = i ? &src : &dst;
+        int family = o->addr.family ? o->addr.family : proto_family;
         if (e->port && !e->addr.family) {
             for (size_t j = 0; j < e->port->n_ips; j++) {
                 struct fw_prefix a;
                 if (fw_prefix_parse(e->port->ips[j], &a)
-                    && (!o->addr.family || o->addr.family == a.family)) {
+                    && (!family || family == a.family)) {
                     e->addr = a;
                     break;
                 }
