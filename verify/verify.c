@@ -995,6 +995,17 @@ vfy_read_fd(int fd, const char *file_name, char **text)
         ds_destroy(&s);
         return xasprintf("%s: read error", file_name);
     }
+    /* The text is parsed as a C string: whatever follows a NUL byte (a
+     * leaking flow, say) would be ignored, and the verdict be given on
+     * part of the file. */
+    const char *nul = memchr(s.string, '\0', s.length);
+    if (nul) {
+        char *error = xasprintf("%s: a NUL byte at offset %"PRIuSIZE": not "
+                                "a text file", file_name,
+                                (size_t) (nul - s.string));
+        ds_destroy(&s);
+        return error;
+    }
     *text = ds_steal_cstr(&s);
     return NULL;
 }
