@@ -1157,6 +1157,17 @@ pipeline_add_network_buckets(struct flow_table *ft,
                        ds_cstr(&actions));
         free(match);
 
+        /* A frame from the uplink that is still tagged once its tag is
+         * stripped had a second tag inside the first.  With OVS's default
+         * vlan-limit of one, table CLASSIFY drops it already (its ethertype
+         * is a TPID); with other_config:vlan-limit=0 or 2 OVS parses both
+         * tags, the network's flow above matches the outer one, and the
+         * inner one would reach the network's vNICs. */
+        match = xasprintf("metadata=%#"PRIx32",reg6=%d,"
+                          "vlan_tci=0x1000/0x1000", net->key, PL_UPLINK_KEY);
+        flow_table_add(ft, owner, PL_T_L2_LOOKUP, 200, cookie, match, "drop");
+        free(match);
+
         /* Unknown unicast may live behind the uplink, and only there. */
         ds_clear(&actions);
         ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",

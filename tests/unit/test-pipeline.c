@@ -336,6 +336,8 @@ START_TEST(test_network_with_uplink)
         "set_field:0x66->metadata,set_field:65536->reg6,goto_table:30\n"
         "table=30,priority=10,metadata=0x66,cookie=0x200000000000066,"
         "actions=set_field:9->reg7,goto_table:40\n"
+        "table=30,priority=200,metadata=0x66,reg6=65536,"
+        "vlan_tci=0x1000/0x1000,cookie=0x200000000000066,actions=drop\n"
         "table=30,priority=50,metadata=0x66,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000000000066,actions=clone(set_field:3->reg7,"
