@@ -35,7 +35,8 @@ struct fw_log {
     const struct firewall *fw;      /* Rules, to name a key's. */
     struct ovsdb_idl *tdb;          /* The Tenant DB. */
     uint32_t host_rate;             /* Lines per second, host-wide. */
-    struct token_bucket bucket;     /* The host's cap. */
+    struct token_bucket allow_bucket;   /* The host's cap on allow lines. */
+    struct token_bucket deny_bucket;    /* The host's cap on deny lines. */
 };
 
 /* Creates a log that names vNICs from 'b' and rules from 'fw' and 'tdb'. */
@@ -59,14 +60,20 @@ fw_log_destroy(struct fw_log *log)
     free(log);
 }
 
-/* Caps the lines of the whole host at 'rate' per second (burst: as
- * many). */
+/* Caps the lines of the whole host at 'rate' per second (burst: as many)
+ * for the connections logged rules allow, and as many for the packets
+ * vNICs deny: two budgets, so that a flood of allowed connections on
+ * logged rules (bounded per rule, not per vNIC nor per tenant) never
+ * silences another vNIC's denials, which the datapath already holds to
+ * the same rate with the host's meter (FIREWALL_LOG_HOST_METER). */
 void
 fw_log_set_host_rate(struct fw_log *log, uint32_t rate)
 {
     if (rate != log->host_rate) {
         log->host_rate = rate;
-        token_bucket_init(&log->bucket, rate,
+        token_bucket_init(&log->allow_bucket, rate,
+                          (unsigned long long) rate * TOKENS_PER_LINE);
+        token_bucket_init(&log->deny_bucket, rate,
                           (unsigned long long) rate * TOKENS_PER_LINE);
     }
 }
@@ -123,7 +130,10 @@ fw_log_packet_in(const struct ofputil_packet_in *pin, void *log_)
         || (ud[2] != FW_DIR_EGRESS && ud[2] != FW_DIR_INGRESS)) {
         return;
     }
-    if (!token_bucket_withdraw(&log->bucket, TOKENS_PER_LINE)) {
+    struct token_bucket *bucket = (ud[1] == FIREWALL_LOG_ALLOW
+                                   ? &log->allow_bucket
+                                   : &log->deny_bucket);
+    if (!token_bucket_withdraw(bucket, TOKENS_PER_LINE)) {
         COVERAGE_INC(fw_log_suppressed);
         return;
     }
