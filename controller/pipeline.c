@@ -149,6 +149,11 @@ add_port_security_drops(struct flow_table *ft, uint64_t cookie)
         "ip,nw_proto=2,nw_dst=240.0.0.0/4",
         "icmp6,icmp_type=134,icmp_code=0",  /* Router advertisement. */
         "icmp6,icmp_type=137,icmp_code=0",  /* Redirect. */
+        /* ICMP redirect (IPv4), of every code.  Conntrack takes it for an
+         * error of the connection its quoted header names, so without this
+         * a VM's redirect about its own connection with a neighbour
+         * passed both firewalls as that connection's "related" packet. */
+        "icmp,icmp_type=5",
         /* Malformed neighbor discovery: OVS reports a target of "::" (and
          * no link-layer address) for a message it could not parse, two
          * link-layer options for instance; Linux would take the first. */

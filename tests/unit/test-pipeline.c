@@ -630,6 +630,7 @@ START_TEST(test_static_port_security_drops)
         }
     }
     ck_assert_str_eq(ds_cstr(&drops),
+        "icmp,icmp_type=5\n"
         "icmp6,icmp_type=130\n"
         "icmp6,icmp_type=134,icmp_code=0\n"
         "icmp6,icmp_type=135,icmp_code=0,nd_target=::\n"
