@@ -38,6 +38,7 @@ COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
 COVERAGE_DEFINE(binding_held_elsewhere);
+COVERAGE_DEFINE(binding_other_tenant);
 COVERAGE_DEFINE(binding_mtu_too_large);
 COVERAGE_DEFINE(binding_duplicate_iface_id);
 COVERAGE_DEFINE(binding_invalid_row);
@@ -583,6 +584,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
     const struct bhrec_port *port = find_port(in->port_by_iface_id,
                                               v->iface_id);
     const char *attached = smap_get(&iface->external_ids, "attached-mac");
+    const char *owner = if_status_iface_tenant(iface, v->iface_id);
     enum vnic_state state = VNIC_BOUND;
     char *reason = NULL;
 
@@ -611,6 +613,18 @@ vnic_update(struct binding *b, const struct binding_input *in,
         state = VNIC_REFUSED;
         reason = xasprintf("attached-mac %s is not the port's MAC %s",
                            attached, port->mac);
+    } else if (owner && (!port->network || !port->network->tenant
+                         || strcmp(owner, port->network->tenant->name))) {
+        /* A Port of another tenant with the VM's iface-id (written while
+         * the VM's own Port did not exist yet, or after it was deleted or
+         * renamed) never takes the VM into that tenant's network. */
+        state = VNIC_REFUSED;
+        reason = xasprintf("the Interface is tenant %s's (external_ids:"
+                           "bulkhead-tenant): port %s of tenant %s does not "
+                           "take it", owner, port->name,
+                           (port->network && port->network->tenant
+                            ? port->network->tenant->name : "(none)"));
+        COVERAGE_INC(binding_other_tenant);
     } else if (held_elsewhere(port, in->chassis)) {
         state = VNIC_REFUSED;
         reason = xasprintf("port %s is bound on chassis %s: it binds here "

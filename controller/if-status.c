@@ -328,6 +328,77 @@ if_status_note_put(struct if_status *ifs, uint64_t seqno)
     }
 }
 
+/* The tenant an Interface belongs to: written by the hypervisor when it
+ * plugs a VM (then alone), or by the controller when it first binds the
+ * Interface under an iface-id (then with that iface-id in
+ * IFACE_TENANT_FOR_KEY, and only for that iface-id). */
+#define IFACE_TENANT_KEY "bulkhead-tenant"
+#define IFACE_TENANT_FOR_KEY "bulkhead-tenant-iface-id"
+
+/* Returns the name of the tenant whose Port alone may bind 'iface' under
+ * 'iface_id', or NULL if any tenant's may: the hypervisor's
+ * IFACE_TENANT_KEY, or the controller's own, written when it first bound
+ * 'iface' under 'iface_id' (one written for another iface-id is stale: the
+ * hypervisor gave the Interface to another vNIC). */
+const char *
+if_status_iface_tenant(const struct ovsrec_interface *iface,
+                       const char *iface_id)
+{
+    const char *tenant = smap_get(&iface->external_ids, IFACE_TENANT_KEY);
+    const char *taken_for = smap_get(&iface->external_ids,
+                                     IFACE_TENANT_FOR_KEY);
+
+    return (tenant && (!taken_for || !strcmp(taken_for, iface_id))
+            ? tenant : NULL);
+}
+
+/* Remembers on 'iface', bound under 'iface_id' to a Port of tenant
+ * 'tenant', that this Interface is that tenant's as long as it keeps its
+ * iface-id: a Port of another tenant that later takes the iface-id (once
+ * the first Port was deleted or renamed, with the VM still running) does
+ * not take the VM.  Never overwrites the hypervisor's own key. */
+static void
+mark_iface_tenant(const struct ovsrec_interface *iface, const char *iface_id,
+                  const char *tenant)
+{
+    const char *kept = smap_get(&iface->external_ids, IFACE_TENANT_KEY);
+    const char *taken_for = smap_get(&iface->external_ids,
+                                     IFACE_TENANT_FOR_KEY);
+
+    if (kept && !taken_for) {
+        return;
+    }
+    if (!kept || strcmp(kept, tenant)) {
+        ovsrec_interface_update_external_ids_setkey(iface, IFACE_TENANT_KEY,
+                                                    tenant);
+    }
+    if (!taken_for || strcmp(taken_for, iface_id)) {
+        ovsrec_interface_update_external_ids_setkey(iface,
+                                                    IFACE_TENANT_FOR_KEY,
+                                                    iface_id);
+    }
+}
+
+/* Removes the controller's tenant mark from 'iface' if the Interface no
+ * longer has the iface-id it was written for (it holds another vNIC, or
+ * none).  A mark for its iface-id stays, the Port gone or not. */
+static void
+unmark_iface_tenant(const struct ovsrec_interface *iface)
+{
+    const char *taken_for = smap_get(&iface->external_ids,
+                                     IFACE_TENANT_FOR_KEY);
+    const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+
+    if (taken_for && (!iface_id || strcmp(iface_id, taken_for))) {
+        ovsrec_interface_update_external_ids_delkey(iface,
+                                                    IFACE_TENANT_FOR_KEY);
+        if (smap_get(&iface->external_ids, IFACE_TENANT_KEY)) {
+            ovsrec_interface_update_external_ids_delkey(iface,
+                                                        IFACE_TENANT_KEY);
+        }
+    }
+}
+
 /* Returns true if 'iface' carries the mark of an installed vNIC. */
 bool
 if_status_iface_is_marked(const struct ovsrec_interface *iface)
@@ -361,10 +432,12 @@ mark_iface(const struct ovsrec_interface *iface, uint16_t zone)
     }
 }
 
-/* Removes the Interface's mark and zone. */
+/* Removes the Interface's mark and zone, and its tenant mark if it was
+ * written for another iface-id. */
 static void
 unmark_iface(const struct ovsrec_interface *iface)
 {
+    unmark_iface_tenant(iface);
     if (smap_get(&iface->external_ids, "bulkhead-installed")) {
         ovsrec_interface_update_external_ids_delkey(iface,
                                                     "bulkhead-installed");
@@ -428,7 +501,13 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             const struct ovsrec_interface *iface
                 = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
             if (iface) {
+                const struct bhrec_port *port = bhrec_port_get_for_uuid(
+                    ctx->tdb_idl, &e->port);
                 mark_iface(iface, e->zone);
+                if (port && port->network && port->network->tenant) {
+                    mark_iface_tenant(iface, e->iface_id,
+                                      port->network->tenant->name);
+                }
                 COVERAGE_INC(if_status_mark);
                 if (e->t_read && e->t_sent && e->t_acked && !e->t_marked) {
                     if (ifs->n_marked >= ifs->allocated_marked) {
