@@ -584,7 +584,9 @@ vnic_update(struct binding *b, const struct binding_input *in,
     const struct bhrec_port *port = find_port(in->port_by_iface_id,
                                               v->iface_id);
     const char *attached = smap_get(&iface->external_ids, "attached-mac");
-    const char *owner = if_status_iface_tenant(iface, v->iface_id);
+    const char *owner_key;
+    const char *owner = if_status_iface_tenant(iface, v->iface_id,
+                                               &owner_key);
     enum vnic_state state = VNIC_BOUND;
     char *reason = NULL;
 
@@ -620,8 +622,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
          * renamed) never takes the VM into that tenant's network. */
         state = VNIC_REFUSED;
         reason = xasprintf("the Interface is tenant %s's (external_ids:"
-                           "bulkhead-tenant): port %s of tenant %s does not "
-                           "take it", owner, port->name,
+                           "%s): port %s of tenant %s does not take it",
+                           owner, owner_key, port->name,
                            (port->network && port->network->tenant
                             ? port->network->tenant->name : "(none)"));
         COVERAGE_INC(binding_other_tenant);

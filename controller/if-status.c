@@ -328,54 +328,77 @@ if_status_note_put(struct if_status *ifs, uint64_t seqno)
     }
 }
 
-/* The tenant an Interface belongs to: written by the hypervisor when it
- * plugs a VM (then alone), or by the controller when it first binds the
- * Interface under an iface-id (then with that iface-id in
- * IFACE_TENANT_FOR_KEY, and only for that iface-id). */
+/* The tenant an Interface belongs to.  The hypervisor may say it when it
+ * plugs a VM (IFACE_TENANT_KEY, never written nor removed here).  The
+ * controller remembers the tenant of the Port it first bound the
+ * Interface to (BOUND_TENANT_KEY), for the iface-id it bound it under
+ * (BOUND_IFACE_ID_KEY): a mark for another iface-id is stale (the
+ * hypervisor gave the Interface to another VM) and goes. */
 #define IFACE_TENANT_KEY "bulkhead-tenant"
-#define IFACE_TENANT_FOR_KEY "bulkhead-tenant-iface-id"
+#define BOUND_TENANT_KEY "bulkhead-bound-tenant"
+#define BOUND_IFACE_ID_KEY "bulkhead-bound-iface-id"
 
 /* Returns the name of the tenant whose Port alone may bind 'iface' under
- * 'iface_id', or NULL if any tenant's may: the hypervisor's
- * IFACE_TENANT_KEY, or the controller's own, written when it first bound
- * 'iface' under 'iface_id' (one written for another iface-id is stale: the
- * hypervisor gave the Interface to another vNIC). */
+ * 'iface_id', or NULL if any tenant's may: the hypervisor's, else the
+ * controller's mark for 'iface_id'.  Stores in '*key' the external_ids
+ * key it comes from. */
 const char *
 if_status_iface_tenant(const struct ovsrec_interface *iface,
-                       const char *iface_id)
+                       const char *iface_id, const char **key)
 {
     const char *tenant = smap_get(&iface->external_ids, IFACE_TENANT_KEY);
-    const char *taken_for = smap_get(&iface->external_ids,
-                                     IFACE_TENANT_FOR_KEY);
+    if (tenant) {
+        *key = IFACE_TENANT_KEY;
+        return tenant;
+    }
 
-    return (tenant && (!taken_for || !strcmp(taken_for, iface_id))
-            ? tenant : NULL);
+    const char *bound = smap_get(&iface->external_ids, BOUND_TENANT_KEY);
+    const char *bound_for = smap_get(&iface->external_ids,
+                                     BOUND_IFACE_ID_KEY);
+    *key = BOUND_TENANT_KEY;
+    return bound && bound_for && !strcmp(bound_for, iface_id) ? bound : NULL;
 }
 
 /* Remembers on 'iface', bound under 'iface_id' to a Port of tenant
  * 'tenant', that this Interface is that tenant's as long as it keeps its
  * iface-id: a Port of another tenant that later takes the iface-id (once
  * the first Port was deleted or renamed, with the VM still running) does
- * not take the VM.  Never overwrites the hypervisor's own key. */
+ * not take the VM. */
 static void
 mark_iface_tenant(const struct ovsrec_interface *iface, const char *iface_id,
                   const char *tenant)
 {
-    const char *kept = smap_get(&iface->external_ids, IFACE_TENANT_KEY);
-    const char *taken_for = smap_get(&iface->external_ids,
-                                     IFACE_TENANT_FOR_KEY);
+    const char *bound = smap_get(&iface->external_ids, BOUND_TENANT_KEY);
+    const char *bound_for = smap_get(&iface->external_ids,
+                                     BOUND_IFACE_ID_KEY);
+    /* A mark for another iface-id, which unmark_iface_tenant() may have
+     * taken off in this very transaction (the IDL still shows it): both
+     * keys are written anew. */
+    bool stale_gone = bound_for && strcmp(bound_for, iface_id);
 
-    if (kept && !taken_for) {
-        return;
-    }
-    if (!kept || strcmp(kept, tenant)) {
-        ovsrec_interface_update_external_ids_setkey(iface, IFACE_TENANT_KEY,
+    if (stale_gone || !bound || strcmp(bound, tenant)) {
+        ovsrec_interface_update_external_ids_setkey(iface, BOUND_TENANT_KEY,
                                                     tenant);
     }
-    if (!taken_for || strcmp(taken_for, iface_id)) {
+    if (stale_gone || !bound_for || strcmp(bound_for, iface_id)) {
         ovsrec_interface_update_external_ids_setkey(iface,
-                                                    IFACE_TENANT_FOR_KEY,
+                                                    BOUND_IFACE_ID_KEY,
                                                     iface_id);
+    }
+}
+
+/* Writes the tenant mark of bound vNIC 'e' on its Interface, if it is
+ * there, from its Port's tenant. */
+static void
+mark_entry_tenant(const struct if_status_ctx *ctx, const struct if_entry *e)
+{
+    const struct ovsrec_interface *iface
+        = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
+    const struct bhrec_port *port = bhrec_port_get_for_uuid(ctx->tdb_idl,
+                                                            &e->port);
+
+    if (iface && port && port->network && port->network->tenant) {
+        mark_iface_tenant(iface, e->iface_id, port->network->tenant->name);
     }
 }
 
@@ -385,16 +408,16 @@ mark_iface_tenant(const struct ovsrec_interface *iface, const char *iface_id,
 static void
 unmark_iface_tenant(const struct ovsrec_interface *iface)
 {
-    const char *taken_for = smap_get(&iface->external_ids,
-                                     IFACE_TENANT_FOR_KEY);
+    const char *bound_for = smap_get(&iface->external_ids,
+                                     BOUND_IFACE_ID_KEY);
     const char *iface_id = smap_get(&iface->external_ids, "iface-id");
 
-    if (taken_for && (!iface_id || strcmp(iface_id, taken_for))) {
+    if (bound_for && (!iface_id || strcmp(iface_id, bound_for))) {
         ovsrec_interface_update_external_ids_delkey(iface,
-                                                    IFACE_TENANT_FOR_KEY);
-        if (smap_get(&iface->external_ids, IFACE_TENANT_KEY)) {
+                                                    BOUND_IFACE_ID_KEY);
+        if (smap_get(&iface->external_ids, BOUND_TENANT_KEY)) {
             ovsrec_interface_update_external_ids_delkey(iface,
-                                                        IFACE_TENANT_KEY);
+                                                        BOUND_TENANT_KEY);
         }
     }
 }
@@ -497,17 +520,21 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
             }
             if_status_gone(ifs, e->iface_id);
         }
+        /* A vNIC is its tenant's from its binding on, not only once the
+         * switch confirms its flows: a Port of another tenant that takes
+         * its iface-id in between must find the mark. */
+        for (enum if_state st = IFS_FLOWS_CHANGED; st <= IFS_FLOWS_SENT;
+             st++) {
+            LIST_FOR_EACH (e, list_node, &ifs->lists[st]) {
+                mark_entry_tenant(ctx, e);
+            }
+        }
         LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_MARK_IFACE]) {
             const struct ovsrec_interface *iface
                 = ovsrec_interface_get_for_uuid(ctx->ovs_idl, &e->iface);
             if (iface) {
-                const struct bhrec_port *port = bhrec_port_get_for_uuid(
-                    ctx->tdb_idl, &e->port);
                 mark_iface(iface, e->zone);
-                if (port && port->network && port->network->tenant) {
-                    mark_iface_tenant(iface, e->iface_id,
-                                      port->network->tenant->name);
-                }
+                mark_entry_tenant(ctx, e);
                 COVERAGE_INC(if_status_mark);
                 if (e->t_read && e->t_sent && e->t_acked && !e->t_marked) {
                     if (ifs->n_marked >= ifs->allocated_marked) {
