@@ -43,6 +43,8 @@ struct if_entry {
     uint16_t zone;              /* Its conntrack zone (if bound). */
     enum if_state state;        /* Where its marks stand. */
     uint64_t seqno;             /* Put that carried its flows. */
+    bool tenant_marked;         /* Its tenant mark was written for this
+                                 * binding (Interface and Port). */
 
     /* When its last installation went through each step (usec, monotonic;
      * 0: not yet), for "vnic/show" and the stopwatches. */
@@ -173,7 +175,13 @@ if_status_flows_changed(struct if_status *ifs, const char *iface_id,
                         const struct uuid *iface, const struct uuid *port,
                         uint16_t zone)
 {
-    struct if_entry *e = get_entry(ifs, iface_id, iface);
+    struct if_entry *e = find_entry(ifs, iface_id);
+
+    if (!e || !uuid_equals(&e->iface, iface) || !uuid_equals(&e->port, port)) {
+        /* Another binding: its tenant mark is to be written. */
+        e = get_entry(ifs, iface_id, iface);
+        e->tenant_marked = false;
+    }
 
     /* A change on top of one still on its way is timed from the first. */
     if (e->state != IFS_FLOWS_CHANGED && e->state != IFS_FLOWS_SENT) {
@@ -192,7 +200,10 @@ void
 if_status_unbound(struct if_status *ifs, const char *iface_id,
                   const struct uuid *iface)
 {
-    set_state(ifs, get_entry(ifs, iface_id, iface), IFS_UNMARK);
+    struct if_entry *e = get_entry(ifs, iface_id, iface);
+
+    e->tenant_marked = false;
+    set_state(ifs, e, IFS_UNMARK);
 }
 
 /* Forgets vNIC 'iface_id', whose Interface went away. */
@@ -388,8 +399,9 @@ mark_iface_tenant(const struct ovsrec_interface *iface, const char *iface_id,
 }
 
 /* Writes the tenant mark of bound vNIC 'e' on its Interface, if it is
- * there, from its Port's tenant. */
-static void
+ * there, from its Port's tenant.  Returns false if the Interface, the Port
+ * or its tenant is not there (yet). */
+static bool
 mark_entry_tenant(const struct if_status_ctx *ctx, const struct if_entry *e)
 {
     const struct ovsrec_interface *iface
@@ -399,7 +411,9 @@ mark_entry_tenant(const struct if_status_ctx *ctx, const struct if_entry *e)
 
     if (iface && port && port->network && port->network->tenant) {
         mark_iface_tenant(iface, e->iface_id, port->network->tenant->name);
+        return true;
     }
+    return false;
 }
 
 /* Removes the controller's tenant mark from 'iface' if the Interface no
@@ -526,7 +540,9 @@ if_status_run(struct if_status *ifs, const struct if_status_ctx *ctx,
         for (enum if_state st = IFS_FLOWS_CHANGED; st <= IFS_FLOWS_SENT;
              st++) {
             LIST_FOR_EACH (e, list_node, &ifs->lists[st]) {
-                mark_entry_tenant(ctx, e);
+                if (!e->tenant_marked) {
+                    e->tenant_marked = mark_entry_tenant(ctx, e);
+                }
             }
         }
         LIST_FOR_EACH_SAFE (e, list_node, &ifs->lists[IFS_MARK_IFACE]) {
