@@ -587,6 +587,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
     const char *owner_key;
     const char *owner = if_status_iface_tenant(iface, v->iface_id,
                                                &owner_key);
+    const char *port_tenant = (port && port->network && port->network->tenant
+                               ? port->network->tenant->name : NULL);
     enum vnic_state state = VNIC_BOUND;
     char *reason = NULL;
 
@@ -615,8 +617,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
         state = VNIC_REFUSED;
         reason = xasprintf("attached-mac %s is not the port's MAC %s",
                            attached, port->mac);
-    } else if (owner && (!port->network || !port->network->tenant
-                         || strcmp(owner, port->network->tenant->name))) {
+    } else if (owner && (!port_tenant || strcmp(owner, port_tenant))) {
         /* A Port of another tenant with the VM's iface-id (written while
          * the VM's own Port did not exist yet, or after it was deleted or
          * renamed) never takes the VM into that tenant's network. */
@@ -624,8 +625,7 @@ vnic_update(struct binding *b, const struct binding_input *in,
         reason = xasprintf("the Interface is tenant %s's (external_ids:"
                            "%s): port %s of tenant %s does not take it",
                            owner, owner_key, port->name,
-                           (port->network && port->network->tenant
-                            ? port->network->tenant->name : "(none)"));
+                           port_tenant ? port_tenant : "(none)");
         COVERAGE_INC(binding_other_tenant);
     } else if (held_elsewhere(port, in->chassis)) {
         state = VNIC_REFUSED;

@@ -383,15 +383,15 @@ mark_iface_tenant(const struct ovsrec_interface *iface, const char *iface_id,
     const char *bound_for = smap_get(&iface->external_ids,
                                      BOUND_IFACE_ID_KEY);
     /* A mark for another iface-id, which unmark_iface_tenant() may have
-     * taken off in this very transaction (the IDL still shows it): both
-     * keys are written anew. */
-    bool stale_gone = bound_for && strcmp(bound_for, iface_id);
+     * taken off in this very transaction (the IDL still shows it), is
+     * written anew whole. */
+    bool for_iface_id = bound_for && !strcmp(bound_for, iface_id);
 
-    if (stale_gone || !bound || strcmp(bound, tenant)) {
+    if (!for_iface_id || !bound || strcmp(bound, tenant)) {
         ovsrec_interface_update_external_ids_setkey(iface, BOUND_TENANT_KEY,
                                                     tenant);
     }
-    if (stale_gone || !bound_for || strcmp(bound_for, iface_id)) {
+    if (!for_iface_id) {
         ovsrec_interface_update_external_ids_setkey(iface,
                                                     BOUND_IFACE_ID_KEY,
                                                     iface_id);
