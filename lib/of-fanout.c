@@ -217,6 +217,10 @@ of_fanout_wait(struct of_fanout *f)
             rconn_recv_wait(fc->rconn);
             if (!fc->was_up) {
                 poll_timer_wait_until(f->deadline);
+            } else if (!ovs_list_is_empty(&fc->msgs)) {
+                /* Given by of_fanout_send() since the last run: nothing on
+                 * the socket would wake the loop to send them. */
+                poll_immediate_wake();
             }
         }
     }

@@ -110,6 +110,14 @@ tests_unit_test_mac_owners_LDADD = \
 	controller/libcontroller.a \
 	$(CHECK_LIBS) \
 	$(OVS_LIBS)
+check_PROGRAMS += tests/unit/test-of-fanout
+TESTS += tests/unit/test-of-fanout
+tests_unit_test_of_fanout_SOURCES = tests/unit/test-of-fanout.c
+tests_unit_test_of_fanout_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_of_fanout_LDADD = \
+	lib/libbulkhead.a \
+	$(CHECK_LIBS) \
+	$(OVS_LIBS)
 check_PROGRAMS += tests/unit/test-vnic-stats
 TESTS += tests/unit/test-vnic-stats
 tests_unit_test_vnic_stats_SOURCES = tests/unit/test-vnic-stats.c
