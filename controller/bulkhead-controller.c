@@ -1082,7 +1082,12 @@ controller_run(struct controller *c)
                       ofctrl_connection_seqno(c->ofctrl),
                       c->cfg.verify_interval);
         bool full = ofctrl_needs_full(c->ofctrl);
-        uint64_t seqno = ofctrl_put(c->ofctrl, engine_flows(&c->engine));
+        /* A comparison of the whole table (after a connection: ovs-vswitchd
+         * restarted, say) waits for the zone limits, so that no vNIC's
+         * flows come before its zone's limit. */
+        uint64_t seqno = (!full || ct_limits_is_settled(c->ctx.limits)
+                          ? ofctrl_put(c->ofctrl, engine_flows(&c->engine))
+                          : 0);
         if (seqno || !ofctrl_is_staging(c->ofctrl)) {
             /* While a staged put is in flight, puts wait: the last one
              * sent is still that one. */

@@ -44,6 +44,10 @@ COVERAGE_DEFINE(ct_limit_request);
 #define MIN_BACKOFF_MS 1000
 #define MAX_BACKOFF_MS (5 * 60 * 1000)
 
+/* How long, at most, a comparison of the switch's whole flow table waits
+ * for the zone limits after a connection (see ct_limits_is_settled()). */
+#define SETTLE_MAX_MS 5000
+
 /* One zone's limit: the one wanted and the one in the datapath. */
 struct ct_limit {
     struct hmap_node zone_node; /* In 'zones', by zone. */
@@ -60,6 +64,8 @@ struct ct_limit {
     bool full;                  /* 'count' had reached 'have' then. */
     uint64_t n_full;            /* Times it was found at its limit, for
                                  * this vNIC. */
+    unsigned int known;         /* The 'epoch' of the last answer of the
+                                 * datapath that gave 'have'. */
 };
 
 /* What the request in flight asks. */
@@ -97,6 +103,11 @@ struct ct_limits {
                                  * connection to ovs-vswitchd or to the
                                  * switch. */
     bool ever_read;             /* A read was answered since the start. */
+    unsigned int epoch;         /* Connections to ovs-vswitchd and to the
+                                 * switch so far, plus one: a 'have' known
+                                 * before the last one may be stale. */
+    long long int epoch_start;  /* When 'epoch' began. */
+    unsigned int fail_epoch;    /* The 'epoch' of the last failure. */
 
     /* ovs-vswitchd's control socket. */
     struct vswitchd_rpc *rpc;   /* The connection (vswitchd-rpc.h). */
@@ -131,6 +142,8 @@ ct_limits_create(void)
     hmapx_init(&cl->dirty);
     cl->need_read = true;
     cl->backoff = MIN_BACKOFF_MS;
+    cl->epoch = 1;
+    cl->epoch_start = time_msec();
     cl->rpc = vswitchd_rpc_create(REPLY_TIMEOUT_MS);
     return cl;
 }
@@ -352,6 +365,8 @@ ct_limits_handle_binding(struct ct_limits *cl, const struct binding *b)
 static void
 note_error(struct ct_limits *cl, char *msg)
 {
+    /* Nothing waits for an answer that will not come soon. */
+    cl->fail_epoch = cl->epoch;
     if (!cl->last_error || strcmp(cl->last_error, msg)) {
         VLOG_WARN("conntrack limits: %s; retrying", msg);
         free(cl->last_error);
@@ -383,6 +398,15 @@ note_success(struct ct_limits *cl)
 
 /* The connection. */
 
+/* Notes a new connection to ovs-vswitchd or to the switch: what the
+ * datapath was known to hold may be stale. */
+static void
+new_epoch(struct ct_limits *cl)
+{
+    cl->epoch++;
+    cl->epoch_start = time_msec();
+}
+
 /* Connects to the control socket of the ovs-vswitchd that its pidfile
  * names.  Returns true if the connection is under way. */
 static bool
@@ -402,6 +426,7 @@ connect_vswitchd(struct ct_limits *cl)
     }
     cl->need_read = true;
     cl->after_connect = true;
+    new_epoch(cl);
     return true;
 }
 
@@ -569,6 +594,7 @@ apply_read(struct ct_limits *cl, const char *text)
         }
         l->count = count;
         l->checked = true;
+        l->known = cl->epoch;
     }
     free(copy);
 
@@ -582,6 +608,7 @@ apply_read(struct ct_limits *cl, const char *text)
             }
             l->checked = false;
             l->full = false;
+            l->known = cl->epoch;
         } else if (l->iface_id && l->want && l->want == l->have) {
             check_full(cl, l);
         }
@@ -647,6 +674,7 @@ handle_reply(enum vswitchd_rpc_status status, const char *text, void *cl_)
         const struct ct_limit_sent *s = &cl->sent[i];
         struct ct_limit *l = limit_get(cl, s->zone);
         l->have = cl->op == OP_SET ? s->limit : 0;
+        l->known = cl->epoch;
         l->checked = false;
         l->full = false;
         limit_mark(cl, l);
@@ -700,6 +728,7 @@ ct_limits_run(struct ct_limits *cl, const char *datapath_type,
         cl->switch_seqno = switch_seqno;
         cl->need_read = true;
         cl->after_connect = true;
+        new_epoch(cl);
         cl->retry_at = now;
         cl->backoff = MIN_BACKOFF_MS;
     }
@@ -760,6 +789,11 @@ ct_limits_wait(struct ct_limits *cl)
     if (!cl->computed) {
         return;
     }
+    long long int settle_at = cl->epoch_start + SETTLE_MAX_MS;
+    if (cl->fail_epoch != cl->epoch && time_msec() < settle_at) {
+        /* ct_limits_is_settled() turns true then. */
+        poll_timer_wait_until(settle_at);
+    }
     if (!vswitchd_rpc_is_connected(cl->rpc)) {
         poll_timer_wait_until(cl->retry_at);
         return;
@@ -774,6 +808,32 @@ ct_limits_wait(struct ct_limits *cl)
     if (cl->interval) {
         poll_timer_wait_until(cl->next_check);
     }
+}
+
+/* Returns false while a comparison of the switch's whole flow table should
+ * wait for the zone limits, so that no vNIC's flows reach a switch whose
+ * datapath has no limit on its zone (a connection committed in a zone
+ * before it has a limit is never counted against it): after a connection
+ * to ovs-vswitchd or to the switch (an ovs-vswitchd restart, for one),
+ * until an answer of ovs-vswitchd showed a limit on every zone that wants
+ * one.  Waits at most SETTLE_MAX_MS from that connection, and not at all
+ * once ovs-vswitchd failed a request or could not be reached: the table
+ * then goes without them (the limits follow as soon as they can). */
+bool
+ct_limits_is_settled(const struct ct_limits *cl)
+{
+    if (!cl->computed || cl->fail_epoch == cl->epoch
+        || time_msec() >= cl->epoch_start + SETTLE_MAX_MS) {
+        return true;
+    }
+
+    const struct ct_limit *l;
+    HMAP_FOR_EACH (l, iface_node, &cl->by_iface) {
+        if (l->want && !(l->have && l->known == cl->epoch)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Makes the next ct_limits_run() read the datapath's limits, and set again

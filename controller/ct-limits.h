@@ -59,6 +59,7 @@ bool ct_limits_handle_binding(struct ct_limits *, const struct binding *);
 void ct_limits_run(struct ct_limits *, const char *datapath_type,
                    unsigned int switch_seqno, long long int interval_ms);
 void ct_limits_wait(struct ct_limits *);
+bool ct_limits_is_settled(const struct ct_limits *);
 void ct_limits_check_now(struct ct_limits *);
 
 void ct_limits_format_vnic(const struct ct_limits *, uint16_t zone,
