@@ -1071,6 +1071,16 @@ cmd_verify(struct unixctl_conn *conn, int argc, const char *argv[],
             file = argv[i];
         }
     }
+    if (file && file[0] != '/') {
+        /* It would name a file in the controller's working directory, not
+         * in the caller's. */
+        char *error = xasprintf("%s: not an absolute path (the controller "
+                                "does not run in your directory): give it "
+                                "as \"$PWD/%s\"", file, file);
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
 
     struct iso_request *rq = xzalloc(sizeof *rq);
     rq->conn = conn;
