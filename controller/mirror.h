@@ -18,7 +18,7 @@
  * follows its VM.  The copy is made where the firewall's verdict is
  * known: in table MIRROR_EGRESS (looked up from the egress verdict, table
  * 22, and, for a vNIC without a firewall, from its port security flow) and
- * MIRROR_INGRESS (from table 43, or table 40): per mirrored vNIC and side,
+ * MIRROR_INGRESS (from table 43, or table 50): per mirrored vNIC and side,
  * one flow for what the firewall denied (reg13 = 0) and one for the rest,
  * each a clone per mirror that pushes the tag MIRROR_TAG() (a VLAN ID to
  * an analysis port, the GRE key or the ERSPAN session ID to a collector)

@@ -779,9 +779,12 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
 
 /* Adds, for the vNIC of port key 'zone' at 'ofport' (with a firewall or
  * not) whose received frames a mirror copies, the lookups of table
- * MIRROR_INGRESS that the shared flows leave out: above its table
- * INGRESS_PORT flow without a firewall (its zone into reg8 first), and
- * above the ingress firewall's flows that pass without a rule (table
+ * MIRROR_INGRESS that the shared flows leave out: without a firewall, in
+ * table OUTPUT above the shared output (its zone into reg8 first), which
+ * only a frame that passed the vNIC's own table INGRESS_PORT flow reaches
+ * with its ofport in reg7, so that a vNIC whose flows are withheld gets
+ * nothing, not even through its mirrors; with one, above the ingress
+ * firewall's flows that pass without a rule (table
  * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed), those of its
  * network 'net_key' included (add_network_exceptions(): the DHCP answers
  * from its IPv4 prefixes among the 'n_net_cidrs' 'net_cidrs').  Owned by
@@ -797,9 +800,9 @@ pipeline_add_ingress_mirror(struct flow_table *ft, const char *owner,
 
     if (!firewall) {
         actions = xasprintf("set_field:%"PRIu32"->reg8,resubmit(,%d),"
-                            "goto_table:%d", zone, PL_T_MIRROR_INGRESS,
-                            PL_T_OUTPUT);
-        add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 110, cookie, actions,
+                            "output:%"PRId64, zone, PL_T_MIRROR_INGRESS,
+                            ofport);
+        add_vnic_flow(ft, owner, PL_T_OUTPUT, 100, cookie, actions,
                       "reg7=%"PRId64, ofport);
         free(actions);
         return;
