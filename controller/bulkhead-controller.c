@@ -368,7 +368,7 @@ static bool
 mirror_node_binding(struct engine_ctx *ctx)
 {
     return mirror_handle_binding(&ctx->mirror, &ctx->binding,
-                                 ctx->in.tdb_idl);
+                                 ctx->in.ovs_idl, ctx->in.tdb_idl);
 }
 
 static bool

@@ -632,23 +632,34 @@ mirror_handle_ovs(const struct mirror *m, struct ovsdb_idl *ovs)
 
 /* Change handler for binding: false (recompute) if a vNIC that a mirror
  * copies, or whose Port or Network a mirror names, was bound, changed or
- * unbound, or one with an analysis port's or destination's iface-id. */
+ * unbound, or one with an analysis port's or destination's iface-id, or
+ * one whose Interface (in 'ovs') is marked as an analysis port: a marked
+ * Interface that a tenant Port let go is an analysis port again, and gets
+ * its drop, whether or not a mirror or another analysis port exists. */
 bool
 mirror_handle_binding(const struct mirror *m, const struct binding *b,
-                      struct ovsdb_idl *tdb)
+                      struct ovsdb_idl *ovs, struct ovsdb_idl *tdb)
 {
     const struct binding_change *ch;
 
-    if (hmap_is_empty(&m->entries) && sset_is_empty(&m->analysis)) {
-        return true;
-    }
     BINDING_FOR_EACH_CHANGE (ch, b) {
+        const struct vnic *v = binding_find(b, ch->iface_id);
+        if (v) {
+            const struct ovsrec_interface *iface
+                = ovsrec_interface_get_for_uuid(ovs, &v->iface_uuid);
+            if (iface && smap_get_bool(&iface->external_ids,
+                                       MIRROR_ANALYSIS_KEY, false)) {
+                return false;
+            }
+        }
+        if (hmap_is_empty(&m->entries) && sset_is_empty(&m->analysis)) {
+            continue;
+        }
         if (sset_contains(&m->src_ifaces, ch->iface_id)
             || sset_contains(&m->dest_ifaces, ch->iface_id)
             || sset_contains(&m->analysis, ch->iface_id)) {
             return false;
         }
-        const struct vnic *v = binding_find(b, ch->iface_id);
         if (v && v->state == VNIC_BOUND) {
             const struct bhrec_port *p = bhrec_port_get_for_uuid(
                 tdb, &v->port_uuid);

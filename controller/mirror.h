@@ -130,7 +130,7 @@ void mirror_recompute(struct mirror *, const struct binding *,
                       struct flow_table *);
 bool mirror_handle_ovs(const struct mirror *, struct ovsdb_idl *ovs);
 bool mirror_handle_binding(const struct mirror *, const struct binding *,
-                           struct ovsdb_idl *tdb);
+                           struct ovsdb_idl *ovs, struct ovsdb_idl *tdb);
 bool mirror_handle_tdb(const struct mirror *, struct ovsdb_idl *tdb);
 bool mirror_tunnels_changed(const struct mirror *,
                             const int64_t tnl_ofports[MIRROR_N_TNLS]);
