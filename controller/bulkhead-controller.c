@@ -348,13 +348,22 @@ static void
 mirror_node_recompute(struct engine_ctx *ctx)
 {
     mirror_recompute(&ctx->mirror, &ctx->binding, ctx->in.br_int,
-                     ctx->in.tdb_idl, ctx->mirror_tnls, ctx->flows);
+                     ctx->in.uplink, ctx->in.tdb_idl, ctx->mirror_tnls,
+                     ctx->flows);
 }
 
 static bool
 mirror_node_tunnels(struct engine_ctx *ctx)
 {
     return !mirror_tunnels_changed(&ctx->mirror, ctx->mirror_tnls);
+}
+
+/* The mirrors' change handler for the configured uplink: the uplink is
+ * never an analysis port. */
+static bool
+mirror_node_uplink(struct engine_ctx *ctx)
+{
+    return mirror_handle_uplink(&ctx->mirror, ctx->in.uplink);
 }
 
 static bool
@@ -413,6 +422,7 @@ static const struct engine_handler overlay_handlers[] = {
 };
 static const struct engine_handler mirror_handlers[] = {
     { "tunnels", mirror_node_tunnels },
+    { "uplink", mirror_node_uplink },
     { "ovs", mirror_node_ovs },
     { "binding", mirror_node_binding },
     { "tdb", mirror_node_tdb },

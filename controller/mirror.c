@@ -128,6 +128,7 @@ mirror_destroy(struct mirror *m)
     clear_entries(m);
     hmap_destroy(&m->entries);
     smap_destroy(&m->warned);
+    free(m->uplink);
     sset_destroy(&m->src_ifaces);
     sset_destroy(&m->src_rows);
     sset_destroy(&m->dest_ifaces);
@@ -268,14 +269,37 @@ set_state(struct mirror *m, struct smap *warned, struct mirror_entry *e,
     }
 }
 
+/* Returns what Interface 'iface' is if it is a port that carries tenants'
+ * traffic and so can never be an analysis port, whatever its marks: the
+ * uplink (named 'uplink', or NULL for none), whose copies would reach the
+ * physical network with a tag of 1-4 that may be a tenant's VLAN, or one of
+ * the controller's own tunnel ports, which its flows already use.  Returns
+ * NULL for any other Interface. */
+static const char *
+reserved_port(const struct ovsrec_interface *iface, const char *uplink)
+{
+    if (uplink && !strcmp(iface->name, uplink)) {
+        return "the uplink (external_ids:bulkhead-uplink)";
+    } else if (!strcmp(iface->name, PL_TUNNEL_PORT)) {
+        return "the VXLAN port of the overlay";
+    }
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        if (!strcmp(iface->name, tunnel_classes[t].port)) {
+            return "the mirrors' own tunnel port";
+        }
+    }
+    return NULL;
+}
+
 /* Returns the analysis port or tenant Port that 'iface_id' names: sets
  * '*reason' (malloc'd) and returns a state if it is no analysis port here,
  * else fills in 'd' and returns MIRROR_ACTIVE. */
 static enum mirror_state
 find_analysis_port(const struct mirror *m, const struct binding *b,
                    const struct shash *ifaces, const struct sset *ambiguous,
-                   const struct sset *port_ids, const char *iface_id,
-                   struct mirror_dest *d, char **reason)
+                   const struct smap *reserved, const struct sset *port_ids,
+                   const char *iface_id, struct mirror_dest *d,
+                   char **reason)
 {
     const struct vnic *v = binding_find(b, iface_id);
 
@@ -298,6 +322,13 @@ find_analysis_port(const struct mirror *m, const struct binding *b,
         *reason = xasprintf("iface-id \"%s\" is on more than one interface "
                             "of the integration bridge: the copies go to "
                             "none of them", iface_id);
+        return MIRROR_REFUSED;
+    }
+    const char *what = smap_get(reserved, iface_id);
+    if (what) {
+        *reason = xasprintf("interface %s (iface-id \"%s\") is %s: an "
+                            "analysis port is never one", iface->name,
+                            iface_id, what);
         return MIRROR_REFUSED;
     }
     if (!sset_contains(&m->analysis, iface_id)) {
@@ -412,12 +443,14 @@ add_copy_flows(const struct hmap *copies, struct flow_table *flows)
  * ports' ofports 'tnl_ofports'. */
 void
 mirror_recompute(struct mirror *m, const struct binding *b,
-                 const struct ovsrec_bridge *br, struct ovsdb_idl *tdb,
+                 const struct ovsrec_bridge *br, const char *uplink,
+                 struct ovsdb_idl *tdb,
                  const int64_t tnl_ofports[MIRROR_N_TNLS],
                  struct flow_table *flows)
 {
     struct shash ifaces = SHASH_INITIALIZER(&ifaces);
     struct sset ambiguous = SSET_INITIALIZER(&ambiguous);
+    struct smap reserved = SMAP_INITIALIZER(&reserved);
     struct shash marked = SHASH_INITIALIZER(&marked);
     struct sset port_ids = SSET_INITIALIZER(&port_ids);
     struct simap n_mirrors = SIMAP_INITIALIZER(&n_mirrors);
@@ -431,6 +464,8 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     sset_clear(&m->src_rows);
     sset_clear(&m->dest_ifaces);
     sset_clear(&m->analysis);
+    free(m->uplink);
+    m->uplink = nullable_xstrdup(uplink);
     for (int t = 0; t < MIRROR_N_TNLS; t++) {
         m->tnls[t].ofport = tnl_ofports[t];
         m->tnls[t].wanted = false;
@@ -438,8 +473,9 @@ mirror_recompute(struct mirror *m, const struct binding *b,
 
     /* The Interfaces of br-int with an iface-id and an ofport ('ifaces',
      * by iface-id, and the iface-ids that more than one has), and which of
-     * them are analysis ports: marked, and no Port's ('marked', by
-     * UUID). */
+     * them are analysis ports: marked, no Port's, and neither the uplink
+     * nor a tunnel port ('marked', by UUID; those 'reserved', by
+     * iface-id, what they are). */
     for (size_t i = 0; br && i < br->n_ports; i++) {
         const struct ovsrec_port *p = br->ports[i];
         for (size_t j = 0; j < p->n_interfaces; j++) {
@@ -452,9 +488,12 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                 sset_add(&ambiguous, id);
             }
             const struct vnic *v = binding_find(b, id);
-            if (smap_get_bool(&iface->external_ids, MIRROR_ANALYSIS_KEY,
-                              false)
-                && (!v || v->state == VNIC_UNKNOWN)) {
+            const char *what = reserved_port(iface, uplink);
+            if (what) {
+                smap_replace(&reserved, id, what);
+            } else if (smap_get_bool(&iface->external_ids,
+                                     MIRROR_ANALYSIS_KEY, false)
+                       && (!v || v->state == VNIC_UNKNOWN)) {
                 sset_add(&m->analysis, id);
                 sset_add(&m->analysis, uuid_text(&iface->header_.uuid));
                 shash_add(&marked, uuid_text(&iface->header_.uuid), iface);
@@ -554,8 +593,8 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                 }
                 have_port_ids = true;
             }
-            state = find_analysis_port(m, b, &ifaces, &ambiguous, &port_ids,
-                                       r->to_iface, &d, &reason);
+            state = find_analysis_port(m, b, &ifaces, &ambiguous, &reserved,
+                                       &port_ids, r->to_iface, &d, &reason);
         }
         if (state == MIRROR_ACTIVE && !e->sources.n) {
             state = MIRROR_IDLE;
@@ -600,6 +639,7 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     shash_destroy(&rows);
     shash_destroy(&ifaces);
     sset_destroy(&ambiguous);
+    smap_destroy(&reserved);
     shash_destroy(&marked);
     sset_destroy(&port_ids);
     simap_destroy(&n_mirrors);
@@ -696,6 +736,15 @@ mirror_handle_tdb(const struct mirror *m, struct ovsdb_idl *tdb)
         }
     }
     return true;
+}
+
+/* Change handler for the configured uplink's name 'uplink' (NULL: none):
+ * false (recompute) if it is not the one the mirrors were computed with,
+ * since the uplink is never an analysis port. */
+bool
+mirror_handle_uplink(const struct mirror *m, const char *uplink)
+{
+    return nullable_string_is_equal(uplink, m->uplink);
 }
 
 /* Returns true if a tunnel port's ofport in 'tnl_ofports' is not the one

@@ -26,7 +26,7 @@
  *
  * An analysis port is an operator's: an Interface on br-int marked
  * external_ids:bulkhead-analysis=true whose iface-id no Port of the Tenant
- * DB has.  It gets no flow but a drop of whatever it sends (table 0); only
+ * DB has, and that is neither the uplink nor a tunnel port of br-int.  It gets no flow but a drop of whatever it sends (table 0); only
  * mirrors' copies go to it.  A mirror whose destination is a tenant Port's
  * iface-id, or an Interface not so marked, installs nothing, and is logged
  * at WARN once and counted (coverage mirror_refused).
@@ -116,6 +116,9 @@ struct mirror {
     struct sset dest_ifaces;    /* iface-ids that mirrors send to. */
     struct sset analysis;       /* UUIDs (text) of the analysis ports'
                                  * Interfaces, and their iface-ids. */
+    char *uplink;               /* The configured uplink's name as last
+                                 * computed with (never an analysis port),
+                                 * or NULL. */
     struct mirror_tunnel tnls[MIRROR_N_TNLS];  /* The tunnel ports, by
                                                 * enum mirror_tunnel_kind. */
     unsigned int tnl_seqno;     /* Local OVSDB seqno of their last read. */
@@ -125,13 +128,15 @@ void mirror_init(struct mirror *);
 void mirror_destroy(struct mirror *);
 
 void mirror_recompute(struct mirror *, const struct binding *,
-                      const struct ovsrec_bridge *, struct ovsdb_idl *tdb,
+                      const struct ovsrec_bridge *, const char *uplink,
+                      struct ovsdb_idl *tdb,
                       const int64_t tnl_ofports[MIRROR_N_TNLS],
                       struct flow_table *);
 bool mirror_handle_ovs(const struct mirror *, struct ovsdb_idl *ovs);
 bool mirror_handle_binding(const struct mirror *, const struct binding *,
                            struct ovsdb_idl *ovs, struct ovsdb_idl *tdb);
 bool mirror_handle_tdb(const struct mirror *, struct ovsdb_idl *tdb);
+bool mirror_handle_uplink(const struct mirror *, const char *uplink);
 bool mirror_tunnels_changed(const struct mirror *,
                             const int64_t tnl_ofports[MIRROR_N_TNLS]);
 
