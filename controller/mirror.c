@@ -101,6 +101,7 @@ mirror_init(struct mirror *m)
     sset_init(&m->src_ifaces);
     sset_init(&m->src_rows);
     sset_init(&m->dest_ifaces);
+    sset_init(&m->dest_rows);
     sset_init(&m->analysis);
 }
 
@@ -132,6 +133,7 @@ mirror_destroy(struct mirror *m)
     sset_destroy(&m->src_ifaces);
     sset_destroy(&m->src_rows);
     sset_destroy(&m->dest_ifaces);
+    sset_destroy(&m->dest_rows);
     sset_destroy(&m->analysis);
 }
 
@@ -463,6 +465,7 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     sset_clear(&m->src_ifaces);
     sset_clear(&m->src_rows);
     sset_clear(&m->dest_ifaces);
+    sset_clear(&m->dest_rows);
     sset_clear(&m->analysis);
     free(m->uplink);
     m->uplink = nullable_xstrdup(uplink);
@@ -623,6 +626,21 @@ mirror_recompute(struct mirror *m, const struct binding *b,
     }
     hmap_swap(&m->warned.map, &warned.map);
 
+    /* The Interfaces that have a destination's iface-id, whatever else
+     * they are, so that a change of one of them is seen even once its
+     * iface-id is another. */
+    for (size_t i = 0; br && !sset_is_empty(&m->dest_ifaces)
+                       && i < br->n_ports; i++) {
+        const struct ovsrec_port *p = br->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            const char *id = smap_get(&iface->external_ids, "iface-id");
+            if (id && sset_contains(&m->dest_ifaces, id)) {
+                sset_add(&m->dest_rows, uuid_text(&iface->header_.uuid));
+            }
+        }
+    }
+
     add_receive_only_flows(&marked, tnl_ofports, flows);
     add_copy_flows(&copies, flows);
 
@@ -647,15 +665,18 @@ mirror_recompute(struct mirror *m, const struct binding *b,
 }
 
 /* Change handler for the local OVSDB: false (recompute) if an Interface
- * that is, or was, an analysis port or a mirror's destination changed, or
- * one that is now marked as an analysis port. */
+ * that is, or was, an analysis port or a mirror's destination (by its
+ * iface-id then or now) changed, or one that is now marked as an analysis
+ * port. */
 bool
 mirror_handle_ovs(const struct mirror *m, struct ovsdb_idl *ovs)
 {
     const struct ovsrec_interface *iface;
 
     OVSREC_INTERFACE_FOR_EACH_TRACKED (iface, ovs) {
-        if (sset_contains(&m->analysis, uuid_text(&iface->header_.uuid))) {
+        const char *uuid = uuid_text(&iface->header_.uuid);
+        if (sset_contains(&m->analysis, uuid)
+            || sset_contains(&m->dest_rows, uuid)) {
             return false;
         }
         /* A deleted row keeps its columns while tracked: one that had a

@@ -114,6 +114,10 @@ struct mirror {
     struct sset src_rows;       /* UUIDs (text) of the Ports and Networks
                                  * that mirrors name as sources. */
     struct sset dest_ifaces;    /* iface-ids that mirrors send to. */
+    struct sset dest_rows;      /* UUIDs (text) of br-int's Interfaces that
+                                 * have one of 'dest_ifaces', marked or
+                                 * not: one whose iface-id changes may
+                                 * leave a destination unambiguous. */
     struct sset analysis;       /* UUIDs (text) of the analysis ports'
                                  * Interfaces, and their iface-ids. */
     char *uplink;               /* The configured uplink's name as last
