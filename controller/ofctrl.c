@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include "controller/ct-zone.h"
+#include "controller/firewall.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
@@ -1967,6 +1968,19 @@ ofctrl_needs_stale_check(const struct ofctrl *c)
             && c->need_full && !c->stale_checked && !c->verifying);
 }
 
+/* Returns the zone of the vNIC that meter 'id' belongs to (its broadcast
+ * meter, or its default deny's log meter), or 0 if 'id' is no vNIC's. */
+static uint32_t
+vnic_meter_zone(uint32_t id)
+{
+    uint32_t zone = id & 0xffffff;
+
+    if (zone < 1 || zone > CT_ZONE_MAX) {
+        return 0;
+    }
+    return id == zone || id == FIREWALL_DENY_METER(zone) ? zone : 0;
+}
+
 /* Deletes at once, in one bundle, the flows of vNICs that are not there
  * any more: flows with a vNIC cookie (or a rule statistics cookie, which
  * names a vNIC too) whose zone ('zone_ofport[Z]', the
@@ -2005,12 +2019,17 @@ ofctrl_remove_stale(struct ofctrl *c, const int64_t *zone_ofport)
             n++;
         }
     }
-    /* Their meters (a vNIC's meter id is its zone) go after them: deleting
-     * a meter deletes the flows that use it. */
+    /* Their meters (a vNIC's broadcast meter is its zone, its default
+     * deny's log meter FIREWALL_DENY_METER(zone)) go after them: deleting a
+     * meter deletes the flows that use it.  Other meters (a logged rule's,
+     * the host's) are no vNIC's: whether they are wanted is known only
+     * once the databases are read, and the full put deletes them then if
+     * not (after the flows that use them). */
     struct ovs_list meter_msgs = OVS_LIST_INITIALIZER(&meter_msgs);
     struct installed_meter *m;
     HMAP_FOR_EACH_SAFE (m, node, &c->meters) {
-        if (m->m.id > CT_ZONE_MAX || !zone_ofport[m->m.id]) {
+        uint32_t zone = vnic_meter_zone(m->m.id);
+        if (zone && !zone_ofport[zone]) {
             meter_mod(c, &meter_msgs, OFPMC13_DELETE, &m->m);
             hmap_remove(&c->meters, &m->node);
             free(m);
