@@ -57,6 +57,23 @@ EXTRA_DIST += \
 	utilities/bulkhead-bench-fleet \
 	utilities/bulkhead-bench-throughput
 
+# The churn-and-fault soak (utilities/bulkhead-soak): random policy
+# changes, hypervisor actions and daemon faults on a private stack, with
+# invariant checkpoints.  "make soak" runs it with SOAKFLAGS (default ten
+# minutes of operations, a random seed: it prints it, and
+# SOAKFLAGS=--seed=N replays a run); e.g.
+# make soak SOAKFLAGS='--duration=3600 --every=100'.
+# "make check" runs it for about 20 s with a fixed seed (soak-smoke,
+# within 60 s of wall time).
+SOAKFLAGS = --duration=600
+soak: all
+	$(bench_env) $(abs_top_srcdir)/utilities/bulkhead-soak $(SOAKFLAGS)
+.PHONY: soak
+TESTS += utilities/soak-smoke
+EXTRA_DIST += \
+	utilities/bulkhead-soak \
+	utilities/soak-smoke
+
 # The offline isolation checker (issue 13, Documentation/verify.md).
 bin_PROGRAMS += utilities/bulkhead-verify
 utilities_bulkhead_verify_SOURCES = utilities/bulkhead-verify.c
