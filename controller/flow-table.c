@@ -557,17 +557,30 @@ flow_update_result(struct flow_table *ft, struct bh_flow *f)
     ft->n_clashes += (int) clash - (int) f->clash;
     f->clash = clash;
 
+    /* Owners that agree on the flow (the same actions, or conjunctions
+     * merged) give it the smallest of their cookies: the flow then depends
+     * on who wants it, never on the order in which they came, which
+     * differs between incremental processing and a full computation (a
+     * restart would otherwise rewrite the cookie of a flow that nothing
+     * changed).  A clash keeps the first owner's, with its actions. */
+    uint64_t cookie = first->cookie;
+    if (!clash) {
+        LIST_FOR_EACH (w, flow_node, &f->wants) {
+            cookie = MIN(cookie, w->cookie);
+        }
+    }
+
     void *wire;
     size_t wire_len;
     bh_ofpacts_to_wire(f->ofpacts, f->ofpacts_len, &wire, &wire_len);
-    if (!f->wire || f->cookie != first->cookie || f->wire_len != wire_len
+    if (!f->wire || f->cookie != cookie || f->wire_len != wire_len
         || memcmp(f->wire, wire, wire_len)) {
         note_changed(ft, &f->key);
     }
     free(f->wire);
     f->wire = wire;
     f->wire_len = wire_len;
-    f->cookie = first->cookie;
+    f->cookie = cookie;
 }
 
 /* Parses the flow "KEY_TEXT,actions=ACTIONS" into a normalized key and
@@ -772,6 +785,7 @@ flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
 {
     struct bh_flow *f = w->flow;
     bool was_first = first_want(f) == w;
+    bool had_cookie = w->cookie == f->cookie;
 
     ovs_list_remove(&w->flow_node);
     want_free(w);
@@ -786,10 +800,11 @@ flow_table_remove_want(struct flow_table *ft, struct flow_want *w)
         }
         hmap_remove(&ft->flows, &f->key.node);
         flow_free(f);
-    } else if (was_first || f->merged || f->clash) {
+    } else if (was_first || had_cookie || f->merged || f->clash) {
         mark_stale(ft, f);
     }
-    /* Otherwise the result was, and stays, the first owner's. */
+    /* Otherwise the result was, and stays, the first owner's actions with
+     * a cookie that another owner still gives it. */
 }
 
 /* Removes the wants of owner 'o' (which is removed from 'owners'). */

@@ -33,11 +33,18 @@
  *     all their clauses, in a canonical order (one installed flow, as OVN
  *     merges them), which shrinks again when an owner leaves;
  *
- *   - otherwise the first owner's actions and cookie.  Owners that want other
- *     actions for the same key are a clash: counted, logged, and they take
- *     over, in order, when the first goes away.  That is a last resort: one
- *     MAC on two ports of a network never gets here, the binding module
- *     refuses one of them first (mac-owners.h).
+ *   - otherwise the first owner's actions;
+ *
+ * with the smallest of the owners' cookies, unless they clash (below),
+ * so that the flow never depends on the order in which its owners came
+ * (incremental processing and a restart's full computation add them in
+ * different orders).
+ *
+ * Owners that want other actions for the same key are a clash: the first
+ * owner's actions and cookie win; it is counted, logged, and the others
+ * take over, in order, when the first goes away.  That is a last resort:
+ * one MAC on two ports of a network never gets here, the binding module
+ * refuses one of them first (mac-owners.h).
  *
  * A flow_table records the keys whose result (actions or cookie, or
  * presence) changed since the last flow_table_take_changes(), so that the
