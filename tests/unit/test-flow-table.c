@@ -172,6 +172,49 @@ START_TEST(test_conjunctions_merge_and_shrink)
 }
 END_TEST
 
+/* Owners that agree on a flow (conjunctions merged, or the same actions)
+ * give it the smallest of their cookies, whatever the order in which they
+ * came: an owner written anew (cleared, added again: it goes last) changes
+ * nothing, and the cookie moves only when its owner goes. */
+START_TEST(test_agreeing_owners_smallest_cookie)
+{
+    static const char *const orders[2][2] = { { "a", "b" }, { "b", "a" } };
+
+    for (int o = 0; o < 2; o++) {
+        for (int conj = 0; conj < 2; conj++) {
+            struct flow_table ft;
+
+            flow_table_init(&ft);
+            for (int i = 0; i < 2; i++) {
+                const char *owner = orders[o][i];
+                bool a = !strcmp(owner, "a");
+                flow_table_add(&ft, owner, 60, 1000, a ? 9 : 5,
+                               "ip,nw_src=10.0.0.5",
+                               !conj ? "goto_table:61"
+                               : a ? "conjunction(1,1/2)"
+                               : "conjunction(2,1/2)");
+            }
+            ck_assert_uint_eq(flow_table_n_clashes(&ft), 0);
+            ck_assert_uint_eq(only_flow(&ft)->cookie, 5);
+            take_changes(&ft);
+
+            /* "b" written anew goes last: nothing changes. */
+            flow_table_clear_owner(&ft, "b");
+            flow_table_add(&ft, "b", 60, 1000, 5, "ip,nw_src=10.0.0.5",
+                           conj ? "conjunction(2,1/2)" : "goto_table:61");
+            ck_assert_uint_eq(only_flow(&ft)->cookie, 5);
+            ck_assert_uint_eq(take_changes(&ft), 0);
+
+            /* "b" goes: "a"'s cookie. */
+            flow_table_clear_owner(&ft, "b");
+            ck_assert_uint_eq(only_flow(&ft)->cookie, 9);
+            ck_assert_uint_eq(take_changes(&ft), 1);
+            flow_table_destroy(&ft);
+        }
+    }
+}
+END_TEST
+
 /* A remote group's member flow, wanted by each rule that names the group:
  * its result is every owner's clause, however they come and go between
  * two reads, and a flow whose owners all left before a read is gone. */
@@ -458,6 +501,7 @@ flow_table_suite(void)
     tcase_add_test(tc, test_key_from_string_finds_the_flow);
     tcase_add_test(tc, test_meter_changes_are_tracked);
     tcase_add_test(tc, test_many_conjunction_owners);
+    tcase_add_test(tc, test_agreeing_owners_smallest_cookie);
     suite_add_tcase(s, tc);
     return s;
 }
