@@ -452,10 +452,10 @@ rule_content_hash(const struct bhrec_rule *row,
  * none: 24 bits of rule_content_hash(), so that it stays the same across
  * restarts, deletions of other rules and, for rules without a remote
  * group, databases loaded anew from one policy; or the next free one on a
- * collision. */
+ * collision with a Rule that still exists ('tdb'). */
 static uint32_t
-rule_key(struct firewall *fw, const struct bhrec_rule *row,
-         const struct bhrec_security_group *g)
+rule_key(struct firewall *fw, struct ovsdb_idl *tdb,
+         const struct bhrec_rule *row, const struct bhrec_security_group *g)
 {
     const struct uuid *uuid = &row->header_.uuid;
     struct fw_rule_key *k;
@@ -471,11 +471,26 @@ rule_key(struct firewall *fw, const struct bhrec_rule *row,
     for (;;) {
         bool taken = false;
         key = key ? key : 1;
-        struct fw_rule_key *other;
+        struct fw_rule_key *other, *holder = NULL;
         HMAP_FOR_EACH_WITH_HASH (other, key_node, hash_int(key, 0),
                                  &fw->rule_keys_by_key) {
-            taken = taken || other->key == key;
+            if (other->key == key) {
+                holder = other;
+            }
         }
+        if (holder && !bhrec_rule_get_for_uuid(tdb, &holder->rule)) {
+            /* A Rule that was deleted (a row replaced by another of the
+             * same content, as a document loaded anew or a change of
+             * "log" may do) keeps its key only until the next full
+             * compilation: give the key back now, so that the new row
+             * gets the key that a restart would give it (its flows, and
+             * the ct_mark of its connections, then survive a restart). */
+            hmap_remove(&fw->rule_keys, &holder->node);
+            hmap_remove(&fw->rule_keys_by_key, &holder->key_node);
+            free(holder);
+            holder = NULL;
+        }
+        taken = holder != NULL;
         if (!taken) {
             break;
         }
@@ -677,7 +692,7 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
                 fw_rule_destroy(&r);
                 continue;
             }
-            r.key = rule_key(fw, row, g);
+            r.key = rule_key(fw, tdb, row, g);
             if (row->log) {
                 char *k = xasprintf("%06"PRIx32, r.key);
                 simap_put(&c->logged, k,
