@@ -26,8 +26,9 @@
  *
  * An analysis port is an operator's: an Interface on br-int marked
  * external_ids:bulkhead-analysis=true whose iface-id no Port of the Tenant
- * DB has, and that is neither the uplink nor a tunnel port of br-int.  It gets no flow but a drop of whatever it sends (table 0); only
- * mirrors' copies go to it.  A mirror whose destination is a tenant Port's
+ * DB has, and that is neither the uplink nor a tunnel port of br-int.  It
+ * gets no flow but a drop of whatever it sends (table 0); only mirrors'
+ * copies go to it.  A mirror whose destination is a tenant Port's
  * iface-id, or an Interface not so marked, installs nothing, and is logged
  * at WARN once and counted (coverage mirror_refused).
  *
