@@ -702,6 +702,7 @@ mirror_handle_binding(const struct mirror *m, const struct binding *b,
                       struct ovsdb_idl *ovs, struct ovsdb_idl *tdb)
 {
     const struct binding_change *ch;
+    bool idle = hmap_is_empty(&m->entries) && sset_is_empty(&m->analysis);
 
     BINDING_FOR_EACH_CHANGE (ch, b) {
         const struct vnic *v = binding_find(b, ch->iface_id);
@@ -713,7 +714,9 @@ mirror_handle_binding(const struct mirror *m, const struct binding *b,
                 return false;
             }
         }
-        if (hmap_is_empty(&m->entries) && sset_is_empty(&m->analysis)) {
+        if (idle) {
+            /* No mirror nor analysis port: only a marked Interface
+             * matters. */
             continue;
         }
         if (sset_contains(&m->src_ifaces, ch->iface_id)
