@@ -841,11 +841,24 @@ remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
 
 /* The main loop. */
 
+/* Returns what the isolation verifier's port map is made of, now. */
+static struct isolation_input
+isolation_input(const struct controller *c)
+{
+    return (struct isolation_input) {
+        .binding = &c->ctx.binding,
+        .nets = &c->ctx.nets,
+        .mirror = &c->ctx.mirror,
+        .br_int = c->ctx.in.br_int,
+        .tunnel_ofport = c->ctx.tunnel_ofport,
+        .mirror_tnls = c->ctx.mirror_tnls,
+        .tdb = c->tdb.idl,
+    };
+}
+
 /* Returns true if the isolation verifier's port map may differ from the
- * last one handed over: a fingerprint of what it is made of (the bound
- * vNICs' ofports and networks, the uplink's and the tunnel's ofports, the
- * Tenant DB's networks) changed.  Taken only when a database changed: one
- * hash per vNIC and network, no allocation. */
+ * last one handed over: a fingerprint of what it is made of changed
+ * (isolation_input_hash()).  Taken only when a database changed. */
 static bool
 portmap_may_have_changed(struct controller *c)
 {
@@ -861,26 +874,8 @@ portmap_may_have_changed(struct controller *c)
     c->map_ovs_seqno = ovs_seqno;
     c->map_tdb_seqno = tdb_seqno;
 
-    uint32_t hash = hash_2words(c->ctx.nets.uplink_ofport,
-                                c->ctx.tunnel_ofport);
-    const struct bhrec_network *n;
-    BHREC_NETWORK_FOR_EACH (n, c->tdb.idl) {
-        hash = hash_string(n->name, hash_string(n->type,
-                                                hash_int(n->segment, hash)));
-        hash = hash_string(n->tenant ? n->tenant->name : "", hash);
-    }
-    uint32_t vnics = 0;
-    const struct vnic *v;
-
-    BINDING_FOR_EACH_VNIC (v, &c->ctx.binding) {
-        if (v->state == VNIC_BOUND) {
-            /* Order-independent: the sum of one hash per vNIC. */
-            vnics += hash_string(v->port.network,
-                                 hash_string(v->tenant,
-                                             hash_int(v->ofport, 0)));
-        }
-    }
-    hash = hash_2words(hash, vnics);
+    struct isolation_input in = isolation_input(c);
+    uint32_t hash = isolation_input_hash(&in);
     if (c->map_valid && hash == c->map_hash) {
         return false;
     }
@@ -1171,9 +1166,8 @@ controller_run(struct controller *c)
     }
     if (c->synced && ofctrl_acked_seqno(c->ofctrl) >= c->put_seqno) {
         if (portmap_may_have_changed(c)) {
-            isolation_update_portmap(c->isolation, &c->ctx.binding,
-                                     &c->ctx.nets, c->ctx.tunnel_ofport,
-                                     c->tdb.idl);
+            struct isolation_input in = isolation_input(c);
+            isolation_update_portmap(c->isolation, &in);
         }
         isolation_release_requests(c->isolation);
     } else if (!c->synced || !ofctrl_is_connected(c->ofctrl)) {

@@ -17,10 +17,12 @@
 #include "controller/binding.h"
 #include "controller/local-nets.h"
 #include "controller/metrics.h"
+#include "controller/mirror.h"
 #include "controller/trace.h"
 #include "coverage.h"
 #include "dirs.h"
 #include "flow.h"
+#include "hash.h"
 #include "latch.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -39,6 +41,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "policies/policy.h"
+#include "vswitch-idl.h"
 #include "schema/bulkhead-idl.h"
 #include "seq.h"
 #include "socket-util.h"
@@ -764,17 +767,80 @@ isolation_set_bridge(struct isolation *iso, const char *bridge,
     }
 }
 
+/* Returns the ofport of 'iface' if it is a port of no network for the
+ * port map, else 0: an Interface of br-int with an ofport that is none of
+ * the uplink, the VXLAN port, the mirrors' tunnel ports and the analysis
+ * ports (a bound vNIC's is taken before, by the caller).  That is a
+ * tenant VM's port that is not bound (its Port unknown, refused, or bound
+ * on another chassis) or any other port on the bridge: nothing of a
+ * network may reach it. */
+static int64_t
+no_network_ofport(const struct isolation_input *in,
+                  const struct ovsrec_interface *iface)
+{
+    if (!iface->n_ofport || iface->ofport[0] <= 0
+        || iface->ofport[0] >= ofp_to_u16(OFPP_MAX)
+        || iface->ofport[0] == in->nets->uplink_ofport
+        || iface->ofport[0] == in->tunnel_ofport
+        || mirror_is_analysis_port(in->mirror, iface)) {
+        return 0;
+    }
+    for (int t = 0; t < MIRROR_N_TNLS; t++) {
+        if (iface->ofport[0] == in->mirror_tnls[t]) {
+            return 0;
+        }
+    }
+    return iface->ofport[0];
+}
+
+/* Returns a fingerprint of what the port map is made of (the bound vNICs'
+ * ofports and networks, br-int's other ports, the uplink's and the
+ * tunnel's ofports, the Tenant DB's networks): the main loop builds the
+ * map again only when it changed.  One hash per vNIC, port and network,
+ * no allocation. */
+uint32_t
+isolation_input_hash(const struct isolation_input *in)
+{
+    uint32_t hash = hash_2words(in->nets->uplink_ofport, in->tunnel_ofport);
+    const struct bhrec_network *n;
+
+    BHREC_NETWORK_FOR_EACH (n, in->tdb) {
+        hash = hash_string(n->name, hash_string(n->type,
+                                                hash_int(n->segment, hash)));
+        hash = hash_string(n->tenant ? n->tenant->name : "", hash);
+    }
+
+    /* Order-independent: the sum of one hash per vNIC or port. */
+    uint32_t ports = 0;
+    const struct vnic *v;
+    BINDING_FOR_EACH_VNIC (v, in->binding) {
+        if (v->state == VNIC_BOUND) {
+            ports += hash_string(v->port.network,
+                                 hash_string(v->tenant,
+                                             hash_int(v->ofport, 0)));
+        }
+    }
+    for (size_t i = 0; in->br_int && i < in->br_int->n_ports; i++) {
+        const struct ovsrec_port *p = in->br_int->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            ports += hash_string(iface->name,
+                                 hash_int(no_network_ofport(in, iface), 1));
+        }
+    }
+    return hash_2words(hash, ports);
+}
+
 /* Returns the port map as the controller knows it now: its bound vNICs,
- * the uplink with every VLAN network's tag and the tunnel with every VXLAN
- * network's VNI, from the Tenant DB. */
+ * br-int's ports of no network, the uplink with every VLAN network's tag
+ * and the tunnel with every VXLAN network's VNI, from the Tenant DB. */
 static struct vfy_portmap *
-build_portmap(const struct binding *binding, const struct local_nets *nets,
-              long long int tunnel_ofport, struct ovsdb_idl *tdb)
+build_portmap(const struct isolation_input *in)
 {
     struct vfy_portmap *map = vfy_portmap_create();
     const struct vnic *v;
 
-    BINDING_FOR_EACH_VNIC (v, binding) {
+    BINDING_FOR_EACH_VNIC (v, in->binding) {
         if (v->state == VNIC_BOUND && v->ofport > 0
             && v->ofport < UINT16_MAX) {
             char *net = xasprintf("%s/%s", v->tenant, v->port.network);
@@ -783,14 +849,24 @@ build_portmap(const struct binding *binding, const struct local_nets *nets,
             free(net);
         }
     }
-    if (nets->uplink_ofport > 0 && nets->uplink_ofport < UINT16_MAX) {
-        vfy_portmap_set_uplink(map, u16_to_ofp(nets->uplink_ofport));
+    for (size_t i = 0; in->br_int && i < in->br_int->n_ports; i++) {
+        const struct ovsrec_port *p = in->br_int->ports[i];
+        for (size_t j = 0; j < p->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = p->interfaces[j];
+            int64_t ofport = no_network_ofport(in, iface);
+            if (ofport && !vfy_portmap_has_port(map, u16_to_ofp(ofport))) {
+                vfy_portmap_add_sealed(map, u16_to_ofp(ofport), iface->name);
+            }
+        }
     }
-    if (tunnel_ofport > 0 && tunnel_ofport < UINT16_MAX) {
-        vfy_portmap_set_tunnel(map, u16_to_ofp(tunnel_ofport));
+    if (in->nets->uplink_ofport > 0 && in->nets->uplink_ofport < UINT16_MAX) {
+        vfy_portmap_set_uplink(map, u16_to_ofp(in->nets->uplink_ofport));
+    }
+    if (in->tunnel_ofport > 0 && in->tunnel_ofport < UINT16_MAX) {
+        vfy_portmap_set_tunnel(map, u16_to_ofp(in->tunnel_ofport));
     }
     const struct bhrec_network *n;
-    BHREC_NETWORK_FOR_EACH (n, tdb) {
+    BHREC_NETWORK_FOR_EACH (n, in->tdb) {
         enum policy_net_type type;
         if (!n->tenant || !policy_net_type_from_string(n->type, &type)) {
             continue;
@@ -810,12 +886,10 @@ build_portmap(const struct binding *binding, const struct local_nets *nets,
 
 /* Hands the worker the port map, if it changed. */
 void
-isolation_update_portmap(struct isolation *iso, const struct binding *binding,
-                         const struct local_nets *nets,
-                         long long int tunnel_ofport, struct ovsdb_idl *tdb)
+isolation_update_portmap(struct isolation *iso,
+                         const struct isolation_input *in)
 {
-    struct vfy_portmap *map = build_portmap(binding, nets, tunnel_ofport,
-                                            tdb);
+    struct vfy_portmap *map = build_portmap(in);
 
     if (iso->map && vfy_portmap_equal(map, iso->map)) {
         vfy_portmap_destroy(map);

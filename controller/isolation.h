@@ -15,8 +15,9 @@
  * changed or deleted (by the controller, by ovs-ofctl, by anyone).  After
  * each change (at most a second later, even under churn) it re-checks the
  * input ports the change can affect, with the port map the main loop
- * hands over (which ofport is which network's vNIC, the uplink and its
- * VLAN tags, the tunnel and its VNIs, from the Tenant DB).  Flow
+ * hands over (which ofport is which network's vNIC, which belongs to no
+ * network, the uplink and its VLAN tags, the tunnel and its VNIs, from the
+ * Tenant DB).  Flow
  * installation never waits for it.  Verdicts are counted in coverage
  * ("isolation_checked", "isolation_leak") and in metrics; a leak is logged
  * at ERR level with its counterexample, once per new verdict.
@@ -39,22 +40,39 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct binding;
 struct local_nets;
 struct metrics;
+struct mirror;
 struct ovsdb_idl;
+struct ovsrec_bridge;
 struct trace;
+
+/* What the port map is made of. */
+struct isolation_input {
+    const struct binding *binding;      /* The vNICs: the bound ones are
+                                         * their networks'. */
+    const struct local_nets *nets;      /* The uplink's ofport. */
+    const struct mirror *mirror;        /* The analysis ports. */
+    const struct ovsrec_bridge *br_int; /* Every port of the bridge: those
+                                         * of no network are the rest. */
+    long long int tunnel_ofport;        /* The VXLAN port's, or 0. */
+    const int64_t *mirror_tnls;         /* The mirrors' tunnel ports'
+                                         * (MIRROR_N_TNLS), 0 for none. */
+    struct ovsdb_idl *tdb;              /* The Tenant DB: the networks'
+                                         * VLANs and VNIs. */
+};
 
 struct isolation *isolation_create(const struct trace *);
 void isolation_destroy(struct isolation *);
 
 void isolation_set_bridge(struct isolation *, const char *bridge,
                           bool enabled, size_t max_flows);
-void isolation_update_portmap(struct isolation *, const struct binding *,
-                              const struct local_nets *,
-                              long long int tunnel_ofport,
-                              struct ovsdb_idl *tdb);
+uint32_t isolation_input_hash(const struct isolation_input *);
+void isolation_update_portmap(struct isolation *,
+                              const struct isolation_input *);
 bool isolation_wants_portmap(const struct isolation *);
 void isolation_release_requests(struct isolation *);
 void isolation_run(struct isolation *);

@@ -762,6 +762,15 @@ mirror_handle_tdb(const struct mirror *m, struct ovsdb_idl *tdb)
     return true;
 }
 
+/* Returns true if 'iface' is an analysis port, as last computed: the
+ * mirrors' copies may go to it. */
+bool
+mirror_is_analysis_port(const struct mirror *m,
+                        const struct ovsrec_interface *iface)
+{
+    return sset_contains(&m->analysis, uuid_text(&iface->header_.uuid));
+}
+
 /* Change handler for the configured uplink's name 'uplink' (NULL: none):
  * false (recompute) if it is not the one the mirrors were computed with,
  * since the uplink is never an analysis port. */

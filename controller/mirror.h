@@ -56,6 +56,7 @@ struct binding;
 struct flow_table;
 struct ovsdb_idl;
 struct ovsrec_bridge;
+struct ovsrec_interface;
 struct ovsdb_idl_txn;
 
 /* The mirror node's owner prefix. */
@@ -151,6 +152,8 @@ void mirror_read_tunnels(struct mirror *, const struct ovsrec_bridge *,
 void mirror_ensure_tunnels(struct mirror *, const struct ovsrec_bridge *,
                            struct ovsdb_idl_txn *);
 
+bool mirror_is_analysis_port(const struct mirror *,
+                             const struct ovsrec_interface *);
 void mirror_register_commands(const struct mirror *, struct ovsdb_idl *tdb);
 
 #endif /* mirror.h */

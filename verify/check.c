@@ -963,7 +963,9 @@ struct input {
     enum input_kind kind;       /* What it is. */
     uint32_t tag;               /* IN_VLAN: the VID; IN_VNI: the VNI. */
     ofp_port_t port;            /* Its ofport. */
-    char *network;              /* Its network. */
+    char *network;              /* Its network (a port of no network's
+                                 * label: struct vfy_vnic). */
+    bool sealed;                /* A port of no network. */
     size_t net_id;              /* Its network's number in this run. */
     char *name;                 /* In reports: "vNIC web1", "uplink VLAN
                                  * 101", "tunnel VNI 5001". */
@@ -1859,10 +1861,14 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
     }
     if (vnic) {
         if (strcmp(vnic->network, ctx->in->network)) {
-            char *exit = xasprintf("port %"PRIu16" (vNIC %s of %s)",
-                                   ofp_to_u16(port), vnic->name,
-                                   vnic->network);
-            add_leak(ctx, b, port, exit, vnic->network,
+            char *exit = (vnic->sealed
+                          ? xasprintf("port %"PRIu16" (%s, of no network)",
+                                      ofp_to_u16(port), vnic->name)
+                          : xasprintf("port %"PRIu16" (vNIC %s of %s)",
+                                      ofp_to_u16(port), vnic->name,
+                                      vnic->network));
+            add_leak(ctx, b, port, exit,
+                     vnic->sealed ? NULL : vnic->network,
                      (uint64_t) ofp_to_u16(port) << 32);
             free(exit);
         }
@@ -1871,7 +1877,8 @@ check_exit(struct ctx *ctx, const struct branch *b, ofp_port_t port)
     } else if (ctx->map->has_tunnel && port == ctx->map->tunnel) {
         check_trunk(ctx, b, port, false);
     }
-    /* Other ports (analysis ports, LOCAL...) belong to no network. */
+    /* Other ports (analysis ports, LOCAL...) are sinks that reach no
+     * network. */
 }
 
 static void output(struct ctx *, const struct branch *, ofp_port_t);
@@ -3572,7 +3579,9 @@ input_init_vnic(struct input *in, const struct vfy_vnic *v)
     in->kind = IN_VNIC;
     in->port = v->port;
     in->network = xstrdup(v->network);
-    in->name = xasprintf("vNIC %s", v->name);
+    in->sealed = v->sealed;
+    in->name = (v->sealed ? xstrdup(v->name)
+                : xasprintf("vNIC %s", v->name));
 }
 
 /* Returns the inputs of 'map' in the order a full run checks them (and
@@ -4061,14 +4070,26 @@ vfy_checker_format(const struct vfy_checker *ck, struct ds *s,
     size_t n_leaks = vfy_checker_n_leaks(ck);
 
     size_t n_kind[3] = { 0, 0, 0 };
+    size_t n_sealed = 0;
     for (size_t i = 0; i < ck->n_inputs; i++) {
         n_kind[ck->inputs[i].kind]++;
+        n_sealed += ck->inputs[i].sealed;
     }
     struct ds what = DS_EMPTY_INITIALIZER;
-    ds_put_format(&what, "%"PRIuSIZE" vNICs checked", n_kind[IN_VNIC]);
-    if (n_kind[IN_VLAN] || n_kind[IN_VNI]) {
-        ds_put_format(&what, " (and %"PRIuSIZE" uplink VLANs, %"PRIuSIZE
-                      " tunnel VNIs)", n_kind[IN_VLAN], n_kind[IN_VNI]);
+    ds_put_format(&what, "%"PRIuSIZE" vNICs checked",
+                  n_kind[IN_VNIC] - n_sealed);
+    if (n_sealed || n_kind[IN_VLAN] || n_kind[IN_VNI]) {
+        ds_put_cstr(&what, " (and ");
+        if (n_sealed) {
+            ds_put_format(&what, "%"PRIuSIZE" port%s of no network%s",
+                          n_sealed, n_sealed > 1 ? "s" : "",
+                          n_kind[IN_VLAN] || n_kind[IN_VNI] ? ", " : "");
+        }
+        if (n_kind[IN_VLAN] || n_kind[IN_VNI]) {
+            ds_put_format(&what, "%"PRIuSIZE" uplink VLANs, %"PRIuSIZE
+                          " tunnel VNIs", n_kind[IN_VLAN], n_kind[IN_VNI]);
+        }
+        ds_put_char(&what, ')');
     }
     ds_put_format(&what, ", %"PRIuSIZE" flows", ck->n_flows);
     if (!n_leaks) {
@@ -4086,8 +4107,8 @@ vfy_checker_format(const struct vfy_checker *ck, struct ds *s,
             const struct leak *l = &in->leaks[j];
             ds_put_format(s, "\nleak %"PRIuSIZE": from port %"PRIu16
                           " (%s of %s) to %s\n", ++k,
-                          ofp_to_u16(in->port), in->name, in->network,
-                          l->exit);
+                          ofp_to_u16(in->port), in->name,
+                          in->sealed ? "no network" : in->network, l->exit);
             ds_put_format(s, "  packet: %s\n", l->packet);
             ds_put_format(s, "  bytes: %s\n", l->bytes);
             if (l->inexact) {
@@ -4131,7 +4152,9 @@ vfy_checker_to_json(const struct vfy_checker *ck, vfy_cookie_namer *namer,
             json_object_put(o, "in_port",
                             json_integer_create(ofp_to_u16(in->port)));
             json_object_put_string(o, "input", in->name);
-            json_object_put_string(o, "network", in->network);
+            json_object_put(o, "network",
+                            (in->sealed ? json_null_create()
+                             : json_string_create(in->network)));
             json_object_put_string(o, "packet", l->packet);
             json_object_put_string(o, "bytes", l->bytes);
             json_object_put_string(o, "exit", l->exit);

@@ -74,11 +74,15 @@ struct vfy_flows {
     bool overflow;              /* Too many changes: check everything. */
 };
 
-/* A vNIC of the port map. */
+/* A vNIC of the port map, or a port of no network. */
 struct vfy_vnic {
     ofp_port_t port;            /* Its ofport. */
-    char *network;              /* "TENANT/NETWORK". */
+    char *network;              /* "TENANT/NETWORK", or for a port of no
+                                 * network a label of its own without a
+                                 * '/', which no network and no other port
+                                 * has: it is alone in a network of one. */
     char *name;                 /* Its name in reports. */
+    bool sealed;                /* A port of no network. */
 };
 
 /* The port map. */

@@ -477,9 +477,11 @@ find_vnic_index(const struct vfy_portmap *map, ofp_port_t port, bool *found)
     return lo;
 }
 
-void
-vfy_portmap_add_vnic(struct vfy_portmap *map, ofp_port_t port,
-                     const char *network, const char *name)
+/* Adds or replaces the port 'port' of 'map': a vNIC of 'network', or a
+ * port of no network if 'sealed'. */
+static void
+portmap_put(struct vfy_portmap *map, ofp_port_t port, const char *network,
+            const char *name, bool sealed)
 {
     bool found;
     size_t i = find_vnic_index(map, port, &found);
@@ -499,9 +501,33 @@ vfy_portmap_add_vnic(struct vfy_portmap *map, ofp_port_t port,
         map->n_vnics++;
         v->port = port;
     }
-    v->network = xstrdup(network);
+    v->network = (sealed
+                  ? xasprintf("(no network: port %"PRIu16")",
+                              ofp_to_u16(port))
+                  : xstrdup(network));
     v->name = xstrdup(name ? name : "");
+    v->sealed = sealed;
     map->version++;
+}
+
+void
+vfy_portmap_add_vnic(struct vfy_portmap *map, ofp_port_t port,
+                     const char *network, const char *name)
+{
+    portmap_put(map, port, network, name, false);
+}
+
+void
+vfy_portmap_add_sealed(struct vfy_portmap *map, ofp_port_t port,
+                       const char *name)
+{
+    portmap_put(map, port, NULL, name, true);
+}
+
+bool
+vfy_portmap_has_port(const struct vfy_portmap *map, ofp_port_t port)
+{
+    return vfy_portmap_find_vnic(map, port) != NULL;
 }
 
 void
@@ -608,8 +634,8 @@ vfy_portmap_equal(const struct vfy_portmap *a, const struct vfy_portmap *b)
     }
     for (size_t i = 0; i < a->n_vnics; i++) {
         const struct vfy_vnic *x = &a->vnics[i], *y = &b->vnics[i];
-        if (x->port != y->port || strcmp(x->network, y->network)
-            || strcmp(x->name, y->name)) {
+        if (x->port != y->port || x->sealed != y->sealed
+            || strcmp(x->network, y->network) || strcmp(x->name, y->name)) {
             return false;
         }
     }
@@ -795,12 +821,17 @@ portmap_from_json__(struct vfy_portmap *map, const struct json *json,
         if (!error && v->type != JSON_OBJECT) {
             error = xasprintf("%s: %s: expected an object", file_name, what);
         }
+        bool sealed = false;
         if (!error) {
             const struct json *net = shash_find_data(json_object(v),
                                                      "network");
             char *w2 = xasprintf("%s.network", what);
-            error = (net ? parse_network(net, file_name, w2, &network)
-                     : xasprintf("%s: %s: missing", file_name, w2));
+            if (net && net->type == JSON_NULL) {
+                sealed = true;  /* A port of no network. */
+            } else {
+                error = (net ? parse_network(net, file_name, w2, &network)
+                         : xasprintf("%s: %s: missing", file_name, w2));
+            }
             free(w2);
         }
         const struct json *name = NULL;
@@ -825,8 +856,8 @@ portmap_from_json__(struct vfy_portmap *map, const struct json *json,
         if (error) {
             return error;
         }
-        vfy_portmap_add_vnic(map, u16_to_ofp(port), network,
-                             name ? json_string(name) : node->name);
+        portmap_put(map, u16_to_ofp(port), network,
+                    name ? json_string(name) : node->name, sealed);
     }
 
     const struct json *j = shash_find_data(json_object(json), "uplink");
@@ -908,7 +939,9 @@ vfy_portmap_to_json(const struct vfy_portmap *map)
         const struct vfy_vnic *v = &map->vnics[i];
         struct json *o = json_object_create();
         char port[8];
-        json_object_put_string(o, "network", v->network);
+        json_object_put(o, "network",
+                        (v->sealed ? json_null_create()
+                         : json_string_create(v->network)));
         json_object_put_string(o, "name", v->name);
         snprintf(port, sizeof port, "%"PRIu16, ofp_to_u16(v->port));
         json_object_put(vnics, port, o);

@@ -10,7 +10,9 @@
 /* The isolation verifier: proves, on an OpenFlow table as the switch holds
  * it, that no packet entering from a vNIC of one network can leave on a
  * vNIC of another, into the overlay tunnel with another network's VNI, or
- * onto the uplink with another network's VLAN tag, whatever its headers.
+ * onto the uplink with another network's VLAN tag, whatever its headers,
+ * and that nothing reaches, or comes from, a port of no network (a VM's
+ * port that is not bound).
  *
  * It follows the table by header-space reachability (sets of ternary
  * "cubes" over struct flow, never single packets) and shares no code with
@@ -112,6 +114,17 @@ bool vfy_portmap_equal(const struct vfy_portmap *,
  * reports. */
 void vfy_portmap_add_vnic(struct vfy_portmap *, ofp_port_t port,
                           const char *network, const char *name);
+
+/* 'port', called 'name' in reports, belongs to no network: a tenant VM's
+ * port whose binding was refused or whose Port is unknown, or any other
+ * port of the bridge that is neither a vNIC nor a trunk nor an operator's
+ * analysis port.  No packet from anywhere may reach it, and none it sends
+ * may reach a vNIC or a trunk. */
+void vfy_portmap_add_sealed(struct vfy_portmap *, ofp_port_t port,
+                            const char *name);
+
+/* Returns true if 'port' is a vNIC or a port of no network in the map. */
+bool vfy_portmap_has_port(const struct vfy_portmap *, ofp_port_t port);
 
 /* 'port' is no vNIC any more (nothing if it was none). */
 void vfy_portmap_remove_vnic(struct vfy_portmap *, ofp_port_t port);

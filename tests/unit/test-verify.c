@@ -1072,6 +1072,70 @@ START_TEST(test_incremental_port_map)
 }
 END_TEST
 
+START_TEST(test_port_of_no_network)
+{
+    struct run r;
+
+    /* acme's packets to MAC 7 go to port 7; what port 8 sends goes into
+     * beta's network, and to port 7 if it is ARP. */
+    run_check(&r, base_flows,
+              "table=30, priority=100,metadata=0x64,"
+              "dl_dst=02:00:00:00:00:07 actions=set_field:7->reg7,"
+              "goto_table:50\n"
+              "table=10, priority=200,in_port=8,arp actions=output:7\n"
+              "table=10, priority=100,in_port=8 "
+              "actions=set_field:0xc8->metadata,goto_table:30\n");
+    ck_assert_msg(!strstr(r.report, "to port 7"), "%s", r.report);
+
+    /* Ports 7 and 8 belong to no network: nothing may reach either, and
+     * nothing either sends may reach a network or the other. */
+    vfy_portmap_add_sealed(r.map, u16_to_ofp(7), "x7");
+    vfy_portmap_add_sealed(r.map, u16_to_ofp(8), "x8");
+    check_map_step(r.ck, r.flows, r.map, false, SIZE_MAX);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    const char *want[] = {
+        "4 vNICs checked (and 2 ports of no network, 2 uplink VLANs",
+        "from port 1 (vNIC a1 of acme/lan) to port 7 (x7, of no network)",
+        "from port 2 (vNIC a2 of acme/lan) to port 7 (x7, of no network)",
+        "from port 8 (x8 of no network) to port 3 (vNIC b3 of beta/lan)",
+        "from port 8 (x8 of no network) to port 7 (x7, of no network)",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        ck_assert_msg(strstr(ds_cstr(&s), want[i]), "\"%s\" not in:\n%s",
+                      want[i], ds_cstr(&s));
+    }
+    ck_assert_msg(!strstr(ds_cstr(&s), "from port 7"), "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* The JSON map says so with a null network, and reads back alike. */
+    struct json *j = vfy_portmap_to_json(r.map);
+    char *text = json_to_string(j, JSSF_SORT);
+    ck_assert_msg(strstr(text, "\"7\":{\"name\":\"x7\",\"network\":null}"),
+                  "%s", text);
+    struct vfy_portmap *back = vfy_portmap_create();
+    char *error = vfy_portmap_from_json(back, j, "map");
+    ck_assert_msg(!error, "%s", error);
+    ck_assert(vfy_portmap_equal(back, r.map));
+    vfy_portmap_destroy(back);
+    json_destroy(j);
+    free(text);
+
+    /* Port 7 becomes acme's vNIC: a full run, and acme reaching it is no
+     * leak any more; port 8 still reaches it. */
+    vfy_portmap_add_vnic(r.map, u16_to_ofp(7), "acme/lan", "a7");
+    check_map_step(r.ck, r.flows, r.map, true, SIZE_MAX);
+    ds_init(&s);
+    vfy_checker_format(r.ck, &s, NULL, NULL);
+    ck_assert_msg(!strstr(ds_cstr(&s), "from port 1")
+                  && strstr(ds_cstr(&s), "from port 8 (x8 of no network) "
+                            "to port 7 (vNIC a7 of acme/lan)"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
+    run_destroy(&r);
+}
+END_TEST
+
 /* Returns a sparse cube over the 6 low bits of word 0 of struct flow from
  * '*seed': each bit fixed to 0 or 1, or free. */
 static struct hs_sparse *
@@ -1168,6 +1232,7 @@ verify_suite(void)
     tcase_add_test(tc, test_controller_table_is_isolated);
     tcase_add_test(tc, test_incremental_matches_full);
     tcase_add_test(tc, test_incremental_port_map);
+    tcase_add_test(tc, test_port_of_no_network);
     tcase_add_test(tc, test_emptiness_matches_enumeration);
     suite_add_tcase(s, tc);
     return s;
