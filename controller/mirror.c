@@ -20,6 +20,7 @@
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "packets.h"
+#include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
 #include "simap.h"
 #include "svec.h"
@@ -569,11 +570,11 @@ mirror_recompute(struct mirror *m, const struct binding *b,
             e->target = xstrdup(remote);
             e->dest = xasprintf("%s:%s", tc->scheme, remote);
             ovs_be32 ip;
-            if (!ip_parse(remote, &ip) || !ip || ip_is_multicast(ip)
-                || ip == htonl(INADDR_BROADCAST)) {
+            if (!policy_parse_host_ip(remote, &ip)) {
                 state = MIRROR_INVALID;
-                reason = xasprintf("%s destination \"%s\" is not a unicast "
-                                   "IPv4 address", tc->what, remote);
+                reason = xasprintf("%s destination \"%s\" is not the "
+                                   "unicast IPv4 address of another host",
+                                   tc->what, remote);
             } else {
                 m->tnls[t].wanted = m->tnls[t].wanted || e->sources.n;
                 d.remote_ip = ip;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
+#include "packets.h"
 #include "policies/json-pos.h"
 #include "unicode.h"
 #include "util.h"
@@ -159,6 +160,22 @@ policy_fputs_printable(const char *s, FILE *stream)
     policy_put_printable(&ds, s);
     fputs(ds_cstr(&ds), stream);
     ds_destroy(&ds);
+}
+
+/* Parses 's' as the IPv4 address of a host on the underlay (a tunnel's
+ * endpoint: a chassis, a mirrors' collector) into '*ip'.  Returns false
+ * if it is no dotted quad, or an address no host can have as a
+ * destination: 0.0.0.0/8 ("this network"), loopback
+ * (127.0.0.0/8: the host itself, never another), multicast and
+ * 240.0.0.0/4, whose last is the broadcast address. */
+bool
+policy_parse_host_ip(const char *s, ovs_be32 *ip)
+{
+    if (!ip_parse(s, ip)) {
+        return false;
+    }
+    uint8_t first = ntohl(*ip) >> 24;
+    return first != 0 && first != 127 && first < 224;
 }
 
 /* Returns NULL if 's' may be an iface-id (of a Port, or an analysis

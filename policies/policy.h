@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "openvswitch/shash.h"
+#include "openvswitch/types.h"
 #include "sset.h"
 
 struct ds;
@@ -221,6 +222,7 @@ void policy_fputs_printable(const char *, FILE *);
 /* The longest iface-id (bytes). */
 #define POLICY_IFACE_ID_MAX_LEN 255
 const char *policy_check_iface_id(const char *);
+bool policy_parse_host_ip(const char *, ovs_be32 *ip);
 const char *policy_check_name(const char *);
 
 struct policy *policy_create(void);

@@ -976,10 +976,10 @@ cmd_mirror_add(struct ctl_ctx *ctx)
     const char *remote = gre ? gre : erspan;
     if (remote) {
         ovs_be32 ip;
-        if (!ip_parse(remote, &ip) || !ip || ip_is_multicast(ip)
-            || ip == htonl(INADDR_BROADCAST)) {
-            ctl_fatal(ctx, "--to \"%s\": \"%s\" is not a unicast IPv4 "
-                      "address", to, remote);
+        if (!policy_parse_host_ip(remote, &ip)) {
+            ctl_fatal(ctx, "--to \"%s\": \"%s\" is not the unicast IPv4 "
+                      "address of another host (not in 0.0.0.0/8, "
+                      "127.0.0.0/8 or 224.0.0.0/3)", to, remote);
         }
     } else if (strchr(to, ':')) {
         ctl_fatal(ctx, "--to \"%s\": unknown destination type \"%.*s\" "
