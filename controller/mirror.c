@@ -576,11 +576,15 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                                    "unicast IPv4 address of another host",
                                    tc->what, remote);
             } else {
-                m->tnls[t].wanted = m->tnls[t].wanted || e->sources.n;
+                /* The port is wanted for a mirror that copies something
+                 * here: one that the cap refuses (below) copies nothing. */
+                bool copies_here = (e->sources.n
+                                    && !full_source(&n_mirrors, e));
+                m->tnls[t].wanted = m->tnls[t].wanted || copies_here;
                 d.remote_ip = ip;
                 d.tnl = t;
                 d.ofport = tnl_ofports[t];
-                if (!d.ofport && e->sources.n) {
+                if (!d.ofport && copies_here) {
                     state = MIRROR_DEST_MISSING;
                     reason = xasprintf("the %s port %s is not ready yet",
                                        tc->what, tc->port);
