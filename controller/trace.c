@@ -21,6 +21,7 @@
 #include "lib/tenant-db.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
+#include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-parse.h"
 #include "openvswitch/vlog.h"
@@ -897,7 +898,11 @@ resolve_port(const struct trace *t, const char *name, char **errorp)
 }
 
 /* Returns an error message (which the caller frees) if 'microflow' gives
- * in_port, which the command sets, or NULL. */
+ * in_port, which the command sets, or a field that no frame from a VM
+ * carries (a register, metadata, a tunnel or conntrack field, the packet
+ * mark...: the pipeline's own, which the trace would start with as if a
+ * flow had set them), or NULL.  Anything else is ofproto/trace's to
+ * judge. */
 static char *
 check_microflow(const char *microflow)
 {
@@ -907,9 +912,15 @@ check_microflow(const char *microflow)
     char *error = NULL;
 
     while (!error && ofputil_parse_key_value(&p, &key, &value)) {
+        const struct mf_field *mf = mf_from_name(key);
         if (!strcmp(key, "in_port")) {
             error = xstrdup("MICROFLOW must not give in_port: the command "
                             "sets it to the vNIC's ofport");
+        } else if (mf && mf->id < MFF_ETH_SRC) {
+            error = xasprintf("MICROFLOW must not give %s: no frame from a "
+                              "VM carries it (registers, metadata, tunnel "
+                              "and conntrack fields are the pipeline's; "
+                              "--ct-next gives conntrack's answers)", key);
         }
     }
     free(copy);
