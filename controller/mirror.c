@@ -773,7 +773,8 @@ bool
 mirror_is_analysis_port(const struct mirror *m,
                         const struct ovsrec_interface *iface)
 {
-    return sset_contains(&m->analysis, uuid_text(&iface->header_.uuid));
+    return (!sset_is_empty(&m->analysis)
+            && sset_contains(&m->analysis, uuid_text(&iface->header_.uuid)));
 }
 
 /* Change handler for the configured uplink's name 'uplink' (NULL: none):
