@@ -1609,6 +1609,17 @@ check_side(const struct firewall *fw, struct hmap *sets,
     return false;
 }
 
+/* Appends the address of 'p' to 's', without its length. */
+static void
+put_check_address(struct ds *s, const struct fw_prefix *p)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+
+    fw_prefix_format(p, buf, sizeof buf);
+    buf[strcspn(buf, "/")] = '\0';
+    ds_put_cstr(s, buf);
+}
+
 /* Returns true if 'end' has a firewall. */
 static bool
 has_firewall(const struct check_end *end)
@@ -1744,6 +1755,14 @@ cmd_policy_check(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_format(&s, "allowed: %s", text);
         free(text);
     }
+
+    /* The addresses it was decided for: of a port named, its first of the
+     * family (a dual-stack port's other family is checked by giving its
+     * address). */
+    ds_put_cstr(&s, "; checked from ");
+    put_check_address(&s, &src.addr);
+    ds_put_cstr(&s, " to ");
+    put_check_address(&s, &dst.addr);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
