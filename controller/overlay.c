@@ -26,6 +26,7 @@ VLOG_DEFINE_THIS_MODULE(overlay);
 
 COVERAGE_DEFINE(overlay_net_flows);
 COVERAGE_DEFINE(overlay_recompute);
+COVERAGE_DEFINE(overlay_shared_ip);
 
 /* The owner of the output into the VXLAN port. */
 #define TUNNEL_OWNER OVERLAY_OWNERS"tunnel"
@@ -47,12 +48,36 @@ struct ovl_net {
     size_t allocated_remotes;   /* Allocated size of 'remotes'. */
 };
 
+/* An encapsulation address that more than one chassis publishes (a copied
+ * configuration, or a host that writes another's address into its row).
+ * A frame from it could be any of theirs, and a frame for one of them
+ * reaches whichever host really has it: none of them is reachable. */
+struct ovl_shared_ip {
+    struct hmap_node node;      /* In 'shared_ips', by 'ip'. */
+    ovs_be32 ip;                /* The address. */
+    struct svec chassis;        /* The names of its chassis, sorted. */
+    bool self;                  /* One of them is this host's. */
+};
+
 /* Initializes 'ov', empty. */
 void
 overlay_init(struct overlay *ov)
 {
     hmap_init(&ov->nets);
+    hmap_init(&ov->shared_ips);
     ov->tunnel_ofport = 0;
+}
+
+/* Frees every member of 'ips', a map of struct ovl_shared_ip. */
+static void
+clear_shared_ips(struct hmap *ips)
+{
+    struct ovl_shared_ip *s;
+
+    HMAP_FOR_EACH_POP (s, node, ips) {
+        svec_destroy(&s->chassis);
+        free(s);
+    }
 }
 
 /* Frees 'n'. */
@@ -81,6 +106,8 @@ overlay_destroy(struct overlay *ov)
 {
     clear_nets(ov);
     hmap_destroy(&ov->nets);
+    clear_shared_ips(&ov->shared_ips);
+    hmap_destroy(&ov->shared_ips);
 }
 
 /* Returns the local VXLAN network 'key', or NULL. */
@@ -127,25 +154,121 @@ drop_net(struct overlay *ov, struct ovl_net *n, struct flow_table *flows)
     net_free(n);
 }
 
+/* Returns true if 'ip' is a unicast address that a host can have: not in
+ * 0.0.0.0/8, loopback, multicast or 240.0.0.0/4 (whose last is the
+ * broadcast address). */
+static bool
+ip_is_host(ovs_be32 ip)
+{
+    uint8_t first = ntohl(ip) >> 24;
+
+    return first != 0 && first != 127 && first < 224;
+}
+
+/* Returns the entry of 'ip' in 'ips' (struct ovl_shared_ip), or NULL. */
+static struct ovl_shared_ip *
+find_shared_ip(const struct hmap *ips, ovs_be32 ip)
+{
+    struct ovl_shared_ip *s;
+
+    HMAP_FOR_EACH_WITH_HASH (s, node, hash_int((OVS_FORCE uint32_t) ip, 0),
+                             ips) {
+        if (s->ip == ip) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Finds anew, among the chassis of 'tdb' ('self', may be NULL, is this
+ * host's), the encapsulation addresses that several publish, with a WARN
+ * line naming them all for each address that is new or whose chassis
+ * changed, and an INFO line for each that no longer is.  Only the Chassis
+ * rows that this host receives count: those of its own row and of the
+ * Ports of its networks, which are all that its flows can name. */
+static void
+find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
+                const struct bhrec_chassis *self)
+{
+    struct hmap ips = HMAP_INITIALIZER(&ips);
+    const struct bhrec_chassis *ch;
+    struct ovl_shared_ip *s;
+
+    BHREC_CHASSIS_FOR_EACH (ch, tdb) {
+        ovs_be32 ip;
+        if (!ch->encap_ip || !ip_parse(ch->encap_ip, &ip)
+            || !ip_is_host(ip)) {
+            continue;           /* Unreachable anyway. */
+        }
+        s = find_shared_ip(&ips, ip);
+        if (!s) {
+            s = xzalloc(sizeof *s);
+            s->ip = ip;
+            svec_init(&s->chassis);
+            hmap_insert(&ips, &s->node, hash_int((OVS_FORCE uint32_t) ip,
+                                                 0));
+        }
+        svec_add(&s->chassis, ch->name);
+        s->self = s->self || ch == self;
+    }
+    HMAP_FOR_EACH_SAFE (s, node, &ips) {
+        if (s->chassis.n < 2) {
+            hmap_remove(&ips, &s->node);
+            svec_destroy(&s->chassis);
+            free(s);
+            continue;
+        }
+        svec_sort(&s->chassis);
+        const struct ovl_shared_ip *old = find_shared_ip(&ov->shared_ips,
+                                                         s->ip);
+        if (!old || !svec_equal(&old->chassis, &s->chassis)) {
+            char *names = svec_join(&s->chassis, ", ", "");
+            COVERAGE_INC(overlay_shared_ip);
+            if (s->self) {
+                VLOG_WARN("chassis %s publish one encapsulation address, "
+                          IP_FMT", this host's: the others are unreachable "
+                          "from this host until they change it", names,
+                          IP_ARGS(s->ip));
+            } else {
+                VLOG_WARN("chassis %s publish one encapsulation address, "
+                          IP_FMT": none of them is reachable from this "
+                          "host until all but one change it (its frames "
+                          "could be any of theirs)", names, IP_ARGS(s->ip));
+            }
+            free(names);
+        }
+    }
+    HMAP_FOR_EACH (s, node, &ov->shared_ips) {
+        if (!find_shared_ip(&ips, s->ip)) {
+            char *names = svec_join(&s->chassis, ", ", "");
+            VLOG_INFO("chassis %s no longer publish one encapsulation "
+                      "address, "IP_FMT, names, IP_ARGS(s->ip));
+            free(names);
+        }
+    }
+    clear_shared_ips(&ov->shared_ips);
+    hmap_swap(&ov->shared_ips, &ips);
+    hmap_destroy(&ips);
+}
+
 /* Returns the encapsulation address of chassis 'ch' in 'ip', or false if
  * it has none that is usable: a unicast address that a host can have
- * (not in 0.0.0.0/8, loopback, multicast or 240.0.0.0/4, whose last is
- * the broadcast address), and not this host's own ('self', may be NULL: a
- * tunnel to itself, or frames from the underlay that claim to come from
- * it). */
+ * (ip_is_host()), not this host's own ('self', may be NULL: a tunnel to
+ * itself, or frames from the underlay that claim to come from it), and
+ * no other chassis's (find_shared_ips()). */
 static bool
-chassis_ip(const struct bhrec_chassis *ch, const struct bhrec_chassis *self,
-           ovs_be32 *ip)
+chassis_ip(const struct overlay *ov, const struct bhrec_chassis *ch,
+           const struct bhrec_chassis *self, ovs_be32 *ip)
 {
     ovs_be32 own;
 
     if (!ch->encap_ip || !ip_parse(ch->encap_ip, ip)) {
         return false;
     }
-    uint8_t first = ntohl(*ip) >> 24;
-    return (first != 0 && first != 127 && first < 224
+    return (ip_is_host(*ip)
             && !(self && self != ch && self->encap_ip
-                 && ip_parse(self->encap_ip, &own) && own == *ip));
+                 && ip_parse(self->encap_ip, &own) && own == *ip)
+            && !find_shared_ip(&ov->shared_ips, *ip));
 }
 
 /* Returns the key of the VXLAN network of Port 'row', or 0 if it is on no
@@ -222,7 +345,7 @@ compute_dirty(struct overlay *ov, const struct binding *b,
             continue;
         }
         struct pl_remote_vnic r;
-        if (!chassis_ip(ch, self, &r.chassis_ip)) {
+        if (!chassis_ip(ov, ch, self, &r.chassis_ip)) {
             VLOG_WARN_RL(&rl, "port %s is bound on chassis %s, which has no "
                          "usable encapsulation address: unreachable",
                          row->name, ch->name);
@@ -304,6 +427,7 @@ overlay_recompute(struct overlay *ov, const struct binding *b,
 
     COVERAGE_INC(overlay_recompute);
     clear_nets(ov);
+    find_shared_ips(ov, tdb, self);
     ov->tunnel_ofport = tunnel_ofport;
     flow_table_clear_owner(flows, TUNNEL_OWNER);
     if (tunnel_ofport > 0) {
@@ -390,6 +514,7 @@ overlay_handle_tdb(struct overlay *ov, const struct binding *b,
         return false;
     }
     BHREC_CHASSIS_FOR_EACH_TRACKED (chassis, tdb) {
+        find_shared_ips(ov, tdb, self);
         HMAP_FOR_EACH (n, node, &ov->nets) {
             n->dirty = true;
         }
@@ -442,13 +567,24 @@ cmd_chassis_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
     BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
         bool self = ch == own;
         ovs_be32 ip;
-        bool has_ip = chassis_ip(ch, own, &ip);
+        bool has_ip = chassis_ip(aux->ov, ch, own, &ip);
+        const struct ovl_shared_ip *shared = (
+            ch->encap_ip && ip_parse(ch->encap_ip, &ip)
+            ? find_shared_ip(&aux->ov->shared_ips, ip) : NULL);
+        char *names = shared ? svec_join(&shared->chassis, ", ", "") : NULL;
 
         ds_clear(&s);
         ds_put_format(&s, "%s %s", ch->name,
                       ch->encap_ip ? ch->encap_ip : "(no encap_ip)");
         if (self) {
-            ds_put_cstr(&s, " (this host)");
+            ds_put_cstr(&s, " (this host");
+            if (names) {
+                ds_put_format(&s, "; encap_ip shared by chassis %s", names);
+            }
+            ds_put_char(&s, ')');
+        } else if (names) {
+            ds_put_format(&s, ": unreachable, encap_ip shared by chassis %s",
+                          names);
         } else if (!has_ip) {
             ds_put_cstr(&s, ": unreachable, no usable encap_ip");
         } else {
@@ -477,6 +613,7 @@ cmd_chassis_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
             }
             svec_destroy(&nets);
         }
+        free(names);
         svec_add(&lines, ds_cstr(&s));
     }
     svec_sort(&lines);

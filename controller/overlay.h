@@ -44,6 +44,9 @@ struct overlay {
     struct hmap nets;           /* struct ovl_net, by network key: the local
                                  * VXLAN networks. */
     int64_t tunnel_ofport;      /* br-int's VXLAN port, or 0. */
+    struct hmap shared_ips;     /* struct ovl_shared_ip, by address: the
+                                 * encapsulation addresses that several
+                                 * chassis publish (unreachable). */
 };
 
 void overlay_init(struct overlay *);
