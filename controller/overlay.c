@@ -44,8 +44,10 @@ struct ovl_net {
 
     /* Gathered while computing. */
     struct pl_remote_vnic *remotes;  /* Its remote vNICs. */
-    size_t n_remotes;           /* Number of 'remotes'. */
-    size_t allocated_remotes;   /* Allocated size of 'remotes'. */
+    const struct bhrec_port **rows;  /* The Port of each of 'remotes',
+                                      * valid only while computing. */
+    size_t n_remotes;           /* Number of 'remotes' and 'rows'. */
+    size_t allocated_remotes;   /* Allocated size of 'remotes', 'rows'. */
 };
 
 /* An encapsulation address that more than one chassis publishes (a copied
@@ -86,6 +88,7 @@ net_free(struct ovl_net *n)
 {
     uuidset_destroy(&n->remote_ports);
     free(n->remotes);
+    free(n->rows);
     free(n->name);
     free(n);
 }
@@ -298,6 +301,71 @@ has_remote_mac(const struct ovl_net *n, const struct mac_bid *bid)
     return false;
 }
 
+/* A remote vNIC and its Port, to rank the Ports that want one MAC. */
+struct ovl_ranked {
+    struct pl_remote_vnic r;        /* Its MAC and chassis. */
+    const struct bhrec_port *row;   /* Its Port. */
+};
+
+/* Compares two remote vNICs by MAC, then Port name, then Port UUID, for
+ * qsort(): of the Ports of one network with one MAC, the first has it, by
+ * the rule that ranks a host's own vNICs (mac-owners.h), which depends on
+ * the rows only. */
+static int
+compare_ranked(const void *a_, const void *b_)
+{
+    const struct ovl_ranked *a = a_;
+    const struct ovl_ranked *b = b_;
+    int cmp = memcmp(&a->r.mac, &b->r.mac, sizeof a->r.mac);
+
+    if (!cmp) {
+        cmp = strcmp(a->row->name, b->row->name);
+    }
+    return cmp ? cmp : uuid_compare_3way(&a->row->header_.uuid,
+                                         &b->row->header_.uuid);
+}
+
+/* Keeps, of the remote vNICs of 'n' that share a MAC (Ports written past
+ * the validator), the first by compare_ranked(), with a WARN line for each
+ * of the others: every host then sends the MAC to the same chassis,
+ * whatever the order in which it reads the rows, and no flow clashes. */
+static void
+rank_remote_macs(struct ovl_net *n)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ovl_ranked *ranked = xmalloc(MAX(n->n_remotes, 1)
+                                        * sizeof *ranked);
+
+    for (size_t i = 0; i < n->n_remotes; i++) {
+        ranked[i].r = n->remotes[i];
+        ranked[i].row = n->rows[i];
+    }
+    qsort(ranked, n->n_remotes, sizeof *ranked, compare_ranked);
+
+    size_t n_kept = 0;
+    for (size_t i = 0; i < n->n_remotes; i++) {
+        const struct ovl_ranked *first = n_kept ? &ranked[n_kept - 1]
+                                                : NULL;
+        if (first && eth_addr_equals(first->r.mac, ranked[i].r.mac)) {
+            const struct bhrec_port *a = ranked[i].row;
+            const struct bhrec_port *b = first->row;
+            VLOG_WARN_RL(&rl, "port %s on chassis %s has MAC "ETH_ADDR_FMT
+                         ", which port %s on chassis %s has too and comes "
+                         "first by name: ignored", a->name, a->chassis->name,
+                         ETH_ADDR_ARGS(ranked[i].r.mac), b->name,
+                         b->chassis->name);
+            continue;
+        }
+        ranked[n_kept++] = ranked[i];
+    }
+    for (size_t i = 0; i < n_kept; i++) {
+        n->remotes[i] = ranked[i].r;
+        n->rows[i] = ranked[i].row;
+    }
+    n->n_remotes = n_kept;
+    free(ranked);
+}
+
 /* Compares two addresses, for qsort(). */
 static int
 compare_ips(const void *a_, const void *b_)
@@ -372,7 +440,10 @@ compute_dirty(struct overlay *ov, const struct binding *b,
         if (n->n_remotes >= n->allocated_remotes) {
             n->remotes = x2nrealloc(n->remotes, &n->allocated_remotes,
                                     sizeof *n->remotes);
+            n->rows = xrealloc(n->rows, n->allocated_remotes
+                                        * sizeof *n->rows);
         }
+        n->rows[n->n_remotes] = row;
         n->remotes[n->n_remotes++] = r;
         uuidset_insert(&n->remote_ports, &row->header_.uuid);
     }
@@ -383,6 +454,7 @@ compute_dirty(struct overlay *ov, const struct binding *b,
         }
         COVERAGE_INC(overlay_net_flows);
         n->dirty = false;
+        rank_remote_macs(n);
         char *owner = pipeline_overlay_owner(n->key);
         flow_table_clear_owner(flows, owner);
         free(owner);
