@@ -92,6 +92,18 @@ read_seconds(const struct smap *ids, const char *key, int dflt)
     return s * 1000LL;
 }
 
+/* Returns true if 'ip' is an encapsulation address that a host can have,
+ * hence that other hosts send to and accept from: unicast, not in
+ * 0.0.0.0/8, loopback, multicast or 240.0.0.0/4 (whose last is the
+ * broadcast address). */
+bool
+chassis_ip_is_host(ovs_be32 ip)
+{
+    uint8_t first = ntohl(ip) >> 24;
+
+    return first != 0 && first != 127 && first < 224;
+}
+
 /* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
  * NULL) into 'cfg'. */
 void
@@ -115,14 +127,15 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
     const char *encap_ip = ids ? smap_get(ids, "bulkhead-encap-ip") : NULL;
     ovs_be32 ip;
-    if (encap_ip && ip_parse(encap_ip, &ip) && ip
-        && !ip_is_multicast(ip) && ip != htonl(INADDR_BROADCAST)) {
+    if (encap_ip && ip_parse(encap_ip, &ip) && chassis_ip_is_host(ip)) {
         cfg->encap_ip = xstrdup(encap_ip);
     } else if (encap_ip) {
+        /* The other hosts' rule (overlay.c): an address they would refuse
+         * must not give this host a tunnel that only sends. */
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
         VLOG_WARN_RL(&rl, "external_ids:bulkhead-encap-ip \"%s\" is not a "
-                     "unicast IPv4 address: this host has no overlay",
-                     encap_ip);
+                     "unicast IPv4 address that another host can reach: "
+                     "this host has no overlay", encap_ip);
     }
     cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
     cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/types.h"
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
@@ -72,6 +73,7 @@ struct chassis_config {
                                  * default 100000). */
 };
 
+bool chassis_ip_is_host(ovs_be32 ip);
 void chassis_config_read(struct chassis_config *,
                          const struct ovsrec_open_vswitch *);
 void chassis_config_clear(struct chassis_config *);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller/binding.h"
+#include "controller/chassis.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
@@ -157,17 +158,6 @@ drop_net(struct overlay *ov, struct ovl_net *n, struct flow_table *flows)
     net_free(n);
 }
 
-/* Returns true if 'ip' is a unicast address that a host can have: not in
- * 0.0.0.0/8, loopback, multicast or 240.0.0.0/4 (whose last is the
- * broadcast address). */
-static bool
-ip_is_host(ovs_be32 ip)
-{
-    uint8_t first = ntohl(ip) >> 24;
-
-    return first != 0 && first != 127 && first < 224;
-}
-
 /* Returns the entry of 'ip' in 'ips' (struct ovl_shared_ip), or NULL. */
 static struct ovl_shared_ip *
 find_shared_ip(const struct hmap *ips, ovs_be32 ip)
@@ -200,7 +190,7 @@ find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
     BHREC_CHASSIS_FOR_EACH (ch, tdb) {
         ovs_be32 ip;
         if (!ch->encap_ip || !ip_parse(ch->encap_ip, &ip)
-            || !ip_is_host(ip)) {
+            || !chassis_ip_is_host(ip)) {
             continue;           /* Unreachable anyway. */
         }
         s = find_shared_ip(&ips, ip);
@@ -256,9 +246,9 @@ find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
 
 /* Returns the encapsulation address of chassis 'ch' in 'ip', or false if
  * it has none that is usable: a unicast address that a host can have
- * (ip_is_host()), not this host's own ('self', may be NULL: a tunnel to
- * itself, or frames from the underlay that claim to come from it), and
- * no other chassis's (find_shared_ips()). */
+ * (chassis_ip_is_host()), not this host's own ('self', may be NULL: a
+ * tunnel to itself, or frames from the underlay that claim to come from
+ * it), and no other chassis's (find_shared_ips()). */
 static bool
 chassis_ip(const struct overlay *ov, const struct bhrec_chassis *ch,
            const struct bhrec_chassis *self, ovs_be32 *ip)
@@ -268,7 +258,7 @@ chassis_ip(const struct overlay *ov, const struct bhrec_chassis *ch,
     if (!ch->encap_ip || !ip_parse(ch->encap_ip, ip)) {
         return false;
     }
-    return (ip_is_host(*ip)
+    return (chassis_ip_is_host(*ip)
             && !(self && self != ch && self->encap_ip
                  && ip_parse(self->encap_ip, &own) && own == *ip)
             && !find_shared_ip(&ov->shared_ips, *ip));
