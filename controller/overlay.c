@@ -220,8 +220,9 @@ find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
             if (s->self) {
                 VLOG_WARN("chassis %s publish one encapsulation address, "
                           IP_FMT", this host's: the others are unreachable "
-                          "from this host until they change it", names,
-                          IP_ARGS(s->ip));
+                          "from this host, and every host that receives "
+                          "their rows finds this one unreachable too, until "
+                          "they change it", names, IP_ARGS(s->ip));
             } else {
                 VLOG_WARN("chassis %s publish one encapsulation address, "
                           IP_FMT": none of them is reachable from this "
