@@ -16,6 +16,7 @@
 #include "packets.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
 #include "smap.h"
 #include "util.h"
@@ -92,18 +93,6 @@ read_seconds(const struct smap *ids, const char *key, int dflt)
     return s * 1000LL;
 }
 
-/* Returns true if 'ip' is an encapsulation address that a host can have,
- * hence that other hosts send to and accept from: unicast, not in
- * 0.0.0.0/8, loopback, multicast or 240.0.0.0/4 (whose last is the
- * broadcast address). */
-bool
-chassis_ip_is_host(ovs_be32 ip)
-{
-    uint8_t first = ntohl(ip) >> 24;
-
-    return first != 0 && first != 127 && first < 224;
-}
-
 /* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
  * NULL) into 'cfg'. */
 void
@@ -127,7 +116,7 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->remote = remote && *remote ? xstrdup(remote) : default_tdb_remote();
     const char *encap_ip = ids ? smap_get(ids, "bulkhead-encap-ip") : NULL;
     ovs_be32 ip;
-    if (encap_ip && ip_parse(encap_ip, &ip) && chassis_ip_is_host(ip)) {
+    if (encap_ip && policy_parse_host_ip(encap_ip, &ip)) {
         cfg->encap_ip = xstrdup(encap_ip);
     } else if (encap_ip) {
         /* The other hosts' rule (overlay.c): an address they would refuse

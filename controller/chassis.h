@@ -73,7 +73,6 @@ struct chassis_config {
                                  * default 100000). */
 };
 
-bool chassis_ip_is_host(ovs_be32 ip);
 void chassis_config_read(struct chassis_config *,
                          const struct ovsrec_open_vswitch *);
 void chassis_config_clear(struct chassis_config *);

@@ -16,6 +16,7 @@
 #include "coverage.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
 #include "svec.h"
 #include "unixctl.h"
@@ -189,8 +190,7 @@ find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
 
     BHREC_CHASSIS_FOR_EACH (ch, tdb) {
         ovs_be32 ip;
-        if (!ch->encap_ip || !ip_parse(ch->encap_ip, &ip)
-            || !chassis_ip_is_host(ip)) {
+        if (!ch->encap_ip || !policy_parse_host_ip(ch->encap_ip, &ip)) {
             continue;           /* Unreachable anyway. */
         }
         s = find_shared_ip(&ips, ip);
@@ -247,7 +247,7 @@ find_shared_ips(struct overlay *ov, struct ovsdb_idl *tdb,
 
 /* Returns the encapsulation address of chassis 'ch' in 'ip', or false if
  * it has none that is usable: a unicast address that a host can have
- * (chassis_ip_is_host()), not this host's own ('self', may be NULL: a
+ * (policy_parse_host_ip()), not this host's own ('self', may be NULL: a
  * tunnel to itself, or frames from the underlay that claim to come from
  * it), and no other chassis's (find_shared_ips()). */
 static bool
@@ -256,11 +256,10 @@ chassis_ip(const struct overlay *ov, const struct bhrec_chassis *ch,
 {
     ovs_be32 own;
 
-    if (!ch->encap_ip || !ip_parse(ch->encap_ip, ip)) {
+    if (!ch->encap_ip || !policy_parse_host_ip(ch->encap_ip, ip)) {
         return false;
     }
-    return (chassis_ip_is_host(*ip)
-            && !(self && self != ch && self->encap_ip
+    return (!(self && self != ch && self->encap_ip
                  && ip_parse(self->encap_ip, &own) && own == *ip)
             && !find_shared_ip(&ov->shared_ips, *ip));
 }
