@@ -62,10 +62,12 @@ EXTRA_DIST += \
 # invariant checkpoints.  "make soak" runs it with SOAKFLAGS (default ten
 # minutes of operations, a random seed: it prints it, and
 # SOAKFLAGS=--seed=N replays a run); e.g.
-# make soak SOAKFLAGS='--duration=3600 --every=100'.
+# make soak SOAKFLAGS='--duration=3600 --every=100'.  By default it also
+# has a large population (--large=300: 300 vNICs more, a table above the
+# staging threshold) with faults in the middle of large puts.
 # "make check" runs it for about 20 s with a fixed seed (soak-smoke,
 # within 60 s of wall time).
-SOAKFLAGS = --duration=600
+SOAKFLAGS = --duration=600 --large=300
 soak: all
 	$(bench_env) $(abs_top_srcdir)/utilities/bulkhead-soak $(SOAKFLAGS)
 .PHONY: soak
