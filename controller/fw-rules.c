@@ -329,12 +329,16 @@ put_remote(struct ds *match, enum policy_direction direction,
  * later fragment without it is held at the next ct() or dropped by the
  * receiver.  Rules that differ only in their ports share that flow: group
  * rules' conjunctions are merged by the flow table, and of plain rules
- * the first one's stands ('frag_matches' holds the plain rules' later
- * fragment matches added so far). */
+ * the first one's stands.
+ *
+ * Of plain rules of the class with one match (a rule that two of a port's
+ * groups both have, or a later fragment's flow), likewise, the first
+ * rule's flow stands and is counted: 'plain_matches' holds the plain
+ * rules' matches added so far. */
 static void
 add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
                const struct fw_rule *rule, uint16_t priority,
-               const char *actions, struct sset *frag_matches)
+               const char *actions, struct sset *plain_matches)
 {
     uint64_t cookie = fw_rule_cookie(rule->key, class_id);
     struct ds match = DS_EMPTY_INITIALIZER;
@@ -350,7 +354,9 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
     if (rule->proto >= 0) {
         ds_put_format(&match, ",ct_nw_proto=%d", rule->proto);
     }
-    if (!rule->n_ports) {
+    bool conj = !strncmp(actions, "conjunction(", 12);
+    if (!rule->n_ports
+        && (conj || sset_add(plain_matches, ds_cstr(&match)))) {
         flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
                        ds_cstr(&match), actions);
     }
@@ -362,8 +368,7 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
             if (!rule->family || !i) {
                 ds_put_format(&match, "%s,nw_frag=later",
                               rule->family ? "" : families[i]);
-                if (!strncmp(actions, "conjunction(", 12)
-                    || sset_add(frag_matches, ds_cstr(&match))) {
+                if (conj || sset_add(plain_matches, ds_cstr(&match))) {
                     flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
                                    ds_cstr(&match), actions);
                 }
@@ -382,8 +387,10 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
                 ds_put_format(&match, ",ct_tp_dst=%#"PRIx16"/%#"PRIx16,
                               values[j], masks[j]);
             }
-            flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
-                           ds_cstr(&match), actions);
+            if (conj || sset_add(plain_matches, ds_cstr(&match))) {
+                flow_table_add(ft, owner, PL_T_RULES, priority, cookie,
+                               ds_cstr(&match), actions);
+            }
         }
     }
     ds_destroy(&match);
@@ -395,11 +402,11 @@ add_rule_flows(struct flow_table *ft, const char *owner, uint32_t class_id,
 static void
 add_group_rule(struct flow_table *ft, const char *owner, uint32_t class_id,
                const struct fw_rule *rule, const struct fw_conj *conj,
-               struct sset *frag_matches)
+               struct sset *plain_matches)
 {
     char *actions = xasprintf("conjunction(%"PRIu32",2/2)", conj->id);
     add_rule_flows(ft, owner, class_id, rule, conj->priority, actions,
-                   frag_matches);
+                   plain_matches);
     free(actions);
 
     char *match = xasprintf("conj_id=%"PRIu32, conj->id);
@@ -459,7 +466,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
     /* The level of each group rule placed so far, or -1. */
     int *levels = xmalloc(MAX(n_rules, 1) * sizeof *levels);
     size_t n_unplaced = 0;
-    struct sset frag_matches = SSET_INITIALIZER(&frag_matches);
+    struct sset plain_matches = SSET_INITIALIZER(&plain_matches);
 
     for (size_t i = 0; i < n_rules; i++) {
         const struct fw_rule *r = &rules[i];
@@ -469,7 +476,7 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
         if (r->remote != FW_REMOTE_GROUP) {
             char *actions = xasprintf("set_field:%#"PRIx32"->reg13", r->key);
             add_rule_flows(ft, owner, class_id, r, FW_PRIO_PLAIN, actions,
-                           &frag_matches);
+                           &plain_matches);
             free(actions);
             continue;
         }
@@ -499,9 +506,9 @@ fw_compile_class(struct flow_table *ft, const char *owner, uint32_t class_id,
         conjs[i].priority = FW_PRIO_GROUP_TOP - level;
         conjs[i].direction = r->direction;
         conjs[i].family = r->family;
-        add_group_rule(ft, owner, class_id, r, &conjs[i], &frag_matches);
+        add_group_rule(ft, owner, class_id, r, &conjs[i], &plain_matches);
     }
-    sset_destroy(&frag_matches);
+    sset_destroy(&plain_matches);
     free(levels);
     return n_unplaced;
 }
