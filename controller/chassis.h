@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "openvswitch/types.h"
 
 struct ovsdb_idl;
 struct ovsdb_idl_txn;

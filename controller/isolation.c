@@ -41,7 +41,6 @@
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "policies/policy.h"
-#include "vswitch-idl.h"
 #include "schema/bulkhead-idl.h"
 #include "seq.h"
 #include "socket-util.h"
@@ -49,6 +48,7 @@
 #include "unixctl.h"
 #include "util.h"
 #include "verify/verify.h"
+#include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(isolation);
 

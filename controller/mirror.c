@@ -559,7 +559,9 @@ mirror_recompute(struct mirror *m, const struct binding *b,
             sset_add(&m->src_ifaces, e->sources.names[j]);
         }
 
-        /* Its destination. */
+        /* Its destination.  A source that has the most mirrors already
+         * ('full') refuses it below; it copies nothing here then. */
+        const char *full = full_source(&n_mirrors, e);
         enum mirror_state state = MIRROR_ACTIVE;
         char *reason = NULL;
         if (!r->to_iface) {
@@ -577,9 +579,8 @@ mirror_recompute(struct mirror *m, const struct binding *b,
                                    tc->what, remote);
             } else {
                 /* The port is wanted for a mirror that copies something
-                 * here: one that the cap refuses (below) copies nothing. */
-                bool copies_here = (e->sources.n
-                                    && !full_source(&n_mirrors, e));
+                 * here. */
+                bool copies_here = e->sources.n && !full;
                 m->tnls[t].wanted = m->tnls[t].wanted || copies_here;
                 d.remote_ip = ip;
                 d.tnl = t;
@@ -608,14 +609,10 @@ mirror_recompute(struct mirror *m, const struct binding *b,
             state = MIRROR_IDLE;
             reason = xstrdup("no source vNIC is bound on this host");
         }
-        if (state == MIRROR_ACTIVE) {
-            const char *full = full_source(&n_mirrors, e);
-            if (full) {
-                state = MIRROR_REFUSED;
-                reason = xasprintf("vNIC %s already has %d mirrors, the most "
-                                   "one vNIC may have", full,
-                                   MIRROR_MAX_PER_VNIC);
-            }
+        if (state == MIRROR_ACTIVE && full) {
+            state = MIRROR_REFUSED;
+            reason = xasprintf("vNIC %s already has %d mirrors, the most one "
+                               "vNIC may have", full, MIRROR_MAX_PER_VNIC);
         }
         set_state(m, &warned, e, state, reason);
         if (state != MIRROR_ACTIVE) {

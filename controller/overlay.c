@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller/binding.h"
-#include "controller/chassis.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
