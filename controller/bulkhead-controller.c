@@ -1074,6 +1074,9 @@ controller_run(struct controller *c)
         c->tracked = true;
 
         /* 4. The switch, then the marks. */
+        /* Zones freed once the switch confirmed their old flows gone:
+         * their last flush goes before anything else. */
+        ct_zones_thaw(&c->ctx.zones, ofctrl_acked_seqno(c->ofctrl));
         if (ofctrl_is_connected(c->ofctrl)) {
             struct simap_node *node;
             SIMAP_FOR_EACH (node, &c->ctx.zones.flush) {
@@ -1098,6 +1101,7 @@ controller_run(struct controller *c)
              * sent is still that one. */
             c->put_seqno = seqno;
         }
+        ct_zones_note_put(&c->ctx.zones, seqno);
         if (full && seqno) {
             c->full_put_seqno = seqno;
         }

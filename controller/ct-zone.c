@@ -24,6 +24,8 @@ ct_zones_init(struct ct_zones *z)
     simap_init(&z->zones);
     z->used = bitmap_allocate(CT_ZONE_MAX + 1);
     simap_init(&z->flush);
+    z->cooling = NULL;
+    z->n_cooling = z->allocated_cooling = 0;
 }
 
 /* Frees what 'z' holds. */
@@ -33,6 +35,7 @@ ct_zones_destroy(struct ct_zones *z)
     simap_destroy(&z->zones);
     bitmap_free(z->used);
     simap_destroy(&z->flush);
+    free(z->cooling);
 }
 
 /* Returns the zone of 'iface_id', or 0 if it has none. */
@@ -88,7 +91,9 @@ ct_zones_assign(struct ct_zones *z, const char *iface_id,
     return zone;
 }
 
-/* Frees the zone of 'iface_id': it is flushed, then forgotten. */
+/* Frees the zone of 'iface_id': it is flushed and forgotten, and cools
+ * until the switch no longer holds the flows that used it (see
+ * ct_zones_thaw()). */
 void
 ct_zones_release(struct ct_zones *z, const char *iface_id)
 {
@@ -96,8 +101,56 @@ ct_zones_release(struct ct_zones *z, const char *iface_id)
 
     if (zone) {
         flush_zone(z, zone);
-        bitmap_set0(z->used, zone);
         simap_find_and_delete(&z->zones, iface_id);
+        if (z->n_cooling >= z->allocated_cooling) {
+            z->cooling = x2nrealloc(z->cooling, &z->allocated_cooling,
+                                    sizeof *z->cooling);
+        }
+        z->cooling[z->n_cooling++] = (struct ct_zone_cooling) {
+            .zone = zone,
+            .put_seqno = 0,
+        };
+    }
+}
+
+/* Notes that the flow put 'put_seqno' (0 if none was sent) carries the
+ * flows of the turn in which the cooling zones not yet noted were freed:
+ * the deletion of their old vNICs' flows. */
+void
+ct_zones_note_put(struct ct_zones *z, uint64_t put_seqno)
+{
+    if (put_seqno) {
+        for (size_t i = 0; i < z->n_cooling; i++) {
+            if (!z->cooling[i].put_seqno) {
+                z->cooling[i].put_seqno = put_seqno;
+            }
+        }
+    }
+}
+
+/* Frees the cooling zones whose put the switch confirmed ('acked_seqno'):
+ * each is flushed again (what its old flows committed after the first
+ * flush), then is free to be assigned. */
+void
+ct_zones_thaw(struct ct_zones *z, uint64_t acked_seqno)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < z->n_cooling; i++) {
+        const struct ct_zone_cooling *c = &z->cooling[i];
+        if (c->put_seqno && c->put_seqno <= acked_seqno) {
+            flush_zone(z, c->zone);
+            bitmap_set0(z->used, c->zone);
+        } else {
+            z->cooling[n++] = *c;
+        }
+    }
+    z->n_cooling = n;
+    if (!n && z->allocated_cooling > 64) {
+        /* Grown by many vNICs going at once. */
+        free(z->cooling);
+        z->cooling = NULL;
+        z->allocated_cooling = 0;
     }
 }
 
