@@ -15,6 +15,7 @@
 #include "controller/flow-table.h"
 #include "controller/if-status.h"
 #include "controller/ofctrl.h"
+#include "controller/overlay.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
 #include "hash.h"
@@ -1439,6 +1440,10 @@ struct binding_diag {
     const struct ct_limits *limits;     /* Their zones' conntrack limits. */
     const struct ovsdb_idl *tdb;        /* The Tenant DB, for Ports bound
                                          * elsewhere. */
+    const struct overlay *overlay;      /* Whether their chassis are
+                                         * reachable. */
+    const char **self;                  /* This host's chassis name, or
+                                         * NULL. */
 };
 
 /* Appends one line per vNIC, sorted by iface-id, to 's'. */
@@ -1599,6 +1604,18 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
             ds_put_format(&s, "state: bound on chassis %s (%s), not on "
                           "this host\n", ch->name,
                           ch->encap_ip ? ch->encap_ip : "no encap_ip");
+            char *reason = (net && !strcmp(net->type, "vxlan")
+                            ? overlay_chassis_unreachable(
+                                d->overlay, CONST_CAST(struct ovsdb_idl *,
+                                                       d->tdb),
+                                *d->self, ch)
+                            : NULL);
+            if (reason) {
+                /* This host neither sends to it nor accepts from it. */
+                ds_put_format(&s, "reach: none, chassis %s is unreachable "
+                              "from this host: %s\n", ch->name, reason);
+                free(reason);
+            }
         } else {
             ds_put_cstr(&s, "state: bound on no chassis\n");
         }
@@ -1633,18 +1650,22 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 /* Registers the vNIC commands, which read 'b', 'ifs', 'flows', 'ofctrl',
- * 'limits' and, for Ports not bound here, the Tenant DB 'tdb'. */
+ * 'limits' and, for Ports not bound here, the Tenant DB 'tdb', the overlay
+ * 'overlay' and '*self', this host's chassis name (NULL until known). */
 void
 binding_register_commands(const struct binding *b,
                           const struct if_status *ifs,
                           const struct flow_table *flows,
                           const struct ofctrl *ofctrl,
                           const struct ct_limits *limits,
-                          const struct ovsdb_idl *tdb)
+                          const struct ovsdb_idl *tdb,
+                          const struct overlay *overlay, const char **self)
 {
     struct binding_diag *d = xmalloc(sizeof *d);
 
     d->tdb = tdb;
+    d->overlay = overlay;
+    d->self = self;
     d->binding = b;
     d->ifs = ifs;
     d->flows = flows;

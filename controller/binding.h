@@ -59,6 +59,7 @@ struct ct_zones;
 struct ds;
 struct flow_table;
 struct ofctrl;
+struct overlay;
 struct if_status;
 struct ovsdb_idl;
 struct ovsdb_idl_index;
@@ -208,6 +209,7 @@ void binding_register_commands(const struct binding *,
                                const struct flow_table *,
                                const struct ofctrl *,
                                const struct ct_limits *,
-                               const struct ovsdb_idl *tdb);
+                               const struct ovsdb_idl *tdb,
+                               const struct overlay *, const char **self);
 
 #endif /* binding.h */

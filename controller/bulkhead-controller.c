@@ -1275,7 +1275,9 @@ main(int argc, char *argv[])
     tdb_monitor_register_commands(c.tdbm);
     engine_register_commands(&c.engine);
     binding_register_commands(&c.ctx.binding, c.ctx.ifs, c.ctx.flows,
-                              c.ofctrl, c.ctx.limits, c.tdb.idl);
+                              c.ofctrl, c.ctx.limits, c.tdb.idl,
+                              &c.ctx.overlay,
+                              (const char **) &c.cfg.system_id);
     ct_zones_register_commands(&c.ctx.zones);
     firewall_register_commands(&c.ctx.fw, c.tdb.idl);
     overlay_register_commands(&c.ctx.overlay, c.tdb.idl,

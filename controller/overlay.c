@@ -598,6 +598,59 @@ overlay_handle_tdb(struct overlay *ov, const struct binding *b,
     return true;
 }
 
+/* Returns why this host, chassis 'self' of 'tdb' (NULL if not known), has
+ * no tunnel to chassis 'ch' (another one), neither sending to it nor
+ * accepting from it, or NULL if it has one: for diagnostics; the caller
+ * frees it. */
+static char *
+unreachable_reason(const struct overlay *ov, const struct bhrec_chassis *ch,
+                   const struct bhrec_chassis *self)
+{
+    const struct ovl_shared_ip *shared;
+    ovs_be32 ip;
+
+    if (chassis_ip(ov, ch, self, &ip)) {
+        return NULL;
+    }
+    shared = (ch->encap_ip && ip_parse(ch->encap_ip, &ip)
+              ? find_shared_ip(&ov->shared_ips, ip) : NULL);
+    if (shared) {
+        char *names = svec_join(&shared->chassis, ", ", "");
+        char *reason = xasprintf("encap_ip shared by chassis %s", names);
+        free(names);
+        return reason;
+    }
+    return xstrdup("no usable encap_ip");
+}
+
+/* Returns this host's Chassis row in 'tdb', 'self_name' (NULL if not
+ * known), or NULL. */
+static const struct bhrec_chassis *
+find_self(struct ovsdb_idl *tdb, const char *self_name)
+{
+    const struct bhrec_chassis *ch;
+
+    BHREC_CHASSIS_FOR_EACH (ch, tdb) {
+        if (self_name && !strcmp(ch->name, self_name)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* Returns why this host (chassis 'self_name' of 'tdb', NULL if not known)
+ * has no tunnel to chassis 'ch', or NULL if it has one or 'ch' is this
+ * host: for diagnostics; the caller frees it. */
+char *
+overlay_chassis_unreachable(const struct overlay *ov, struct ovsdb_idl *tdb,
+                            const char *self_name,
+                            const struct bhrec_chassis *ch)
+{
+    const struct bhrec_chassis *self = find_self(tdb, self_name);
+
+    return ch == self ? NULL : unreachable_reason(ov, ch, self);
+}
+
 /* "chassis/list". */
 
 /* What the command reads. */
@@ -607,6 +660,37 @@ struct chassis_list_aux {
     const char **self;          /* This host's chassis name, or NULL. */
 };
 
+/* Appends to 's' the VXLAN networks of 'ov' that have vNICs at address 'ip',
+ * with how many, or says there are none. */
+static void
+format_shared_networks(const struct overlay *ov, ovs_be32 ip, struct ds *s)
+{
+    const struct ovl_net *n;
+    struct svec nets = SVEC_EMPTY_INITIALIZER;
+
+    HMAP_FOR_EACH (n, node, &ov->nets) {
+        size_t k = 0;
+        for (size_t i = 0; i < n->n_remotes; i++) {
+            k += n->remotes[i].chassis_ip == ip;
+        }
+        if (k) {
+            svec_add_nocopy(&nets, xasprintf("%s (vni %"PRId64", %"PRIuSIZE
+                                             " vNIC%s)", n->name, n->vni, k,
+                                             k == 1 ? "" : "s"));
+        }
+    }
+    svec_sort(&nets);
+    if (nets.n) {
+        ds_put_cstr(s, ": ");
+        for (size_t i = 0; i < nets.n; i++) {
+            ds_put_format(s, "%s%s", i ? ", " : "", nets.names[i]);
+        }
+    } else {
+        ds_put_cstr(s, ": no network shared with this host");
+    }
+    svec_destroy(&nets);
+}
+
 /* Prints every chassis of the Tenant DB, with its encapsulation address,
  * the VXLAN networks it shares with this host and how many of their vNICs
  * it hosts, as this host's flows have them. */
@@ -615,66 +699,37 @@ cmd_chassis_list(struct unixctl_conn *conn, int argc OVS_UNUSED,
                  const char *argv[] OVS_UNUSED, void *aux_)
 {
     const struct chassis_list_aux *aux = aux_;
+    const struct bhrec_chassis *own = find_self(aux->tdb, *aux->self);
     const struct bhrec_chassis *ch;
     struct ds s = DS_EMPTY_INITIALIZER;
     struct svec lines = SVEC_EMPTY_INITIALIZER;
 
-    const struct bhrec_chassis *own = NULL;
     BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
-        if (*aux->self && !strcmp(ch->name, *aux->self)) {
-            own = ch;
-        }
-    }
-    BHREC_CHASSIS_FOR_EACH (ch, aux->tdb) {
-        bool self = ch == own;
-        ovs_be32 ip;
-        bool has_ip = chassis_ip(aux->ov, ch, own, &ip);
-        const struct ovl_shared_ip *shared = (
-            ch->encap_ip && ip_parse(ch->encap_ip, &ip)
-            ? find_shared_ip(&aux->ov->shared_ips, ip) : NULL);
-        char *names = shared ? svec_join(&shared->chassis, ", ", "") : NULL;
-
         ds_clear(&s);
         ds_put_format(&s, "%s %s", ch->name,
                       ch->encap_ip ? ch->encap_ip : "(no encap_ip)");
-        if (self) {
+        if (ch == own) {
+            ovs_be32 ip;
+            const struct ovl_shared_ip *shared = (
+                ch->encap_ip && ip_parse(ch->encap_ip, &ip)
+                ? find_shared_ip(&aux->ov->shared_ips, ip) : NULL);
             ds_put_cstr(&s, " (this host");
-            if (names) {
+            if (shared) {
+                char *names = svec_join(&shared->chassis, ", ", "");
                 ds_put_format(&s, "; encap_ip shared by chassis %s", names);
+                free(names);
             }
             ds_put_char(&s, ')');
-        } else if (names) {
-            ds_put_format(&s, ": unreachable, encap_ip shared by chassis %s",
-                          names);
-        } else if (!has_ip) {
-            ds_put_cstr(&s, ": unreachable, no usable encap_ip");
         } else {
-            const struct ovl_net *n;
-            struct svec nets = SVEC_EMPTY_INITIALIZER;
-            HMAP_FOR_EACH (n, node, &aux->ov->nets) {
-                size_t k = 0;
-                for (size_t i = 0; i < n->n_remotes; i++) {
-                    k += n->remotes[i].chassis_ip == ip;
-                }
-                if (k) {
-                    svec_add_nocopy(&nets, xasprintf(
-                                        "%s (vni %"PRId64", %"PRIuSIZE
-                                        " vNIC%s)", n->name, n->vni, k,
-                                        k == 1 ? "" : "s"));
-                }
+            char *reason = unreachable_reason(aux->ov, ch, own);
+            ovs_be32 ip;
+            if (reason) {
+                ds_put_format(&s, ": unreachable, %s", reason);
+                free(reason);
+            } else if (chassis_ip(aux->ov, ch, own, &ip)) {
+                format_shared_networks(aux->ov, ip, &s);
             }
-            svec_sort(&nets);
-            if (nets.n) {
-                ds_put_cstr(&s, ": ");
-                for (size_t i = 0; i < nets.n; i++) {
-                    ds_put_format(&s, "%s%s", i ? ", " : "", nets.names[i]);
-                }
-            } else {
-                ds_put_cstr(&s, ": no network shared with this host");
-            }
-            svec_destroy(&nets);
         }
-        free(names);
         svec_add(&lines, ds_cstr(&s));
     }
     svec_sort(&lines);

@@ -63,6 +63,10 @@ bool overlay_handle_tdb(struct overlay *, const struct binding *,
                         struct ovsdb_idl *tdb, const struct bhrec_chassis *,
                         struct flow_table *);
 bool overlay_tunnel_changed(const struct overlay *, int64_t tunnel_ofport);
+char *overlay_chassis_unreachable(const struct overlay *,
+                                  struct ovsdb_idl *tdb,
+                                  const char *self_name,
+                                  const struct bhrec_chassis *);
 void overlay_register_commands(const struct overlay *, struct ovsdb_idl *tdb,
                                const char **self);
 
