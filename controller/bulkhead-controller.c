@@ -1528,8 +1528,15 @@ usage(void)
            "where OVSDB is the local Open_vSwitch database "
            "(default: unix:%s/db.sock).\n"
            "\nIts configuration is in the Open_vSwitch row's external_ids:\n"
-           "  system-id, bulkhead-remote, bulkhead-bridge, bulkhead-uplink,\n"
-           "  bulkhead-datapath-type, bulkhead-encap-ip\n",
+           "  system-id, bulkhead-host-id, bulkhead-remote,\n"
+           "  bulkhead-bridge, bulkhead-uplink, bulkhead-datapath-type,\n"
+           "  bulkhead-encap-ip, bulkhead-log-rate, bulkhead-log-host-rate,\n"
+           "  bulkhead-monitor-all, bulkhead-stats-interval,\n"
+           "  bulkhead-stats-db-interval, bulkhead-rule-stats,\n"
+           "  bulkhead-isolation-verify,\n"
+           "  bulkhead-isolation-verify-max-flows,\n"
+           "  bulkhead-remote-probe-interval, bulkhead-verify-interval\n"
+           "(see Documentation/controller.md, \"Configuration\").\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
     vlog_usage();

@@ -7,8 +7,10 @@
 #include <config.h>
 #include "controller/chassis.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "controller/pipeline.h"
 #include "dirs.h"
@@ -72,6 +74,47 @@ default_tdb_remote(void)
     return xasprintf("unix:%s/bulkhead.sock", ovs_rundir());
 }
 
+/* Logs that external_ids:'key' "'value'" is not 'what' and that 'instead'
+ * applies, once for each value that a key takes: the configuration is read
+ * at every turn of the main loop, and a rate limit shared by every key
+ * would show only the first bad key. */
+static void
+warn_bad_value(const char *key, const char *value, const char *what,
+               const char *instead)
+{
+    static struct smap warned = SMAP_INITIALIZER(&warned);
+    const char *last = smap_get(&warned, key);
+
+    if (!last || strcmp(last, value)) {
+        VLOG_WARN("external_ids:%s \"%s\" is not %s: using %s",
+                  key, value, what, instead);
+        smap_replace(&warned, key, value);
+    }
+}
+
+/* Returns the integer that key 'key' of 'ids' (may be NULL) gives, 'dflt'
+ * if it is missing, and 'dflt', with a warning, if it is not an integer
+ * from 'min' to 'max'.  (smap_get_int() takes anything that is no number,
+ * "5s" say, for the default, and leaves the range to its caller.) */
+static int
+read_int(const struct smap *ids, const char *key, int dflt, int min, int max)
+{
+    const char *value = ids ? smap_get(ids, key) : NULL;
+    int i;
+
+    if (!value) {
+        return dflt;
+    } else if (!str_to_int(value, 10, &i) || i < min || i > max) {
+        char *what = xasprintf("an integer from %d to %d", min, max);
+        char *instead = xasprintf("%d", dflt);
+        warn_bad_value(key, value, what, instead);
+        free(instead);
+        free(what);
+        return dflt;
+    }
+    return i;
+}
+
 /* Returns, in ms, the number of seconds that key 'key' of 'ids' (may be
  * NULL) gives, 'dflt' if it is missing, 0 (never) if it is 0, and the
  * default, with a warning, if it is not a number of seconds from 0 to a
@@ -82,15 +125,34 @@ read_seconds(const struct smap *ids, const char *key, int dflt)
     const char *value = ids ? smap_get(ids, key) : NULL;
     int s;
 
-    if (!value) {
-        return dflt * 1000LL;
-    } else if (!str_to_int(value, 10, &s) || s < 0 || s > 86400) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
-        VLOG_WARN_RL(&rl, "external_ids:%s \"%s\" is not a number of "
-                     "seconds from 0 to 86400: using %d", key, value, dflt);
+    if (value && (!str_to_int(value, 10, &s) || s < 0 || s > 86400)) {
+        char *instead = xasprintf("%d", dflt);
+        warn_bad_value(key, value, "a number of seconds from 0 to 86400",
+                       instead);
+        free(instead);
         return dflt * 1000LL;
     }
-    return s * 1000LL;
+    return (value ? s : dflt) * 1000LL;
+}
+
+/* Returns the boolean that key 'key' of 'ids' (may be NULL) gives, 'dflt'
+ * if it is missing, and 'dflt', with a warning, if it is neither "true"
+ * nor "false" (in any case, as smap_get_bool() reads them, which takes
+ * anything else, "yes" or "off", silently for one of the two). */
+static bool
+read_bool(const struct smap *ids, const char *key, bool dflt)
+{
+    const char *value = ids ? smap_get(ids, key) : NULL;
+
+    if (!value) {
+        return dflt;
+    } else if (!strcasecmp(value, "true")) {
+        return true;
+    } else if (!strcasecmp(value, "false")) {
+        return false;
+    }
+    warn_bad_value(key, value, "true or false", dflt ? "true" : "false");
+    return dflt;
 }
 
 /* Reads the configuration from the Open_vSwitch row 'cfg_row' (may be
@@ -129,32 +191,22 @@ chassis_config_read(struct chassis_config *cfg,
     cfg->bridge = xstrdup(bridge && *bridge ? bridge : "br-int");
     cfg->uplink = ids ? nullable_xstrdup(smap_get(ids, "bulkhead-uplink"))
                       : NULL;
-    int verify = ids ? smap_get_int(ids, "bulkhead-verify-interval", 60)
-                     : 60;
-    cfg->verify_interval = verify > 0 ? verify * 1000LL : 0;
-    int rate = ids ? smap_get_int(ids, "bulkhead-log-rate", 20) : 20;
-    cfg->log_rate = MIN(MAX(rate, 1), 10000);
-    rate = ids ? smap_get_int(ids, "bulkhead-log-host-rate", 200) : 200;
-    cfg->log_host_rate = MIN(MAX(rate, 1), 100000);
-    int probe = ids ? smap_get_int(ids, "bulkhead-remote-probe-interval",
-                                   5000) : 5000;
-    cfg->remote_probe_interval = probe <= 0 ? 0 : MAX(probe, 1000);
-    cfg->monitor_all = ids && smap_get_bool(ids, "bulkhead-monitor-all",
-                                            false);
+    cfg->verify_interval = read_seconds(ids, "bulkhead-verify-interval", 60);
+    cfg->log_rate = read_int(ids, "bulkhead-log-rate", 20, 1, 10000);
+    cfg->log_host_rate = read_int(ids, "bulkhead-log-host-rate", 200,
+                                  1, 100000);
+    int probe = read_int(ids, "bulkhead-remote-probe-interval", 5000,
+                         0, INT_MAX);
+    cfg->remote_probe_interval = probe ? MAX(probe, 1000) : 0;
+    cfg->monitor_all = read_bool(ids, "bulkhead-monitor-all", false);
     cfg->stats_interval = read_seconds(ids, "bulkhead-stats-interval", 5);
     cfg->stats_db_interval = read_seconds(ids, "bulkhead-stats-db-interval",
                                           30);
-    cfg->rule_stats = ids ? smap_get_bool(ids, "bulkhead-rule-stats", true)
-                          : true;
-    cfg->isolation_verify = (ids ? smap_get_bool(ids,
-                                                 "bulkhead-isolation-verify",
-                                                 true)
-                             : true);
-    unsigned long long int max_flows = (
-        ids ? smap_get_ullong(ids, "bulkhead-isolation-verify-max-flows",
-                              100000)
-        : 100000);
-    cfg->isolation_max_flows = MIN(max_flows, SIZE_MAX);
+    cfg->rule_stats = read_bool(ids, "bulkhead-rule-stats", true);
+    cfg->isolation_verify = read_bool(ids, "bulkhead-isolation-verify", true);
+    cfg->isolation_max_flows = read_int(ids,
+                                        "bulkhead-isolation-verify-max-flows",
+                                        100000, 0, INT_MAX);
     cfg->datapath_type = (ids
                           ? nullable_xstrdup(smap_get(
                                                  ids,
