@@ -1013,6 +1013,13 @@ cmd_mirror_add(struct ctl_ctx *ctx)
             }
         }
 
+        if (dry_run) {
+            printf("+ mirror %s (source %s, direction %s, to %s)\n"
+                   "dry run: 1 to create, 0 to update, 0 to delete; "
+                   "nothing applied\n", name, source, direction, to);
+            return;
+        }
+
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(ctx->idl);
         ovsdb_idl_txn_add_comment(txn, "bulkhead-ctl: mirror-add %s", name);
         const struct bhrec_mirror *r;
@@ -1061,7 +1068,13 @@ cmd_mirror_del(struct ctl_ctx *ctx)
             if (!opt(ctx, "if-exists")) {
                 ctl_fatal(ctx, "no mirror \"%s\"", name);
             }
-            printf("no changes\n");
+            printf(dry_run ? "dry run: no changes\n" : "no changes\n");
+            return;
+        }
+        if (dry_run) {
+            printf("- mirror %s\n"
+                   "dry run: 0 to create, 0 to update, 1 to delete; "
+                   "nothing applied\n", name);
             return;
         }
         struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(ctx->idl);
@@ -1748,7 +1761,9 @@ main(int argc, char *argv[])
     }
     if (dry_run && ctx.cmd->kind != CMD_EDIT
         && strcmp(ctx.cmd->name, "load")
-        && strcmp(ctx.cmd->name, "port-set-requested-chassis")) {
+        && strcmp(ctx.cmd->name, "port-set-requested-chassis")
+        && strcmp(ctx.cmd->name, "mirror-add")
+        && strcmp(ctx.cmd->name, "mirror-del")) {
         ctl_fatal(&ctx, "--dry-run applies only to commands that change "
                   "the database");
     }
