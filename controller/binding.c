@@ -78,6 +78,7 @@ binding_init(struct binding *b)
     ovs_list_init(&b->pending);
     b->strays_released = false;
     uuidset_init(&b->no_ofport);
+    hmap_init(&b->duplicates);
     hmap_init(&b->group_digests);
     b->group_digests_seqno = 0;
 }
@@ -131,6 +132,13 @@ binding_destroy(struct binding *b)
     hmap_destroy(&b->changes);
     mac_owners_destroy(&b->macs);
     uuidset_destroy(&b->no_ofport);
+    struct binding_duplicate *dup;
+    HMAP_FOR_EACH_POP (dup, node, &b->duplicates) {
+        free(dup->iface_name);
+        free(dup->iface_id);
+        free(dup);
+    }
+    hmap_destroy(&b->duplicates);
     clear_group_digests(b);
     hmap_destroy(&b->group_digests);
 }
@@ -928,6 +936,51 @@ release_strays(struct binding *b, const struct binding_input *in)
     }
 }
 
+/* Returns the refused duplicate Interface whose UUID is 'uuid', or NULL. */
+static struct binding_duplicate *
+find_duplicate(const struct binding *b, const struct uuid *uuid)
+{
+    struct binding_duplicate *dup;
+
+    HMAP_FOR_EACH_WITH_HASH (dup, node, uuid_hash(uuid), &b->duplicates) {
+        if (uuid_equals(&dup->iface_uuid, uuid)) {
+            return dup;
+        }
+    }
+    return NULL;
+}
+
+/* Forgets the duplicate 'dup'. */
+static void
+forget_duplicate(struct binding *b, struct binding_duplicate *dup)
+{
+    hmap_remove(&b->duplicates, &dup->node);
+    free(dup->iface_name);
+    free(dup->iface_id);
+    free(dup);
+}
+
+/* Notes that Interface 'iface', with 'iface_id' and 'ofport', is refused
+ * because another Interface holds 'iface_id'. */
+static void
+note_duplicate(struct binding *b, const struct ovsrec_interface *iface,
+               const char *iface_id, int64_t ofport)
+{
+    struct binding_duplicate *dup = find_duplicate(b, &iface->header_.uuid);
+
+    if (!dup) {
+        dup = xzalloc(sizeof *dup);
+        dup->iface_uuid = iface->header_.uuid;
+        hmap_insert(&b->duplicates, &dup->node, uuid_hash(&dup->iface_uuid));
+    }
+    free(dup->iface_name);
+    free(dup->iface_id);
+    dup->iface_name = xstrdup(iface->name);
+    dup->iface_id = xstrdup(iface_id);
+    dup->ofport = ofport;
+    dup->seen = true;
+}
+
 /* Returns true if vNIC 'v''s Interface still exists with its iface-id and
  * an ofport: it holds the iface-id against any other Interface. */
 static bool
@@ -981,6 +1034,7 @@ walk_iface(struct binding *b, const struct binding_input *in,
                      "interface %s refused", iface_id, v->iface_name,
                      iface->name);
         COVERAGE_INC(binding_duplicate_iface_id);
+        note_duplicate(b, iface, iface_id, ofport);
         return;
     }
     if (v && v->seen) {
@@ -1042,6 +1096,10 @@ binding_walk(struct binding *b, const struct binding_input *in, bool all)
     HMAP_FOR_EACH (v, node, &b->vnics) {
         v->seen = false;
     }
+    struct binding_duplicate *dup;
+    HMAP_FOR_EACH (dup, node, &b->duplicates) {
+        dup->seen = false;
+    }
     uuidset_clear(&b->no_ofport);
     /* With 'all' (a restart, say), Interfaces that kept a zone come first,
      * so that they all get theirs back before a newcomer takes the lowest
@@ -1061,6 +1119,12 @@ binding_walk(struct binding *b, const struct binding_input *in, bool all)
     HMAP_FOR_EACH_SAFE (v, node, &b->vnics) {
         if (!v->seen) {
             vnic_remove(b, in, v);
+        }
+    }
+    /* A duplicate is one only as long as a walk finds it refused. */
+    HMAP_FOR_EACH_SAFE (dup, node, &b->duplicates) {
+        if (!dup->seen) {
+            forget_duplicate(b, dup);
         }
     }
 }
@@ -1177,7 +1241,8 @@ binding_handle_ovs_changes(struct binding *b, const struct binding_input *in)
             break;
         }
         if (ovsrec_interface_is_new(iface)
-            || ovsrec_interface_is_deleted(iface)) {
+            || ovsrec_interface_is_deleted(iface)
+            || find_duplicate(b, &iface->header_.uuid)) {
             walk = true;
             break;
         }
@@ -1446,7 +1511,33 @@ struct binding_diag {
                                          * NULL. */
 };
 
-/* Appends one line per vNIC, sorted by iface-id, to 's'. */
+/* Returns why duplicate 'dup' is refused, in a string that the caller
+ * frees. */
+static char *
+duplicate_reason(const struct binding *b, const struct binding_duplicate *dup)
+{
+    const struct vnic *holder = find_vnic(b, dup->iface_id);
+
+    return xasprintf("iface-id already bound to interface %s",
+                     holder ? holder->iface_name : "?");
+}
+
+/* Returns the duplicate whose Interface is named 'name', or NULL. */
+static const struct binding_duplicate *
+find_duplicate_by_name(const struct binding *b, const char *name)
+{
+    const struct binding_duplicate *dup;
+
+    HMAP_FOR_EACH (dup, node, &b->duplicates) {
+        if (!strcmp(dup->iface_name, name)) {
+            return dup;
+        }
+    }
+    return NULL;
+}
+
+/* Appends one line per vNIC, and per Interface refused for another's
+ * iface-id, sorted by iface-id, to 's'. */
 static void
 binding_list(const struct binding_diag *d, struct ds *s)
 {
@@ -1467,6 +1558,16 @@ binding_list(const struct binding_diag *d, struct ds *s)
             ds_put_format(&line, " (%s)", v->reason);
         }
         svec_add_nocopy(&lines, ds_steal_cstr(&line));
+    }
+    const struct binding_duplicate *dup;
+    HMAP_FOR_EACH (dup, node, &d->binding->duplicates) {
+        char *reason = duplicate_reason(d->binding, dup);
+        svec_add_nocopy(&lines, xasprintf("%s %s ofport=%"PRId64" %s (%s)",
+                                          dup->iface_id, dup->iface_name,
+                                          dup->ofport,
+                                          vnic_state_name(VNIC_REFUSED),
+                                          reason));
+        free(reason);
     }
     svec_sort(&lines);
     char *text = svec_join(&lines, "\n", lines.n ? "\n" : "");
@@ -1585,6 +1686,23 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
     const struct binding_diag *d = d_;
     const struct vnic *v = binding_lookup(d->binding, argv[1]);
     struct ds s = DS_EMPTY_INITIALIZER;
+
+    const struct binding_duplicate *dup
+        = v ? NULL : find_duplicate_by_name(d->binding, argv[1]);
+    if (dup) {
+        /* An Interface refused for another's iface-id: no flows. */
+        if (!strcmp(argv[0], "vnic/show")) {
+            char *reason = duplicate_reason(d->binding, dup);
+            ds_put_format(&s, "iface-id: %s\ninterface: %s\nofport: %"
+                          PRId64"\nstate: %s\nreason: %s\n", dup->iface_id,
+                          dup->iface_name, dup->ofport,
+                          vnic_state_name(VNIC_REFUSED), reason);
+            free(reason);
+        }
+        unixctl_command_reply(conn, ds_cstr(&s));
+        ds_destroy(&s);
+        return;
+    }
 
     const struct bhrec_port *port = NULL;
     size_t n = v ? 0 : tenant_db_find_port(d->tdb, argv[1], &port);

@@ -175,6 +175,20 @@ struct binding {
                                  * with an iface-id but no ofport yet:
                                  * when theirs comes, each is looked at
                                  * alone, without a walk. */
+    struct hmap duplicates;     /* struct binding_duplicate, by Interface
+                                 * UUID, as the last walk found them. */
+};
+
+/* An Interface on the integration bridge refused because another
+ * Interface holds its iface-id: it has no vNIC of its own, but vnic/list,
+ * vnic/show and the metrics show it. */
+struct binding_duplicate {
+    struct hmap_node node;      /* In struct binding's 'duplicates'. */
+    struct uuid iface_uuid;     /* The Interface. */
+    char *iface_name;           /* Its name. */
+    char *iface_id;             /* Its iface-id, another Interface's. */
+    int64_t ofport;             /* Its OpenFlow port. */
+    bool seen;                  /* Found by the walk under way. */
 };
 
 void binding_init(struct binding *);

@@ -296,6 +296,9 @@ format_controller(struct metrics *m, struct ds *s)
             n[v->state]++;
         }
     }
+    /* Interfaces refused for another's iface-id have no vNIC of their
+     * own, but are refused all the same. */
+    n[VNIC_REFUSED] += hmap_count(&ctx->binding->duplicates);
     metrics_put_family(s, "bulkhead_vnics", "gauge",
                        "vNICs on the integration bridge by state: bound (to "
                        "a Port of the Tenant DB, with flows), unknown (no "
