@@ -1064,18 +1064,33 @@ cmd_status(struct unixctl_conn *conn, int argc, const char *argv[],
     if (argc > 1) {
         for (size_t i = 0; i < TDBM_N_TABLES; i++) {
             const struct tdbm_table_cond *t = &m->tables[i];
+            struct svec lines = SVEC_EMPTY_INITIALIZER;
             ds_put_format(&s, "%s condition:\n", table_names[i]);
             if (t->text && *t->text) {
                 char *copy = xstrdup(t->text);
                 char *save = NULL;
                 for (char *line = strtok_r(copy, "\n", &save); line;
                      line = strtok_r(NULL, "\n", &save)) {
-                    ds_put_format(&s, "    %s\n", line);
+                    svec_add(&lines, line);
                 }
                 free(copy);
-            } else {
+            }
+            if (i == TDBM_PORT && !t->all) {
+                /* The local vNICs' clauses, kept apart from the text
+                 * (tdb_monitor_run()). */
+                const char *id;
+                SSET_FOR_EACH (id, &m->iface_ids) {
+                    svec_add_nocopy(&lines, xasprintf("iface_id == %s", id));
+                }
+            }
+            svec_sort(&lines);
+            for (size_t k = 0; k < lines.n; k++) {
+                ds_put_format(&s, "    %s\n", lines.names[k]);
+            }
+            if (!lines.n) {
                 ds_put_cstr(&s, "    false\n");
             }
+            svec_destroy(&lines);
         }
     }
     unixctl_command_reply(conn, ds_cstr(&s));
