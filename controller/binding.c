@@ -1735,7 +1735,7 @@ cmd_vnic(struct unixctl_conn *conn, int argc OVS_UNUSED,
                 free(reason);
             }
         } else {
-            ds_put_cstr(&s, "state: bound on no chassis\n");
+            ds_put_cstr(&s, "state: not bound on any chassis\n");
         }
         unixctl_command_reply(conn, ds_cstr(&s));
     } else if (!v && n > 1) {
