@@ -35,6 +35,12 @@
 
 VLOG_DEFINE_THIS_MODULE(binding);
 
+/* The reason vnic/list and vnic/show give for an analysis port, whose state
+ * is unknown: no Port has its iface-id, as it should be. */
+#define ANALYSIS_PORT_NOTE \
+    "an analysis port (external_ids:bulkhead-analysis=true): no Port, " \
+    "copies of mirrors only"
+
 COVERAGE_DEFINE(binding_vnic_changed);
 COVERAGE_DEFINE(binding_walk);
 COVERAGE_DEFINE(binding_recompute);
@@ -615,6 +621,12 @@ vnic_update(struct binding *b, const struct binding_input *in,
     check_mtu(v, port, iface);
     if (!port) {
         state = VNIC_UNKNOWN;
+        if (smap_get_bool(&iface->external_ids, "bulkhead-analysis",
+                          false)) {
+            /* An operator's capture port: that no Port has its iface-id is
+             * what it needs (mirror.c), not something to warn about. */
+            reason = xstrdup(ANALYSIS_PORT_NOTE);
+        }
     } else if (smap_get_bool(&iface->external_ids, "bulkhead-analysis",
                              false)) {
         /* An operator's capture port: a tenant's Port that takes its
@@ -768,6 +780,8 @@ vnic_decide(struct binding *b, const struct binding_input *in,
             VLOG_INFO("%s: binding %s (port %s of tenant %s) at ofport "
                       "%"PRId64, v->iface_id, v->iface_name, port->name,
                       port->network->tenant->name, v->row_ofport);
+        } else if (state == VNIC_UNKNOWN && reason) {
+            VLOG_INFO("%s: %s is %s", v->iface_id, v->iface_name, reason);
         } else if (state == VNIC_UNKNOWN) {
             VLOG_WARN("%s: no port in the Tenant DB has this iface-id; "
                       "%s gets no flows", v->iface_id, v->iface_name);
@@ -979,6 +993,14 @@ note_duplicate(struct binding *b, const struct ovsrec_interface *iface,
     dup->iface_id = xstrdup(iface_id);
     dup->ofport = ofport;
     dup->seen = true;
+}
+
+/* Returns true if 'v' is an analysis port: an Interface marked
+ * external_ids:bulkhead-analysis=true whose iface-id no Port has. */
+bool
+vnic_is_analysis_port(const struct vnic *v)
+{
+    return v->state == VNIC_UNKNOWN && v->reason != NULL;
 }
 
 /* Returns true if vNIC 'v''s Interface still exists with its iface-id and

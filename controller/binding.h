@@ -204,6 +204,7 @@ bool binding_handle_tdb_changes(struct binding *,
 void binding_clear_tracked(struct binding *);
 
 const struct vnic *binding_find(const struct binding *, const char *iface_id);
+bool vnic_is_analysis_port(const struct vnic *);
 const struct vnic *binding_lookup(const struct binding *, const char *name);
 const struct vnic *binding_find_by_zone(const struct binding *,
                                         uint32_t zone);

@@ -292,6 +292,10 @@ format_controller(struct metrics *m, struct ds *s)
     size_t n[3] = { 0, 0, 0 };
     const struct vnic *v;
     HMAP_FOR_EACH (v, node, &ctx->binding->vnics) {
+        if (vnic_is_analysis_port(v)) {
+            /* An operator's port, not a VM waiting for its Port. */
+            continue;
+        }
         if (v->state < ARRAY_SIZE(n)) {
             n[v->state]++;
         }
