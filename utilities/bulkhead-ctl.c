@@ -1366,6 +1366,14 @@ parse_rule_spec(struct ctl_ctx *ctx, struct policy_rule *rule, char **args,
         ctl_fatal(ctx, "direction \"%s\" is not \"ingress\" or \"egress\"",
                   args[0]);
     }
+    if (n == 3 && args[2][0]
+        && strspn(args[2], "0123456789,-") == strlen(args[2])) {
+        /* "rule-add T G ingress tcp 22": no remote, which would otherwise
+         * be refused as the address "22". */
+        ctl_fatal(ctx, "REMOTE is missing: \"%s\" reads as PORTS (a rule "
+                  "is DIRECTION PROTOCOL [PORTS] REMOTE; REMOTE is a CIDR, "
+                  "\"any\" or \"@group\")", args[2]);
+    }
     free(rule->protocol);
     rule->protocol = xstrdup(args[1]);
     rule->ports = n == 4 ? xstrdup(args[2]) : NULL;
