@@ -1132,14 +1132,12 @@ add_log_flows(const struct firewall *fw, const char *key, uint8_t table,
         char *match = xasprintf("ct_state=+trk+new,%s,reg13=%#"PRIx32,
                                 v6 ? "ipv6" : "ip", k);
         char *stats = pipeline_rule_stats_actions(egress);
+        char *commit = pipeline_commit_actions(egress);
         char *actions = xasprintf(
-            "%s,ct(commit,zone=%s[0..15],"
-            "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
-            "controller(max_len=128,userdata=01.%02x.%02x.00,meter_id=%"
-            PRIu32"),goto_table:%d", stats,
-            egress ? "NXM_NX_REG6" : "NXM_NX_REG8", FIREWALL_LOG_ALLOW,
-            egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter,
-            egress ? PL_T_BROADCAST_LIMIT : PL_T_OUTPUT);
+            "%s,controller(max_len=128,userdata=01.%02x.%02x.00,meter_id=%"
+            PRIu32"),%s", stats, FIREWALL_LOG_ALLOW,
+            egress ? FW_DIR_EGRESS : FW_DIR_INGRESS, meter, commit);
+        free(commit);
         flow_table_add(flows, owner, table, 150,
                        fw_rule_cookie(k, 0), match, actions);
         free(actions);

@@ -275,11 +275,20 @@ fw_pass_matches(bool egress, struct svec *matches)
  * table RULES: the rules of this side ('dir') for the connection's
  * original direction, those of the other side for its replies.  'verdict' then
  * drops what no rule allowed (reg13 still 0), commits new connections with
- * the allowing rule's key in ct_mark, and goes on to 'next'. */
+ * the allowing rule's key in ct_mark, and goes on to 'next'.
+ *
+ * A commit recirculates to 'committed', which lets on to 'next' only what
+ * conntrack tracked: OVS 3.1's userspace datapath adds fragments that its
+ * reassembler let expire (lib/ipf.c, marked invalid and not tracked),
+ * whatever their zone or port, to the batch of whichever packet next goes
+ * through a ct action, and every action after a ct() that does not
+ * recirculate applies to them as well: after a plain commit they left
+ * with the committed packet, to its vNIC, another tenant's included. */
 static void
 add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
-                  uint8_t ct_table, uint8_t verdict, uint8_t next,
-                  const char *zone_reg, const char *class_reg, int dir)
+                  uint8_t ct_table, uint8_t verdict, uint8_t committed,
+                  uint8_t next, const char *zone_reg, const char *class_reg,
+                  int dir)
 {
     /* What passes this side without a rule is offered to the side's
      * mirrors as allowed.  Not here on the ingress side, where a flood
@@ -325,18 +334,39 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
     flow_table_add(ft, STATIC_OWNER, verdict, 200, cookie, "reg13=0",
                    "drop");
     char *stats = pipeline_rule_stats_actions(dir == FW_DIR_EGRESS);
-    actions = xasprintf("%s,ct(commit,zone=%s[0..15],"
-                        "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[])),"
-                        "goto_table:%d", stats, zone_reg, next);
-    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
-                   "ct_state=+trk+new,ip", actions);
-    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
-                   "ct_state=+trk+new,ipv6", actions);
+    actions = pipeline_commit_actions(egress);
+    char *commit = xasprintf("%s,%s", stats, actions);
     free(actions);
+    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
+                   "ct_state=+trk+new,ip", commit);
+    flow_table_add(ft, STATIC_OWNER, verdict, 100, cookie,
+                   "ct_state=+trk+new,ipv6", commit);
+    free(commit);
     actions = xasprintf("%s,goto_table:%d", stats, next);
     flow_table_add(ft, STATIC_OWNER, verdict, 0, cookie, "", actions);
     free(actions);
     free(stats);
+
+    actions = xasprintf("goto_table:%d", next);
+    flow_table_add(ft, STATIC_OWNER, committed, 100, cookie,
+                   "ct_state=+trk-inv", actions);
+    free(actions);
+    flow_table_add(ft, STATIC_OWNER, committed, 0, cookie, "", "drop");
+}
+
+/* Returns the action that commits a new connection in the zone of the
+ * side ('egress': reg6, else reg8) with the allowing rule's key (reg13) in
+ * its ct_mark, and recirculates to the side's table COMMITTED (see
+ * add_firewall_side()); it must be the last action of its flow.  The
+ * caller frees the string. */
+char *
+pipeline_commit_actions(bool egress)
+{
+    return xasprintf("ct(commit,zone=%s[0..15],"
+                     "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[]),"
+                     "table=%d)",
+                     egress ? "NXM_NX_REG6" : "NXM_NX_REG8",
+                     egress ? PL_T_EGRESS_COMMITTED : PL_T_INGRESS_COMMITTED);
 }
 
 /* Returns the actions that count an allowed packet in table RULE_STATS
@@ -375,11 +405,13 @@ static void
 add_firewall_static(struct flow_table *ft, uint64_t cookie)
 {
     add_firewall_side(ft, cookie, PL_T_EGRESS_FW, PL_T_EGRESS_CT,
-                      PL_T_EGRESS_VERDICT, PL_T_BROADCAST_LIMIT,
-                      "NXM_NX_REG6", "NXM_NX_REG9", FW_DIR_EGRESS);
+                      PL_T_EGRESS_VERDICT, PL_T_EGRESS_COMMITTED,
+                      PL_T_BROADCAST_LIMIT, "NXM_NX_REG6", "NXM_NX_REG9",
+                      FW_DIR_EGRESS);
     add_firewall_side(ft, cookie, PL_T_INGRESS_FW, PL_T_INGRESS_CT,
-                      PL_T_INGRESS_VERDICT, PL_T_OUTPUT,
-                      "NXM_NX_REG8", "NXM_NX_REG10", FW_DIR_INGRESS);
+                      PL_T_INGRESS_VERDICT, PL_T_INGRESS_COMMITTED,
+                      PL_T_OUTPUT, "NXM_NX_REG8", "NXM_NX_REG10",
+                      FW_DIR_INGRESS);
     flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_PORT, 0, cookie, "",
                    "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");

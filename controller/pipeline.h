@@ -94,6 +94,7 @@ enum pipeline_table {
     PL_T_EGRESS_FW = 20,
     PL_T_EGRESS_CT = 21,
     PL_T_EGRESS_VERDICT = 22,
+    PL_T_EGRESS_COMMITTED = 23,
     PL_T_BROADCAST_LIMIT = 25,
     PL_T_L2_LOOKUP = 30,
     PL_T_FLOOD = 35,
@@ -102,6 +103,7 @@ enum pipeline_table {
     PL_T_INGRESS_FW = 41,
     PL_T_INGRESS_CT = 42,
     PL_T_INGRESS_VERDICT = 43,
+    PL_T_INGRESS_COMMITTED = 44,
     PL_T_OUTPUT = 50,
     PL_T_TUNNEL_OUT = 51,
     PL_T_RULES = 60,
@@ -223,6 +225,7 @@ struct pl_overlay_net {
 uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
 char *pipeline_rule_stats_actions(bool egress);
+char *pipeline_commit_actions(bool egress);
 char *pipeline_mirror_lookup(bool egress);
 void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
                                  uint64_t cookie, uint32_t zone,
