@@ -76,6 +76,12 @@ EXTRA_DIST += \
 	utilities/bulkhead-soak \
 	utilities/soak-smoke
 
+# Random policies against real traffic between VM namespaces on two
+# sandbox hosts, compared with an evaluator of Documentation/policy.md
+# (utilities/bulkhead-policy-fuzz, as root).  tests/system-reach.at runs
+# one round of it with a fixed seed.
+EXTRA_DIST += utilities/bulkhead-policy-fuzz
+
 # The offline isolation checker (issue 13, Documentation/verify.md).
 bin_PROGRAMS += utilities/bulkhead-verify
 utilities_bulkhead_verify_SOURCES = utilities/bulkhead-verify.c
