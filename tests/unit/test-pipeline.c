@@ -691,11 +691,23 @@ START_TEST(test_ct_zones)
     ck_assert_uint_eq(ct_zones_get(&z, "vm4"), 3);
     simap_clear(&z.flush);
 
-    /* A released zone is flushed, and given again. */
+    /* A released zone is flushed, and cools: not given again until the
+     * switch confirmed the put that took its old flows away (put 7 here),
+     * then flushed again. */
     ct_zones_release(&z, "vm1");
     ck_assert_uint_eq(simap_get(&z.flush, "2"), 2);
     ck_assert_uint_eq(ct_zones_get(&z, "vm1"), 0);
-    ck_assert_uint_eq(ct_zones_assign(&z, "vm5", NULL), 2);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm5", NULL), 4);
+    ct_zones_note_put(&z, 0);
+    ct_zones_thaw(&z, 100);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm6", NULL), 5);
+    ct_zones_note_put(&z, 7);
+    ct_zones_thaw(&z, 6);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm7", NULL), 6);
+    simap_clear(&z.flush);
+    ct_zones_thaw(&z, 7);
+    ck_assert_uint_eq(simap_get(&z.flush, "2"), 2);
+    ck_assert_uint_eq(ct_zones_assign(&z, "vm8", NULL), 2);
 
     ct_zones_destroy(&z);
     smap_destroy(&ids1);
