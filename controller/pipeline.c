@@ -265,11 +265,38 @@ fw_pass_matches(bool egress, struct svec *matches)
     }
 }
 
+/* Returns the actions that send the packet through conntrack in the zone
+ * of the side ('egress': reg6, else reg8), looking its connection up or,
+ * if 'commit', committing it with the allowing rule's key (reg13) in its
+ * ct_mark; either recirculates to table ZONE_CHECK with the zone and the
+ * step in reg15, so that table CT_RETURN sends the packet on to the side's
+ * CT table after a lookup, to its COMMITTED table after a commit.  They
+ * must end their flow.  The caller frees the string. */
+static char *
+ct_actions(bool egress, bool commit)
+{
+    enum pipeline_ct_step step = (egress
+                                  ? (commit ? PL_CT_EGRESS_COMMIT
+                                     : PL_CT_EGRESS_LOOKUP)
+                                  : (commit ? PL_CT_INGRESS_COMMIT
+                                     : PL_CT_INGRESS_LOOKUP));
+    const char *zone_reg = egress ? "NXM_NX_REG6" : "NXM_NX_REG8";
+
+    return xasprintf("set_field:%#x->reg15,move:%s[0..15]->NXM_NX_REG15[0..15],"
+                     "ct(%szone=%s[0..15],%stable=%d)",
+                     (unsigned int) step << 16, zone_reg,
+                     commit ? "commit," : "", zone_reg,
+                     (commit
+                      ? "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[]),"
+                      : ""), PL_T_ZONE_CHECK);
+}
+
 /* Adds the flows of one side of the firewall, the same for every vNIC: in
  * table 'start', ARP, neighbor discovery and multicast membership (IGMP,
  * MLD), which port security vetted, and DHCP as a client go on to 'next'
- * without conntrack; IP goes through conntrack in the zone in 'zone_reg'
- * (the protected vNIC's) and on to 'ct_table'; there, invalid
+ * without conntrack; IP goes through conntrack in the zone of the
+ * protected vNIC (reg6 on egress, reg8 on ingress) and, through the zone
+ * check (ct_actions()), on to 'ct_table'; there, invalid
  * packets are dropped, and the rest, related ones (ICMP errors of a
  * connection) included, look up the rules of the class in 'class_reg' in
  * table RULES: the rules of this side ('dir') for the connection's
@@ -277,8 +304,8 @@ fw_pass_matches(bool egress, struct svec *matches)
  * drops what no rule allowed (reg13 still 0), commits new connections with
  * the allowing rule's key in ct_mark, and goes on to 'next'.
  *
- * A commit recirculates to 'committed', which lets on to 'next' only what
- * conntrack tracked: OVS 3.1's userspace datapath adds fragments that its
+ * A commit comes back, through the zone check, to 'committed', which lets
+ * on to 'next' only what conntrack tracked: OVS 3.1's userspace datapath adds fragments that its
  * reassembler let expire (lib/ipf.c, marked invalid and not tracked),
  * whatever their zone or port, to the batch of whichever packet next goes
  * through a ct action, and every action after a ct() that does not
@@ -287,8 +314,7 @@ fw_pass_matches(bool egress, struct svec *matches)
 static void
 add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
                   uint8_t ct_table, uint8_t verdict, uint8_t committed,
-                  uint8_t next, const char *zone_reg, const char *class_reg,
-                  int dir)
+                  uint8_t next, const char *class_reg, int dir)
 {
     /* What passes this side without a rule is offered to the side's
      * mirrors as allowed.  Not here on the ingress side, where a flood
@@ -307,7 +333,7 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
     svec_destroy(&matches);
     free(actions);
 
-    actions = xasprintf("ct(zone=%s[0..15],table=%d)", zone_reg, ct_table);
+    actions = ct_actions(egress, false);
     flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ip", actions);
     flow_table_add(ft, STATIC_OWNER, start, 100, cookie, "ipv6", actions);
     free(actions);
@@ -354,19 +380,69 @@ add_firewall_side(struct flow_table *ft, uint64_t cookie, uint8_t start,
     flow_table_add(ft, STATIC_OWNER, committed, 0, cookie, "", "drop");
 }
 
-/* Returns the action that commits a new connection in the zone of the
+/* Returns the actions that commit a new connection in the zone of the
  * side ('egress': reg6, else reg8) with the allowing rule's key (reg13) in
- * its ct_mark, and recirculates to the side's table COMMITTED (see
- * add_firewall_side()); it must be the last action of its flow.  The
- * caller frees the string. */
+ * its ct_mark, and go on to the side's table COMMITTED (see
+ * add_firewall_side()) through the zone check; they must end their flow.
+ * The caller frees the string. */
 char *
 pipeline_commit_actions(bool egress)
 {
-    return xasprintf("ct(commit,zone=%s[0..15],"
-                     "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[]),"
-                     "table=%d)",
-                     egress ? "NXM_NX_REG6" : "NXM_NX_REG8",
-                     egress ? PL_T_EGRESS_COMMITTED : PL_T_INGRESS_COMMITTED);
+    return ct_actions(egress, true);
+}
+
+/* Adds to 'ft', for 'owner' with 'cookie', the zone check of the vNIC
+ * whose zone is 'zone': a packet back from a ct() in its zone, on either
+ * side, goes on to table CT_RETURN.  Why: OVS 3.1's userspace reassembler
+ * (lib/ipf.c) puts the fragments of a datagram that a ct() call completed,
+ * past the 32 packets of that call's batch, into the batch of the next
+ * ct() call of the datapath, whatever its zone; they come back from the
+ * recirculation with their own connection's ct_state, ct_mark and ct_zone
+ * but the registers (network, zones, classes, output) of the packet they
+ * rode with, another tenant's included.  OpenFlow cannot compare ct_zone
+ * with a register: hence a flow per vNIC, and the table's drop for the
+ * rest. */
+void
+pipeline_add_zone_check(struct flow_table *ft, const char *owner,
+                        uint64_t cookie, uint32_t zone)
+{
+    char *match = xasprintf("reg15=%#"PRIx32"/0xffff,ct_zone=%"PRIu32,
+                            zone, zone);
+    char *actions = xasprintf("goto_table:%d", PL_T_CT_RETURN);
+
+    flow_table_add(ft, owner, PL_T_ZONE_CHECK, 100, cookie, match, actions);
+    free(actions);
+    free(match);
+}
+
+/* Adds the flows of tables ZONE_CHECK (its drop; each vNIC with a firewall
+ * adds its own pass, pipeline_add_zone_check()) and CT_RETURN, which sends
+ * a packet back from conntrack on to the step after its ct(), by the step
+ * in reg15. */
+static void
+add_ct_return(struct flow_table *ft, uint64_t cookie)
+{
+    static const struct {
+        enum pipeline_ct_step step;
+        uint8_t table;
+    } returns[] = {
+        { PL_CT_EGRESS_LOOKUP, PL_T_EGRESS_CT },
+        { PL_CT_EGRESS_COMMIT, PL_T_EGRESS_COMMITTED },
+        { PL_CT_INGRESS_LOOKUP, PL_T_INGRESS_CT },
+        { PL_CT_INGRESS_COMMIT, PL_T_INGRESS_COMMITTED },
+    };
+
+    flow_table_add(ft, STATIC_OWNER, PL_T_ZONE_CHECK, 0, cookie, "", "drop");
+    for (size_t i = 0; i < ARRAY_SIZE(returns); i++) {
+        char *match = xasprintf("reg15=%#x/0x70000",
+                                (unsigned int) returns[i].step << 16);
+        char *actions = xasprintf("goto_table:%d", returns[i].table);
+        flow_table_add(ft, STATIC_OWNER, PL_T_CT_RETURN, 100, cookie, match,
+                       actions);
+        free(actions);
+        free(match);
+    }
+    flow_table_add(ft, STATIC_OWNER, PL_T_CT_RETURN, 0, cookie, "", "drop");
 }
 
 /* Returns the actions that count an allowed packet in table RULE_STATS
@@ -406,12 +482,13 @@ add_firewall_static(struct flow_table *ft, uint64_t cookie)
 {
     add_firewall_side(ft, cookie, PL_T_EGRESS_FW, PL_T_EGRESS_CT,
                       PL_T_EGRESS_VERDICT, PL_T_EGRESS_COMMITTED,
-                      PL_T_BROADCAST_LIMIT, "NXM_NX_REG6", "NXM_NX_REG9",
+                      PL_T_BROADCAST_LIMIT, "NXM_NX_REG9",
                       FW_DIR_EGRESS);
     add_firewall_side(ft, cookie, PL_T_INGRESS_FW, PL_T_INGRESS_CT,
                       PL_T_INGRESS_VERDICT, PL_T_INGRESS_COMMITTED,
-                      PL_T_OUTPUT, "NXM_NX_REG8", "NXM_NX_REG10",
+                      PL_T_OUTPUT, "NXM_NX_REG10",
                       FW_DIR_INGRESS);
+    add_ct_return(ft, cookie);
     flow_table_add(ft, STATIC_OWNER, PL_T_INGRESS_PORT, 0, cookie, "",
                    "drop");
     flow_table_add(ft, STATIC_OWNER, PL_T_RULES, 0, cookie, "", "drop");

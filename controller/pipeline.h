@@ -31,6 +31,10 @@
  *                       discovery and MLD (the switch's fragment handling
  *                       is "nx-match", see ofctrl.c); everything else,
  *                       frames of unbound ports included, dropped.
+ *   18  ZONE_CHECK      every ct() of the firewall comes back here: what
+ *                       conntrack saw in another zone than the one in
+ *                       reg15 is dropped (see pipeline_add_zone_check()).
+ *   19  CT_RETURN       back to the step of the firewall after the ct().
  *   20  EGRESS_FW       the vNIC's egress firewall (20-22, conntrack in
  *                       its zone, rules in table 60).
  *   25  BROADCAST_LIMIT a vNIC's broadcast and multicast go through its
@@ -62,7 +66,8 @@
  * output ofport; the firewall's: reg8 the receiver's zone, reg9 and reg10
  * the sender's and receiver's classes, reg11 the rules' direction, reg12
  * the class looked up, reg13 the allowing rule's key, reg14 the port key
- * that table RULE_STATS counts the rule's packets under.  A network's key is
+ * that table RULE_STATS counts the rule's packets under, reg15 the zone
+ * and step of a ct() (enum pipeline_ct_step).  A network's key is
  * its segment, with bit 24 set for VXLAN (segments are unique per type, so
  * keys are unique, and the same on every host and across restarts).  A
  * vNIC's port key is its conntrack zone (ct-zone.h), unique on the host and
@@ -91,6 +96,8 @@ struct flow_table;
 enum pipeline_table {
     PL_T_CLASSIFY = 0,
     PL_T_PORT_SECURITY = 10,
+    PL_T_ZONE_CHECK = 18,
+    PL_T_CT_RETURN = 19,
     PL_T_EGRESS_FW = 20,
     PL_T_EGRESS_CT = 21,
     PL_T_EGRESS_VERDICT = 22,
@@ -126,6 +133,16 @@ enum pipeline_cookie_kind {
                                  * or 0 for the drops of what an analysis
                                  * port or a tunnel port sends (mirror.h). */
     PL_COOKIE_PIPELINE = 15,
+};
+
+/* The steps of the firewall that go through conntrack, in bits 16-18 of
+ * reg15 while the packet is away in a ct() (bits 0-15: the zone): where
+ * table CT_RETURN sends it back to. */
+enum pipeline_ct_step {
+    PL_CT_EGRESS_LOOKUP = 1,
+    PL_CT_EGRESS_COMMIT = 2,
+    PL_CT_INGRESS_LOOKUP = 3,
+    PL_CT_INGRESS_COMMIT = 4,
 };
 
 /* Flooding.  A network with up to PL_FLOOD_BUCKET local vNICs floods from
@@ -226,6 +243,8 @@ uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
 char *pipeline_rule_stats_actions(bool egress);
 char *pipeline_commit_actions(bool egress);
+void pipeline_add_zone_check(struct flow_table *, const char *owner,
+                             uint64_t cookie, uint32_t zone);
 char *pipeline_mirror_lookup(bool egress);
 void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
                                  uint64_t cookie, uint32_t zone,

@@ -662,8 +662,12 @@ add_ct_stage(struct trace_job *job, const char *frozen, int table)
     } else {
         ds_put_format(&who, "zone %"PRIu32, zone);
     }
-    stage->side = (table == PL_T_EGRESS_CT ? "egress"
-                   : table == PL_T_INGRESS_CT ? "ingress" : NULL);
+    /* Every ct() of the firewall resumes at the zone check, with its step
+     * in reg15: a lookup is followed by its side's rules. */
+    uint32_t step = (flow.regs[15] >> 16) & 7;
+    stage->side = (table != PL_T_ZONE_CHECK ? NULL
+                   : step == PL_CT_EGRESS_LOOKUP ? "egress"
+                   : step == PL_CT_INGRESS_LOOKUP ? "ingress" : NULL);
     stage->vnic = ds_steal_cstr(&who);
 
     struct ds banner = DS_EMPTY_INITIALIZER;
@@ -672,7 +676,20 @@ add_ct_stage(struct trace_job *job, const char *frozen, int table)
         ds_put_format(&banner, ": the %s firewall of %s", stage->side,
                       stage->vnic);
     }
-    ds_put_format(&banner, ", resumed at table %d\n", table);
+    ds_put_format(&banner, ", resumed at table %d", table);
+    if (table == PL_T_ZONE_CHECK) {
+        static const int returns[] = {
+            [PL_CT_EGRESS_LOOKUP] = PL_T_EGRESS_CT,
+            [PL_CT_EGRESS_COMMIT] = PL_T_EGRESS_COMMITTED,
+            [PL_CT_INGRESS_LOOKUP] = PL_T_INGRESS_CT,
+            [PL_CT_INGRESS_COMMIT] = PL_T_INGRESS_COMMITTED,
+        };
+        if (step < ARRAY_SIZE(returns) && returns[step]) {
+            ds_put_format(&banner, " (the zone check), then %d",
+                          returns[step]);
+        }
+    }
+    ds_put_char(&banner, '\n');
     ds_put_format(&banner, "emulated: ct_state=%s", ds_cstr(&state_s));
     if (conn.length) {
         ds_put_format(&banner, ", original direction %s", ds_cstr(&conn));
