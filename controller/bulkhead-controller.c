@@ -156,6 +156,10 @@ struct controller {
     bool chassis_foreign;       /* The Chassis row of this host's name is
                                  * another host's (chassis_row_is_foreign()):
                                  * its lock is not asked for. */
+    char *chassis_problem;      /* Why this host binds nothing, for
+                                 * /healthz: its Chassis row is another
+                                 * host's, or another controller holds its
+                                 * lock; NULL if neither. */
     bool renaming;              /* This host's Chassis row is being
                                  * renamed to a new system-id: the old
                                  * name's lock is kept until it is. */
@@ -729,6 +733,32 @@ update_chassis_lock(struct controller *c, struct ovsdb_idl_txn *txn)
     return ovsdb_idl_has_lock(c->tdb.idl);
 }
 
+/* Keeps 'c->chassis_problem' up to date: a host whose chassis is refused
+ * binds nothing, and is not healthy, whatever its connections. */
+static void
+update_chassis_problem(struct controller *c)
+{
+    char *problem = (c->chassis_foreign
+                     ? xasprintf("chassis %s is another host's (this host "
+                                 "is %s): no vNIC is bound",
+                                 c->cfg.system_id,
+                                 c->cfg.host_id ? c->cfg.host_id
+                                 : "unknown")
+                     : c->chassis_lock && c->lock_contended
+                     ? xasprintf("chassis %s: another controller holds its "
+                                 "Tenant DB lock (a system-id shared with "
+                                 "another host?): nothing is claimed",
+                                 c->cfg.system_id)
+                     : NULL);
+
+    if (nullable_string_is_equal(problem, c->chassis_problem)) {
+        free(problem);
+    } else {
+        free(c->chassis_problem);
+        c->chassis_problem = problem;
+    }
+}
+
 /* Notes that a transaction on database 'db' ended without being committed:
  * at the next turn, the claims of every bound vNIC, its marks, and the
  * Ports this host holds without a vNIC here are looked at again (what the
@@ -1003,6 +1033,7 @@ controller_run(struct controller *c)
      * nor a release. */
     bool may_write = update_chassis_lock(
         c, tdb_monitor_is_settled(c->tdbm) ? tdb_txn : NULL);
+    update_chassis_problem(c);
     struct ovsdb_idl_txn *tdb_write = (tdb_monitor_is_settled(c->tdbm)
                                        && may_write ? tdb_txn : NULL);
     const struct bhrec_chassis *chassis = NULL;
@@ -1294,6 +1325,7 @@ main(int argc, char *argv[])
             .ovs_idl = c.ovs.idl,
             .tdb_idl = c.tdb.idl,
             .tdb_remote = (const char *const *) &c.tdb_remote,
+            .chassis_problem = (const char *const *) &c.chassis_problem,
             .ofctrl = c.ofctrl,
             .binding = &c.ctx.binding,
             .engine = &c.engine,
@@ -1378,6 +1410,7 @@ main(int argc, char *argv[])
     chassis_config_clear(&c.cfg);
     free(c.tdb_remote);
     free(c.chassis_lock);
+    free(c.chassis_problem);
     free(c.bridge_sig);
     service_stop();
     return 0;

@@ -131,7 +131,8 @@ put_single(struct ds *s, const char *name, const char *type,
 /* Health. */
 
 /* Returns whether the controller is healthy: both databases and the switch
- * connected.  If not, stores why in '*reason' (the caller frees it). */
+ * connected, and this host's chassis not refused.  If not, stores why in
+ * '*reason' (the caller frees it). */
 static bool
 check_health(const struct metrics *m, char **reason)
 {
@@ -148,6 +149,9 @@ check_health(const struct metrics *m, char **reason)
     }
     if (!ofctrl_is_connected(m->ctx.ofctrl)) {
         ds_put_cstr(&why, "OpenFlow connection to the switch down; ");
+    }
+    if (m->ctx.chassis_problem && *m->ctx.chassis_problem) {
+        ds_put_format(&why, "%s; ", *m->ctx.chassis_problem);
     }
     if (!why.length) {
         *reason = NULL;

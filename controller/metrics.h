@@ -48,6 +48,8 @@ struct metrics_ctx {
     struct ovsdb_idl *ovs_idl;      /* The local Open_vSwitch DB. */
     struct ovsdb_idl *tdb_idl;      /* The Tenant DB. */
     const char *const *tdb_remote;  /* The Tenant DB's remote, or NULL. */
+    const char *const *chassis_problem; /* Why this host's chassis is
+                                         * refused, or NULL. */
     const struct ofctrl *ofctrl;    /* The switch connection. */
     const struct binding *binding;  /* The vNICs. */
     const struct engine *engine;    /* The engine and its flows. */
