@@ -792,6 +792,38 @@ cmd_chassis_list(struct ctl_ctx *ctx)
     svec_destroy(&lines);
 }
 
+/* Fails, naming the chassis that are, unless a Chassis row is named
+ * 'chassis': a name no host registered is more likely a mistake than a
+ * host to come (--unregistered says it is one). */
+static void
+check_chassis_registered(struct ctl_ctx *ctx, const char *chassis)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    const struct bhrec_chassis *c;
+
+    BHREC_CHASSIS_FOR_EACH (c, ctx->idl) {
+        if (!strcmp(c->name, chassis)) {
+            svec_destroy(&names);
+            return;
+        }
+        svec_add(&names, c->name);
+    }
+    svec_sort(&names);
+    struct ds list = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < names.n; i++) {
+        ds_put_format(&list, "%s%s", i ? ", " : "", names.names[i]);
+    }
+    svec_destroy(&names);
+    /* Static, so that it is still reachable when ctl_fatal() exits (the
+     * tests' leak checker). */
+    static char *known;
+    known = list.length ? ds_steal_cstr(&list) : xstrdup("none");
+    ds_destroy(&list);
+    ctl_fatal(ctx, "no chassis \"%s\" is registered (registered: %s); "
+              "--unregistered names it before its host registers",
+              chassis, known);
+}
+
 /* "port-set-requested-chassis TENANT PORT [CHASSIS]": names the chassis
  * that may take the Port from the one that holds it (a live migration),
  * or, without CHASSIS, clears it.  Binding state, not policy: the Port
@@ -840,6 +872,9 @@ cmd_port_set_requested_chassis(struct ctl_ctx *ctx)
         if (nullable_string_is_equal(row->requested_chassis, chassis)) {
             printf(dry_run ? "dry run: no changes\n" : "no changes\n");
             return;
+        }
+        if (chassis && !opt(ctx, "unregistered")) {
+            check_chassis_registered(ctx, chassis);
         }
         if (dry_run) {
             printf("port %s: requested chassis %s -> %s\n"
@@ -1541,8 +1576,9 @@ static const struct ctl_command commands[] = {
      edit_port_del, "delete a port"},
     {"port-set-sg", 2, INT_MAX, "TENANT PORT [GROUP...]", "", CMD_EDIT,
      MON_POLICY, edit_port_set_sg, "set the security groups of a port"},
-    {"port-set-requested-chassis", 2, 3, "TENANT PORT [CHASSIS]", "",
-     CMD_READ, MON_POLICY | MON_REQUESTED, cmd_port_set_requested_chassis,
+    {"port-set-requested-chassis", 2, 3, "TENANT PORT [CHASSIS]",
+     "unregistered", CMD_READ, MON_POLICY | MON_REQUESTED | MON_CHASSIS,
+     cmd_port_set_requested_chassis,
      "name the chassis a port migrates to (none: clear it)"},
     {"sg-add", 2, 2, "TENANT GROUP", "may-exist", CMD_EDIT, MON_POLICY,
      edit_sg_add, "create a security group"},
