@@ -850,6 +850,38 @@ class_id_hint(const struct bhrec_port *port)
     return hash;
 }
 
+/* Returns the key of the class of the groups of 'port' (their UUIDs,
+ * sorted, with ','), or NULL if it has no group.  If 'groupsp' is
+ * nonnull, stores the sorted groups there (NULL if none).  The caller frees
+ * both. */
+static char *
+class_key(const struct bhrec_port *port, struct uuid **groupsp)
+{
+    if (groupsp) {
+        *groupsp = NULL;
+    }
+    if (!port || !port->n_security_groups) {
+        return NULL;
+    }
+
+    struct uuid *groups = xmalloc(port->n_security_groups * sizeof *groups);
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        groups[i] = port->security_groups[i]->header_.uuid;
+    }
+    qsort(groups, port->n_security_groups, sizeof *groups, compare_uuids);
+    struct ds key = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < port->n_security_groups; i++) {
+        ds_put_format(&key, "%s"UUID_FMT, i ? "," : "",
+                      UUID_ARGS(&groups[i]));
+    }
+    if (groupsp) {
+        *groupsp = groups;
+    } else {
+        free(groups);
+    }
+    return ds_steal_cstr(&key);
+}
+
 /* Puts vNIC 'iface_id', bound to Port 'port', in the class of its groups
  * (NULL: in none), creating the class if needed (added to 'fresh'), and
  * takes it out of its old class (freed, its flows removed, if it was the
@@ -861,27 +893,17 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
 {
     struct fw_class *old = shash_find_and_delete(&fw->vnics, iface_id);
     struct fw_class *c = NULL;
+    struct uuid *groups;
+    char *key = class_key(port, &groups);
 
-    if (port && port->n_security_groups) {
-        struct uuid *groups = xmalloc(port->n_security_groups
-                                      * sizeof *groups);
-        for (size_t i = 0; i < port->n_security_groups; i++) {
-            groups[i] = port->security_groups[i]->header_.uuid;
-        }
-        qsort(groups, port->n_security_groups, sizeof *groups,
-              compare_uuids);
-        struct ds key = DS_EMPTY_INITIALIZER;
-        for (size_t i = 0; i < port->n_security_groups; i++) {
-            ds_put_format(&key, "%s"UUID_FMT, i ? "," : "",
-                          UUID_ARGS(&groups[i]));
-        }
-
-        c = find_class(fw, ds_cstr(&key));
+    if (key) {
+        c = find_class(fw, key);
         if (!c) {
             c = xzalloc(sizeof *c);
             simap_init(&c->logged);
             sset_init(&c->member_owners);
-            c->key = ds_steal_cstr(&key);
+            c->key = key;
+            key = NULL;
             c->groups = groups;
             c->n_groups = port->n_security_groups;
             groups = NULL;
@@ -893,7 +915,7 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
             hmap_insert(&fw->class_ids, &c->id_node, hash_int(c->id, 0));
             hmapx_add(fresh, c);
         }
-        ds_destroy(&key);
+        free(key);
         free(groups);
         c->n_vnics++;
         shash_add(&fw->vnics, iface_id, c);
@@ -1078,6 +1100,42 @@ refresh_class_stats(const struct firewall *fw, const struct fw_class *c,
     }
 }
 
+/* Returns true if vNIC 'v' (NULL: gone) has a firewall: it is bound and
+ * its Port has port security. */
+static bool
+vnic_has_firewall(const struct vnic *v)
+{
+    return v && v->state == VNIC_BOUND && v->port.port_security;
+}
+
+/* Takes vNIC 'v' (or 'iface_id' if it is gone) out of its class if its
+ * groups now make another one, or none: the first half of place_vnic(),
+ * done for every vNIC of a run before any of them is placed.  So a class
+ * that empties frees its id before a class that wants the same id (that of
+ * the same groups' names: the same groups, deleted and created again, or
+ * a Tenant DB loaded anew from one policy) is created, which then gets the
+ * id that a restarted controller gives it, instead of the next free one. */
+static void
+leave_vnic_class(struct firewall *fw, const char *iface_id,
+                 const struct vnic *v, struct ovsdb_idl *tdb,
+                 struct hmapx *fresh, struct flow_table *flows)
+{
+    const struct fw_class *c = shash_find_data(&fw->vnics, iface_id);
+    if (!c) {
+        return;
+    }
+
+    const struct bhrec_port *port = NULL;
+    if (vnic_has_firewall(v)) {
+        port = bhrec_port_get_for_uuid(tdb, &v->port_uuid);
+    }
+    char *key = class_key(port, NULL);
+    if (!key || strcmp(key, c->key)) {
+        set_vnic_class(fw, iface_id, NULL, fresh, flows);
+    }
+    free(key);
+}
+
 /* Puts vNIC 'v' (or 'iface_id' if it is gone) in its class, and logs its
  * default deny if its Port asks. */
 static void
@@ -1086,7 +1144,7 @@ place_vnic(struct firewall *fw, const char *iface_id, const struct vnic *v,
            struct flow_table *flows)
 {
     const struct bhrec_port *port = NULL;
-    bool fw_on = v && v->state == VNIC_BOUND && v->port.port_security;
+    bool fw_on = vnic_has_firewall(v);
 
     if (fw_on) {
         port = bhrec_port_get_for_uuid(tdb, &v->port_uuid);
@@ -1291,13 +1349,17 @@ firewall_recompute(struct firewall *fw, const struct binding *b,
         }
     }
     BINDING_FOR_EACH_VNIC (v, b) {
+        leave_vnic_class(fw, v->iface_id, v, tdb, &fresh, flows);
+    }
+    BINDING_FOR_EACH_VNIC (v, b) {
         place_vnic(fw, v->iface_id, v, tdb, &fresh, flows);
     }
     hmapx_destroy(&fresh);
     compile_all(fw, tdb, flows);
 }
 
-/* Moves the vNICs whose binding changed in this run into their classes and
+/* Moves the vNICs whose binding changed in this run into their classes
+ * (all out of the classes they leave first: leave_vnic_class()) and
  * compiles the classes that this creates. */
 bool
 firewall_handle_binding(struct firewall *fw, const struct binding *b,
@@ -1306,6 +1368,10 @@ firewall_handle_binding(struct firewall *fw, const struct binding *b,
     struct hmapx fresh = HMAPX_INITIALIZER(&fresh);
     const struct binding_change *ch;
 
+    BINDING_FOR_EACH_CHANGE (ch, b) {
+        leave_vnic_class(fw, ch->iface_id, binding_find(b, ch->iface_id),
+                         tdb, &fresh, flows);
+    }
     BINDING_FOR_EACH_CHANGE (ch, b) {
         place_vnic(fw, ch->iface_id, binding_find(b, ch->iface_id), tdb,
                    &fresh, flows);
