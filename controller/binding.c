@@ -667,7 +667,17 @@ vnic_update(struct binding *b, const struct binding_input *in,
                  : xasprintf("%d|%s", state, reason ? reason : ""));
     char *digest = (state == VNIC_BOUND
                     ? vnic_groups_digest(b, in->tdb_idl, port) : NULL);
-    bool same_sig = !new && v->signature && !strcmp(sig, v->signature);
+    /* A Port deleted and created again in one run (a document loaded
+     * anew, changes that waited for a busy controller or a Tenant DB back
+     * from an outage) gives the same signature from another row: the vNIC
+     * is read and decided on again all the same, so that its claim, its
+     * marks and whatever finds it by its Port follow the new row. */
+    bool same_port = (port
+                      ? v->by_port && uuid_equals(&v->row_port,
+                                                  &port->header_.uuid)
+                      : !v->by_port);
+    bool same_sig = (!new && same_port && v->signature
+                     && !strcmp(sig, v->signature));
     if (same_sig && nullable_string_is_equal(digest, v->groups_digest)) {
         free(digest);
         free(sig);
