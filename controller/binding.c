@@ -611,7 +611,8 @@ vnic_update(struct binding *b, const struct binding_input *in,
         free(v->iface_name);
         v->iface_name = xstrdup(iface->name);
     }
-    if (!uuid_equals(&v->iface_uuid, &iface->header_.uuid)) {
+    bool same_iface = uuid_equals(&v->iface_uuid, &iface->header_.uuid);
+    if (!same_iface) {
         hmap_remove(&b->vnics_by_iface, &v->iface_node);
         v->iface_uuid = iface->header_.uuid;
         hmap_insert(&b->vnics_by_iface, &v->iface_node,
@@ -671,12 +672,16 @@ vnic_update(struct binding *b, const struct binding_input *in,
      * anew, changes that waited for a busy controller or a Tenant DB back
      * from an outage) gives the same signature from another row: the vNIC
      * is read and decided on again all the same, so that its claim, its
-     * marks and whatever finds it by its Port follow the new row. */
+     * marks and whatever finds it by its Port follow the new row.  So for
+     * an Interface replaced by another of the same name, iface-id and
+     * ofport (libvirt's "--if-exists del-port X -- add-port BR X" of a tap
+     * whose port was left behind, read in one run): its marks and zone go
+     * to the new row. */
     bool same_port = (port
                       ? v->by_port && uuid_equals(&v->row_port,
                                                   &port->header_.uuid)
                       : !v->by_port);
-    bool same_sig = (!new && same_port && v->signature
+    bool same_sig = (!new && same_iface && same_port && v->signature
                      && !strcmp(sig, v->signature));
     if (same_sig && nullable_string_is_equal(digest, v->groups_digest)) {
         free(digest);
