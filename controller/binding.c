@@ -723,7 +723,9 @@ vnic_update(struct binding *b, const struct binding_input *in,
         /* Its zone, now, in the order of the walk (Interfaces that kept a
          * zone first, and before a vNIC that leaves frees its own);
          * vnic_decide() frees it if it is refused. */
-        ct_zones_assign(in->zones, v->iface_id, &iface->external_ids);
+        ct_zones_assign(in->zones, v->iface_id,
+                        (if_status_iface_rebound(iface) ? NULL
+                         : &iface->external_ids));
     } else {
         mac_owners_withdraw(&b->macs, &v->bid);
     }
@@ -782,8 +784,11 @@ vnic_decide(struct binding *b, const struct binding_input *in,
     if (state == VNIC_BOUND) {
         const struct ovsrec_interface *iface = ovsrec_interface_get_for_uuid(
             in->ovs_idl, &v->iface_uuid);
+        /* A zone the Interface kept for another iface-id holds another
+         * VM's connections: not this one's. */
         zone = ct_zones_assign(in->zones, v->iface_id,
-                               iface ? &iface->external_ids : NULL);
+                               (iface && !if_status_iface_rebound(iface)
+                                ? &iface->external_ids : NULL));
     }
 
     /* Something changed. */

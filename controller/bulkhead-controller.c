@@ -846,7 +846,9 @@ answer_recompute(struct controller *c)
 
 /* Right after the switch's table was read on a (re)connection, and before
  * anything else (the Tenant DB may not even be read yet): removes the flows
- * of vNICs whose Interface no longer keeps their zone (ofctrl.h). */
+ * of vNICs whose Interface no longer keeps their zone (ofctrl.h), or keeps
+ * it for another iface-id than the one it has now (given to another VM in
+ * place while the controller was down). */
 static void
 remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
 {
@@ -858,6 +860,7 @@ remove_stale_flows(struct controller *c, const struct ovsrec_bridge *br)
             const struct ovsrec_interface *iface = p->interfaces[j];
             unsigned int zone;
             if (iface->n_ofport && iface->ofport[0] > 0
+                && !if_status_iface_rebound(iface)
                 && str_to_uint(smap_get_def(&iface->external_ids,
                                             CT_ZONE_KEY, ""), 10, &zone)
                 && zone >= CT_ZONE_MIN && zone <= CT_ZONE_MAX) {

@@ -436,6 +436,21 @@ unmark_iface_tenant(const struct ovsrec_interface *iface)
     }
 }
 
+/* Returns true if the controller bound 'iface' under another iface-id
+ * than the one it has now: the hypervisor gave the Interface to another VM
+ * in place (its external_ids:iface-id changed) while the controller was not
+ * looking, and what the Interface keeps of the former vNIC (its conntrack
+ * zone, the flows that match its ofport) is not the new one's. */
+bool
+if_status_iface_rebound(const struct ovsrec_interface *iface)
+{
+    const char *bound_for = smap_get(&iface->external_ids,
+                                     BOUND_IFACE_ID_KEY);
+    const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+
+    return bound_for && (!iface_id || strcmp(iface_id, bound_for));
+}
+
 /* Returns true if 'iface' carries the mark of an installed vNIC. */
 bool
 if_status_iface_is_marked(const struct ovsrec_interface *iface)

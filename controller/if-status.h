@@ -86,6 +86,7 @@ void if_status_unbound(struct if_status *, const char *iface_id,
                        const struct uuid *iface);
 void if_status_gone(struct if_status *, const char *iface_id);
 bool if_status_iface_is_marked(const struct ovsrec_interface *);
+bool if_status_iface_rebound(const struct ovsrec_interface *);
 const char *if_status_iface_tenant(const struct ovsrec_interface *,
                                    const char *iface_id, const char **key);
 bool if_status_port_is_up(const struct bhrec_port *);
