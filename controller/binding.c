@@ -311,9 +311,10 @@ vnic_signature(const struct bhrec_port *port, int64_t ofport)
     const struct bhrec_network *net = port->network;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    ds_put_format(&s, "%"PRId64"|%s|%s|%"PRId64"|%s|%s|%d|",
+    ds_put_format(&s, "%"PRId64"|%s|%s|%"PRId64"|"UUID_FMT"|%s|%s|%d|",
                   ofport, port->mac, net->type, net->segment,
-                  net->tenant->name, port->name, port->port_security);
+                  UUID_ARGS(&net->header_.uuid), net->tenant->name,
+                  port->name, port->port_security);
     for (size_t i = 0; i < port->n_ips; i++) {
         ds_put_format(&s, "%s,", port->ips[i]);
     }
@@ -838,6 +839,7 @@ vnic_decide(struct binding *b, const struct binding_input *in,
         tenant_db_port_from_row(port, &v->port);
         policy_net_type_from_string(bn->type, &v->net_type);
         v->segment = bn->segment;
+        v->net_uuid = bn->header_.uuid;
         v->net_key = pipeline_network_key(v->net_type, bn->segment);
         for (size_t i = 0; i < bn->n_cidrs; i++) {
             svec_add(&v->net_cidrs, bn->cidrs[i]);

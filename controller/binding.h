@@ -97,6 +97,7 @@ struct vnic {
     enum policy_net_type net_type;  /* Its network's type. */
     int64_t segment;            /* Its network's VLAN ID or VNI. */
     uint32_t net_key;           /* Its network's key (pipeline.h). */
+    struct uuid net_uuid;       /* Its network's Tenant DB row. */
     uint16_t zone;              /* Conntrack zone and port key. */
     int64_t net_mtu;            /* Its network's MTU. */
     struct svec net_cidrs;      /* Its network's prefixes (on-link

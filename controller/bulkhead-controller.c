@@ -165,6 +165,11 @@ struct controller {
                                  * name's lock is kept until it is. */
     struct uuid chassis_uuid;   /* This host's Chassis row as last used
                                  * (zero: none). */
+    char *vnis;                 /* What this host's overlay flows map each
+                                 * VNI to (overlay_format_vnis()), as last
+                                 * computed, or NULL... */
+    uint64_t vnis_seqno;        /* ...and the put that carries those flows
+                                 * (0: not sent yet). */
     bool tdb_txn_writable;      /* The Tenant DB transaction being
                                  * committed was one that could be written
                                  * (a transaction without the lock fails,
@@ -992,6 +997,46 @@ note_bridge_change(struct controller *c, const struct ovsrec_bridge *br,
     }
 }
 
+/* Publishes in this host's Chassis row, 'chassis' (NULL if none), what its
+ * overlay flows map each VNI to (CHASSIS_VNIS_KEY), once the switch has
+ * confirmed the put that carries them: 'seqno' is this turn's (0: none
+ * sent).  The other chassis use a VNI with this one only for the network
+ * it says (overlay.c, chassis_confirms()), so that no host sends frames
+ * of one network to a host whose switch takes them for another's: one
+ * that has not read a change of segments yet, or is cut off from the
+ * Tenant DB (its flows stay, and so does what its row says).  Written
+ * only with 'tdb_write', and again if anything else changes it. */
+static void
+update_vnis(struct controller *c, uint64_t seqno,
+            const struct bhrec_chassis *chassis,
+            struct ovsdb_idl_txn *tdb_write)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    overlay_format_vnis(&c->ctx.overlay, &s);
+    if (!c->vnis || strcmp(c->vnis, ds_cstr(&s))) {
+        free(c->vnis);
+        c->vnis = ds_steal_cstr(&s);
+        c->vnis_seqno = 0;
+    }
+    ds_destroy(&s);
+    if (!c->vnis_seqno) {
+        c->vnis_seqno = seqno;
+    }
+    if (!chassis || !tdb_write || !c->vnis_seqno
+        || ofctrl_acked_seqno(c->ofctrl) < c->vnis_seqno) {
+        return;
+    }
+
+    /* Empty if there is no VXLAN network here, never absent: a row
+     * without the key is taken on trust (chassis.h). */
+    const char *old = smap_get(&chassis->external_ids, CHASSIS_VNIS_KEY);
+    if (!nullable_string_is_equal(old, c->vnis)) {
+        bhrec_chassis_update_external_ids_setkey(chassis, CHASSIS_VNIS_KEY,
+                                                 c->vnis);
+    }
+}
+
 /* One turn of the main loop. */
 static void
 controller_run(struct controller *c)
@@ -1140,6 +1185,7 @@ controller_run(struct controller *c)
             c->full_put_seqno = seqno;
         }
         if_status_note_put(c->ctx.ifs, seqno);
+        update_vnis(c, seqno, chassis, tdb_write);
         struct if_status_ctx ifs_ctx = {
             .ovs_idl = c->ovs.idl,
             .tdb_idl = c->tdb.idl,

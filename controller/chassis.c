@@ -460,11 +460,13 @@ chassis_ensure_row(struct ovsdb_idl *tdb_idl,
         VLOG_INFO("registering chassis %s", name);
         struct bhrec_chassis *nch = INSERT_ROW(txn, bhrec, chassis);
         bhrec_chassis_set_name(nch, name);
+        struct smap ids = SMAP_INITIALIZER(&ids);
         if (cfg->host_id) {
-            const struct smap ids = SMAP_CONST1(&ids, CHASSIS_HOST_ID_KEY,
-                                                cfg->host_id);
-            bhrec_chassis_set_external_ids(nch, &ids);
+            smap_add(&ids, CHASSIS_HOST_ID_KEY, cfg->host_id);
         }
+        smap_add(&ids, CHASSIS_VNIS_KEY, "");
+        bhrec_chassis_set_external_ids(nch, &ids);
+        smap_destroy(&ids);
         bhrec_chassis_set_hostname(nch, hostname);
         bhrec_chassis_set_version(nch, version);
         bhrec_chassis_set_encap_ip(nch, cfg->encap_ip);

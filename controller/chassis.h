@@ -94,6 +94,12 @@ const struct bhrec_chassis *chassis_find_row(struct ovsdb_idl *,
 /* The key of a Chassis row's external_ids that names its host (its
  * controller's chassis_config 'host_id'). */
 #define CHASSIS_HOST_ID_KEY "host-id"
+/* The key of a Chassis row's external_ids where its controller says what
+ * its switch maps each VNI to (overlay_format_vnis()).  A row without it is
+ * a controller's from before the key: its VNIs are taken on trust, as they
+ * were then.  So a new row has it from the start, empty (nothing is
+ * installed yet). */
+#define CHASSIS_VNIS_KEY "bulkhead-vnis"
 
 bool chassis_row_is_foreign(const struct bhrec_chassis *,
                             const struct chassis_config *);

@@ -7,16 +7,20 @@
 #include <config.h>
 #include "controller/overlay.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "controller/binding.h"
+#include "controller/chassis.h"
 #include "controller/flow-table.h"
 #include "controller/pipeline.h"
 #include "coverage.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "policies/policy.h"
 #include "schema/bulkhead-idl.h"
+#include "smap.h"
 #include "svec.h"
 #include "unixctl.h"
 #include "util.h"
@@ -37,6 +41,7 @@ struct ovl_net {
     struct hmap_node node;      /* In 'nets', by key. */
     uint32_t key;               /* Network key. */
     int64_t vni;                /* Its VNI. */
+    struct uuid net_uuid;       /* Its Network row: what the VNI means. */
     char *name;                 /* "TENANT/NETWORK", for diagnostics. */
     size_t n_local;             /* Its vNICs bound here. */
     struct uuidset remote_ports;  /* The Ports its flows send to, as
@@ -138,6 +143,7 @@ get_net(struct overlay *ov, const struct vnic *v)
         n = xzalloc(sizeof *n);
         n->key = v->net_key;
         n->vni = v->segment;
+        n->net_uuid = v->net_uuid;
         n->name = xasprintf("%s/%s", v->tenant, v->port.network);
         uuidset_init(&n->remote_ports);
         n->dirty = true;
@@ -261,6 +267,39 @@ chassis_ip(const struct overlay *ov, const struct bhrec_chassis *ch,
     return (!(self && self != ch && self->encap_ip
                  && ip_parse(self->encap_ip, &own) && own == *ip)
             && !find_shared_ip(&ov->shared_ips, *ip));
+}
+
+/* Returns true if chassis 'ch' says, in its CHASSIS_VNIS_KEY, that its
+ * switch maps VNI 'vni' to the network whose row is 'net_uuid', as this
+ * host's flows do (see overlay_format_vnis()).  A VNI's network changes
+ * on each host when that host reads the change, or, for a host cut off
+ * from the Tenant DB, when it comes back: until both ends agree, a frame
+ * of one tenant's network would reach the network that the VNI means at
+ * the other end, another tenant's perhaps (two networks that swap their
+ * segments, or a segment freed and given to another network while a host
+ * is away).  So neither end sends to the other, nor accepts from it, with
+ * that VNI until both say it means the same network. */
+static bool
+chassis_confirms(const struct bhrec_chassis *ch, int64_t vni,
+                 const struct uuid *net_uuid)
+{
+    const char *vnis = smap_get(&ch->external_ids, CHASSIS_VNIS_KEY);
+    if (!vnis) {
+        /* A controller from before the key: as before it, on trust, so
+         * that hosts upgraded one by one keep their tunnels. */
+        return true;
+    }
+
+    char token[INT_STRLEN(int64_t) + UUID_LEN + 2];
+    snprintf(token, sizeof token, "%"PRId64"="UUID_FMT, vni,
+             UUID_ARGS(net_uuid));
+    size_t len = strlen(token);
+    for (const char *p = strstr(vnis, token); p; p = strstr(p + 1, token)) {
+        if ((p == vnis || p[-1] == ',') && (p[len] == ',' || !p[len])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Returns the key of the VXLAN network of Port 'row', or 0 if it is on no
@@ -408,6 +447,17 @@ compute_dirty(struct overlay *ov, const struct binding *b,
                          row->name, ch->name);
             continue;
         }
+        if (!chassis_confirms(ch, n->vni, &n->net_uuid)) {
+            /* Usual for a moment when a network first has vNICs on both
+             * hosts: the other one publishes once its switch has the
+             * flows. */
+            VLOG_INFO_RL(&rl, "port %s is bound on chassis %s, which does "
+                         "not say that VNI %"PRId64" is network %s "
+                         "(external_ids:"CHASSIS_VNIS_KEY"): unreachable "
+                         "until it does", row->name, ch->name, n->vni,
+                         n->name);
+            continue;
+        }
         if (!eth_addr_from_string(row->mac, &r.mac)
             || eth_addr_is_multicast(r.mac) || eth_addr_is_zero(r.mac)) {
             /* Written past the validator: a remote "vNIC" at the
@@ -475,6 +525,40 @@ compute_dirty(struct overlay *ov, const struct binding *b,
         pipeline_add_overlay(flows, &on);
         free(chassis);
     }
+}
+
+/* Compares two networks by VNI, for qsort(). */
+static int
+compare_nets_by_vni(const void *a_, const void *b_)
+{
+    const struct ovl_net *const *a = a_;
+    const struct ovl_net *const *b = b_;
+
+    return (*a)->vni < (*b)->vni ? -1 : (*a)->vni > (*b)->vni;
+}
+
+/* Appends to 's' what this host's flows map each VNI to, for its Chassis
+ * row's CHASSIS_VNIS_KEY: "VNI=NETWORK-UUID" for each local VXLAN network,
+ * by VNI, separated by commas (nothing if there is none).  The other
+ * chassis send to this one, and accept from it, only with a VNI that it
+ * maps to the network that they map it to (chassis_confirms()). */
+void
+overlay_format_vnis(const struct overlay *ov, struct ds *s)
+{
+    size_t n_nets = hmap_count(&ov->nets);
+    const struct ovl_net **nets = xmalloc(MAX(n_nets, 1) * sizeof *nets);
+    const struct ovl_net *n;
+    size_t i = 0;
+
+    HMAP_FOR_EACH (n, node, &ov->nets) {
+        nets[i++] = n;
+    }
+    qsort(nets, n_nets, sizeof *nets, compare_nets_by_vni);
+    for (i = 0; i < n_nets; i++) {
+        ds_put_format(s, "%s%"PRId64"="UUID_FMT, i ? "," : "", nets[i]->vni,
+                      UUID_ARGS(&nets[i]->net_uuid));
+    }
+    free(nets);
 }
 
 /* Computes everything anew, with br-int's VXLAN port at 'tunnel_ofport'

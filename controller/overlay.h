@@ -67,6 +67,7 @@ char *overlay_chassis_unreachable(const struct overlay *,
                                   struct ovsdb_idl *tdb,
                                   const char *self_name,
                                   const struct bhrec_chassis *);
+void overlay_format_vnis(const struct overlay *, struct ds *);
 void overlay_register_commands(const struct overlay *, struct ovsdb_idl *tdb,
                                const char **self);
 
