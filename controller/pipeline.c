@@ -282,9 +282,10 @@ ct_actions(bool egress, bool commit)
                                      : PL_CT_INGRESS_LOOKUP));
     const char *zone_reg = egress ? "NXM_NX_REG6" : "NXM_NX_REG8";
 
-    return xasprintf("set_field:%#x->reg15,move:%s[0..15]->NXM_NX_REG15[0..15],"
+    return xasprintf("set_field:%#x->reg15,"
+                     "move:%s[0..15]->NXM_NX_REG15[0..15],"
                      "ct(%szone=%s[0..15],%stable=%d)",
-                     (unsigned int) step << 16, zone_reg,
+                     (unsigned int) step << PL_CT_STEP_SHIFT, zone_reg,
                      commit ? "commit," : "", zone_reg,
                      (commit
                       ? "exec(move:NXM_NX_REG13[]->NXM_NX_CT_MARK[]),"
@@ -296,17 +297,18 @@ ct_actions(bool egress, bool commit)
  * MLD), which port security vetted, and DHCP as a client go on to 'next'
  * without conntrack; IP goes through conntrack in the zone of the
  * protected vNIC (reg6 on egress, reg8 on ingress) and, through the zone
- * check (ct_actions()), on to 'ct_table'; there, invalid
- * packets are dropped, and the rest, related ones (ICMP errors of a
- * connection) included, look up the rules of the class in 'class_reg' in
- * table RULES: the rules of this side ('dir') for the connection's
- * original direction, those of the other side for its replies.  'verdict' then
- * drops what no rule allowed (reg13 still 0), commits new connections with
- * the allowing rule's key in ct_mark, and goes on to 'next'.
+ * check (ct_actions()), on to 'ct_table'; there, invalid packets are
+ * dropped, and the rest, related ones (ICMP errors of a connection)
+ * included, look up the rules of the class in 'class_reg' in table RULES:
+ * the rules of this side ('dir') for the connection's original direction,
+ * those of the other side for its replies.  'verdict' then drops what no
+ * rule allowed (reg13 still 0), commits new connections with the allowing
+ * rule's key in ct_mark, and goes on to 'next'.
  *
  * A commit comes back, through the zone check, to 'committed', which lets
- * on to 'next' only what conntrack tracked: OVS 3.1's userspace datapath adds fragments that its
- * reassembler let expire (lib/ipf.c, marked invalid and not tracked),
+ * on to 'next' only what conntrack tracked: OVS 3.1's userspace datapath
+ * adds fragments that its reassembler let expire (lib/ipf.c, marked
+ * invalid and not tracked),
  * whatever their zone or port, to the batch of whichever packet next goes
  * through a ct action, and every action after a ct() that does not
  * recirculate applies to them as well: after a plain commit they left
@@ -415,6 +417,26 @@ pipeline_add_zone_check(struct flow_table *ft, const char *owner,
     free(match);
 }
 
+/* Returns the table that a packet back from a ct() of firewall step 'step'
+ * (enum pipeline_ct_step) goes on to after the zone check, or 0 if 'step'
+ * is none. */
+uint8_t
+pipeline_ct_step_table(uint32_t step)
+{
+    switch (step) {
+    case PL_CT_EGRESS_LOOKUP:
+        return PL_T_EGRESS_CT;
+    case PL_CT_EGRESS_COMMIT:
+        return PL_T_EGRESS_COMMITTED;
+    case PL_CT_INGRESS_LOOKUP:
+        return PL_T_INGRESS_CT;
+    case PL_CT_INGRESS_COMMIT:
+        return PL_T_INGRESS_COMMITTED;
+    default:
+        return 0;
+    }
+}
+
 /* Adds the flows of tables ZONE_CHECK (its drop; each vNIC with a firewall
  * adds its own pass, pipeline_add_zone_check()) and CT_RETURN, which sends
  * a packet back from conntrack on to the step after its ct(), by the step
@@ -422,21 +444,13 @@ pipeline_add_zone_check(struct flow_table *ft, const char *owner,
 static void
 add_ct_return(struct flow_table *ft, uint64_t cookie)
 {
-    static const struct {
-        enum pipeline_ct_step step;
-        uint8_t table;
-    } returns[] = {
-        { PL_CT_EGRESS_LOOKUP, PL_T_EGRESS_CT },
-        { PL_CT_EGRESS_COMMIT, PL_T_EGRESS_COMMITTED },
-        { PL_CT_INGRESS_LOOKUP, PL_T_INGRESS_CT },
-        { PL_CT_INGRESS_COMMIT, PL_T_INGRESS_COMMITTED },
-    };
-
     flow_table_add(ft, STATIC_OWNER, PL_T_ZONE_CHECK, 0, cookie, "", "drop");
-    for (size_t i = 0; i < ARRAY_SIZE(returns); i++) {
-        char *match = xasprintf("reg15=%#x/0x70000",
-                                (unsigned int) returns[i].step << 16);
-        char *actions = xasprintf("goto_table:%d", returns[i].table);
+    for (uint32_t step = PL_CT_EGRESS_LOOKUP; step <= PL_CT_INGRESS_COMMIT;
+         step++) {
+        char *match = xasprintf("reg15=%#x/%#x", step << PL_CT_STEP_SHIFT,
+                                PL_CT_STEP_MASK << PL_CT_STEP_SHIFT);
+        char *actions = xasprintf("goto_table:%d",
+                                  pipeline_ct_step_table(step));
         flow_table_add(ft, STATIC_OWNER, PL_T_CT_RETURN, 100, cookie, match,
                        actions);
         free(actions);

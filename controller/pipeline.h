@@ -144,6 +144,8 @@ enum pipeline_ct_step {
     PL_CT_INGRESS_LOOKUP = 3,
     PL_CT_INGRESS_COMMIT = 4,
 };
+#define PL_CT_STEP_SHIFT 16     /* The step's place in reg15... */
+#define PL_CT_STEP_MASK 0x7     /* ...and its bits, once shifted. */
 
 /* Flooding.  A network with up to PL_FLOOD_BUCKET local vNICs floods from
  * one flow of table L2_LOOKUP, a copy per vNIC.  A larger one spreads its
@@ -245,6 +247,7 @@ char *pipeline_rule_stats_actions(bool egress);
 char *pipeline_commit_actions(bool egress);
 void pipeline_add_zone_check(struct flow_table *, const char *owner,
                              uint64_t cookie, uint32_t zone);
+uint8_t pipeline_ct_step_table(uint32_t step);
 char *pipeline_mirror_lookup(bool egress);
 void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,
                                  uint64_t cookie, uint32_t zone,

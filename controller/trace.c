@@ -664,7 +664,7 @@ add_ct_stage(struct trace_job *job, const char *frozen, int table)
     }
     /* Every ct() of the firewall resumes at the zone check, with its step
      * in reg15: a lookup is followed by its side's rules. */
-    uint32_t step = (flow.regs[15] >> 16) & 7;
+    uint32_t step = (flow.regs[15] >> PL_CT_STEP_SHIFT) & PL_CT_STEP_MASK;
     stage->side = (table != PL_T_ZONE_CHECK ? NULL
                    : step == PL_CT_EGRESS_LOOKUP ? "egress"
                    : step == PL_CT_INGRESS_LOOKUP ? "ingress" : NULL);
@@ -677,17 +677,9 @@ add_ct_stage(struct trace_job *job, const char *frozen, int table)
                       stage->vnic);
     }
     ds_put_format(&banner, ", resumed at table %d", table);
-    if (table == PL_T_ZONE_CHECK) {
-        static const int returns[] = {
-            [PL_CT_EGRESS_LOOKUP] = PL_T_EGRESS_CT,
-            [PL_CT_EGRESS_COMMIT] = PL_T_EGRESS_COMMITTED,
-            [PL_CT_INGRESS_LOOKUP] = PL_T_INGRESS_CT,
-            [PL_CT_INGRESS_COMMIT] = PL_T_INGRESS_COMMITTED,
-        };
-        if (step < ARRAY_SIZE(returns) && returns[step]) {
-            ds_put_format(&banner, " (the zone check), then %d",
-                          returns[step]);
-        }
+    if (table == PL_T_ZONE_CHECK && pipeline_ct_step_table(step)) {
+        ds_put_format(&banner, " (the zone check), then %d",
+                      pipeline_ct_step_table(step));
     }
     ds_put_char(&banner, '\n');
     ds_put_format(&banner, "emulated: ct_state=%s", ds_cstr(&state_s));
