@@ -47,8 +47,10 @@ struct fw_class {
     struct fw_class_conj *conjs;  /* Its group rules' conjunctions, as
                                    * last compiled. */
     size_t n_conjs;             /* Number of 'conjs'. */
-    struct sset member_owners;  /* Owners of the flows of the members of
-                                 * its remote groups ("fw:CLASS:PORT"). */
+    struct shash group_addrs;   /* Its remote groups' members' addresses,
+                                 * as flows: group UUID -> struct sset *,
+                                 * the owners of the flows of one prefix
+                                 * each (member_addr_owner()). */
     struct simap logged;        /* Its rules with "log", as last compiled:
                                  * "KEY" -> their verdict table. */
     uint32_t *rule_keys;        /* The keys of its rules, as last compiled
@@ -132,7 +134,8 @@ class_free(struct fw_class *c)
     free(c->groups);
     free(c->conjs);
     free(c->rule_keys);
-    sset_destroy(&c->member_owners);
+    ovs_assert(shash_is_empty(&c->group_addrs));
+    shash_destroy(&c->group_addrs);
     simap_destroy(&c->logged);
     free(c);
 }
@@ -554,52 +557,119 @@ sorted_rules(const struct bhrec_security_group *g)
     return rows;
 }
 
-/* Returns the owner name of the flows of the member 'port' in class 'id'
- * (the caller frees it). */
+/* Returns the owner name of the flows of prefix 'a' of the addresses of
+ * group 'group''s members in class 'id' (the caller frees it). */
 static char *
-member_owner(uint32_t id, const struct uuid *port)
+member_addr_owner(uint32_t id, const struct uuid *group,
+                  const struct fw_member_addr *a)
 {
-    return xasprintf(FIREWALL_OWNERS"%05"PRIx32":"UUID_FMT, id,
-                     UUID_ARGS(port));
+    char prefix[INET6_ADDRSTRLEN + 8];
+
+    fw_prefix_format(&a->prefix, prefix, sizeof prefix);
+    return xasprintf(FIREWALL_OWNERS"%05"PRIx32":"UUID_FMT":%#"PRIx32":%s",
+                     id, UUID_ARGS(group), a->net_key, prefix);
 }
 
-/* Removes the flows of every member of the remote groups of 'c'. */
+/* Removes the flows of the members of every remote group of 'c'. */
 static void
 clear_member_flows(struct fw_class *c, struct flow_table *flows)
 {
-    const char *owner;
+    struct shash_node *node;
 
-    SSET_FOR_EACH (owner, &c->member_owners) {
-        flow_table_clear_owner(flows, owner);
+    SHASH_FOR_EACH_SAFE (node, &c->group_addrs) {
+        struct sset *owners = node->data;
+        const char *owner;
+        SSET_FOR_EACH (owner, owners) {
+            flow_table_clear_owner(flows, owner);
+        }
+        sset_destroy(owners);
+        free(owners);
+        shash_delete(&c->group_addrs, node);
     }
-    sset_clear(&c->member_owners);
 }
 
-/* Makes the flows of Port 'port' in class 'c' what its membership 'm'
- * (NULL: none) wants: its addresses in the conjunction of each group rule
- * of 'c' whose remote group it is in.  Touches no other flow. */
+/* Makes the flows of the members of group 'group' in class 'c' what its
+ * members in 'fw' want: their addresses, aggregated into the fewest
+ * prefixes (fw_aggregate_addrs()), in the conjunction of each group rule of
+ * 'c' that names it.  A prefix's flows are an owner of their own, so that
+ * only the prefixes that come or go change: a member that joins or leaves
+ * changes O(1) flows, a few where it splits or joins a prefix. */
 static void
-put_member_flows(struct fw_class *c, const struct uuid *port,
-                 const struct fw_member *m, struct flow_table *flows)
+put_group_flows(const struct firewall *fw, struct fw_class *c,
+                const struct uuid *group, struct flow_table *flows)
 {
-    char *owner = member_owner(c->id, port);
-    bool in = false;
-
-    flow_table_clear_owner(flows, owner);
-    for (size_t i = 0; m && i < c->n_conjs; i++) {
-        const struct fw_class_conj *cc = &c->conjs[i];
-        if (member_of(m, &cc->group, &cc->tenant)) {
-            fw_add_member_flows(flows, owner, c->id, &cc->conj, m->addrs,
-                                m->n_addrs);
-            in = true;
+    const struct fw_class_conj *first = NULL;
+    for (size_t i = 0; !first && i < c->n_conjs; i++) {
+        if (uuid_equals(&c->conjs[i].group, group)) {
+            first = &c->conjs[i];
         }
     }
-    if (in) {
-        sset_add(&c->member_owners, owner);
-    } else {
-        sset_find_and_delete(&c->member_owners, owner);
+
+    /* The addresses of its members of its own tenant. */
+    struct fw_member_addr *addrs = NULL;
+    size_t n = 0, allocated = 0;
+    const struct fw_group *index = first ? find_group(fw, group) : NULL;
+    if (index) {
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH (node, &index->members) {
+            const struct fw_member *m = node->data;
+            if (!member_of(m, group, &first->tenant)) {
+                continue;
+            }
+            for (size_t j = 0; j < m->n_addrs; j++) {
+                if (n >= allocated) {
+                    addrs = x2nrealloc(addrs, &allocated, sizeof *addrs);
+                }
+                addrs[n++] = m->addrs[j];
+            }
+        }
     }
-    free(owner);
+    struct fw_member_addr *prefixes;
+    size_t n_prefixes = fw_aggregate_addrs(addrs, n, &prefixes);
+    free(addrs);
+
+    /* Those that go, then those that come. */
+    char group_s[UUID_LEN + 1];
+    snprintf(group_s, sizeof group_s, UUID_FMT, UUID_ARGS(group));
+    struct sset *old = shash_find_and_delete(&c->group_addrs, group_s);
+    struct sset *new = xmalloc(sizeof *new);
+    sset_init(new);
+    for (size_t i = 0; i < n_prefixes; i++) {
+        sset_add_and_free(new, member_addr_owner(c->id, group,
+                                                 &prefixes[i]));
+    }
+    if (old) {
+        const char *owner;
+        SSET_FOR_EACH (owner, old) {
+            if (!sset_contains(new, owner)) {
+                flow_table_clear_owner(flows, owner);
+            }
+        }
+    }
+    for (size_t i = 0; i < n_prefixes; i++) {
+        char *o = member_addr_owner(c->id, group, &prefixes[i]);
+        if (!old || !sset_contains(old, o)) {
+            for (size_t j = 0; j < c->n_conjs; j++) {
+                const struct fw_class_conj *cc = &c->conjs[j];
+                if (uuid_equals(&cc->group, group)) {
+                    fw_add_member_flows(flows, o, c->id, &cc->conj,
+                                        &prefixes[i], 1);
+                }
+            }
+        }
+        free(o);
+    }
+    if (old) {
+        sset_destroy(old);
+        free(old);
+    }
+    if (sset_is_empty(new)) {
+        sset_destroy(new);
+        free(new);
+    } else {
+        shash_add(&c->group_addrs, group_s, new);
+    }
+    free(prefixes);
 }
 
 /* Returns true if a group rule of class 'c' names group 'uuid' as its
@@ -768,22 +838,16 @@ compile_class(struct firewall *fw, struct fw_class *c, struct ovsdb_idl *tdb,
     free(rules);
     free(owner);
 
-    /* Every member of those groups, once. */
-    struct hmapx done = HMAPX_INITIALIZER(&done);
+    /* The members of those groups, each group once. */
     for (size_t i = 0; i < c->n_conjs; i++) {
-        struct fw_group *g = find_group(fw, &c->conjs[i].group);
-        struct hmapx_node *node;
-        if (!g) {
-            continue;
+        bool done = false;
+        for (size_t j = 0; !done && j < i; j++) {
+            done = uuid_equals(&c->conjs[j].group, &c->conjs[i].group);
         }
-        HMAPX_FOR_EACH (node, &g->members) {
-            const struct fw_member *m = node->data;
-            if (hmapx_add(&done, node->data)) {
-                put_member_flows(c, &m->port, m, flows);
-            }
+        if (!done) {
+            put_group_flows(fw, c, &c->conjs[i].group, flows);
         }
     }
-    hmapx_destroy(&done);
 }
 
 /* Returns the class of the groups 'key', or NULL. */
@@ -901,7 +965,7 @@ set_vnic_class(struct firewall *fw, const char *iface_id,
         if (!c) {
             c = xzalloc(sizeof *c);
             simap_init(&c->logged);
-            sset_init(&c->member_owners);
+            shash_init(&c->group_addrs);
             c->key = key;
             key = NULL;
             c->groups = groups;
@@ -1413,9 +1477,9 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
         return true;
     }
 
-    /* A Port whose groups or addresses changed: its own address flows in
-     * the classes whose rules name a group it left or joined, and nothing
-     * else. */
+    /* A Port whose groups or addresses changed: the address flows of the
+     * groups it left or joined, in the classes whose rules name them, and
+     * nothing else. */
     const struct bhrec_port *row;
     BHREC_PORT_FOR_EACH_TRACKED (row, tdb) {
         const struct uuid *port = &row->header_.uuid;
@@ -1430,16 +1494,15 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
         }
         COVERAGE_INC(firewall_member_changed);
 
-        struct hmapx affected = HMAPX_INITIALIZER(&affected);
-        struct fw_class *c;
-        HMAP_FOR_EACH (c, node, &fw->classes) {
-            for (int i = 0; i < 2; i++) {
-                const struct fw_member *m = i ? new : old;
-                for (size_t j = 0; m && j < m->n_groups; j++) {
-                    if (class_names_group(c, &m->groups[j])) {
-                        hmapx_add(&affected, c);
-                    }
+        struct uuid *groups = NULL;     /* The groups it left or joined. */
+        size_t n_groups = 0, allocated = 0;
+        for (int i = 0; i < 2; i++) {
+            const struct fw_member *m = i ? new : old;
+            for (size_t j = 0; m && j < m->n_groups; j++) {
+                if (n_groups >= allocated) {
+                    groups = x2nrealloc(groups, &allocated, sizeof *groups);
                 }
+                groups[n_groups++] = m->groups[j];
             }
         }
         if (old) {
@@ -1448,11 +1511,19 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
         if (new) {
             insert_member(fw, new);
         }
-        struct hmapx_node *node;
-        HMAPX_FOR_EACH (node, &affected) {
-            put_member_flows(node->data, port, new, flows);
+        struct fw_class *c;
+        HMAP_FOR_EACH (c, node, &fw->classes) {
+            for (size_t i = 0; i < n_groups; i++) {
+                bool seen = false;
+                for (size_t j = 0; !seen && j < i; j++) {
+                    seen = uuid_equals(&groups[j], &groups[i]);
+                }
+                if (!seen && class_names_group(c, &groups[i])) {
+                    put_group_flows(fw, c, &groups[i], flows);
+                }
+            }
         }
-        hmapx_destroy(&affected);
+        free(groups);
     }
     return true;
 }

@@ -82,6 +82,193 @@ fw_prefix_format(const struct fw_prefix *p, char *buf, size_t size)
     snprintf(buf, size, "%s/%u", addr, p->plen);
 }
 
+/* An IPv6 address (IPv4: mapped) as a 128-bit number, for aggregating
+ * prefixes. */
+struct addr128 {
+    uint64_t hi;                /* Bits 127-64. */
+    uint64_t lo;                /* Bits 63-0. */
+};
+
+/* Returns 'a' as a number. */
+static struct addr128
+addr128_from_in6(const struct in6_addr *a)
+{
+    struct addr128 x = { 0, 0 };
+    for (int i = 0; i < 8; i++) {
+        x.hi = (x.hi << 8) | a->s6_addr[i];
+        x.lo = (x.lo << 8) | a->s6_addr[i + 8];
+    }
+    return x;
+}
+
+/* Returns 'x' as an address. */
+static struct in6_addr
+addr128_to_in6(struct addr128 x)
+{
+    struct in6_addr a;
+    for (int i = 7; i >= 0; i--) {
+        a.s6_addr[i] = x.hi & 0xff;
+        a.s6_addr[i + 8] = x.lo & 0xff;
+        x.hi >>= 8;
+        x.lo >>= 8;
+    }
+    return a;
+}
+
+/* Returns <0, 0 or >0 as 'a' is below, equal to or above 'b'. */
+static int
+addr128_cmp(struct addr128 a, struct addr128 b)
+{
+    return (a.hi != b.hi ? (a.hi < b.hi ? -1 : 1)
+            : a.lo != b.lo ? (a.lo < b.lo ? -1 : 1) : 0);
+}
+
+/* Returns the number of low bits of 'x' that are 0 (128 if all). */
+static int
+addr128_ctz(struct addr128 x)
+{
+    return x.lo ? ctz64(x.lo) : x.hi ? 64 + ctz64(x.hi) : 128;
+}
+
+/* Returns 'x' with its 'n' low bits (0 to 128) set to 'one'. */
+static struct addr128
+addr128_fill_low(struct addr128 x, int n, bool one)
+{
+    uint64_t lo = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+    uint64_t hi = (n <= 64 ? 0
+                   : n >= 128 ? UINT64_MAX : (UINT64_C(1) << (n - 64)) - 1);
+    x.lo = one ? x.lo | lo : x.lo & ~lo;
+    x.hi = one ? x.hi | hi : x.hi & ~hi;
+    return x;
+}
+
+/* Returns the largest k such that a block of 2**k addresses that starts at
+ * 'lo' ends at 'hi' or before it ('lo' <= 'hi'). */
+static int
+addr128_span_log2(struct addr128 lo, struct addr128 hi)
+{
+    /* n = hi - lo, the block's size less one. */
+    struct addr128 n = { hi.hi - lo.hi - (hi.lo < lo.lo), hi.lo - lo.lo };
+    if (n.hi == UINT64_MAX && n.lo == UINT64_MAX) {
+        return 128;
+    }
+    /* floor(log2(n + 1)). */
+    n.lo++;
+    n.hi += !n.lo;
+    return n.hi ? 64 + log_2_floor(n.hi) : log_2_floor(n.lo);
+}
+
+/* Compares two addresses of members by network, family, first address and
+ * then largest prefix first, for qsort(). */
+static int
+compare_member_addrs(const void *a_, const void *b_)
+{
+    const struct fw_member_addr *a = a_, *b = b_;
+
+    if (a->net_key != b->net_key) {
+        return a->net_key < b->net_key ? -1 : 1;
+    }
+    if (a->prefix.family != b->prefix.family) {
+        return a->prefix.family < b->prefix.family ? -1 : 1;
+    }
+    int cmp = memcmp(&a->prefix.addr, &b->prefix.addr,
+                     sizeof a->prefix.addr);
+    return (cmp ? cmp
+            : a->prefix.plen != b->prefix.plen
+            ? (a->prefix.plen < b->prefix.plen ? -1 : 1) : 0);
+}
+
+/* Appends to '*out' (holding '*n', room for '*allocated') the fewest
+ * prefixes that hold exactly the addresses from 'lo' to 'hi' of network
+ * 'net_key' and 'family'. */
+static void
+put_range_prefixes(uint32_t net_key, int family, struct addr128 lo,
+                   struct addr128 hi, struct fw_member_addr **out, size_t *n,
+                   size_t *allocated)
+{
+    int base = family == AF_INET ? 96 : 0;   /* An IPv4 prefix's bits. */
+
+    for (;;) {
+        int k = MIN(addr128_ctz(lo), addr128_span_log2(lo, hi));
+        if (*n >= *allocated) {
+            *out = x2nrealloc(*out, allocated, sizeof **out);
+        }
+        struct fw_member_addr *a = &(*out)[(*n)++];
+        memset(a, 0, sizeof *a);
+        a->net_key = net_key;
+        a->prefix.family = family;
+        a->prefix.addr = addr128_to_in6(lo);
+        a->prefix.plen = 128 - k - base;
+
+        struct addr128 end = addr128_fill_low(lo, k, true);
+        if (addr128_cmp(end, hi) >= 0) {
+            return;
+        }
+        lo = end;
+        lo.lo++;
+        lo.hi += !lo.lo;
+    }
+}
+
+/* Returns in '*out' (which the caller frees) the fewest prefixes that hold
+ * exactly the addresses that the 'n' prefixes 'addrs' hold, network by
+ * network and family by family, sorted, and their number (at most 'n':
+ * the fewest aligned blocks that make up a range is never more than any
+ * other way to make it up of them).
+ * A security group's members sit mostly in a few subnets, handed out in
+ * order by whatever allocates their addresses: a hundred members of one
+ * /24 in a row become a handful of prefixes, each one flow. */
+size_t
+fw_aggregate_addrs(const struct fw_member_addr *addrs, size_t n,
+                   struct fw_member_addr **out)
+{
+    struct fw_member_addr *sorted = xmalloc(MAX(n, 1) * sizeof *sorted);
+    size_t n_out = 0, allocated = MAX(n, 1);
+
+    *out = xmalloc(allocated * sizeof **out);
+    if (n) {
+        memcpy(sorted, addrs, n * sizeof *sorted);
+    }
+    qsort(sorted, n, sizeof *sorted, compare_member_addrs);
+    for (size_t i = 0; i < n; ) {
+        const struct fw_member_addr *first = &sorted[i];
+        int base = first->prefix.family == AF_INET ? 96 : 0;
+        struct addr128 lo = addr128_from_in6(&first->prefix.addr);
+        struct addr128 hi = addr128_fill_low(lo, 128 - base
+                                             - first->prefix.plen, true);
+        lo = addr128_fill_low(lo, 128 - base - first->prefix.plen, false);
+
+        /* Every following prefix that overlaps the range or continues it
+         * joins it. */
+        for (i++; i < n; i++) {
+            const struct fw_member_addr *next = &sorted[i];
+            if (next->net_key != first->net_key
+                || next->prefix.family != first->prefix.family) {
+                break;
+            }
+            struct addr128 nlo = addr128_from_in6(&next->prefix.addr);
+            int host_bits = 128 - base - next->prefix.plen;
+            struct addr128 nhi = addr128_fill_low(nlo, host_bits, true);
+            nlo = addr128_fill_low(nlo, host_bits, false);
+
+            struct addr128 after = hi;  /* hi + 1, unless hi is the last. */
+            after.lo++;
+            after.hi += !after.lo;
+            bool last = hi.hi == UINT64_MAX && hi.lo == UINT64_MAX;
+            if (!last && addr128_cmp(nlo, after) > 0) {
+                break;
+            }
+            if (addr128_cmp(nhi, hi) > 0) {
+                hi = nhi;
+            }
+        }
+        put_range_prefixes(first->net_key, first->prefix.family, lo, hi,
+                           out, &n_out, &allocated);
+    }
+    free(sorted);
+    return n_out;
+}
+
 /* Compares two port ranges by their first port, for qsort(). */
 static int
 compare_ranges(const void *a_, const void *b_)

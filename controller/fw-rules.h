@@ -118,5 +118,7 @@ size_t fw_compile_class(struct flow_table *, const char *owner,
 void fw_add_member_flows(struct flow_table *, const char *owner,
                          uint32_t class_id, const struct fw_conj *,
                          const struct fw_member_addr *, size_t n);
+size_t fw_aggregate_addrs(const struct fw_member_addr *, size_t n,
+                          struct fw_member_addr **out);
 
 #endif /* fw-rules.h */

@@ -11,6 +11,7 @@
 #include "controller/fw-rules.h"
 
 #include <check.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,6 +397,141 @@ START_TEST(test_overlapping_group_rules_run_out)
 }
 END_TEST
 
+/* Aggregates the 'n' addresses "NET_KEY ADDR[/PLEN]" of 'in' and returns
+ * the prefixes, one "NET_KEY PREFIX" a line (the caller frees it). */
+static char *
+aggregate(const char *const *in, size_t n)
+{
+    struct fw_member_addr *addrs = xzalloc(MAX(n, 1) * sizeof *addrs);
+    for (size_t i = 0; i < n; i++) {
+        char prefix[64];
+        ck_assert_int_eq(sscanf(in[i], "%"SCNx32" %63s", &addrs[i].net_key,
+                                prefix), 2);
+        ck_assert_msg(fw_prefix_parse(prefix, &addrs[i].prefix), "%s",
+                      in[i]);
+    }
+
+    struct fw_member_addr *out;
+    size_t n_out = fw_aggregate_addrs(addrs, n, &out);
+    ck_assert_uint_le(n_out, n);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n_out; i++) {
+        char prefix[64];
+        fw_prefix_format(&out[i].prefix, prefix, sizeof prefix);
+        ds_put_format(&s, "%#"PRIx32" %s\n", out[i].net_key, prefix);
+    }
+    free(out);
+    free(addrs);
+    return ds_steal_cstr(&s);
+}
+
+/* Checks that aggregating 'in' gives 'expected'. */
+#define CHECK_AGGREGATE(EXPECTED, ...)                                  \
+    do {                                                                \
+        const char *const in_[] = { __VA_ARGS__ };                      \
+        char *got_ = aggregate(in_, ARRAY_SIZE(in_));                   \
+        ck_assert_str_eq(got_, EXPECTED);                               \
+        free(got_);                                                     \
+    } while (0)
+
+START_TEST(test_aggregate_addresses)
+{
+    /* A hundred members in a row, as the benchmark's tenants have them
+     * (10.1.0.10 to 10.1.0.109): eight prefixes. */
+    const char *row[100];
+    for (size_t i = 0; i < ARRAY_SIZE(row); i++) {
+        row[i] = xasprintf("65 10.1.0.%"PRIuSIZE, 109 - i);
+    }
+    char *got = aggregate(row, ARRAY_SIZE(row));
+    ck_assert_str_eq(got,
+        "0x65 10.1.0.10/31\n0x65 10.1.0.12/30\n0x65 10.1.0.16/28\n"
+        "0x65 10.1.0.32/27\n0x65 10.1.0.64/27\n0x65 10.1.0.96/29\n"
+        "0x65 10.1.0.104/30\n0x65 10.1.0.108/31\n");
+    free(got);
+    for (size_t i = 0; i < ARRAY_SIZE(row); i++) {
+        free(CONST_CAST(char *, row[i]));
+    }
+
+    /* Nothing is added: neighbours that are no block stay apart. */
+    CHECK_AGGREGATE("0x65 10.1.0.11/32\n0x65 10.1.0.12/32\n",
+                    "65 10.1.0.12", "65 10.1.0.11");
+    /* Duplicates, and addresses inside an allowed prefix. */
+    CHECK_AGGREGATE("0x65 10.0.0.0/23\n",
+                    "65 10.0.0.5", "65 10.0.1.0/24", "65 10.0.0.0/24",
+                    "65 10.0.0.5");
+    /* Networks and families never mix. */
+    CHECK_AGGREGATE("0x1 10.0.0.0/32\n0x1 2001:db8::/127\n"
+                    "0x2 10.0.0.1/32\n",
+                    "2 10.0.0.1", "1 10.0.0.0", "1 2001:db8::1",
+                    "1 2001:db8::");
+    /* The ends of the address spaces. */
+    CHECK_AGGREGATE("0x1 255.255.255.254/31\n",
+                    "1 255.255.255.255", "1 255.255.255.254");
+    CHECK_AGGREGATE("0x1 0.0.0.0/0\n",
+                    "1 255.255.255.255", "1 0.0.0.0/0", "1 0.0.0.0");
+    CHECK_AGGREGATE("0x1 ::/0\n",
+                    "1 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "1 ::/1",
+                    "1 8000::/1");
+    /* Across the 64-bit halves: one range, two blocks. */
+    CHECK_AGGREGATE("0x1 ::8000:0:0:0/65\n0x1 0:0:0:1::/65\n",
+                    "1 ::1:0:0:0:0/65", "1 ::ffff:ffff:ffff:ffff",
+                    "1 ::8000:0:0:0/65");
+    CHECK_AGGREGATE("0x1 ::/64\n",
+                    "1 ::ffff:ffff:ffff:ffff/65",
+                    "1 ::7fff:ffff:ffff:ffff/65");
+    got = aggregate(NULL, 0);
+    ck_assert_str_eq(got, "");
+    free(got);
+}
+END_TEST
+
+/* Random sets of addresses of one /24 and their prefixes hold exactly the
+ * same addresses, with no prefix inside another. */
+START_TEST(test_aggregate_addresses_exact)
+{
+    uint32_t seed = 1;
+    for (int round = 0; round < 500; round++) {
+        bool in[256] = { false };
+        struct fw_member_addr addrs[64];
+        size_t n = 1 + round % 64;
+
+        memset(addrs, 0, sizeof addrs);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245 + 12345;
+            unsigned int host = (seed >> 16) & 0xff;
+            unsigned int plen = round % 3 ? 32 : 29 + (seed >> 8) % 4;
+            char s[32];
+            snprintf(s, sizeof s, "192.0.2.%u/%u", host, plen);
+            addrs[i].net_key = 7;
+            ck_assert(fw_prefix_parse(s, &addrs[i].prefix));
+            unsigned int first = host & ~((1u << (32 - plen)) - 1);
+            for (unsigned int h = first; h < first + (1u << (32 - plen));
+                 h++) {
+                in[h] = true;
+            }
+        }
+
+        struct fw_member_addr *out;
+        size_t n_out = fw_aggregate_addrs(addrs, n, &out);
+        ck_assert_uint_le(n_out, n);
+        int covered[256] = { 0 };
+        for (size_t i = 0; i < n_out; i++) {
+            for (unsigned int h = 0; h < 256; h++) {
+                struct fw_prefix a;
+                char s[32];
+                snprintf(s, sizeof s, "192.0.2.%u", h);
+                ck_assert(fw_prefix_parse(s, &a));
+                covered[h] += fw_prefix_contains(&out[i].prefix, &a);
+            }
+        }
+        for (unsigned int h = 0; h < 256; h++) {
+            ck_assert_int_eq(covered[h], in[h] ? 1 : 0);
+        }
+        free(out);
+    }
+}
+END_TEST
+
 static Suite *
 fw_rules_suite(void)
 {
@@ -412,6 +548,8 @@ fw_rules_suite(void)
     tcase_add_test(tc, test_group_rules_are_conjunctions);
     tcase_add_test(tc, test_empty_group_matches_nothing);
     tcase_add_test(tc, test_overlapping_group_rules_run_out);
+    tcase_add_test(tc, test_aggregate_addresses);
+    tcase_add_test(tc, test_aggregate_addresses_exact);
     suite_add_tcase(s, tc);
     return s;
 }
