@@ -1012,9 +1012,7 @@ deny_owner(const char *iface_id)
  * zone, with FIREWALL_VERDICT_LOG if its Port logs what they drop: in both
  * directions, what no rule allowed is dropped by a flow of its own (the
  * table's shared drop would do the same), so that its firewall's drops are
- * counted apart, in its statistics (the flows carry its cookie); and its
- * zone check, which lets what comes back from conntrack in its zone on
- * (pipeline_add_zone_check()).  If it
+ * counted apart, in its statistics (the flows carry its cookie).  If it
  * logs them, each such packet is also offered to the controller, from
  * table LOG_DENY, through the vNIC's own meter and then the host's: OpenFlow
  * allows one meter instruction per flow, first in it, and the packet meets
@@ -1033,7 +1031,6 @@ add_deny_flows(const struct firewall *fw, const char *iface_id,
         flow_table_set_meter(flows, owner, meter, fw->log_rate,
                              fw->log_rate);
     }
-    pipeline_add_zone_check(flows, owner, cookie, zone);
     for (int egress = 0; egress < 2; egress++) {
         char *match = xasprintf("reg13=0,%s=%"PRIu32,
                                 egress ? "reg6" : "reg8", zone);
@@ -1051,8 +1048,8 @@ add_deny_flows(const struct firewall *fw, const char *iface_id,
         free(actions);
         free(match);
         if (log) {
-            /* On its way out nothing set reg8 yet (table INGRESS_PORT
-             * does): the two sides' flows never both match. */
+            /* On its way out nothing set reg8 yet (the copy to its
+             * destination does): the two sides' flows never both match. */
             char *log_match = (egress
                                ? xasprintf("reg6=%"PRIu32",reg8=0", zone)
                                : xasprintf("reg8=%"PRIu32, zone));

@@ -30,7 +30,8 @@ COVERAGE_DEFINE(local_nets_recompute);
 struct allowed_mac {
     struct hmap_node node;      /* In 'allowed_macs' of struct local_net. */
     struct eth_addr mac;        /* The address. */
-    struct simap holders;       /* iface-id -> ofport of the bound vNICs
+    struct simap holders;       /* iface-id -> copy target
+                                 * (pl_vnic_target()) of the bound vNICs
                                  * that may have it. */
     bool dirty;                 /* Its flow needs writing again. */
 };
@@ -41,7 +42,8 @@ struct local_net {
     uint32_t key;               /* Network key. */
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
-    struct simap members;       /* iface-id -> ofport of bound vNICs. */
+    struct simap members;       /* iface-id -> copy target
+                                 * (pl_vnic_target()) of bound vNICs. */
     struct hmap allowed_macs;   /* Contains struct allowed_mac, by MAC. */
     bool dirty;                 /* Flooding flows need recomputing. */
     struct pl_flood_buckets flood;  /* The members by flood bucket, as the
@@ -208,11 +210,12 @@ join(struct local_nets *ln, const struct vnic *v)
         hmap_init(&n->allowed_macs);
         hmap_insert(&ln->nets, &n->node, hash_int(n->key, 0));
     }
-    simap_put(&n->members, v->iface_id, v->ofport);
+    unsigned int target = pl_vnic_target(v->ofport, v->zone);
+    simap_put(&n->members, v->iface_id, target);
     for (size_t i = 1; i < v->bid.n_claims; i++) {
         struct allowed_mac *am = find_allowed_mac(n, v->bid.claims[i].mac,
                                                   true);
-        simap_put(&am->holders, v->iface_id, v->ofport);
+        simap_put(&am->holders, v->iface_id, target);
         am->dirty = true;
     }
     n->dirty = true;
@@ -237,21 +240,21 @@ leave(struct local_nets *ln, const char *iface_id, uint32_t key)
     }
 }
 
-/* Returns the ofports of 'ports' (iface-id -> ofport) in the order of
+/* Returns the copy targets of 'ports' (iface-id -> target) in the order of
  * their iface-ids, so that flows built from them do not change when
  * nothing did; stores their number in '*n'.  The caller frees them. */
 static int64_t *
-sorted_ofports(const struct simap *ports, size_t *n)
+sorted_targets(const struct simap *ports, size_t *n)
 {
     const struct simap_node **sorted = simap_sort(ports);
-    int64_t *ofports = xmalloc(MAX(simap_count(ports), 1) * sizeof *ofports);
+    int64_t *targets = xmalloc(MAX(simap_count(ports), 1) * sizeof *targets);
 
     *n = simap_count(ports);
     for (size_t i = 0; i < *n; i++) {
-        ofports[i] = sorted[i]->data;
+        targets[i] = sorted[i]->data;
     }
     free(sorted);
-    return ofports;
+    return targets;
 }
 
 /* Writes again the flows of the allowed MACs of 'n' that changed (all of
@@ -277,7 +280,7 @@ update_allowed_macs(const struct local_nets *ln, struct local_net *n,
         }
 
         size_t n_holders;
-        int64_t *holders = sorted_ofports(&am->holders, &n_holders);
+        int64_t *holders = sorted_targets(&am->holders, &n_holders);
         const struct pl_network pn = {
             .key = n->key,
             .type = n->type,
@@ -353,7 +356,7 @@ update_flows(struct local_nets *ln, struct flow_table *flows)
         /* Members in a stable order, so that the flood flow does not change
          * when nothing did. */
         size_t n_members;
-        int64_t *members = sorted_ofports(&n->members, &n_members);
+        int64_t *members = sorted_targets(&n->members, &n_members);
 
         /* A vNIC that comes or goes changes one bucket: only its flow is
          * written again (a large network's flooding is most of a hook's

@@ -10,8 +10,8 @@
 /* Networks with vNICs on this host, and their flooding.
  *
  * A network is local while at least one vNIC bound here is on it.  This
- * module keeps each local network's members (iface-id -> ofport) and the
- * uplink's ofport, and owns the flows of each network (owner "net:KEY",
+ * module keeps each local network's members (iface-id -> ofport and zone)
+ * and the uplink's ofport, and owns the flows of each network (owner "net:KEY",
  * pipeline_add_network()): broadcast and multicast flooded to its members
  * and, for a VLAN network, the uplink's tagging, untagging and unknown
  * unicast, and of its flood buckets (owner "net:KEY/BUCKET", one flow

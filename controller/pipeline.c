@@ -403,14 +403,17 @@ pipeline_commit_actions(bool egress)
  * but the registers (network, zones, classes, output) of the packet they
  * rode with, another tenant's included.  OpenFlow cannot compare ct_zone
  * with a register: hence a flow per vNIC, and the table's drop for the
- * rest. */
-void
-pipeline_add_zone_check(struct flow_table *ft, const char *owner,
-                        uint64_t cookie, uint32_t zone)
+ * rest.  It also loads the vNIC's class 'fw_class' into reg10, for its
+ * ingress rules (table INGRESS_CT, which only the zone check leads to):
+ * the class of the zone that conntrack used. */
+static void
+add_zone_check(struct flow_table *ft, const char *owner, uint64_t cookie,
+               uint32_t zone, uint32_t fw_class)
 {
     char *match = xasprintf("reg15=%#"PRIx32"/0xffff,ct_zone=%"PRIu32,
                             zone, zone);
-    char *actions = xasprintf("goto_table:%d", PL_T_CT_RETURN);
+    char *actions = xasprintf("set_field:%#"PRIx32"->reg10,goto_table:%d",
+                              fw_class, PL_T_CT_RETURN);
 
     flow_table_add(ft, owner, PL_T_ZONE_CHECK, 100, cookie, match, actions);
     free(actions);
@@ -438,7 +441,7 @@ pipeline_ct_step_table(uint32_t step)
 }
 
 /* Adds the flows of tables ZONE_CHECK (its drop; each vNIC with a firewall
- * adds its own pass, pipeline_add_zone_check()) and CT_RETURN, which sends
+ * adds its own pass, add_zone_check()) and CT_RETURN, which sends
  * a packet back from conntrack on to the step after its ct(), by the step
  * in reg15. */
 static void
@@ -489,8 +492,9 @@ pipeline_mirror_lookup(bool egress)
 
 /* Adds the firewall's flows that are the same for every vNIC: egress
  * (tables 20-22, the sender's zone in reg6 and class in reg9), ingress
- * (tables 41-43, the receiver's zone in reg8 and class in reg10; table 40
- * has one flow per vNIC that loads them) and the bottom of table RULES. */
+ * (tables 41-43, the receiver's zone in reg8, which the copy to it loads,
+ * and class in reg10, which its zone check loads) and the bottom of table
+ * RULES. */
 static void
 add_firewall_static(struct flow_table *ft, uint64_t cookie)
 {
@@ -873,28 +877,30 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
                   "01:00:00:00:00:00", vnic->key);
     ds_clear(&actions);
 
-    /* L2 lookup: frames to its MAC go to its ofport.  Those to an allowed
-     * address's own MAC go to every vNIC that may have it, by a flow of
-     * the network's (pipeline_add_allowed_mac()). */
-    ds_put_format(&actions, "set_field:%"PRId64"->reg7,goto_table:%d",
-                  vnic->ofport, PL_T_INGRESS_PORT);
+    /* L2 lookup: frames to its MAC go to its ofport, through its ingress
+     * side in its zone, as every copy to it does (put_ingress_copy()).
+     * Those to an allowed address's own MAC go to every vNIC that may have
+     * it, by a flow of the network's (pipeline_add_allowed_mac()). */
+    ds_put_format(&actions, "set_field:%"PRId64"->reg7,set_field:%"PRIu32
+                  "->reg8,goto_table:%d", vnic->ofport, vnic->key,
+                  PL_T_INGRESS_FW);
     add_vnic_flow(ft, owner, PL_T_L2_LOOKUP, 100, cookie, ds_cstr(&actions),
                   "metadata=%#"PRIx32",dl_dst="ETH_ADDR_FMT, vnic->net_key,
                   ETH_ADDR_ARGS(vnic->mac));
 
-    /* Whatever comes to its ofport (from its MAC or a flood) goes through
-     * its ingress firewall, in its zone, with its class; a port without
-     * port security has no firewall. */
-    ds_clear(&actions);
     if (vnic->port_security) {
-        ds_put_format(&actions, "set_field:%"PRIu32"->reg8,set_field:%#"
-                      PRIx32"->reg10,goto_table:%d", vnic->key,
-                      vnic->fw_class, PL_T_INGRESS_FW);
+        /* What it receives goes through its ingress firewall, in its zone;
+         * its zone check gives its rules its class. */
+        add_zone_check(ft, owner, cookie, vnic->key,
+                                vnic->fw_class);
     } else {
+        /* A port without port security has no firewall: what comes to it
+         * goes out, by a flow of its own, above the firewall's. */
+        ds_clear(&actions);
         ds_put_format(&actions, "goto_table:%d", PL_T_OUTPUT);
+        add_vnic_flow(ft, owner, PL_T_INGRESS_FW, 300, cookie,
+                      ds_cstr(&actions), "reg8=%"PRIu32, vnic->key);
     }
-    add_vnic_flow(ft, owner, PL_T_INGRESS_PORT, 100, cookie,
-                  ds_cstr(&actions), "reg7=%"PRId64, vnic->ofport);
 
     ds_destroy(&actions);
     free(owner);
@@ -1051,11 +1057,11 @@ pipeline_add_tunnel_output(struct flow_table *ft, const char *owner,
 }
 
 /* Returns the flood bucket, among 'n_buckets' (a power of two), of the
- * vNIC at 'ofport'. */
+ * vNIC 'target' (pl_vnic_target()): by its ofport alone. */
 static size_t
-flood_bucket_of(int64_t ofport, size_t n_buckets)
+flood_bucket_of(int64_t target, size_t n_buckets)
 {
-    return hash_uint64(ofport) & (n_buckets - 1);
+    return hash_uint64(target & 0xffff) & (n_buckets - 1);
 }
 
 /* Groups 'members' ('n_members' ofports, sorted) into the buckets of 'b'
@@ -1134,10 +1140,22 @@ pipeline_flood_bucket_owner(uint32_t net_key, size_t bucket)
     return xasprintf("net:%#"PRIx32"/%"PRIuSIZE, net_key, bucket);
 }
 
-/* Appends to 'actions' a copy of the packet to 'ofport' through table
- * INGRESS_PORT (its ingress firewall, if it has one). */
+/* Appends to 'actions' a copy of the packet to the local vNIC 'target'
+ * (pl_vnic_target()): its ofport and zone loaded, through its ingress side
+ * (table INGRESS_FW: its firewall, if it has one). */
 static void
-put_ingress_copy(struct ds *actions, int64_t ofport)
+put_ingress_copy(struct ds *actions, int64_t target)
+{
+    ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
+                  "set_field:%"PRId64"->reg8,resubmit(,%d))",
+                  actions->length ? "," : "", target & 0xffff,
+                  (target >> 16) & 0xffff, PL_T_INGRESS_FW);
+}
+
+/* Appends to 'actions' a copy of the packet to the uplink 'ofport', through
+ * table INGRESS_PORT. */
+static void
+put_uplink_copy(struct ds *actions, int64_t ofport)
 {
     ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
                   "resubmit(,%d))", actions->length ? "," : "", ofport,
@@ -1187,7 +1205,7 @@ pipeline_add_allowed_mac(struct flow_table *ft, const struct pl_network *net,
         put_ingress_copy(&actions, holders[i]);
     }
     if (net->type == POLICY_NET_VLAN && net->uplink_ofport > 0) {
-        put_ingress_copy(&actions, net->uplink_ofport);
+        put_uplink_copy(&actions, net->uplink_ofport);
     } else if (net->type == POLICY_NET_VXLAN) {
         ds_put_format(&actions, ",resubmit(,%d)", PL_T_TUNNEL_FLOOD);
     }
@@ -1264,7 +1282,7 @@ pipeline_add_network_buckets(struct flow_table *ft,
         }
     }
     if (uplink) {
-        put_ingress_copy(&actions, net->uplink_ofport);
+        put_uplink_copy(&actions, net->uplink_ofport);
     }
     if (net->type == POLICY_NET_VXLAN) {
         ds_put_format(&actions, "%sresubmit(,%d)", actions.length ? "," : "",

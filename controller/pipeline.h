@@ -33,7 +33,7 @@
  *                       frames of unbound ports included, dropped.
  *   18  ZONE_CHECK      every ct() of the firewall comes back here: what
  *                       conntrack saw in another zone than the one in
- *                       reg15 is dropped (see pipeline_add_zone_check()).
+ *                       reg15 is dropped (see add_zone_check()).
  *   19  CT_RETURN       back to the step of the firewall after the ct().
  *   20  EGRESS_FW       the vNIC's egress firewall (20-22, conntrack in
  *                       its zone, rules in table 60).
@@ -204,12 +204,24 @@ struct pl_vnic {
     size_t n_net_cidrs;         /* Number of 'net_cidrs'. */
 };
 
+/* Returns local vNIC 'ofport', of zone 'zone', as the target of a copy of
+ * a frame (a flood, an allowed MAC's holders): both in one number, since
+ * both are below 65536 (OVS numbers ports below OFPP_MAX, 0xff00), so that
+ * the flow that makes the copy loads both and sends it straight to the
+ * vNIC's ingress side (table INGRESS_FW). */
+static inline int64_t
+pl_vnic_target(int64_t ofport, uint16_t zone)
+{
+    return (int64_t) zone << 16 | (ofport & 0xffff);
+}
+
 /* A network with vNICs on this host. */
 struct pl_network {
     uint32_t key;               /* Network key. */
     enum policy_net_type type;  /* VLAN or VXLAN. */
     int64_t segment;            /* VLAN ID or VNI. */
-    const int64_t *members;     /* Ofports of its local vNICs, sorted. */
+    const int64_t *members;     /* Its local vNICs, sorted, as copy
+                                 * targets (pl_vnic_target()). */
     size_t n_members;           /* Number of 'members'. */
     int64_t uplink_ofport;      /* Uplink for a VLAN network, or 0. */
 };
@@ -245,8 +257,6 @@ uint32_t pipeline_network_key(enum policy_net_type, int64_t segment);
 uint64_t pipeline_cookie(enum pipeline_cookie_kind, uint32_t id);
 char *pipeline_rule_stats_actions(bool egress);
 char *pipeline_commit_actions(bool egress);
-void pipeline_add_zone_check(struct flow_table *, const char *owner,
-                             uint64_t cookie, uint32_t zone);
 uint8_t pipeline_ct_step_table(uint32_t step);
 char *pipeline_mirror_lookup(bool egress);
 void pipeline_add_ingress_mirror(struct flow_table *, const char *owner,

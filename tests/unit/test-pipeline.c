@@ -146,14 +146,15 @@ START_TEST(test_vnic_ipv4)
         "nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67,"
         "cookie=0x100000000000001,actions=set_field:0x65->metadata,"
         "set_field:1->reg6,set_field:0x12->reg9,goto_table:20\n"
+        "table=18,priority=100,reg15=0x1/0xffff,ct_zone=1,"
+        "cookie=0x100000000000001,actions=set_field:0x12->reg10,"
+        "goto_table:19\n"
         "table=25,priority=100,reg6=1,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x100000000000001,actions=meter:1,goto_table:30\n"
         "table=30,priority=100,metadata=0x65,dl_dst=02:00:0a:01:00:0b,"
         "cookie=0x100000000000001,actions=set_field:5->reg7,"
-        "goto_table:40\n"
-        "table=40,priority=100,reg7=5,cookie=0x100000000000001,"
-        "actions=set_field:1->reg8,set_field:0x12->reg10,goto_table:41\n");
+        "set_field:1->reg8,goto_table:41\n");
     check_meters(&ft, "1:1000:1000\n");
     flow_table_destroy(&ft);
     svec_destroy(&ips);
@@ -183,9 +184,10 @@ START_TEST(test_vnic_no_port_security)
                                  "actions=set_field:0x65->metadata,"
                                  "set_field:1->reg6,resubmit(,62),"
                                  "goto_table:25\n"));
-    ck_assert_ptr_nonnull(strstr(all, "table=40,priority=100,reg7=5,"
+    ck_assert_ptr_nonnull(strstr(all, "table=41,priority=300,reg8=1,"
                                  "cookie=0x100000000000001,"
                                  "actions=goto_table:50\n"));
+    ck_assert_ptr_null(strstr(all, "table=18,"));
     ck_assert_ptr_null(strstr(all, "nw_src="));
     free(all);
     /* Its broadcasts are limited all the same, here as its policy says. */
@@ -268,7 +270,7 @@ END_TEST
 START_TEST(test_allowed_mac)
 {
     struct flow_table ft;
-    int64_t holders[] = { 3, 7 };
+    int64_t holders[] = { pl_vnic_target(3, 30), pl_vnic_target(7, 70) };
     struct eth_addr vmac;
     struct pl_network vlan = {
         .key = 0x65, .type = POLICY_NET_VLAN, .segment = 101,
@@ -285,15 +287,16 @@ START_TEST(test_allowed_mac)
     char *all = flows(&ft, "net:0x65/00:00:5e:00:01:0a");
     ck_assert_str_eq(all, "table=30,priority=100,metadata=0x65,"
                      "dl_dst=00:00:5e:00:01:0a,cookie=0x200000000000065,"
-                     "actions=clone(set_field:3->reg7,resubmit(,40)),"
-                     "clone(set_field:7->reg7,resubmit(,40)),"
+                     "actions=clone(set_field:3->reg7,set_field:30->reg8,"
+                     "resubmit(,41)),clone(set_field:7->reg7,"
+                     "set_field:70->reg8,resubmit(,41)),"
                      "clone(set_field:9->reg7,resubmit(,40))\n");
     free(all);
     all = flows(&ft, "net:0x1001389/00:00:5e:00:01:0a");
     ck_assert_str_eq(all, "table=30,priority=100,metadata=0x1001389,"
                      "dl_dst=00:00:5e:00:01:0a,cookie=0x200000001001389,"
-                     "actions=clone(set_field:3->reg7,resubmit(,40)),"
-                     "resubmit(,36)\n");
+                     "actions=clone(set_field:3->reg7,set_field:30->reg8,"
+                     "resubmit(,41)),resubmit(,36)\n");
     free(all);
     flow_table_destroy(&ft);
 }
@@ -302,7 +305,7 @@ END_TEST
 START_TEST(test_network_without_uplink)
 {
     struct flow_table ft;
-    int64_t members[] = { 1, 2 };
+    int64_t members[] = { pl_vnic_target(1, 11), pl_vnic_target(2, 12) };
     struct pl_network n = {
         .key = 0x65, .type = POLICY_NET_VLAN, .segment = 101,
         .members = members, .n_members = 2,
@@ -314,7 +317,8 @@ START_TEST(test_network_without_uplink)
         "table=30,priority=50,metadata=0x65,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000000000065,actions=clone(set_field:1->reg7,"
-        "resubmit(,40)),clone(set_field:2->reg7,resubmit(,40))\n");
+        "set_field:11->reg8,resubmit(,41)),clone(set_field:2->reg7,"
+        "set_field:12->reg8,resubmit(,41))\n");
     flow_table_destroy(&ft);
 }
 END_TEST
@@ -322,7 +326,7 @@ END_TEST
 START_TEST(test_network_with_uplink)
 {
     struct flow_table ft;
-    int64_t members[] = { 3 };
+    int64_t members[] = { pl_vnic_target(3, 30) };
     struct pl_network n = {
         .key = 0x66, .type = POLICY_NET_VLAN, .segment = 102,
         .members = members, .n_members = 1, .uplink_ofport = 9,
@@ -341,7 +345,8 @@ START_TEST(test_network_with_uplink)
         "table=30,priority=50,metadata=0x66,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000000000066,actions=clone(set_field:3->reg7,"
-        "resubmit(,40)),clone(set_field:9->reg7,resubmit(,40))\n"
+        "set_field:30->reg8,resubmit(,41)),clone(set_field:9->reg7,"
+        "resubmit(,40))\n"
         "table=40,priority=100,metadata=0x66,reg7=9,"
         "cookie=0x200000000000066,actions=goto_table:50\n"
         "table=50,priority=100,metadata=0x66,reg7=9,"
@@ -378,7 +383,7 @@ START_TEST(test_large_flood_goes_through_buckets)
     };
 
     for (size_t i = 0; i < N; i++) {
-        members[i] = i + 1;
+        members[i] = pl_vnic_target(i + 1, i + 101);
     }
     flow_table_init(&ft);
     pipeline_add_network(&ft, &n);
@@ -464,7 +469,7 @@ END_TEST
 START_TEST(test_vxlan_network_stays_off_the_uplink)
 {
     struct flow_table ft;
-    int64_t members[] = { 3 };
+    int64_t members[] = { pl_vnic_target(3, 30) };
     struct pl_network n = {
         .key = pipeline_network_key(POLICY_NET_VXLAN, 102),
         .type = POLICY_NET_VXLAN, .segment = 102,
@@ -485,7 +490,7 @@ START_TEST(test_vxlan_network_stays_off_the_uplink)
         "table=30,priority=50,metadata=0x1000066,"
         "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,"
         "cookie=0x200000001000066,actions=clone(set_field:3->reg7,"
-        "resubmit(,40)),resubmit(,36)\n";
+        "set_field:30->reg8,resubmit(,41)),resubmit(,36)\n";
     ck_assert_msg(strstr(all, flood), "missing: %s\nin:\n%s", flood, all);
     free(all);
     flow_table_destroy(&ft);

@@ -656,7 +656,7 @@ START_TEST(test_controller_table_is_isolated)
     char *error = vfy_flows_parse(
         flows, "table=30,priority=100,metadata=0x65,"
         "dl_dst=02:00:00:00:00:03,actions=set_field:4->reg7,"
-        "goto_table:40\n", "bug");
+        "set_field:4->reg8,goto_table:41\n", "bug");
     ck_assert(!error);
     size_t n = vfy_checker_run_incremental(ck, flows, map);
     /* Network t0's three vNICs and its VLAN on the uplink, of 8 inputs. */
