@@ -11,8 +11,9 @@
  *
  * A network is local while at least one vNIC bound here is on it.  This
  * module keeps each local network's members (iface-id -> ofport and zone)
- * and the uplink's ofport, and owns the flows of each network (owner "net:KEY",
- * pipeline_add_network()): broadcast and multicast flooded to its members
+ * and the uplink's ofport, and owns the flows of each network (owner
+ * "net:KEY", pipeline_add_network()): broadcast and multicast flooded to
+ * its members
  * and, for a VLAN network, the uplink's tagging, untagging and unknown
  * unicast, and of its flood buckets (owner "net:KEY/BUCKET", one flow
  * each, see PL_FLOOD_BUCKET).  It follows the binding module's tracked
