@@ -134,7 +134,11 @@ class_free(struct fw_class *c)
     free(c->groups);
     free(c->conjs);
     free(c->rule_keys);
-    ovs_assert(shash_is_empty(&c->group_addrs));
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &c->group_addrs) {
+        sset_destroy(node->data);
+        free(node->data);
+    }
     shash_destroy(&c->group_addrs);
     simap_destroy(&c->logged);
     free(c);

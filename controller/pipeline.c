@@ -910,9 +910,8 @@ pipeline_add_vnic(struct flow_table *ft, const struct pl_vnic *vnic)
  * not) whose received frames a mirror copies, the lookups of table
  * MIRROR_INGRESS that the shared flows leave out: without a firewall, in
  * table OUTPUT above the shared output (its zone into reg8 first), which
- * only a frame that passed the vNIC's own table INGRESS_PORT flow reaches
- * with its ofport in reg7, so that a vNIC whose flows are withheld gets
- * nothing, not even through its mirrors; with one, above the ingress
+ * only a frame that passed the vNIC's own pass in table INGRESS_FW reaches
+ * with its ofport in reg7; with one, above the ingress
  * firewall's flows that pass without a rule (table
  * INGRESS_FW, with reg13 = PL_MIRROR_PASS_MARK: allowed), those of its
  * network 'net_key' included (add_network_exceptions(): the DHCP answers

@@ -48,8 +48,10 @@
  *   36  TUNNEL_FLOOD    a VXLAN network's broadcast and multicast, one copy
  *                       per other chassis that hosts vNICs of it; never
  *                       for frames that came from a tunnel.
- *   40  INGRESS_PORT    the destination vNIC's zone and class; its
- *                       ingress firewall in 41-43.
+ *   40  INGRESS_PORT    the uplink's copies, to 50 (a copy to a vNIC
+ *                       loads its zone and goes to 41; its zone check in
+ *                       18 loads its class); its ingress firewall in
+ *                       41-43.
  *   50  OUTPUT          output to the ofport in reg7; to the uplink, with
  *                       the network's VLAN tag pushed first.
  *   51  TUNNEL_OUT      into the VXLAN port (tun_id and tun_dst set
@@ -59,7 +61,7 @@
  *                       verdict (or its port security flow without a
  *                       firewall): the mirrors' copies (mirror.h).
  *   63  MIRROR_INGRESS  the same for what a vNIC receives, at its ingress
- *                       verdict (or table INGRESS_PORT).
+ *                       verdict (or table OUTPUT without a firewall).
  *
  * Registers: metadata = network key, reg5 = flood bucket + 1, reg6 =
  * input port key (a vNIC's zone, PL_UPLINK_KEY or PL_TUNNEL_KEY), reg7 =
