@@ -350,23 +350,6 @@ read_members(struct firewall *fw, struct ovsdb_idl *tdb)
     }
 }
 
-/* Returns true if 'm' is a member of group 'group' of tenant 'tenant':
- * only a Port on a network of the group's own tenant is. */
-static bool
-member_of(const struct fw_member *m, const struct uuid *group,
-          const struct uuid *tenant)
-{
-    if (!uuid_equals(&m->tenant, tenant)) {
-        return false;
-    }
-    for (size_t i = 0; i < m->n_groups; i++) {
-        if (uuid_equals(&m->groups[i], group)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The addresses of a remote group, gathered for one compilation. */
 struct fw_addr_set {
     struct hmap_node node;      /* In a set of them, by group UUID. */
@@ -375,6 +358,35 @@ struct fw_addr_set {
     size_t n;                   /* Number of 'addrs'. */
     size_t allocated;           /* Allocated size of 'addrs'. */
 };
+
+/* Appends to '*addrs' (holding '*n', room for '*allocated') the addresses
+ * of every member of group 'group' whose network is of tenant 'tenant', the
+ * group's own: the index holds every Port that names the group, and only
+ * the tenant's count. */
+static void
+gather_group_addrs(const struct firewall *fw, const struct uuid *group,
+                   const struct uuid *tenant, struct fw_member_addr **addrs,
+                   size_t *n, size_t *allocated)
+{
+    const struct fw_group *index = find_group(fw, group);
+    struct hmapx_node *node;
+
+    if (!index) {
+        return;
+    }
+    HMAPX_FOR_EACH (node, &index->members) {
+        const struct fw_member *m = node->data;
+        if (!uuid_equals(&m->tenant, tenant)) {
+            continue;
+        }
+        for (size_t j = 0; j < m->n_addrs; j++) {
+            if (*n >= *allocated) {
+                *addrs = x2nrealloc(*addrs, allocated, sizeof **addrs);
+            }
+            (*addrs)[(*n)++] = m->addrs[j];
+        }
+    }
+}
 
 /* Returns the addresses of group 'g', gathering them into 'sets' if they
  * are not there yet: those of every member whose network is of the
@@ -395,23 +407,9 @@ group_addresses(const struct firewall *fw, struct hmap *sets,
     s->group = *uuid;
     hmap_insert(sets, &s->node, uuid_hash(uuid));
 
-    struct fw_group *index = find_group(fw, uuid);
-    struct hmapx_node *node;
-    if (!index || !g->tenant) {
-        return s;
-    }
-    HMAPX_FOR_EACH (node, &index->members) {
-        const struct fw_member *m = node->data;
-        if (!uuid_equals(&m->tenant, &g->tenant->header_.uuid)) {
-            continue;       /* The index holds it: only the tenant counts. */
-        }
-        for (size_t j = 0; j < m->n_addrs; j++) {
-            if (s->n >= s->allocated) {
-                s->addrs = x2nrealloc(s->addrs, &s->allocated,
-                                      sizeof *s->addrs);
-            }
-            s->addrs[s->n++] = m->addrs[j];
-        }
+    if (g->tenant) {
+        gather_group_addrs(fw, uuid, &g->tenant->header_.uuid, &s->addrs,
+                           &s->n, &s->allocated);
     }
     return s;
 }
@@ -592,55 +590,57 @@ clear_member_flows(struct fw_class *c, struct flow_table *flows)
     }
 }
 
-/* Makes the flows of the members of group 'group' in class 'c' what its
- * members in 'fw' want: their addresses, aggregated into the fewest
- * prefixes (fw_aggregate_addrs()), in the conjunction of each group rule of
- * 'c' that names it.  A prefix's flows are an owner of their own, so that
- * only the prefixes that come or go change: a member that joins or leaves
- * changes O(1) flows, a few where it splits or joins a prefix. */
-static void
-put_group_flows(const struct firewall *fw, struct fw_class *c,
-                const struct uuid *group, struct flow_table *flows)
+/* Returns the first group rule of class 'c' whose remote group is 'group',
+ * or NULL if none is. */
+static const struct fw_class_conj *
+class_group_conj(const struct fw_class *c, const struct uuid *group)
 {
-    const struct fw_class_conj *first = NULL;
-    for (size_t i = 0; !first && i < c->n_conjs; i++) {
+    for (size_t i = 0; i < c->n_conjs; i++) {
         if (uuid_equals(&c->conjs[i].group, group)) {
-            first = &c->conjs[i];
+            return &c->conjs[i];
         }
     }
+    return NULL;
+}
 
-    /* The addresses of its members of its own tenant. */
+/* Returns in '*prefixes' (which the caller frees) the addresses of the
+ * members of group 'group' of tenant 'tenant' (the group's own),
+ * aggregated into the fewest prefixes (fw_aggregate_addrs()), and their
+ * number.  The same for every class that names the group. */
+static size_t
+group_prefixes(const struct firewall *fw, const struct uuid *group,
+               const struct uuid *tenant, struct fw_member_addr **prefixes)
+{
     struct fw_member_addr *addrs = NULL;
     size_t n = 0, allocated = 0;
-    const struct fw_group *index = first ? find_group(fw, group) : NULL;
-    if (index) {
-        struct hmapx_node *node;
-        HMAPX_FOR_EACH (node, &index->members) {
-            const struct fw_member *m = node->data;
-            if (!member_of(m, group, &first->tenant)) {
-                continue;
-            }
-            for (size_t j = 0; j < m->n_addrs; j++) {
-                if (n >= allocated) {
-                    addrs = x2nrealloc(addrs, &allocated, sizeof *addrs);
-                }
-                addrs[n++] = m->addrs[j];
-            }
-        }
-    }
-    struct fw_member_addr *prefixes;
-    size_t n_prefixes = fw_aggregate_addrs(addrs, n, &prefixes);
-    free(addrs);
 
+    gather_group_addrs(fw, group, tenant, &addrs, &n, &allocated);
+    size_t n_prefixes = fw_aggregate_addrs(addrs, n, prefixes);
+    free(addrs);
+    return n_prefixes;
+}
+
+/* Makes the flows of the members of group 'group' in class 'c' what its
+ * members want: the 'n_prefixes' 'prefixes' of their addresses
+ * (group_prefixes()) in the conjunction of each group rule of 'c' that
+ * names it.  A prefix's flows are an owner of their own, so that only the
+ * prefixes that come or go change: a member that joins or leaves changes
+ * O(1) flows, a few where it splits or joins a prefix. */
+static void
+put_group_prefixes(struct fw_class *c, const struct uuid *group,
+                   const struct fw_member_addr *prefixes, size_t n_prefixes,
+                   struct flow_table *flows)
+{
     /* Those that go, then those that come. */
     char group_s[UUID_LEN + 1];
     snprintf(group_s, sizeof group_s, UUID_FMT, UUID_ARGS(group));
     struct sset *old = shash_find_and_delete(&c->group_addrs, group_s);
     struct sset *new = xmalloc(sizeof *new);
     sset_init(new);
+    char **owners = xmalloc(MAX(n_prefixes, 1) * sizeof *owners);
     for (size_t i = 0; i < n_prefixes; i++) {
-        sset_add_and_free(new, member_addr_owner(c->id, group,
-                                                 &prefixes[i]));
+        owners[i] = member_addr_owner(c->id, group, &prefixes[i]);
+        sset_add(new, owners[i]);
     }
     if (old) {
         const char *owner;
@@ -651,18 +651,18 @@ put_group_flows(const struct firewall *fw, struct fw_class *c,
         }
     }
     for (size_t i = 0; i < n_prefixes; i++) {
-        char *o = member_addr_owner(c->id, group, &prefixes[i]);
-        if (!old || !sset_contains(old, o)) {
+        if (!old || !sset_contains(old, owners[i])) {
             for (size_t j = 0; j < c->n_conjs; j++) {
                 const struct fw_class_conj *cc = &c->conjs[j];
                 if (uuid_equals(&cc->group, group)) {
-                    fw_add_member_flows(flows, o, c->id, &cc->conj,
+                    fw_add_member_flows(flows, owners[i], c->id, &cc->conj,
                                         &prefixes[i], 1);
                 }
             }
         }
-        free(o);
+        free(owners[i]);
     }
+    free(owners);
     if (old) {
         sset_destroy(old);
         free(old);
@@ -673,21 +673,21 @@ put_group_flows(const struct firewall *fw, struct fw_class *c,
     } else {
         shash_add(&c->group_addrs, group_s, new);
     }
+}
+
+/* Makes the flows of the members of group 'group' in class 'c', which
+ * names it, what its members in 'fw' want (put_group_prefixes()). */
+static void
+put_group_flows(const struct firewall *fw, struct fw_class *c,
+                const struct uuid *group, struct flow_table *flows)
+{
+    struct fw_member_addr *prefixes;
+    size_t n = group_prefixes(fw, group, &class_group_conj(c, group)->tenant,
+                              &prefixes);
+    put_group_prefixes(c, group, prefixes, n, flows);
     free(prefixes);
 }
 
-/* Returns true if a group rule of class 'c' names group 'uuid' as its
- * remote. */
-static bool
-class_names_group(const struct fw_class *c, const struct uuid *uuid)
-{
-    for (size_t i = 0; i < c->n_conjs; i++) {
-        if (uuid_equals(&c->conjs[i].group, uuid)) {
-            return true;
-        }
-    }
-    return false;
-}
 
 
 /* Returns true if Rule 'row' names a remote group, whether or not that
@@ -1512,17 +1512,30 @@ firewall_handle_tdb(struct firewall *fw, struct ovsdb_idl *tdb,
         if (new) {
             insert_member(fw, new);
         }
-        struct fw_class *c;
-        HMAP_FOR_EACH (c, node, &fw->classes) {
-            for (size_t i = 0; i < n_groups; i++) {
-                bool seen = false;
-                for (size_t j = 0; !seen && j < i; j++) {
-                    seen = uuid_equals(&groups[j], &groups[i]);
-                }
-                if (!seen && class_names_group(c, &groups[i])) {
-                    put_group_flows(fw, c, &groups[i], flows);
+        /* Each group's set once, for every class that names it. */
+        for (size_t i = 0; i < n_groups; i++) {
+            bool seen = false;
+            for (size_t j = 0; !seen && j < i; j++) {
+                seen = uuid_equals(&groups[j], &groups[i]);
+            }
+            if (seen) {
+                continue;
+            }
+            struct fw_member_addr *prefixes = NULL;
+            size_t n = 0;
+            struct fw_class *c;
+            HMAP_FOR_EACH (c, node, &fw->classes) {
+                const struct fw_class_conj *cc
+                    = class_group_conj(c, &groups[i]);
+                if (cc) {
+                    if (!prefixes) {
+                        n = group_prefixes(fw, &groups[i], &cc->tenant,
+                                           &prefixes);
+                    }
+                    put_group_prefixes(c, &groups[i], prefixes, n, flows);
                 }
             }
+            free(prefixes);
         }
         free(groups);
     }
