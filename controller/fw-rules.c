@@ -123,6 +123,15 @@ addr128_cmp(struct addr128 a, struct addr128 b)
             : a.lo != b.lo ? (a.lo < b.lo ? -1 : 1) : 0);
 }
 
+/* Returns 'x' plus one (0 past the last address). */
+static struct addr128
+addr128_inc(struct addr128 x)
+{
+    x.lo++;
+    x.hi += !x.lo;
+    return x;
+}
+
 /* Returns the number of low bits of 'x' that are 0 (128 if all). */
 static int
 addr128_ctz(struct addr128 x)
@@ -153,8 +162,7 @@ addr128_span_log2(struct addr128 lo, struct addr128 hi)
         return 128;
     }
     /* floor(log2(n + 1)). */
-    n.lo++;
-    n.hi += !n.lo;
+    n = addr128_inc(n);
     return n.hi ? 64 + log_2_floor(n.hi) : log_2_floor(n.lo);
 }
 
@@ -204,9 +212,7 @@ put_range_prefixes(uint32_t net_key, int family, struct addr128 lo,
         if (addr128_cmp(end, hi) >= 0) {
             return;
         }
-        lo = end;
-        lo.lo++;
-        lo.hi += !lo.lo;
+        lo = addr128_inc(end);
     }
 }
 
@@ -251,9 +257,8 @@ fw_aggregate_addrs(const struct fw_member_addr *addrs, size_t n,
             struct addr128 nhi = addr128_fill_low(nlo, host_bits, true);
             nlo = addr128_fill_low(nlo, host_bits, false);
 
-            struct addr128 after = hi;  /* hi + 1, unless hi is the last. */
-            after.lo++;
-            after.hi += !after.lo;
+            /* The address after the range, unless 'hi' is the last. */
+            struct addr128 after = addr128_inc(hi);
             bool last = hi.hi == UINT64_MAX && hi.lo == UINT64_MAX;
             if (!last && addr128_cmp(nlo, after) > 0) {
                 break;

@@ -1060,7 +1060,7 @@ pipeline_add_tunnel_output(struct flow_table *ft, const char *owner,
 static size_t
 flood_bucket_of(int64_t target, size_t n_buckets)
 {
-    return hash_uint64(target & 0xffff) & (n_buckets - 1);
+    return hash_uint64(pl_target_ofport(target)) & (n_buckets - 1);
 }
 
 /* Groups 'members' ('n_members' ofports, sorted) into the buckets of 'b'
@@ -1146,9 +1146,9 @@ static void
 put_ingress_copy(struct ds *actions, int64_t target)
 {
     ds_put_format(actions, "%sclone(set_field:%"PRId64"->reg7,"
-                  "set_field:%"PRId64"->reg8,resubmit(,%d))",
-                  actions->length ? "," : "", target & 0xffff,
-                  (target >> 16) & 0xffff, PL_T_INGRESS_FW);
+                  "set_field:%"PRIu16"->reg8,resubmit(,%d))",
+                  actions->length ? "," : "", pl_target_ofport(target),
+                  pl_target_zone(target), PL_T_INGRESS_FW);
 }
 
 /* Appends to 'actions' a copy of the packet to the uplink 'ofport', through

@@ -217,6 +217,20 @@ pl_vnic_target(int64_t ofport, uint16_t zone)
     return (int64_t) zone << 16 | (ofport & 0xffff);
 }
 
+/* Returns the ofport of copy target 'target' (pl_vnic_target()). */
+static inline int64_t
+pl_target_ofport(int64_t target)
+{
+    return target & 0xffff;
+}
+
+/* Returns the zone of copy target 'target' (pl_vnic_target()). */
+static inline uint16_t
+pl_target_zone(int64_t target)
+{
+    return (target >> 16) & 0xffff;
+}
+
 /* A network with vNICs on this host. */
 struct pl_network {
     uint32_t key;               /* Network key. */
