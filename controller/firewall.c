@@ -688,8 +688,6 @@ put_group_flows(const struct firewall *fw, struct fw_class *c,
     free(prefixes);
 }
 
-
-
 /* Returns true if Rule 'row' names a remote group, whether or not that
  * group's row is known: the IDL shows a reference to a row it has not
  * received (yet) as a null pointer, which must never read as "any". */
